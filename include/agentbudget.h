@@ -1,0 +1,394 @@
+/* agentbudget.h — the one public header of libagentbudget: hard spending limits for LLM agents.
+ *
+ * Conventions: every function that can fail returns AB_OK (0) or a negative AB_E… code;
+ * ab_strerror() names the code and ab_store_errmsg() holds the detail of the last failure on a
+ * handle. Money is int64_t nano-USD (1 USD = 10^9 nUSD); prices are int64_t micro-USD per
+ * million tokens. A budget denial is a result (ab_decision.allowed == 0), never an error.
+ *
+ * Thread safety: an ab_store handle may be shared by threads; calls on one handle are
+ * serialised. Separate handles (and separate processes) on one store are safe: every operation
+ * is one store transaction. */
+#ifndef AGENTBUDGET_H
+#define AGENTBUDGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AB_VERSION "0.1.0"
+
+/* Error codes. Never renumbered. */
+#define AB_OK 0
+#define AB_EINVAL (-1)        /* bad input: a field broke a rule (the detail names both) */
+#define AB_ENOTFOUND (-2)     /* no such budget, hold, role or price */
+#define AB_ECONFLICT (-3)     /* idempotency key reused with other parameters, or state conflict */
+#define AB_EEXIST (-4)        /* already exists */
+#define AB_ESTORE (-5)        /* the store failed (I/O, corruption, lost connection) */
+#define AB_EOVERFLOW (-6)     /* an amount would not fit in 64 bits */
+#define AB_ENOMEM (-7)        /* out of memory */
+#define AB_EBUSY (-8)         /* the store stayed locked past the busy timeout */
+#define AB_EUNKNOWNMODEL (-9) /* no price for the model and no `default` price */
+#define AB_ESTATE (-10)       /* the hold is no longer open (committed, released or expired) */
+#define AB_ELIMIT (-11)       /* a built-in size limit was reached (docs/limits.md) */
+
+/* Returns a static lowercase description of an AB_E… code ("bad input", …). */
+const char *ab_strerror(int rc);
+/* Returns the code's symbolic name without the prefix ("EINVAL"), or "UNKNOWN". */
+const char *ab_err_name(int rc);
+
+/* ---- limits on sizes (TigerBeetle style: everything bounded) ---- */
+#define AB_PATH_SEGMENTS_MAX 8
+#define AB_PATH_SEGMENT_BYTES_MAX 64
+#define AB_PATH_BYTES_MAX (AB_PATH_SEGMENTS_MAX * (AB_PATH_SEGMENT_BYTES_MAX + 1))
+#define AB_NAME_BYTES_MAX 128 /* model, role, actor names */
+#define AB_KEY_BYTES_MAX 128  /* idempotency keys */
+#define AB_HOLD_ID_BYTES 34   /* "h_" + 32 hex digits */
+#define AB_REASON_BYTES_MAX 1024
+#define AB_GLOBS_MAX 32
+#define AB_TTL_S_MAX (7 * 24 * 3600)
+#define AB_TTL_S_DEFAULT 600
+#define AB_EVENTS_PAGE_MAX 10000
+
+/* ---- money and amounts ---- */
+
+#define AB_NUSD_PER_USD INT64_C(1000000000)
+
+/* Parses an exact decimal USD amount ("10", "9.52", "0.000000001") into nano-USD. Rejects signs,
+ * exponents, more than 9 decimals, empty strings and values over INT64_MAX nUSD. */
+int ab_usd_parse(const char *s, int64_t *out_nusd);
+/* Formats nano-USD as an exact decimal with at least 2 and at most 9 decimals, without trailing
+ * zeros past the second ("0.48", "9.52", "0.000000001", "-1.50"). buf must hold 32 bytes. */
+char *ab_usd_format(int64_t nusd, char *buf, size_t size);
+/* Parses a non-negative whole number of tokens (digits only, at most INT64_MAX). */
+int ab_tokens_parse(const char *s, int64_t *out);
+/* Parses a price in USD per million tokens ("3.75") into micro-USD per million tokens. */
+int ab_price_parse(const char *s, int64_t *out_uusd_per_mtok);
+/* Formats micro-USD per million tokens as USD per million tokens ("3.75"). */
+char *ab_price_format(int64_t uusd_per_mtok, char *buf, size_t size);
+
+/* ---- limits: metric x window ---- */
+
+typedef enum { AB_METRIC_TOKENS = 0, AB_METRIC_USD = 1, AB_METRIC_REQUESTS = 2 } ab_metric;
+#define AB_METRIC_COUNT 3
+typedef enum {
+    AB_WINDOW_SESSION = 0, /* until an explicit session reset */
+    AB_WINDOW_DAY = 1,     /* UTC calendar day */
+    AB_WINDOW_MONTH = 2,   /* UTC calendar month */
+    AB_WINDOW_TOTAL = 3    /* lifetime */
+} ab_window;
+#define AB_WINDOW_COUNT 4
+
+const char *ab_metric_name(ab_metric m);
+const char *ab_window_name(ab_window w);
+
+/* One limit: at most `amount` of `metric` per `window`. USD amounts are nano-USD. */
+typedef struct {
+    ab_metric metric;
+    ab_window window;
+    int64_t amount;
+} ab_limit;
+
+/* Parses "usd/day=10", "tokens/session=100000", "requests/month=500". */
+int ab_limit_parse(const char *spec, ab_limit *out);
+/* Formats a limit back into the spec form; buf must hold 64 bytes. */
+char *ab_limit_format(const ab_limit *l, char *buf, size_t size);
+
+/* Checks a budget path ("acme/research/agent-7"): segments of [A-Za-z0-9._:@-], 1-64 bytes each,
+ * 1-8 segments, no "." or ".." segment. Returns AB_OK or AB_EINVAL. */
+int ab_path_validate(const char *path);
+
+/* ---- usage and prices ---- */
+
+/* Tokens of one request to one model. The tokens metric counts input + output + both cache
+ * writes; cache reads are not counted against token limits (they are priced, though). */
+typedef struct {
+    int64_t input;
+    int64_t output;
+    int64_t cache_write_5m;
+    int64_t cache_write_1h;
+    int64_t cache_read;
+} ab_usage;
+
+/* A model's price in micro-USD per million tokens. A long-context tier applies when a
+ * request's input + cache-write + cache-read tokens exceed tier_threshold_tokens (0: no tier);
+ * then every token of the request is priced at the tier's rates. */
+typedef struct {
+    char model[AB_NAME_BYTES_MAX];
+    int64_t input;
+    int64_t output;
+    int64_t cache_write_5m;
+    int64_t cache_write_1h;
+    int64_t cache_read;
+    int64_t tier_threshold_tokens;
+    int64_t tier_input;
+    int64_t tier_output;
+    int64_t tier_cache_write_5m;
+    int64_t tier_cache_write_1h;
+    int64_t tier_cache_read;
+    int builtin; /* 1: from the built-in table, 0: set in the store */
+} ab_price;
+
+/* The exact cost of `usage` at `price`, rounded up to a whole nano-USD. AB_EOVERFLOW if it
+ * would not fit. Pure function. */
+int ab_cost_compute(const ab_price *price, const ab_usage *usage, int64_t *out_nusd);
+/* Token count that the tokens metric charges: input + output + cache writes. */
+int ab_usage_tokens(const ab_usage *usage, int64_t *out);
+/* Looks a model up in the built-in table only (exact name, then '.'/'@' normalised to '-',
+ * then without a "provider/" prefix). AB_ENOTFOUND if absent. */
+int ab_price_builtin(const char *model, ab_price *out);
+/* Number of built-in models, and the i-th (sorted by name). */
+size_t ab_price_builtin_count(void);
+int ab_price_builtin_at(size_t i, ab_price *out);
+
+/* ---- the store ---- */
+
+typedef struct ab_store ab_store;
+
+/* Clock in milliseconds since the Unix epoch. The default reads CLOCK_REALTIME. */
+typedef int64_t (*ab_clock_fn)(void *ctx);
+
+/* Opens a store by URL: "memory:", "sqlite:PATH" (query "?sync=full|normal", default full;
+ * "?busy_ms=N", default 5000). NULL or "" opens the default: $AGENTBUDGET_STORE if set, else
+ * sqlite:$XDG_STATE_HOME/agentbudget/budget.db, else sqlite:~/.local/state/agentbudget/budget.db
+ * (directories created). Creates or migrates the schema. On failure *out is NULL unless the
+ * handle exists for errmsg; always pass *out to ab_store_close(). */
+int ab_store_open(const char *url, ab_store **out);
+/* Closes the handle and frees it. NULL is a no-op. */
+void ab_store_close(ab_store *st);
+/* Detail of the last failure on this handle ("" if none). Valid until the next call on it. */
+const char *ab_store_errmsg(ab_store *st);
+/* Replaces the clock (tests only; there is deliberately no environment variable or flag for
+ * this). fn NULL restores the real clock. */
+void ab_store_set_clock(ab_store *st, ab_clock_fn fn, void *ctx);
+/* The actor recorded in events made through this handle (default "local"). */
+int ab_store_set_actor(ab_store *st, const char *actor);
+/* Writes the default store URL into buf (see ab_store_open). */
+int ab_store_default_url(char *buf, size_t size);
+/* The store's schema version (after migration) and the version this library writes. */
+int ab_store_schema_version(ab_store *st, int *out);
+#define AB_SCHEMA_VERSION 1
+
+/* ---- budgets ---- */
+
+#define AB_LIMITS_MAX (AB_METRIC_COUNT * AB_WINDOW_COUNT)
+
+typedef struct {
+    const char *role;  /* NULL: keep (update) or the role "default" (create) */
+    const char *model; /* default model for token-only checks; NULL: keep or none */
+    const ab_limit *limits;
+    size_t limits_count;
+    int replace_limits; /* 1: the listed limits are all the limits; 0: merge (amount < 0 removes) */
+    int use_role_defaults; /* on create: start from the role's default limits */
+} ab_budget_spec;
+
+/* A budget's state, windows already rolled over to "now". */
+typedef struct {
+    char path[AB_PATH_BYTES_MAX + 1];
+    char role[AB_NAME_BYTES_MAX];
+    char model[AB_NAME_BYTES_MAX];                   /* "" if none */
+    int64_t limit[AB_WINDOW_COUNT][AB_METRIC_COUNT]; /* -1: no limit */
+    int64_t used[AB_WINDOW_COUNT][AB_METRIC_COUNT];
+    int64_t held[AB_METRIC_COUNT]; /* open holds, counted against every window */
+    int64_t holds_open;
+    int64_t operations_blocked;
+    int64_t created_at_ms;
+    int64_t session_reset_ms; /* start of the current session window */
+    int64_t day_start_ms;
+    int64_t month_start_ms;
+    int64_t last_reset_ms; /* last explicit reset or rollover of the day window */
+    int64_t updated_at_ms;
+} ab_budget_status;
+
+/* Creates a budget, or updates it if it exists (`created` says which). */
+int ab_budget_set(ab_store *st, const char *path, const ab_budget_spec *spec, const char *key,
+                  int *created);
+/* Reads one budget's status. AB_ENOTFOUND if absent. */
+int ab_budget_get(ab_store *st, const char *path, ab_budget_status *out);
+/* Calls fn for every budget at or under `prefix` (NULL or "": all), in path order. A non-zero
+ * return from fn stops the walk and is returned. */
+typedef int (*ab_budget_fn)(const ab_budget_status *b, void *ctx);
+int ab_budget_list(ab_store *st, const char *prefix, ab_budget_fn fn, void *ctx);
+/* Deletes a budget; its open holds are released. AB_ECONFLICT if it has child budgets. */
+int ab_budget_delete(ab_store *st, const char *path, const char *key);
+
+typedef enum {
+    AB_RESET_SESSION = 1,
+    AB_RESET_DAY = 2,
+    AB_RESET_MONTH = 4,
+    AB_RESET_ALL = 7
+} ab_reset;
+/* Zeroes the chosen windows' usage of one budget. A session reset keeps the day's cost. */
+int ab_budget_reset(ab_store *st, const char *path, int which, const char *key);
+
+/* ---- decisions ---- */
+
+/* Why a request was denied (or, for charge/commit, which limit is now over). */
+typedef struct {
+    int allowed;                        /* 1 allowed, 0 denied */
+    int over;                           /* charge/commit: 1 if some budget is now over a limit */
+    char budget[AB_PATH_BYTES_MAX + 1]; /* the budget whose limit decided ("" if none) */
+    ab_metric metric;
+    ab_window window;
+    int64_t limit;                      /* the deciding limit's amount (-1 if none) */
+    int64_t used;                       /* used + held before this request, in the metric's unit */
+    int64_t requested;                  /* what this request asked for, in the metric's unit */
+    int64_t remaining;                  /* limit - used (0 if over) */
+    char reason[AB_REASON_BYTES_MAX];   /* human sentence; "" if allowed */
+    int64_t cost_nusd;                  /* the cost priced for this request */
+    int64_t tokens;                     /* tokens counted for this request */
+    char hold_id[AB_HOLD_ID_BYTES + 2]; /* reserve: the hold made ("" if denied) */
+    int replayed;                       /* 1 if answered from an idempotency key */
+} ab_decision;
+
+/* Read-only check (the original's checkBudget): would `usage` at `model` fit every limit of the
+ * budget and its ancestors, counting open holds? model NULL: the budget's model, else
+ * claude-sonnet-4-5. A denial increments operations_blocked and logs an event. */
+int ab_budget_check(ab_store *st, const char *path, const char *model, const ab_usage *usage,
+                    ab_decision *out);
+/* Check with only a token estimate: 1/4 priced as input, 3/4 as output (rounded up). */
+int ab_budget_check_tokens(ab_store *st, const char *path, int64_t tokens, ab_decision *out);
+
+/* Holds the worst-case cost of `usage` (input + max output) against every limit of the
+ * budget and its ancestors, atomically. Allowed: out->hold_id names the hold. ttl_s 0 means
+ * the default (600 s). */
+int ab_budget_reserve(ab_store *st, const char *path, const char *model, const ab_usage *usage,
+                      int64_t ttl_s, const char *key, ab_decision *out);
+/* Settles a hold with the actual usage (lower or higher than held); never refused for budget
+ * reasons; out->over says if a limit is now exceeded. AB_ESTATE if the hold is not open. */
+int ab_hold_commit(ab_store *st, const char *hold_id, const ab_usage *usage, const char *key,
+                   ab_decision *out);
+/* Releases a hold without spending. AB_ESTATE if it is not open. */
+int ab_hold_release(ab_store *st, const char *hold_id, const char *key);
+
+typedef struct {
+    char id[AB_HOLD_ID_BYTES + 2];
+    char budget[AB_PATH_BYTES_MAX + 1];
+    char model[AB_NAME_BYTES_MAX];
+    int64_t tokens;
+    int64_t cost_nusd;
+    int64_t created_at_ms;
+    int64_t expires_at_ms;
+    int state; /* 0 open, 1 committed, 2 released, 3 expired */
+} ab_hold;
+/* Reads one hold (its state as of now: an open hold past its TTL reads as expired). */
+int ab_hold_get(ab_store *st, const char *hold_id, ab_hold *out);
+
+/* Records usage that already happened (the original's deductBudget). Never refused for budget
+ * reasons; out->over says if a limit is now exceeded. */
+int ab_budget_charge(ab_store *st, const char *path, const char *model, const ab_usage *usage,
+                     const char *key, ab_decision *out);
+
+/* ---- events: the append-only audit log ---- */
+
+typedef struct {
+    int64_t id;
+    int64_t time_ms;
+    char budget[AB_PATH_BYTES_MAX + 1];
+    char op[24]; /* set, delete, check, reserve, commit, release, expire, charge, reset, price, role
+                  */
+    char model[AB_NAME_BYTES_MAX];
+    ab_usage usage;
+    int64_t tokens;
+    int64_t cost_nusd;
+    int allowed;
+    char reason[AB_REASON_BYTES_MAX];
+    char hold_id[AB_HOLD_ID_BYTES + 2];
+    char key[AB_KEY_BYTES_MAX + 1];
+    char actor[AB_NAME_BYTES_MAX];
+} ab_event;
+
+typedef struct {
+    const char *budget; /* NULL: all; else this budget and everything under it */
+    const char *op;     /* NULL: all ops */
+    int64_t since_ms;   /* 0: no bound; inclusive */
+    int64_t until_ms;   /* 0: no bound; exclusive */
+    int64_t after_id;   /* cursor: only ids > after_id */
+    int64_t limit;      /* 0: AB_EVENTS_PAGE_MAX; at most AB_EVENTS_PAGE_MAX */
+} ab_event_query;
+
+typedef int (*ab_event_fn)(const ab_event *e, void *ctx);
+/* Calls fn for each matching event in id order. */
+int ab_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void *ctx);
+
+/* ---- prices in the store (overrides of the built-in table) ---- */
+
+/* Looks a model's price up: store overrides first, then the built-in table, then a store price
+ * named "default". <synthetic> always costs 0. AB_EUNKNOWNMODEL names the model otherwise. */
+int ab_price_get(ab_store *st, const char *model, ab_price *out);
+/* Sets (overrides) a model's price in the store. Missing cache prices must be filled by the
+ * caller; ab_price_fill_defaults() does it the usual way. */
+int ab_price_set(ab_store *st, const ab_price *price);
+/* Fills cache prices that are < 0: cache write 5m = 1.25 x input, 1h = 2 x input,
+ * cache read = 0.1 x input; tier prices < 0 from the tier input likewise. */
+void ab_price_fill_defaults(ab_price *p);
+/* Removes a store override (the built-in price applies again). */
+int ab_price_unset(ab_store *st, const char *model);
+typedef int (*ab_price_fn)(const ab_price *p, void *ctx);
+/* Lists store overrides and then (builtin != 0) the built-in table. */
+int ab_price_list(ab_store *st, int builtin, ab_price_fn fn, void *ctx);
+/* Imports a LiteLLM model_prices_and_context_window.json document (its bytes) into the store.
+ * Entries without token prices are skipped; *imported counts the rest. Bad JSON or a bad
+ * price: AB_EINVAL, nothing imported. */
+int ab_price_import_litellm(ab_store *st, const char *json, size_t len, size_t *imported);
+
+/* ---- roles ---- */
+
+typedef struct {
+    char name[AB_NAME_BYTES_MAX];
+    ab_limit limits[AB_LIMITS_MAX]; /* default limits of new budgets of this role */
+    size_t limits_count;
+    char *allow_tools[AB_GLOBS_MAX]; /* empty: every tool */
+    size_t allow_tools_count;
+    char *deny_tools[AB_GLOBS_MAX];
+    size_t deny_tools_count;
+    char *allow_models[AB_GLOBS_MAX]; /* empty: every model */
+    size_t allow_models_count;
+    char *deny_models[AB_GLOBS_MAX];
+    size_t deny_models_count;
+    int admin;
+} ab_role;
+
+/* Creates or replaces a role. Globs use fnmatch(3) syntax; deny wins over allow. */
+int ab_role_set(ab_store *st, const ab_role *role);
+/* Reads a role; free its strings with ab_role_free(). AB_ENOTFOUND if absent. */
+int ab_role_get(ab_store *st, const char *name, ab_role *out);
+void ab_role_free(ab_role *role);
+typedef int (*ab_role_fn)(const ab_role *r, void *ctx);
+int ab_role_list(ab_store *st, ab_role_fn fn, void *ctx);
+int ab_role_delete(ab_store *st, const char *name);
+/* Parses a role from "key=value" words: limit=usd/day=10, allow-tool=GLOB, deny-tool=GLOB,
+ * allow-model=GLOB, deny-model=GLOB, admin=true|false. */
+
+/* Would the role allow this tool and model (NULL: not checked)? Pure; *reason says why not. */
+int ab_role_allows(const ab_role *role, const char *tool, const char *model, char *reason,
+                   size_t reason_size);
+
+/* Context of a permission check (the original's checkPermission). */
+typedef struct {
+    const char *model;        /* NULL: the budget's model */
+    int64_t estimated_tokens; /* 0 with usage NULL: 1000, as the original */
+    const ab_usage *usage;    /* exact estimate instead of estimated_tokens */
+} ab_permission_context;
+
+/* The role of the budget allows `operation` (a tool name) and the model, AND the budget allows
+ * the estimated cost. out->allowed and out->reason say which. */
+int ab_check_permission(ab_store *st, const char *path, const char *operation,
+                        const ab_permission_context *ctx, ab_decision *out);
+
+/* ---- JSON shapes shared by the CLI and the daemon ---- */
+
+/* Writes the status JSON object (the original's getBudgetStatus fields plus limits). Returns a
+ * malloc'd NUL-terminated string; free() it. NULL on allocation failure. */
+char *ab_status_json(const ab_budget_status *b);
+/* Writes the decision JSON object ({"allowed":…, "reason":…, …}). Free with free(). */
+char *ab_decision_json(const ab_decision *d);
+/* Writes one event as a JSON object. Free with free(). */
+char *ab_event_json(const ab_event *e);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,216 @@
+/* args.c — option parsing, field validation with messages that name the field and the rule,
+ * and the mapping of library results to output and exit codes. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void json_error(const char *code, const char *message)
+{
+    printf("{\"error\":{\"code\":\"%s\",\"message\":\"", code);
+    for (const char *p = message; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if ((unsigned char)*p < 0x20)
+            printf("\\u%04x", (unsigned char)*p);
+        else
+            putchar(*p);
+    }
+    printf("\"}}\n");
+}
+
+int usage_error(cli *c, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "error: %s\n", msg);
+    if (c->json)
+        json_error("EINVAL", msg);
+    return EXIT_USAGE;
+}
+
+int fail(cli *c, int rc)
+{
+    const char *detail = c->st ? ab_store_errmsg(c->st) : "";
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", detail && *detail ? detail : ab_strerror(rc));
+    fprintf(stderr, "error: %s\n", msg);
+    if (c->json)
+        json_error(ab_err_name(rc), msg);
+    switch (rc) {
+    case AB_ESTORE:
+    case AB_ENOMEM:
+    case AB_EBUSY:
+        return EXIT_FAILURE_STORE;
+    default:
+        return EXIT_USAGE;
+    }
+}
+
+int store_open(cli *c)
+{
+    if (c->st)
+        return 0;
+    int rc = ab_store_open(c->store_url, &c->st);
+    if (rc == AB_OK)
+        return 0;
+    return fail(c, rc);
+}
+
+int opt_index(const opt_spec *specs, const char *name)
+{
+    for (int i = 0; specs[i].name; i++)
+        if (strcmp(specs[i].name, name) == 0)
+            return i;
+    abort(); /* a programmer error: the command asked for an option it does not declare */
+}
+
+const char *opt(const parsed *p, const opt_spec *specs, const char *name)
+{
+    return p->val[opt_index(specs, name)];
+}
+
+static int take_option(cli *c, const opt_spec *specs, parsed *p, const char *arg, int *i, int argc,
+                       char **argv)
+{
+    const char *name = arg + 2, *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    for (int k = 0; specs[k].name; k++) {
+        if (strlen(specs[k].name) != len || strncmp(specs[k].name, name, len) != 0)
+            continue;
+        const char *val = "";
+        if (specs[k].has_arg) {
+            if (eq)
+                val = eq + 1;
+            else if (*i + 1 < argc)
+                val = argv[++*i];
+            else
+                return usage_error(c, "--%s: needs a value", specs[k].name);
+        } else if (eq) {
+            return usage_error(c, "--%s: takes no value", specs[k].name);
+        }
+        if (p->set[k] && !specs[k].multi)
+            return usage_error(c, "--%s: given more than once", specs[k].name);
+        if (specs[k].multi) {
+            if (p->nmulti[k] >= MULTI_MAX)
+                return usage_error(c, "--%s: at most %d times", specs[k].name, MULTI_MAX);
+            p->multi[k][p->nmulti[k]++] = val;
+        }
+        p->set[k] = 1;
+        p->val[k] = val;
+        return 0;
+    }
+    return usage_error(c, "unknown option '--%.*s' for '%s' (see 'agentbudget %s --help')",
+                       (int)len, name, c->cmd, c->cmd);
+}
+
+int args_parse(cli *c, const command *cmd, const opt_spec *specs, int argc, char **argv, parsed *p,
+               int pos_min, int pos_max)
+{
+    memset(p, 0, sizeof *p);
+    int only_pos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_pos && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            printf("usage: agentbudget %s\n\n%s\n", cmd->usage, cmd->summary);
+            return -1;
+        }
+        if (!only_pos && strcmp(a, "--") == 0) {
+            only_pos = 1;
+        } else if (!only_pos && a[0] == '-' && a[1] == '-' && a[2]) {
+            int rc = take_option(c, specs, p, a, &i, argc, argv);
+            if (rc)
+                return rc;
+        } else if (!only_pos && a[0] == '-' && a[1]) {
+            return usage_error(c, "unknown option '%s' for '%s' (options are spelled --name)", a,
+                               c->cmd);
+        } else {
+            if (p->npos >= pos_max || p->npos >= POS_MAX)
+                return usage_error(c, "unexpected argument '%s' (usage: agentbudget %s)", a,
+                                   cmd->usage);
+            p->pos[p->npos++] = a;
+        }
+    }
+    if (p->npos < pos_min)
+        return usage_error(c, "missing argument (usage: agentbudget %s)", cmd->usage);
+    return 0;
+}
+
+int parse_tokens(cli *c, const char *field, const char *s, int64_t *out)
+{
+    if (ab_tokens_parse(s, out))
+        return usage_error(c, "%s: '%s' is not a whole number of tokens (0 to %lld, digits only)",
+                           field, s, (long long)INT64_MAX);
+    return 0;
+}
+
+int parse_usd(cli *c, const char *field, const char *s, int64_t *out)
+{
+    if (ab_usd_parse(s, out))
+        return usage_error(c,
+                           "%s: '%s' is not a USD amount (digits with at most 9 decimals, like "
+                           "10 or 0.48; no sign or exponent)",
+                           field, s);
+    return 0;
+}
+
+int parse_price(cli *c, const char *field, const char *s, int64_t *out)
+{
+    if (ab_price_parse(s, out))
+        return usage_error(c,
+                           "%s: '%s' is not a price in USD per million tokens (at most 6 "
+                           "decimals, like 3 or 3.75)",
+                           field, s);
+    return 0;
+}
+
+int parse_limit(cli *c, const char *field, const char *s, ab_limit *out)
+{
+    if (ab_limit_parse(s, out))
+        return usage_error(c,
+                           "%s: '%s' is not a limit (METRIC/WINDOW=AMOUNT with METRIC tokens, usd "
+                           "or requests and WINDOW session, day, month or total; e.g. "
+                           "usd/day=10)",
+                           field, s);
+    return 0;
+}
+
+int check_path(cli *c, const char *field, const char *path)
+{
+    if (ab_path_validate(path))
+        return usage_error(c,
+                           "%s: '%s' is not a budget path (segments of [A-Za-z0-9._:@-], 1-%d "
+                           "bytes each, at most %d segments, no '.' or '..')",
+                           field, path, AB_PATH_SEGMENT_BYTES_MAX, AB_PATH_SEGMENTS_MAX);
+    return 0;
+}
+
+int print_json(cli *c, char *json)
+{
+    if (!json) {
+        fprintf(stderr, "error: out of memory\n");
+        return EXIT_FAILURE_STORE;
+    }
+    (void)c;
+    puts(json);
+    free(json);
+    return 0;
+}
+
+void print_decision(const ab_decision *d, const char *what)
+{
+    char cost[32];
+    ab_usd_format(d->cost_nusd, cost, sizeof cost);
+    if (!d->allowed)
+        printf("denied: %s\n", d->reason);
+    else
+        printf("%s: %lld tokens, $%s%s\n", what, (long long)d->tokens, cost,
+               d->replayed ? " (repeated key: first answer)" : "");
+    if (d->allowed && d->over)
+        printf("warning: %s\n", d->reason);
+}

@@ -1,0 +1,94 @@
+/* cli.h — what the files of the agentbudget command share: the command table's shape, the
+ * option parser, and the helpers that turn library results into output and exit codes. */
+#ifndef AB_CLI_H
+#define AB_CLI_H
+
+#include <stdint.h>
+
+#include "agentbudget.h"
+
+/* Exit codes: the contract with scripts and hooks. */
+#define EXIT_ALLOWED 0
+#define EXIT_DENIED 1
+#define EXIT_USAGE 2
+#define EXIT_FAILURE_STORE 3
+
+#define OPTS_MAX 24
+#define MULTI_MAX 32
+#define POS_MAX 4
+
+typedef struct {
+    const char *name; /* without the leading "--" */
+    int has_arg;
+    int multi; /* may be given more than once */
+} opt_spec;
+
+typedef struct {
+    const char *pos[POS_MAX];
+    int npos;
+    const char *val[OPTS_MAX];
+    const char *multi[OPTS_MAX][MULTI_MAX];
+    int nmulti[OPTS_MAX];
+    int set[OPTS_MAX];
+} parsed;
+
+typedef struct cli {
+    const char *store_url;
+    int json;
+    const char *cmd; /* the command's name, for messages */
+    ab_store *st;
+} cli;
+
+typedef struct {
+    const char *name;
+    int (*fn)(cli *c, int argc, char **argv);
+    const char *usage;   /* the line after "usage: agentbudget " */
+    const char *summary; /* one line for the command list */
+} command;
+
+/* Parses argv (after the command words) against specs. On bad input prints the error and
+ * returns EXIT_USAGE; --help prints usage and returns -1 (exit 0). */
+int args_parse(cli *c, const command *cmd, const opt_spec *specs, int argc, char **argv, parsed *p,
+               int pos_min, int pos_max);
+/* Index of option name in specs (must exist). */
+int opt_index(const opt_spec *specs, const char *name);
+const char *opt(const parsed *p, const opt_spec *specs, const char *name);
+
+/* Field parsers: on failure they print "error: --field: rule" and return EXIT_USAGE. */
+int parse_tokens(cli *c, const char *field, const char *s, int64_t *out);
+int parse_usd(cli *c, const char *field, const char *s, int64_t *out);
+int parse_price(cli *c, const char *field, const char *s, int64_t *out);
+int parse_limit(cli *c, const char *field, const char *s, ab_limit *out);
+int check_path(cli *c, const char *field, const char *path);
+
+/* Opens the store (once). Returns 0 or the exit code after printing the error. */
+int store_open(cli *c);
+/* Prints the library failure and returns its exit code (2 for bad input, 3 for the store). */
+int fail(cli *c, int rc);
+/* Prints "error: ..." (and the JSON error object with --json); returns EXIT_USAGE. */
+int usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a malloc'd JSON string and a newline, frees it. */
+int print_json(cli *c, char *json);
+/* Human text for a decision. */
+void print_decision(const ab_decision *d, const char *what);
+
+int cmd_init(cli *c, int argc, char **argv);
+int cmd_set(cli *c, int argc, char **argv);
+int cmd_status(cli *c, int argc, char **argv);
+int cmd_list(cli *c, int argc, char **argv);
+int cmd_delete(cli *c, int argc, char **argv);
+int cmd_reset(cli *c, int argc, char **argv);
+int cmd_check(cli *c, int argc, char **argv);
+int cmd_reserve(cli *c, int argc, char **argv);
+int cmd_commit(cli *c, int argc, char **argv);
+int cmd_release(cli *c, int argc, char **argv);
+int cmd_hold(cli *c, int argc, char **argv);
+int cmd_charge(cli *c, int argc, char **argv);
+int cmd_permission(cli *c, int argc, char **argv);
+int cmd_events(cli *c, int argc, char **argv);
+int cmd_price(cli *c, int argc, char **argv);
+int cmd_role(cli *c, int argc, char **argv);
+
+const command *command_find(const char *name);
+
+#endif

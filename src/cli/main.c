@@ -1,0 +1,126 @@
+/* main.c — the agentbudget command: global flags, the command table, dispatch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const command commands[] = {
+    {"init", cmd_init,
+     "init AGENT --role ROLE --session-tokens N --daily-usd USD [--model M] [--key K]",
+     "create or update a budget the way the original initializeBudget did"},
+    {"set", cmd_set,
+     "set PATH [--role R] [--model M] [--limit METRIC/WINDOW=AMOUNT]... [--unset METRIC/WINDOW]... "
+     "[--replace-limits] [--role-defaults] [--key K]",
+     "create or update a budget with any limits"},
+    {"status", cmd_status, "status PATH", "show a budget's usage, limits and what is left"},
+    {"list", cmd_list, "list [PREFIX]", "list budgets (at or under PREFIX)"},
+    {"delete", cmd_delete, "delete PATH [--key K]", "delete a budget (its holds are released)"},
+    {"check", cmd_check,
+     "check PATH (--tokens N | --input N --max-output N [--model M] [--cache-write N] "
+     "[--cache-write-1h N] [--cache-read N])",
+     "would this request fit? (read-only; a denial is counted and logged)"},
+    {"reserve", cmd_reserve,
+     "reserve PATH --input N --max-output N [--model M] [--cache-write N] [--cache-write-1h N] "
+     "[--cache-read N] [--ttl SECONDS] [--key K]",
+     "hold the worst-case cost of a request; prints the hold id"},
+    {"commit", cmd_commit,
+     "commit HOLD --input N --output N [--cache-write N] [--cache-write-1h N] [--cache-read N] "
+     "[--key K]",
+     "settle a hold with the actual usage"},
+    {"release", cmd_release, "release HOLD [--key K]", "give a hold back without spending"},
+    {"hold", cmd_hold, "hold HOLD", "show a hold"},
+    {"charge", cmd_charge,
+     "charge PATH --input N --output N [--model M] [--cache-write N] [--cache-write-1h N] "
+     "[--cache-read N] [--key K]",
+     "record usage that already happened (the original deductBudget)"},
+    {"reset", cmd_reset, "reset PATH (--session | --daily | --monthly | --all) [--key K]",
+     "zero a budget's session, day or month usage"},
+    {"permission", cmd_permission, "permission PATH TOOL [--model M] [--tokens N]",
+     "may this agent use this tool now? (role AND budget)"},
+    {"events", cmd_events,
+     "events [--budget PATH] [--op OP] [--since MS] [--until MS] [--after ID] [--limit N]",
+     "read the audit log"},
+    {"price", cmd_price,
+     "price (list [--builtin] | get MODEL | set MODEL --input USD --output USD [--cache-write USD] "
+     "[--cache-write-1h USD] [--cache-read USD] [--tier-threshold N --tier-input USD "
+     "--tier-output USD ...] | unset MODEL | import FILE)",
+     "model prices in USD per million tokens"},
+    {"role", cmd_role,
+     "role (list | get NAME | set NAME [--limit SPEC]... [--allow-tool GLOB]... [--deny-tool "
+     "GLOB]... [--allow-model GLOB]... [--deny-model GLOB]... [--admin] | delete NAME)",
+     "roles: default limits, allowed tools and models"},
+};
+
+const command *command_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void usage_all(FILE *f)
+{
+    fprintf(f, "usage: agentbudget [--store URL] [--json] COMMAND [ARGS]\n\n"
+               "Hard spending limits for LLM agents: tokens, dollars and requests per session,\n"
+               "day, month or lifetime, for every agent, role, team and organisation.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\nglobal options (anywhere on the line):\n"
+            "  --store URL  memory:, sqlite:PATH[?sync=normal]; default $AGENTBUDGET_STORE, else\n"
+            "               sqlite:$XDG_STATE_HOME/agentbudget/budget.db\n"
+            "  --json       machine-readable output\n\n"
+            "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store or system "
+            "failure\n"
+            "'agentbudget COMMAND --help' shows a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {0};
+    c.store_url = getenv("AGENTBUDGET_STORE");
+    /* global flags anywhere on the line: take them out, keep the rest in order */
+    int n = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < argc)
+                argv[n++] = argv[i++];
+            break;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            c.json = 1;
+        } else if (strcmp(argv[i], "--store") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "error: --store: needs a URL (memory:, sqlite:PATH)\n");
+                return EXIT_USAGE;
+            }
+            c.store_url = argv[++i];
+        } else if (strncmp(argv[i], "--store=", 8) == 0) {
+            c.store_url = argv[i] + 8;
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    argc = n;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage_all(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("agentbudget %s\n", AB_VERSION);
+        return 0;
+    }
+    const command *cmd = command_find(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "error: unknown command '%s' (see 'agentbudget --help')\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    c.cmd = cmd->name;
+    int rc = cmd->fn(&c, argc - 2, argv + 2);
+    ab_store_close(c.st);
+    return rc < 0 ? 0 : rc;
+}

@@ -1,0 +1,293 @@
+/* budget.c — budgets as data: create/update, status, list, delete and resets. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct {
+    const char *path;
+    const ab_budget_spec *spec;
+    const char *key;
+    int which;
+    int *created;
+    ab_budget_status *out;
+} budget_args;
+
+static int name_valid(ab_store *st, const char *field, const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= AB_NAME_BYTES_MAX)
+        return ab__fail(st, AB_EINVAL, "%s: must be 1-%d bytes", field, AB_NAME_BYTES_MAX - 1);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return ab__fail(st, AB_EINVAL, "%s: no control characters", field);
+    return AB_OK;
+}
+
+static void budget_new(ab__budget *b, const char *path, int64_t now)
+{
+    memset(b, 0, sizeof *b);
+    ab__strlcpy(b->s.path, path, sizeof b->s.path);
+    ab__strlcpy(b->s.role, "default", sizeof b->s.role);
+    for (int w = 0; w < AB_WINDOW_COUNT; w++)
+        for (int m = 0; m < AB_METRIC_COUNT; m++)
+            b->s.limit[w][m] = -1;
+    b->s.created_at_ms = b->s.session_reset_ms = b->s.last_reset_ms = now;
+    b->s.updated_at_ms = now;
+    b->s.day_start_ms = ab__day_start(now);
+    b->s.month_start_ms = ab__month_start(now);
+    b->next_expiry_ms = INT64_MAX;
+}
+
+static void limits_apply(ab__budget *b, const ab_limit *l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        b->s.limit[l[i].window][l[i].metric] = l[i].amount < 0 ? -1 : l[i].amount;
+}
+
+static void spec_params(char *buf, size_t size, const char *path, const ab_budget_spec *sp)
+{
+    int off = snprintf(buf, size, "set|%s|%s|%s|%d|%d", path, sp->role ? sp->role : "",
+                       sp->model ? sp->model : "", sp->replace_limits, sp->use_role_defaults);
+    for (size_t i = 0; i < sp->limits_count && off > 0 && (size_t)off < size; i++)
+        off += snprintf(buf + off, size - (size_t)off, "|%d/%d=%" PRId64, (int)sp->limits[i].metric,
+                        (int)sp->limits[i].window, sp->limits[i].amount);
+}
+
+static int op_set(ab__ctx *c, void *v)
+{
+    budget_args *a = v;
+    ab_store *st = c->st;
+    const ab_budget_spec *sp = a->spec;
+    char params[512];
+    ab_decision prior;
+    int replayed, rc;
+    spec_params(params, sizeof params, a->path, sp);
+    if ((rc = ab__idem_check(st, a->key, params, &prior, &replayed)) || replayed) {
+        if (replayed && a->created)
+            *a->created = prior.allowed;
+        return rc;
+    }
+    if ((rc = ab__chain_load(c, a->path, 1)))
+        return rc;
+    int exists = c->chain_len > 0 && strcmp(c->b[0].s.path, a->path) == 0;
+    ab__budget nb, *b = exists ? &c->b[0] : &nb;
+    if (!exists)
+        budget_new(&nb, a->path, c->now_ms);
+    if (sp->model && *sp->model) {
+        ab_price p;
+        if ((rc = ab__price_lookup(st, sp->model, &p)))
+            return rc;
+    }
+    if (sp->role)
+        ab__strlcpy(b->s.role, sp->role, sizeof b->s.role);
+    if (sp->model)
+        ab__strlcpy(b->s.model, sp->model, sizeof b->s.model);
+    if (sp->use_role_defaults && !exists) {
+        char *spec = NULL;
+        rc = st->ops->role_get(st, b->s.role, &spec);
+        if (rc == AB_OK) {
+            ab_role role;
+            char err[128];
+            rc = ab__role_parse(spec, &role, err, sizeof err);
+            free(spec);
+            if (rc)
+                return ab__fail(st, AB_ESTORE, "role '%s' is corrupt: %s", b->s.role, err);
+            limits_apply(b, role.limits, role.limits_count);
+            ab_role_free(&role);
+        } else if (rc != AB_ENOTFOUND) {
+            return rc;
+        }
+    }
+    if (sp->replace_limits)
+        memset(b->s.limit, 0xff, sizeof b->s.limit); /* every byte 0xff: -1, no limit */
+    limits_apply(b, sp->limits, sp->limits_count);
+    b->s.updated_at_ms = c->now_ms;
+    if (exists)
+        c->dirty[0] = true;
+    else if ((rc = st->ops->budget_insert(st, &nb)))
+        return rc;
+    ab_event e;
+    ab__event_init(st, &e, a->path, "set");
+    snprintf(e.reason, sizeof e.reason, "%s", exists ? "updated" : "created");
+    if (a->key)
+        ab__strlcpy(e.key, a->key, sizeof e.key);
+    if ((rc = st->ops->event_append(st, &e)))
+        return rc;
+    if (a->created)
+        *a->created = !exists;
+    ab_decision d;
+    memset(&d, 0, sizeof d);
+    d.allowed = !exists;
+    return ab__idem_save(st, a->key, params, &d, c->now_ms);
+}
+
+int ab_budget_set(ab_store *st, const char *path, const ab_budget_spec *spec, const char *key,
+                  int *created)
+{
+    int rc = ab__key_validate(st, key);
+    if (rc)
+        return rc;
+    if (spec->role && (rc = name_valid(st, "role", spec->role)))
+        return rc;
+    if (spec->model && *spec->model && (rc = name_valid(st, "model", spec->model)))
+        return rc;
+    if (spec->limits_count > AB_LIMITS_MAX)
+        return ab__fail(st, AB_EINVAL, "limits: at most %d", AB_LIMITS_MAX);
+    for (size_t i = 0; i < spec->limits_count; i++)
+        if ((unsigned)spec->limits[i].metric >= AB_METRIC_COUNT ||
+            (unsigned)spec->limits[i].window >= AB_WINDOW_COUNT)
+            return ab__fail(st, AB_EINVAL, "limits[%zu]: unknown metric or window", i);
+    budget_args a = {.path = path, .spec = spec, .key = key, .created = created};
+    return ab__run(st, 1, op_set, &a);
+}
+
+static int op_get(ab__ctx *c, void *v)
+{
+    budget_args *a = v;
+    int rc = ab__chain_load(c, a->path, 0);
+    if (rc == AB_OK)
+        *a->out = c->b[0].s;
+    return rc;
+}
+
+int ab_budget_get(ab_store *st, const char *path, ab_budget_status *out)
+{
+    budget_args a = {.path = path, .out = out};
+    return ab__run(st, 0, op_get, &a);
+}
+
+typedef struct {
+    ab_budget_fn fn;
+    void *ctx;
+    int64_t now_ms;
+} list_args;
+
+static int list_one(ab__budget *b, void *v)
+{
+    list_args *la = v;
+    ab__roll(b, la->now_ms);
+    return la->fn(&b->s, la->ctx);
+}
+
+int ab_budget_list(ab_store *st, const char *prefix, ab_budget_fn fn, void *ctx)
+{
+    if (prefix && *prefix && ab_path_validate(prefix))
+        return ab__fail(st, AB_EINVAL, "prefix: not a budget path");
+    int rc = ab__txn_begin(st, 0);
+    if (rc)
+        return rc;
+    list_args la = {fn, ctx, ab__now(st)};
+    rc = st->ops->budget_list(st, prefix && *prefix ? prefix : NULL, list_one, &la);
+    ab__txn_end(st, rc < 0 ? rc : AB_OK);
+    return rc;
+}
+
+static int op_delete(ab__ctx *c, void *v)
+{
+    budget_args *a = v;
+    ab_store *st = c->st;
+    char params[512], ids[64][40];
+    ab_decision prior;
+    int replayed, rc, children;
+    snprintf(params, sizeof params, "delete|%s", a->path);
+    if ((rc = ab__idem_check(st, a->key, params, &prior, &replayed)) || replayed)
+        return rc;
+    if ((rc = ab__chain_load(c, a->path, 0)) ||
+        (rc = st->ops->budget_has_children(st, a->path, &children)))
+        return rc;
+    if (children)
+        return ab__fail(st, AB_ECONFLICT, "budget '%s' has budgets under it: delete them first",
+                        a->path);
+    size_t n;
+    do {
+        if ((rc = st->ops->holds_of_budget(st, c->b[0].id, ids, 64, &n)))
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            ab__hold h;
+            if ((rc = st->ops->hold_get(st, ids[i], &h)) || (rc = ab__hold_close(c, &h, 2)))
+                return rc;
+        }
+    } while (n == 64);
+    c->dirty[0] = false;
+    if ((rc = st->ops->budget_delete(st, c->b[0].id)))
+        return rc;
+    ab_event e;
+    ab__event_init(st, &e, a->path, "delete");
+    if (a->key)
+        ab__strlcpy(e.key, a->key, sizeof e.key);
+    if ((rc = st->ops->event_append(st, &e)))
+        return rc;
+    ab_decision d;
+    memset(&d, 0, sizeof d);
+    d.allowed = 1;
+    return ab__idem_save(st, a->key, params, &d, c->now_ms);
+}
+
+int ab_budget_delete(ab_store *st, const char *path, const char *key)
+{
+    int rc = ab__key_validate(st, key);
+    if (rc)
+        return rc;
+    budget_args a = {.path = path, .key = key};
+    return ab__run(st, 1, op_delete, &a);
+}
+
+static int op_reset(ab__ctx *c, void *v)
+{
+    budget_args *a = v;
+    ab_store *st = c->st;
+    char params[512];
+    ab_decision prior;
+    int replayed, rc;
+    snprintf(params, sizeof params, "reset|%s|%d", a->path, a->which);
+    if ((rc = ab__idem_check(st, a->key, params, &prior, &replayed)) || replayed)
+        return rc;
+    if ((rc = ab__chain_load(c, a->path, 0)))
+        return rc;
+    ab_budget_status *s = &c->b[0].s;
+    char what[64] = "";
+    static const struct {
+        int flag;
+        ab_window w;
+        const char *name;
+    } windows[] = {{AB_RESET_SESSION, AB_WINDOW_SESSION, "session"},
+                   {AB_RESET_DAY, AB_WINDOW_DAY, "day"},
+                   {AB_RESET_MONTH, AB_WINDOW_MONTH, "month"}};
+    for (size_t i = 0; i < 3; i++) {
+        if (!(a->which & windows[i].flag))
+            continue;
+        memset(s->used[windows[i].w], 0, sizeof s->used[windows[i].w]);
+        strcat(what, what[0] ? "," : "");
+        strcat(what, windows[i].name);
+    }
+    if (a->which & AB_RESET_SESSION)
+        s->session_reset_ms = c->now_ms;
+    if (a->which & AB_RESET_DAY)
+        s->last_reset_ms = c->now_ms;
+    c->dirty[0] = true;
+    ab_event e;
+    ab__event_init(st, &e, a->path, "reset");
+    ab__strlcpy(e.reason, what, sizeof e.reason);
+    if (a->key)
+        ab__strlcpy(e.key, a->key, sizeof e.key);
+    if ((rc = st->ops->event_append(st, &e)))
+        return rc;
+    ab_decision d;
+    memset(&d, 0, sizeof d);
+    d.allowed = 1;
+    return ab__idem_save(st, a->key, params, &d, c->now_ms);
+}
+
+int ab_budget_reset(ab_store *st, const char *path, int which, const char *key)
+{
+    int rc = ab__key_validate(st, key);
+    if (rc)
+        return rc;
+    if (which <= 0 || (which & ~AB_RESET_ALL))
+        return ab__fail(st, AB_EINVAL, "reset: choose session, day, month or all");
+    budget_args a = {.path = path, .key = key, .which = which};
+    return ab__run(st, 1, op_reset, &a);
+}

@@ -1,0 +1,296 @@
+/* chain.c — the machinery every budget operation runs on: one transaction, the chain of budgets
+ * (leaf and ancestors) loaded once, windows rolled over lazily, expired holds swept, dirty
+ * budgets written back, and idempotency records. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int ab__txn_begin(ab_store *st, int write)
+{
+    pthread_mutex_lock(&st->lock);
+    st->errmsg[0] = '\0';
+    int rc = st->ops->begin(st, write);
+    if (rc)
+        pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+int ab__txn_end(ab_store *st, int rc)
+{
+    if (rc == AB_OK)
+        rc = st->ops->commit(st);
+    else
+        st->ops->rollback(st);
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+int ab__roll(ab__budget *b, int64_t now_ms)
+{
+    int changed = 0;
+    int64_t day = ab__day_start(now_ms);
+    if (day > b->s.day_start_ms) {
+        for (int m = 0; m < AB_METRIC_COUNT; m++)
+            b->s.used[AB_WINDOW_DAY][m] = 0;
+        b->s.day_start_ms = day;
+        b->s.last_reset_ms = day;
+        changed = 1;
+    }
+    int64_t month = ab__month_start(now_ms);
+    if (month > b->s.month_start_ms) {
+        for (int m = 0; m < AB_METRIC_COUNT; m++)
+            b->s.used[AB_WINDOW_MONTH][m] = 0;
+        b->s.month_start_ms = month;
+        changed = 1;
+    }
+    return changed;
+}
+
+void ab__ctx_dirty(ab__ctx *c, const ab__budget *b)
+{
+    c->dirty[b - c->b] = true;
+}
+
+static int ctx_add(ab__ctx *c, const ab__budget *b, ab__budget **out)
+{
+    if (c->n >= AB__CTX_BUDGETS_MAX)
+        return ab__fail(c->st, AB_ELIMIT, "one operation touched more than %d budgets",
+                        AB__CTX_BUDGETS_MAX);
+    c->b[c->n] = *b;
+    c->dirty[c->n] = ab__roll(&c->b[c->n], c->now_ms) != 0;
+    *out = &c->b[c->n++];
+    return AB_OK;
+}
+
+int ab__ctx_budget(ab__ctx *c, int64_t id, ab__budget **out)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->b[i].id == id) {
+            *out = &c->b[i];
+            return AB_OK;
+        }
+    ab__budget b;
+    int rc = c->st->ops->budget_get_id(c->st, id, &b);
+    if (rc)
+        return rc;
+    return ctx_add(c, &b, out);
+}
+
+int ab__hold_close(ab__ctx *c, ab__hold *h, int state)
+{
+    const int64_t amount[AB_METRIC_COUNT] = {h->h.tokens, h->h.cost_nusd, h->requests};
+    for (size_t i = 0; i < h->chain_len; i++) {
+        ab__budget *b;
+        int rc = ab__ctx_budget(c, h->chain_ids[i], &b);
+        if (rc == AB_ENOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        for (int m = 0; m < AB_METRIC_COUNT; m++)
+            b->s.held[m] -= amount[m];
+        b->s.holds_open--;
+        ab__ctx_dirty(c, b);
+    }
+    h->h.state = state;
+    return c->st->ops->hold_set_state(c->st, h->h.id, state);
+}
+
+#define SWEEP_BATCH 64
+
+/* Expires the open holds counted in b whose TTL has passed, then recomputes b's next expiry. */
+static int sweep(ab__ctx *c, size_t idx)
+{
+    ab_store *st = c->st;
+    char ids[SWEEP_BATCH][40];
+    size_t n;
+    do {
+        int rc = st->ops->holds_expired(st, c->b[idx].id, c->now_ms, ids, SWEEP_BATCH, &n);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < n; i++) {
+            ab__hold h;
+            if ((rc = st->ops->hold_get(st, ids[i], &h)))
+                return rc;
+            if ((rc = ab__hold_close(c, &h, 3)))
+                return rc;
+            ab_event e;
+            ab__event_init(st, &e, h.h.budget, "expire");
+            ab__strlcpy(e.hold_id, h.h.id, sizeof e.hold_id);
+            ab__strlcpy(e.model, h.h.model, sizeof e.model);
+            e.tokens = h.h.tokens;
+            e.cost_nusd = h.h.cost_nusd;
+            if ((rc = st->ops->event_append(st, &e)))
+                return rc;
+        }
+    } while (n == SWEEP_BATCH);
+    int rc = st->ops->holds_min_expiry(st, c->b[idx].id, &c->b[idx].next_expiry_ms);
+    c->dirty[idx] = true;
+    return rc;
+}
+
+int ab__chain_load(ab__ctx *c, const char *path, int leaf_optional)
+{
+    ab_store *st = c->st;
+    if (ab_path_validate(path))
+        return ab__fail(st, AB_EINVAL,
+                        "budget path '%s': segments of [A-Za-z0-9._:@-], 1-%d bytes each, at most "
+                        "%d segments, no '.' or '..'",
+                        path, AB_PATH_SEGMENT_BYTES_MAX, AB_PATH_SEGMENTS_MAX);
+    char buf[AB_PATH_BYTES_MAX + 1];
+    ab__strlcpy(buf, path, sizeof buf);
+    c->n = c->chain_len = 0;
+    /* leaf first, then each ancestor that exists */
+    for (size_t len = strlen(buf);;) {
+        ab__budget b, *slot;
+        int rc = st->ops->budget_get(st, buf, &b);
+        if (rc == AB_OK) {
+            if ((rc = ctx_add(c, &b, &slot)))
+                return rc;
+        } else if (rc != AB_ENOTFOUND) {
+            return rc;
+        } else if (c->n == 0 && len == strlen(path) && !leaf_optional) {
+            return ab__fail(st, AB_ENOTFOUND, "no budget '%s'", path);
+        }
+        char *slash = strrchr(buf, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+        len = (size_t)(slash - buf);
+    }
+    c->chain_len = c->n;
+    for (size_t i = 0; i < c->chain_len; i++) {
+        if (c->b[i].next_expiry_ms > c->now_ms)
+            continue;
+        if (!c->write)
+            return AB__EUPGRADE;
+        int rc = sweep(c, i);
+        if (rc)
+            return rc;
+    }
+    return AB_OK;
+}
+
+static int flush(ab__ctx *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (!c->dirty[i])
+            continue;
+        c->b[i].s.updated_at_ms = c->now_ms;
+        int rc = c->st->ops->budget_update(c->st, &c->b[i]);
+        if (rc)
+            return rc;
+    }
+    return AB_OK;
+}
+
+int ab__run(ab_store *st, int write, ab__op_fn fn, void *args)
+{
+    static __thread ab__ctx *ctx_cache; /* one context per thread, reused: it is large */
+    if (!ctx_cache && !(ctx_cache = malloc(sizeof *ctx_cache)))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    ab__ctx *c = ctx_cache;
+    for (;;) {
+        int rc = ab__txn_begin(st, write);
+        if (rc)
+            return rc;
+        c->st = st;
+        c->write = write;
+        c->now_ms = ab__now(st);
+        c->n = c->chain_len = 0;
+        memset(c->dirty, 0, sizeof c->dirty);
+        rc = fn(c, args);
+        if (rc == AB__EUPGRADE && !write) {
+            ab__txn_end(st, rc);
+            write = 1;
+            continue;
+        }
+        if (rc == AB_OK && write)
+            rc = flush(c);
+        return ab__txn_end(st, rc);
+    }
+}
+
+int ab__key_validate(ab_store *st, const char *key)
+{
+    if (!key)
+        return AB_OK;
+    size_t n = strlen(key);
+    if (n == 0 || n > AB_KEY_BYTES_MAX)
+        return ab__fail(st, AB_EINVAL, "key: must be 1-%d bytes", AB_KEY_BYTES_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (key[i] < '!' || key[i] > '~')
+            return ab__fail(st, AB_EINVAL, "key: only printable ASCII without spaces");
+    return AB_OK;
+}
+
+/* The first answer, serialised: numbers, then the strings, reason last (it may hold '|'). */
+static void decision_encode(const ab_decision *d, char *out, size_t size)
+{
+    snprintf(out, size,
+             "%d|%d|%d|%d|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64
+             "|%s|%s|%s",
+             d->allowed, d->over, (int)d->metric, (int)d->window, d->limit, d->used, d->requested,
+             d->remaining, d->cost_nusd, d->tokens, d->hold_id, d->budget, d->reason);
+}
+
+static int decision_decode(const char *s, ab_decision *d)
+{
+    memset(d, 0, sizeof *d);
+    int metric, window, pos = 0;
+    if (sscanf(s,
+               "%d|%d|%d|%d|%" SCNd64 "|%" SCNd64 "|%" SCNd64 "|%" SCNd64 "|%" SCNd64 "|%" SCNd64
+               "|%n",
+               &d->allowed, &d->over, &metric, &window, &d->limit, &d->used, &d->requested,
+               &d->remaining, &d->cost_nusd, &d->tokens, &pos) != 10 ||
+        pos == 0)
+        return AB_ESTORE;
+    d->metric = (ab_metric)metric;
+    d->window = (ab_window)window;
+    const char *p = s + pos, *bar = strchr(p, '|');
+    if (!bar || (size_t)(bar - p) >= sizeof d->hold_id)
+        return AB_ESTORE;
+    memcpy(d->hold_id, p, (size_t)(bar - p));
+    p = bar + 1;
+    if (!(bar = strchr(p, '|')) || (size_t)(bar - p) >= sizeof d->budget)
+        return AB_ESTORE;
+    memcpy(d->budget, p, (size_t)(bar - p));
+    ab__strlcpy(d->reason, bar + 1, sizeof d->reason);
+    return AB_OK;
+}
+
+int ab__idem_check(ab_store *st, const char *key, const char *params, ab_decision *out,
+                   int *replayed)
+{
+    *replayed = 0;
+    if (!key)
+        return AB_OK;
+    ab__idem rec;
+    int rc = st->ops->idem_get(st, key, &rec);
+    if (rc == AB_ENOTFOUND)
+        return AB_OK;
+    if (rc)
+        return rc;
+    if (strcmp(rec.params, params) != 0)
+        return ab__fail(st, AB_ECONFLICT,
+                        "key '%s' was already used with other parameters (first: %s)", key,
+                        rec.params);
+    if (decision_decode(rec.result, out))
+        return ab__fail(st, AB_ESTORE, "idempotency record of key '%s' is corrupt", key);
+    out->replayed = 1;
+    *replayed = 1;
+    return AB_OK;
+}
+
+int ab__idem_save(ab_store *st, const char *key, const char *params, const ab_decision *d,
+                  int64_t now_ms)
+{
+    if (!key)
+        return AB_OK;
+    ab__idem rec;
+    ab__strlcpy(rec.params, params, sizeof rec.params);
+    decision_encode(d, rec.result, sizeof rec.result);
+    return st->ops->idem_put(st, key, &rec, now_ms);
+}

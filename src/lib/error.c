@@ -1,0 +1,67 @@
+/* error.c — the one table of error codes, their names and descriptions. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct {
+    int rc;
+    const char *name;
+    const char *text;
+} errors[] = {
+    {AB_OK, "OK", "ok"},
+    {AB_EINVAL, "EINVAL", "bad input"},
+    {AB_ENOTFOUND, "ENOTFOUND", "not found"},
+    {AB_ECONFLICT, "ECONFLICT", "conflict"},
+    {AB_EEXIST, "EEXIST", "already exists"},
+    {AB_ESTORE, "ESTORE", "store failure"},
+    {AB_EOVERFLOW, "EOVERFLOW", "amount out of range"},
+    {AB_ENOMEM, "ENOMEM", "out of memory"},
+    {AB_EBUSY, "EBUSY", "store busy"},
+    {AB_EUNKNOWNMODEL, "EUNKNOWNMODEL", "unknown model"},
+    {AB_ESTATE, "ESTATE", "hold is not open"},
+    {AB_ELIMIT, "ELIMIT", "size limit reached"},
+};
+
+const char *ab_strerror(int rc)
+{
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        if (errors[i].rc == rc)
+            return errors[i].text;
+    return "unknown error";
+}
+
+const char *ab_err_name(int rc)
+{
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        if (errors[i].rc == rc)
+            return errors[i].name;
+    return "UNKNOWN";
+}
+
+int ab__fail(ab_store *st, int rc, const char *fmt, ...)
+{
+    if (st) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(st->errmsg, sizeof st->errmsg, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+int ab__strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+    if (n >= size)
+        return AB_ELIMIT;
+    memcpy(dst, src, n + 1);
+    return AB_OK;
+}
+
+int ab__add(int64_t a, int64_t b, int64_t *out)
+{
+    if (__builtin_add_overflow(a, b, out))
+        return AB_EOVERFLOW;
+    return AB_OK;
+}

@@ -1,0 +1,35 @@
+/* events.c — the append-only audit log: building an event and querying the log. */
+#include <string.h>
+
+#include "internal.h"
+
+void ab__event_init(ab_store *st, ab_event *e, const char *budget, const char *op)
+{
+    memset(e, 0, sizeof *e);
+    e->time_ms = ab__now(st);
+    ab__strlcpy(e->budget, budget, sizeof e->budget);
+    ab__strlcpy(e->op, op, sizeof e->op);
+    ab__strlcpy(e->actor, st->actor, sizeof e->actor);
+    e->allowed = 1;
+}
+
+int ab_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void *ctx)
+{
+    ab_event_query qq = *q;
+    if (qq.budget && *qq.budget && ab_path_validate(qq.budget))
+        return ab__fail(st, AB_EINVAL, "budget: not a budget path");
+    if (qq.budget && !*qq.budget)
+        qq.budget = NULL;
+    if (qq.limit < 0 || qq.limit > AB_EVENTS_PAGE_MAX)
+        return ab__fail(st, AB_EINVAL, "limit: must be 1-%d", AB_EVENTS_PAGE_MAX);
+    if (qq.limit == 0)
+        qq.limit = AB_EVENTS_PAGE_MAX;
+    if (qq.since_ms < 0 || qq.until_ms < 0 || qq.after_id < 0)
+        return ab__fail(st, AB_EINVAL, "since/until/after: must be >= 0");
+    int rc = ab__txn_begin(st, 0);
+    if (rc)
+        return rc;
+    rc = st->ops->events_query(st, &qq, fn, ctx);
+    ab__txn_end(st, rc < 0 ? rc : AB_OK);
+    return rc;
+}

@@ -1,0 +1,186 @@
+/* import.c — reads LiteLLM's model_prices_and_context_window.json into store prices.
+ * LiteLLM gives USD per token as JSON numbers; each is turned back into its shortest decimal
+ * text (exact for up to 15 significant digits) and parsed exactly into micro-USD per million
+ * tokens. A price finer than that unit is refused rather than rounded. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define IMPORT_MODELS_MAX 20000
+
+/* "3e-06" (USD per token) -> 3000000 (uUSD per Mtok), exactly, or AB_EINVAL. */
+static int per_token_parse(const char *s, int64_t *out)
+{
+    int64_t mant = 0;
+    int exp10 = 12, digits = 0; /* x 10^12: USD/token -> uUSD/Mtok */
+    const char *p = s;
+    if (*p == '-')
+        return AB_EINVAL;
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        if (__builtin_mul_overflow(mant, 10, &mant) ||
+            __builtin_add_overflow(mant, *p - '0', &mant))
+            return AB_EOVERFLOW;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++, exp10--)
+            if (__builtin_mul_overflow(mant, 10, &mant) ||
+                __builtin_add_overflow(mant, *p - '0', &mant))
+                return AB_EOVERFLOW;
+    if (!digits)
+        return AB_EINVAL;
+    if (*p == 'e' || *p == 'E') {
+        char *end;
+        long e = strtol(p + 1, &end, 10);
+        if (end == p + 1 || *end || e < -400 || e > 400)
+            return AB_EINVAL;
+        exp10 += (int)e;
+    } else if (*p) {
+        return AB_EINVAL;
+    }
+    for (; exp10 > 0; exp10--)
+        if (__builtin_mul_overflow(mant, 10, &mant))
+            return AB_EOVERFLOW;
+    for (; exp10 < 0; exp10++) {
+        if (mant % 10)
+            return AB_EINVAL;
+        mant /= 10;
+    }
+    *out = mant;
+    return AB_OK;
+}
+
+/* Reads field of entry into *out; absent leaves *out alone. */
+static int field(ab_store *st, const char *model, json_t *entry, const char *name, int64_t *out)
+{
+    json_t *v = json_object_get(entry, name);
+    if (!v || json_is_null(v))
+        return AB_OK;
+    char text[64];
+    if (json_is_integer(v))
+        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(text, sizeof text, "%.15g", json_real_value(v));
+    else
+        return ab__fail(st, AB_EINVAL, "price file: '%s'.%s: must be a number", model, name);
+    if (per_token_parse(text, out))
+        return ab__fail(st, AB_EINVAL,
+                        "price file: '%s'.%s: %s is not a non-negative USD-per-token price in "
+                        "whole micro-USD per million tokens",
+                        model, name, text);
+    return AB_OK;
+}
+
+static int entry_to_price(ab_store *st, const char *model, json_t *entry, ab_price *p, int *skip)
+{
+    memset(p, 0, sizeof *p);
+    *skip = 1;
+    if (!json_is_object(entry) || strcmp(model, "sample_spec") == 0)
+        return AB_OK;
+    if (!json_object_get(entry, "input_cost_per_token") ||
+        !json_object_get(entry, "output_cost_per_token"))
+        return AB_OK;
+    if (!*model || strlen(model) >= AB_NAME_BYTES_MAX)
+        return ab__fail(st, AB_EINVAL, "price file: model name '%.40s…' is longer than %d bytes",
+                        model, AB_NAME_BYTES_MAX - 1);
+    ab__strlcpy(p->model, model, sizeof p->model);
+    p->input = p->output = -1;
+    p->cache_write_5m = p->cache_write_1h = p->cache_read = -1;
+    p->tier_input = p->tier_output = p->tier_cache_write_5m = -1;
+    p->tier_cache_write_1h = p->tier_cache_read = -1;
+    int rc;
+    if ((rc = field(st, model, entry, "input_cost_per_token", &p->input)) ||
+        (rc = field(st, model, entry, "output_cost_per_token", &p->output)) ||
+        (rc = field(st, model, entry, "cache_creation_input_token_cost", &p->cache_write_5m)) ||
+        (rc = field(st, model, entry, "cache_creation_input_token_cost_above_1hr",
+                    &p->cache_write_1h)) ||
+        (rc = field(st, model, entry, "cache_read_input_token_cost", &p->cache_read)))
+        return rc;
+    if (p->input < 0 || p->output < 0) /* explicit nulls: no token price */
+        return AB_OK;
+    static const char *const tiers[] = {"128k", "200k", "272k"};
+    for (int i = 0; i < 3; i++) {
+        char name[96];
+        int64_t tin = -1;
+        snprintf(name, sizeof name, "input_cost_per_token_above_%s_tokens", tiers[i]);
+        if ((rc = field(st, model, entry, name, &tin)))
+            return rc;
+        if (tin < 0)
+            continue;
+        p->tier_threshold_tokens = atoi(tiers[i]) * 1000;
+        p->tier_input = tin;
+        snprintf(name, sizeof name, "output_cost_per_token_above_%s_tokens", tiers[i]);
+        if ((rc = field(st, model, entry, name, &p->tier_output)))
+            return rc;
+        snprintf(name, sizeof name, "cache_creation_input_token_cost_above_%s_tokens", tiers[i]);
+        if ((rc = field(st, model, entry, name, &p->tier_cache_write_5m)))
+            return rc;
+        snprintf(name, sizeof name, "cache_read_input_token_cost_above_%s_tokens", tiers[i]);
+        if ((rc = field(st, model, entry, name, &p->tier_cache_read)))
+            return rc;
+    }
+    /* LiteLLM's conventions: no cache price means the input price; 1h write 2x input */
+    if (p->cache_write_5m < 0)
+        p->cache_write_5m = p->input;
+    if (p->cache_read < 0)
+        p->cache_read = p->input;
+    if (p->tier_threshold_tokens) {
+        if (p->tier_cache_write_5m < 0)
+            p->tier_cache_write_5m = p->cache_write_5m;
+        if (p->tier_cache_read < 0)
+            p->tier_cache_read = p->cache_read;
+    }
+    ab_price_fill_defaults(p);
+    *skip = 0;
+    return AB_OK;
+}
+
+int ab_price_import_litellm(ab_store *st, const char *json, size_t len, size_t *imported)
+{
+    *imported = 0;
+    json_error_t err;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    if (!root)
+        return ab__fail(st, AB_EINVAL, "price file: line %d column %d: %s", err.line, err.column,
+                        err.text);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return ab__fail(st, AB_EINVAL, "price file: the top level must be an object of models");
+    }
+    if (json_object_size(root) > IMPORT_MODELS_MAX) {
+        json_decref(root);
+        return ab__fail(st, AB_EINVAL, "price file: more than %d models", IMPORT_MODELS_MAX);
+    }
+    ab_price *prices = malloc((json_object_size(root) + 1) * sizeof *prices);
+    if (!prices) {
+        json_decref(root);
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    }
+    size_t n = 0;
+    const char *model;
+    json_t *entry;
+    int rc = AB_OK, skip;
+    json_object_foreach(root, model, entry)
+    {
+        if ((rc = entry_to_price(st, model, entry, &prices[n], &skip)))
+            break;
+        n += !skip;
+    }
+    json_decref(root);
+    if (rc == AB_OK && (rc = ab__txn_begin(st, 1)) == AB_OK) {
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = st->ops->price_put(st, &prices[i]);
+        if (rc == AB_OK) {
+            ab_event e;
+            ab__event_init(st, &e, "", "price");
+            snprintf(e.reason, sizeof e.reason, "imported %zu prices (LiteLLM format)", n);
+            rc = st->ops->event_append(st, &e);
+        }
+        rc = ab__txn_end(st, rc);
+    }
+    free(prices);
+    if (rc == AB_OK)
+        *imported = n;
+    return rc;
+}

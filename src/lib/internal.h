@@ -1,0 +1,181 @@
+/* internal.h — what the files of libagentbudget share: the store interface (one vtable, three
+ * implementations), the rows the core reads and writes through it, and small helpers. */
+#ifndef AB_INTERNAL_H
+#define AB_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "agentbudget.h"
+
+/* ---- rows ---- */
+
+/* A budget as stored: the public status plus the store's id and the earliest expiry of the
+ * open holds counted in it (INT64_MAX if none; may be early, never late). */
+typedef struct {
+    ab_budget_status s;
+    int64_t id;
+    int64_t next_expiry_ms;
+} ab__budget;
+
+/* A hold as stored. chain_ids are the budgets it is counted in, leaf first. */
+typedef struct {
+    ab_hold h;
+    ab_usage usage; /* the reserved estimate */
+    int64_t requests;
+    int64_t chain_ids[AB_PATH_SEGMENTS_MAX];
+    size_t chain_len;
+} ab__hold;
+
+/* One idempotency record: the parameters a key was first used with and the answer given. */
+typedef struct {
+    char params[1024];
+    char result[2048];
+} ab__idem;
+
+/* ---- the store interface ---- */
+
+typedef struct ab__store_ops {
+    const char *scheme;
+    /* begin a transaction; write != 0 takes the write lock at once (BEGIN IMMEDIATE) */
+    int (*begin)(ab_store *st, int write);
+    int (*commit)(ab_store *st);
+    void (*rollback)(ab_store *st);
+    void (*close)(ab_store *st);
+    int (*schema_version)(ab_store *st, int *out);
+
+    int (*budget_get)(ab_store *st, const char *path, ab__budget *out); /* AB_ENOTFOUND */
+    int (*budget_get_id)(ab_store *st, int64_t id, ab__budget *out);    /* AB_ENOTFOUND */
+    int (*budget_insert)(ab_store *st, ab__budget *b);                  /* sets b->id */
+    int (*budget_update)(ab_store *st, const ab__budget *b);
+    int (*budget_delete)(ab_store *st, int64_t id);
+    int (*budget_has_children)(ab_store *st, const char *path, int *out);
+    int (*budget_list)(ab_store *st, const char *prefix, int (*fn)(ab__budget *, void *),
+                       void *ctx);
+
+    int (*hold_get)(ab_store *st, const char *id, ab__hold *out); /* AB_ENOTFOUND */
+    int (*hold_insert)(ab_store *st, const ab__hold *h);
+    int (*hold_set_state)(ab_store *st, const char *id, int state);
+    /* ids of open holds counted in budget_id whose expiry is <= now_ms (at most max) */
+    int (*holds_expired)(ab_store *st, int64_t budget_id, int64_t now_ms, char (*ids)[40],
+                         size_t max, size_t *n);
+    int (*holds_of_budget)(ab_store *st, int64_t leaf_id, char (*ids)[40], size_t max, size_t *n);
+    /* earliest expiry of the open holds counted in budget_id, INT64_MAX if none */
+    int (*holds_min_expiry)(ab_store *st, int64_t budget_id, int64_t *out);
+
+    int (*event_append)(ab_store *st, ab_event *e); /* sets e->id */
+    int (*events_query)(ab_store *st, const ab_event_query *q, ab_event_fn fn, void *ctx);
+
+    int (*idem_get)(ab_store *st, const char *key, ab__idem *out); /* AB_ENOTFOUND */
+    int (*idem_put)(ab_store *st, const char *key, const ab__idem *rec, int64_t now_ms);
+
+    int (*price_get)(ab_store *st, const char *model, ab_price *out); /* AB_ENOTFOUND */
+    int (*price_put)(ab_store *st, const ab_price *p);
+    int (*price_delete)(ab_store *st, const char *model);
+    int (*price_list)(ab_store *st, ab_price_fn fn, void *ctx);
+
+    int (*role_get)(ab_store *st, const char *name, char **spec); /* malloc'd; AB_ENOTFOUND */
+    int (*role_put)(ab_store *st, const char *name, const char *spec);
+    int (*role_delete)(ab_store *st, const char *name);
+    int (*role_list)(ab_store *st, int (*fn)(const char *name, const char *spec, void *),
+                     void *ctx);
+} ab__store_ops;
+
+struct ab_store {
+    const ab__store_ops *ops;
+    void *impl;
+    pthread_mutex_t lock;
+    ab_clock_fn clock;
+    void *clock_ctx;
+    char actor[AB_NAME_BYTES_MAX];
+    char errmsg[512];
+    uint64_t id_seed[2]; /* hold ids: random seed + counter */
+    uint64_t id_counter;
+};
+
+/* Sets the handle's detail message and returns rc. */
+int ab__fail(ab_store *st, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int64_t ab__now(ab_store *st);
+void ab__hold_id_new(ab_store *st, char out[AB_HOLD_ID_BYTES + 2]);
+
+int ab__store_memory_open(ab_store *st, const char *rest);
+int ab__store_sqlite_open(ab_store *st, const char *rest);
+
+/* ---- transactions and the operation context ---- */
+
+#define AB__EUPGRADE (-100) /* internal: a read transaction found work that needs a write one */
+#define AB__CTX_BUDGETS_MAX 32
+
+/* Locks the handle, clears errmsg and begins a store transaction. */
+int ab__txn_begin(ab_store *st, int write);
+/* Commits (rc == AB_OK) or rolls back, unlocks, and returns rc (or the commit's failure). */
+int ab__txn_end(ab_store *st, int rc);
+
+/* Budgets one operation has loaded: the chain of the budget it acts on (leaf first, then the
+ * ancestors that exist) and any others it had to touch (holds expiring elsewhere). */
+typedef struct {
+    ab_store *st;
+    int write;
+    int64_t now_ms;
+    ab__budget b[AB__CTX_BUDGETS_MAX];
+    bool dirty[AB__CTX_BUDGETS_MAX];
+    size_t chain_len; /* b[0..chain_len) is the chain */
+    size_t n;
+} ab__ctx;
+
+typedef int (*ab__op_fn)(ab__ctx *c, void *args);
+/* Runs fn in one transaction: read-only first when write == 0, again in a write transaction if
+ * fn returns AB__EUPGRADE; writes back dirty budgets before committing. */
+int ab__run(ab_store *st, int write, ab__op_fn fn, void *args);
+/* Loads the chain of path into c (leaf must exist unless leaf_optional) and rolls windows and
+ * expired holds forward to now. */
+int ab__chain_load(ab__ctx *c, const char *path, int leaf_optional);
+/* The budget with this id from c, loading and rolling it if needed; NULL if it is gone. */
+int ab__ctx_budget(ab__ctx *c, int64_t id, ab__budget **out);
+void ab__ctx_dirty(ab__ctx *c, const ab__budget *b);
+/* Rolls windows of b forward to now (a clock that went back changes nothing). */
+int ab__roll(ab__budget *b, int64_t now_ms);
+/* Takes an open hold's amounts out of every budget it is counted in and sets its state. */
+int ab__hold_close(ab__ctx *c, ab__hold *h, int state);
+
+/* Idempotency: looks the key up. AB_OK + *replayed=1 with *out filled from the first answer;
+ * AB_ECONFLICT if the key was used with other parameters; AB_OK + *replayed=0 if new. */
+int ab__idem_check(ab_store *st, const char *key, const char *params, ab_decision *out,
+                   int *replayed);
+int ab__idem_save(ab_store *st, const char *key, const char *params, const ab_decision *d,
+                  int64_t now_ms);
+int ab__key_validate(ab_store *st, const char *key);
+
+void ab__event_init(ab_store *st, ab_event *e, const char *budget, const char *op);
+int ab__price_lookup(ab_store *st, const char *model, ab_price *out);
+
+/* ---- time ---- */
+int64_t ab__day_start(int64_t ms);
+int64_t ab__month_start(int64_t ms);
+
+/* ---- small helpers ---- */
+/* Copies src into dst (size bytes); returns AB_ELIMIT if it does not fit. */
+int ab__strlcpy(char *dst, const char *src, size_t size);
+/* Checked arithmetic: AB_EOVERFLOW instead of wrapping. */
+int ab__add(int64_t a, int64_t b, int64_t *out);
+
+/* A growable string for JSON and serialised records. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int oom;
+} ab__sb;
+void ab__sb_add(ab__sb *sb, const char *s);
+void ab__sb_addf(ab__sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ab__sb_json_str(ab__sb *sb, const char *s);
+void ab__sb_usd(ab__sb *sb, int64_t nusd);
+
+/* Parses a role spec (the words of ab_role: "limit=usd/day=10\nallow-tool=Read\n…"). */
+int ab__role_parse(const char *spec, ab_role *out, char *err, size_t err_size);
+char *ab__role_format(const ab_role *r);
+
+/* Glob match (fnmatch without FNM_PATHNAME). */
+int ab__glob_match(const char *pattern, const char *s);
+
+#endif

@@ -1,0 +1,111 @@
+/* limits.c — limit specs ("usd/day=10"), budget paths, and the UTC window boundaries. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static const char *const metric_names[AB_METRIC_COUNT] = {"tokens", "usd", "requests"};
+static const char *const window_names[AB_WINDOW_COUNT] = {"session", "day", "month", "total"};
+
+const char *ab_metric_name(ab_metric m)
+{
+    return (unsigned)m < AB_METRIC_COUNT ? metric_names[m] : "?";
+}
+
+const char *ab_window_name(ab_window w)
+{
+    return (unsigned)w < AB_WINDOW_COUNT ? window_names[w] : "?";
+}
+
+static int name_index(const char *const *names, int count, const char *s, size_t len)
+{
+    for (int i = 0; i < count; i++)
+        if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+            return i;
+    return -1;
+}
+
+int ab_limit_parse(const char *spec, ab_limit *out)
+{
+    if (!spec)
+        return AB_EINVAL;
+    const char *slash = strchr(spec, '/');
+    const char *eq = strchr(spec, '=');
+    if (!slash || !eq || eq < slash)
+        return AB_EINVAL;
+    int m = name_index(metric_names, AB_METRIC_COUNT, spec, (size_t)(slash - spec));
+    int w = name_index(window_names, AB_WINDOW_COUNT, slash + 1, (size_t)(eq - slash - 1));
+    if (m < 0 || w < 0)
+        return AB_EINVAL;
+    int64_t amount;
+    int rc = m == AB_METRIC_USD ? ab_usd_parse(eq + 1, &amount) : ab_tokens_parse(eq + 1, &amount);
+    if (rc != AB_OK)
+        return rc;
+    out->metric = (ab_metric)m;
+    out->window = (ab_window)w;
+    out->amount = amount;
+    return AB_OK;
+}
+
+char *ab_limit_format(const ab_limit *l, char *buf, size_t size)
+{
+    char amount[32];
+    if (l->metric == AB_METRIC_USD)
+        ab_usd_format(l->amount, amount, sizeof amount);
+    else
+        snprintf(amount, sizeof amount, "%lld", (long long)l->amount);
+    snprintf(buf, size, "%s/%s=%s", ab_metric_name(l->metric), ab_window_name(l->window), amount);
+    return buf;
+}
+
+static int segment_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '@' || c == '-';
+}
+
+int ab_path_validate(const char *path)
+{
+    if (!path || !*path)
+        return AB_EINVAL;
+    int segments = 0;
+    const char *p = path;
+    for (;;) {
+        const char *start = p;
+        while (*p && *p != '/') {
+            if (!segment_char_ok(*p))
+                return AB_EINVAL;
+            p++;
+        }
+        size_t len = (size_t)(p - start);
+        if (len == 0 || len > AB_PATH_SEGMENT_BYTES_MAX)
+            return AB_EINVAL;
+        if ((len == 1 && start[0] == '.') || (len == 2 && start[0] == '.' && start[1] == '.'))
+            return AB_EINVAL;
+        if (++segments > AB_PATH_SEGMENTS_MAX)
+            return AB_EINVAL;
+        if (!*p)
+            return AB_OK;
+        p++;
+    }
+}
+
+int64_t ab__day_start(int64_t ms)
+{
+    int64_t day_ms = 86400000;
+    int64_t d = ms / day_ms;
+    if (ms % day_ms < 0)
+        d--;
+    return d * day_ms;
+}
+
+int64_t ab__month_start(int64_t ms)
+{
+    time_t t = (time_t)(ab__day_start(ms) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    tm.tm_mday = 1;
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    return (int64_t)timegm(&tm) * 1000;
+}

@@ -1,0 +1,268 @@
+/* prices.c — exact cost of a request, the built-in price table, and store price overrides. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "prices_builtin.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+int ab_usage_tokens(const ab_usage *u, int64_t *out)
+{
+    int64_t t;
+    if (u->input < 0 || u->output < 0 || u->cache_write_5m < 0 || u->cache_write_1h < 0 ||
+        u->cache_read < 0)
+        return AB_EINVAL;
+    if (ab__add(u->input, u->output, &t) || ab__add(t, u->cache_write_5m, &t) ||
+        ab__add(t, u->cache_write_1h, &t))
+        return AB_EOVERFLOW;
+    *out = t;
+    return AB_OK;
+}
+
+static int term(u128 *sum, int64_t tokens, int64_t price)
+{
+    u128 p = (u128)(uint64_t)tokens * (u128)(uint64_t)price;
+    return __builtin_add_overflow(*sum, p, sum) ? AB_EOVERFLOW : AB_OK;
+}
+
+int ab_cost_compute(const ab_price *p, const ab_usage *u, int64_t *out_nusd)
+{
+    int64_t tokens;
+    int rc = ab_usage_tokens(u, &tokens);
+    if (rc)
+        return rc;
+    int64_t context;
+    if (ab__add(u->input, u->cache_write_5m, &context) ||
+        ab__add(context, u->cache_write_1h, &context) || ab__add(context, u->cache_read, &context))
+        return AB_EOVERFLOW;
+    int tier = p->tier_threshold_tokens > 0 && context > p->tier_threshold_tokens;
+    u128 sum = 0;
+    if (term(&sum, u->input, tier ? p->tier_input : p->input) ||
+        term(&sum, u->output, tier ? p->tier_output : p->output) ||
+        term(&sum, u->cache_write_5m, tier ? p->tier_cache_write_5m : p->cache_write_5m) ||
+        term(&sum, u->cache_write_1h, tier ? p->tier_cache_write_1h : p->cache_write_1h) ||
+        term(&sum, u->cache_read, tier ? p->tier_cache_read : p->cache_read))
+        return AB_EOVERFLOW;
+    /* tokens x uUSD/Mtok = 10^-12 USD = 10^-3 nUSD: divide by 1000, rounding up */
+    u128 nusd = (sum + 999) / 1000;
+    if (nusd > (u128)INT64_MAX)
+        return AB_EOVERFLOW;
+    *out_nusd = (int64_t)nusd;
+    return AB_OK;
+}
+
+static void row_to_price(const ab__price_row *r, ab_price *out)
+{
+    memset(out, 0, sizeof *out);
+    ab__strlcpy(out->model, r->name, sizeof out->model);
+    out->input = r->input;
+    out->output = r->output;
+    out->cache_write_5m = r->cache_write_5m;
+    out->cache_write_1h = r->cache_write_1h;
+    out->cache_read = r->cache_read;
+    out->tier_threshold_tokens = r->tier_threshold_tokens;
+    out->tier_input = r->tier_input;
+    out->tier_output = r->tier_output;
+    out->tier_cache_write_5m = r->tier_cache_write_5m;
+    out->tier_cache_write_1h = r->tier_cache_write_1h;
+    out->tier_cache_read = r->tier_cache_read;
+    out->builtin = 1;
+}
+
+static const ab__price_row *builtin_find(const char *name)
+{
+    size_t lo = 0, hi = ab__prices_builtin_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(name, ab__prices_builtin[mid].name);
+        if (c == 0)
+            return &ab__prices_builtin[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* Writes the name with '.' and '@' turned into '-' (ccusage's normalisation). */
+static void normalise(const char *in, char *out, size_t size)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < size; i++)
+        out[i] = (in[i] == '.' || in[i] == '@') ? '-' : in[i];
+    out[i] = '\0';
+}
+
+int ab_price_builtin(const char *model, ab_price *out)
+{
+    if (!model || !*model)
+        return AB_EINVAL;
+    const ab__price_row *r = builtin_find(model);
+    char norm[AB_NAME_BYTES_MAX];
+    if (!r) {
+        normalise(model, norm, sizeof norm);
+        r = builtin_find(norm);
+    }
+    const char *slash = strrchr(model, '/');
+    if (!r && slash) {
+        r = builtin_find(slash + 1);
+        if (!r) {
+            normalise(slash + 1, norm, sizeof norm);
+            r = builtin_find(norm);
+        }
+    }
+    if (!r)
+        return AB_ENOTFOUND;
+    row_to_price(r, out);
+    return AB_OK;
+}
+
+size_t ab_price_builtin_count(void)
+{
+    return ab__prices_builtin_count;
+}
+
+int ab_price_builtin_at(size_t i, ab_price *out)
+{
+    if (i >= ab__prices_builtin_count)
+        return AB_ENOTFOUND;
+    row_to_price(&ab__prices_builtin[i], out);
+    return AB_OK;
+}
+
+void ab_price_fill_defaults(ab_price *p)
+{
+    /* Anthropic's ratios: 5-minute cache write 1.25x input, 1-hour 2x, cache read 0.1x. */
+    if (p->cache_write_5m < 0)
+        p->cache_write_5m = p->input / 4 * 5 + (p->input % 4) * 5 / 4;
+    if (p->cache_write_1h < 0)
+        p->cache_write_1h = 2 * p->input;
+    if (p->cache_read < 0)
+        p->cache_read = p->input / 10;
+    if (p->tier_threshold_tokens <= 0) {
+        p->tier_threshold_tokens = 0;
+        p->tier_input = p->tier_output = p->tier_cache_write_5m = 0;
+        p->tier_cache_write_1h = p->tier_cache_read = 0;
+        return;
+    }
+    if (p->tier_input < 0)
+        p->tier_input = p->input;
+    if (p->tier_output < 0)
+        p->tier_output = p->output;
+    if (p->tier_cache_write_5m < 0)
+        p->tier_cache_write_5m = p->tier_input / 4 * 5 + (p->tier_input % 4) * 5 / 4;
+    if (p->tier_cache_write_1h < 0)
+        p->tier_cache_write_1h = 2 * p->tier_input;
+    if (p->tier_cache_read < 0)
+        p->tier_cache_read = p->tier_input / 10;
+}
+
+/* The lookup order, inside a transaction the caller holds. */
+int ab__price_lookup(ab_store *st, const char *model, ab_price *out)
+{
+    if (strcmp(model, "<synthetic>") == 0) {
+        memset(out, 0, sizeof *out);
+        ab__strlcpy(out->model, model, sizeof out->model);
+        out->builtin = 1;
+        return AB_OK;
+    }
+    int rc = st->ops->price_get(st, model, out);
+    if (rc != AB_ENOTFOUND)
+        return rc;
+    if (ab_price_builtin(model, out) == AB_OK)
+        return AB_OK;
+    rc = st->ops->price_get(st, "default", out);
+    if (rc == AB_ENOTFOUND)
+        return ab__fail(st, AB_EUNKNOWNMODEL,
+                        "unknown model '%s': no price in the store or the built-in table, and no "
+                        "'default' price is set",
+                        model);
+    return rc;
+}
+
+int ab_price_get(ab_store *st, const char *model, ab_price *out)
+{
+    if (!model || !*model || strlen(model) >= AB_NAME_BYTES_MAX)
+        return ab__fail(st, AB_EINVAL, "model: must be 1-%d bytes", AB_NAME_BYTES_MAX - 1);
+    int rc = ab__txn_begin(st, 0);
+    if (rc)
+        return rc;
+    rc = ab__price_lookup(st, model, out);
+    return ab__txn_end(st, rc);
+}
+
+static int price_valid(ab_store *st, const ab_price *p)
+{
+    if (!p->model[0] || strlen(p->model) >= AB_NAME_BYTES_MAX)
+        return ab__fail(st, AB_EINVAL, "model: must be 1-%d bytes", AB_NAME_BYTES_MAX - 1);
+    const int64_t v[] = {p->input,
+                         p->output,
+                         p->cache_write_5m,
+                         p->cache_write_1h,
+                         p->cache_read,
+                         p->tier_threshold_tokens,
+                         p->tier_input,
+                         p->tier_output,
+                         p->tier_cache_write_5m,
+                         p->tier_cache_write_1h,
+                         p->tier_cache_read};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (v[i] < 0)
+            return ab__fail(st, AB_EINVAL, "price of '%s': every price must be >= 0", p->model);
+    return AB_OK;
+}
+
+int ab_price_set(ab_store *st, const ab_price *p)
+{
+    int rc = price_valid(st, p);
+    if (rc)
+        return rc;
+    if ((rc = ab__txn_begin(st, 1)))
+        return rc;
+    rc = st->ops->price_put(st, p);
+    if (rc == AB_OK) {
+        ab_event e;
+        ab__event_init(st, &e, "", "price");
+        ab__strlcpy(e.model, p->model, sizeof e.model);
+        rc = st->ops->event_append(st, &e);
+    }
+    return ab__txn_end(st, rc);
+}
+
+int ab_price_unset(ab_store *st, const char *model)
+{
+    int rc = ab__txn_begin(st, 1);
+    if (rc)
+        return rc;
+    rc = st->ops->price_delete(st, model);
+    if (rc == AB_ENOTFOUND)
+        ab__fail(st, rc, "no price override for '%s' in the store", model);
+    if (rc == AB_OK) {
+        ab_event e;
+        ab__event_init(st, &e, "", "price");
+        ab__strlcpy(e.model, model, sizeof e.model);
+        ab__strlcpy(e.reason, "override removed", sizeof e.reason);
+        rc = st->ops->event_append(st, &e);
+    }
+    return ab__txn_end(st, rc);
+}
+
+int ab_price_list(ab_store *st, int builtin, ab_price_fn fn, void *ctx)
+{
+    int rc = ab__txn_begin(st, 0);
+    if (rc)
+        return rc;
+    rc = st->ops->price_list(st, fn, ctx);
+    ab__txn_end(st, rc < 0 ? rc : AB_OK);
+    if (rc || !builtin)
+        return rc;
+    for (size_t i = 0; i < ab__prices_builtin_count; i++) {
+        ab_price p;
+        row_to_price(&ab__prices_builtin[i], &p);
+        if ((rc = fn(&p, ctx)))
+            return rc;
+    }
+    return AB_OK;
+}

@@ -1,0 +1,361 @@
+/* roles.c — roles as policy data (default limits, allowed and denied tools and models, admin)
+ * and the permission check: the role allows it AND the budget can pay for it. */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int ab__glob_match(const char *pattern, const char *s)
+{
+    return fnmatch(pattern, s, 0) == 0;
+}
+
+void ab_role_free(ab_role *r)
+{
+    char **lists[] = {r->allow_tools, r->deny_tools, r->allow_models, r->deny_models};
+    size_t *counts[] = {&r->allow_tools_count, &r->deny_tools_count, &r->allow_models_count,
+                        &r->deny_models_count};
+    for (int k = 0; k < 4; k++) {
+        for (size_t i = 0; i < *counts[k]; i++)
+            free(lists[k][i]);
+        *counts[k] = 0;
+    }
+}
+
+static int glob_add(char **list, size_t *count, const char *glob, char *err, size_t err_size)
+{
+    if (*count >= AB_GLOBS_MAX) {
+        snprintf(err, err_size, "at most %d patterns per list", AB_GLOBS_MAX);
+        return AB_EINVAL;
+    }
+    if (!*glob || strlen(glob) >= AB_NAME_BYTES_MAX * 2) {
+        snprintf(err, err_size, "a pattern must be 1-%d bytes", AB_NAME_BYTES_MAX * 2 - 1);
+        return AB_EINVAL;
+    }
+    if (!(list[*count] = strdup(glob)))
+        return AB_ENOMEM;
+    (*count)++;
+    return AB_OK;
+}
+
+/* One "key=value" word of a role spec. */
+static int role_word(ab_role *r, const char *word, char *err, size_t err_size)
+{
+    const char *eq = strchr(word, '=');
+    if (!eq) {
+        snprintf(err, err_size, "'%s': expected key=value", word);
+        return AB_EINVAL;
+    }
+    size_t klen = (size_t)(eq - word);
+    const char *val = eq + 1;
+#define KEY(k) (klen == strlen(k) && memcmp(word, k, klen) == 0)
+    if (KEY("limit")) {
+        ab_limit l;
+        if (ab_limit_parse(val, &l)) {
+            snprintf(err, err_size, "limit '%s': expected METRIC/WINDOW=AMOUNT", val);
+            return AB_EINVAL;
+        }
+        for (size_t i = 0; i < r->limits_count; i++)
+            if (r->limits[i].metric == l.metric && r->limits[i].window == l.window) {
+                r->limits[i] = l;
+                return AB_OK;
+            }
+        r->limits[r->limits_count++] = l;
+        return AB_OK;
+    }
+    if (KEY("allow-tool"))
+        return glob_add(r->allow_tools, &r->allow_tools_count, val, err, err_size);
+    if (KEY("deny-tool"))
+        return glob_add(r->deny_tools, &r->deny_tools_count, val, err, err_size);
+    if (KEY("allow-model"))
+        return glob_add(r->allow_models, &r->allow_models_count, val, err, err_size);
+    if (KEY("deny-model"))
+        return glob_add(r->deny_models, &r->deny_models_count, val, err, err_size);
+    if (KEY("admin")) {
+        if (strcmp(val, "true") && strcmp(val, "false")) {
+            snprintf(err, err_size, "admin: must be true or false");
+            return AB_EINVAL;
+        }
+        r->admin = strcmp(val, "true") == 0;
+        return AB_OK;
+    }
+#undef KEY
+    snprintf(err, err_size,
+             "'%.*s': unknown key (limit, allow-tool, deny-tool, allow-model, "
+             "deny-model, admin)",
+             (int)klen, word);
+    return AB_EINVAL;
+}
+
+int ab__role_parse(const char *spec, ab_role *out, char *err, size_t err_size)
+{
+    char name[AB_NAME_BYTES_MAX];
+    ab__strlcpy(name, out->name, sizeof name);
+    memset(out, 0, sizeof *out);
+    ab__strlcpy(out->name, name, sizeof out->name);
+    const char *p = spec;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > 0) {
+            char word[512];
+            if (len >= sizeof word) {
+                snprintf(err, err_size, "a line is longer than %zu bytes", sizeof word - 1);
+                ab_role_free(out);
+                return AB_EINVAL;
+            }
+            memcpy(word, p, len);
+            word[len] = '\0';
+            int rc = role_word(out, word, err, err_size);
+            if (rc) {
+                ab_role_free(out);
+                return rc;
+            }
+        }
+        p += len + (nl ? 1 : 0);
+    }
+    return AB_OK;
+}
+
+char *ab__role_format(const ab_role *r)
+{
+    ab__sb sb = {0};
+    for (size_t i = 0; i < r->limits_count; i++) {
+        char buf[64];
+        ab__sb_addf(&sb, "limit=%s\n", ab_limit_format(&r->limits[i], buf, sizeof buf));
+    }
+    for (size_t i = 0; i < r->allow_tools_count; i++)
+        ab__sb_addf(&sb, "allow-tool=%s\n", r->allow_tools[i]);
+    for (size_t i = 0; i < r->deny_tools_count; i++)
+        ab__sb_addf(&sb, "deny-tool=%s\n", r->deny_tools[i]);
+    for (size_t i = 0; i < r->allow_models_count; i++)
+        ab__sb_addf(&sb, "allow-model=%s\n", r->allow_models[i]);
+    for (size_t i = 0; i < r->deny_models_count; i++)
+        ab__sb_addf(&sb, "deny-model=%s\n", r->deny_models[i]);
+    ab__sb_addf(&sb, "admin=%s\n", r->admin ? "true" : "false");
+    if (sb.oom) {
+        free(sb.buf);
+        return NULL;
+    }
+    return sb.buf;
+}
+
+static int role_valid(ab_store *st, const ab_role *r)
+{
+    if (!r->name[0] || strlen(r->name) >= AB_NAME_BYTES_MAX || strchr(r->name, '\n'))
+        return ab__fail(st, AB_EINVAL, "role name: must be 1-%d bytes, one line",
+                        AB_NAME_BYTES_MAX - 1);
+    if (r->limits_count > AB_LIMITS_MAX)
+        return ab__fail(st, AB_EINVAL, "limits: at most %d", AB_LIMITS_MAX);
+    char *const *lists[] = {r->allow_tools, r->deny_tools, r->allow_models, r->deny_models};
+    const size_t counts[] = {r->allow_tools_count, r->deny_tools_count, r->allow_models_count,
+                             r->deny_models_count};
+    for (int k = 0; k < 4; k++) {
+        if (counts[k] > AB_GLOBS_MAX)
+            return ab__fail(st, AB_EINVAL, "patterns: at most %d per list", AB_GLOBS_MAX);
+        for (size_t i = 0; i < counts[k]; i++)
+            if (!lists[k][i][0] || strchr(lists[k][i], '\n'))
+                return ab__fail(st, AB_EINVAL, "pattern: must be non-empty, one line");
+    }
+    return AB_OK;
+}
+
+int ab_role_set(ab_store *st, const ab_role *r)
+{
+    int rc = role_valid(st, r);
+    if (rc)
+        return rc;
+    char *spec = ab__role_format(r);
+    if (!spec)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    if ((rc = ab__txn_begin(st, 1))) {
+        free(spec);
+        return rc;
+    }
+    rc = st->ops->role_put(st, r->name, spec);
+    free(spec);
+    if (rc == AB_OK) {
+        ab_event e;
+        ab__event_init(st, &e, "", "role");
+        ab__strlcpy(e.reason, r->name, sizeof e.reason);
+        rc = st->ops->event_append(st, &e);
+    }
+    return ab__txn_end(st, rc);
+}
+
+static int role_load(ab_store *st, const char *name, ab_role *out)
+{
+    char *spec = NULL, err[160];
+    int rc = st->ops->role_get(st, name, &spec);
+    if (rc == AB_ENOTFOUND)
+        return ab__fail(st, rc, "no role '%s'", name);
+    if (rc)
+        return rc;
+    ab__strlcpy(out->name, name, sizeof out->name);
+    rc = ab__role_parse(spec, out, err, sizeof err);
+    free(spec);
+    if (rc)
+        return ab__fail(st, AB_ESTORE, "role '%s' is corrupt in the store: %s", name, err);
+    return AB_OK;
+}
+
+int ab_role_get(ab_store *st, const char *name, ab_role *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!name || !*name || strlen(name) >= AB_NAME_BYTES_MAX)
+        return ab__fail(st, AB_EINVAL, "role name: must be 1-%d bytes", AB_NAME_BYTES_MAX - 1);
+    int rc = ab__txn_begin(st, 0);
+    if (rc)
+        return rc;
+    rc = role_load(st, name, out);
+    return ab__txn_end(st, rc);
+}
+
+typedef struct {
+    ab_role_fn fn;
+    void *ctx;
+} role_list_args;
+
+static int role_list_one(const char *name, const char *spec, void *v)
+{
+    role_list_args *a = v;
+    ab_role r;
+    char err[160];
+    memset(&r, 0, sizeof r);
+    ab__strlcpy(r.name, name, sizeof r.name);
+    if (ab__role_parse(spec, &r, err, sizeof err))
+        return AB_ESTORE;
+    int rc = a->fn(&r, a->ctx);
+    ab_role_free(&r);
+    return rc;
+}
+
+int ab_role_list(ab_store *st, ab_role_fn fn, void *ctx)
+{
+    int rc = ab__txn_begin(st, 0);
+    if (rc)
+        return rc;
+    role_list_args a = {fn, ctx};
+    rc = st->ops->role_list(st, role_list_one, &a);
+    ab__txn_end(st, rc < 0 ? rc : AB_OK);
+    return rc;
+}
+
+int ab_role_delete(ab_store *st, const char *name)
+{
+    int rc = ab__txn_begin(st, 1);
+    if (rc)
+        return rc;
+    rc = st->ops->role_delete(st, name);
+    if (rc == AB_ENOTFOUND)
+        ab__fail(st, rc, "no role '%s'", name);
+    if (rc == AB_OK) {
+        ab_event e;
+        ab__event_init(st, &e, "", "role");
+        snprintf(e.reason, sizeof e.reason, "%s deleted", name);
+        rc = st->ops->event_append(st, &e);
+    }
+    return ab__txn_end(st, rc);
+}
+
+static const char *globs_match(char *const *globs, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ab__glob_match(globs[i], s))
+            return globs[i];
+    return NULL;
+}
+
+/* One dimension (tools or models): deny wins, then an allow list (if any) must match. */
+static int allows(const char *what, char *const *allow, size_t n_allow, char *const *deny,
+                  size_t n_deny, const char *s, const char *role, char *reason, size_t size)
+{
+    const char *g = globs_match(deny, n_deny, s);
+    if (g) {
+        snprintf(reason, size, "role '%s' denies %s '%s' (pattern '%s')", role, what, s, g);
+        return 0;
+    }
+    if (n_allow && !globs_match(allow, n_allow, s)) {
+        snprintf(reason, size, "role '%s' does not allow %s '%s'", role, what, s);
+        return 0;
+    }
+    return 1;
+}
+
+int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *reason,
+                   size_t reason_size)
+{
+    if (reason_size)
+        reason[0] = '\0';
+    if (tool && !allows("tool", r->allow_tools, r->allow_tools_count, r->deny_tools,
+                        r->deny_tools_count, tool, r->name, reason, reason_size))
+        return 0;
+    if (model && !allows("model", r->allow_models, r->allow_models_count, r->deny_models,
+                         r->deny_models_count, model, r->name, reason, reason_size))
+        return 0;
+    return 1;
+}
+
+typedef struct {
+    const char *path, *operation, *model;
+    ab_decision *out;
+} perm_args;
+
+static int op_permission(ab__ctx *c, void *v)
+{
+    perm_args *a = v;
+    ab_store *st = c->st;
+    int rc = ab__chain_load(c, a->path, 0);
+    if (rc)
+        return rc;
+    ab_budget_status *s = &c->b[0].s;
+    const char *model = a->model ? a->model : (s->model[0] ? s->model : NULL);
+    ab_role role;
+    memset(&role, 0, sizeof role);
+    rc = role_load(st, s->role, &role);
+    if (rc == AB_ENOTFOUND) /* a role that was never defined is no policy: budget only */
+        return AB_OK;
+    if (rc)
+        return rc;
+    int ok = ab_role_allows(&role, a->operation, model, a->out->reason, sizeof a->out->reason);
+    ab_role_free(&role);
+    if (ok)
+        return AB_OK;
+    if (!c->write)
+        return AB__EUPGRADE;
+    a->out->allowed = 0;
+    ab__strlcpy(a->out->budget, s->path, sizeof a->out->budget);
+    a->out->limit = -1;
+    s->operations_blocked++;
+    c->dirty[0] = true;
+    ab_event e;
+    ab__event_init(st, &e, s->path, "permission");
+    e.allowed = 0;
+    ab__strlcpy(e.reason, a->out->reason, sizeof e.reason);
+    if (model)
+        ab__strlcpy(e.model, model, sizeof e.model);
+    return st->ops->event_append(st, &e);
+}
+
+int ab_check_permission(ab_store *st, const char *path, const char *operation,
+                        const ab_permission_context *ctx, ab_decision *out)
+{
+    memset(out, 0, sizeof *out);
+    out->allowed = 1;
+    if (!operation || !*operation || strlen(operation) > 4096)
+        return ab__fail(st, AB_EINVAL, "operation: must be 1-4096 bytes");
+    ab_permission_context none = {0};
+    if (!ctx)
+        ctx = &none;
+    perm_args a = {path, operation, ctx->model, out};
+    int rc = ab__run(st, 0, op_permission, &a);
+    if (rc || !out->allowed)
+        return rc;
+    if (ctx->usage)
+        return ab_budget_check(st, path, ctx->model, ctx->usage, out);
+    int64_t tokens = ctx->estimated_tokens > 0 ? ctx->estimated_tokens : 1000;
+    ab_usage u = {.input = tokens / 4, .output = tokens - tokens / 4};
+    return ab_budget_check(st, path, ctx->model, &u, out);
+}

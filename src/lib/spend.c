@@ -1,0 +1,439 @@
+/* spend.c — the decisions: check, reserve/commit/release of holds, charge, and the permission
+ * check that asks the role and then the budget. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DEFAULT_MODEL "claude-sonnet-4-5"
+
+typedef struct {
+    const char *path;
+    const char *model;
+    const ab_usage *usage;
+    const char *hold_id;
+    const char *key;
+    int64_t ttl_s;
+    ab_decision *out;
+} spend_args;
+
+static int usage_valid(ab_store *st, const ab_usage *u)
+{
+    const int64_t v[] = {u->input, u->output, u->cache_write_5m, u->cache_write_1h, u->cache_read};
+    static const char *const names[] = {"input", "output", "cache_write_5m", "cache_write_1h",
+                                        "cache_read"};
+    for (int i = 0; i < 5; i++)
+        if (v[i] < 0)
+            return ab__fail(st, AB_EINVAL, "%s: tokens must be >= 0", names[i]);
+    return AB_OK;
+}
+
+/* Prices usage at model (the leaf's model, else the default when model is NULL). */
+static int price_usage(ab__ctx *c, const char *model, const ab_usage *u, ab_decision *d,
+                       char *model_used, int64_t amount[AB_METRIC_COUNT])
+{
+    if (!model || !*model)
+        model = c->chain_len && c->b[0].s.model[0] ? c->b[0].s.model : DEFAULT_MODEL;
+    if (strlen(model) >= AB_NAME_BYTES_MAX)
+        return ab__fail(c->st, AB_EINVAL, "model: at most %d bytes", AB_NAME_BYTES_MAX - 1);
+    ab_price p;
+    int rc = ab__price_lookup(c->st, model, &p);
+    if (rc)
+        return rc;
+    if ((rc = ab_cost_compute(&p, u, &d->cost_nusd)) || (rc = ab_usage_tokens(u, &d->tokens)))
+        return ab__fail(c->st, rc, "usage: cost or token count out of range");
+    ab__strlcpy(model_used, model, AB_NAME_BYTES_MAX);
+    amount[AB_METRIC_TOKENS] = d->tokens;
+    amount[AB_METRIC_USD] = d->cost_nusd;
+    amount[AB_METRIC_REQUESTS] = 1;
+    return AB_OK;
+}
+
+static const char *unit_format(ab_metric m, int64_t v, char *buf, size_t size)
+{
+    if (m == AB_METRIC_USD) {
+        char usd[32];
+        snprintf(buf, size, "$%s", ab_usd_format(v, usd, sizeof usd));
+    } else {
+        snprintf(buf, size, "%" PRId64 " %s", v, ab_metric_name(m));
+    }
+    return buf;
+}
+
+/* Fills d with the first limit (leaf first) that used + held + amount would exceed. */
+static int limits_decide(const ab__ctx *c, const int64_t amount[AB_METRIC_COUNT], ab_decision *d)
+{
+    for (size_t i = 0; i < c->chain_len; i++) {
+        const ab_budget_status *s = &c->b[i].s;
+        for (int w = 0; w < AB_WINDOW_COUNT; w++)
+            for (int m = 0; m < AB_METRIC_COUNT; m++) {
+                int64_t limit = s->limit[w][m], used;
+                if (limit < 0)
+                    continue;
+                if (ab__add(s->used[w][m], s->held[m], &used) == AB_OK && used <= limit &&
+                    amount[m] <= limit - used)
+                    continue;
+                d->allowed = 0;
+                ab__strlcpy(d->budget, s->path, sizeof d->budget);
+                d->metric = (ab_metric)m;
+                d->window = (ab_window)w;
+                d->limit = limit;
+                d->used = used;
+                d->requested = amount[m];
+                d->remaining = used < limit ? limit - used : 0;
+                char a[48], r[48], l[48];
+                snprintf(d->reason, sizeof d->reason,
+                         "%s limit of '%s' exceeded: requested %s, %s left of %s",
+                         ab_window_name((ab_window)w), s->path,
+                         unit_format((ab_metric)m, amount[m], a, sizeof a),
+                         unit_format((ab_metric)m, d->remaining, r, sizeof r),
+                         unit_format((ab_metric)m, limit, l, sizeof l));
+                return 0;
+            }
+    }
+    d->allowed = 1;
+    return 1;
+}
+
+/* After spend: sets d->over and names the first limit that is now exceeded. */
+static void over_report(const ab__ctx *c, ab_decision *d)
+{
+    d->over = 0;
+    for (size_t i = 0; i < c->chain_len && !d->over; i++) {
+        const ab_budget_status *s = &c->b[i].s;
+        for (int w = 0; w < AB_WINDOW_COUNT && !d->over; w++)
+            for (int m = 0; m < AB_METRIC_COUNT && !d->over; m++)
+                if (s->limit[w][m] >= 0 && s->used[w][m] > s->limit[w][m]) {
+                    d->over = 1;
+                    ab__strlcpy(d->budget, s->path, sizeof d->budget);
+                    d->metric = (ab_metric)m;
+                    d->window = (ab_window)w;
+                    d->limit = s->limit[w][m];
+                    d->used = s->used[w][m];
+                    d->remaining = 0;
+                    snprintf(d->reason, sizeof d->reason, "%s %s limit of '%s' is now exceeded",
+                             ab_window_name((ab_window)w), ab_metric_name((ab_metric)m), s->path);
+                }
+    }
+}
+
+static void event_usage(ab_event *e, const char *model, const ab_usage *u, const ab_decision *d)
+{
+    ab__strlcpy(e->model, model, sizeof e->model);
+    if (u)
+        e->usage = *u;
+    e->tokens = d->tokens;
+    e->cost_nusd = d->cost_nusd;
+    e->allowed = d->allowed;
+    ab__strlcpy(e->reason, d->reason, sizeof e->reason);
+    ab__strlcpy(e->hold_id, d->hold_id, sizeof e->hold_id);
+}
+
+/* A denial: counted on the leaf and logged. Needs a write transaction. */
+static int deny(ab__ctx *c, const char *op, const char *model, const ab_usage *u,
+                const ab_decision *d, const char *key)
+{
+    if (!c->write)
+        return AB__EUPGRADE;
+    c->b[0].s.operations_blocked++;
+    ab__ctx_dirty(c, &c->b[0]);
+    ab_event e;
+    ab__event_init(c->st, &e, c->b[0].s.path, op);
+    event_usage(&e, model, u, d);
+    if (key)
+        ab__strlcpy(e.key, key, sizeof e.key);
+    return c->st->ops->event_append(c->st, &e);
+}
+
+static int op_check(ab__ctx *c, void *v)
+{
+    spend_args *a = v;
+    char model[AB_NAME_BYTES_MAX];
+    int64_t amount[AB_METRIC_COUNT];
+    int rc = ab__chain_load(c, a->path, 0);
+    if (rc || (rc = price_usage(c, a->model, a->usage, a->out, model, amount)))
+        return rc;
+    if (limits_decide(c, amount, a->out))
+        return AB_OK;
+    return deny(c, "check", model, a->usage, a->out, NULL);
+}
+
+int ab_budget_check(ab_store *st, const char *path, const char *model, const ab_usage *usage,
+                    ab_decision *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = usage_valid(st, usage);
+    if (rc)
+        return rc;
+    spend_args a = {.path = path, .model = model, .usage = usage, .out = out};
+    return ab__run(st, 0, op_check, &a);
+}
+
+int ab_budget_check_tokens(ab_store *st, const char *path, int64_t tokens, ab_decision *out)
+{
+    if (tokens < 0)
+        return ab__fail(st, AB_EINVAL, "tokens: must be >= 0");
+    /* the original's conservative estimate: 1/4 input, 3/4 output (the remainder to output) */
+    ab_usage u = {.input = tokens / 4, .output = tokens - tokens / 4};
+    return ab_budget_check(st, path, NULL, &u, out);
+}
+
+static void usage_params(char *buf, size_t size, const char *op, const char *target,
+                         const char *model, const ab_usage *u, int64_t extra)
+{
+    snprintf(buf, size,
+             "%s|%s|%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64, op,
+             target, model ? model : "", u->input, u->output, u->cache_write_5m, u->cache_write_1h,
+             u->cache_read, extra);
+}
+
+static int op_reserve(ab__ctx *c, void *v)
+{
+    spend_args *a = v;
+    ab_store *st = c->st;
+    char params[512], model[AB_NAME_BYTES_MAX];
+    int replayed;
+    usage_params(params, sizeof params, "reserve", a->path, a->model, a->usage, a->ttl_s);
+    int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
+    if (rc || replayed)
+        return rc;
+    int64_t amount[AB_METRIC_COUNT];
+    if ((rc = ab__chain_load(c, a->path, 0)) ||
+        (rc = price_usage(c, a->model, a->usage, a->out, model, amount)))
+        return rc;
+    if (!limits_decide(c, amount, a->out)) {
+        if ((rc = deny(c, "reserve", model, a->usage, a->out, a->key)))
+            return rc;
+        return ab__idem_save(st, a->key, params, a->out, c->now_ms);
+    }
+    ab__hold h;
+    memset(&h, 0, sizeof h);
+    ab__hold_id_new(st, h.h.id);
+    ab__strlcpy(h.h.budget, c->b[0].s.path, sizeof h.h.budget);
+    ab__strlcpy(h.h.model, model, sizeof h.h.model);
+    h.h.tokens = amount[AB_METRIC_TOKENS];
+    h.h.cost_nusd = amount[AB_METRIC_USD];
+    h.requests = amount[AB_METRIC_REQUESTS];
+    h.h.created_at_ms = c->now_ms;
+    h.h.expires_at_ms = c->now_ms + (a->ttl_s ? a->ttl_s : AB_TTL_S_DEFAULT) * 1000;
+    h.usage = *a->usage;
+    for (size_t i = 0; i < c->chain_len; i++) {
+        ab__budget *b = &c->b[i];
+        for (int m = 0; m < AB_METRIC_COUNT; m++)
+            b->s.held[m] += amount[m];
+        b->s.holds_open++;
+        if (h.h.expires_at_ms < b->next_expiry_ms)
+            b->next_expiry_ms = h.h.expires_at_ms;
+        c->dirty[i] = true;
+        h.chain_ids[h.chain_len++] = b->id;
+    }
+    if ((rc = st->ops->hold_insert(st, &h)))
+        return rc;
+    ab__strlcpy(a->out->hold_id, h.h.id, sizeof a->out->hold_id);
+    ab_event e;
+    ab__event_init(st, &e, c->b[0].s.path, "reserve");
+    event_usage(&e, model, a->usage, a->out);
+    if (a->key)
+        ab__strlcpy(e.key, a->key, sizeof e.key);
+    if ((rc = st->ops->event_append(st, &e)))
+        return rc;
+    return ab__idem_save(st, a->key, params, a->out, c->now_ms);
+}
+
+int ab_budget_reserve(ab_store *st, const char *path, const char *model, const ab_usage *usage,
+                      int64_t ttl_s, const char *key, ab_decision *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = usage_valid(st, usage);
+    if (rc || (rc = ab__key_validate(st, key)))
+        return rc;
+    if (ttl_s < 0 || ttl_s > AB_TTL_S_MAX)
+        return ab__fail(st, AB_EINVAL, "ttl: must be 1-%d seconds (0: default %d)", AB_TTL_S_MAX,
+                        AB_TTL_S_DEFAULT);
+    spend_args a = {
+        .path = path, .model = model, .usage = usage, .key = key, .ttl_s = ttl_s, .out = out};
+    return ab__run(st, 1, op_reserve, &a);
+}
+
+/* Adds usage to every window of every budget in the chain. */
+static int spend_chain(ab__ctx *c, const int64_t amount[AB_METRIC_COUNT])
+{
+    for (size_t i = 0; i < c->chain_len; i++) {
+        ab_budget_status *s = &c->b[i].s;
+        for (int w = 0; w < AB_WINDOW_COUNT; w++)
+            for (int m = 0; m < AB_METRIC_COUNT; m++)
+                if (ab__add(s->used[w][m], amount[m], &s->used[w][m]))
+                    return ab__fail(c->st, AB_EOVERFLOW, "usage counter of '%s' would overflow",
+                                    s->path);
+        c->dirty[i] = true;
+    }
+    return AB_OK;
+}
+
+/* Loads an open hold, expiring it first if its TTL has passed. */
+static int hold_open(ab__ctx *c, const char *id, ab__hold *h)
+{
+    int rc = c->st->ops->hold_get(c->st, id, h);
+    if (rc == AB_ENOTFOUND)
+        return ab__fail(c->st, rc, "no hold '%s'", id);
+    if (rc)
+        return rc;
+    if (h->h.state == 0 && h->h.expires_at_ms <= c->now_ms) {
+        /* expire it through the sweep of its leaf, which logs the expiry */
+        if ((rc = ab__chain_load(c, h->h.budget, 1)))
+            return rc;
+        if ((rc = c->st->ops->hold_get(c->st, id, h)))
+            return rc;
+    }
+    static const char *const states[] = {"open", "committed", "released", "expired"};
+    if (h->h.state != 0)
+        return ab__fail(c->st, AB_ESTATE, "hold '%s' is %s", id, states[h->h.state & 3]);
+    return AB_OK;
+}
+
+static int op_commit(ab__ctx *c, void *v)
+{
+    spend_args *a = v;
+    ab_store *st = c->st;
+    char params[512], model[AB_NAME_BYTES_MAX];
+    int replayed;
+    usage_params(params, sizeof params, "commit", a->hold_id, NULL, a->usage, 0);
+    int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
+    if (rc || replayed)
+        return rc;
+    ab__hold h;
+    int64_t amount[AB_METRIC_COUNT];
+    if ((rc = hold_open(c, a->hold_id, &h)) || (rc = ab__chain_load(c, h.h.budget, 0)) ||
+        (rc = price_usage(c, h.h.model, a->usage, a->out, model, amount)) ||
+        (rc = ab__hold_close(c, &h, 1)) || (rc = spend_chain(c, amount)))
+        return rc;
+    a->out->allowed = 1;
+    over_report(c, a->out);
+    ab__strlcpy(a->out->hold_id, h.h.id, sizeof a->out->hold_id);
+    ab_event e;
+    ab__event_init(st, &e, h.h.budget, "commit");
+    event_usage(&e, model, a->usage, a->out);
+    e.allowed = 1;
+    if (a->key)
+        ab__strlcpy(e.key, a->key, sizeof e.key);
+    if ((rc = st->ops->event_append(st, &e)))
+        return rc;
+    return ab__idem_save(st, a->key, params, a->out, c->now_ms);
+}
+
+int ab_hold_commit(ab_store *st, const char *hold_id, const ab_usage *usage, const char *key,
+                   ab_decision *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = usage_valid(st, usage);
+    if (rc || (rc = ab__key_validate(st, key)))
+        return rc;
+    if (!hold_id || strlen(hold_id) > AB_HOLD_ID_BYTES)
+        return ab__fail(st, AB_EINVAL, "hold: not a hold id");
+    spend_args a = {.hold_id = hold_id, .usage = usage, .key = key, .out = out};
+    return ab__run(st, 1, op_commit, &a);
+}
+
+static int op_release(ab__ctx *c, void *v)
+{
+    spend_args *a = v;
+    ab_store *st = c->st;
+    char params[512];
+    ab_usage none = {0};
+    int replayed;
+    usage_params(params, sizeof params, "release", a->hold_id, NULL, &none, 0);
+    int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
+    if (rc || replayed)
+        return rc;
+    ab__hold h;
+    if ((rc = hold_open(c, a->hold_id, &h)) || (rc = ab__chain_load(c, h.h.budget, 0)) ||
+        (rc = ab__hold_close(c, &h, 2)))
+        return rc;
+    a->out->allowed = 1;
+    ab__strlcpy(a->out->hold_id, h.h.id, sizeof a->out->hold_id);
+    ab_event e;
+    ab__event_init(st, &e, h.h.budget, "release");
+    ab__strlcpy(e.hold_id, h.h.id, sizeof e.hold_id);
+    ab__strlcpy(e.model, h.h.model, sizeof e.model);
+    if (a->key)
+        ab__strlcpy(e.key, a->key, sizeof e.key);
+    if ((rc = st->ops->event_append(st, &e)))
+        return rc;
+    return ab__idem_save(st, a->key, params, a->out, c->now_ms);
+}
+
+int ab_hold_release(ab_store *st, const char *hold_id, const char *key)
+{
+    ab_decision out;
+    memset(&out, 0, sizeof out);
+    int rc = ab__key_validate(st, key);
+    if (rc)
+        return rc;
+    if (!hold_id || strlen(hold_id) > AB_HOLD_ID_BYTES)
+        return ab__fail(st, AB_EINVAL, "hold: not a hold id");
+    spend_args a = {.hold_id = hold_id, .key = key, .out = &out};
+    return ab__run(st, 1, op_release, &a);
+}
+
+static int op_hold_get(ab__ctx *c, void *v)
+{
+    spend_args *a = v;
+    ab__hold h;
+    int rc = c->st->ops->hold_get(c->st, a->hold_id, &h);
+    if (rc == AB_ENOTFOUND)
+        return ab__fail(c->st, rc, "no hold '%s'", a->hold_id);
+    if (rc)
+        return rc;
+    if (h.h.state == 0 && h.h.expires_at_ms <= c->now_ms)
+        h.h.state = 3;
+    *(ab_hold *)(void *)a->out = h.h;
+    return AB_OK;
+}
+
+int ab_hold_get(ab_store *st, const char *hold_id, ab_hold *out)
+{
+    if (!hold_id || strlen(hold_id) > AB_HOLD_ID_BYTES)
+        return ab__fail(st, AB_EINVAL, "hold: not a hold id");
+    spend_args a = {.hold_id = hold_id, .out = (ab_decision *)(void *)out};
+    return ab__run(st, 0, op_hold_get, &a);
+}
+
+static int op_charge(ab__ctx *c, void *v)
+{
+    spend_args *a = v;
+    ab_store *st = c->st;
+    char params[512], model[AB_NAME_BYTES_MAX];
+    int replayed;
+    usage_params(params, sizeof params, "charge", a->path, a->model, a->usage, 0);
+    int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
+    if (rc || replayed)
+        return rc;
+    int64_t amount[AB_METRIC_COUNT];
+    if ((rc = ab__chain_load(c, a->path, 0)) ||
+        (rc = price_usage(c, a->model, a->usage, a->out, model, amount)) ||
+        (rc = spend_chain(c, amount)))
+        return rc;
+    a->out->allowed = 1;
+    over_report(c, a->out);
+    ab_event e;
+    ab__event_init(st, &e, c->b[0].s.path, "charge");
+    event_usage(&e, model, a->usage, a->out);
+    e.allowed = 1;
+    if (a->key)
+        ab__strlcpy(e.key, a->key, sizeof e.key);
+    if ((rc = st->ops->event_append(st, &e)))
+        return rc;
+    return ab__idem_save(st, a->key, params, a->out, c->now_ms);
+}
+
+int ab_budget_charge(ab_store *st, const char *path, const char *model, const ab_usage *usage,
+                     const char *key, ab_decision *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = usage_valid(st, usage);
+    if (rc || (rc = ab__key_validate(st, key)))
+        return rc;
+    spend_args a = {.path = path, .model = model, .usage = usage, .key = key, .out = out};
+    return ab__run(st, 1, op_charge, &a);
+}

@@ -1,0 +1,140 @@
+/* store.c — opening a store by URL, the handle's clock, actor and error detail, hold ids. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int64_t real_clock(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ab__now(ab_store *st)
+{
+    return st->clock(st->clock_ctx);
+}
+
+void ab_store_set_clock(ab_store *st, ab_clock_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&st->lock);
+    st->clock = fn ? fn : real_clock;
+    st->clock_ctx = fn ? ctx : NULL;
+    pthread_mutex_unlock(&st->lock);
+}
+
+int ab_store_set_actor(ab_store *st, const char *actor)
+{
+    if (!actor || !*actor || strlen(actor) >= AB_NAME_BYTES_MAX)
+        return ab__fail(st, AB_EINVAL, "actor: must be 1-%d bytes", AB_NAME_BYTES_MAX - 1);
+    pthread_mutex_lock(&st->lock);
+    ab__strlcpy(st->actor, actor, sizeof st->actor);
+    pthread_mutex_unlock(&st->lock);
+    return AB_OK;
+}
+
+const char *ab_store_errmsg(ab_store *st)
+{
+    return st ? st->errmsg : "no store handle";
+}
+
+void ab__hold_id_new(ab_store *st, char out[AB_HOLD_ID_BYTES + 2])
+{
+    /* random per handle, then a counter: unique across processes without a syscall per id */
+    uint64_t a = st->id_seed[0], b = st->id_seed[1] + ++st->id_counter;
+    snprintf(out, AB_HOLD_ID_BYTES + 2, "h_%016llx%016llx", (unsigned long long)a,
+             (unsigned long long)b);
+}
+
+static int mkdirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0700);
+        *p = '/';
+        if (rc && errno != EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
+int ab_store_default_url(char *buf, size_t size)
+{
+    const char *env = getenv("AGENTBUDGET_STORE");
+    if (env && *env)
+        return ab__strlcpy(buf, env, size) ? AB_EINVAL : AB_OK;
+    const char *xdg = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (xdg && xdg[0] == '/')
+        n = snprintf(buf, size, "sqlite:%s/agentbudget/budget.db", xdg);
+    else if (home && home[0] == '/')
+        n = snprintf(buf, size, "sqlite:%s/.local/state/agentbudget/budget.db", home);
+    else
+        return AB_EINVAL;
+    return n > 0 && (size_t)n < size ? AB_OK : AB_EINVAL;
+}
+
+int ab_store_open(const char *url, ab_store **out)
+{
+    *out = NULL;
+    ab_store *st = calloc(1, sizeof *st);
+    if (!st)
+        return AB_ENOMEM;
+    pthread_mutex_init(&st->lock, NULL);
+    st->clock = real_clock;
+    ab__strlcpy(st->actor, "local", sizeof st->actor);
+    if (getrandom(st->id_seed, sizeof st->id_seed, 0) != sizeof st->id_seed) {
+        st->id_seed[0] = (uint64_t)real_clock(NULL) ^ (uint64_t)getpid() << 32;
+        st->id_seed[1] = (uint64_t)(uintptr_t)st;
+    }
+    *out = st;
+    char def[4096];
+    if (!url || !*url) {
+        if (ab_store_default_url(def, sizeof def))
+            return ab__fail(st, AB_EINVAL,
+                            "store: no URL given and neither AGENTBUDGET_STORE, XDG_STATE_HOME "
+                            "nor HOME is set to an absolute path");
+        url = def;
+        if (strncmp(url, "sqlite:", 7) == 0 && !getenv("AGENTBUDGET_STORE")) {
+            char dir[4096];
+            ab__strlcpy(dir, url + 7, sizeof dir);
+            if (mkdirs(dir))
+                return ab__fail(st, AB_ESTORE, "cannot create the directory of '%s': %s", url + 7,
+                                strerror(errno));
+        }
+    }
+    if (strncmp(url, "memory:", 7) == 0)
+        return ab__store_memory_open(st, url + 7);
+    if (strncmp(url, "sqlite:", 7) == 0)
+        return ab__store_sqlite_open(st, url + 7);
+    return ab__fail(st, AB_EINVAL, "store URL '%s': expected memory: or sqlite:PATH", url);
+}
+
+void ab_store_close(ab_store *st)
+{
+    if (!st)
+        return;
+    if (st->ops)
+        st->ops->close(st);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+int ab_store_schema_version(ab_store *st, int *out)
+{
+    pthread_mutex_lock(&st->lock);
+    int rc = st->ops->schema_version(st, out);
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}

@@ -1,0 +1,710 @@
+/* store_memory.c — the in-process store (memory:): hash maps under the handle's lock, with an
+ * undo log so that a failed operation leaves nothing behind, as a database would. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- a string-keyed open-addressing hash map of pointers ---- */
+
+typedef struct {
+    char **keys;
+    void **vals;
+    size_t cap, count, tombs;
+} map;
+
+static char TOMB[1];
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static size_t map_slot(const map *m, const char *key, int for_insert)
+{
+    size_t mask = m->cap - 1, i = hash_str(key) & mask, tomb = SIZE_MAX;
+    for (;; i = (i + 1) & mask) {
+        char *k = m->keys[i];
+        if (!k)
+            return for_insert && tomb != SIZE_MAX ? tomb : i;
+        if (k == TOMB) {
+            if (tomb == SIZE_MAX)
+                tomb = i;
+        } else if (strcmp(k, key) == 0) {
+            return i;
+        }
+    }
+}
+
+static void *map_get(const map *m, const char *key)
+{
+    if (!m->cap)
+        return NULL;
+    size_t i = map_slot(m, key, 0);
+    return m->keys[i] ? m->vals[i] : NULL;
+}
+
+static int map_grow(map *m)
+{
+    map n = {0};
+    n.cap = m->cap ? m->cap * 2 : 64;
+    while ((m->count + 1) * 2 > n.cap)
+        n.cap *= 2;
+    n.keys = calloc(n.cap, sizeof *n.keys);
+    n.vals = calloc(n.cap, sizeof *n.vals);
+    if (!n.keys || !n.vals) {
+        free(n.keys);
+        free(n.vals);
+        return AB_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i] && m->keys[i] != TOMB) {
+            size_t j = map_slot(&n, m->keys[i], 1);
+            n.keys[j] = m->keys[i];
+            n.vals[j] = m->vals[i];
+            n.count++;
+        }
+    free(m->keys);
+    free(m->vals);
+    *m = n;
+    return AB_OK;
+}
+
+/* Sets key to val (NULL removes); *old receives the previous value. */
+static int map_put(map *m, const char *key, void *val, void **old)
+{
+    *old = NULL;
+    if ((m->count + m->tombs + 1) * 4 > m->cap * 3 && map_grow(m))
+        return AB_ENOMEM;
+    size_t i = map_slot(m, key, 0);
+    if (m->keys[i] && m->keys[i] != TOMB) {
+        *old = m->vals[i];
+        if (val) {
+            m->vals[i] = val;
+        } else {
+            free(m->keys[i]);
+            m->keys[i] = TOMB;
+            m->vals[i] = NULL;
+            m->count--;
+            m->tombs++;
+        }
+        return AB_OK;
+    }
+    if (!val)
+        return AB_OK;
+    i = map_slot(m, key, 1);
+    char *k = strdup(key);
+    if (!k)
+        return AB_ENOMEM;
+    if (m->keys[i] == TOMB)
+        m->tombs--;
+    m->keys[i] = k;
+    m->vals[i] = val;
+    m->count++;
+    return AB_OK;
+}
+
+static void map_free(map *m, int free_vals)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i] && m->keys[i] != TOMB) {
+            free(m->keys[i]);
+            if (free_vals)
+                free(m->vals[i]);
+        }
+    free(m->keys);
+    free(m->vals);
+}
+
+/* ---- the store ---- */
+
+/* An event kept compactly: strings interned or duplicated, NULL when empty. */
+typedef struct {
+    int64_t id, time_ms, tokens, cost_nusd;
+    ab_usage usage;
+    int allowed;
+    const char *budget, *op, *model, *actor; /* interned */
+    char *reason, *hold_id, *key;            /* owned */
+} mem_event;
+
+typedef struct {
+    map *m;        /* the map changed (NULL: an event append) */
+    char *key;     /* owned copy */
+    void *old;     /* previous value (owned by the undo entry until rollback) */
+    int64_t by_id; /* budgets: id slot to restore (0: none) */
+} undo;
+
+typedef struct {
+    map budgets; /* path -> ab__budget* */
+    ab__budget **by_id;
+    size_t by_id_len, by_id_cap;
+    map holds;   /* id -> ab__hold* */
+    map idem;    /* key -> ab__idem* */
+    map prices;  /* model -> ab_price* */
+    map roles;   /* name -> char* spec */
+    map strings; /* interned strings -> themselves */
+    mem_event *events;
+    size_t events_len, events_cap;
+    undo *undo;
+    size_t undo_len, undo_cap;
+    size_t events_at_begin;
+    int in_txn;
+} mem;
+
+#define M(st) ((mem *)(st)->impl)
+
+static const char *intern(mem *m, const char *s)
+{
+    if (!s || !*s)
+        return NULL;
+    const char *p = map_get(&m->strings, s);
+    if (p)
+        return p;
+    char *copy = strdup(s);
+    void *old;
+    if (!copy || map_put(&m->strings, s, copy, &old)) {
+        free(copy);
+        return NULL;
+    }
+    return copy;
+}
+
+static int undo_push(mem *m, map *mp, const char *key, void *old, int64_t by_id)
+{
+    if (m->undo_len == m->undo_cap) {
+        size_t cap = m->undo_cap ? m->undo_cap * 2 : 32;
+        undo *u = realloc(m->undo, cap * sizeof *u);
+        if (!u)
+            return AB_ENOMEM;
+        m->undo = u;
+        m->undo_cap = cap;
+    }
+    char *k = strdup(key);
+    if (!k)
+        return AB_ENOMEM;
+    m->undo[m->undo_len++] = (undo){mp, k, old, by_id};
+    return AB_OK;
+}
+
+/* Puts val under key and remembers the old value for rollback. */
+static int put_logged(ab_store *st, map *mp, const char *key, void *val, int64_t by_id)
+{
+    mem *m = M(st);
+    void *old;
+    if (map_put(mp, key, val, &old))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    if (undo_push(m, mp, key, old, by_id)) {
+        void *ignored;
+        map_put(mp, key, old, &ignored);
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    }
+    return AB_OK;
+}
+
+static int mem_begin(ab_store *st, int write)
+{
+    (void)write;
+    mem *m = M(st);
+    m->undo_len = 0;
+    m->events_at_begin = m->events_len;
+    m->in_txn = 1;
+    return AB_OK;
+}
+
+static void event_free(mem_event *e)
+{
+    free(e->reason);
+    free(e->hold_id);
+    free(e->key);
+}
+
+static int mem_commit(ab_store *st)
+{
+    mem *m = M(st);
+    for (size_t i = 0; i < m->undo_len; i++) {
+        free(m->undo[i].old);
+        free(m->undo[i].key);
+    }
+    m->undo_len = 0;
+    m->in_txn = 0;
+    return AB_OK;
+}
+
+static void mem_rollback(ab_store *st)
+{
+    mem *m = M(st);
+    while (m->undo_len) {
+        undo *u = &m->undo[--m->undo_len];
+        void *cur;
+        map_put(u->m, u->key, u->old, &cur);
+        if (u->m == &m->budgets && u->by_id)
+            m->by_id[u->by_id - 1] = u->old;
+        if (cur != u->old)
+            free(cur);
+        free(u->key);
+    }
+    while (m->events_len > m->events_at_begin)
+        event_free(&m->events[--m->events_len]);
+    m->in_txn = 0;
+}
+
+static void mem_close(ab_store *st)
+{
+    mem *m = M(st);
+    if (!m)
+        return;
+    map_free(&m->budgets, 1);
+    free(m->by_id);
+    map_free(&m->holds, 1);
+    map_free(&m->idem, 1);
+    map_free(&m->prices, 1);
+    map_free(&m->roles, 1);
+    map_free(&m->strings, 1);
+    for (size_t i = 0; i < m->events_len; i++)
+        event_free(&m->events[i]);
+    free(m->events);
+    free(m->undo);
+    free(m);
+}
+
+static int mem_schema_version(ab_store *st, int *out)
+{
+    (void)st;
+    *out = AB_SCHEMA_VERSION;
+    return AB_OK;
+}
+
+static int mem_budget_get(ab_store *st, const char *path, ab__budget *out)
+{
+    ab__budget *b = map_get(&M(st)->budgets, path);
+    if (!b)
+        return AB_ENOTFOUND;
+    *out = *b;
+    return AB_OK;
+}
+
+static int mem_budget_get_id(ab_store *st, int64_t id, ab__budget *out)
+{
+    mem *m = M(st);
+    if (id < 1 || (size_t)id > m->by_id_len || !m->by_id[id - 1])
+        return AB_ENOTFOUND;
+    *out = *m->by_id[id - 1];
+    return AB_OK;
+}
+
+/* Replaces (or with b NULL removes) the budget at path/id, logged for rollback. */
+static int budget_replace(ab_store *st, const char *path, int64_t id, const ab__budget *b)
+{
+    mem *m = M(st);
+    ab__budget *copy = NULL;
+    if (b && !(copy = malloc(sizeof *copy)))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    if (b)
+        *copy = *b;
+    int rc = put_logged(st, &m->budgets, path, copy, id);
+    if (rc) {
+        free(copy);
+        return rc;
+    }
+    m->by_id[id - 1] = copy;
+    return AB_OK;
+}
+
+static int mem_budget_insert(ab_store *st, ab__budget *b)
+{
+    mem *m = M(st);
+    if (m->by_id_len == m->by_id_cap) {
+        size_t cap = m->by_id_cap ? m->by_id_cap * 2 : 64;
+        ab__budget **p = realloc(m->by_id, cap * sizeof *p);
+        if (!p)
+            return ab__fail(st, AB_ENOMEM, "out of memory");
+        m->by_id = p;
+        m->by_id_cap = cap;
+    }
+    m->by_id[m->by_id_len++] = NULL; /* ids are never reused */
+    b->id = (int64_t)m->by_id_len;
+    return budget_replace(st, b->s.path, b->id, b);
+}
+
+static int mem_budget_update(ab_store *st, const ab__budget *b)
+{
+    return budget_replace(st, b->s.path, b->id, b);
+}
+
+static int mem_budget_delete(ab_store *st, int64_t id)
+{
+    mem *m = M(st);
+    if (id < 1 || (size_t)id > m->by_id_len || !m->by_id[id - 1])
+        return AB_ENOTFOUND;
+    char path[AB_PATH_BYTES_MAX + 1];
+    ab__strlcpy(path, m->by_id[id - 1]->s.path, sizeof path);
+    return budget_replace(st, path, id, NULL);
+}
+
+static int under(const char *path, const char *prefix, size_t plen)
+{
+    return strncmp(path, prefix, plen) == 0 && (path[plen] == '\0' || path[plen] == '/');
+}
+
+static int mem_budget_has_children(ab_store *st, const char *path, int *out)
+{
+    mem *m = M(st);
+    size_t plen = strlen(path);
+    *out = 0;
+    for (size_t i = 0; i < m->by_id_len && !*out; i++)
+        if (m->by_id[i] && under(m->by_id[i]->s.path, path, plen) &&
+            m->by_id[i]->s.path[plen] == '/')
+            *out = 1;
+    return AB_OK;
+}
+
+static int cmp_budget_path(const void *a, const void *b)
+{
+    return strcmp((*(ab__budget *const *)a)->s.path, (*(ab__budget *const *)b)->s.path);
+}
+
+static int mem_budget_list(ab_store *st, const char *prefix, int (*fn)(ab__budget *, void *),
+                           void *ctx)
+{
+    mem *m = M(st);
+    ab__budget **sel = malloc((m->by_id_len + 1) * sizeof *sel);
+    if (!sel)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    size_t n = 0, plen = prefix ? strlen(prefix) : 0;
+    for (size_t i = 0; i < m->by_id_len; i++)
+        if (m->by_id[i] && (!prefix || under(m->by_id[i]->s.path, prefix, plen)))
+            sel[n++] = m->by_id[i];
+    qsort(sel, n, sizeof *sel, cmp_budget_path);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        ab__budget copy = *sel[i];
+        rc = fn(&copy, ctx);
+    }
+    free(sel);
+    return rc;
+}
+
+static int mem_hold_get(ab_store *st, const char *id, ab__hold *out)
+{
+    ab__hold *h = map_get(&M(st)->holds, id);
+    if (!h)
+        return AB_ENOTFOUND;
+    *out = *h;
+    return AB_OK;
+}
+
+static int mem_hold_insert(ab_store *st, const ab__hold *h)
+{
+    ab__hold *copy = malloc(sizeof *copy);
+    if (!copy)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    *copy = *h;
+    int rc = put_logged(st, &M(st)->holds, h->h.id, copy, 0);
+    if (rc)
+        free(copy);
+    return rc;
+}
+
+static int mem_hold_set_state(ab_store *st, const char *id, int state)
+{
+    ab__hold h;
+    if (mem_hold_get(st, id, &h))
+        return AB_ENOTFOUND;
+    h.h.state = state;
+    return mem_hold_insert(st, &h);
+}
+
+/* Walks open holds counted in budget_id (expired ones only when now_ms >= 0). */
+static int holds_walk(ab_store *st, int64_t budget_id, int leaf_only, int64_t now_ms,
+                      char (*ids)[40], size_t max, size_t *n, int64_t *min_expiry)
+{
+    map *hm = &M(st)->holds;
+    *n = 0;
+    for (size_t i = 0; i < hm->cap; i++) {
+        if (!hm->keys[i] || hm->keys[i] == TOMB)
+            continue;
+        const ab__hold *h = hm->vals[i];
+        if (h->h.state != 0)
+            continue;
+        int member = 0;
+        for (size_t j = 0; j < (leaf_only ? 1 : h->chain_len); j++)
+            member |= h->chain_ids[j] == budget_id;
+        if (!member)
+            continue;
+        if (min_expiry && h->h.expires_at_ms < *min_expiry)
+            *min_expiry = h->h.expires_at_ms;
+        if (ids && *n < max && (now_ms < 0 || h->h.expires_at_ms <= now_ms))
+            ab__strlcpy(ids[(*n)++], h->h.id, 40);
+    }
+    return AB_OK;
+}
+
+static int mem_holds_expired(ab_store *st, int64_t budget_id, int64_t now_ms, char (*ids)[40],
+                             size_t max, size_t *n)
+{
+    return holds_walk(st, budget_id, 0, now_ms, ids, max, n, NULL);
+}
+
+static int mem_holds_of_budget(ab_store *st, int64_t leaf_id, char (*ids)[40], size_t max,
+                               size_t *n)
+{
+    return holds_walk(st, leaf_id, 1, -1, ids, max, n, NULL);
+}
+
+static int mem_holds_min_expiry(ab_store *st, int64_t budget_id, int64_t *out)
+{
+    size_t n;
+    *out = INT64_MAX;
+    return holds_walk(st, budget_id, 0, -1, NULL, 0, &n, out);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+static int mem_event_append(ab_store *st, ab_event *e)
+{
+    mem *m = M(st);
+    if (m->events_len == m->events_cap) {
+        size_t cap = m->events_cap ? m->events_cap * 2 : 1024;
+        mem_event *p = realloc(m->events, cap * sizeof *p);
+        if (!p)
+            return ab__fail(st, AB_ENOMEM, "out of memory");
+        m->events = p;
+        m->events_cap = cap;
+    }
+    e->id = (int64_t)m->events_len + 1;
+    mem_event *me = &m->events[m->events_len++];
+    *me = (mem_event){.id = e->id,
+                      .time_ms = e->time_ms,
+                      .tokens = e->tokens,
+                      .cost_nusd = e->cost_nusd,
+                      .usage = e->usage,
+                      .allowed = e->allowed,
+                      .budget = intern(m, e->budget),
+                      .op = intern(m, e->op),
+                      .model = intern(m, e->model),
+                      .actor = intern(m, e->actor),
+                      .reason = dup_or_null(e->reason),
+                      .hold_id = dup_or_null(e->hold_id),
+                      .key = dup_or_null(e->key)};
+    return AB_OK;
+}
+
+static void cp(char *dst, size_t size, const char *src)
+{
+    ab__strlcpy(dst, src ? src : "", size);
+}
+
+static int mem_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void *ctx)
+{
+    mem *m = M(st);
+    size_t plen = q->budget ? strlen(q->budget) : 0;
+    int64_t sent = 0;
+    for (size_t i = (size_t)q->after_id; i < m->events_len && sent < q->limit; i++) {
+        const mem_event *me = &m->events[i];
+        if (q->budget && (!me->budget || !under(me->budget, q->budget, plen)))
+            continue;
+        if (q->op && (!me->op || strcmp(me->op, q->op)))
+            continue;
+        if ((q->since_ms && me->time_ms < q->since_ms) ||
+            (q->until_ms && me->time_ms >= q->until_ms))
+            continue;
+        ab_event e;
+        memset(&e, 0, sizeof e);
+        e.id = me->id;
+        e.time_ms = me->time_ms;
+        e.tokens = me->tokens;
+        e.cost_nusd = me->cost_nusd;
+        e.usage = me->usage;
+        e.allowed = me->allowed;
+        cp(e.budget, sizeof e.budget, me->budget);
+        cp(e.op, sizeof e.op, me->op);
+        cp(e.model, sizeof e.model, me->model);
+        cp(e.actor, sizeof e.actor, me->actor);
+        cp(e.reason, sizeof e.reason, me->reason);
+        cp(e.hold_id, sizeof e.hold_id, me->hold_id);
+        cp(e.key, sizeof e.key, me->key);
+        sent++;
+        int rc = fn(&e, ctx);
+        if (rc)
+            return rc;
+    }
+    return AB_OK;
+}
+
+static int mem_idem_get(ab_store *st, const char *key, ab__idem *out)
+{
+    ab__idem *r = map_get(&M(st)->idem, key);
+    if (!r)
+        return AB_ENOTFOUND;
+    *out = *r;
+    return AB_OK;
+}
+
+static int mem_idem_put(ab_store *st, const char *key, const ab__idem *rec, int64_t now_ms)
+{
+    (void)now_ms;
+    ab__idem *copy = malloc(sizeof *copy);
+    if (!copy)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    *copy = *rec;
+    int rc = put_logged(st, &M(st)->idem, key, copy, 0);
+    if (rc)
+        free(copy);
+    return rc;
+}
+
+static int mem_price_get(ab_store *st, const char *model, ab_price *out)
+{
+    ab_price *p = map_get(&M(st)->prices, model);
+    if (!p)
+        return AB_ENOTFOUND;
+    *out = *p;
+    out->builtin = 0;
+    return AB_OK;
+}
+
+static int mem_price_put(ab_store *st, const ab_price *p)
+{
+    ab_price *copy = malloc(sizeof *copy);
+    if (!copy)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    *copy = *p;
+    int rc = put_logged(st, &M(st)->prices, p->model, copy, 0);
+    if (rc)
+        free(copy);
+    return rc;
+}
+
+static int mem_price_delete(ab_store *st, const char *model)
+{
+    if (!map_get(&M(st)->prices, model))
+        return AB_ENOTFOUND;
+    return put_logged(st, &M(st)->prices, model, NULL, 0);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The keys of a map, sorted (for listings in a stable order). */
+static char **sorted_keys(map *mp, size_t *n)
+{
+    char **keys = malloc((mp->count + 1) * sizeof *keys);
+    *n = 0;
+    if (!keys)
+        return NULL;
+    for (size_t i = 0; i < mp->cap; i++)
+        if (mp->keys[i] && mp->keys[i] != TOMB)
+            keys[(*n)++] = mp->keys[i];
+    qsort(keys, *n, sizeof *keys, cmp_str);
+    return keys;
+}
+
+static int mem_price_list(ab_store *st, ab_price_fn fn, void *ctx)
+{
+    size_t n;
+    char **keys = sorted_keys(&M(st)->prices, &n);
+    if (!keys)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        ab_price p = *(ab_price *)map_get(&M(st)->prices, keys[i]);
+        p.builtin = 0;
+        rc = fn(&p, ctx);
+    }
+    free(keys);
+    return rc;
+}
+
+static int mem_role_get(ab_store *st, const char *name, char **spec)
+{
+    const char *s = map_get(&M(st)->roles, name);
+    if (!s)
+        return AB_ENOTFOUND;
+    if (!(*spec = strdup(s)))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    return AB_OK;
+}
+
+static int mem_role_put(ab_store *st, const char *name, const char *spec)
+{
+    char *copy = strdup(spec);
+    if (!copy)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    int rc = put_logged(st, &M(st)->roles, name, copy, 0);
+    if (rc)
+        free(copy);
+    return rc;
+}
+
+static int mem_role_delete(ab_store *st, const char *name)
+{
+    if (!map_get(&M(st)->roles, name))
+        return AB_ENOTFOUND;
+    return put_logged(st, &M(st)->roles, name, NULL, 0);
+}
+
+static int mem_role_list(ab_store *st, int (*fn)(const char *, const char *, void *), void *ctx)
+{
+    size_t n;
+    char **keys = sorted_keys(&M(st)->roles, &n);
+    if (!keys)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = fn(keys[i], map_get(&M(st)->roles, keys[i]), ctx);
+    free(keys);
+    return rc;
+}
+
+static const ab__store_ops mem_ops = {
+    .scheme = "memory",
+    .begin = mem_begin,
+    .commit = mem_commit,
+    .rollback = mem_rollback,
+    .close = mem_close,
+    .schema_version = mem_schema_version,
+    .budget_get = mem_budget_get,
+    .budget_get_id = mem_budget_get_id,
+    .budget_insert = mem_budget_insert,
+    .budget_update = mem_budget_update,
+    .budget_delete = mem_budget_delete,
+    .budget_has_children = mem_budget_has_children,
+    .budget_list = mem_budget_list,
+    .hold_get = mem_hold_get,
+    .hold_insert = mem_hold_insert,
+    .hold_set_state = mem_hold_set_state,
+    .holds_expired = mem_holds_expired,
+    .holds_of_budget = mem_holds_of_budget,
+    .holds_min_expiry = mem_holds_min_expiry,
+    .event_append = mem_event_append,
+    .events_query = mem_events_query,
+    .idem_get = mem_idem_get,
+    .idem_put = mem_idem_put,
+    .price_get = mem_price_get,
+    .price_put = mem_price_put,
+    .price_delete = mem_price_delete,
+    .price_list = mem_price_list,
+    .role_get = mem_role_get,
+    .role_put = mem_role_put,
+    .role_delete = mem_role_delete,
+    .role_list = mem_role_list,
+};
+
+int ab__store_memory_open(ab_store *st, const char *rest)
+{
+    if (*rest)
+        return ab__fail(st, AB_EINVAL, "store URL 'memory:%s': memory: takes nothing after it",
+                        rest);
+    if (!(st->impl = calloc(1, sizeof(mem))))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    st->ops = &mem_ops;
+    return AB_OK;
+}

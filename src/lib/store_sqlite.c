@@ -1,0 +1,975 @@
+/* store_sqlite.c — the embedded store (sqlite:PATH): one file shared safely by many processes.
+ * WAL, BEGIN IMMEDIATE for writers, a busy timeout, synchronous=FULL unless ?sync=normal, and a
+ * versioned schema migrated on open. */
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+enum {
+    Q_BUDGET_GET,
+    Q_BUDGET_GET_ID,
+    Q_BUDGET_INSERT,
+    Q_BUDGET_UPDATE,
+    Q_BUDGET_DELETE,
+    Q_BUDGET_CHILD,
+    Q_HOLD_GET,
+    Q_HOLD_INSERT,
+    Q_HOLD_MEMBER_INSERT,
+    Q_HOLD_STATE,
+    Q_HOLD_MEMBERS_DELETE,
+    Q_HOLDS_EXPIRED,
+    Q_HOLDS_OF_BUDGET,
+    Q_HOLDS_MIN_EXPIRY,
+    Q_EVENT_INSERT,
+    Q_IDEM_GET,
+    Q_IDEM_PUT,
+    Q_PRICE_GET,
+    Q_PRICE_PUT,
+    Q_PRICE_DELETE,
+    Q_PRICE_LIST,
+    Q_ROLE_GET,
+    Q_ROLE_PUT,
+    Q_ROLE_DELETE,
+    Q_ROLE_LIST,
+    Q_COUNT
+};
+
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt *q[Q_COUNT];
+    int in_txn;
+} lite;
+
+#define L(st) ((lite *)(st)->impl)
+
+/* Budget columns after id and path, in the order budget_bind/budget_read use. */
+#define BUDGET_FIXED_COLS                                                                          \
+    "role, model, held_tokens, held_usd, held_requests, holds_open, operations_blocked, "          \
+    "created_at, session_reset, day_start, month_start, last_reset, updated_at, next_expiry"
+#define BUDGET_FIXED_N 14
+
+static char budget_cols[1024]; /* fixed columns, then lim_<w>_<m>, used_<w>_<m> */
+static pthread_once_t cols_once = PTHREAD_ONCE_INIT;
+
+static void cols_init(void)
+{
+    int off = snprintf(budget_cols, sizeof budget_cols, "%s", BUDGET_FIXED_COLS);
+    for (int w = 0; w < AB_WINDOW_COUNT; w++)
+        for (int m = 0; m < AB_METRIC_COUNT; m++)
+            off += snprintf(budget_cols + off, sizeof budget_cols - (size_t)off,
+                            ", lim_%s_%s, used_%s_%s", ab_window_name((ab_window)w),
+                            ab_metric_name((ab_metric)m), ab_window_name((ab_window)w),
+                            ab_metric_name((ab_metric)m));
+}
+
+static const char *const schema_v1[] = {
+    "CREATE TABLE budgets(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, role TEXT NOT NULL, "
+    "model TEXT NOT NULL, held_tokens INTEGER NOT NULL, held_usd INTEGER NOT NULL, "
+    "held_requests INTEGER NOT NULL, holds_open INTEGER NOT NULL, operations_blocked INTEGER "
+    "NOT NULL, created_at INTEGER NOT NULL, session_reset INTEGER NOT NULL, day_start INTEGER "
+    "NOT NULL, month_start INTEGER NOT NULL, last_reset INTEGER NOT NULL, updated_at INTEGER NOT "
+    "NULL, next_expiry INTEGER NOT NULL %s)",
+    "CREATE TABLE holds(id TEXT PRIMARY KEY, leaf_id INTEGER NOT NULL, budget TEXT NOT NULL, "
+    "model TEXT NOT NULL, tokens INTEGER NOT NULL, cost_nusd INTEGER NOT NULL, requests INTEGER "
+    "NOT NULL, input INTEGER NOT NULL, output INTEGER NOT NULL, cache_write_5m INTEGER NOT NULL, "
+    "cache_write_1h INTEGER NOT NULL, cache_read INTEGER NOT NULL, created_at INTEGER NOT NULL, "
+    "expires_at INTEGER NOT NULL, state INTEGER NOT NULL, chain TEXT NOT NULL)",
+    "CREATE INDEX holds_leaf ON holds(leaf_id, state)",
+    "CREATE TABLE hold_members(budget_id INTEGER NOT NULL, expires_at INTEGER NOT NULL, hold_id "
+    "TEXT NOT NULL, PRIMARY KEY(budget_id, expires_at, hold_id)) WITHOUT ROWID",
+    "CREATE INDEX hold_members_hold ON hold_members(hold_id)",
+    "CREATE TABLE events(id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, budget TEXT NOT NULL, "
+    "op TEXT NOT NULL, model TEXT NOT NULL, input INTEGER NOT NULL, output INTEGER NOT NULL, "
+    "cache_write_5m INTEGER NOT NULL, cache_write_1h INTEGER NOT NULL, cache_read INTEGER NOT "
+    "NULL, tokens INTEGER NOT NULL, cost_nusd INTEGER NOT NULL, allowed INTEGER NOT NULL, reason "
+    "TEXT NOT NULL, hold_id TEXT NOT NULL, key TEXT NOT NULL, actor TEXT NOT NULL)",
+    "CREATE INDEX events_budget ON events(budget, id)",
+    "CREATE INDEX events_time ON events(time_ms)",
+    "CREATE TABLE idempotency(key TEXT PRIMARY KEY, params TEXT NOT NULL, result TEXT NOT NULL, "
+    "time_ms INTEGER NOT NULL)",
+    "CREATE TABLE prices(model TEXT PRIMARY KEY, input INTEGER NOT NULL, output INTEGER NOT "
+    "NULL, cache_write_5m INTEGER NOT NULL, cache_write_1h INTEGER NOT NULL, cache_read INTEGER "
+    "NOT NULL, tier_threshold INTEGER NOT NULL, tier_input INTEGER NOT NULL, tier_output INTEGER "
+    "NOT NULL, tier_cache_write_5m INTEGER NOT NULL, tier_cache_write_1h INTEGER NOT NULL, "
+    "tier_cache_read INTEGER NOT NULL)",
+    "CREATE TABLE roles(name TEXT PRIMARY KEY, spec TEXT NOT NULL)",
+};
+
+static int lite_fail(ab_store *st, const char *what)
+{
+    sqlite3 *db = L(st)->db;
+    int code = db ? sqlite3_errcode(db) : SQLITE_ERROR;
+    int rc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? AB_EBUSY : AB_ESTORE;
+    return ab__fail(st, rc, "sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+}
+
+static int exec(ab_store *st, const char *sql)
+{
+    if (sqlite3_exec(L(st)->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return lite_fail(st, sql);
+    return AB_OK;
+}
+
+static const char *query_sql(int id, char *buf, size_t size)
+{
+    switch (id) {
+    case Q_BUDGET_GET:
+        snprintf(buf, size, "SELECT id, path, %s FROM budgets WHERE path=?1", budget_cols);
+        return buf;
+    case Q_BUDGET_GET_ID:
+        snprintf(buf, size, "SELECT id, path, %s FROM budgets WHERE id=?1", budget_cols);
+        return buf;
+    case Q_BUDGET_INSERT: {
+        int off = snprintf(buf, size, "INSERT INTO budgets(path, %s) VALUES(?2", budget_cols);
+        for (int i = 0; i < BUDGET_FIXED_N + 2 * AB_LIMITS_MAX; i++)
+            off += snprintf(buf + off, size - (size_t)off, ",?%d", i + 3);
+        snprintf(buf + off, size - (size_t)off, ")");
+        return buf;
+    }
+    case Q_BUDGET_UPDATE: {
+        int off = snprintf(buf, size, "UPDATE budgets SET path=?2");
+        char cols[sizeof budget_cols];
+        snprintf(cols, sizeof cols, "%s", budget_cols);
+        int i = 3;
+        for (char *tok = strtok(cols, ", "); tok; tok = strtok(NULL, ", "))
+            off += snprintf(buf + off, size - (size_t)off, ", %s=?%d", tok, i++);
+        snprintf(buf + off, size - (size_t)off, " WHERE id=?1");
+        return buf;
+    }
+    case Q_BUDGET_DELETE:
+        return "DELETE FROM budgets WHERE id=?1";
+    case Q_BUDGET_CHILD:
+        return "SELECT 1 FROM budgets WHERE path > ?1 || '/' AND path < ?1 || '0' LIMIT 1";
+    case Q_HOLD_GET:
+        return "SELECT id, budget, model, tokens, cost_nusd, created_at, expires_at, state, "
+               "requests, input, output, cache_write_5m, cache_write_1h, cache_read, chain FROM "
+               "holds WHERE id=?1";
+    case Q_HOLD_INSERT:
+        return "INSERT INTO holds(id, budget, model, tokens, cost_nusd, created_at, expires_at, "
+               "state, requests, input, output, cache_write_5m, cache_write_1h, cache_read, "
+               "chain, leaf_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)";
+    case Q_HOLD_MEMBER_INSERT:
+        return "INSERT INTO hold_members(budget_id, expires_at, hold_id) VALUES(?1,?2,?3)";
+    case Q_HOLD_STATE:
+        return "UPDATE holds SET state=?2 WHERE id=?1";
+    case Q_HOLD_MEMBERS_DELETE:
+        return "DELETE FROM hold_members WHERE hold_id=?1";
+    case Q_HOLDS_EXPIRED:
+        return "SELECT hold_id FROM hold_members WHERE budget_id=?1 AND expires_at<=?2 LIMIT ?3";
+    case Q_HOLDS_OF_BUDGET:
+        return "SELECT id FROM holds WHERE leaf_id=?1 AND state=0 LIMIT ?2";
+    case Q_HOLDS_MIN_EXPIRY:
+        return "SELECT MIN(expires_at) FROM hold_members WHERE budget_id=?1";
+    case Q_EVENT_INSERT:
+        return "INSERT INTO events(time_ms, budget, op, model, input, output, cache_write_5m, "
+               "cache_write_1h, cache_read, tokens, cost_nusd, allowed, reason, hold_id, key, "
+               "actor) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)";
+    case Q_IDEM_GET:
+        return "SELECT params, result FROM idempotency WHERE key=?1";
+    case Q_IDEM_PUT:
+        return "INSERT INTO idempotency(key, params, result, time_ms) VALUES(?1,?2,?3,?4)";
+    case Q_PRICE_GET:
+        return "SELECT model, input, output, cache_write_5m, cache_write_1h, cache_read, "
+               "tier_threshold, tier_input, tier_output, tier_cache_write_5m, "
+               "tier_cache_write_1h, tier_cache_read FROM prices WHERE model=?1";
+    case Q_PRICE_PUT:
+        return "INSERT OR REPLACE INTO prices(model, input, output, cache_write_5m, "
+               "cache_write_1h, cache_read, tier_threshold, tier_input, tier_output, "
+               "tier_cache_write_5m, tier_cache_write_1h, tier_cache_read) "
+               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+    case Q_PRICE_DELETE:
+        return "DELETE FROM prices WHERE model=?1";
+    case Q_PRICE_LIST:
+        return "SELECT model, input, output, cache_write_5m, cache_write_1h, cache_read, "
+               "tier_threshold, tier_input, tier_output, tier_cache_write_5m, "
+               "tier_cache_write_1h, tier_cache_read FROM prices ORDER BY model";
+    case Q_ROLE_GET:
+        return "SELECT spec FROM roles WHERE name=?1";
+    case Q_ROLE_PUT:
+        return "INSERT OR REPLACE INTO roles(name, spec) VALUES(?1,?2)";
+    case Q_ROLE_DELETE:
+        return "DELETE FROM roles WHERE name=?1";
+    case Q_ROLE_LIST:
+        return "SELECT name, spec FROM roles ORDER BY name";
+    }
+    return NULL;
+}
+
+/* The prepared statement for id, prepared on first use and reset for this use. */
+static sqlite3_stmt *stmt(ab_store *st, int id)
+{
+    lite *l = L(st);
+    if (!l->q[id]) {
+        char buf[4096];
+        pthread_once(&cols_once, cols_init);
+        if (sqlite3_prepare_v3(l->db, query_sql(id, buf, sizeof buf), -1, SQLITE_PREPARE_PERSISTENT,
+                               &l->q[id], NULL) != SQLITE_OK) {
+            lite_fail(st, "prepare");
+            return NULL;
+        }
+    }
+    sqlite3_reset(l->q[id]);
+    sqlite3_clear_bindings(l->q[id]);
+    return l->q[id];
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Runs a statement that returns no rows. */
+static int step_done(ab_store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return lite_fail(st, what);
+    return AB_OK;
+}
+
+/* Steps once: AB_OK with a row, AB_ENOTFOUND without, else the failure. */
+static int step_row(ab_store *st, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        return AB_OK;
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return AB_ENOTFOUND;
+    return lite_fail(st, what);
+}
+
+static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    ab__strlcpy(dst, t ? (const char *)t : "", size);
+}
+
+static int lite_begin(ab_store *st, int write)
+{
+    if (exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN"))
+        return st->errmsg[0] ? (strstr(st->errmsg, "locked") ? AB_EBUSY : AB_ESTORE) : AB_ESTORE;
+    L(st)->in_txn = 1;
+    return AB_OK;
+}
+
+static int lite_commit(ab_store *st)
+{
+    L(st)->in_txn = 0;
+    if (sqlite3_exec(L(st)->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = lite_fail(st, "commit");
+        sqlite3_exec(L(st)->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    return AB_OK;
+}
+
+static void lite_rollback(ab_store *st)
+{
+    L(st)->in_txn = 0;
+    sqlite3_exec(L(st)->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void lite_close(ab_store *st)
+{
+    lite *l = L(st);
+    if (!l)
+        return;
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(l->q[i]);
+    sqlite3_close(l->db);
+    free(l);
+}
+
+static int lite_schema_version(ab_store *st, int *out)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(L(st)->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return lite_fail(st, "user_version");
+    int rc = sqlite3_step(s) == SQLITE_ROW ? AB_OK : AB_ESTORE;
+    *out = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return rc ? lite_fail(st, "user_version") : AB_OK;
+}
+
+static void budget_read(sqlite3_stmt *s, ab__budget *b)
+{
+    memset(b, 0, sizeof *b);
+    b->id = sqlite3_column_int64(s, 0);
+    col_text(s, 1, b->s.path, sizeof b->s.path);
+    col_text(s, 2, b->s.role, sizeof b->s.role);
+    col_text(s, 3, b->s.model, sizeof b->s.model);
+    int64_t *fixed[] = {&b->s.held[0],
+                        &b->s.held[1],
+                        &b->s.held[2],
+                        &b->s.holds_open,
+                        &b->s.operations_blocked,
+                        &b->s.created_at_ms,
+                        &b->s.session_reset_ms,
+                        &b->s.day_start_ms,
+                        &b->s.month_start_ms,
+                        &b->s.last_reset_ms,
+                        &b->s.updated_at_ms,
+                        &b->next_expiry_ms};
+    int col = 4;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        *fixed[i] = sqlite3_column_int64(s, col++);
+    for (int w = 0; w < AB_WINDOW_COUNT; w++)
+        for (int m = 0; m < AB_METRIC_COUNT; m++) {
+            b->s.limit[w][m] =
+                sqlite3_column_type(s, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, col);
+            col++;
+            b->s.used[w][m] = sqlite3_column_int64(s, col++);
+        }
+}
+
+static void budget_bind(sqlite3_stmt *s, const ab__budget *b)
+{
+    sqlite3_bind_int64(s, 1, b->id);
+    bind_text(s, 2, b->s.path);
+    bind_text(s, 3, b->s.role);
+    bind_text(s, 4, b->s.model);
+    const int64_t fixed[] = {b->s.held[0],
+                             b->s.held[1],
+                             b->s.held[2],
+                             b->s.holds_open,
+                             b->s.operations_blocked,
+                             b->s.created_at_ms,
+                             b->s.session_reset_ms,
+                             b->s.day_start_ms,
+                             b->s.month_start_ms,
+                             b->s.last_reset_ms,
+                             b->s.updated_at_ms,
+                             b->next_expiry_ms};
+    int col = 5;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        sqlite3_bind_int64(s, col++, fixed[i]);
+    for (int w = 0; w < AB_WINDOW_COUNT; w++)
+        for (int m = 0; m < AB_METRIC_COUNT; m++) {
+            if (b->s.limit[w][m] < 0)
+                sqlite3_bind_null(s, col++);
+            else
+                sqlite3_bind_int64(s, col++, b->s.limit[w][m]);
+            sqlite3_bind_int64(s, col++, b->s.used[w][m]);
+        }
+}
+
+static int lite_budget_get(ab_store *st, const char *path, ab__budget *out)
+{
+    sqlite3_stmt *s = stmt(st, Q_BUDGET_GET);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, path);
+    int rc = step_row(st, s, "read budget");
+    if (rc == AB_OK) {
+        budget_read(s, out);
+        sqlite3_reset(s);
+    }
+    return rc;
+}
+
+static int lite_budget_get_id(ab_store *st, int64_t id, ab__budget *out)
+{
+    sqlite3_stmt *s = stmt(st, Q_BUDGET_GET_ID);
+    if (!s)
+        return AB_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = step_row(st, s, "read budget");
+    if (rc == AB_OK) {
+        budget_read(s, out);
+        sqlite3_reset(s);
+    }
+    return rc;
+}
+
+static int lite_budget_insert(ab_store *st, ab__budget *b)
+{
+    sqlite3_stmt *s = stmt(st, Q_BUDGET_INSERT);
+    if (!s)
+        return AB_ESTORE;
+    budget_bind(s, b);
+    sqlite3_bind_null(s, 1);
+    int rc = step_done(st, s, "insert budget");
+    if (rc == AB_OK)
+        b->id = sqlite3_last_insert_rowid(L(st)->db);
+    return rc;
+}
+
+static int lite_budget_update(ab_store *st, const ab__budget *b)
+{
+    sqlite3_stmt *s = stmt(st, Q_BUDGET_UPDATE);
+    if (!s)
+        return AB_ESTORE;
+    budget_bind(s, b);
+    return step_done(st, s, "update budget");
+}
+
+static int lite_budget_delete(ab_store *st, int64_t id)
+{
+    sqlite3_stmt *s = stmt(st, Q_BUDGET_DELETE);
+    if (!s)
+        return AB_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    return step_done(st, s, "delete budget");
+}
+
+static int lite_budget_has_children(ab_store *st, const char *path, int *out)
+{
+    sqlite3_stmt *s = stmt(st, Q_BUDGET_CHILD);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, path);
+    int rc = step_row(st, s, "find children");
+    *out = rc == AB_OK;
+    sqlite3_reset(s);
+    return rc == AB_ENOTFOUND ? AB_OK : rc;
+}
+
+static int lite_budget_list(ab_store *st, const char *prefix, int (*fn)(ab__budget *, void *),
+                            void *ctx)
+{
+    char sql[2048];
+    pthread_once(&cols_once, cols_init);
+    snprintf(sql, sizeof sql,
+             "SELECT id, path, %s FROM budgets WHERE ?1 IS NULL OR path=?1 OR (path > ?1 || '/' "
+             "AND path < ?1 || '0') ORDER BY path",
+             budget_cols);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(L(st)->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return lite_fail(st, "list budgets");
+    if (prefix)
+        bind_text(s, 1, prefix);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        ab__budget b;
+        budget_read(s, &b);
+        rc = fn(&b, ctx);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = lite_fail(st, "list budgets");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int lite_hold_get(ab_store *st, const char *id, ab__hold *out)
+{
+    sqlite3_stmt *s = stmt(st, Q_HOLD_GET);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, id);
+    int rc = step_row(st, s, "read hold");
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    col_text(s, 0, out->h.id, sizeof out->h.id);
+    col_text(s, 1, out->h.budget, sizeof out->h.budget);
+    col_text(s, 2, out->h.model, sizeof out->h.model);
+    int64_t *cols[] = {&out->h.tokens,
+                       &out->h.cost_nusd,
+                       &out->h.created_at_ms,
+                       &out->h.expires_at_ms,
+                       NULL,
+                       &out->requests,
+                       &out->usage.input,
+                       &out->usage.output,
+                       &out->usage.cache_write_5m,
+                       &out->usage.cache_write_1h,
+                       &out->usage.cache_read};
+    for (int i = 0; i < 11; i++)
+        if (cols[i])
+            *cols[i] = sqlite3_column_int64(s, 3 + i);
+    out->h.state = sqlite3_column_int(s, 7);
+    const char *chain = (const char *)sqlite3_column_text(s, 14);
+    for (char *end; chain && *chain && out->chain_len < AB_PATH_SEGMENTS_MAX; chain = end) {
+        out->chain_ids[out->chain_len++] = strtoll(chain, &end, 10);
+        if (*end == ',')
+            end++;
+    }
+    sqlite3_reset(s);
+    return AB_OK;
+}
+
+static int lite_hold_insert(ab_store *st, const ab__hold *h)
+{
+    sqlite3_stmt *s = stmt(st, Q_HOLD_INSERT);
+    if (!s)
+        return AB_ESTORE;
+    char chain[AB_PATH_SEGMENTS_MAX * 24] = "";
+    int off = 0;
+    for (size_t i = 0; i < h->chain_len; i++)
+        off += snprintf(chain + off, sizeof chain - (size_t)off, "%s%" PRId64, i ? "," : "",
+                        h->chain_ids[i]);
+    bind_text(s, 1, h->h.id);
+    bind_text(s, 2, h->h.budget);
+    bind_text(s, 3, h->h.model);
+    const int64_t v[] = {h->h.tokens,
+                         h->h.cost_nusd,
+                         h->h.created_at_ms,
+                         h->h.expires_at_ms,
+                         h->h.state,
+                         h->requests,
+                         h->usage.input,
+                         h->usage.output,
+                         h->usage.cache_write_5m,
+                         h->usage.cache_write_1h,
+                         h->usage.cache_read};
+    for (int i = 0; i < 11; i++)
+        sqlite3_bind_int64(s, 4 + i, v[i]);
+    bind_text(s, 15, chain);
+    sqlite3_bind_int64(s, 16, h->chain_len ? h->chain_ids[0] : 0);
+    int rc = step_done(st, s, "insert hold");
+    for (size_t i = 0; i < h->chain_len && !rc; i++) {
+        if (!(s = stmt(st, Q_HOLD_MEMBER_INSERT)))
+            return AB_ESTORE;
+        sqlite3_bind_int64(s, 1, h->chain_ids[i]);
+        sqlite3_bind_int64(s, 2, h->h.expires_at_ms);
+        bind_text(s, 3, h->h.id);
+        rc = step_done(st, s, "insert hold member");
+    }
+    return rc;
+}
+
+static int lite_hold_set_state(ab_store *st, const char *id, int state)
+{
+    sqlite3_stmt *s = stmt(st, Q_HOLD_STATE);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, id);
+    sqlite3_bind_int(s, 2, state);
+    int rc = step_done(st, s, "update hold");
+    if (rc || state == 0)
+        return rc;
+    if (!(s = stmt(st, Q_HOLD_MEMBERS_DELETE)))
+        return AB_ESTORE;
+    bind_text(s, 1, id);
+    return step_done(st, s, "close hold");
+}
+
+/* Collects the first text column of each row into ids. */
+static int collect_ids(ab_store *st, sqlite3_stmt *s, char (*ids)[40], size_t max, size_t *n)
+{
+    int step;
+    *n = 0;
+    while (*n < max && (step = sqlite3_step(s)) == SQLITE_ROW)
+        col_text(s, 0, ids[(*n)++], 40);
+    sqlite3_reset(s);
+    if (*n < max && step != SQLITE_DONE)
+        return lite_fail(st, "read holds");
+    return AB_OK;
+}
+
+static int lite_holds_expired(ab_store *st, int64_t budget_id, int64_t now_ms, char (*ids)[40],
+                              size_t max, size_t *n)
+{
+    sqlite3_stmt *s = stmt(st, Q_HOLDS_EXPIRED);
+    if (!s)
+        return AB_ESTORE;
+    sqlite3_bind_int64(s, 1, budget_id);
+    sqlite3_bind_int64(s, 2, now_ms);
+    sqlite3_bind_int64(s, 3, (int64_t)max);
+    return collect_ids(st, s, ids, max, n);
+}
+
+static int lite_holds_of_budget(ab_store *st, int64_t leaf_id, char (*ids)[40], size_t max,
+                                size_t *n)
+{
+    sqlite3_stmt *s = stmt(st, Q_HOLDS_OF_BUDGET);
+    if (!s)
+        return AB_ESTORE;
+    sqlite3_bind_int64(s, 1, leaf_id);
+    sqlite3_bind_int64(s, 2, (int64_t)max);
+    return collect_ids(st, s, ids, max, n);
+}
+
+static int lite_holds_min_expiry(ab_store *st, int64_t budget_id, int64_t *out)
+{
+    sqlite3_stmt *s = stmt(st, Q_HOLDS_MIN_EXPIRY);
+    if (!s)
+        return AB_ESTORE;
+    sqlite3_bind_int64(s, 1, budget_id);
+    int rc = step_row(st, s, "read hold expiry");
+    if (rc)
+        return rc == AB_ENOTFOUND ? AB_ESTORE : rc;
+    *out = sqlite3_column_type(s, 0) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return AB_OK;
+}
+
+static int lite_event_append(ab_store *st, ab_event *e)
+{
+    sqlite3_stmt *s = stmt(st, Q_EVENT_INSERT);
+    if (!s)
+        return AB_ESTORE;
+    sqlite3_bind_int64(s, 1, e->time_ms);
+    bind_text(s, 2, e->budget);
+    bind_text(s, 3, e->op);
+    bind_text(s, 4, e->model);
+    const int64_t v[] = {e->usage.input,
+                         e->usage.output,
+                         e->usage.cache_write_5m,
+                         e->usage.cache_write_1h,
+                         e->usage.cache_read,
+                         e->tokens,
+                         e->cost_nusd,
+                         e->allowed};
+    for (int i = 0; i < 8; i++)
+        sqlite3_bind_int64(s, 5 + i, v[i]);
+    bind_text(s, 13, e->reason);
+    bind_text(s, 14, e->hold_id);
+    bind_text(s, 15, e->key);
+    bind_text(s, 16, e->actor);
+    int rc = step_done(st, s, "append event");
+    if (rc == AB_OK)
+        e->id = sqlite3_last_insert_rowid(L(st)->db);
+    return rc;
+}
+
+static int lite_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void *ctx)
+{
+    const char *sql =
+        "SELECT id, time_ms, budget, op, model, input, output, cache_write_5m, cache_write_1h, "
+        "cache_read, tokens, cost_nusd, allowed, reason, hold_id, key, actor FROM events WHERE "
+        "id > ?1 AND (?2 IS NULL OR budget=?2 OR (budget > ?2 || '/' AND budget < ?2 || '0')) "
+        "AND (?3 IS NULL OR op=?3) AND (?4 = 0 OR time_ms >= ?4) AND (?5 = 0 OR time_ms < ?5) "
+        "ORDER BY id LIMIT ?6";
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(L(st)->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return lite_fail(st, "query events");
+    sqlite3_bind_int64(s, 1, q->after_id);
+    if (q->budget)
+        bind_text(s, 2, q->budget);
+    if (q->op)
+        bind_text(s, 3, q->op);
+    sqlite3_bind_int64(s, 4, q->since_ms);
+    sqlite3_bind_int64(s, 5, q->until_ms);
+    sqlite3_bind_int64(s, 6, q->limit);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        ab_event e;
+        memset(&e, 0, sizeof e);
+        e.id = sqlite3_column_int64(s, 0);
+        e.time_ms = sqlite3_column_int64(s, 1);
+        col_text(s, 2, e.budget, sizeof e.budget);
+        col_text(s, 3, e.op, sizeof e.op);
+        col_text(s, 4, e.model, sizeof e.model);
+        int64_t *v[] = {&e.usage.input,
+                        &e.usage.output,
+                        &e.usage.cache_write_5m,
+                        &e.usage.cache_write_1h,
+                        &e.usage.cache_read,
+                        &e.tokens,
+                        &e.cost_nusd};
+        for (int i = 0; i < 7; i++)
+            *v[i] = sqlite3_column_int64(s, 5 + i);
+        e.allowed = sqlite3_column_int(s, 12);
+        col_text(s, 13, e.reason, sizeof e.reason);
+        col_text(s, 14, e.hold_id, sizeof e.hold_id);
+        col_text(s, 15, e.key, sizeof e.key);
+        col_text(s, 16, e.actor, sizeof e.actor);
+        rc = fn(&e, ctx);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = lite_fail(st, "query events");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int lite_idem_get(ab_store *st, const char *key, ab__idem *out)
+{
+    sqlite3_stmt *s = stmt(st, Q_IDEM_GET);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, key);
+    int rc = step_row(st, s, "read idempotency key");
+    if (rc)
+        return rc;
+    col_text(s, 0, out->params, sizeof out->params);
+    col_text(s, 1, out->result, sizeof out->result);
+    sqlite3_reset(s);
+    return AB_OK;
+}
+
+static int lite_idem_put(ab_store *st, const char *key, const ab__idem *rec, int64_t now_ms)
+{
+    sqlite3_stmt *s = stmt(st, Q_IDEM_PUT);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, key);
+    bind_text(s, 2, rec->params);
+    bind_text(s, 3, rec->result);
+    sqlite3_bind_int64(s, 4, now_ms);
+    return step_done(st, s, "save idempotency key");
+}
+
+static void price_read(sqlite3_stmt *s, ab_price *p)
+{
+    memset(p, 0, sizeof *p);
+    col_text(s, 0, p->model, sizeof p->model);
+    int64_t *v[] = {&p->input,
+                    &p->output,
+                    &p->cache_write_5m,
+                    &p->cache_write_1h,
+                    &p->cache_read,
+                    &p->tier_threshold_tokens,
+                    &p->tier_input,
+                    &p->tier_output,
+                    &p->tier_cache_write_5m,
+                    &p->tier_cache_write_1h,
+                    &p->tier_cache_read};
+    for (int i = 0; i < 11; i++)
+        *v[i] = sqlite3_column_int64(s, 1 + i);
+}
+
+static int lite_price_get(ab_store *st, const char *model, ab_price *out)
+{
+    sqlite3_stmt *s = stmt(st, Q_PRICE_GET);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, model);
+    int rc = step_row(st, s, "read price");
+    if (rc)
+        return rc;
+    price_read(s, out);
+    sqlite3_reset(s);
+    return AB_OK;
+}
+
+static int lite_price_put(ab_store *st, const ab_price *p)
+{
+    sqlite3_stmt *s = stmt(st, Q_PRICE_PUT);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, p->model);
+    const int64_t v[] = {p->input,
+                         p->output,
+                         p->cache_write_5m,
+                         p->cache_write_1h,
+                         p->cache_read,
+                         p->tier_threshold_tokens,
+                         p->tier_input,
+                         p->tier_output,
+                         p->tier_cache_write_5m,
+                         p->tier_cache_write_1h,
+                         p->tier_cache_read};
+    for (int i = 0; i < 11; i++)
+        sqlite3_bind_int64(s, 2 + i, v[i]);
+    return step_done(st, s, "save price");
+}
+
+/* DELETE by a text key; AB_ENOTFOUND when no row went. */
+static int delete_by(ab_store *st, int q, const char *key)
+{
+    sqlite3_stmt *s = stmt(st, q);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, key);
+    int rc = step_done(st, s, "delete");
+    if (rc == AB_OK && sqlite3_changes(L(st)->db) == 0)
+        return AB_ENOTFOUND;
+    return rc;
+}
+
+static int lite_price_delete(ab_store *st, const char *model)
+{
+    return delete_by(st, Q_PRICE_DELETE, model);
+}
+
+static int lite_price_list(ab_store *st, ab_price_fn fn, void *ctx)
+{
+    sqlite3_stmt *s = stmt(st, Q_PRICE_LIST);
+    if (!s)
+        return AB_ESTORE;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        ab_price p;
+        price_read(s, &p);
+        rc = fn(&p, ctx);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = lite_fail(st, "list prices");
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int lite_role_get(ab_store *st, const char *name, char **spec)
+{
+    sqlite3_stmt *s = stmt(st, Q_ROLE_GET);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, name);
+    int rc = step_row(st, s, "read role");
+    if (rc)
+        return rc;
+    const unsigned char *t = sqlite3_column_text(s, 0);
+    *spec = strdup(t ? (const char *)t : "");
+    sqlite3_reset(s);
+    return *spec ? AB_OK : ab__fail(st, AB_ENOMEM, "out of memory");
+}
+
+static int lite_role_put(ab_store *st, const char *name, const char *spec)
+{
+    sqlite3_stmt *s = stmt(st, Q_ROLE_PUT);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, name);
+    bind_text(s, 2, spec);
+    return step_done(st, s, "save role");
+}
+
+static int lite_role_delete(ab_store *st, const char *name)
+{
+    return delete_by(st, Q_ROLE_DELETE, name);
+}
+
+static int lite_role_list(ab_store *st, int (*fn)(const char *, const char *, void *), void *ctx)
+{
+    sqlite3_stmt *s = stmt(st, Q_ROLE_LIST);
+    if (!s)
+        return AB_ESTORE;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW)
+        rc = fn((const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+                ctx);
+    if (!rc && step != SQLITE_DONE)
+        rc = lite_fail(st, "list roles");
+    sqlite3_reset(s);
+    return rc;
+}
+
+static const ab__store_ops lite_ops = {
+    .scheme = "sqlite",
+    .begin = lite_begin,
+    .commit = lite_commit,
+    .rollback = lite_rollback,
+    .close = lite_close,
+    .schema_version = lite_schema_version,
+    .budget_get = lite_budget_get,
+    .budget_get_id = lite_budget_get_id,
+    .budget_insert = lite_budget_insert,
+    .budget_update = lite_budget_update,
+    .budget_delete = lite_budget_delete,
+    .budget_has_children = lite_budget_has_children,
+    .budget_list = lite_budget_list,
+    .hold_get = lite_hold_get,
+    .hold_insert = lite_hold_insert,
+    .hold_set_state = lite_hold_set_state,
+    .holds_expired = lite_holds_expired,
+    .holds_of_budget = lite_holds_of_budget,
+    .holds_min_expiry = lite_holds_min_expiry,
+    .event_append = lite_event_append,
+    .events_query = lite_events_query,
+    .idem_get = lite_idem_get,
+    .idem_put = lite_idem_put,
+    .price_get = lite_price_get,
+    .price_put = lite_price_put,
+    .price_delete = lite_price_delete,
+    .price_list = lite_price_list,
+    .role_get = lite_role_get,
+    .role_put = lite_role_put,
+    .role_delete = lite_role_delete,
+    .role_list = lite_role_list,
+};
+
+/* Creates or migrates the schema to AB_SCHEMA_VERSION, under the write lock. */
+static int migrate(ab_store *st)
+{
+    int version, rc = lite_schema_version(st, &version);
+    if (rc || version == AB_SCHEMA_VERSION)
+        return rc;
+    if (version > AB_SCHEMA_VERSION)
+        return ab__fail(st, AB_ESTORE,
+                        "the store's schema is version %d, newer than this agentbudget (%d): "
+                        "upgrade agentbudget",
+                        version, AB_SCHEMA_VERSION);
+    if (sqlite3_exec(L(st)->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+        return lite_fail(st, "journal_mode=WAL");
+    if ((rc = exec(st, "BEGIN IMMEDIATE")))
+        return rc;
+    if ((rc = lite_schema_version(st, &version)) == AB_OK && version == 0) {
+        pthread_once(&cols_once, cols_init);
+        char extra[1024] = "", sql[4096];
+        int off = 0;
+        for (int w = 0; w < AB_WINDOW_COUNT; w++)
+            for (int m = 0; m < AB_METRIC_COUNT; m++)
+                off += snprintf(extra + off, sizeof extra - (size_t)off,
+                                ", lim_%s_%s INTEGER, used_%s_%s INTEGER NOT NULL",
+                                ab_window_name((ab_window)w), ab_metric_name((ab_metric)m),
+                                ab_window_name((ab_window)w), ab_metric_name((ab_metric)m));
+        for (size_t i = 0; i < sizeof schema_v1 / sizeof schema_v1[0] && !rc; i++) {
+            snprintf(sql, sizeof sql, schema_v1[i], extra);
+            rc = exec(st, sql);
+        }
+        /* later versions: `if (version < 2) { ALTER … }` steps go here, in order */
+        if (!rc)
+            rc = exec(st, "PRAGMA user_version=1");
+    }
+    if (rc) {
+        sqlite3_exec(L(st)->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    return exec(st, "COMMIT");
+}
+
+/* Reads "?sync=full|normal&busy_ms=N" into the pragmas to run. */
+static int parse_query(ab_store *st, const char *q, int *sync_full, int *busy_ms)
+{
+    while (q && *q) {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        if (len == 9 && strncmp(q, "sync=full", 9) == 0)
+            *sync_full = 1;
+        else if (len == 11 && strncmp(q, "sync=normal", 11) == 0)
+            *sync_full = 0;
+        else if (len > 8 && strncmp(q, "busy_ms=", 8) == 0) {
+            char num[16];
+            int64_t v;
+            if (len - 8 >= sizeof num)
+                return ab__fail(st, AB_EINVAL, "store URL: busy_ms must be 0-600000");
+            memcpy(num, q + 8, len - 8);
+            num[len - 8] = '\0';
+            if (ab_tokens_parse(num, &v) || v > 600000)
+                return ab__fail(st, AB_EINVAL, "store URL: busy_ms must be 0-600000");
+            *busy_ms = (int)v;
+        } else
+            return ab__fail(st, AB_EINVAL,
+                            "store URL: unknown option '%.*s' (sync=full|normal, busy_ms=N)",
+                            (int)len, q);
+        q = amp ? amp + 1 : NULL;
+    }
+    return AB_OK;
+}
+
+int ab__store_sqlite_open(ab_store *st, const char *rest)
+{
+    char path[4096];
+    if (strncmp(rest, "//", 2) == 0)
+        rest += 2;
+    const char *qm = strchr(rest, '?');
+    size_t plen = qm ? (size_t)(qm - rest) : strlen(rest);
+    if (plen == 0 || plen >= sizeof path)
+        return ab__fail(st, AB_EINVAL, "store URL: sqlite: needs a file path (sqlite:PATH)");
+    memcpy(path, rest, plen);
+    path[plen] = '\0';
+    int sync_full = 1, busy_ms = 5000;
+    int rc = parse_query(st, qm ? qm + 1 : NULL, &sync_full, &busy_ms);
+    if (rc)
+        return rc;
+    lite *l = calloc(1, sizeof *l);
+    if (!l)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    st->impl = l;
+    st->ops = &lite_ops;
+    if (sqlite3_open_v2(path, &l->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        return lite_fail(st, path);
+    sqlite3_busy_timeout(l->db, busy_ms);
+    if ((rc = exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")))
+        return rc;
+    return migrate(st);
+}
