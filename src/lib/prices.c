@@ -1,4 +1,5 @@
 /* prices.c — exact cost of a request, the built-in price table, and store price overrides. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,23 +96,31 @@ static void normalise(const char *in, char *out, size_t size)
     out[i] = '\0';
 }
 
+/* Tries name as it is, then normalised. */
+static const ab__price_row *find_either(const char *name)
+{
+    char norm[AB_NAME_BYTES_MAX];
+    const ab__price_row *r = builtin_find(name);
+    if (r)
+        return r;
+    normalise(name, norm, sizeof norm);
+    return builtin_find(norm);
+}
+
 int ab_price_builtin(const char *model, ab_price *out)
 {
-    if (!model || !*model)
+    if (!model || !*model || strlen(model) >= AB_NAME_BYTES_MAX)
         return AB_EINVAL;
-    const ab__price_row *r = builtin_find(model);
-    char norm[AB_NAME_BYTES_MAX];
-    if (!r) {
-        normalise(model, norm, sizeof norm);
-        r = builtin_find(norm);
-    }
+    const ab__price_row *r = find_either(model);
     const char *slash = strrchr(model, '/');
-    if (!r && slash) {
-        r = builtin_find(slash + 1);
-        if (!r) {
-            normalise(slash + 1, norm, sizeof norm);
-            r = builtin_find(norm);
-        }
+    if (!r && slash)
+        r = find_either(slash + 1);
+    const char *at = strchr(slash ? slash : model, '@');
+    if (!r && at) { /* "vertex_ai/claude-opus-4-7@default": the name before the '@' */
+        char base[AB_NAME_BYTES_MAX];
+        const char *start = slash ? slash + 1 : model;
+        snprintf(base, sizeof base, "%.*s", (int)(at - start), start);
+        r = find_either(base);
     }
     if (!r)
         return AB_ENOTFOUND;

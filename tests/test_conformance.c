@@ -1,0 +1,543 @@
+/* test_conformance.c — one behavioural suite, run against every store: the argument picks
+ * memory or sqlite (a fresh file per case). The clock is replaced through the C API. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "agentbudget.h"
+#include "test.h"
+
+static const char *kind;
+static char tmpdir[256];
+static int64_t now_ms;
+static int case_no;
+
+static int64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return now_ms;
+}
+
+/* A fresh store of the kind under test, on the fake clock at `start`. */
+static ab_store *fresh(int64_t start)
+{
+    char url[512];
+    if (strcmp(kind, "memory") == 0)
+        snprintf(url, sizeof url, "memory:");
+    else
+        snprintf(url, sizeof url, "sqlite:%s/case%d.db", tmpdir, ++case_no);
+    ab_store *st = NULL;
+    int rc = ab_store_open(url, &st);
+    if (rc) {
+        fprintf(stderr, "cannot open %s: %s\n", url, ab_store_errmsg(st));
+        exit(2);
+    }
+    now_ms = start;
+    ab_store_set_clock(st, fake_clock, NULL);
+    return st;
+}
+
+#define T0 INT64_C(1795860000000) /* 2026-11-28 10:00:00 UTC */
+#define DAY INT64_C(86400000)
+#define FLAT "claude-sonnet-4-6" /* $3 / $15 with no long-context tier */
+
+static void make(ab_store *st, const char *path, const char *l1, const char *l2)
+{
+    ab_limit lim[2];
+    size_t n = 0;
+    if (l1 && ab_limit_parse(l1, &lim[n]) == AB_OK)
+        n++;
+    if (l2 && ab_limit_parse(l2, &lim[n]) == AB_OK)
+        n++;
+    ab_budget_spec spec = {.role = "dev", .limits = lim, .limits_count = n};
+    CHECK_OK(st, ab_budget_set(st, path, &spec, NULL, NULL));
+}
+
+static ab_budget_status get(ab_store *st, const char *path)
+{
+    ab_budget_status b;
+    memset(&b, 0, sizeof b);
+    CHECK_OK(st, ab_budget_get(st, path, &b));
+    return b;
+}
+
+#define S AB_WINDOW_SESSION
+#define D AB_WINDOW_DAY
+#define MO AB_WINDOW_MONTH
+#define TT AB_WINDOW_TOTAL
+#define TOK AB_METRIC_TOKENS
+#define USD AB_METRIC_USD
+#define REQ AB_METRIC_REQUESTS
+
+/* The original module's worked example, step by step. */
+static void test_worked_example(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "backend-dev-001", "tokens/session=100000", "usd/day=10");
+    ab_decision d;
+    CHECK_OK(st, ab_budget_check_tokens(st, "backend-dev-001", 5000, &d));
+    CHECK_I64(d.allowed, 1);
+    CHECK_OK(st, ab_budget_charge(st, "backend-dev-001", NULL,
+                                  &(ab_usage){.input = 10000, .output = 30000}, NULL, &d));
+    CHECK_I64(d.cost_nusd, 480000000);
+    CHECK_I64(d.over, 0);
+    ab_budget_status b = get(st, "backend-dev-001");
+    CHECK_I64(b.limit[S][TOK] - b.used[S][TOK], 60000);
+    CHECK_I64(b.limit[D][USD] - b.used[D][USD], 9520000000);
+    CHECK_OK(st, ab_budget_check_tokens(st, "backend-dev-001", 5000, &d));
+    CHECK_I64(d.allowed, 1);
+    CHECK_I64(get(st, "backend-dev-001").operations_blocked, 0);
+    /* 60,001 tokens do not fit the 60,000 left */
+    CHECK_OK(st, ab_budget_check_tokens(st, "backend-dev-001", 60001, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK_STR(d.budget, "backend-dev-001");
+    CHECK_I64(d.window, S);
+    CHECK_I64(d.metric, TOK);
+    CHECK_I64(d.remaining, 60000);
+    CHECK(strstr(d.reason, "60000 tokens left") != NULL);
+    CHECK_OK(st, ab_budget_check_tokens(st, "backend-dev-001", 60000, &d));
+    CHECK_I64(d.allowed, 1);
+    CHECK_OK(st, ab_budget_check_tokens(st, "backend-dev-001", 1000000, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK_I64(get(st, "backend-dev-001").operations_blocked, 2);
+    /* a session reset keeps the day's cost; a daily reset clears it */
+    CHECK_OK(st, ab_budget_reset(st, "backend-dev-001", AB_RESET_SESSION, NULL));
+    b = get(st, "backend-dev-001");
+    CHECK_I64(b.used[S][TOK], 0);
+    CHECK_I64(b.used[D][USD], 480000000);
+    CHECK_OK(st, ab_budget_reset(st, "backend-dev-001", AB_RESET_DAY, NULL));
+    b = get(st, "backend-dev-001");
+    CHECK_I64(b.used[D][USD], 0);
+    CHECK_I64(b.used[TT][USD], 480000000); /* lifetime is never reset */
+    CHECK_I64(b.operations_blocked, 2);
+    /* the cost limit denies too: cache reads count no tokens but cost money (40M tokens of
+     * one long-context request at $0.60 per Mtok: $24) */
+    CHECK_OK(st, ab_budget_check(st, "backend-dev-001", "claude-sonnet-4-5",
+                                 &(ab_usage){.cache_read = 40000000}, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK_I64(d.metric, USD);
+    ab_store_close(st);
+}
+
+static void test_rollover(void)
+{
+    int64_t midnight = INT64_C(1795910400000); /* 2026-11-29 00:00:00 UTC */
+    ab_store *st = fresh(midnight - 1);        /* 23:59:59.999 */
+    make(st, "a", "usd/day=1", "tokens/month=1000000");
+    ab_decision d;
+    ab_usage u = {.input = 100000};
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
+    ab_budget_status b = get(st, "a");
+    CHECK_I64(b.used[D][USD], 300000000);
+    now_ms = midnight;
+    b = get(st, "a");
+    CHECK_I64(b.used[D][USD], 0);
+    CHECK_I64(b.used[MO][TOK], 100000);
+    CHECK_I64(b.used[S][TOK], 100000);
+    CHECK_I64(b.day_start_ms, midnight);
+    CHECK_I64(b.last_reset_ms, midnight);
+    /* the clock goes backwards: no refund of today's spend, no second reset */
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
+    now_ms = midnight - 5000;
+    b = get(st, "a");
+    CHECK_I64(b.used[D][USD], 300000000);
+    now_ms = midnight + 1000;
+    b = get(st, "a");
+    CHECK_I64(b.used[D][USD], 300000000);
+    /* month end: 2026-11-30 23:59:59.999 -> 2026-12-01 */
+    int64_t december = INT64_C(1796083200000);
+    now_ms = december - 1;
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
+    CHECK_I64(get(st, "a").used[MO][TOK], 300000);
+    now_ms = december;
+    b = get(st, "a");
+    CHECK_I64(b.used[MO][TOK], 0);
+    CHECK_I64(b.used[D][USD], 0);
+    CHECK_I64(b.used[TT][TOK], 300000);
+    CHECK_I64(b.month_start_ms, december);
+    /* 29 February 2028 is a day of its own and of February */
+    now_ms = INT64_C(1835395200000) + 3600000; /* 2028-02-29 01:00 */
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
+    b = get(st, "a");
+    CHECK_I64(b.day_start_ms, INT64_C(1835395200000));
+    CHECK_I64(b.month_start_ms, INT64_C(1832976000000));
+    CHECK_I64(b.used[D][TOK], 100000);
+    now_ms = INT64_C(1835481600000); /* 2028-03-01 */
+    b = get(st, "a");
+    CHECK_I64(b.used[D][TOK], 0);
+    CHECK_I64(b.used[MO][TOK], 0);
+    ab_store_close(st);
+}
+
+static void test_hierarchy(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "acme", "usd/day=100", NULL);
+    make(st, "acme/research", "usd/day=1", NULL);
+    make(st, "acme/research/agent-7", "usd/day=10", NULL);
+    make(st, "acme/research/agent-8", NULL, NULL);
+    ab_decision d;
+    /* $0.90 spent by agent-8 counts against the team and the org */
+    CHECK_OK(st, ab_budget_charge(st, "acme/research/agent-8", FLAT, &(ab_usage){.input = 300000},
+                                  NULL, &d));
+    CHECK_I64(get(st, "acme/research").used[D][USD], 900000000);
+    CHECK_I64(get(st, "acme").used[D][USD], 900000000);
+    CHECK_I64(get(st, "acme/research/agent-7").used[D][USD], 0);
+    /* agent-7 has $10 of room but the team only $0.10: denied by the team */
+    CHECK_OK(st,
+             ab_budget_check(st, "acme/research/agent-7", FLAT, &(ab_usage){.input = 50000}, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK_STR(d.budget, "acme/research");
+    CHECK_I64(d.remaining, 100000000);
+    CHECK_OK(st, ab_budget_reserve(st, "acme/research/agent-7", FLAT, &(ab_usage){.input = 50000},
+                                   0, NULL, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK_STR(d.hold_id, "");
+    CHECK_I64(get(st, "acme/research/agent-7").operations_blocked, 2);
+    /* a budget under a path whose middle does not exist still reaches the top */
+    make(st, "acme/ops/x", NULL, NULL);
+    CHECK_OK(st, ab_budget_charge(st, "acme/ops/x", NULL, &(ab_usage){.input = 1000}, NULL, &d));
+    CHECK_I64(get(st, "acme").used[D][USD], 903000000);
+    /* charge is never refused, but says when a budget is now over */
+    CHECK_OK(st, ab_budget_charge(st, "acme/research/agent-7", FLAT, &(ab_usage){.input = 100000},
+                                  NULL, &d));
+    CHECK_I64(d.allowed, 1);
+    CHECK_I64(d.over, 1);
+    CHECK_STR(d.budget, "acme/research");
+    /* deleting a budget with budgets under it is refused */
+    CHECK_RC(st, ab_budget_delete(st, "acme/research", NULL), AB_ECONFLICT);
+    CHECK_RC(st, ab_budget_get(st, "acme/nope", &(ab_budget_status){0}), AB_ENOTFOUND);
+    ab_store_close(st);
+}
+
+static void test_holds(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "team", "usd/day=10", NULL);
+    make(st, "team/a", "usd/day=1", "tokens/day=1000000");
+    ab_decision d;
+    ab_usage est = {.input = 100000, .output = 20000}; /* $0.30 + $0.30 */
+    CHECK_OK(st, ab_budget_reserve(st, "team/a", "claude-sonnet-4-5", &est, 0, NULL, &d));
+    CHECK_I64(d.allowed, 1);
+    CHECK_I64(d.cost_nusd, 600000000);
+    CHECK_I64(strlen(d.hold_id), 34);
+    char h1[40];
+    strcpy(h1, d.hold_id);
+    /* counted at once, against the agent and the team */
+    ab_budget_status b = get(st, "team/a");
+    CHECK_I64(b.held[USD], 600000000);
+    CHECK_I64(b.held[TOK], 120000);
+    CHECK_I64(b.holds_open, 1);
+    CHECK_I64(get(st, "team").held[USD], 600000000);
+    /* a second hold of the same size no longer fits the $1 */
+    CHECK_OK(st, ab_budget_reserve(st, "team/a", "claude-sonnet-4-5", &est, 0, NULL, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK_I64(d.remaining, 400000000);
+    /* commit below the hold: the actual cost is spent, the rest freed */
+    CHECK_OK(st, ab_hold_commit(st, h1, &(ab_usage){.input = 100000, .output = 1000}, NULL, &d));
+    CHECK_I64(d.cost_nusd, 315000000);
+    b = get(st, "team/a");
+    CHECK_I64(b.held[USD], 0);
+    CHECK_I64(b.holds_open, 0);
+    CHECK_I64(b.used[D][USD], 315000000);
+    CHECK_I64(b.used[D][REQ], 1);
+    CHECK_I64(get(st, "team").used[D][USD], 315000000);
+    CHECK_RC(st, ab_hold_commit(st, h1, &(ab_usage){.input = 1}, NULL, &d), AB_ESTATE);
+    CHECK_RC(st, ab_hold_release(st, h1, NULL), AB_ESTATE);
+    /* commit above the hold: never refused, reported over */
+    CHECK_OK(st, ab_budget_reserve(st, "team/a", NULL, &(ab_usage){.input = 1000}, 0, NULL, &d));
+    strcpy(h1, d.hold_id);
+    CHECK_OK(st, ab_hold_commit(st, h1, &(ab_usage){.input = 200000, .output = 10000}, NULL, &d));
+    CHECK_I64(d.cost_nusd, 750000000);
+    CHECK_I64(d.over, 1);
+    CHECK_STR(d.budget, "team/a");
+    CHECK_I64(get(st, "team/a").used[D][USD], 1065000000);
+    /* release: nothing spent */
+    make(st, "team/b", "usd/day=1", NULL);
+    CHECK_OK(st, ab_budget_reserve(st, "team/b", NULL, &est, 0, NULL, &d));
+    strcpy(h1, d.hold_id);
+    CHECK_OK(st, ab_hold_release(st, h1, NULL));
+    b = get(st, "team/b");
+    CHECK_I64(b.held[USD], 0);
+    CHECK_I64(b.used[D][USD], 0);
+    ab_hold h;
+    CHECK_OK(st, ab_hold_get(st, h1, &h));
+    CHECK_I64(h.state, 2);
+    /* expiry frees the amount and is logged */
+    CHECK_OK(st, ab_budget_reserve(st, "team/b", NULL, &est, 60, NULL, &d));
+    strcpy(h1, d.hold_id);
+    CHECK_I64(get(st, "team").held[USD], 600000000);
+    now_ms += 59999;
+    CHECK_I64(get(st, "team/b").held[USD], 600000000);
+    now_ms += 1;
+    CHECK_OK(st, ab_hold_get(st, h1, &h));
+    CHECK_I64(h.state, 3);
+    b = get(st, "team/b");
+    CHECK_I64(b.held[USD], 0);
+    CHECK_I64(b.holds_open, 0);
+    CHECK_I64(get(st, "team").held[USD], 0);
+    CHECK_RC(st, ab_hold_commit(st, h1, &est, NULL, &d), AB_ESTATE);
+    CHECK(strstr(ab_store_errmsg(st), "expired") != NULL);
+    /* an expired hold seen first through an ancestor is swept there too */
+    CHECK_OK(st, ab_budget_reserve(st, "team/b", NULL, &est, 10, NULL, &d));
+    now_ms += 10000;
+    CHECK_I64(get(st, "team").held[USD], 0);
+    CHECK_I64(get(st, "team/b").held[USD], 0);
+    CHECK_RC(st, ab_hold_commit(st, "h_nope", &est, NULL, &d), AB_ENOTFOUND);
+    /* deleting a budget releases its holds from its ancestors */
+    CHECK_OK(st, ab_budget_reserve(st, "team/b", NULL, &est, 0, NULL, &d));
+    CHECK_I64(get(st, "team").held[USD], 600000000);
+    CHECK_OK(st, ab_budget_delete(st, "team/b", NULL));
+    CHECK_I64(get(st, "team").held[USD], 0);
+    CHECK_I64(get(st, "team").holds_open, 0);
+    ab_store_close(st);
+}
+
+static void test_idempotency(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "a", "usd/day=10", NULL);
+    ab_decision d1, d2;
+    ab_usage u = {.input = 1000, .output = 1000};
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, "k1", &d1));
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, "k1", &d2));
+    CHECK_I64(d2.replayed, 1);
+    CHECK_I64(d1.replayed, 0);
+    CHECK_I64(d2.cost_nusd, d1.cost_nusd);
+    CHECK_I64(get(st, "a").used[D][USD], d1.cost_nusd);
+    CHECK_I64(get(st, "a").used[D][REQ], 1);
+    ab_usage other = {.input = 1001, .output = 1000};
+    CHECK_RC(st, ab_budget_charge(st, "a", NULL, &other, "k1", &d2), AB_ECONFLICT);
+    CHECK(strstr(ab_store_errmsg(st), "k1") != NULL);
+    CHECK_RC(st, ab_budget_charge(st, "b", NULL, &u, "k1", &d2), AB_ECONFLICT);
+    /* reserve: the same hold, held once */
+    CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &u, 0, "r1", &d1));
+    CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &u, 0, "r1", &d2));
+    CHECK_STR(d2.hold_id, d1.hold_id);
+    CHECK_I64(get(st, "a").holds_open, 1);
+    CHECK_OK(st, ab_hold_commit(st, d1.hold_id, &u, "c1", &d2));
+    CHECK_OK(st, ab_hold_commit(st, d1.hold_id, &u, "c1", &d2)); /* retried: same answer */
+    CHECK_I64(d2.replayed, 1);
+    CHECK_I64(get(st, "a").used[D][REQ], 2);
+    /* a denial repeats as a denial */
+    CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &(ab_usage){.output = 1000000}, 0, "r2", &d1));
+    CHECK_I64(d1.allowed, 0);
+    CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &(ab_usage){.output = 1000000}, 0, "r2", &d2));
+    CHECK_I64(d2.allowed, 0);
+    CHECK_STR(d2.reason, d1.reason);
+    CHECK_I64(get(st, "a").operations_blocked, 1);
+    /* resets and budget updates take keys too */
+    CHECK_OK(st, ab_budget_reset(st, "a", AB_RESET_DAY, "z1"));
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d1));
+    CHECK_OK(st, ab_budget_reset(st, "a", AB_RESET_DAY, "z1"));
+    CHECK_I64(get(st, "a").used[D][USD], d1.cost_nusd);
+    CHECK_RC(st, ab_budget_charge(st, "a", NULL, &u, "bad key", &d1), AB_EINVAL);
+    ab_store_close(st);
+}
+
+typedef struct {
+    int64_t cost, tokens, n;
+    const char *prefix;
+} sums;
+
+static int sum_event(const ab_event *e, void *v)
+{
+    sums *s = v;
+    if (strcmp(e->op, "charge") == 0 || strcmp(e->op, "commit") == 0) {
+        s->cost += e->cost_nusd;
+        s->tokens += e->tokens;
+    }
+    s->n++;
+    return 0;
+}
+
+/* Counters equal the sums of the audit events, after a mixed run; and a failed operation
+ * leaves no trace (the store rolls back). */
+static void test_events_and_rollback(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "org", "usd/total=1000", NULL);
+    make(st, "org/a", NULL, NULL);
+    make(st, "org/b", NULL, NULL);
+    ab_decision d;
+    unsigned seed = 7;
+    for (int i = 0; i < 200; i++) {
+        const char *p = (i % 2) ? "org/a" : "org/b";
+        ab_usage u = {.input = rand_r(&seed) % 5000,
+                      .output = rand_r(&seed) % 3000,
+                      .cache_read = rand_r(&seed) % 10000};
+        if (i % 3 == 0) {
+            CHECK_OK(st, ab_budget_charge(st, p, "claude-haiku-4-5", &u, NULL, &d));
+        } else {
+            CHECK_OK(st, ab_budget_reserve(st, p, "claude-opus-4-5", &u, 0, NULL, &d));
+            char h[40];
+            strcpy(h, d.hold_id);
+            if (i % 3 == 1)
+                CHECK_OK(st, ab_hold_commit(st, h, &u, NULL, &d));
+            else
+                CHECK_OK(st, ab_hold_release(st, h, NULL));
+        }
+        now_ms += 1000;
+    }
+    sums all = {0}, a = {0};
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.budget = "org"}, sum_event, &all));
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.budget = "org/a"}, sum_event, &a));
+    CHECK_I64(get(st, "org").used[TT][USD], all.cost);
+    CHECK_I64(get(st, "org").used[TT][TOK], all.tokens);
+    CHECK_I64(get(st, "org/a").used[TT][USD], a.cost);
+    CHECK_I64(get(st, "org").held[USD], 0);
+    /* paging with a cursor sees every event once */
+    int64_t after = 0, seen = 0;
+    for (int page = 0; page < 100; page++) {
+        sums s = {0};
+        ab_event_query q = {.after_id = after, .limit = 7};
+        CHECK_OK(st, ab_events_query(st, &q, sum_event, &s));
+        if (!s.n)
+            break;
+        seen += s.n;
+        after += s.n; /* ids are dense from 1 in a fresh store */
+    }
+    sums every = {0};
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, sum_event, &every));
+    CHECK_I64(seen, every.n);
+    sums charges = {0};
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.op = "charge"}, sum_event, &charges));
+    CHECK_I64(charges.n, 67);
+    /* an operation that fails half-way changes nothing */
+    CHECK_OK(st, ab_budget_reserve(st, "org/a", NULL, &(ab_usage){.input = 10}, 0, NULL, &d));
+    char h[40];
+    strcpy(h, d.hold_id);
+    ab_budget_status before = get(st, "org/a");
+    sums e_before = {0}, e_after = {0};
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, sum_event, &e_before));
+    CHECK_RC(st,
+             ab_hold_commit(st, h, &(ab_usage){.input = INT64_MAX / 2, .output = INT64_MAX / 2},
+                            NULL, &d),
+             AB_EOVERFLOW);
+    ab_budget_status after_b = get(st, "org/a");
+    CHECK(memcmp(&before, &after_b, sizeof before) == 0);
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, sum_event, &e_after));
+    CHECK_I64(e_after.n, e_before.n);
+    ab_hold hh;
+    CHECK_OK(st, ab_hold_get(st, h, &hh));
+    CHECK_I64(hh.state, 0);
+    CHECK_RC(st, ab_budget_charge(st, "org/a", "nope-model", &(ab_usage){.input = 1}, NULL, &d),
+             AB_EUNKNOWNMODEL);
+    CHECK(strstr(ab_store_errmsg(st), "nope-model") != NULL);
+    ab_store_close(st);
+}
+
+static int count_budget(const ab_budget_status *b, void *v)
+{
+    (void)b;
+    (*(int *)v)++;
+    return 0;
+}
+
+static void test_budgets_and_roles(void)
+{
+    ab_store *st = fresh(T0);
+    ab_role r;
+    memset(&r, 0, sizeof r);
+    strcpy(r.name, "reviewer");
+    ab_limit_parse("usd/day=2", &r.limits[r.limits_count++]);
+    ab_limit_parse("tokens/session=50000", &r.limits[r.limits_count++]);
+    char *allow[] = {"Read", "Grep", "Bash(git *)"}, *deny[] = {"Bash(git push*)"};
+    memcpy(r.allow_tools, allow, sizeof allow);
+    r.allow_tools_count = 3;
+    memcpy(r.deny_tools, deny, sizeof deny);
+    r.deny_tools_count = 1;
+    char *dm[] = {"claude-opus-*"};
+    memcpy(r.deny_models, dm, sizeof dm);
+    r.deny_models_count = 1;
+    CHECK_OK(st, ab_role_set(st, &r));
+    ab_role got;
+    CHECK_OK(st, ab_role_get(st, "reviewer", &got));
+    CHECK_I64(got.limits_count, 2);
+    CHECK_I64(got.allow_tools_count, 3);
+    CHECK_STR(got.deny_tools[0], "Bash(git push*)");
+    ab_role_free(&got);
+    /* a budget created with the role's defaults */
+    ab_budget_spec spec = {.role = "reviewer", .use_role_defaults = 1};
+    int created = 0;
+    CHECK_OK(st, ab_budget_set(st, "t/rev-1", &spec, NULL, &created));
+    CHECK_I64(created, 1);
+    ab_budget_status b = get(st, "t/rev-1");
+    CHECK_I64(b.limit[D][USD], 2000000000);
+    CHECK_I64(b.limit[S][TOK], 50000);
+    CHECK_STR(b.role, "reviewer");
+    /* updating keeps usage and merges limits; amount < 0 removes one */
+    ab_decision d;
+    CHECK_OK(st, ab_budget_charge(st, "t/rev-1", NULL, &(ab_usage){.input = 1000}, NULL, &d));
+    ab_limit more[2];
+    ab_limit_parse("requests/day=5", &more[0]);
+    more[1] = (ab_limit){AB_METRIC_TOKENS, AB_WINDOW_SESSION, -1};
+    ab_budget_spec upd = {.limits = more, .limits_count = 2, .model = "claude-haiku-4-5"};
+    CHECK_OK(st, ab_budget_set(st, "t/rev-1", &upd, NULL, &created));
+    CHECK_I64(created, 0);
+    b = get(st, "t/rev-1");
+    CHECK_I64(b.limit[D][REQ], 5);
+    CHECK_I64(b.limit[S][TOK], -1);
+    CHECK_I64(b.limit[D][USD], 2000000000);
+    CHECK_I64(b.used[D][TOK], 1000);
+    CHECK_STR(b.model, "claude-haiku-4-5");
+    ab_budget_spec badm = {.model = "no-such-model"};
+    CHECK_RC(st, ab_budget_set(st, "t/rev-1", &badm, NULL, NULL), AB_EUNKNOWNMODEL);
+    CHECK_RC(st, ab_budget_set(st, "../x", &badm, NULL, NULL), AB_EINVAL);
+    /* permissions: role first, then the budget */
+    ab_permission_context ctx = {.estimated_tokens = 1000};
+    CHECK_OK(st, ab_check_permission(st, "t/rev-1", "Read", &ctx, &d));
+    CHECK_I64(d.allowed, 1);
+    CHECK_OK(st, ab_check_permission(st, "t/rev-1", "Bash(git status)", &ctx, &d));
+    CHECK_I64(d.allowed, 1);
+    CHECK_OK(st, ab_check_permission(st, "t/rev-1", "Bash(git push origin)", &ctx, &d));
+    CHECK_I64(d.allowed, 0); /* deny wins over the allow pattern */
+    CHECK(strstr(d.reason, "Bash(git push*)") != NULL);
+    CHECK_OK(st, ab_check_permission(st, "t/rev-1", "Write", &ctx, &d));
+    CHECK_I64(d.allowed, 0);
+    ctx.model = "claude-opus-4-5";
+    CHECK_OK(st, ab_check_permission(st, "t/rev-1", "Read", &ctx, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK(strstr(d.reason, "model") != NULL);
+    ctx.model = NULL;
+    ctx.estimated_tokens = 100000000; /* the role allows Read, the budget cannot pay */
+    CHECK_OK(st, ab_check_permission(st, "t/rev-1", "Read", &ctx, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK_I64(d.metric, USD);
+    CHECK_I64(get(st, "t/rev-1").operations_blocked, 4);
+    /* listing */
+    make(st, "t/rev-2", NULL, NULL);
+    make(st, "u", NULL, NULL);
+    int n = 0;
+    CHECK_OK(st, ab_budget_list(st, "t", count_budget, &n));
+    CHECK_I64(n, 2);
+    n = 0;
+    CHECK_OK(st, ab_budget_list(st, NULL, count_budget, &n));
+    CHECK_I64(n, 3);
+    CHECK_OK(st, ab_budget_delete(st, "t/rev-2", NULL));
+    CHECK_RC(st, ab_budget_delete(st, "t/rev-2", NULL), AB_ENOTFOUND);
+    CHECK_OK(st, ab_role_delete(st, "reviewer"));
+    CHECK_RC(st, ab_role_get(st, "reviewer", &got), AB_ENOTFOUND);
+    ab_store_close(st);
+}
+
+int main(int argc, char **argv)
+{
+    kind = argc > 1 ? argv[1] : "memory";
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ab-conf-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return 2;
+    test_worked_example();
+    test_rollover();
+    test_hierarchy();
+    test_holds();
+    test_idempotency();
+    test_events_and_rollback();
+    test_budgets_and_roles();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "warning: could not remove %s\n", tmpdir);
+    char name[64];
+    snprintf(name, sizeof name, "conformance[%s]", kind);
+    return test_summary(name);
+}

@@ -1,0 +1,218 @@
+/* test_prices.c — exact costs, the long-context tier, the built-in table against
+ * data/models.json, name lookup, store overrides and LiteLLM import. */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "agentbudget.h"
+#include "test.h"
+
+static int64_t cost(const char *model, ab_usage u)
+{
+    ab_price p;
+    int64_t c = -1;
+    if (ab_price_builtin(model, &p) != AB_OK || ab_cost_compute(&p, &u, &c) != AB_OK)
+        return -1;
+    return c;
+}
+
+static void test_costs(void)
+{
+    /* the original's worked example: 10k input + 30k output at $3/$15 = $0.48 exactly */
+    CHECK_I64(cost("claude-sonnet-4-5", (ab_usage){.input = 10000, .output = 30000}), 480000000);
+    /* cache write 5m $3.75, 1h $6, read $0.30 per Mtok (below the 200k tier) */
+    CHECK_I64(cost("claude-sonnet-4-5", (ab_usage){.cache_write_5m = 100000}), 375000000);
+    CHECK_I64(cost("claude-sonnet-4-5", (ab_usage){.cache_write_1h = 100000}), 600000000);
+    CHECK_I64(cost("claude-sonnet-4-5", (ab_usage){.cache_read = 100000}), 30000000);
+    /* a million cache-write tokens is one long-context request: $7.50 per Mtok */
+    CHECK_I64(cost("claude-sonnet-4-5", (ab_usage){.cache_write_5m = 1000000}), 7500000000);
+    /* long context: exactly 200,000 context tokens is still the base rate ... */
+    CHECK_I64(cost("claude-sonnet-4-5", (ab_usage){.input = 140000, .cache_read = 60000}),
+              140000 * 3000 + 60000 * 300);
+    /* ... one more and every token of the request is at the tier: $6 in, $0.60 read, $22.50 out */
+    CHECK_I64(
+        cost("claude-sonnet-4-5", (ab_usage){.input = 140001, .cache_read = 60000, .output = 1000}),
+        (140001LL * 6000000 + 60000LL * 600000 + 1000LL * 22500000 + 999) / 1000);
+    /* a tier-less model stays flat */
+    CHECK_I64(cost("claude-opus-4-6", (ab_usage){.input = 300000}), 300000LL * 5000);
+    /* rounding up, once per request: 1 token at $0.000001/Mtok is 0.001 nUSD -> 1 nUSD */
+    ab_price tiny = {.input = 1};
+    int64_t c;
+    CHECK_OK(NULL, ab_cost_compute(&tiny, &(ab_usage){.input = 1}, &c));
+    CHECK_I64(c, 1);
+    CHECK_OK(NULL, ab_cost_compute(&tiny, &(ab_usage){.input = 1000}, &c));
+    CHECK_I64(c, 1);
+    CHECK_OK(NULL, ab_cost_compute(&tiny, &(ab_usage){.input = 1001}, &c));
+    CHECK_I64(c, 2);
+    /* overflow is an error, never a wrap */
+    ab_price big = {.input = 75000000, .output = 75000000};
+    CHECK_RC(NULL, ab_cost_compute(&big, &(ab_usage){.input = INT64_MAX}, &c), AB_EOVERFLOW);
+    CHECK_RC(NULL, ab_cost_compute(&big, &(ab_usage){.input = INT64_MAX, .output = INT64_MAX}, &c),
+             AB_EOVERFLOW);
+    CHECK_RC(NULL, ab_cost_compute(&big, &(ab_usage){.input = -1}, &c), AB_EINVAL);
+    /* the tokens metric: input + output + cache writes, not cache reads */
+    int64_t t;
+    CHECK_OK(NULL, ab_usage_tokens(&(ab_usage){1, 2, 4, 8, 1000}, &t));
+    CHECK_I64(t, 15);
+}
+
+static void test_lookup(void)
+{
+    ab_price p;
+    CHECK_OK(NULL, ab_price_builtin("claude-sonnet-4.5", &p));
+    CHECK_STR(p.model, "claude-sonnet-4-5");
+    CHECK_OK(NULL, ab_price_builtin("anthropic/claude-opus-4-6", &p));
+    CHECK_STR(p.model, "claude-opus-4-6");
+    CHECK_OK(NULL, ab_price_builtin("vertex_ai/claude-opus-4-7@default", &p));
+    CHECK_STR(p.model, "claude-opus-4-7");
+    CHECK_RC(NULL, ab_price_builtin("claude-opus-4-7-nonsense", &p), AB_ENOTFOUND);
+    CHECK_RC(NULL, ab_price_builtin("no-such-model", &p), AB_ENOTFOUND);
+    /* LiteLLM's wrong 1-hour prices are corrected to 2 x input */
+    CHECK_OK(NULL, ab_price_builtin("claude-3-haiku-20240307", &p));
+    CHECK_I64(p.cache_write_1h, 500000);
+    CHECK_OK(NULL, ab_price_builtin("claude-3-opus-20240229", &p));
+    CHECK_I64(p.cache_write_1h, 30000000);
+    /* a missing 1-hour price is 2 x input */
+    CHECK_OK(NULL, ab_price_builtin("claude-4-opus-20250514", &p));
+    CHECK_I64(p.cache_write_1h, 30000000);
+}
+
+/* Every model of data/models.json is built in with its exact prices. */
+static void test_table_matches_data(const char *models_json)
+{
+    json_error_t err;
+    json_t *root = json_load_file(models_json, 0, &err);
+    CHECK(root != NULL);
+    if (!root)
+        return;
+    json_t *models = json_object_get(root, "models"), *m;
+    size_t i;
+    CHECK_I64(json_array_size(models), ab_price_builtin_count());
+    json_array_foreach(models, i, m)
+    {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        ab_price p;
+        int64_t want;
+        int rc = ab_price_builtin(name, &p);
+        CHECK_OK(NULL, rc);
+        if (rc)
+            continue;
+        CHECK_STR(p.model, name);
+        CHECK_OK(NULL, ab_price_parse(json_string_value(json_object_get(m, "input_usd_per_mtok")),
+                                      &want));
+        CHECK_I64(p.input, want);
+        CHECK_OK(NULL, ab_price_parse(json_string_value(json_object_get(m, "output_usd_per_mtok")),
+                                      &want));
+        CHECK_I64(p.output, want);
+        const char *cr = json_string_value(json_object_get(m, "cache_read_usd_per_mtok"));
+        CHECK_OK(NULL,
+                 ab_price_parse(
+                     cr ? cr : json_string_value(json_object_get(m, "input_usd_per_mtok")), &want));
+        CHECK_I64(p.cache_read, want);
+        const char *tier = json_string_value(json_object_get(m, "input_usd_per_mtok_above_200k"));
+        if (tier) {
+            CHECK_I64(p.tier_threshold_tokens, 200000);
+            CHECK_OK(NULL, ab_price_parse(tier, &want));
+            CHECK_I64(p.tier_input, want);
+        }
+    }
+    json_decref(root);
+}
+
+static void test_store_prices(void)
+{
+    ab_store *st;
+    CHECK_OK(NULL, ab_store_open("memory:", &st));
+    ab_price p;
+    CHECK_RC(st, ab_price_get(st, "my-model", &p), AB_EUNKNOWNMODEL);
+    CHECK(strstr(ab_store_errmsg(st), "my-model") != NULL);
+    CHECK_OK(st, ab_price_get(st, "<synthetic>", &p));
+    CHECK_I64(p.input + p.output + p.cache_read, 0);
+    ab_price def = {.model = "default",
+                    .input = 1000000,
+                    .output = 2000000,
+                    .cache_write_5m = -1,
+                    .cache_write_1h = -1,
+                    .cache_read = -1};
+    ab_price_fill_defaults(&def);
+    CHECK_I64(def.cache_write_5m, 1250000);
+    CHECK_I64(def.cache_write_1h, 2000000);
+    CHECK_I64(def.cache_read, 100000);
+    CHECK_OK(st, ab_price_set(st, &def));
+    CHECK_OK(st, ab_price_get(st, "my-model", &p));
+    CHECK_STR(p.model, "default");
+    /* an override wins over the built-in table, and unset brings it back */
+    ab_price o = {.model = "claude-sonnet-4-5",
+                  .input = 1,
+                  .output = 2,
+                  .cache_write_5m = 3,
+                  .cache_write_1h = 4,
+                  .cache_read = 5};
+    CHECK_OK(st, ab_price_set(st, &o));
+    CHECK_OK(st, ab_price_get(st, "claude-sonnet-4-5", &p));
+    CHECK_I64(p.input, 1);
+    CHECK_I64(p.builtin, 0);
+    CHECK_OK(st, ab_price_unset(st, "claude-sonnet-4-5"));
+    CHECK_OK(st, ab_price_get(st, "claude-sonnet-4-5", &p));
+    CHECK_I64(p.input, 3000000);
+    CHECK_RC(st, ab_price_unset(st, "claude-sonnet-4-5"), AB_ENOTFOUND);
+    ab_price neg = o;
+    neg.output = -5;
+    CHECK_RC(st, ab_price_set(st, &neg), AB_EINVAL);
+    ab_store_close(st);
+}
+
+static void test_import(void)
+{
+    ab_store *st;
+    CHECK_OK(NULL, ab_store_open("memory:", &st));
+    const char *doc =
+        "{\"sample_spec\": {\"input_cost_per_token\": 0, \"output_cost_per_token\": 0},"
+        " \"acme-large\": {\"input_cost_per_token\": 3e-06, \"output_cost_per_token\": 1.5e-05,"
+        "   \"cache_creation_input_token_cost\": 3.75e-06, \"cache_read_input_token_cost\": 3e-07,"
+        "   \"input_cost_per_token_above_200k_tokens\": 6e-06,"
+        "   \"output_cost_per_token_above_200k_tokens\": 2.25e-05, \"litellm_provider\": \"x\"},"
+        " \"acme-embed\": {\"input_cost_per_token\": 1e-07, \"output_cost_per_token\": 0,"
+        "   \"mode\": \"embedding\"},"
+        " \"acme-image\": {\"output_cost_per_image\": 0.04}}";
+    size_t n = 99;
+    CHECK_OK(st, ab_price_import_litellm(st, doc, strlen(doc), &n));
+    CHECK_I64(n, 2);
+    ab_price p;
+    CHECK_OK(st, ab_price_get(st, "acme-large", &p));
+    CHECK_I64(p.input, 3000000);
+    CHECK_I64(p.output, 15000000);
+    CHECK_I64(p.cache_write_5m, 3750000);
+    CHECK_I64(p.cache_read, 300000);
+    CHECK_I64(p.cache_write_1h, 6000000);
+    CHECK_I64(p.tier_threshold_tokens, 200000);
+    CHECK_I64(p.tier_input, 6000000);
+    CHECK_I64(p.tier_output, 22500000);
+    CHECK_OK(st, ab_price_get(st, "acme-embed", &p));
+    CHECK_I64(p.input, 100000);
+    CHECK_I64(p.cache_read, 100000); /* no cache price: the input price */
+    /* bad documents import nothing and name the problem */
+    const char *bad[] = {"[1,2]",
+                         "{\"m\": {\"input_cost_per_token\": -1e-06, "
+                         "\"output_cost_per_token\": 1e-06}}",
+                         "{\"m\": {\"input_cost_per_token\": \"3\", \"output_cost_per_token\": 1}}",
+                         "{\"m\": {\"input_cost_per_token\": 1e-20, \"output_cost_per_token\": 1}}",
+                         "{\"broken\": "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        n = 99;
+        CHECK_RC(st, ab_price_import_litellm(st, bad[i], strlen(bad[i]), &n), AB_EINVAL);
+        CHECK_I64(n, 0);
+    }
+    CHECK(strstr(ab_store_errmsg(st), "line") != NULL);
+    CHECK_RC(st, ab_price_get(st, "m", &p), AB_EUNKNOWNMODEL);
+    ab_store_close(st);
+}
+
+int main(int argc, char **argv)
+{
+    test_costs();
+    test_lookup();
+    test_table_matches_data(argc > 1 ? argv[1] : "data/models.json");
+    test_store_prices();
+    test_import();
+    return test_summary("prices");
+}
