@@ -7,10 +7,10 @@
 
 #include "cli.h"
 
-static void json_error(const char *code, const char *message)
+void json_str(const char *s)
 {
-    printf("{\"error\":{\"code\":\"%s\",\"message\":\"", code);
-    for (const char *p = message; *p; p++) {
+    putchar('"');
+    for (const char *p = s; *p; p++) {
         if (*p == '"' || *p == '\\')
             printf("\\%c", *p);
         else if ((unsigned char)*p < 0x20)
@@ -18,7 +18,14 @@ static void json_error(const char *code, const char *message)
         else
             putchar(*p);
     }
-    printf("\"}}\n");
+    putchar('"');
+}
+
+static void json_error(const char *code, const char *message)
+{
+    printf("{\"error\":{\"code\":\"%s\",\"message\":", code);
+    json_str(message);
+    printf("}}\n");
 }
 
 int usage_error(cli *c, const char *fmt, ...)

@@ -67,6 +67,9 @@ int store_open(cli *c);
 int fail(cli *c, int rc);
 /* Prints "error: ..." (and the JSON error object with --json); returns EXIT_USAGE. */
 int usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints s to stdout as a JSON string, quotes and escapes included (names from the user may
+ * hold quotes, backslashes or control characters). */
+void json_str(const char *s);
 /* Prints a malloc'd JSON string and a newline, frees it. */
 int print_json(cli *c, char *json);
 /* Human text for a decision. */

@@ -19,9 +19,11 @@ static int price_out(const ab_price *p, void *v)
     ab_price_format(p->cache_write_1h, b[3], sizeof b[3]);
     ab_price_format(p->cache_read, b[4], sizeof b[4]);
     if (c->json) {
-        printf("{\"model\":\"%s\",\"source\":\"%s\",\"input\":%s,\"output\":%s,"
+        printf("{\"model\":");
+        json_str(p->model);
+        printf(",\"source\":\"%s\",\"input\":%s,\"output\":%s,"
                "\"cache_write_5m\":%s,\"cache_write_1h\":%s,\"cache_read\":%s",
-               p->model, p->builtin ? "builtin" : "store", b[0], b[1], b[2], b[3], b[4]);
+               p->builtin ? "builtin" : "store", b[0], b[1], b[2], b[3], b[4]);
         if (p->tier_threshold_tokens) {
             char t[5][32];
             printf(",\"tier\":{\"above_tokens\":%" PRId64 ",\"input\":%s,\"output\":%s,"
@@ -171,7 +173,13 @@ int cmd_price(cli *c, int argc, char **argv)
         }
         if ((rc = ab_price_unset(c->st, p.pos[1])))
             return fail(c, rc);
-        printf(c->json ? "{\"unset\":\"%s\"}\n" : "removed the store's price for '%s'\n", p.pos[1]);
+        if (!c->json) {
+            printf("removed the store's price for '%s'\n", p.pos[1]);
+            return 0;
+        }
+        printf("{\"unset\":");
+        json_str(p.pos[1]);
+        printf("}\n");
         return 0;
     }
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {

@@ -9,10 +9,8 @@ static void json_list(const char *name, char *const *items, size_t n)
 {
     printf(",\"%s\":[", name);
     for (size_t i = 0; i < n; i++) {
-        printf("%s\"", i ? "," : "");
-        for (const char *p = items[i]; *p; p++)
-            printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
-        printf("\"");
+        printf("%s", i ? "," : "");
+        json_str(items[i]);
     }
     printf("]");
 }
@@ -32,7 +30,9 @@ static int role_out(const ab_role *r, void *v)
     cli *c = v;
     char spec[64];
     if (c->json) {
-        printf("{\"name\":\"%s\",\"admin\":%s,\"limits\":[", r->name, r->admin ? "true" : "false");
+        printf("{\"name\":");
+        json_str(r->name);
+        printf(",\"admin\":%s,\"limits\":[", r->admin ? "true" : "false");
         for (size_t i = 0; i < r->limits_count; i++)
             printf("%s\"%s\"", i ? "," : "", ab_limit_format(&r->limits[i], spec, sizeof spec));
         printf("]");
@@ -111,7 +111,13 @@ int cmd_role(cli *c, int argc, char **argv)
         if (sub[0] == 'd') {
             if ((rc = ab_role_delete(c->st, p.pos[1])))
                 return fail(c, rc);
-            printf(c->json ? "{\"deleted\":\"%s\"}\n" : "deleted role '%s'\n", p.pos[1]);
+            if (!c->json) {
+                printf("deleted role '%s'\n", p.pos[1]);
+                return 0;
+            }
+            printf("{\"deleted\":");
+            json_str(p.pos[1]);
+            printf("}\n");
             return 0;
         }
         ab_role r;

@@ -16,6 +16,7 @@ typedef struct {
     const char *key;
     int64_t ttl_s;
     ab_decision *out;
+    ab_hold *hold_out;
 } spend_args;
 
 static int usage_valid(ab_store *st, const ab_usage *u)
@@ -387,7 +388,7 @@ static int op_hold_get(ab__ctx *c, void *v)
         return rc;
     if (h.h.state == 0 && h.h.expires_at_ms <= c->now_ms)
         h.h.state = 3;
-    *(ab_hold *)(void *)a->out = h.h;
+    *a->hold_out = h.h;
     return AB_OK;
 }
 
@@ -395,7 +396,7 @@ int ab_hold_get(ab_store *st, const char *hold_id, ab_hold *out)
 {
     if (!hold_id || strlen(hold_id) > AB_HOLD_ID_BYTES)
         return ab__fail(st, AB_EINVAL, "hold: not a hold id");
-    spend_args a = {.hold_id = hold_id, .out = (ab_decision *)(void *)out};
+    spend_args a = {.hold_id = hold_id, .hold_out = out};
     return ab__run(st, 0, op_hold_get, &a);
 }
 

@@ -252,8 +252,9 @@ static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
 
 static int lite_begin(ab_store *st, int write)
 {
-    if (exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN"))
-        return st->errmsg[0] ? (strstr(st->errmsg, "locked") ? AB_EBUSY : AB_ESTORE) : AB_ESTORE;
+    int rc = exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (rc)
+        return rc;
     L(st)->in_txn = 1;
     return AB_OK;
 }
