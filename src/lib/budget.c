@@ -207,7 +207,9 @@ static int op_delete(ab__ctx *c, void *v)
             return rc;
         for (size_t i = 0; i < n; i++) {
             ab__hold h;
-            if ((rc = st->ops->hold_get(st, ids[i], &h)) || (rc = ab__hold_close(c, &h, 2)))
+            if ((rc = st->ops->hold_get(st, ids[i], &h)))
+                return rc;
+            if (h.h.state == 0 && (rc = ab__hold_close(c, &h, 2)))
                 return rc;
         }
     } while (n == 64);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -114,6 +115,8 @@ static int sweep(ab__ctx *c, size_t idx)
             ab__hold h;
             if ((rc = st->ops->hold_get(st, ids[i], &h)))
                 return rc;
+            if (h.h.state != 0) /* settled by a writer that got its lock first */
+                continue;
             if ((rc = ab__hold_close(c, &h, 3)))
                 return rc;
             ab_event e;
@@ -190,7 +193,7 @@ int ab__run(ab_store *st, int write, ab__op_fn fn, void *args)
 {
     ab__ctx ctx; /* about 36 KiB: on the stack, so nothing to free and nothing shared */
     ab__ctx *c = &ctx;
-    for (;;) {
+    for (int attempt = 0;; attempt++) {
         int rc = ab__txn_begin(st, write);
         if (rc)
             return rc;
@@ -207,7 +210,15 @@ int ab__run(ab_store *st, int write, ab__op_fn fn, void *args)
         }
         if (rc == AB_OK && write)
             rc = flush(c);
-        return ab__txn_end(st, rc);
+        rc = ab__txn_end(st, rc);
+        if (rc != AB__ERETRY)
+            return rc;
+        if (attempt >= AB__RETRIES_MAX)
+            return ab__fail(st, AB_EBUSY, "the store kept aborting the transaction (%d tries)",
+                            attempt + 1);
+        /* back off a little, more each time, so that racing writers spread out */
+        struct timespec ts = {0, (long)(100000 * (attempt + 1) + rand() % 100000)};
+        nanosleep(&ts, NULL);
     }
 }
 

@@ -105,6 +105,9 @@ int ab__store_sqlite_open(ab_store *st, const char *rest);
 /* ---- transactions and the operation context ---- */
 
 #define AB__EUPGRADE (-100) /* internal: a read transaction found work that needs a write one */
+#define AB__ERETRY (-101)   /* internal: the store aborted the transaction (serialization failure,
+                             * deadlock, a unique key raced): run the operation again */
+#define AB__RETRIES_MAX 50
 #define AB__CTX_BUDGETS_MAX 32
 
 /* Locks the handle, clears errmsg and begins a store transaction. */
