@@ -33,6 +33,16 @@ static int usage_read(cli *c, const opt_spec *specs, const parsed *p, const char
     return 0;
 }
 
+/* The --model option of a request: absent is NULL (the budget's model); given, it must name a
+ * model, since an empty name would silently price the request at the default model. */
+static int model_read(cli *c, const opt_spec *specs, const parsed *p, const char **out)
+{
+    *out = opt(p, specs, "model");
+    if (*out && !**out)
+        return usage_error(c, "--model: must not be empty (a model name, e.g. claude-sonnet-4-5)");
+    return 0;
+}
+
 /* Prints a decision and returns the exit code for it. */
 static int decision_out(cli *c, const ab_decision *d, const char *what)
 {
@@ -53,8 +63,10 @@ static const opt_spec check_opts[] = {
 int cmd_check(cli *c, int argc, char **argv)
 {
     parsed p;
+    const char *model;
     int rc = args_parse(c, command_find("check"), check_opts, argc, argv, &p, 1, 1);
-    if (rc || (rc = check_path(c, "PATH", p.pos[0])))
+    if (rc || (rc = check_path(c, "PATH", p.pos[0])) ||
+        (rc = model_read(c, check_opts, &p, &model)))
         return rc;
     const char *tokens = opt(&p, check_opts, "tokens");
     ab_decision d;
@@ -70,12 +82,12 @@ int cmd_check(cli *c, int argc, char **argv)
     }
     if ((rc = store_open(c)))
         return rc;
-    if (tokens && !opt(&p, check_opts, "model"))
+    if (tokens && !model)
         rc = ab_budget_check_tokens(c->st, p.pos[0], t, &d);
     else {
         if (tokens)
             u = (ab_usage){.input = t / 4, .output = t - t / 4};
-        rc = ab_budget_check(c->st, p.pos[0], opt(&p, check_opts, "model"), &u, &d);
+        rc = ab_budget_check(c->st, p.pos[0], model, &u, &d);
     }
     if (rc)
         return fail(c, rc);
@@ -97,8 +109,10 @@ int cmd_reserve(cli *c, int argc, char **argv)
     parsed p;
     ab_usage u;
     int64_t ttl = 0;
+    const char *model;
     int rc = args_parse(c, command_find("reserve"), reserve_opts, argc, argv, &p, 1, 1);
     if (rc || (rc = check_path(c, "PATH", p.pos[0])) ||
+        (rc = model_read(c, reserve_opts, &p, &model)) ||
         (rc = usage_read(c, reserve_opts, &p, "max-output", 1, &u)))
         return rc;
     const char *ttl_s = opt(&p, reserve_opts, "ttl");
@@ -108,8 +122,7 @@ int cmd_reserve(cli *c, int argc, char **argv)
     if ((rc = store_open(c)))
         return rc;
     ab_decision d;
-    if ((rc = ab_budget_reserve(c->st, p.pos[0], opt(&p, reserve_opts, "model"), &u, ttl,
-                                opt(&p, reserve_opts, "key"), &d)))
+    if ((rc = ab_budget_reserve(c->st, p.pos[0], model, &u, ttl, opt(&p, reserve_opts, "key"), &d)))
         return fail(c, rc);
     if (!c->json && d.allowed) {
         puts(d.hold_id);
@@ -170,8 +183,7 @@ int cmd_hold(cli *c, int argc, char **argv)
         json_str(h.model);
         printf(",\"tokens\":%" PRId64 ",\"cost\":%s,\"cost_nusd\":%" PRId64
                ",\"created_at\":%" PRId64 ",\"expires_at\":%" PRId64 ",\"state\":\"%s\"}\n",
-               h.tokens, usd, h.cost_nusd, h.created_at_ms, h.expires_at_ms,
-               states[h.state & 3]);
+               h.tokens, usd, h.cost_nusd, h.created_at_ms, h.expires_at_ms, states[h.state & 3]);
     } else
         printf("%s %s on '%s': %" PRId64 " tokens, $%s at %s\n", h.id, states[h.state & 3],
                h.budget, h.tokens, usd, h.model);
@@ -186,13 +198,14 @@ int cmd_charge(cli *c, int argc, char **argv)
 {
     parsed p;
     ab_usage u;
+    const char *model;
     int rc = args_parse(c, command_find("charge"), charge_opts, argc, argv, &p, 1, 1);
     if (rc || (rc = check_path(c, "PATH", p.pos[0])) ||
+        (rc = model_read(c, charge_opts, &p, &model)) ||
         (rc = usage_read(c, charge_opts, &p, "output", 1, &u)) || (rc = store_open(c)))
         return rc;
     ab_decision d;
-    if ((rc = ab_budget_charge(c->st, p.pos[0], opt(&p, charge_opts, "model"), &u,
-                               opt(&p, charge_opts, "key"), &d)))
+    if ((rc = ab_budget_charge(c->st, p.pos[0], model, &u, opt(&p, charge_opts, "key"), &d)))
         return fail(c, rc);
     if (c->json)
         return print_json(c, ab_decision_json(&d));
@@ -205,10 +218,11 @@ static const opt_spec permission_opts[] = {{"model", 1, 0}, {"tokens", 1, 0}, {N
 int cmd_permission(cli *c, int argc, char **argv)
 {
     parsed p;
+    ab_permission_context ctx = {0};
     int rc = args_parse(c, command_find("permission"), permission_opts, argc, argv, &p, 2, 2);
-    if (rc || (rc = check_path(c, "PATH", p.pos[0])))
+    if (rc || (rc = check_path(c, "PATH", p.pos[0])) ||
+        (rc = model_read(c, permission_opts, &p, &ctx.model)))
         return rc;
-    ab_permission_context ctx = {.model = opt(&p, permission_opts, "model")};
     const char *tokens = opt(&p, permission_opts, "tokens");
     if (tokens && (rc = parse_tokens(c, "--tokens", tokens, &ctx.estimated_tokens)))
         return rc;

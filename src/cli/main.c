@@ -81,6 +81,7 @@ static void usage_all(FILE *f)
 int main(int argc, char **argv)
 {
     cli c = {0};
+    int store_missing = 0;
     c.store_url = getenv("AGENTBUDGET_STORE");
     /* global flags anywhere on the line: take them out, keep the rest in order */
     int n = 1;
@@ -92,19 +93,19 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[i], "--json") == 0) {
             c.json = 1;
-        } else if (strcmp(argv[i], "--store") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "error: --store: needs a URL (memory:, sqlite:PATH)\n");
-                return EXIT_USAGE;
-            }
-            c.store_url = argv[++i];
-        } else if (strncmp(argv[i], "--store=", 8) == 0) {
-            c.store_url = argv[i] + 8;
+        } else if (strcmp(argv[i], "--store") == 0 || strncmp(argv[i], "--store=", 8) == 0) {
+            /* an empty URL would silently open the default store: refused below */
+            const char *url = argv[i][7] == '=' ? argv[i] + 8 : i + 1 < argc ? argv[++i] : "";
+            store_missing = !*url;
+            c.store_url = url;
         } else {
             argv[n++] = argv[i];
         }
     }
     argc = n;
+    /* after the whole line is read, so that --json anywhere applies to this error too */
+    if (store_missing)
+        return usage_error(&c, "--store: needs a URL (memory:, sqlite:PATH)");
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage_all(argc < 2 ? stderr : stdout);
@@ -115,10 +116,8 @@ int main(int argc, char **argv)
         return 0;
     }
     const command *cmd = command_find(argv[1]);
-    if (!cmd) {
-        fprintf(stderr, "error: unknown command '%s' (see 'agentbudget --help')\n", argv[1]);
-        return EXIT_USAGE;
-    }
+    if (!cmd)
+        return usage_error(&c, "unknown command '%s' (see 'agentbudget --help')", argv[1]);
     c.cmd = cmd->name;
     int rc = cmd->fn(&c, argc - 2, argv + 2);
     ab_store_close(c.st);

@@ -284,8 +284,9 @@ int ab__idem_check(ab_store *st, const char *key, const char *params, ab_decisio
         return rc;
     if (strcmp(rec.params, params) != 0)
         return ab__fail(st, AB_ECONFLICT,
-                        "key '%s' was already used with other parameters (first: %s)", key,
-                        rec.params);
+                        "key '%s' was already used for a different request (another operation, "
+                        "budget, hold or usage): use a new key",
+                        key);
     if (decision_decode(rec.result, out))
         return ab__fail(st, AB_ESTORE, "idempotency record of key '%s' is corrupt", key);
     out->replayed = 1;

@@ -26,6 +26,19 @@ int ab_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void 
         qq.limit = AB_EVENTS_PAGE_MAX;
     if (qq.since_ms < 0 || qq.until_ms < 0 || qq.after_id < 0)
         return ab__fail(st, AB_EINVAL, "since/until/after: must be >= 0");
+    static const char *const ops[] = {"set",    "delete",  "check",  "reserve",
+                                      "commit", "release", "expire", "charge",
+                                      "reset",  "price",   "role",   "permission"};
+    if (qq.op) {
+        size_t i = 0;
+        while (i < sizeof ops / sizeof ops[0] && strcmp(ops[i], qq.op) != 0)
+            i++;
+        if (i == sizeof ops / sizeof ops[0])
+            return ab__fail(st, AB_EINVAL,
+                            "op: '%s' is not an event op (set, delete, check, reserve, commit, "
+                            "release, expire, charge, reset, price, role, permission)",
+                            qq.op);
+    }
     int rc = ab__txn_begin(st, 0);
     if (rc)
         return rc;

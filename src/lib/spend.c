@@ -43,7 +43,10 @@ static int price_usage(ab__ctx *c, const char *model, const ab_usage *u, ab_deci
     if (rc)
         return rc;
     if ((rc = ab_cost_compute(&p, u, &d->cost_nusd)) || (rc = ab_usage_tokens(u, &d->tokens)))
-        return ab__fail(c->st, rc, "usage: cost or token count out of range");
+        return ab__fail(c->st, rc,
+                        "usage: the token count or the cost of these tokens is out of range "
+                        "(over %lld)",
+                        (long long)INT64_MAX);
     ab__strlcpy(model_used, model, AB_NAME_BYTES_MAX);
     amount[AB_METRIC_TOKENS] = d->tokens;
     amount[AB_METRIC_USD] = d->cost_nusd;
@@ -289,7 +292,8 @@ static int hold_open(ab__ctx *c, const char *id, ab__hold *h)
     }
     static const char *const states[] = {"open", "committed", "released", "expired"};
     if (h->h.state != 0)
-        return ab__fail(c->st, AB_ESTATE, "hold '%s' is %s", id, states[h->h.state & 3]);
+        return ab__fail(c->st, AB_ESTATE, "hold '%s' is not open (it is %s)", id,
+                        states[h->h.state & 3]);
     return AB_OK;
 }
 

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# exit_codes.sh — the agentbudget command's contract with scripts: exit status 0 ok, 1 denied,
+# 2 bad input, 3 store failure; --json anywhere on the line; hold ids from reserve and their
+# commit and release; idempotency keys; --help of every command.
+# usage: exit_codes.sh PATH-TO-agentbudget
+source "$(dirname "$0")/lib.sh"
+
+HOLD_RE='^h_[0-9a-f]{32}$'
+# expect_hold_id ID WHAT — ID has the form h_ + 32 lowercase hex digits.
+expect_hold_id()
+{
+    if [[ "$1" =~ $HOLD_RE ]]; then ok "$2"; else not_ok "$2" "'$1' is not h_ + 32 hex digits"; fi
+}
+
+# ---- 0: ok ----
+run init agent-1 --role dev --session-tokens 100000 --daily-usd 10
+expect_rc 0 "init"
+run status agent-1
+expect_rc 0 "status"
+run list
+expect_rc 0 "list"
+expect_has "$OUT" "agent-1" "list shows agent-1"
+run check agent-1 --tokens 1000
+expect_rc 0 "check allowed"
+
+# ---- 1: denied ----
+run check agent-1 --tokens 100001
+expect_rc 1 "check denied"
+expect_has "$OUT" "denied: " "check denied: says so on stdout"
+expect_eq "$ERR" "" "check denied: a denial is not an error (stderr empty)"
+run reserve agent-1 --input 50000 --max-output 50001
+expect_rc 1 "reserve denied"
+expect_has "$OUT" "denied: " "reserve denied: says so on stdout"
+run reserve agent-1 --input 50000 --max-output 50001 --json
+expect_rc 1 "reserve denied --json"
+expect_jq "$OUT" '[.allowed, .hold_id, .limit.metric, .limit.window] | @tsv' \
+    $'false\t\ttokens\tsession' "reserve denied --json: allowed false, no hold, the limit"
+run permission agent-1 Bash --tokens 200000
+expect_rc 1 "permission denied by the budget"
+run status agent-1 --json
+expect_jq "$OUT" '[.operations_blocked, .holds.open] | @tsv' $'4\t0' \
+    "four denials counted, no hold made"
+
+# ---- 2: bad input ----
+run check agent-1 --tokens -1
+expect_rc 2 "bad token count"
+run status no-such-agent
+expect_rc 2 "no such budget"
+expect_has "$ERR" "no-such-agent" "no such budget: names it"
+run
+expect_rc 2 "no command at all"
+expect_has "$ERR" "usage: agentbudget" "no command at all: usage on stderr"
+
+# ---- 3: store failures ----
+run --store "sqlite:$TMP/no-such-dir/x.db" status agent-1
+expect_rc 3 "store in a directory that does not exist"
+expect_has "$ERR" "error: " "store in a missing directory: error on stderr"
+[[ ! -e "$TMP/no-such-dir" ]] && ok "store in a missing directory: nothing created" ||
+    not_ok "store in a missing directory: nothing created" "$TMP/no-such-dir exists"
+head -c 8192 /dev/urandom >"$TMP/garbage.db"
+cp "$TMP/garbage.db" "$TMP/garbage.orig"
+run --store "sqlite:$TMP/garbage.db" status agent-1
+expect_rc 3 "store file that is random bytes"
+printf 'this is not a database, it is a text file that happens to be long enough\n%.0s' {1..100} \
+    >"$TMP/text.db"
+cp "$TMP/text.db" "$TMP/text.orig"
+run --store "sqlite:$TMP/text.db" charge agent-1 --input 1 --output 1
+expect_rc 3 "store file that is text"
+expect_has "$ERR" "not a database" "store file that is text: says it is not a database"
+cmp -s "$TMP/garbage.db" "$TMP/garbage.orig" && cmp -s "$TMP/text.db" "$TMP/text.orig" &&
+    ok "files that are not stores are left untouched" ||
+    not_ok "files that are not stores are left untouched" "a garbage file was modified"
+run --json --store "sqlite:$TMP/text.db" status agent-1
+expect_rc 3 "store failure --json"
+expect_jq "$OUT" '.error.code' ESTORE "store failure --json: error code ESTORE"
+AGENTBUDGET_STORE="sqlite:$TMP/text.db" run status agent-1
+expect_rc 3 "store failure through AGENTBUDGET_STORE"
+mkdir "$TMP/dir.db"
+run --store "sqlite:$TMP/dir.db" status agent-1
+expect_rc 3 "store path that is a directory"
+run --store "sqlite:$TMP/b.db" status agent-1
+expect_rc 0 "--store overrides AGENTBUDGET_STORE"
+
+# ---- --json anywhere on the line ----
+for place in first after-command last; do
+    case $place in
+    first) run --json status agent-1 ;;
+    after-command) run status --json agent-1 ;;
+    last) run status agent-1 --json ;;
+    esac
+    expect_rc 0 "--json $place"
+    expect_jq "$OUT" '.agent_id' agent-1 "--json $place: status JSON"
+done
+run --store "sqlite:$TMP/b.db" --json check agent-1 --tokens 10
+expect_jq "$OUT" '.allowed' true "--store and --json before the command"
+run check agent-1 --tokens 10 --store "sqlite:$TMP/b.db" --json
+expect_jq "$OUT" '.allowed' true "--store and --json after the command"
+run check agent-1 --tokens 10 --store="sqlite:$TMP/b.db"
+expect_rc 0 "--store=URL after the command"
+run list --json
+expect_jq "$OUT" '[.[].agent_id] | join(",")' agent-1 "list --json: an array of statuses"
+
+# ---- holds: reserve, commit, release ----
+run reserve agent-1 --input 1000 --max-output 2000
+expect_rc 0 "reserve"
+expect_hold_id "$OUT" "reserve prints the hold id and nothing else"
+H1=$OUT
+run reserve agent-1 --input 1000 --max-output 2000 --json
+expect_rc 0 "reserve --json"
+H2=$(jq -r .hold_id <<<"$OUT")
+expect_hold_id "$H2" "reserve --json: hold_id"
+expect_jq "$OUT" '[.allowed, .tokens, .cost_nusd] | @tsv' $'true\t3000\t33000000' \
+    "reserve --json: 3000 tokens, \$0.033 held"
+[[ "$H1" != "$H2" ]] && ok "two reserves, two holds" || not_ok "two reserves, two holds" "same id"
+run status agent-1 --json
+expect_jq "$OUT" '[.holds.open, .holds.tokens, .holds.cost_nusd, .session.tokens_remaining] | @tsv' \
+    $'2\t6000\t66000000\t94000' "status counts both holds against the limits"
+run hold "$H1" --json
+expect_jq "$OUT" '[.hold_id, .budget, .state, .tokens] | @tsv' "$H1"$'\tagent-1\topen\t3000' \
+    "hold --json: open"
+run commit "$H1" --input 500 --output 100
+expect_rc 0 "commit"
+expect_eq "$OUT" 'committed: 600 tokens, $0.003' "commit: human answer"
+run hold "$H1" --json
+expect_jq "$OUT" '.state' committed "hold after commit: committed"
+run release "$H2"
+expect_rc 0 "release"
+expect_eq "$OUT" "released $H2" "release: human answer"
+run hold "$H2" --json
+expect_jq "$OUT" '.state' released "hold after release: released"
+run status agent-1 --json
+expect_jq "$OUT" '[.holds.open, .session_tokens_used, .daily_cost_used_nusd] | @tsv' \
+    $'0\t600\t3000000' "after commit and release: no hold open, only the committed usage spent"
+before=$(dump)
+run commit "$H2" --input 1 --output 1
+expect_rc 2 "commit of a released hold"
+expect_has "$ERR" "not open" "commit of a released hold: says it is not open"
+run release "$H2"
+expect_rc 2 "release of a released hold"
+expect_has "$ERR" "not open" "release of a released hold: says it is not open"
+run release "$H1"
+expect_rc 2 "release of a committed hold"
+run commit "$H1" --input 1 --output 1 --json
+expect_rc 2 "commit of a committed hold --json"
+expect_jq "$OUT" '.error.code' ESTATE "commit of a committed hold --json: ESTATE"
+expect_eq "$(dump)" "$before" "refused commits and releases change nothing"
+
+# ---- idempotency keys ----
+run charge agent-1 --input 1000 --output 1000 --key charge-k1 --json
+expect_rc 0 "charge with a key"
+expect_has "$OUT" '"replayed":false' "first charge with a key: not replayed"
+expect_jq "$OUT" '.cost_nusd' 18000000 "first charge with a key: \$0.018"
+run charge agent-1 --input 1000 --output 1000 --key charge-k1 --json
+expect_rc 0 "the same charge again with the same key"
+expect_has "$OUT" '"replayed":true' "second charge with the key: replayed"
+expect_jq "$OUT" '[.cost_nusd, .tokens] | @tsv' $'18000000\t2000' \
+    "second charge with the key: the first answer"
+run status agent-1 --json
+expect_jq "$OUT" '[.session_tokens_used, .daily_cost_used_nusd, .usage.day.requests] | @tsv' \
+    $'2600\t21000000\t2' "the keyed charge is counted once"
+before=$(dump)
+run charge agent-1 --input 1001 --output 1000 --key charge-k1
+expect_rc 2 "the same key with another --input"
+expect_has "$ERR" "charge-k1" "the same key with another --input: names the key"
+expect_eq "$(dump)" "$before" "the same key with another --input: changes nothing"
+run charge agent-1 --input 1000 --output 1000 --key charge-k1
+expect_rc 0 "the first parameters again still replay"
+expect_has "$OUT" "(repeated key: first answer)" "human output says it is a repeat"
+run reserve agent-1 --input 10 --max-output 10 --key reserve-k1
+K1=$OUT
+run reserve agent-1 --input 10 --max-output 10 --key reserve-k1
+expect_eq "$OUT" "$K1" "reserve with the same key: the same hold"
+run status agent-1 --json
+expect_jq "$OUT" '.holds.open' 1 "reserve with the same key: one hold"
+
+# ---- --json output is JSON even for names with quotes ----
+run price set 'my"model' --input 1 --output 2 --json
+expect_rc 0 "price set of a model name with a quote"
+expect_jq "$OUT" '.model' 'my"model' "price set --json: the name is escaped"
+run reserve agent-1 --model 'my"model' --input 10 --max-output 10
+H3=$OUT
+run hold "$H3" --json
+expect_jq "$OUT" '.model' 'my"model' "hold --json: the model name is escaped"
+run price list --json
+expect_jq "$(jq -s . <<<"$OUT" 2>/dev/null)" '.[0].model' 'my"model' "price list --json: the name is escaped"
+run price unset 'my"model' --json
+expect_jq "$OUT" '.unset' 'my"model' "price unset --json: the name is escaped"
+run role set 'r"1' --limit usd/day=1 --allow-tool 'Ba"sh' --json
+expect_jq "$OUT" '[.name, .allow_tools[0]] | @tsv' $'r"1\tBa"sh' "role set --json: names are escaped"
+run role list --json
+expect_jq "$OUT" '.name' 'r"1' "role list --json: the name is escaped"
+
+# ---- --help of every command: exit 0, usage on stdout, the store untouched ----
+for cmd in init set status list delete check reserve commit release hold charge reset \
+    permission events price role; do
+    run --store "sqlite:$TMP/no-such-dir/x.db" "$cmd" --help
+    expect_rc 0 "$cmd --help"
+    expect_has "$OUT" "usage: agentbudget $cmd" "$cmd --help: its usage on stdout"
+done
+run --help
+expect_rc 0 "--help"
+expect_has "$OUT" "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store" \
+    "--help: documents the exit codes"
+run help
+expect_rc 0 "help"
+run --version
+expect_rc 0 "--version"
+expect_eq "$OUT" "agentbudget $(sed -n 's/^#define AB_VERSION "\(.*\)"$/\1/p' \
+    "$(dirname "$0")/../../include/agentbudget.h")" "--version prints AB_VERSION"
+
+finish
