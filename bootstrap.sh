@@ -7,7 +7,8 @@ ROOT=$PWD
 MODE=${1:-demo}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev sqlite3 jq)
+PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libpq-dev sqlite3 jq
+    postgresql)
 
 install_missing() {
     local missing=() p
@@ -37,6 +38,15 @@ build() { # build DIR [cmake args...]
     cmake --build "$dir" -j"$JOBS"
 }
 
+# the tests' throwaway PostgreSQL servers stop with the tests (a CTest fixture); should the run be
+# interrupted, stop whatever is left of them here
+stop_test_servers() {
+    local d
+    for d in "$ROOT"/build*/tests/pgtest; do
+        [ -d "$d" ] && tests/pg/pg_cluster.sh stop "$d" >/dev/null 2>&1 || true
+    done
+}
+
 install_missing
 case "$MODE" in
 demo)
@@ -47,6 +57,7 @@ demo)
     examples/worked-example.sh "$ROOT/build/agentbudget"
     ;;
 test)
+    trap stop_test_servers EXIT INT TERM
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     (cd build && ctest --output-on-failure -j"$JOBS")
     # the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, leaks on

@@ -1,49 +1,85 @@
-/* test_concurrency.c — 8 processes x 200 reserve/commit pairs on one budget tree in one SQLite
- * file: spend never exceeds a limit, and the stored counters equal the sums of the audit log. */
+/* test_concurrency.c — many writers on one budget tree: spend never exceeds a limit, the stored
+ * counters equal the sums of the audit log, and no store error reaches a caller.
+ *   test_concurrency sqlite            8 processes x 1 connection x 200 reserve/commit pairs
+ *   test_concurrency postgres URLFILE  4 processes ("hosts") x 4 connections (threads), random
+ *                                      amounts, reserve then commit or release */
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "agentbudget.h"
 #include "test.h"
-
-#define PROCS 8
-#define PAIRS 200
+#include "testpg.h"
 
 static char url[512];
+static int procs, threads, pairs;
 
-/* One worker: reserve the worst case, commit a random actual at or below it. */
-static int worker(int id)
+#define AGENTS 4
+
+typedef struct {
+    int id;
+    int failed;
+} worker_arg;
+
+/* One connection: reserve a random worst case on a random agent; commit a random actual at or
+ * below it (2 in 3) or release it. */
+static void *worker(void *v)
 {
+    worker_arg *w = v;
     ab_store *st;
     if (ab_store_open(url, &st) != AB_OK) {
-        fprintf(stderr, "worker %d: %s\n", id, ab_store_errmsg(st));
-        return 3;
+        fprintf(stderr, "worker %d: %s\n", w->id, ab_store_errmsg(st));
+        ab_store_close(st);
+        w->failed = 1;
+        return NULL;
     }
-    unsigned seed = (unsigned)id * 7919u;
-    const char *agent = id % 2 ? "team/agent-1" : "team/agent-2";
-    for (int i = 0; i < PAIRS; i++) {
-        ab_usage est = {.input = 1000 + rand_r(&seed) % 1000, .output = 1000};
+    unsigned seed = (unsigned)w->id * 7919u + (unsigned)getpid();
+    for (int i = 0; i < pairs && !w->failed; i++) {
+        char agent[32];
+        snprintf(agent, sizeof agent, "org/team/agent-%d", (int)(rand_r(&seed) % AGENTS));
+        ab_usage est = {.input = 500 + rand_r(&seed) % 3000, .output = 200 + rand_r(&seed) % 2000};
         ab_decision d;
-        int rc = ab_budget_reserve(st, agent, "claude-sonnet-4-5", &est, 0, NULL, &d);
-        if (rc) {
-            fprintf(stderr, "worker %d reserve: %s\n", id, ab_store_errmsg(st));
-            ab_store_close(st);
-            return 3;
+        if (ab_budget_reserve(st, agent, "claude-sonnet-4-5", &est, 0, NULL, &d)) {
+            fprintf(stderr, "worker %d reserve: %s\n", w->id, ab_store_errmsg(st));
+            w->failed = 1;
+            break;
         }
         if (!d.allowed)
             continue;
-        ab_usage actual = {.input = est.input, .output = rand_r(&seed) % (est.output + 1)};
         char hold[40];
         strcpy(hold, d.hold_id);
-        if ((rc = ab_hold_commit(st, hold, &actual, NULL, &d))) {
-            fprintf(stderr, "worker %d commit: %s\n", id, ab_store_errmsg(st));
-            ab_store_close(st);
-            return 3;
+        int rc;
+        if (rand_r(&seed) % 3) {
+            ab_usage actual = {.input = est.input, .output = rand_r(&seed) % (est.output + 1)};
+            rc = ab_hold_commit(st, hold, &actual, NULL, &d);
+        } else {
+            rc = ab_hold_release(st, hold, NULL);
+        }
+        if (rc) {
+            fprintf(stderr, "worker %d settle: %s\n", w->id, ab_store_errmsg(st));
+            w->failed = 1;
         }
     }
     ab_store_close(st);
-    return 0;
+    return NULL;
+}
+
+/* One process ("host"): its threads, each with its own connection. */
+static int host(int p)
+{
+    pthread_t t[16];
+    worker_arg args[16];
+    for (int i = 0; i < threads; i++) {
+        args[i] = (worker_arg){p * threads + i, 0};
+        pthread_create(&t[i], NULL, worker, &args[i]);
+    }
+    int failed = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(t[i], NULL);
+        failed |= args[i].failed;
+    }
+    return failed ? 3 : 0;
 }
 
 typedef struct {
@@ -61,63 +97,91 @@ static int sum(const ab_event *e, void *v)
     return 0;
 }
 
-int main(void)
+static void limit_set(ab_store *st, const char *path, const char *spec)
 {
+    ab_limit l[1];
+    ab_limit_parse(spec, &l[0]);
+    CHECK_OK(
+        st, ab_budget_set(st, path, &(ab_budget_spec){.limits = l, .limits_count = 1}, NULL, NULL));
+}
+
+int main(int argc, char **argv)
+{
+    const char *kind = argc > 1 ? argv[1] : "sqlite";
     char dir[] = "/tmp/ab-conc-XXXXXX";
-    if (!mkdtemp(dir))
-        return 2;
-    snprintf(url, sizeof url, "sqlite:%s/b.db", dir);
+    if (strcmp(kind, "postgres") == 0) {
+        char base[256];
+        if (pg_base_read(argc > 2 ? argv[2] : NULL, base, sizeof base) ||
+            pg_fresh_db(base, 1, url, sizeof url))
+            return 2;
+        procs = 4, threads = 4, pairs = 60;
+    } else {
+        if (!mkdtemp(dir))
+            return 2;
+        snprintf(url, sizeof url, "sqlite:%s/b.db", dir);
+        procs = 8, threads = 1, pairs = 200;
+    }
     ab_store *st;
     CHECK_OK(NULL, ab_store_open(url, &st));
-    ab_limit team[1], agent[1];
-    ab_limit_parse("usd/total=5", &team[0]);
-    ab_limit_parse("usd/total=3", &agent[0]);
-    CHECK_OK(st, ab_budget_set(st, "team", &(ab_budget_spec){.limits = team, .limits_count = 1},
-                               NULL, NULL));
-    CHECK_OK(st, ab_budget_set(st, "team/agent-1",
-                               &(ab_budget_spec){.limits = agent, .limits_count = 1}, NULL, NULL));
-    CHECK_OK(st, ab_budget_set(st, "team/agent-2",
-                               &(ab_budget_spec){.limits = agent, .limits_count = 1}, NULL, NULL));
-    pid_t pids[PROCS];
-    for (int i = 0; i < PROCS; i++) {
-        pids[i] = fork();
-        if (pids[i] == 0)
-            _exit(worker(i));
+    limit_set(st, "org", "usd/total=100");
+    limit_set(st, "org/team", "usd/total=4");
+    for (int a = 0; a < AGENTS; a++) {
+        char path[32];
+        snprintf(path, sizeof path, "org/team/agent-%d", a);
+        limit_set(st, path, "usd/total=1.5");
     }
-    for (int i = 0; i < PROCS; i++) {
+    pid_t pids[16];
+    for (int i = 0; i < procs; i++) {
+        fflush(NULL);
+        if ((pids[i] = fork()) == 0)
+            _exit(host(i));
+    }
+    for (int i = 0; i < procs; i++) {
         int status;
         waitpid(pids[i], &status, 0);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    ab_budget_status t, a1, a2;
-    CHECK_OK(st, ab_budget_get(st, "team", &t));
-    CHECK_OK(st, ab_budget_get(st, "team/agent-1", &a1));
-    CHECK_OK(st, ab_budget_get(st, "team/agent-2", &a2));
     const int TT = AB_WINDOW_TOTAL, U = AB_METRIC_USD;
-    printf("team spent %lld of %lld nUSD; agents %lld and %lld of %lld; denials %lld + %lld\n",
-           (long long)t.used[TT][U], (long long)t.limit[TT][U], (long long)a1.used[TT][U],
-           (long long)a2.used[TT][U], (long long)a1.limit[TT][U], (long long)a1.operations_blocked,
-           (long long)a2.operations_blocked);
-    CHECK(t.used[TT][U] <= t.limit[TT][U]);
-    CHECK(a1.used[TT][U] <= a1.limit[TT][U]);
-    CHECK(a2.used[TT][U] <= a2.limit[TT][U]);
-    CHECK_I64(t.used[TT][U], a1.used[TT][U] + a2.used[TT][U]);
-    /* the limits were reached: the test raced for real */
-    CHECK(a1.operations_blocked + a2.operations_blocked > 0);
-    CHECK(t.used[TT][U] > t.limit[TT][U] - 20000000);
-    CHECK_I64(t.held[U], 0);
-    CHECK_I64(t.holds_open + a1.holds_open + a2.holds_open, 0);
-    sums s = {0}, s1 = {0};
-    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.budget = "team"}, sum, &s));
-    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.budget = "team/agent-1"}, sum, &s1));
-    CHECK_I64(t.used[TT][U], s.cost);
-    CHECK_I64(t.used[TT][AB_METRIC_TOKENS], s.tokens);
-    CHECK_I64(t.used[TT][AB_METRIC_REQUESTS], s.commits);
-    CHECK_I64(a1.used[TT][U], s1.cost);
+    ab_budget_status team, org;
+    CHECK_OK(st, ab_budget_get(st, "org/team", &team));
+    CHECK_OK(st, ab_budget_get(st, "org", &org));
+    int64_t agents_used = 0, denials = 0;
+    for (int a = 0; a < AGENTS; a++) {
+        char path[32];
+        snprintf(path, sizeof path, "org/team/agent-%d", a);
+        ab_budget_status b;
+        CHECK_OK(st, ab_budget_get(st, path, &b));
+        CHECK(b.used[TT][U] <= b.limit[TT][U]);
+        CHECK_I64(b.holds_open, 0);
+        CHECK_I64(b.held[U], 0);
+        sums s = {0};
+        CHECK_OK(st, ab_events_query(st, &(ab_event_query){.budget = path}, sum, &s));
+        CHECK_I64(b.used[TT][U], s.cost);
+        CHECK_I64(b.used[TT][AB_METRIC_TOKENS], s.tokens);
+        agents_used += b.used[TT][U];
+        denials += b.operations_blocked;
+    }
+    printf("%s: %d hosts x %d connections x %d pairs; team spent %lld of %lld nUSD; %lld denials\n",
+           kind, procs, threads, pairs, (long long)team.used[TT][U], (long long)team.limit[TT][U],
+           (long long)denials);
+    CHECK(team.used[TT][U] <= team.limit[TT][U]);
+    CHECK_I64(team.used[TT][U], agents_used);
+    CHECK_I64(org.used[TT][U], agents_used);
+    CHECK_I64(team.held[U] + org.held[U], 0);
+    CHECK_I64(team.holds_open + org.holds_open, 0);
+    sums all = {0};
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.budget = "org"}, sum, &all));
+    CHECK_I64(org.used[TT][U], all.cost);
+    CHECK_I64(org.used[TT][AB_METRIC_REQUESTS], all.commits);
+    /* the limits were reached: the writers raced for real */
+    CHECK(denials > 0);
+    CHECK(team.used[TT][U] > team.limit[TT][U] - 100000000);
     ab_store_close(st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "warning: could not remove %s\n", dir);
+    if (strcmp(kind, "sqlite") == 0) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "warning: could not remove %s\n", dir);
+    }
     return test_summary("concurrency");
 }

@@ -5,9 +5,11 @@
 
 #include "agentbudget.h"
 #include "test.h"
+#include "testpg.h"
 
 static const char *kind;
 static char tmpdir[256];
+static char pg_base[256]; /* postgres://user@host:port of the test server */
 static int64_t now_ms;
 static int case_no;
 
@@ -23,8 +25,10 @@ static ab_store *fresh(int64_t start)
     char url[512];
     if (strcmp(kind, "memory") == 0)
         snprintf(url, sizeof url, "memory:");
-    else
+    else if (strcmp(kind, "sqlite") == 0)
         snprintf(url, sizeof url, "sqlite:%s/case%d.db", tmpdir, ++case_no);
+    else if (pg_fresh_db(pg_base, ++case_no, url, sizeof url))
+        exit(2);
     ab_store *st = NULL;
     int rc = ab_store_open(url, &st);
     if (rc) {
@@ -523,6 +527,11 @@ static void test_budgets_and_roles(void)
 int main(int argc, char **argv)
 {
     kind = argc > 1 ? argv[1] : "memory";
+    if (strcmp(kind, "postgres") == 0) {
+        /* argv[2]: a file holding the server's base URL (tests/pg/pg_cluster.sh writes it) */
+        if (pg_base_read(argc > 2 ? argv[2] : NULL, pg_base, sizeof pg_base))
+            return 2;
+    }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ab-conf-XXXXXX");
     if (!mkdtemp(tmpdir))
         return 2;

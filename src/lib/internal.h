@@ -101,6 +101,7 @@ void ab__hold_id_new(ab_store *st, char out[AB_HOLD_ID_BYTES + 2]);
 
 int ab__store_memory_open(ab_store *st, const char *rest);
 int ab__store_sqlite_open(ab_store *st, const char *rest);
+int ab__store_pg_open(ab_store *st, const char *conninfo);
 
 /* ---- transactions and the operation context ---- */
 

@@ -85,6 +85,15 @@ int ab_store_default_url(char *buf, size_t size)
     return n > 0 && (size_t)n < size ? AB_OK : AB_EINVAL;
 }
 
+/* libpq's "host=… dbname=…" form: starts with a keyword and '='. */
+static int is_keyvalue(const char *s)
+{
+    const char *p = s;
+    while ((*p >= 'a' && *p <= 'z') || *p == '_')
+        p++;
+    return p > s && (*p == '=' || (*p == ' ' && strchr(p, '=')));
+}
+
 int ab_store_open(const char *url, ab_store **out)
 {
     *out = NULL;
@@ -118,7 +127,13 @@ int ab_store_open(const char *url, ab_store **out)
         return ab__store_memory_open(st, url + 7);
     if (strncmp(url, "sqlite:", 7) == 0)
         return ab__store_sqlite_open(st, url + 7);
-    return ab__fail(st, AB_EINVAL, "store URL '%s': expected memory: or sqlite:PATH", url);
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0 ||
+        is_keyvalue(url))
+        return ab__store_pg_open(st, url);
+    return ab__fail(st, AB_EINVAL,
+                    "store URL '%s': expected memory:, sqlite:PATH, postgres://… or libpq "
+                    "key=value words",
+                    url);
 }
 
 void ab_store_close(ab_store *st)

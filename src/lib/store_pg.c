@@ -1,0 +1,1078 @@
+/* store_pg.c — the fleet store (postgres://…, postgresql://…, or libpq's key=value form): one
+ * set of budgets shared by agents on many hosts. Every operation is one transaction. Writers
+ * run at READ COMMITTED and lock each budget row they read (SELECT … FOR UPDATE), so the
+ * read-modify-write of a budget tree cannot lose an update or overspend; readers take a
+ * REPEATABLE READ snapshot. A deadlock, serialization failure or raced unique key aborts the
+ * transaction and the operation is run again (AB__ERETRY). A lost connection fails the
+ * operation in flight (AB_ESTORE) and the next one reconnects. */
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+enum {
+    Q_BUDGET_GET,
+    Q_BUDGET_GET_LOCK,
+    Q_BUDGET_GET_ID,
+    Q_BUDGET_GET_ID_LOCK,
+    Q_BUDGET_INSERT,
+    Q_BUDGET_UPDATE,
+    Q_BUDGET_DELETE,
+    Q_BUDGET_CHILD,
+    Q_BUDGET_LIST,
+    Q_HOLD_GET,
+    Q_HOLD_GET_LOCK,
+    Q_HOLD_INSERT,
+    Q_HOLD_MEMBER_INSERT,
+    Q_HOLD_STATE,
+    Q_HOLD_MEMBERS_DELETE,
+    Q_HOLDS_EXPIRED,
+    Q_HOLDS_OF_BUDGET,
+    Q_HOLDS_MIN_EXPIRY,
+    Q_EVENT_INSERT,
+    Q_EVENTS_QUERY,
+    Q_IDEM_GET,
+    Q_IDEM_PUT,
+    Q_PRICE_GET,
+    Q_PRICE_PUT,
+    Q_PRICE_DELETE,
+    Q_PRICE_LIST,
+    Q_ROLE_GET,
+    Q_ROLE_PUT,
+    Q_ROLE_DELETE,
+    Q_ROLE_LIST,
+    Q_COUNT
+};
+
+typedef struct {
+    PGconn *conn;
+    char *conninfo;
+    int prepared[Q_COUNT];
+    int write;
+} pg;
+
+#define P(st) ((pg *)(st)->impl)
+
+/* Text parameters of one statement. */
+typedef struct {
+    const char *v[48];
+    char buf[48][24];
+    int n;
+} params;
+
+static void p_i64(params *p, int64_t x)
+{
+    snprintf(p->buf[p->n], sizeof p->buf[p->n], "%" PRId64, x);
+    p->v[p->n] = p->buf[p->n];
+    p->n++;
+}
+
+static void p_str(params *p, const char *s)
+{
+    p->v[p->n++] = s;
+}
+
+static void p_null(params *p)
+{
+    p->v[p->n++] = NULL;
+}
+
+static char budget_cols[1024];
+static char budget_set[2048];
+static char budget_vals[512];
+static pthread_once_t cols_once = PTHREAD_ONCE_INIT;
+
+static void cols_init(void)
+{
+    static const char *const fixed[] = {
+        "role",          "model",      "held_tokens",        "held_usd",
+        "held_requests", "holds_open", "operations_blocked", "created_at",
+        "session_reset", "day_start",  "month_start",        "last_reset",
+        "updated_at",    "next_expiry"};
+    int off = 0, soff = 0, voff = 0, i = 3;
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++, i++) {
+        off += snprintf(budget_cols + off, sizeof budget_cols - (size_t)off, "%s%s", k ? ", " : "",
+                        fixed[k]);
+        soff += snprintf(budget_set + soff, sizeof budget_set - (size_t)soff, "%s%s=$%d",
+                         k ? ", " : "", fixed[k], i);
+        voff += snprintf(budget_vals + voff, sizeof budget_vals - (size_t)voff, ", $%d", i);
+    }
+    for (int w = 0; w < AB_WINDOW_COUNT; w++)
+        for (int m = 0; m < AB_METRIC_COUNT; m++)
+            for (int kind = 0; kind < 2; kind++, i++) {
+                char col[48];
+                snprintf(col, sizeof col, "%s_%s_%s", kind ? "used" : "lim",
+                         ab_window_name((ab_window)w), ab_metric_name((ab_metric)m));
+                off += snprintf(budget_cols + off, sizeof budget_cols - (size_t)off, ", %s", col);
+                soff += snprintf(budget_set + soff, sizeof budget_set - (size_t)soff, ", %s=$%d",
+                                 col, i);
+                voff += snprintf(budget_vals + voff, sizeof budget_vals - (size_t)voff, ", $%d", i);
+            }
+}
+
+#define HOLD_COLS                                                                                  \
+    "id, budget, model, tokens, cost_nusd, created_at, expires_at, state, requests, input, "       \
+    "output, cache_write_5m, cache_write_1h, cache_read, chain"
+#define PRICE_COLS                                                                                 \
+    "model, input, output, cache_write_5m, cache_write_1h, cache_read, tier_threshold, "           \
+    "tier_input, tier_output, tier_cache_write_5m, tier_cache_write_1h, tier_cache_read"
+#define EVENT_COLS                                                                                 \
+    "time_ms, budget, op, model, input, output, cache_write_5m, cache_write_1h, cache_read, "      \
+    "tokens, cost_nusd, allowed, reason, hold_id, key, actor"
+
+/* What each statement does, for error messages. */
+static const char *const query_names[Q_COUNT] = {
+    [Q_BUDGET_GET] = "read budget",
+    [Q_BUDGET_GET_LOCK] = "lock budget",
+    [Q_BUDGET_GET_ID] = "read budget",
+    [Q_BUDGET_GET_ID_LOCK] = "lock budget",
+    [Q_BUDGET_INSERT] = "insert budget",
+    [Q_BUDGET_UPDATE] = "update budget",
+    [Q_BUDGET_DELETE] = "delete budget",
+    [Q_BUDGET_CHILD] = "find child budgets",
+    [Q_BUDGET_LIST] = "list budgets",
+    [Q_HOLD_GET] = "read hold",
+    [Q_HOLD_GET_LOCK] = "lock hold",
+    [Q_HOLD_INSERT] = "insert hold",
+    [Q_HOLD_MEMBER_INSERT] = "insert hold",
+    [Q_HOLD_STATE] = "update hold",
+    [Q_HOLD_MEMBERS_DELETE] = "close hold",
+    [Q_HOLDS_EXPIRED] = "find expired holds",
+    [Q_HOLDS_OF_BUDGET] = "find holds",
+    [Q_HOLDS_MIN_EXPIRY] = "read hold expiry",
+    [Q_EVENT_INSERT] = "append event",
+    [Q_EVENTS_QUERY] = "query events",
+    [Q_IDEM_GET] = "read idempotency key",
+    [Q_IDEM_PUT] = "save idempotency key",
+    [Q_PRICE_GET] = "read price",
+    [Q_PRICE_PUT] = "save price",
+    [Q_PRICE_DELETE] = "delete price",
+    [Q_PRICE_LIST] = "list prices",
+    [Q_ROLE_GET] = "read role",
+    [Q_ROLE_PUT] = "save role",
+    [Q_ROLE_DELETE] = "delete role",
+    [Q_ROLE_LIST] = "list roles",
+};
+
+static const char *query_sql(int id, char *buf, size_t size)
+{
+    switch (id) {
+    case Q_BUDGET_GET:
+    case Q_BUDGET_GET_LOCK:
+        snprintf(buf, size, "SELECT id, path, %s FROM ab_budgets WHERE path=$1%s", budget_cols,
+                 id == Q_BUDGET_GET_LOCK ? " FOR UPDATE" : "");
+        return buf;
+    case Q_BUDGET_GET_ID:
+    case Q_BUDGET_GET_ID_LOCK:
+        snprintf(buf, size, "SELECT id, path, %s FROM ab_budgets WHERE id=$1%s", budget_cols,
+                 id == Q_BUDGET_GET_ID_LOCK ? " FOR UPDATE" : "");
+        return buf;
+    case Q_BUDGET_INSERT:
+        /* $1 is the id, which the database assigns: typed and ignored */
+        snprintf(buf, size,
+                 "INSERT INTO ab_budgets(path, %s) SELECT $2%s WHERE $1::bigint IS NULL OR "
+                 "$1::bigint IS NOT NULL RETURNING id",
+                 budget_cols, budget_vals);
+        return buf;
+    case Q_BUDGET_UPDATE:
+        snprintf(buf, size, "UPDATE ab_budgets SET path=$2, %s WHERE id=$1", budget_set);
+        return buf;
+    case Q_BUDGET_DELETE:
+        return "DELETE FROM ab_budgets WHERE id=$1";
+    case Q_BUDGET_CHILD:
+        return "SELECT 1 FROM ab_budgets WHERE path > $1 || '/' AND path < $1 || '0' LIMIT 1";
+    case Q_BUDGET_LIST:
+        snprintf(buf, size,
+                 "SELECT id, path, %s FROM ab_budgets WHERE $1::text IS NULL OR path=$1 OR "
+                 "(path > $1 || '/' AND path < $1 || '0') ORDER BY path",
+                 budget_cols);
+        return buf;
+    case Q_HOLD_GET:
+        return "SELECT " HOLD_COLS " FROM ab_holds WHERE id=$1";
+    case Q_HOLD_GET_LOCK:
+        return "SELECT " HOLD_COLS " FROM ab_holds WHERE id=$1 FOR UPDATE";
+    case Q_HOLD_INSERT:
+        return "INSERT INTO ab_holds(" HOLD_COLS ", leaf_id) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,"
+               "$10,$11,$12,$13,$14,$15,$16)";
+    case Q_HOLD_MEMBER_INSERT:
+        return "INSERT INTO ab_hold_members(budget_id, expires_at, hold_id) VALUES($1,$2,$3)";
+    case Q_HOLD_STATE:
+        return "UPDATE ab_holds SET state=$2 WHERE id=$1";
+    case Q_HOLD_MEMBERS_DELETE:
+        return "DELETE FROM ab_hold_members WHERE hold_id=$1";
+    case Q_HOLDS_EXPIRED:
+        return "SELECT hold_id FROM ab_hold_members WHERE budget_id=$1 AND expires_at<=$2 "
+               "ORDER BY expires_at, hold_id LIMIT $3";
+    case Q_HOLDS_OF_BUDGET:
+        return "SELECT id FROM ab_holds WHERE leaf_id=$1 AND state=0 ORDER BY id LIMIT $2";
+    case Q_HOLDS_MIN_EXPIRY:
+        return "SELECT MIN(expires_at) FROM ab_hold_members WHERE budget_id=$1";
+    case Q_EVENT_INSERT:
+        return "INSERT INTO ab_events(" EVENT_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,"
+               "$12,$13,$14,$15,$16) RETURNING id";
+    case Q_EVENTS_QUERY:
+        return "SELECT id, " EVENT_COLS " FROM ab_events WHERE id > $1 AND ($2::text IS NULL OR "
+               "budget=$2 OR (budget > $2 || '/' AND budget < $2 || '0')) AND ($3::text IS NULL "
+               "OR op=$3) AND ($4 = 0 OR time_ms >= $4) AND ($5 = 0 OR time_ms < $5) ORDER BY id "
+               "LIMIT $6";
+    case Q_IDEM_GET:
+        return "SELECT params, result FROM ab_idempotency WHERE key=$1";
+    case Q_IDEM_PUT:
+        return "INSERT INTO ab_idempotency(key, params, result, time_ms) VALUES($1,$2,$3,$4)";
+    case Q_PRICE_GET:
+        return "SELECT " PRICE_COLS " FROM ab_prices WHERE model=$1";
+    case Q_PRICE_PUT:
+        return "INSERT INTO ab_prices(" PRICE_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,"
+               "$12) ON CONFLICT (model) DO UPDATE SET input=EXCLUDED.input, "
+               "output=EXCLUDED.output, cache_write_5m=EXCLUDED.cache_write_5m, "
+               "cache_write_1h=EXCLUDED.cache_write_1h, cache_read=EXCLUDED.cache_read, "
+               "tier_threshold=EXCLUDED.tier_threshold, tier_input=EXCLUDED.tier_input, "
+               "tier_output=EXCLUDED.tier_output, "
+               "tier_cache_write_5m=EXCLUDED.tier_cache_write_5m, "
+               "tier_cache_write_1h=EXCLUDED.tier_cache_write_1h, "
+               "tier_cache_read=EXCLUDED.tier_cache_read";
+    case Q_PRICE_DELETE:
+        return "DELETE FROM ab_prices WHERE model=$1";
+    case Q_PRICE_LIST:
+        return "SELECT " PRICE_COLS " FROM ab_prices ORDER BY model";
+    case Q_ROLE_GET:
+        return "SELECT spec FROM ab_roles WHERE name=$1";
+    case Q_ROLE_PUT:
+        return "INSERT INTO ab_roles(name, spec) VALUES($1,$2) ON CONFLICT (name) DO UPDATE SET "
+               "spec=EXCLUDED.spec";
+    case Q_ROLE_DELETE:
+        return "DELETE FROM ab_roles WHERE name=$1";
+    case Q_ROLE_LIST:
+        return "SELECT name, spec FROM ab_roles ORDER BY name";
+    }
+    return NULL;
+}
+
+/* Maps a failed result (or a dead connection) to an AB_ code and the handle's detail. */
+static int pg_fail(ab_store *st, PGresult *res, const char *what)
+{
+    PGconn *conn = P(st)->conn;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorMessage(res) : "";
+    if (!msg || !*msg)
+        msg = PQerrorMessage(conn);
+    char clean[400];
+    snprintf(clean, sizeof clean, "%s", msg ? msg : "");
+    /* one line: newlines and tabs become single spaces, the trailing newline goes */
+    char *w = clean;
+    for (const char *p = clean; *p; p++) {
+        char ch = (*p == '\n' || *p == '\t') ? ' ' : *p;
+        if (ch == ' ' && (w == clean || w[-1] == ' '))
+            continue;
+        *w++ = ch;
+    }
+    while (w > clean && w[-1] == ' ')
+        w--;
+    *w = '\0';
+    if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "23505"))) {
+        ab__fail(st, AB__ERETRY, "postgres: %s: %s (SQLSTATE %s)", what, clean, state);
+        return AB__ERETRY;
+    }
+    if (PQstatus(conn) != CONNECTION_OK)
+        return ab__fail(st, AB_ESTORE, "postgres: connection lost during %s: %s", what, clean);
+    return ab__fail(st, AB_ESTORE, "postgres: %s: %s%s%s", what, clean, state ? " SQLSTATE " : "",
+                    state ? state : "");
+}
+
+/* Runs query id with params; *rc is AB_OK with a result to PQclear, or the failure. */
+static PGresult *run(ab_store *st, int id, const params *p, int *rc)
+{
+    pg *g = P(st);
+    char name[16], buf[4096];
+    snprintf(name, sizeof name, "ab%d", id);
+    if (!g->prepared[id]) {
+        pthread_once(&cols_once, cols_init);
+        PGresult *r = PQprepare(g->conn, name, query_sql(id, buf, sizeof buf), 0, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            *rc = pg_fail(st, r, "prepare");
+            PQclear(r);
+            return NULL;
+        }
+        PQclear(r);
+        g->prepared[id] = 1;
+    }
+    PGresult *r = PQexecPrepared(g->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+    ExecStatusType s = PQresultStatus(r);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+        *rc = pg_fail(st, r, query_names[id]);
+        PQclear(r);
+        return NULL;
+    }
+    *rc = AB_OK;
+    return r;
+}
+
+/* Runs a statement whose rows are not wanted. */
+static int run_done(ab_store *st, int id, const params *p)
+{
+    int rc;
+    PGresult *r = run(st, id, p, &rc);
+    PQclear(r);
+    return rc;
+}
+
+static int64_t i64(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static void text(const PGresult *r, int row, int col, char *dst, size_t size)
+{
+    ab__strlcpy(dst, PQgetvalue(r, row, col), size);
+}
+
+static int exec_simple(ab_store *st, const char *sql)
+{
+    PGresult *r = PQexec(P(st)->conn, sql);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
+                 ? AB_OK
+                 : pg_fail(st, r, sql);
+    PQclear(r);
+    return rc;
+}
+
+/* Reconnects a dead connection; prepared statements went with it. */
+static int ensure_connected(ab_store *st)
+{
+    pg *g = P(st);
+    if (PQstatus(g->conn) == CONNECTION_OK)
+        return AB_OK;
+    PQreset(g->conn);
+    memset(g->prepared, 0, sizeof g->prepared);
+    if (PQstatus(g->conn) != CONNECTION_OK) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(g->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        return ab__fail(st, AB_ESTORE, "postgres: cannot connect: %s", msg);
+    }
+    return AB_OK;
+}
+
+static int pg_begin(ab_store *st, int write)
+{
+    int rc = ensure_connected(st);
+    if (rc)
+        return rc;
+    P(st)->write = write;
+    PGresult *r = PQexec(P(st)->conn, write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                            : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    rc = PQresultStatus(r) == PGRES_COMMAND_OK ? AB_OK : pg_fail(st, r, "begin");
+    PQclear(r);
+    return rc;
+}
+
+static int pg_commit(ab_store *st)
+{
+    PGresult *r = PQexec(P(st)->conn, "COMMIT");
+    int rc = AB_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        rc = pg_fail(st, r, "commit");
+    PQclear(r);
+    return rc;
+}
+
+static void pg_rollback(ab_store *st)
+{
+    if (PQstatus(P(st)->conn) == CONNECTION_OK)
+        PQclear(PQexec(P(st)->conn, "ROLLBACK"));
+}
+
+static void pg_close(ab_store *st)
+{
+    pg *g = P(st);
+    if (!g)
+        return;
+    PQfinish(g->conn);
+    free(g->conninfo);
+    free(g);
+}
+
+static int read_version(ab_store *st, int *out)
+{
+    PGresult *r = PQexec(P(st)->conn, "SELECT v FROM ab_meta WHERE k='schema_version'");
+    int rc = AB_OK;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "42P01") == 0) /* no ab_meta table yet */
+            *out = 0;
+        else
+            rc = pg_fail(st, r, "read schema version");
+    } else {
+        *out = PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_schema_version(ab_store *st, int *out)
+{
+    int rc = ensure_connected(st);
+    return rc ? rc : read_version(st, out);
+}
+
+static void budget_read(const PGresult *r, int row, ab__budget *b)
+{
+    memset(b, 0, sizeof *b);
+    b->id = i64(r, row, 0);
+    text(r, row, 1, b->s.path, sizeof b->s.path);
+    text(r, row, 2, b->s.role, sizeof b->s.role);
+    text(r, row, 3, b->s.model, sizeof b->s.model);
+    int64_t *fixed[] = {&b->s.held[0],
+                        &b->s.held[1],
+                        &b->s.held[2],
+                        &b->s.holds_open,
+                        &b->s.operations_blocked,
+                        &b->s.created_at_ms,
+                        &b->s.session_reset_ms,
+                        &b->s.day_start_ms,
+                        &b->s.month_start_ms,
+                        &b->s.last_reset_ms,
+                        &b->s.updated_at_ms,
+                        &b->next_expiry_ms};
+    int col = 4;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        *fixed[i] = i64(r, row, col++);
+    for (int w = 0; w < AB_WINDOW_COUNT; w++)
+        for (int m = 0; m < AB_METRIC_COUNT; m++) {
+            b->s.limit[w][m] = PQgetisnull(r, row, col) ? -1 : i64(r, row, col);
+            col++;
+            b->s.used[w][m] = i64(r, row, col++);
+        }
+}
+
+static void budget_params(params *p, const ab__budget *b)
+{
+    p->n = 0;
+    p_i64(p, b->id);
+    p_str(p, b->s.path);
+    p_str(p, b->s.role);
+    p_str(p, b->s.model);
+    const int64_t fixed[] = {b->s.held[0],
+                             b->s.held[1],
+                             b->s.held[2],
+                             b->s.holds_open,
+                             b->s.operations_blocked,
+                             b->s.created_at_ms,
+                             b->s.session_reset_ms,
+                             b->s.day_start_ms,
+                             b->s.month_start_ms,
+                             b->s.last_reset_ms,
+                             b->s.updated_at_ms,
+                             b->next_expiry_ms};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        p_i64(p, fixed[i]);
+    for (int w = 0; w < AB_WINDOW_COUNT; w++)
+        for (int m = 0; m < AB_METRIC_COUNT; m++) {
+            if (b->s.limit[w][m] < 0)
+                p_null(p);
+            else
+                p_i64(p, b->s.limit[w][m]);
+            p_i64(p, b->s.used[w][m]);
+        }
+}
+
+/* Runs a one-row SELECT; AB_ENOTFOUND without a row. *out must be PQclear'ed on AB_OK. */
+static int one_row(ab_store *st, int id, const params *p, PGresult **out)
+{
+    int rc;
+    PGresult *r = run(st, id, p, &rc);
+    if (!r)
+        return rc;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return AB_ENOTFOUND;
+    }
+    *out = r;
+    return AB_OK;
+}
+
+static int budget_fetch(ab_store *st, int id, params *p, ab__budget *out)
+{
+    PGresult *r = NULL;
+    int rc = one_row(st, id, p, &r);
+    if (rc)
+        return rc;
+    budget_read(r, 0, out);
+    PQclear(r);
+    return AB_OK;
+}
+
+static int pg_budget_get(ab_store *st, const char *path, ab__budget *out)
+{
+    params p = {.n = 0};
+    p_str(&p, path);
+    return budget_fetch(st, P(st)->write ? Q_BUDGET_GET_LOCK : Q_BUDGET_GET, &p, out);
+}
+
+static int pg_budget_get_id(ab_store *st, int64_t id, ab__budget *out)
+{
+    params p = {.n = 0};
+    p_i64(&p, id);
+    return budget_fetch(st, P(st)->write ? Q_BUDGET_GET_ID_LOCK : Q_BUDGET_GET_ID, &p, out);
+}
+
+static int pg_budget_insert(ab_store *st, ab__budget *b)
+{
+    params p;
+    budget_params(&p, b);
+    PGresult *r = NULL;
+    int rc = one_row(st, Q_BUDGET_INSERT, &p, &r);
+    if (rc)
+        return rc == AB_ENOTFOUND ? ab__fail(st, AB_ESTORE, "postgres: insert returned no id") : rc;
+    b->id = i64(r, 0, 0);
+    PQclear(r);
+    return AB_OK;
+}
+
+static int pg_budget_update(ab_store *st, const ab__budget *b)
+{
+    params p;
+    budget_params(&p, b);
+    return run_done(st, Q_BUDGET_UPDATE, &p);
+}
+
+static int pg_budget_delete(ab_store *st, int64_t id)
+{
+    params p = {.n = 0};
+    p_i64(&p, id);
+    return run_done(st, Q_BUDGET_DELETE, &p);
+}
+
+static int pg_budget_has_children(ab_store *st, const char *path, int *out)
+{
+    params p = {.n = 0};
+    p_str(&p, path);
+    PGresult *r = NULL;
+    int rc = one_row(st, Q_BUDGET_CHILD, &p, &r);
+    *out = rc == AB_OK;
+    if (rc == AB_OK)
+        PQclear(r);
+    return rc == AB_ENOTFOUND ? AB_OK : rc;
+}
+
+static int pg_budget_list(ab_store *st, const char *prefix, int (*fn)(ab__budget *, void *),
+                          void *ctx)
+{
+    params p = {.n = 0};
+    if (prefix)
+        p_str(&p, prefix);
+    else
+        p_null(&p);
+    int rc;
+    PGresult *r = run(st, Q_BUDGET_LIST, &p, &rc);
+    if (!r)
+        return rc;
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        ab__budget b;
+        budget_read(r, i, &b);
+        rc = fn(&b, ctx);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_hold_get(ab_store *st, const char *id, ab__hold *out)
+{
+    params p = {.n = 0};
+    p_str(&p, id);
+    PGresult *r = NULL;
+    int rc = one_row(st, P(st)->write ? Q_HOLD_GET_LOCK : Q_HOLD_GET, &p, &r);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    text(r, 0, 0, out->h.id, sizeof out->h.id);
+    text(r, 0, 1, out->h.budget, sizeof out->h.budget);
+    text(r, 0, 2, out->h.model, sizeof out->h.model);
+    int64_t *cols[] = {&out->h.tokens,
+                       &out->h.cost_nusd,
+                       &out->h.created_at_ms,
+                       &out->h.expires_at_ms,
+                       NULL,
+                       &out->requests,
+                       &out->usage.input,
+                       &out->usage.output,
+                       &out->usage.cache_write_5m,
+                       &out->usage.cache_write_1h,
+                       &out->usage.cache_read};
+    for (int i = 0; i < 11; i++)
+        if (cols[i])
+            *cols[i] = i64(r, 0, 3 + i);
+    out->h.state = (int)i64(r, 0, 7);
+    const char *chain = PQgetvalue(r, 0, 14);
+    for (char *end; *chain && out->chain_len < AB_PATH_SEGMENTS_MAX; chain = end) {
+        out->chain_ids[out->chain_len++] = strtoll(chain, &end, 10);
+        if (*end == ',')
+            end++;
+    }
+    PQclear(r);
+    return AB_OK;
+}
+
+static int pg_hold_insert(ab_store *st, const ab__hold *h)
+{
+    char chain[AB_PATH_SEGMENTS_MAX * 24] = "";
+    int off = 0;
+    for (size_t i = 0; i < h->chain_len; i++)
+        off += snprintf(chain + off, sizeof chain - (size_t)off, "%s%" PRId64, i ? "," : "",
+                        h->chain_ids[i]);
+    params p = {.n = 0};
+    p_str(&p, h->h.id);
+    p_str(&p, h->h.budget);
+    p_str(&p, h->h.model);
+    const int64_t v[] = {h->h.tokens,
+                         h->h.cost_nusd,
+                         h->h.created_at_ms,
+                         h->h.expires_at_ms,
+                         h->h.state,
+                         h->requests,
+                         h->usage.input,
+                         h->usage.output,
+                         h->usage.cache_write_5m,
+                         h->usage.cache_write_1h,
+                         h->usage.cache_read};
+    for (int i = 0; i < 11; i++)
+        p_i64(&p, v[i]);
+    p_str(&p, chain);
+    p_i64(&p, h->chain_len ? h->chain_ids[0] : 0);
+    int rc = run_done(st, Q_HOLD_INSERT, &p);
+    for (size_t i = 0; i < h->chain_len && !rc; i++) {
+        params m = {.n = 0};
+        p_i64(&m, h->chain_ids[i]);
+        p_i64(&m, h->h.expires_at_ms);
+        p_str(&m, h->h.id);
+        rc = run_done(st, Q_HOLD_MEMBER_INSERT, &m);
+    }
+    return rc;
+}
+
+static int pg_hold_set_state(ab_store *st, const char *id, int state)
+{
+    params p = {.n = 0};
+    p_str(&p, id);
+    p_i64(&p, state);
+    int rc = run_done(st, Q_HOLD_STATE, &p);
+    if (rc || state == 0)
+        return rc;
+    p.n = 1;
+    return run_done(st, Q_HOLD_MEMBERS_DELETE, &p);
+}
+
+static int collect_ids(ab_store *st, int id, params *p, char (*ids)[40], size_t max, size_t *n)
+{
+    int rc;
+    *n = 0;
+    PGresult *r = run(st, id, p, &rc);
+    if (!r)
+        return rc;
+    for (int i = 0; i < PQntuples(r) && *n < max; i++)
+        text(r, i, 0, ids[(*n)++], 40);
+    PQclear(r);
+    return AB_OK;
+}
+
+static int pg_holds_expired(ab_store *st, int64_t budget_id, int64_t now_ms, char (*ids)[40],
+                            size_t max, size_t *n)
+{
+    params p = {.n = 0};
+    p_i64(&p, budget_id);
+    p_i64(&p, now_ms);
+    p_i64(&p, (int64_t)max);
+    return collect_ids(st, Q_HOLDS_EXPIRED, &p, ids, max, n);
+}
+
+static int pg_holds_of_budget(ab_store *st, int64_t leaf_id, char (*ids)[40], size_t max, size_t *n)
+{
+    params p = {.n = 0};
+    p_i64(&p, leaf_id);
+    p_i64(&p, (int64_t)max);
+    return collect_ids(st, Q_HOLDS_OF_BUDGET, &p, ids, max, n);
+}
+
+static int pg_holds_min_expiry(ab_store *st, int64_t budget_id, int64_t *out)
+{
+    params p = {.n = 0};
+    p_i64(&p, budget_id);
+    PGresult *r = NULL;
+    int rc = one_row(st, Q_HOLDS_MIN_EXPIRY, &p, &r);
+    if (rc)
+        return rc == AB_ENOTFOUND ? AB_ESTORE : rc;
+    *out = PQgetisnull(r, 0, 0) ? INT64_MAX : i64(r, 0, 0);
+    PQclear(r);
+    return AB_OK;
+}
+
+static int pg_event_append(ab_store *st, ab_event *e)
+{
+    params p = {.n = 0};
+    p_i64(&p, e->time_ms);
+    p_str(&p, e->budget);
+    p_str(&p, e->op);
+    p_str(&p, e->model);
+    const int64_t v[] = {e->usage.input,
+                         e->usage.output,
+                         e->usage.cache_write_5m,
+                         e->usage.cache_write_1h,
+                         e->usage.cache_read,
+                         e->tokens,
+                         e->cost_nusd,
+                         e->allowed};
+    for (int i = 0; i < 8; i++)
+        p_i64(&p, v[i]);
+    p_str(&p, e->reason);
+    p_str(&p, e->hold_id);
+    p_str(&p, e->key);
+    p_str(&p, e->actor);
+    PGresult *r = NULL;
+    int rc = one_row(st, Q_EVENT_INSERT, &p, &r);
+    if (rc)
+        return rc == AB_ENOTFOUND ? AB_ESTORE : rc;
+    e->id = i64(r, 0, 0);
+    PQclear(r);
+    return AB_OK;
+}
+
+static int pg_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void *ctx)
+{
+    params p = {.n = 0};
+    p_i64(&p, q->after_id);
+    if (q->budget)
+        p_str(&p, q->budget);
+    else
+        p_null(&p);
+    if (q->op)
+        p_str(&p, q->op);
+    else
+        p_null(&p);
+    p_i64(&p, q->since_ms);
+    p_i64(&p, q->until_ms);
+    p_i64(&p, q->limit);
+    int rc;
+    PGresult *r = run(st, Q_EVENTS_QUERY, &p, &rc);
+    if (!r)
+        return rc;
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        ab_event e;
+        memset(&e, 0, sizeof e);
+        e.id = i64(r, i, 0);
+        e.time_ms = i64(r, i, 1);
+        text(r, i, 2, e.budget, sizeof e.budget);
+        text(r, i, 3, e.op, sizeof e.op);
+        text(r, i, 4, e.model, sizeof e.model);
+        int64_t *v[] = {&e.usage.input,
+                        &e.usage.output,
+                        &e.usage.cache_write_5m,
+                        &e.usage.cache_write_1h,
+                        &e.usage.cache_read,
+                        &e.tokens,
+                        &e.cost_nusd};
+        for (int k = 0; k < 7; k++)
+            *v[k] = i64(r, i, 5 + k);
+        e.allowed = (int)i64(r, i, 12);
+        text(r, i, 13, e.reason, sizeof e.reason);
+        text(r, i, 14, e.hold_id, sizeof e.hold_id);
+        text(r, i, 15, e.key, sizeof e.key);
+        text(r, i, 16, e.actor, sizeof e.actor);
+        rc = fn(&e, ctx);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_idem_get(ab_store *st, const char *key, ab__idem *out)
+{
+    params p = {.n = 0};
+    p_str(&p, key);
+    PGresult *r = NULL;
+    int rc = one_row(st, Q_IDEM_GET, &p, &r);
+    if (rc)
+        return rc;
+    text(r, 0, 0, out->params, sizeof out->params);
+    text(r, 0, 1, out->result, sizeof out->result);
+    PQclear(r);
+    return AB_OK;
+}
+
+static int pg_idem_put(ab_store *st, const char *key, const ab__idem *rec, int64_t now_ms)
+{
+    params p = {.n = 0};
+    p_str(&p, key);
+    p_str(&p, rec->params);
+    p_str(&p, rec->result);
+    p_i64(&p, now_ms);
+    return run_done(st, Q_IDEM_PUT, &p);
+}
+
+static void price_read(const PGresult *r, int row, ab_price *p)
+{
+    memset(p, 0, sizeof *p);
+    text(r, row, 0, p->model, sizeof p->model);
+    int64_t *v[] = {&p->input,
+                    &p->output,
+                    &p->cache_write_5m,
+                    &p->cache_write_1h,
+                    &p->cache_read,
+                    &p->tier_threshold_tokens,
+                    &p->tier_input,
+                    &p->tier_output,
+                    &p->tier_cache_write_5m,
+                    &p->tier_cache_write_1h,
+                    &p->tier_cache_read};
+    for (int i = 0; i < 11; i++)
+        *v[i] = i64(r, row, 1 + i);
+}
+
+static int pg_price_get(ab_store *st, const char *model, ab_price *out)
+{
+    params p = {.n = 0};
+    p_str(&p, model);
+    PGresult *r = NULL;
+    int rc = one_row(st, Q_PRICE_GET, &p, &r);
+    if (rc)
+        return rc;
+    price_read(r, 0, out);
+    PQclear(r);
+    return AB_OK;
+}
+
+static int pg_price_put(ab_store *st, const ab_price *pr)
+{
+    params p = {.n = 0};
+    p_str(&p, pr->model);
+    const int64_t v[] = {pr->input,
+                         pr->output,
+                         pr->cache_write_5m,
+                         pr->cache_write_1h,
+                         pr->cache_read,
+                         pr->tier_threshold_tokens,
+                         pr->tier_input,
+                         pr->tier_output,
+                         pr->tier_cache_write_5m,
+                         pr->tier_cache_write_1h,
+                         pr->tier_cache_read};
+    for (int i = 0; i < 11; i++)
+        p_i64(&p, v[i]);
+    return run_done(st, Q_PRICE_PUT, &p);
+}
+
+/* DELETE by a text key; AB_ENOTFOUND when no row went. */
+static int delete_by(ab_store *st, int id, const char *key)
+{
+    params p = {.n = 0};
+    p_str(&p, key);
+    int rc;
+    PGresult *r = run(st, id, &p, &rc);
+    if (!r)
+        return rc;
+    rc = strcmp(PQcmdTuples(r), "0") == 0 ? AB_ENOTFOUND : AB_OK;
+    PQclear(r);
+    return rc;
+}
+
+static int pg_price_delete(ab_store *st, const char *model)
+{
+    return delete_by(st, Q_PRICE_DELETE, model);
+}
+
+static int pg_price_list(ab_store *st, ab_price_fn fn, void *ctx)
+{
+    int rc;
+    PGresult *r = run(st, Q_PRICE_LIST, NULL, &rc);
+    if (!r)
+        return rc;
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        ab_price pr;
+        price_read(r, i, &pr);
+        rc = fn(&pr, ctx);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_role_get(ab_store *st, const char *name, char **spec)
+{
+    params p = {.n = 0};
+    p_str(&p, name);
+    PGresult *r = NULL;
+    int rc = one_row(st, Q_ROLE_GET, &p, &r);
+    if (rc)
+        return rc;
+    *spec = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return *spec ? AB_OK : ab__fail(st, AB_ENOMEM, "out of memory");
+}
+
+static int pg_role_put(ab_store *st, const char *name, const char *spec)
+{
+    params p = {.n = 0};
+    p_str(&p, name);
+    p_str(&p, spec);
+    return run_done(st, Q_ROLE_PUT, &p);
+}
+
+static int pg_role_delete(ab_store *st, const char *name)
+{
+    return delete_by(st, Q_ROLE_DELETE, name);
+}
+
+static int pg_role_list(ab_store *st, int (*fn)(const char *, const char *, void *), void *ctx)
+{
+    int rc;
+    PGresult *r = run(st, Q_ROLE_LIST, NULL, &rc);
+    if (!r)
+        return rc;
+    for (int i = 0; i < PQntuples(r) && !rc; i++)
+        rc = fn(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), ctx);
+    PQclear(r);
+    return rc;
+}
+
+static const ab__store_ops pg_ops = {
+    .scheme = "postgres",
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .budget_get = pg_budget_get,
+    .budget_get_id = pg_budget_get_id,
+    .budget_insert = pg_budget_insert,
+    .budget_update = pg_budget_update,
+    .budget_delete = pg_budget_delete,
+    .budget_has_children = pg_budget_has_children,
+    .budget_list = pg_budget_list,
+    .hold_get = pg_hold_get,
+    .hold_insert = pg_hold_insert,
+    .hold_set_state = pg_hold_set_state,
+    .holds_expired = pg_holds_expired,
+    .holds_of_budget = pg_holds_of_budget,
+    .holds_min_expiry = pg_holds_min_expiry,
+    .event_append = pg_event_append,
+    .events_query = pg_events_query,
+    .idem_get = pg_idem_get,
+    .idem_put = pg_idem_put,
+    .price_get = pg_price_get,
+    .price_put = pg_price_put,
+    .price_delete = pg_price_delete,
+    .price_list = pg_price_list,
+    .role_get = pg_role_get,
+    .role_put = pg_role_put,
+    .role_delete = pg_role_delete,
+    .role_list = pg_role_list,
+};
+
+static const char *const schema_v1[] = {
+    "CREATE TABLE ab_budgets(id BIGSERIAL PRIMARY KEY, path TEXT COLLATE \"C\" NOT NULL UNIQUE, "
+    "role TEXT NOT NULL, model TEXT NOT NULL, held_tokens BIGINT NOT NULL, held_usd BIGINT NOT "
+    "NULL, held_requests BIGINT NOT NULL, holds_open BIGINT NOT NULL, operations_blocked BIGINT "
+    "NOT NULL, created_at BIGINT NOT NULL, session_reset BIGINT NOT NULL, day_start BIGINT NOT "
+    "NULL, month_start BIGINT NOT NULL, last_reset BIGINT NOT NULL, updated_at BIGINT NOT NULL, "
+    "next_expiry BIGINT NOT NULL %s)",
+    "CREATE TABLE ab_holds(id TEXT PRIMARY KEY, leaf_id BIGINT NOT NULL, budget TEXT NOT NULL, "
+    "model TEXT NOT NULL, tokens BIGINT NOT NULL, cost_nusd BIGINT NOT NULL, requests BIGINT NOT "
+    "NULL, input BIGINT NOT NULL, output BIGINT NOT NULL, cache_write_5m BIGINT NOT NULL, "
+    "cache_write_1h BIGINT NOT NULL, cache_read BIGINT NOT NULL, created_at BIGINT NOT NULL, "
+    "expires_at BIGINT NOT NULL, state INTEGER NOT NULL, chain TEXT NOT NULL)",
+    "CREATE INDEX ab_holds_leaf ON ab_holds(leaf_id, state)",
+    "CREATE TABLE ab_hold_members(budget_id BIGINT NOT NULL, expires_at BIGINT NOT NULL, hold_id "
+    "TEXT NOT NULL, PRIMARY KEY(budget_id, expires_at, hold_id))",
+    "CREATE INDEX ab_hold_members_hold ON ab_hold_members(hold_id)",
+    "CREATE TABLE ab_events(id BIGSERIAL PRIMARY KEY, time_ms BIGINT NOT NULL, budget TEXT "
+    "COLLATE \"C\" NOT NULL, op TEXT NOT NULL, model TEXT NOT NULL, input BIGINT NOT NULL, output "
+    "BIGINT NOT NULL, cache_write_5m BIGINT NOT NULL, cache_write_1h BIGINT NOT NULL, cache_read "
+    "BIGINT NOT NULL, tokens BIGINT NOT NULL, cost_nusd BIGINT NOT NULL, allowed INTEGER NOT "
+    "NULL, reason TEXT NOT NULL, hold_id TEXT NOT NULL, key TEXT NOT NULL, actor TEXT NOT NULL)",
+    "CREATE INDEX ab_events_budget ON ab_events(budget, id)",
+    "CREATE INDEX ab_events_time ON ab_events(time_ms)",
+    "CREATE TABLE ab_idempotency(key TEXT PRIMARY KEY, params TEXT NOT NULL, result TEXT NOT "
+    "NULL, time_ms BIGINT NOT NULL)",
+    "CREATE TABLE ab_prices(model TEXT PRIMARY KEY, input BIGINT NOT NULL, output BIGINT NOT "
+    "NULL, cache_write_5m BIGINT NOT NULL, cache_write_1h BIGINT NOT NULL, cache_read BIGINT NOT "
+    "NULL, tier_threshold BIGINT NOT NULL, tier_input BIGINT NOT NULL, tier_output BIGINT NOT "
+    "NULL, tier_cache_write_5m BIGINT NOT NULL, tier_cache_write_1h BIGINT NOT NULL, "
+    "tier_cache_read BIGINT NOT NULL)",
+    "CREATE TABLE ab_roles(name TEXT PRIMARY KEY, spec TEXT NOT NULL)",
+};
+
+/* Creates or migrates the schema under an advisory lock, so that racing first opens from many
+ * hosts migrate once. */
+static int migrate(ab_store *st)
+{
+    int version, rc = read_version(st, &version);
+    if (rc || version == AB_SCHEMA_VERSION)
+        return rc;
+    if (version > AB_SCHEMA_VERSION)
+        return ab__fail(st, AB_ESTORE,
+                        "the store's schema is version %d, newer than this agentbudget (%d): "
+                        "upgrade agentbudget",
+                        version, AB_SCHEMA_VERSION);
+    if ((rc = exec_simple(st, "BEGIN")) ||
+        (rc = exec_simple(st, "SELECT pg_advisory_xact_lock(4242001)")) ||
+        (rc = exec_simple(st, "CREATE TABLE IF NOT EXISTS ab_meta(k TEXT PRIMARY KEY, v TEXT NOT "
+                              "NULL)")) ||
+        (rc = read_version(st, &version)))
+        goto out;
+    if (version == 0) {
+        char extra[2048] = "", sql[4096];
+        int off = 0;
+        for (int w = 0; w < AB_WINDOW_COUNT; w++)
+            for (int m = 0; m < AB_METRIC_COUNT; m++)
+                off += snprintf(extra + off, sizeof extra - (size_t)off,
+                                ", lim_%s_%s BIGINT, used_%s_%s BIGINT NOT NULL",
+                                ab_window_name((ab_window)w), ab_metric_name((ab_metric)m),
+                                ab_window_name((ab_window)w), ab_metric_name((ab_metric)m));
+        for (size_t i = 0; i < sizeof schema_v1 / sizeof schema_v1[0] && !rc; i++) {
+            snprintf(sql, sizeof sql, schema_v1[i], extra);
+            rc = exec_simple(st, sql);
+        }
+        /* later versions: `if (version < 2) { ALTER … }` steps go here, in order */
+        if (!rc)
+            rc = exec_simple(st, "INSERT INTO ab_meta(k, v) VALUES('schema_version', '1')");
+    }
+out:
+    if (rc) {
+        pg_rollback(st);
+        return rc;
+    }
+    return exec_simple(st, "COMMIT");
+}
+
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+int ab__store_pg_open(ab_store *st, const char *conninfo)
+{
+    pg *g = calloc(1, sizeof *g);
+    if (!g)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    st->impl = g;
+    st->ops = &pg_ops;
+    if (!(g->conninfo = strdup(conninfo)))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    g->conn = PQconnectdb(conninfo);
+    if (!g->conn)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    if (PQstatus(g->conn) != CONNECTION_OK) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(g->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        /* a malformed URL or key=value string is bad input; the rest is the store's failure */
+        int bad =
+            strstr(msg, "invalid") || strstr(msg, "missing \"=\"") || strstr(msg, "unrecognized");
+        return ab__fail(st, bad ? AB_EINVAL : AB_ESTORE, "postgres: cannot connect: %s", msg);
+    }
+    /* the server's notices (a shutdown's WARNING) are not ours to print on stderr */
+    PQsetNoticeProcessor(g->conn, ignore_notice, NULL);
+    PQclear(PQexec(g->conn, "SET client_min_messages = warning"));
+    return migrate(st);
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# pg_cluster.sh start|stop|url DIR — a throwaway PostgreSQL server for the tests: initdb into
+# DIR, listening only on 127.0.0.1 at a free port, run as the postgres user when we are root
+# (the server refuses to run as root). `start` writes the server's base URL to DIR/url;
+# `stop` stops it (immediately) and removes DIR. Used as a CTest fixture.
+set -euo pipefail
+CMD=${1:?usage: pg_cluster.sh start|stop|restart DIR}
+DIR=${2:?usage: pg_cluster.sh start|stop|restart DIR}
+
+BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -x "$BIN/initdb" ] || { echo "error: PostgreSQL server binaries not found (install postgresql)" >&2; exit 2; }
+
+as_owner() { # runs a command as the cluster's owner
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+case "$CMD" in
+start)
+    "$0" stop "$DIR" >/dev/null 2>&1 || true
+    mkdir -p "$DIR"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$DIR"
+    port=""
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 20000))
+        if port_free "$p"; then port=$p; break; fi
+    done
+    [ -n "$port" ] || { echo "error: no free port found" >&2; exit 3; }
+    as_owner "$BIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+        --no-instructions >"$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log" >&2; exit 3; }
+    as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
+        -o "-p $port -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start \
+        >/dev/null || { cat "$DIR/server.log" >&2; exit 3; }
+    echo "$port" >"$DIR/port"
+    echo "postgres://postgres@127.0.0.1:$port" >"$DIR/url"
+    echo "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($DIR)"
+    ;;
+restart) # stop hard (if running) and start again on the same port (connection-loss tests)
+    as_owner "$BIN/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
+        -o "-p $(cat "$DIR/port") -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200" \
+        start >/dev/null
+    ;;
+stop)
+    if [ -f "$DIR/data/postmaster.pid" ]; then
+        as_owner "$BIN/pg_ctl" -D "$DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$DIR"
+    ;;
+*)
+    echo "usage: pg_cluster.sh start|stop|restart DIR" >&2
+    exit 2
+    ;;
+esac
