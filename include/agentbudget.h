@@ -167,6 +167,20 @@ void ab_store_set_clock(ab_store *st, ab_clock_fn fn, void *ctx);
 int ab_store_set_actor(ab_store *st, const char *actor);
 /* Writes the default store URL into buf (see ab_store_open). */
 int ab_store_default_url(char *buf, size_t size);
+typedef struct {
+    size_t budgets, holds, events, prices, roles;
+    int64_t last_event_id; /* of the source */
+} ab_copy_stats;
+
+/* Copies everything in `from` into `to` — budgets with their limits and counters, open holds,
+ * the event log, price overrides and roles — in one transaction on `to` (all or nothing),
+ * from one snapshot of `from`. Refuses (AB_ECONFLICT) when `to` is not empty unless force,
+ * which merges: the source's budgets, prices and roles replace the target's of the same name,
+ * holds already in the target are kept, events are appended (meant for re-running a copy, not
+ * for merging two live stores). Idempotency records are not copied. Event ids are the
+ * target's own; their order is kept. */
+int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats);
+
 /* The store's schema version (after migration) and the version this library writes. */
 int ab_store_schema_version(ab_store *st, int *out);
 #define AB_SCHEMA_VERSION 1

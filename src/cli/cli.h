@@ -91,6 +91,8 @@ int cmd_permission(cli *c, int argc, char **argv);
 int cmd_events(cli *c, int argc, char **argv);
 int cmd_price(cli *c, int argc, char **argv);
 int cmd_role(cli *c, int argc, char **argv);
+int cmd_migrate(cli *c, int argc, char **argv);
+int cmd_copy(cli *c, int argc, char **argv);
 
 const command *command_find(const char *name);
 

@@ -50,6 +50,10 @@ static const command commands[] = {
      "role (list | get NAME | set NAME [--limit SPEC]... [--allow-tool GLOB]... [--deny-tool "
      "GLOB]... [--allow-model GLOB]... [--deny-model GLOB]... [--admin] | delete NAME)",
      "roles: default limits, allowed tools and models"},
+    {"migrate", cmd_migrate, "migrate [--store URL]",
+     "bring the store's schema to this version (opening a store does it too)"},
+    {"copy", cmd_copy, "copy --from URL --to URL [--force]",
+     "copy a whole store into another, e.g. sqlite:… to postgres://…"},
 };
 
 const command *command_find(const char *name)
@@ -70,7 +74,8 @@ static void usage_all(FILE *f)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\nglobal options (anywhere on the line):\n"
-            "  --store URL  memory:, sqlite:PATH[?sync=normal]; default $AGENTBUDGET_STORE, else\n"
+            "  --store URL  memory:, sqlite:PATH[?sync=normal], postgres://USER@HOST:PORT/DB;\n"
+            "               default $AGENTBUDGET_STORE, else\n"
             "               sqlite:$XDG_STATE_HOME/agentbudget/budget.db\n"
             "  --json       machine-readable output\n\n"
             "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store or system "
@@ -105,7 +110,7 @@ int main(int argc, char **argv)
     argc = n;
     /* after the whole line is read, so that --json anywhere applies to this error too */
     if (store_missing)
-        return usage_error(&c, "--store: needs a URL (memory:, sqlite:PATH)");
+        return usage_error(&c, "--store: needs a URL (memory:, sqlite:PATH, postgres://…)");
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage_all(argc < 2 ? stderr : stdout);

@@ -181,7 +181,7 @@ int ab_budget_list(ab_store *st, const char *prefix, ab_budget_fn fn, void *ctx)
         return rc;
     list_args la = {fn, ctx, ab__now(st)};
     rc = st->ops->budget_list(st, prefix && *prefix ? prefix : NULL, list_one, &la);
-    ab__txn_end(st, rc < 0 ? rc : AB_OK);
+    ab__txn_finish(st, rc < 0 ? rc : AB_OK);
     return rc;
 }
 

@@ -29,6 +29,17 @@ int ab__txn_end(ab_store *st, int rc)
     return rc;
 }
 
+int ab__txn_finish(ab_store *st, int rc)
+{
+    rc = ab__txn_end(st, rc);
+    if (rc == AB__ERETRY)
+        rc = ab__fail(st, AB_EBUSY,
+                      "the store aborted the transaction because of a concurrent writer (%s): "
+                      "try again",
+                      st->errmsg);
+    return rc;
+}
+
 int ab__roll(ab__budget *b, int64_t now_ms)
 {
     int changed = 0;

@@ -43,6 +43,6 @@ int ab_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void 
     if (rc)
         return rc;
     rc = st->ops->events_query(st, &qq, fn, ctx);
-    ab__txn_end(st, rc < 0 ? rc : AB_OK);
+    ab__txn_finish(st, rc < 0 ? rc : AB_OK);
     return rc;
 }

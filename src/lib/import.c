@@ -177,7 +177,7 @@ int ab_price_import_litellm(ab_store *st, const char *json, size_t len, size_t *
             snprintf(e.reason, sizeof e.reason, "imported %zu prices (LiteLLM format)", n);
             rc = st->ops->event_append(st, &e);
         }
-        rc = ab__txn_end(st, rc);
+        rc = ab__txn_finish(st, rc);
     }
     free(prices);
     if (rc == AB_OK)

@@ -115,6 +115,8 @@ int ab__store_pg_open(ab_store *st, const char *conninfo);
 int ab__txn_begin(ab_store *st, int write);
 /* Commits (rc == AB_OK) or rolls back, unlocks, and returns rc (or the commit's failure). */
 int ab__txn_end(ab_store *st, int rc);
+/* ab__txn_end for callers that do not retry: an aborted transaction becomes AB_EBUSY. */
+int ab__txn_finish(ab_store *st, int rc);
 
 /* Budgets one operation has loaded: the chain of the budget it acts on (leaf first, then the
  * ancestors that exist) and any others it had to touch (holds expiring elsewhere). */

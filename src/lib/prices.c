@@ -199,7 +199,7 @@ int ab_price_get(ab_store *st, const char *model, ab_price *out)
     if (rc)
         return rc;
     rc = ab__price_lookup(st, model, out);
-    return ab__txn_end(st, rc);
+    return ab__txn_finish(st, rc);
 }
 
 static int price_valid(ab_store *st, const ab_price *p)
@@ -237,7 +237,7 @@ int ab_price_set(ab_store *st, const ab_price *p)
         ab__strlcpy(e.model, p->model, sizeof e.model);
         rc = st->ops->event_append(st, &e);
     }
-    return ab__txn_end(st, rc);
+    return ab__txn_finish(st, rc);
 }
 
 int ab_price_unset(ab_store *st, const char *model)
@@ -255,7 +255,7 @@ int ab_price_unset(ab_store *st, const char *model)
         ab__strlcpy(e.reason, "override removed", sizeof e.reason);
         rc = st->ops->event_append(st, &e);
     }
-    return ab__txn_end(st, rc);
+    return ab__txn_finish(st, rc);
 }
 
 int ab_price_list(ab_store *st, int builtin, ab_price_fn fn, void *ctx)
@@ -264,7 +264,7 @@ int ab_price_list(ab_store *st, int builtin, ab_price_fn fn, void *ctx)
     if (rc)
         return rc;
     rc = st->ops->price_list(st, fn, ctx);
-    ab__txn_end(st, rc < 0 ? rc : AB_OK);
+    ab__txn_finish(st, rc < 0 ? rc : AB_OK);
     if (rc || !builtin)
         return rc;
     for (size_t i = 0; i < ab__prices_builtin_count; i++) {

@@ -182,7 +182,7 @@ int ab_role_set(ab_store *st, const ab_role *r)
         ab__strlcpy(e.reason, r->name, sizeof e.reason);
         rc = st->ops->event_append(st, &e);
     }
-    return ab__txn_end(st, rc);
+    return ab__txn_finish(st, rc);
 }
 
 static int role_load(ab_store *st, const char *name, ab_role *out)
@@ -210,7 +210,7 @@ int ab_role_get(ab_store *st, const char *name, ab_role *out)
     if (rc)
         return rc;
     rc = role_load(st, name, out);
-    return ab__txn_end(st, rc);
+    return ab__txn_finish(st, rc);
 }
 
 typedef struct {
@@ -239,7 +239,7 @@ int ab_role_list(ab_store *st, ab_role_fn fn, void *ctx)
         return rc;
     role_list_args a = {fn, ctx};
     rc = st->ops->role_list(st, role_list_one, &a);
-    ab__txn_end(st, rc < 0 ? rc : AB_OK);
+    ab__txn_finish(st, rc < 0 ? rc : AB_OK);
     return rc;
 }
 
@@ -257,7 +257,7 @@ int ab_role_delete(ab_store *st, const char *name)
         snprintf(e.reason, sizeof e.reason, "%s deleted", name);
         rc = st->ops->event_append(st, &e);
     }
-    return ab__txn_end(st, rc);
+    return ab__txn_finish(st, rc);
 }
 
 static const char *globs_match(char *const *globs, size_t n, const char *s)

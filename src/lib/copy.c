@@ -1,0 +1,212 @@
+/* copy.c — moving a whole store to another (an embedded install to a fleet): budgets with
+ * their limits and counters, open holds, the event log, prices and roles, in one transaction
+ * on the target. Budget ids differ between stores, so holds are re-pointed at the new ids. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define ID_MAP_MAX 1000000
+
+typedef struct {
+    ab_store *from, *to;
+    int force;
+    ab_copy_stats *stats;
+    int64_t *old_ids, *new_ids; /* budget id map, in insertion order */
+    size_t n, cap;
+    int rc;
+} copy_ctx;
+
+static int64_t map_id(const copy_ctx *c, int64_t old)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->old_ids[i] == old)
+            return c->new_ids[i];
+    return 0;
+}
+
+static int count_one(ab__budget *b, void *v)
+{
+    (void)b;
+    (*(size_t *)v)++;
+    return 1; /* one is enough */
+}
+
+static int count_event(const ab_event *e, void *v)
+{
+    (void)e;
+    (*(size_t *)v)++;
+    return 1;
+}
+
+static int count_price(const ab_price *p, void *v)
+{
+    (void)p;
+    (*(size_t *)v)++;
+    return 1;
+}
+
+static int count_role(const char *name, const char *spec, void *v)
+{
+    (void)name;
+    (void)spec;
+    (*(size_t *)v)++;
+    return 1;
+}
+
+static int target_empty(ab_store *to, int *empty)
+{
+    size_t n = 0;
+    int rc;
+    ab_event_query q = {.limit = 1};
+    if ((rc = to->ops->budget_list(to, NULL, count_one, &n)) < 0 ||
+        (rc = to->ops->events_query(to, &q, count_event, &n)) < 0 ||
+        (rc = to->ops->price_list(to, count_price, &n)) < 0 ||
+        (rc = to->ops->role_list(to, count_role, &n)) < 0)
+        return rc;
+    *empty = n == 0;
+    return AB_OK;
+}
+
+static int copy_budget(ab__budget *b, void *v)
+{
+    copy_ctx *c = v;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        if (cap > ID_MAP_MAX)
+            return ab__fail(c->to, AB_ELIMIT, "copy: more than %d budgets", ID_MAP_MAX);
+        int64_t *o = realloc(c->old_ids, cap * sizeof *o), *n = NULL;
+        if (o)
+            c->old_ids = o;
+        if (!o || !(n = realloc(c->new_ids, cap * sizeof *n)))
+            return ab__fail(c->to, AB_ENOMEM, "out of memory");
+        c->new_ids = n;
+        c->cap = cap;
+    }
+    int64_t old = b->id;
+    ab__budget existing;
+    int rc = c->to->ops->budget_get(c->to, b->s.path, &existing);
+    if (rc == AB_OK) { /* --force: the source's state wins */
+        b->id = existing.id;
+        rc = c->to->ops->budget_update(c->to, b);
+    } else if (rc == AB_ENOTFOUND) {
+        rc = c->to->ops->budget_insert(c->to, b);
+    }
+    if (rc)
+        return rc;
+    c->old_ids[c->n] = old;
+    c->new_ids[c->n++] = b->id;
+    c->stats->budgets++;
+    return 0;
+}
+
+static int copy_holds(copy_ctx *c)
+{
+    char ids[64][40];
+    for (size_t i = 0; i < c->n; i++) {
+        size_t n;
+        /* open holds only: settled ones live on as events */
+        int rc = c->from->ops->holds_of_budget(c->from, c->old_ids[i], ids, 64, &n);
+        if (rc)
+            return rc;
+        if (n == 64)
+            return ab__fail(c->to, AB_ELIMIT, "copy: budget has more than 63 open holds");
+        for (size_t k = 0; k < n; k++) {
+            ab__hold h;
+            if ((rc = c->from->ops->hold_get(c->from, ids[k], &h)))
+                return rc;
+            ab__hold there;
+            rc = c->to->ops->hold_get(c->to, h.h.id, &there);
+            if (rc == AB_OK) /* --force: a hold copied before stays as it is */
+                continue;
+            if (rc != AB_ENOTFOUND)
+                return rc;
+            for (size_t j = 0; j < h.chain_len; j++)
+                h.chain_ids[j] = map_id(c, h.chain_ids[j]);
+            if ((rc = c->to->ops->hold_insert(c->to, &h)))
+                return rc;
+            c->stats->holds++;
+        }
+    }
+    return AB_OK;
+}
+
+static int copy_event(const ab_event *e, void *v)
+{
+    copy_ctx *c = v;
+    ab_event copy = *e;
+    int rc = c->to->ops->event_append(c->to, &copy);
+    if (rc)
+        return rc;
+    c->stats->events++;
+    c->stats->last_event_id = e->id;
+    return 0;
+}
+
+static int copy_price(const ab_price *p, void *v)
+{
+    copy_ctx *c = v;
+    int rc = c->to->ops->price_put(c->to, p);
+    c->stats->prices += rc == AB_OK;
+    return rc;
+}
+
+static int copy_role(const char *name, const char *spec, void *v)
+{
+    copy_ctx *c = v;
+    int rc = c->to->ops->role_put(c->to, name, spec);
+    c->stats->roles += rc == AB_OK;
+    return rc;
+}
+
+static int copy_all(copy_ctx *c)
+{
+    int rc, empty;
+    if ((rc = target_empty(c->to, &empty)))
+        return rc;
+    if (!empty && !c->force)
+        return ab__fail(c->to, AB_ECONFLICT,
+                        "the target store is not empty: refusing to copy into it (force to "
+                        "merge: the source's budgets, prices and roles replace the target's)");
+    if ((rc = c->from->ops->budget_list(c->from, NULL, copy_budget, c)) || (rc = copy_holds(c)))
+        return rc;
+    ab_event_query q = {.limit = AB_EVENTS_PAGE_MAX};
+    for (;;) {
+        size_t before = c->stats->events;
+        if ((rc = c->from->ops->events_query(c->from, &q, copy_event, c)))
+            return rc;
+        if (c->stats->events == before)
+            break;
+        q.after_id = c->stats->last_event_id;
+    }
+    if ((rc = c->from->ops->price_list(c->from, copy_price, c)))
+        return rc;
+    return c->from->ops->role_list(c->from, copy_role, c);
+}
+
+int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    if (from == to)
+        return ab__fail(to, AB_EINVAL, "copy: the source and the target are the same handle");
+    copy_ctx c = {.from = from, .to = to, .force = force, .stats = stats};
+    int rc = ab__txn_begin(from, 0);
+    if (rc) {
+        ab__strlcpy(to->errmsg, from->errmsg, sizeof to->errmsg);
+        return rc;
+    }
+    if ((rc = ab__txn_begin(to, 1))) {
+        ab__txn_finish(from, rc);
+        return rc;
+    }
+    rc = copy_all(&c);
+    if (rc && !to->errmsg[0] && from->errmsg[0])
+        ab__strlcpy(to->errmsg, from->errmsg, sizeof to->errmsg);
+    rc = ab__txn_finish(to, rc);
+    ab__txn_finish(from, rc ? rc : AB_OK);
+    free(c.old_ids);
+    free(c.new_ids);
+    if (rc)
+        memset(stats, 0, sizeof *stats);
+    return rc;
+}

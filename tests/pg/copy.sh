@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# copy.sh CLI URLFILE — `agentbudget copy` moves an embedded SQLite install to PostgreSQL with
+# everything in it, refuses a non-empty target unless --force, and `migrate` reports the schema.
+set -u
+AB=$1
+BASE=$(cat "$2")
+TMP=$(mktemp -d)
+DB="ab_copy_$$"
+trap 'rm -rf "$TMP"; psql -qX "$BASE/postgres" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1' EXIT
+pass=0 fail=0
+check() { # check NAME COMMAND...
+    if "${@:2}"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi
+}
+same() { [ "$1" = "$2" ] || { echo "  got:  $1"; echo "  want: $2"; return 1; }; }
+
+SRC="sqlite:$TMP/b.db"
+PG="$BASE/$DB"
+psql -qX "$BASE/postgres" -c "CREATE DATABASE $DB" >/dev/null || exit 2
+a() { "$AB" --store "$SRC" "$@" >/dev/null; }
+a set acme --limit usd/month=100
+a set acme/research --role reviewer --limit usd/day=5 --limit requests/day=50
+a init acme/research/agent-7 --role reviewer --session-tokens 100000 --daily-usd 2
+a charge acme/research/agent-7 --input 10000 --output 30000 --key c1
+a check acme/research/agent-7 --tokens 900000
+a price set my-model --input 1 --output 2
+a role set reviewer --allow-tool Read --deny-tool 'Bash(git push*)' --limit usd/day=3
+HOLD=$("$AB" --store "$SRC" reserve acme/research/agent-7 --input 1000 --max-output 1000)
+
+out=$("$AB" --store "$PG" copy --from "$SRC" --to "$PG")
+check "copy reports what it copied" same "$out" "copied 3 budgets, 1 open holds, 8 events, 1 prices, 1 roles"
+for b in acme acme/research acme/research/agent-7; do
+    check "status of $b" same "$("$AB" --store "$PG" status "$b" --json)" "$("$AB" --store "$SRC" status "$b" --json)"
+done
+strip_ids() { jq -c 'del(.id)'; }
+check "the event log" same "$("$AB" --store "$PG" events --json | strip_ids)" "$("$AB" --store "$SRC" events --json | strip_ids)"
+check "prices" same "$("$AB" --store "$PG" price list --json)" "$("$AB" --store "$SRC" price list --json)"
+check "roles" same "$("$AB" --store "$PG" role list --json)" "$("$AB" --store "$SRC" role list --json)"
+check "the open hold" same "$("$AB" --store "$PG" hold "$HOLD" --json)" "$("$AB" --store "$SRC" hold "$HOLD" --json)"
+# the copied hold is live: committing it on the target settles it against the copied tree
+check "commit the copied hold" "$AB" --store "$PG" commit "$HOLD" --input 1000 --output 10 >/dev/null
+check "held is freed on every level" same "$("$AB" --store "$PG" status acme --json | jq -c '.holds.open')" "0"
+# a non-empty target is refused unless --force
+"$AB" copy --from "$SRC" --to "$PG" >/dev/null 2>"$TMP/err"
+check "non-empty target refused with exit 2" same "$?" "2"
+check "the refusal says why" grep -q "not empty" "$TMP/err"
+out=$("$AB" copy --from "$SRC" --to "$PG" --force)
+check "--force merges (holds already there are kept)" same "$out" "copied 3 budgets, 0 open holds, 8 events, 1 prices, 1 roles"
+check "migrate reports the schema" same "$("$AB" --store "$PG" migrate)" "schema version 1 (this agentbudget writes 1)"
+check "migrate on SQLite too" same "$("$AB" --store "$SRC" migrate --json)" '{"schema_version":1,"current":1}'
+"$AB" copy --from "$SRC" >/dev/null 2>"$TMP/err"
+check "--to is required" grep -q -- "--to: required" "$TMP/err"
+echo "copy: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
