@@ -25,14 +25,14 @@ extern "C" {
 #define AB_EINVAL (-1)        /* bad input: a field broke a rule (the detail names both) */
 #define AB_ENOTFOUND (-2)     /* no such budget, hold, role or price */
 #define AB_ECONFLICT (-3)     /* idempotency key reused with other parameters, or state conflict */
-#define AB_EEXIST (-4)        /* already exists */
+#define AB_EEXIST (-4)        /* already exists (reserved: no operation returns it yet) */
 #define AB_ESTORE (-5)        /* the store failed (I/O, corruption, lost connection) */
 #define AB_EOVERFLOW (-6)     /* an amount would not fit in 64 bits */
 #define AB_ENOMEM (-7)        /* out of memory */
 #define AB_EBUSY (-8)         /* the store stayed locked past the busy timeout */
 #define AB_EUNKNOWNMODEL (-9) /* no price for the model and no `default` price */
 #define AB_ESTATE (-10)       /* the hold is no longer open (committed, released or expired) */
-#define AB_ELIMIT (-11)       /* a built-in size limit was reached (docs/limits.md) */
+#define AB_ELIMIT (-11)       /* a built-in size limit was reached (the _MAX values below) */
 
 /* Returns a static lowercase description of an AB_E… code ("bad input", …). */
 const char *ab_strerror(int rc);
@@ -51,6 +51,7 @@ const char *ab_err_name(int rc);
 #define AB_TTL_S_MAX (7 * 24 * 3600)
 #define AB_TTL_S_DEFAULT 600
 #define AB_EVENTS_PAGE_MAX 10000
+#define AB_HOLDS_OPEN_MAX 10000 /* open holds on one budget (its own, not its descendants') */
 
 /* ---- money and amounts ---- */
 
@@ -175,10 +176,9 @@ typedef struct {
 /* Copies everything in `from` into `to` — budgets with their limits and counters, open holds,
  * the event log, price overrides and roles — in one transaction on `to` (all or nothing),
  * from one snapshot of `from`. Refuses (AB_ECONFLICT) when `to` is not empty unless force,
- * which merges: the source's budgets, prices and roles replace the target's of the same name,
- * holds already in the target are kept, events are appended (meant for re-running a copy, not
- * for merging two live stores). Idempotency records are not copied. Event ids are the
- * target's own; their order is kept. */
+ * which first removes everything in `to` (in the same transaction): the target becomes a copy
+ * of the source. Idempotency records are not copied. Event ids are the target's own; their
+ * order is kept. */
 int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats);
 
 /* The store's schema version (after migration) and the version this library writes. */
@@ -195,7 +195,7 @@ typedef struct {
     const ab_limit *limits;
     size_t limits_count;
     int replace_limits; /* 1: the listed limits are all the limits; 0: merge (amount < 0 removes) */
-    int use_role_defaults; /* on create: start from the role's default limits */
+    int no_role_defaults; /* on create: do not start from the role's default limits */
 } ab_budget_spec;
 
 /* A budget's state, windows already rolled over to "now". */
@@ -303,8 +303,9 @@ typedef struct {
     int64_t id;
     int64_t time_ms;
     char budget[AB_PATH_BYTES_MAX + 1];
-    char op[24]; /* set, delete, check, reserve, commit, release, expire, charge, reset, price, role
-                  */
+    /* set, delete, check, reserve, commit, release, expire, charge, reset, price, role,
+     * permission */
+    char op[24];
     char model[AB_NAME_BYTES_MAX];
     ab_usage usage;
     int64_t tokens;
@@ -375,8 +376,6 @@ void ab_role_free(ab_role *role);
 typedef int (*ab_role_fn)(const ab_role *r, void *ctx);
 int ab_role_list(ab_store *st, ab_role_fn fn, void *ctx);
 int ab_role_delete(ab_store *st, const char *name);
-/* Parses a role from "key=value" words: limit=usd/day=10, allow-tool=GLOB, deny-tool=GLOB,
- * allow-model=GLOB, deny-model=GLOB, admin=true|false. */
 
 /* Would the role allow this tool and model (NULL: not checked)? Pure; *reason says why not. */
 int ab_role_allows(const ab_role *role, const char *tool, const char *model, char *reason,

@@ -213,6 +213,12 @@ static void test_hierarchy(void)
     ab_store_close(st);
 }
 
+static int held_of(const ab_budget_status *b, void *v)
+{
+    *(int64_t *)v = b->held[AB_METRIC_USD] + b->holds_open;
+    return 0;
+}
+
 static void test_holds(void)
 {
     ab_store *st = fresh(T0);
@@ -254,6 +260,7 @@ static void test_holds(void)
     CHECK_I64(d.cost_nusd, 750000000);
     CHECK_I64(d.over, 1);
     CHECK_STR(d.budget, "team/a");
+    CHECK_I64(d.requested, 750000000); /* what this commit added, in the limit's unit */
     CHECK_I64(get(st, "team/a").used[D][USD], 1065000000);
     /* release: nothing spent */
     make(st, "team/b", "usd/day=1", NULL);
@@ -286,6 +293,12 @@ static void test_holds(void)
     now_ms += 10000;
     CHECK_I64(get(st, "team").held[USD], 0);
     CHECK_I64(get(st, "team/b").held[USD], 0);
+    /* a listing sweeps too: it shows what a status would */
+    CHECK_OK(st, ab_budget_reserve(st, "team/b", NULL, &est, 10, NULL, &d));
+    now_ms += 10000;
+    int64_t held = -1;
+    CHECK_OK(st, ab_budget_list(st, "team/b", held_of, &held));
+    CHECK_I64(held, 0);
     CHECK_RC(st, ab_hold_commit(st, "h_nope", &est, NULL, &d), AB_ENOTFOUND);
     /* deleting a budget releases its holds from its ancestors */
     CHECK_OK(st, ab_budget_reserve(st, "team/b", NULL, &est, 0, NULL, &d));
@@ -293,6 +306,21 @@ static void test_holds(void)
     CHECK_OK(st, ab_budget_delete(st, "team/b", NULL));
     CHECK_I64(get(st, "team").held[USD], 0);
     CHECK_I64(get(st, "team").holds_open, 0);
+    ab_store_close(st);
+}
+
+/* A budget takes at most AB_HOLDS_OPEN_MAX open holds. */
+static void test_holds_max(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "a", NULL, NULL);
+    ab_decision d;
+    int ok = 1;
+    for (int i = 0; i < AB_HOLDS_OPEN_MAX && ok; i++)
+        ok = ab_budget_reserve(st, "a", NULL, &(ab_usage){.input = 1}, 0, NULL, &d) == AB_OK;
+    CHECK(ok);
+    CHECK_RC(st, ab_budget_reserve(st, "a", NULL, &(ab_usage){.input = 1}, 0, NULL, &d), AB_ELIMIT);
+    CHECK(strstr(ab_store_errmsg(st), "open holds") != NULL);
     ab_store_close(st);
 }
 
@@ -461,7 +489,7 @@ static void test_budgets_and_roles(void)
     CHECK_STR(got.deny_tools[0], "Bash(git push*)");
     ab_role_free(&got);
     /* a budget created with the role's defaults */
-    ab_budget_spec spec = {.role = "reviewer", .use_role_defaults = 1};
+    ab_budget_spec spec = {.role = "reviewer"}; /* the role's defaults apply */
     int created = 0;
     CHECK_OK(st, ab_budget_set(st, "t/rev-1", &spec, NULL, &created));
     CHECK_I64(created, 1);
@@ -508,19 +536,86 @@ static void test_budgets_and_roles(void)
     CHECK_I64(d.allowed, 0);
     CHECK_I64(d.metric, USD);
     CHECK_I64(get(st, "t/rev-1").operations_blocked, 4);
+    /* the role's model rules apply to the model a request is priced at even when neither the
+     * request nor the budget names one (claude-sonnet-4-5); a role denial names no limit */
+    char *sonnet[] = {"claude-sonnet-*"};
+    ab_role cheap;
+    memset(&cheap, 0, sizeof cheap);
+    strcpy(cheap.name, "cheap");
+    memcpy(cheap.deny_models, sonnet, sizeof sonnet);
+    cheap.deny_models_count = 1;
+    CHECK_OK(st, ab_role_set(st, &cheap));
+    CHECK_OK(st, ab_budget_set(st, "t/cheap", &(ab_budget_spec){.role = "cheap"}, NULL, NULL));
+    CHECK_OK(st, ab_check_permission(st, "t/cheap", "Read", NULL, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK(strstr(d.reason, "claude-sonnet-4-5") != NULL);
+    CHECK_STR(d.budget, "");
+    char *json = ab_decision_json(&d);
+    CHECK(json && strstr(json, "\"limit\":null") != NULL);
+    free(json);
     /* listing */
     make(st, "t/rev-2", NULL, NULL);
     make(st, "u", NULL, NULL);
     int n = 0;
     CHECK_OK(st, ab_budget_list(st, "t", count_budget, &n));
-    CHECK_I64(n, 2);
+    CHECK_I64(n, 3);
     n = 0;
     CHECK_OK(st, ab_budget_list(st, NULL, count_budget, &n));
-    CHECK_I64(n, 3);
+    CHECK_I64(n, 4);
     CHECK_OK(st, ab_budget_delete(st, "t/rev-2", NULL));
     CHECK_RC(st, ab_budget_delete(st, "t/rev-2", NULL), AB_ENOTFOUND);
     CHECK_OK(st, ab_role_delete(st, "reviewer"));
     CHECK_RC(st, ab_role_get(st, "reviewer", &got), AB_ENOTFOUND);
+    ab_store_close(st);
+}
+
+static int count_event(const ab_event *e, void *v)
+{
+    (void)e;
+    (*(int *)v)++;
+    return 0;
+}
+
+/* A whole store copied into another of the same kind and into memory: everything arrives,
+ * a non-empty target is refused unless forced, and forcing replaces it. */
+static void test_copy(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "org", "usd/day=10", NULL);
+    make(st, "org/a", "tokens/session=100000", NULL);
+    ab_decision d;
+    CHECK_OK(st, ab_budget_charge(st, "org/a", NULL, &(ab_usage){.input = 5000}, "k", &d));
+    CHECK_OK(st, ab_budget_reserve(st, "org/a", NULL, &(ab_usage){.input = 1000}, 0, NULL, &d));
+    char hold[40];
+    strcpy(hold, d.hold_id);
+    ab_store *same = fresh(T0), *mem;
+    CHECK_OK(NULL, ab_store_open("memory:", &mem));
+    ab_store_set_clock(mem, fake_clock, NULL);
+    make(mem, "old", NULL, NULL);
+    ab_copy_stats s;
+    CHECK_OK(same, ab_store_copy(st, same, 0, &s));
+    CHECK_I64(s.budgets, 2);
+    CHECK_I64(s.holds, 1);
+    CHECK_RC(mem, ab_store_copy(st, mem, 0, &s), AB_ECONFLICT);
+    CHECK_OK(mem, ab_store_copy(st, mem, 1, &s));
+    CHECK_RC(mem, ab_budget_get(mem, "old", &(ab_budget_status){0}), AB_ENOTFOUND);
+    ab_store *targets[] = {same, mem};
+    for (int i = 0; i < 2; i++) {
+        ab_budget_status a = get(st, "org"), b = get(targets[i], "org");
+        CHECK(memcmp(&a, &b, sizeof a) == 0);
+        a = get(st, "org/a"), b = get(targets[i], "org/a");
+        CHECK(memcmp(&a, &b, sizeof a) == 0);
+        int ea = 0, eb = 0;
+        CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &ea));
+        CHECK_OK(targets[i], ab_events_query(targets[i], &(ab_event_query){0}, count_event, &eb));
+        CHECK_I64(eb, ea);
+        /* the copied hold settles against the copied tree */
+        CHECK_OK(targets[i], ab_hold_commit(targets[i], hold, &(ab_usage){.input = 10}, NULL, &d));
+        CHECK_I64(get(targets[i], "org").held[USD], 0);
+        /* and the copied idempotency record did not come along: documented */
+    }
+    ab_store_close(same);
+    ab_store_close(mem);
     ab_store_close(st);
 }
 
@@ -542,6 +637,9 @@ int main(int argc, char **argv)
     test_idempotency();
     test_events_and_rollback();
     test_budgets_and_roles();
+    test_copy();
+    if (strcmp(kind, "memory") == 0) /* 10,000 durable transactions are for the benchmarks */
+        test_holds_max();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

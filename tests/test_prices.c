@@ -158,6 +158,10 @@ static void test_store_prices(void)
     ab_price neg = o;
     neg.output = -5;
     CHECK_RC(st, ab_price_set(st, &neg), AB_EINVAL);
+    ab_price ctl = o;
+    strcpy(ctl.model, "ctl\nx");
+    CHECK_RC(st, ab_price_set(st, &ctl), AB_EINVAL);
+    CHECK(strstr(ab_store_errmsg(st), "control") != NULL);
     ab_store_close(st);
 }
 
@@ -187,6 +191,13 @@ static void test_import(void)
     CHECK_I64(p.tier_threshold_tokens, 200000);
     CHECK_I64(p.tier_input, 6000000);
     CHECK_I64(p.tier_output, 22500000);
+    /* LiteLLM's 1-hour price is not read (it is wrong for claude-3-haiku): 2 x input */
+    const char *haiku = "{\"claude-3-haiku-20240307\": {\"input_cost_per_token\": 2.5e-07, "
+                        "\"output_cost_per_token\": 1.25e-06, "
+                        "\"cache_creation_input_token_cost_above_1hr\": 6e-06}}";
+    CHECK_OK(st, ab_price_import_litellm(st, haiku, strlen(haiku), &n));
+    CHECK_OK(st, ab_price_get(st, "claude-3-haiku-20240307", &p));
+    CHECK_I64(p.cache_write_1h, 500000);
     CHECK_OK(st, ab_price_get(st, "acme-embed", &p));
     CHECK_I64(p.input, 100000);
     CHECK_I64(p.cache_read, 100000); /* no cache price: the input price */

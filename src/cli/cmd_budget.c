@@ -111,9 +111,14 @@ int cmd_init(cli *c, int argc, char **argv)
     return apply(c, p.pos[0], &spec, opt(&p, init_opts, "key"));
 }
 
-static const opt_spec set_opts[] = {
-    {"role", 1, 0},           {"model", 1, 0},         {"limit", 1, 1}, {"unset", 1, 1},
-    {"replace-limits", 0, 0}, {"role-defaults", 0, 0}, {"key", 1, 0},   {NULL, 0, 0}};
+static const opt_spec set_opts[] = {{"role", 1, 0},
+                                    {"model", 1, 0},
+                                    {"limit", 1, 1},
+                                    {"unset", 1, 1},
+                                    {"replace-limits", 0, 0},
+                                    {"no-role-defaults", 0, 0},
+                                    {"key", 1, 0},
+                                    {NULL, 0, 0}};
 
 int cmd_set(cli *c, int argc, char **argv)
 {
@@ -145,7 +150,7 @@ int cmd_set(cli *c, int argc, char **argv)
                            .limits = limits,
                            .limits_count = n,
                            .replace_limits = p.set[opt_index(set_opts, "replace-limits")],
-                           .use_role_defaults = p.set[opt_index(set_opts, "role-defaults")]};
+                           .no_role_defaults = p.set[opt_index(set_opts, "no-role-defaults")]};
     return apply(c, p.pos[0], &spec, opt(&p, set_opts, "key"));
 }
 

@@ -25,7 +25,9 @@ static int event_out(const ab_event *e, void *v)
     printf("%6" PRId64 " %s.%03dZ %-10s %-28s %-8s %8" PRId64 " tok $%-12s %s%s%s\n", e->id, when,
            (int)(e->time_ms % 1000), e->op, e->budget[0] ? e->budget : "-",
            e->allowed ? "ok" : "DENIED", e->tokens, ab_usd_format(e->cost_nusd, usd, sizeof usd),
-           e->model, e->reason[0] ? "  " : "", e->reason);
+           e->model, e->hold_id[0] ? "  " : "", e->hold_id);
+    if (e->reason[0])
+        printf("       %s\n", e->reason);
     return 0;
 }
 

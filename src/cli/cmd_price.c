@@ -9,9 +9,12 @@
 
 #define PRICE_FILE_BYTES_MAX (64 * 1024 * 1024)
 
+static size_t price_count;
+
 static int price_out(const ab_price *p, void *v)
 {
     cli *c = v;
+    price_count++;
     char b[5][32];
     ab_price_format(p->input, b[0], sizeof b[0]);
     ab_price_format(p->output, b[1], sizeof b[1]);
@@ -94,11 +97,14 @@ static int price_set(cli *c, const parsed *p)
     if (pr.input < 0 || pr.output < 0)
         return usage_error(c, "%s: required (USD per million tokens)",
                            pr.input < 0 ? "--input" : "--output");
-    if (pr.tier_threshold_tokens < 0) {
-        if (pr.tier_input >= 0 || pr.tier_output >= 0)
-            return usage_error(c, "--tier-threshold: required with tier prices");
+    int tier_given = pr.tier_input >= 0 || pr.tier_output >= 0 || pr.tier_cache_write_5m >= 0 ||
+                     pr.tier_cache_write_1h >= 0 || pr.tier_cache_read >= 0;
+    if (pr.tier_threshold_tokens <= 0 && tier_given)
+        return usage_error(c, "--tier-threshold: tier prices need a threshold of 1 or more tokens");
+    if (pr.tier_threshold_tokens > 0 && pr.tier_input < 0)
+        return usage_error(c, "--tier-input: required with --tier-threshold");
+    if (pr.tier_threshold_tokens < 0)
         pr.tier_threshold_tokens = 0;
-    }
     ab_price_fill_defaults(&pr);
     int rc = store_open(c);
     if (rc)
@@ -149,8 +155,11 @@ int cmd_price(cli *c, int argc, char **argv)
         if ((rc = args_parse(c, cmd, list_opts, argc - 1, argv + 1, &p, 0, 0)) ||
             (rc = store_open(c)))
             return rc;
+        price_count = 0;
         if ((rc = ab_price_list(c->st, p.set[0], price_out, c)))
             return fail(c, rc);
+        if (!price_count && !c->json)
+            printf("no price overrides in the store (--builtin lists the built-in table too)\n");
         return 0;
     }
     if (strcmp(sub, "set") == 0) {

@@ -11,7 +11,7 @@ static const command commands[] = {
      "create or update a budget the way the original initializeBudget did"},
     {"set", cmd_set,
      "set PATH [--role R] [--model M] [--limit METRIC/WINDOW=AMOUNT]... [--unset METRIC/WINDOW]... "
-     "[--replace-limits] [--role-defaults] [--key K]",
+     "[--replace-limits] [--no-role-defaults] [--key K]",
      "create or update a budget with any limits"},
     {"status", cmd_status, "status PATH", "show a budget's usage, limits and what is left"},
     {"list", cmd_list, "list [PREFIX]", "list budgets (at or under PREFIX)"},
@@ -72,15 +72,14 @@ static void usage_all(FILE *f)
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f,
-            "\nglobal options (anywhere on the line):\n"
-            "  --store URL  memory:, sqlite:PATH[?sync=normal], postgres://USER@HOST:PORT/DB;\n"
-            "               default $AGENTBUDGET_STORE, else\n"
-            "               sqlite:$XDG_STATE_HOME/agentbudget/budget.db\n"
-            "  --json       machine-readable output\n\n"
-            "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store or system "
-            "failure\n"
-            "'agentbudget COMMAND --help' shows a command's options.\n");
+    fprintf(f, "\nglobal options (anywhere on the line):\n"
+               "  --store URL  memory:, sqlite:PATH[?sync=normal], postgres://USER@HOST:PORT/DB;\n"
+               "               default $AGENTBUDGET_STORE, else\n"
+               "               sqlite:$XDG_STATE_HOME/agentbudget/budget.db\n"
+               "  --json       machine-readable output\n\n"
+               "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store or system "
+               "failure\n"
+               "'agentbudget COMMAND --help' shows a command's options.\n");
 }
 
 int main(int argc, char **argv)

@@ -15,17 +15,6 @@ typedef struct {
     ab_budget_status *out;
 } budget_args;
 
-static int name_valid(ab_store *st, const char *field, const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= AB_NAME_BYTES_MAX)
-        return ab__fail(st, AB_EINVAL, "%s: must be 1-%d bytes", field, AB_NAME_BYTES_MAX - 1);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return ab__fail(st, AB_EINVAL, "%s: no control characters", field);
-    return AB_OK;
-}
-
 static void budget_new(ab__budget *b, const char *path, int64_t now)
 {
     memset(b, 0, sizeof *b);
@@ -50,7 +39,7 @@ static void limits_apply(ab__budget *b, const ab_limit *l, size_t n)
 static void spec_params(char *buf, size_t size, const char *path, const ab_budget_spec *sp)
 {
     int off = snprintf(buf, size, "set|%s|%s|%s|%d|%d", path, sp->role ? sp->role : "",
-                       sp->model ? sp->model : "", sp->replace_limits, sp->use_role_defaults);
+                       sp->model ? sp->model : "", sp->replace_limits, sp->no_role_defaults);
     for (size_t i = 0; i < sp->limits_count && off > 0 && (size_t)off < size; i++)
         off += snprintf(buf + off, size - (size_t)off, "|%d/%d=%" PRId64, (int)sp->limits[i].metric,
                         (int)sp->limits[i].window, sp->limits[i].amount);
@@ -85,7 +74,7 @@ static int op_set(ab__ctx *c, void *v)
         ab__strlcpy(b->s.role, sp->role, sizeof b->s.role);
     if (sp->model)
         ab__strlcpy(b->s.model, sp->model, sizeof b->s.model);
-    if (sp->use_role_defaults && !exists) {
+    if (!sp->no_role_defaults && !exists) {
         char *spec = NULL;
         rc = st->ops->role_get(st, b->s.role, &spec);
         if (rc == AB_OK) {
@@ -130,9 +119,9 @@ int ab_budget_set(ab_store *st, const char *path, const ab_budget_spec *spec, co
     int rc = ab__key_validate(st, key);
     if (rc)
         return rc;
-    if (spec->role && (rc = name_valid(st, "role", spec->role)))
+    if (spec->role && (rc = ab__name_valid(st, "role", spec->role)))
         return rc;
-    if (spec->model && *spec->model && (rc = name_valid(st, "model", spec->model)))
+    if (spec->model && *spec->model && (rc = ab__name_valid(st, "model", spec->model)))
         return rc;
     if (spec->limits_count > AB_LIMITS_MAX)
         return ab__fail(st, AB_EINVAL, "limits: at most %d", AB_LIMITS_MAX);
@@ -172,11 +161,63 @@ static int list_one(ab__budget *b, void *v)
     return la->fn(&b->s, la->ctx);
 }
 
+typedef struct {
+    char (*paths)[AB_PATH_BYTES_MAX + 1];
+    size_t n, max;
+    int64_t now_ms;
+} due_args;
+
+static int collect_due(ab__budget *b, void *v)
+{
+    due_args *d = v;
+    if (b->next_expiry_ms <= d->now_ms && d->n < d->max)
+        ab__strlcpy(d->paths[d->n++], b->s.path, sizeof d->paths[0]);
+    return 0;
+}
+
+/* Sweeps the expired holds of the listed budgets that have any due, so a listing shows the
+ * same holds that a status would. */
+static int op_sweep_due(ab__ctx *c, void *v)
+{
+    due_args *d = v;
+    for (size_t i = 0; i < d->n; i++) {
+        int rc = ab__chain_load(c, d->paths[i], 1);
+        if (rc)
+            return rc;
+        size_t k;
+        for (k = 0; k < c->n; k++) /* write back now: the next load starts a fresh context */
+            if (c->dirty[k] && (rc = c->st->ops->budget_update(c->st, &c->b[k])))
+                return rc;
+        c->n = c->chain_len = 0;
+        memset(c->dirty, 0, sizeof c->dirty);
+    }
+    return AB_OK;
+}
+
 int ab_budget_list(ab_store *st, const char *prefix, ab_budget_fn fn, void *ctx)
 {
     if (prefix && *prefix && ab_path_validate(prefix))
         return ab__fail(st, AB_EINVAL, "prefix: not a budget path");
-    int rc = ab__txn_begin(st, 0);
+    due_args due = {.max = 256};
+    if (!(due.paths = malloc(sizeof *due.paths * due.max)))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    int rc;
+    do { /* at most 256 budgets a round */
+        due.n = 0;
+        if ((rc = ab__txn_begin(st, 0))) {
+            free(due.paths);
+            return rc;
+        }
+        due.now_ms = ab__now(st);
+        rc = st->ops->budget_list(st, prefix && *prefix ? prefix : NULL, collect_due, &due);
+        ab__txn_finish(st, rc);
+        if (!rc && due.n)
+            rc = ab__run(st, 1, op_sweep_due, &due);
+    } while (!rc && due.n == due.max);
+    free(due.paths);
+    if (rc)
+        return rc;
+    rc = ab__txn_begin(st, 0);
     if (rc)
         return rc;
     list_args la = {fn, ctx, ab__now(st)};

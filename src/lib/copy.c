@@ -84,14 +84,7 @@ static int copy_budget(ab__budget *b, void *v)
         c->cap = cap;
     }
     int64_t old = b->id;
-    ab__budget existing;
-    int rc = c->to->ops->budget_get(c->to, b->s.path, &existing);
-    if (rc == AB_OK) { /* --force: the source's state wins */
-        b->id = existing.id;
-        rc = c->to->ops->budget_update(c->to, b);
-    } else if (rc == AB_ENOTFOUND) {
-        rc = c->to->ops->budget_insert(c->to, b);
-    }
+    int rc = c->to->ops->budget_insert(c->to, b);
     if (rc)
         return rc;
     c->old_ids[c->n] = old;
@@ -102,33 +95,28 @@ static int copy_budget(ab__budget *b, void *v)
 
 static int copy_holds(copy_ctx *c)
 {
-    char ids[64][40];
-    for (size_t i = 0; i < c->n; i++) {
+    char(*ids)[40] = malloc(sizeof(char[40]) * AB_HOLDS_OPEN_MAX);
+    if (!ids)
+        return ab__fail(c->to, AB_ENOMEM, "out of memory");
+    int rc = AB_OK;
+    for (size_t i = 0; i < c->n && !rc; i++) {
         size_t n;
         /* open holds only: settled ones live on as events */
-        int rc = c->from->ops->holds_of_budget(c->from, c->old_ids[i], ids, 64, &n);
-        if (rc)
-            return rc;
-        if (n == 64)
-            return ab__fail(c->to, AB_ELIMIT, "copy: budget has more than 63 open holds");
-        for (size_t k = 0; k < n; k++) {
+        if ((rc =
+                 c->from->ops->holds_of_budget(c->from, c->old_ids[i], ids, AB_HOLDS_OPEN_MAX, &n)))
+            break;
+        for (size_t k = 0; k < n && !rc; k++) {
             ab__hold h;
             if ((rc = c->from->ops->hold_get(c->from, ids[k], &h)))
-                return rc;
-            ab__hold there;
-            rc = c->to->ops->hold_get(c->to, h.h.id, &there);
-            if (rc == AB_OK) /* --force: a hold copied before stays as it is */
-                continue;
-            if (rc != AB_ENOTFOUND)
-                return rc;
+                break;
             for (size_t j = 0; j < h.chain_len; j++)
                 h.chain_ids[j] = map_id(c, h.chain_ids[j]);
-            if ((rc = c->to->ops->hold_insert(c->to, &h)))
-                return rc;
-            c->stats->holds++;
+            if ((rc = c->to->ops->hold_insert(c->to, &h)) == AB_OK)
+                c->stats->holds++;
         }
     }
-    return AB_OK;
+    free(ids);
+    return rc;
 }
 
 static int copy_event(const ab_event *e, void *v)
@@ -167,7 +155,9 @@ static int copy_all(copy_ctx *c)
     if (!empty && !c->force)
         return ab__fail(c->to, AB_ECONFLICT,
                         "the target store is not empty: refusing to copy into it (force to "
-                        "merge: the source's budgets, prices and roles replace the target's)");
+                        "replace everything in it with the source's contents)");
+    if (!empty && (rc = c->to->ops->wipe(c->to)))
+        return rc;
     if ((rc = c->from->ops->budget_list(c->from, NULL, copy_budget, c)) || (rc = copy_holds(c)))
         return rc;
     ab_event_query q = {.limit = AB_EVENTS_PAGE_MAX};

@@ -59,6 +59,17 @@ int ab__strlcpy(char *dst, const char *src, size_t size)
     return AB_OK;
 }
 
+int ab__name_valid(ab_store *st, const char *field, const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= AB_NAME_BYTES_MAX)
+        return ab__fail(st, AB_EINVAL, "%s: must be 1-%d bytes", field, AB_NAME_BYTES_MAX - 1);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return ab__fail(st, AB_EINVAL, "%s: no control characters", field);
+    return AB_OK;
+}
+
 int ab__add(int64_t a, int64_t b, int64_t *out)
 {
     if (__builtin_add_overflow(a, b, out))

@@ -93,8 +93,6 @@ static int entry_to_price(ab_store *st, const char *model, json_t *entry, ab_pri
     if ((rc = field(st, model, entry, "input_cost_per_token", &p->input)) ||
         (rc = field(st, model, entry, "output_cost_per_token", &p->output)) ||
         (rc = field(st, model, entry, "cache_creation_input_token_cost", &p->cache_write_5m)) ||
-        (rc = field(st, model, entry, "cache_creation_input_token_cost_above_1hr",
-                    &p->cache_write_1h)) ||
         (rc = field(st, model, entry, "cache_read_input_token_cost", &p->cache_read)))
         return rc;
     if (p->input < 0 || p->output < 0) /* explicit nulls: no token price */
@@ -120,7 +118,9 @@ static int entry_to_price(ab_store *st, const char *model, json_t *entry, ab_pri
         if ((rc = field(st, model, entry, name, &p->tier_cache_read)))
             return rc;
     }
-    /* LiteLLM's conventions: no cache price means the input price; 1h write 2x input */
+    /* LiteLLM's conventions: no cache price means the input price. Its 1-hour cache-write
+     * price is not read: Anthropic bills 2 x input, and LiteLLM has it wrong for some models
+     * (data/pricing-notes.md); ab_price_fill_defaults() sets 2 x input. */
     if (p->cache_write_5m < 0)
         p->cache_write_5m = p->input;
     if (p->cache_read < 0)

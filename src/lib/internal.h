@@ -80,6 +80,9 @@ typedef struct ab__store_ops {
     int (*role_delete)(ab_store *st, const char *name);
     int (*role_list)(ab_store *st, int (*fn)(const char *name, const char *spec, void *),
                      void *ctx);
+
+    /* removes everything (the first thing in its transaction; rolled back with it) */
+    int (*wipe)(ab_store *st);
 } ab__store_ops;
 
 struct ab_store {
@@ -160,7 +163,13 @@ int ab__price_lookup(ab_store *st, const char *model, ab_price *out);
 int64_t ab__day_start(int64_t ms);
 int64_t ab__month_start(int64_t ms);
 
+/* The model a request is priced at when neither it nor its budget names one (the original's
+ * $3/$15 per million tokens). */
+#define AB__DEFAULT_MODEL "claude-sonnet-4-5"
+
 /* ---- small helpers ---- */
+/* Checks a model or role name: 1-127 bytes, no control characters. */
+int ab__name_valid(ab_store *st, const char *field, const char *s);
 /* Copies src into dst (size bytes); returns AB_ELIMIT if it does not fit. */
 int ab__strlcpy(char *dst, const char *src, size_t size);
 /* Checked arithmetic: AB_EOVERFLOW instead of wrapping. */

@@ -204,8 +204,9 @@ int ab_price_get(ab_store *st, const char *model, ab_price *out)
 
 static int price_valid(ab_store *st, const ab_price *p)
 {
-    if (!p->model[0] || strlen(p->model) >= AB_NAME_BYTES_MAX)
-        return ab__fail(st, AB_EINVAL, "model: must be 1-%d bytes", AB_NAME_BYTES_MAX - 1);
+    int rc = ab__name_valid(st, "model", p->model);
+    if (rc)
+        return rc;
     const int64_t v[] = {p->input,
                          p->output,
                          p->cache_write_5m,

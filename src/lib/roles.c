@@ -144,9 +144,9 @@ char *ab__role_format(const ab_role *r)
 
 static int role_valid(ab_store *st, const ab_role *r)
 {
-    if (!r->name[0] || strlen(r->name) >= AB_NAME_BYTES_MAX || strchr(r->name, '\n'))
-        return ab__fail(st, AB_EINVAL, "role name: must be 1-%d bytes, one line",
-                        AB_NAME_BYTES_MAX - 1);
+    int rc = ab__name_valid(st, "role name", r->name);
+    if (rc)
+        return rc;
     if (r->limits_count > AB_LIMITS_MAX)
         return ab__fail(st, AB_EINVAL, "limits: at most %d", AB_LIMITS_MAX);
     char *const *lists[] = {r->allow_tools, r->deny_tools, r->allow_models, r->deny_models};
@@ -311,7 +311,8 @@ static int op_permission(ab__ctx *c, void *v)
     if (rc)
         return rc;
     ab_budget_status *s = &c->b[0].s;
-    const char *model = a->model ? a->model : (s->model[0] ? s->model : NULL);
+    /* the model the request would be priced at: the role's model rules apply to it too */
+    const char *model = a->model ? a->model : (s->model[0] ? s->model : AB__DEFAULT_MODEL);
     ab_role role;
     memset(&role, 0, sizeof role);
     rc = role_load(st, s->role, &role);
@@ -325,8 +326,7 @@ static int op_permission(ab__ctx *c, void *v)
         return AB_OK;
     if (!c->write)
         return AB__EUPGRADE;
-    a->out->allowed = 0;
-    ab__strlcpy(a->out->budget, s->path, sizeof a->out->budget);
+    a->out->allowed = 0; /* the role decided: no limit to name (the reason names the role) */
     a->out->limit = -1;
     s->operations_blocked++;
     c->dirty[0] = true;

@@ -2,11 +2,10 @@
  * check that asks the role and then the budget. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-
-#define DEFAULT_MODEL "claude-sonnet-4-5"
 
 typedef struct {
     const char *path;
@@ -35,7 +34,7 @@ static int price_usage(ab__ctx *c, const char *model, const ab_usage *u, ab_deci
                        char *model_used, int64_t amount[AB_METRIC_COUNT])
 {
     if (!model || !*model)
-        model = c->chain_len && c->b[0].s.model[0] ? c->b[0].s.model : DEFAULT_MODEL;
+        model = c->chain_len && c->b[0].s.model[0] ? c->b[0].s.model : AB__DEFAULT_MODEL;
     if (strlen(model) >= AB_NAME_BYTES_MAX)
         return ab__fail(c->st, AB_EINVAL, "model: at most %d bytes", AB_NAME_BYTES_MAX - 1);
     ab_price p;
@@ -101,7 +100,7 @@ static int limits_decide(const ab__ctx *c, const int64_t amount[AB_METRIC_COUNT]
 }
 
 /* After spend: sets d->over and names the first limit that is now exceeded. */
-static void over_report(const ab__ctx *c, ab_decision *d)
+static void over_report(const ab__ctx *c, const int64_t amount[AB_METRIC_COUNT], ab_decision *d)
 {
     d->over = 0;
     for (size_t i = 0; i < c->chain_len && !d->over; i++) {
@@ -115,6 +114,7 @@ static void over_report(const ab__ctx *c, ab_decision *d)
                     d->window = (ab_window)w;
                     d->limit = s->limit[w][m];
                     d->used = s->used[w][m];
+                    d->requested = amount[m];
                     d->remaining = 0;
                     snprintf(d->reason, sizeof d->reason, "%s %s limit of '%s' is now exceeded",
                              ab_window_name((ab_window)w), ab_metric_name((ab_metric)m), s->path);
@@ -206,6 +206,19 @@ static int op_reserve(ab__ctx *c, void *v)
     if ((rc = ab__chain_load(c, a->path, 0)) ||
         (rc = price_usage(c, a->model, a->usage, a->out, model, amount)))
         return rc;
+    if (c->b[0].s.holds_open >= AB_HOLDS_OPEN_MAX) {
+        size_t n = 0;
+        char(*ids)[40] = malloc(sizeof(char[40]) * AB_HOLDS_OPEN_MAX);
+        rc = ids ? st->ops->holds_of_budget(st, c->b[0].id, ids, AB_HOLDS_OPEN_MAX, &n)
+                 : ab__fail(st, AB_ENOMEM, "out of memory");
+        free(ids);
+        if (rc)
+            return rc;
+        if (n >= AB_HOLDS_OPEN_MAX)
+            return ab__fail(st, AB_ELIMIT,
+                            "budget '%s' has %d open holds: commit or release some first",
+                            c->b[0].s.path, AB_HOLDS_OPEN_MAX);
+    }
     if (!limits_decide(c, amount, a->out)) {
         if ((rc = deny(c, "reserve", model, a->usage, a->out, a->key)))
             return rc;
@@ -314,7 +327,7 @@ static int op_commit(ab__ctx *c, void *v)
         (rc = ab__hold_close(c, &h, 1)) || (rc = spend_chain(c, amount)))
         return rc;
     a->out->allowed = 1;
-    over_report(c, a->out);
+    over_report(c, amount, a->out);
     ab__strlcpy(a->out->hold_id, h.h.id, sizeof a->out->hold_id);
     ab_event e;
     ab__event_init(st, &e, h.h.budget, "commit");
@@ -420,7 +433,7 @@ static int op_charge(ab__ctx *c, void *v)
         (rc = spend_chain(c, amount)))
         return rc;
     a->out->allowed = 1;
-    over_report(c, a->out);
+    over_report(c, amount, a->out);
     ab_event e;
     ab__event_init(st, &e, c->b[0].s.path, "charge");
     event_usage(&e, model, a->usage, a->out);

@@ -137,7 +137,7 @@ typedef struct {
     int64_t by_id; /* budgets: id slot to restore (0: none) */
 } undo;
 
-typedef struct {
+typedef struct mem {
     map budgets; /* path -> ab__budget* */
     ab__budget **by_id;
     size_t by_id_len, by_id_cap;
@@ -152,6 +152,7 @@ typedef struct {
     size_t undo_len, undo_cap;
     size_t events_at_begin;
     int in_txn;
+    struct mem *wiped; /* what a wipe in this transaction removed, until commit or rollback */
 } mem;
 
 #define M(st) ((mem *)(st)->impl)
@@ -204,6 +205,45 @@ static int put_logged(ab_store *st, map *mp, const char *key, void *val, int64_t
     return AB_OK;
 }
 
+static void event_free(mem_event *e)
+{
+    free(e->reason);
+    free(e->hold_id);
+    free(e->key);
+}
+
+/* Frees the data (not the transaction state). */
+static void mem_free_data(mem *m)
+{
+    map_free(&m->budgets, 1);
+    free(m->by_id);
+    map_free(&m->holds, 1);
+    map_free(&m->idem, 1);
+    map_free(&m->prices, 1);
+    map_free(&m->roles, 1);
+    map_free(&m->strings, 1);
+    for (size_t i = 0; i < m->events_len; i++)
+        event_free(&m->events[i]);
+    free(m->events);
+}
+
+/* Moves the data of from into to, leaving from's transaction state alone. */
+static void mem_move_data(mem *to, mem *from)
+{
+    to->budgets = from->budgets;
+    to->by_id = from->by_id;
+    to->by_id_len = from->by_id_len;
+    to->by_id_cap = from->by_id_cap;
+    to->holds = from->holds;
+    to->idem = from->idem;
+    to->prices = from->prices;
+    to->roles = from->roles;
+    to->strings = from->strings;
+    to->events = from->events;
+    to->events_len = from->events_len;
+    to->events_cap = from->events_cap;
+}
+
 static int mem_begin(ab_store *st, int write)
 {
     (void)write;
@@ -212,13 +252,6 @@ static int mem_begin(ab_store *st, int write)
     m->events_at_begin = m->events_len;
     m->in_txn = 1;
     return AB_OK;
-}
-
-static void event_free(mem_event *e)
-{
-    free(e->reason);
-    free(e->hold_id);
-    free(e->key);
 }
 
 static int mem_commit(ab_store *st)
@@ -230,6 +263,11 @@ static int mem_commit(ab_store *st)
     }
     m->undo_len = 0;
     m->in_txn = 0;
+    if (m->wiped) {
+        mem_free_data(m->wiped);
+        free(m->wiped);
+        m->wiped = NULL;
+    }
     return AB_OK;
 }
 
@@ -248,7 +286,27 @@ static void mem_rollback(ab_store *st)
     }
     while (m->events_len > m->events_at_begin)
         event_free(&m->events[--m->events_len]);
+    if (m->wiped) {
+        mem_free_data(m);
+        mem_move_data(m, m->wiped);
+        free(m->wiped);
+        m->wiped = NULL;
+    }
     m->in_txn = 0;
+}
+
+static int mem_wipe(ab_store *st)
+{
+    mem *m = M(st);
+    if (m->undo_len || m->events_len != m->events_at_begin || m->wiped)
+        return ab__fail(st, AB_ESTORE, "memory: a wipe must come first in its transaction");
+    if (!(m->wiped = calloc(1, sizeof *m->wiped)))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    mem_move_data(m->wiped, m);
+    mem empty = {0};
+    mem_move_data(m, &empty);
+    m->events_at_begin = 0;
+    return AB_OK;
 }
 
 static void mem_close(ab_store *st)
@@ -256,16 +314,11 @@ static void mem_close(ab_store *st)
     mem *m = M(st);
     if (!m)
         return;
-    map_free(&m->budgets, 1);
-    free(m->by_id);
-    map_free(&m->holds, 1);
-    map_free(&m->idem, 1);
-    map_free(&m->prices, 1);
-    map_free(&m->roles, 1);
-    map_free(&m->strings, 1);
-    for (size_t i = 0; i < m->events_len; i++)
-        event_free(&m->events[i]);
-    free(m->events);
+    mem_free_data(m);
+    if (m->wiped) {
+        mem_free_data(m->wiped);
+        free(m->wiped);
+    }
     free(m->undo);
     free(m);
 }
@@ -696,6 +749,7 @@ static const ab__store_ops mem_ops = {
     .role_put = mem_role_put,
     .role_delete = mem_role_delete,
     .role_list = mem_role_list,
+    .wipe = mem_wipe,
 };
 
 int ab__store_memory_open(ab_store *st, const char *rest)

@@ -934,6 +934,12 @@ static int pg_role_list(ab_store *st, int (*fn)(const char *, const char *, void
     return rc;
 }
 
+static int pg_wipe(ab_store *st)
+{
+    return exec_simple(st, "TRUNCATE ab_budgets, ab_holds, ab_hold_members, ab_events, "
+                           "ab_idempotency, ab_prices, ab_roles");
+}
+
 static const ab__store_ops pg_ops = {
     .scheme = "postgres",
     .begin = pg_begin,
@@ -966,6 +972,7 @@ static const ab__store_ops pg_ops = {
     .role_put = pg_role_put,
     .role_delete = pg_role_delete,
     .role_list = pg_role_list,
+    .wipe = pg_wipe,
 };
 
 static const char *const schema_v1[] = {

@@ -842,6 +842,20 @@ static int lite_role_list(ab_store *st, int (*fn)(const char *, const char *, vo
     return rc;
 }
 
+static int lite_wipe(ab_store *st)
+{
+    static const char *const tables[] = {"budgets",     "holds",  "hold_members", "events",
+                                         "idempotency", "prices", "roles"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "DELETE FROM %s", tables[i]);
+        int rc = exec(st, sql);
+        if (rc)
+            return rc;
+    }
+    return AB_OK;
+}
+
 static const ab__store_ops lite_ops = {
     .scheme = "sqlite",
     .begin = lite_begin,
@@ -874,6 +888,7 @@ static const ab__store_ops lite_ops = {
     .role_put = lite_role_put,
     .role_delete = lite_role_delete,
     .role_list = lite_role_list,
+    .wipe = lite_wipe,
 };
 
 /* Creates or migrates the schema to AB_SCHEMA_VERSION, under the write lock. */

@@ -44,7 +44,9 @@ check "held is freed on every level" same "$("$AB" --store "$PG" status acme --j
 check "non-empty target refused with exit 2" same "$?" "2"
 check "the refusal says why" grep -q "not empty" "$TMP/err"
 out=$("$AB" copy --from "$SRC" --to "$PG" --force)
-check "--force merges (holds already there are kept)" same "$out" "copied 3 budgets, 0 open holds, 8 events, 1 prices, 1 roles"
+check "--force replaces the target" same "$out" "copied 3 budgets, 1 open holds, 8 events, 1 prices, 1 roles"
+check "the event log is the source's after --force" same "$("$AB" --store "$PG" events --json | strip_ids)" "$("$AB" --store "$SRC" events --json | strip_ids)"
+check "the hold is open again after --force" same "$("$AB" --store "$PG" hold "$HOLD" --json)" "$("$AB" --store "$SRC" hold "$HOLD" --json)"
 check "migrate reports the schema" same "$("$AB" --store "$PG" migrate)" "schema version 1 (this agentbudget writes 1)"
 check "migrate on SQLite too" same "$("$AB" --store "$SRC" migrate --json)" '{"schema_version":1,"current":1}'
 "$AB" copy --from "$SRC" >/dev/null 2>"$TMP/err"
