@@ -242,8 +242,12 @@ static void test_holds(void)
     CHECK_OK(st, ab_budget_reserve(st, "team/a", "claude-sonnet-4-5", &est, 0, NULL, &d));
     CHECK_I64(d.allowed, 0);
     CHECK_I64(d.remaining, 400000000);
-    /* commit below the hold: the actual cost is spent, the rest freed */
-    CHECK_OK(st, ab_hold_commit(st, h1, &(ab_usage){.input = 100000, .output = 1000}, NULL, &d));
+    /* commit below the hold: the actual cost is spent, the rest freed (the hold id may be the
+     * reserve's own answer, in the same decision the commit writes) */
+    strcpy(d.hold_id, h1);
+    CHECK_OK(st,
+             ab_hold_commit(st, d.hold_id, &(ab_usage){.input = 100000, .output = 1000}, NULL, &d));
+    CHECK_STR(d.hold_id, h1);
     CHECK_I64(d.cost_nusd, 315000000);
     b = get(st, "team/a");
     CHECK_I64(b.held[USD], 0);

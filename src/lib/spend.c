@@ -343,13 +343,15 @@ static int op_commit(ab__ctx *c, void *v)
 int ab_hold_commit(ab_store *st, const char *hold_id, const ab_usage *usage, const char *key,
                    ab_decision *out)
 {
+    if (!hold_id || strlen(hold_id) > AB_HOLD_ID_BYTES)
+        return ab__fail(st, AB_EINVAL, "hold: not a hold id");
+    char id[AB_HOLD_ID_BYTES + 2]; /* hold_id may point into *out (the reserve's answer) */
+    ab__strlcpy(id, hold_id, sizeof id);
     memset(out, 0, sizeof *out);
     int rc = usage_valid(st, usage);
     if (rc || (rc = ab__key_validate(st, key)))
         return rc;
-    if (!hold_id || strlen(hold_id) > AB_HOLD_ID_BYTES)
-        return ab__fail(st, AB_EINVAL, "hold: not a hold id");
-    spend_args a = {.hold_id = hold_id, .usage = usage, .key = key, .out = out};
+    spend_args a = {.hold_id = id, .usage = usage, .key = key, .out = out};
     return ab__run(st, 1, op_commit, &a);
 }
 
