@@ -5,13 +5,95 @@
  * REPEATABLE READ snapshot. A deadlock, serialization failure or raced unique key aborts the
  * transaction and the operation is run again (AB__ERETRY). A lost connection fails the
  * operation in flight (AB_ESTORE) and the next one reconnects. */
+#include <dlfcn.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
+#include <libpq-fe.h> /* types and prototypes only: libpq itself is loaded on first use */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* libpq pulls in some twenty shared libraries (TLS, Kerberos, LDAP); linking it would make every
+ * process pay for loading them, and the CLI is run once per hook call. So it is loaded with
+ * dlopen() by the first postgres:// store a process opens. */
+static struct {
+    PGconn *(*connectdb)(const char *);
+    ConnStatusType (*status)(const PGconn *);
+    char *(*error_message)(const PGconn *);
+    void (*finish)(PGconn *);
+    void (*reset)(PGconn *);
+    PGresult *(*exec)(PGconn *, const char *);
+    PGresult *(*prepare)(PGconn *, const char *, const char *, int, const Oid *);
+    PGresult *(*exec_prepared)(PGconn *, const char *, int, const char *const *, const int *,
+                               const int *, int);
+    ExecStatusType (*result_status)(const PGresult *);
+    char *(*result_error_field)(const PGresult *, int);
+    char *(*result_error_message)(const PGresult *);
+    void (*clear)(PGresult *);
+    int (*ntuples)(const PGresult *);
+    char *(*getvalue)(const PGresult *, int, int);
+    int (*getisnull)(const PGresult *, int, int);
+    char *(*cmd_tuples)(PGresult *);
+    PQnoticeProcessor (*set_notice_processor)(PGconn *, PQnoticeProcessor, void *);
+} pq;
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+static char pq_error[256];
+
+static void pq_load(void)
+{
+    void *h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(pq_error, sizeof pq_error, "%s", dlerror());
+        return;
+    }
+    struct {
+        void **slot;
+        const char *name;
+    } syms[] = {
+        {(void **)&pq.connectdb, "PQconnectdb"},
+        {(void **)&pq.status, "PQstatus"},
+        {(void **)&pq.error_message, "PQerrorMessage"},
+        {(void **)&pq.finish, "PQfinish"},
+        {(void **)&pq.reset, "PQreset"},
+        {(void **)&pq.exec, "PQexec"},
+        {(void **)&pq.prepare, "PQprepare"},
+        {(void **)&pq.exec_prepared, "PQexecPrepared"},
+        {(void **)&pq.result_status, "PQresultStatus"},
+        {(void **)&pq.result_error_field, "PQresultErrorField"},
+        {(void **)&pq.result_error_message, "PQresultErrorMessage"},
+        {(void **)&pq.clear, "PQclear"},
+        {(void **)&pq.ntuples, "PQntuples"},
+        {(void **)&pq.getvalue, "PQgetvalue"},
+        {(void **)&pq.getisnull, "PQgetisnull"},
+        {(void **)&pq.cmd_tuples, "PQcmdTuples"},
+        {(void **)&pq.set_notice_processor, "PQsetNoticeProcessor"},
+    };
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
+        if (!(*syms[i].slot = dlsym(h, syms[i].name))) {
+            snprintf(pq_error, sizeof pq_error, "libpq.so.5 has no %s", syms[i].name);
+            pq.connectdb = NULL;
+            return;
+        }
+}
+
+#define PQconnectdb pq.connectdb
+#define PQstatus pq.status
+#define PQerrorMessage pq.error_message
+#define PQfinish pq.finish
+#define PQreset pq.reset
+#define PQexec pq.exec
+#define PQprepare pq.prepare
+#define PQexecPrepared pq.exec_prepared
+#define PQresultStatus pq.result_status
+#define PQresultErrorField pq.result_error_field
+#define PQresultErrorMessage pq.result_error_message
+#define PQclear pq.clear
+#define PQntuples pq.ntuples
+#define PQgetvalue pq.getvalue
+#define PQgetisnull pq.getisnull
+#define PQcmdTuples pq.cmd_tuples
+#define PQsetNoticeProcessor pq.set_notice_processor
 
 enum {
     Q_BUDGET_GET,
@@ -178,7 +260,9 @@ static const char *query_sql(int id, char *buf, size_t size)
                  budget_cols, budget_vals);
         return buf;
     case Q_BUDGET_UPDATE:
-        snprintf(buf, size, "UPDATE ab_budgets SET path=$2, %s WHERE id=$1", budget_set);
+        /* path ($2) never changes: not set, so its unique index is not touched */
+        snprintf(buf, size, "UPDATE ab_budgets SET %s WHERE id=$1 AND $2::text IS NOT NULL",
+                 budget_set);
         return buf;
     case Q_BUDGET_DELETE:
         return "DELETE FROM ab_budgets WHERE id=$1";
@@ -213,7 +297,7 @@ static const char *query_sql(int id, char *buf, size_t size)
     case Q_EVENT_INSERT:
         return "INSERT INTO ab_events(" EVENT_COLS ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,"
                "$12,$13,$14,$15,$16) RETURNING id";
-    case Q_EVENTS_QUERY:
+    case Q_EVENTS_QUERY: /* the planner folds away the filters that are NULL (custom plans) */
         return "SELECT id, " EVENT_COLS " FROM ab_events WHERE id > $1 AND ($2::text IS NULL OR "
                "budget=$2 OR (budget > $2 || '/' AND budget < $2 || '0')) AND ($3::text IS NULL "
                "OR op=$3) AND ($4 = 0 OR time_ms >= $4) AND ($5 = 0 OR time_ms < $5) ORDER BY id "
@@ -390,7 +474,8 @@ static void pg_close(ab_store *st)
     pg *g = P(st);
     if (!g)
         return;
-    PQfinish(g->conn);
+    if (g->conn)
+        PQfinish(g->conn);
     free(g->conninfo);
     free(g);
 }
@@ -1026,7 +1111,7 @@ static int migrate(ab_store *st)
                               "NULL)")) ||
         (rc = read_version(st, &version)))
         goto out;
-    if (version == 0) {
+    if (version < 1) {
         char extra[2048] = "", sql[4096];
         int off = 0;
         for (int w = 0; w < AB_WINDOW_COUNT; w++)
@@ -1039,10 +1124,14 @@ static int migrate(ab_store *st)
             snprintf(sql, sizeof sql, schema_v1[i], extra);
             rc = exec_simple(st, sql);
         }
-        /* later versions: `if (version < 2) { ALTER … }` steps go here, in order */
-        if (!rc)
-            rc = exec_simple(st, "INSERT INTO ab_meta(k, v) VALUES('schema_version', '1')");
     }
+    /* version 2: the time index on events cost a write per event and served no query */
+    if (!rc && version < 2)
+        rc = exec_simple(st, "DROP INDEX IF EXISTS ab_events_time");
+    /* later versions: `if (!rc && version < 3) { … }` steps go here, in order */
+    if (!rc)
+        rc = exec_simple(st, "INSERT INTO ab_meta(k, v) VALUES('schema_version', '2') ON "
+                             "CONFLICT (k) DO UPDATE SET v = EXCLUDED.v");
 out:
     if (rc) {
         pg_rollback(st);
@@ -1059,6 +1148,10 @@ static void ignore_notice(void *arg, const char *message)
 
 int ab__store_pg_open(ab_store *st, const char *conninfo)
 {
+    pthread_once(&pq_once, pq_load);
+    if (!pq.connectdb)
+        return ab__fail(st, AB_ESTORE, "postgres: cannot load libpq (install libpq5): %s",
+                        pq_error);
     pg *g = calloc(1, sizeof *g);
     if (!g)
         return ab__fail(st, AB_ENOMEM, "out of memory");

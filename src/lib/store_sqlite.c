@@ -131,12 +131,13 @@ static const char *query_sql(int id, char *buf, size_t size)
         return buf;
     }
     case Q_BUDGET_UPDATE: {
-        int off = snprintf(buf, size, "UPDATE budgets SET path=?2");
+        /* path (?2) is not set: it never changes, and setting it rewrites its UNIQUE index */
+        int off = snprintf(buf, size, "UPDATE budgets SET ");
         char cols[sizeof budget_cols];
         snprintf(cols, sizeof cols, "%s", budget_cols);
         int i = 3;
-        for (char *tok = strtok(cols, ", "); tok; tok = strtok(NULL, ", "))
-            off += snprintf(buf + off, size - (size_t)off, ", %s=?%d", tok, i++);
+        for (char *tok = strtok(cols, ", "); tok; tok = strtok(NULL, ", "), i++)
+            off += snprintf(buf + off, size - (size_t)off, "%s%s=?%d", i > 3 ? ", " : "", tok, i);
         snprintf(buf + off, size - (size_t)off, " WHERE id=?1");
         return buf;
     }
@@ -632,12 +633,15 @@ static int lite_event_append(ab_store *st, ab_event *e)
 
 static int lite_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void *ctx)
 {
-    const char *sql =
-        "SELECT id, time_ms, budget, op, model, input, output, cache_write_5m, cache_write_1h, "
-        "cache_read, tokens, cost_nusd, allowed, reason, hold_id, key, actor FROM events WHERE "
-        "id > ?1 AND (?2 IS NULL OR budget=?2 OR (budget > ?2 || '/' AND budget < ?2 || '0')) "
-        "AND (?3 IS NULL OR op=?3) AND (?4 = 0 OR time_ms >= ?4) AND (?5 = 0 OR time_ms < ?5) "
-        "ORDER BY id LIMIT ?6";
+    /* only the filters given, so that a budget filter can use the (budget, id) index */
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT id, time_ms, budget, op, model, input, output, cache_write_5m, "
+             "cache_write_1h, cache_read, tokens, cost_nusd, allowed, reason, hold_id, key, actor "
+             "FROM events WHERE id > ?1%s%s%s%s ORDER BY id LIMIT ?6",
+             q->budget ? " AND (budget=?2 OR (budget > ?2 || '/' AND budget < ?2 || '0'))" : "",
+             q->op ? " AND op=?3" : "", q->since_ms ? " AND time_ms >= ?4" : "",
+             q->until_ms ? " AND time_ms < ?5" : "");
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(L(st)->db, sql, -1, &s, NULL) != SQLITE_OK)
         return lite_fail(st, "query events");
@@ -906,7 +910,7 @@ static int migrate(ab_store *st)
         return lite_fail(st, "journal_mode=WAL");
     if ((rc = exec(st, "BEGIN IMMEDIATE")))
         return rc;
-    if ((rc = lite_schema_version(st, &version)) == AB_OK && version == 0) {
+    if ((rc = lite_schema_version(st, &version)) == AB_OK && version < 1) {
         pthread_once(&cols_once, cols_init);
         char extra[1024] = "", sql[4096];
         int off = 0;
@@ -920,10 +924,13 @@ static int migrate(ab_store *st)
             snprintf(sql, sizeof sql, schema_v1[i], extra);
             rc = exec(st, sql);
         }
-        /* later versions: `if (version < 2) { ALTER … }` steps go here, in order */
-        if (!rc)
-            rc = exec(st, "PRAGMA user_version=1");
     }
+    /* version 2: the time index on events cost a page write per event and served no query */
+    if (!rc && version < 2)
+        rc = exec(st, "DROP INDEX IF EXISTS events_time");
+    /* later versions: `if (!rc && version < 3) { … }` steps go here, in order */
+    if (!rc)
+        rc = exec(st, "PRAGMA user_version=2");
     if (rc) {
         sqlite3_exec(L(st)->db, "ROLLBACK", NULL, NULL, NULL);
         return rc;
