@@ -30,7 +30,7 @@ int main(void)
 C
 export PKG_CONFIG_PATH="$LIBDIR/pkgconfig"
 # shellcheck disable=SC2046
-cc "$TMP/ex.c" -o "$TMP/ex" $(pkg-config --cflags --libs agentbudget)
+cc ${EXTRA_CFLAGS:-} "$TMP/ex.c" -o "$TMP/ex" $(pkg-config --cflags --libs agentbudget)
 out=$(LD_LIBRARY_PATH="$LIBDIR" "$TMP/ex")
 [ "$out" = "0.48" ] || { echo "installed library printed '$out', expected 0.48"; exit 1; }
 "$TMP/prefix/bin/agentbudget" --version | grep -q '^agentbudget ' 

@@ -102,10 +102,18 @@ int64_t ab__day_start(int64_t ms)
 
 int64_t ab__month_start(int64_t ms)
 {
-    time_t t = (time_t)(ab__day_start(ms) / 1000);
+    /* every operation rolls every budget it loads: remember the last day's answer, since
+     * gmtime_r + timegm take the time-zone lock and cost more than the rest of the roll */
+    static __thread int64_t cached_day = INT64_MIN, cached_month;
+    int64_t day = ab__day_start(ms);
+    if (day == cached_day)
+        return cached_month;
+    time_t t = (time_t)(day / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
     tm.tm_mday = 1;
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    return (int64_t)timegm(&tm) * 1000;
+    cached_month = (int64_t)timegm(&tm) * 1000;
+    cached_day = day;
+    return cached_month;
 }

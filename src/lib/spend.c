@@ -184,8 +184,13 @@ int ab_budget_check_tokens(ab_store *st, const char *path, int64_t tokens, ab_de
 }
 
 static void usage_params(char *buf, size_t size, const char *op, const char *target,
-                         const char *model, const ab_usage *u, int64_t extra)
+                         const char *model, const ab_usage *u, int64_t extra, const char *key)
 {
+    /* only an idempotency key needs the parameters: skip the formatting without one */
+    if (!key) {
+        buf[0] = '\0';
+        return;
+    }
     snprintf(buf, size,
              "%s|%s|%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRId64, op,
              target, model ? model : "", u->input, u->output, u->cache_write_5m, u->cache_write_1h,
@@ -198,7 +203,7 @@ static int op_reserve(ab__ctx *c, void *v)
     ab_store *st = c->st;
     char params[512], model[AB_NAME_BYTES_MAX];
     int replayed;
-    usage_params(params, sizeof params, "reserve", a->path, a->model, a->usage, a->ttl_s);
+    usage_params(params, sizeof params, "reserve", a->path, a->model, a->usage, a->ttl_s, a->key);
     int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
     if (rc || replayed)
         return rc;
@@ -316,7 +321,7 @@ static int op_commit(ab__ctx *c, void *v)
     ab_store *st = c->st;
     char params[512], model[AB_NAME_BYTES_MAX];
     int replayed;
-    usage_params(params, sizeof params, "commit", a->hold_id, NULL, a->usage, 0);
+    usage_params(params, sizeof params, "commit", a->hold_id, NULL, a->usage, 0, a->key);
     int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
     if (rc || replayed)
         return rc;
@@ -362,7 +367,7 @@ static int op_release(ab__ctx *c, void *v)
     char params[512];
     ab_usage none = {0};
     int replayed;
-    usage_params(params, sizeof params, "release", a->hold_id, NULL, &none, 0);
+    usage_params(params, sizeof params, "release", a->hold_id, NULL, &none, 0, a->key);
     int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
     if (rc || replayed)
         return rc;
@@ -425,7 +430,7 @@ static int op_charge(ab__ctx *c, void *v)
     ab_store *st = c->st;
     char params[512], model[AB_NAME_BYTES_MAX];
     int replayed;
-    usage_params(params, sizeof params, "charge", a->path, a->model, a->usage, 0);
+    usage_params(params, sizeof params, "charge", a->path, a->model, a->usage, 0, a->key);
     int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
     if (rc || replayed)
         return rc;

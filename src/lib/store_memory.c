@@ -10,6 +10,7 @@
 typedef struct {
     char **keys;
     void **vals;
+    uint64_t *hashes; /* compared before the key: a probe does not touch the key's memory */
     size_t cap, count, tombs;
 } map;
 
@@ -23,9 +24,9 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-static size_t map_slot(const map *m, const char *key, int for_insert)
+static size_t map_slot_h(const map *m, const char *key, uint64_t h, int for_insert)
 {
-    size_t mask = m->cap - 1, i = hash_str(key) & mask, tomb = SIZE_MAX;
+    size_t mask = m->cap - 1, i = h & mask, tomb = SIZE_MAX;
     for (;; i = (i + 1) & mask) {
         char *k = m->keys[i];
         if (!k)
@@ -33,10 +34,15 @@ static size_t map_slot(const map *m, const char *key, int for_insert)
         if (k == TOMB) {
             if (tomb == SIZE_MAX)
                 tomb = i;
-        } else if (strcmp(k, key) == 0) {
+        } else if (m->hashes[i] == h && strcmp(k, key) == 0) {
             return i;
         }
     }
+}
+
+static size_t map_slot(const map *m, const char *key, int for_insert)
+{
+    return map_slot_h(m, key, hash_str(key), for_insert);
 }
 
 static void *map_get(const map *m, const char *key)
@@ -55,20 +61,24 @@ static int map_grow(map *m)
         n.cap *= 2;
     n.keys = calloc(n.cap, sizeof *n.keys);
     n.vals = calloc(n.cap, sizeof *n.vals);
-    if (!n.keys || !n.vals) {
+    n.hashes = calloc(n.cap, sizeof *n.hashes);
+    if (!n.keys || !n.vals || !n.hashes) {
         free(n.keys);
         free(n.vals);
+        free(n.hashes);
         return AB_ENOMEM;
     }
     for (size_t i = 0; i < m->cap; i++)
         if (m->keys[i] && m->keys[i] != TOMB) {
-            size_t j = map_slot(&n, m->keys[i], 1);
+            size_t j = map_slot_h(&n, m->keys[i], m->hashes[i], 1);
             n.keys[j] = m->keys[i];
             n.vals[j] = m->vals[i];
+            n.hashes[j] = m->hashes[i];
             n.count++;
         }
     free(m->keys);
     free(m->vals);
+    free(m->hashes);
     *m = n;
     return AB_OK;
 }
@@ -79,7 +89,8 @@ static int map_put(map *m, const char *key, void *val, void **old)
     *old = NULL;
     if ((m->count + m->tombs + 1) * 4 > m->cap * 3 && map_grow(m))
         return AB_ENOMEM;
-    size_t i = map_slot(m, key, 0);
+    uint64_t h = hash_str(key);
+    size_t i = map_slot_h(m, key, h, 0);
     if (m->keys[i] && m->keys[i] != TOMB) {
         *old = m->vals[i];
         if (val) {
@@ -95,7 +106,7 @@ static int map_put(map *m, const char *key, void *val, void **old)
     }
     if (!val)
         return AB_OK;
-    i = map_slot(m, key, 1);
+    i = map_slot_h(m, key, h, 1);
     char *k = strdup(key);
     if (!k)
         return AB_ENOMEM;
@@ -103,6 +114,7 @@ static int map_put(map *m, const char *key, void *val, void **old)
         m->tombs--;
     m->keys[i] = k;
     m->vals[i] = val;
+    m->hashes[i] = h;
     m->count++;
     return AB_OK;
 }
@@ -117,6 +129,7 @@ static void map_free(map *m, int free_vals)
         }
     free(m->keys);
     free(m->vals);
+    free(m->hashes);
 }
 
 /* ---- the store ---- */
@@ -135,6 +148,10 @@ typedef struct {
     char *key;     /* owned copy */
     void *old;     /* previous value (owned by the undo entry until rollback) */
     int64_t by_id; /* budgets: id slot to restore (0: none) */
+    int *state;    /* a hold's state changed in place (m NULL): restore state_old */
+    int state_old;
+    ab__budget *budget; /* a budget changed in place (m NULL): restore saved[saved_at] */
+    size_t saved_at;
 } undo;
 
 typedef struct mem {
@@ -150,6 +167,8 @@ typedef struct mem {
     size_t events_len, events_cap;
     undo *undo;
     size_t undo_len, undo_cap;
+    ab__budget *saved; /* old contents of budgets changed in place, reused across txns */
+    size_t saved_len, saved_cap;
     size_t events_at_begin;
     int in_txn;
     struct mem *wiped; /* what a wipe in this transaction removed, until commit or rollback */
@@ -173,20 +192,28 @@ static const char *intern(mem *m, const char *s)
     return copy;
 }
 
+/* Makes room for one more undo entry. */
+static int undo_grow(mem *m)
+{
+    if (m->undo_len < m->undo_cap)
+        return AB_OK;
+    size_t cap = m->undo_cap ? m->undo_cap * 2 : 32;
+    undo *u = realloc(m->undo, cap * sizeof *u);
+    if (!u)
+        return AB_ENOMEM;
+    m->undo = u;
+    m->undo_cap = cap;
+    return AB_OK;
+}
+
 static int undo_push(mem *m, map *mp, const char *key, void *old, int64_t by_id)
 {
-    if (m->undo_len == m->undo_cap) {
-        size_t cap = m->undo_cap ? m->undo_cap * 2 : 32;
-        undo *u = realloc(m->undo, cap * sizeof *u);
-        if (!u)
-            return AB_ENOMEM;
-        m->undo = u;
-        m->undo_cap = cap;
-    }
+    if (undo_grow(m))
+        return AB_ENOMEM;
     char *k = strdup(key);
     if (!k)
         return AB_ENOMEM;
-    m->undo[m->undo_len++] = (undo){mp, k, old, by_id};
+    m->undo[m->undo_len++] = (undo){mp, k, old, by_id, NULL, 0, NULL, 0};
     return AB_OK;
 }
 
@@ -249,6 +276,7 @@ static int mem_begin(ab_store *st, int write)
     (void)write;
     mem *m = M(st);
     m->undo_len = 0;
+    m->saved_len = 0;
     m->events_at_begin = m->events_len;
     m->in_txn = 1;
     return AB_OK;
@@ -258,6 +286,8 @@ static int mem_commit(ab_store *st)
 {
     mem *m = M(st);
     for (size_t i = 0; i < m->undo_len; i++) {
+        if (m->undo[i].state || m->undo[i].budget)
+            continue;
         free(m->undo[i].old);
         free(m->undo[i].key);
     }
@@ -276,6 +306,14 @@ static void mem_rollback(ab_store *st)
     mem *m = M(st);
     while (m->undo_len) {
         undo *u = &m->undo[--m->undo_len];
+        if (u->state) {
+            *u->state = u->state_old;
+            continue;
+        }
+        if (u->budget) {
+            *u->budget = m->saved[u->saved_at];
+            continue;
+        }
         void *cur;
         map_put(u->m, u->key, u->old, &cur);
         if (u->m == &m->budgets && u->by_id)
@@ -320,6 +358,7 @@ static void mem_close(ab_store *st)
         free(m->wiped);
     }
     free(m->undo);
+    free(m->saved);
     free(m);
 }
 
@@ -382,9 +421,27 @@ static int mem_budget_insert(ab_store *st, ab__budget *b)
     return budget_replace(st, b->s.path, b->id, b);
 }
 
+/* Updates in place: the old contents go to the saved array (no allocation once it has grown). */
 static int mem_budget_update(ab_store *st, const ab__budget *b)
 {
-    return budget_replace(st, b->s.path, b->id, b);
+    mem *m = M(st);
+    ab__budget *cur = b->id >= 1 && (size_t)b->id <= m->by_id_len ? m->by_id[b->id - 1] : NULL;
+    if (!cur || strcmp(cur->s.path, b->s.path) != 0)
+        return budget_replace(st, b->s.path, b->id, b);
+    if (m->saved_len == m->saved_cap) {
+        size_t cap = m->saved_cap ? m->saved_cap * 2 : 16;
+        ab__budget *p = realloc(m->saved, cap * sizeof *p);
+        if (!p)
+            return ab__fail(st, AB_ENOMEM, "out of memory");
+        m->saved = p;
+        m->saved_cap = cap;
+    }
+    if (undo_grow(m))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    m->saved[m->saved_len] = *cur;
+    m->undo[m->undo_len++] = (undo){NULL, NULL, NULL, 0, NULL, 0, cur, m->saved_len++};
+    *cur = *b;
+    return AB_OK;
 }
 
 static int mem_budget_delete(ab_store *st, int64_t id)
@@ -461,13 +518,18 @@ static int mem_hold_insert(ab_store *st, const ab__hold *h)
     return rc;
 }
 
+/* Changes the state in place (no copy of the hold), logging the old state for rollback. */
 static int mem_hold_set_state(ab_store *st, const char *id, int state)
 {
-    ab__hold h;
-    if (mem_hold_get(st, id, &h))
+    mem *m = M(st);
+    ab__hold *h = map_get(&m->holds, id);
+    if (!h)
         return AB_ENOTFOUND;
-    h.h.state = state;
-    return mem_hold_insert(st, &h);
+    if (undo_grow(m))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    m->undo[m->undo_len++] = (undo){NULL, NULL, NULL, 0, &h->h.state, h->h.state, NULL, 0};
+    h->h.state = state;
+    return AB_OK;
 }
 
 /* Walks open holds counted in budget_id (expired ones only when now_ms >= 0). */
