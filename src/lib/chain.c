@@ -145,6 +145,39 @@ static int sweep(ab__ctx *c, size_t idx)
     return rc;
 }
 
+static int chain_sweep(ab__ctx *c);
+
+/* The chain in one store round trip (stores that offer it). */
+static int chain_load_one_trip(ab__ctx *c, const char *path, int leaf_optional)
+{
+    char bufs[AB_PATH_SEGMENTS_MAX][AB_PATH_BYTES_MAX + 1];
+    const char *paths[AB_PATH_SEGMENTS_MAX];
+    ab__budget found[AB_PATH_SEGMENTS_MAX];
+    size_t n = 0, nfound = 0;
+    ab__strlcpy(bufs[0], path, sizeof bufs[0]);
+    for (;;) {
+        paths[n] = bufs[n];
+        char *slash = strrchr(bufs[n], '/');
+        n++;
+        if (!slash || n == AB_PATH_SEGMENTS_MAX)
+            break;
+        memcpy(bufs[n], bufs[n - 1], (size_t)(slash - bufs[n - 1]));
+        bufs[n][slash - bufs[n - 1]] = '\0';
+    }
+    int rc = c->st->ops->budget_get_chain(c->st, paths, n, found, &nfound);
+    if (rc)
+        return rc;
+    if (!leaf_optional && (nfound == 0 || strcmp(found[0].s.path, path) != 0))
+        return ab__fail(c->st, AB_ENOTFOUND, "no budget '%s'", path);
+    for (size_t i = 0; i < nfound; i++) {
+        ab__budget *slot;
+        if ((rc = ctx_add(c, &found[i], &slot)))
+            return rc;
+    }
+    c->chain_len = c->n;
+    return AB_OK;
+}
+
 int ab__chain_load(ab__ctx *c, const char *path, int leaf_optional)
 {
     ab_store *st = c->st;
@@ -156,6 +189,12 @@ int ab__chain_load(ab__ctx *c, const char *path, int leaf_optional)
     char buf[AB_PATH_BYTES_MAX + 1];
     ab__strlcpy(buf, path, sizeof buf);
     c->n = c->chain_len = 0;
+    if (st->ops->budget_get_chain) {
+        int rc = chain_load_one_trip(c, path, leaf_optional);
+        if (rc)
+            return rc;
+        return chain_sweep(c);
+    }
     /* leaf first, then each ancestor that exists */
     for (size_t len = strlen(buf);;) {
         ab__budget b, *slot;
@@ -175,6 +214,12 @@ int ab__chain_load(ab__ctx *c, const char *path, int leaf_optional)
         len = (size_t)(slash - buf);
     }
     c->chain_len = c->n;
+    return chain_sweep(c);
+}
+
+/* Sweeps the expired holds of the chain (a write transaction is needed for that). */
+static int chain_sweep(ab__ctx *c)
+{
     for (size_t i = 0; i < c->chain_len; i++) {
         if (c->b[i].next_expiry_ms > c->now_ms)
             continue;

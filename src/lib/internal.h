@@ -46,8 +46,12 @@ typedef struct ab__store_ops {
     int (*schema_version)(ab_store *st, int *out);
 
     int (*budget_get)(ab_store *st, const char *path, ab__budget *out); /* AB_ENOTFOUND */
-    int (*budget_get_id)(ab_store *st, int64_t id, ab__budget *out);    /* AB_ENOTFOUND */
-    int (*budget_insert)(ab_store *st, ab__budget *b);                  /* sets b->id */
+    /* optional: the budgets of paths (a chain, leaf first) that exist, longest path first, in
+     * one round trip; locked in that order in a write transaction */
+    int (*budget_get_chain)(ab_store *st, const char *const *paths, size_t n, ab__budget *out,
+                            size_t *found);
+    int (*budget_get_id)(ab_store *st, int64_t id, ab__budget *out); /* AB_ENOTFOUND */
+    int (*budget_insert)(ab_store *st, ab__budget *b);               /* sets b->id */
     int (*budget_update)(ab_store *st, const ab__budget *b);
     int (*budget_delete)(ab_store *st, int64_t id);
     int (*budget_has_children)(ab_store *st, const char *path, int *out);
@@ -109,8 +113,9 @@ int ab__store_pg_open(ab_store *st, const char *conninfo);
 /* ---- transactions and the operation context ---- */
 
 #define AB__EUPGRADE (-100) /* internal: a read transaction found work that needs a write one */
-#define AB__ERETRY (-101)   /* internal: the store aborted the transaction (serialization failure,
-                             * deadlock, a unique key raced): run the operation again */
+#define AB__ERETRY                                                                                 \
+    (-101) /* internal: the store aborted the transaction (serialization failure,                  \
+            * deadlock, a unique key raced): run the operation again */
 #define AB__RETRIES_MAX 50
 #define AB__CTX_BUDGETS_MAX 32
 

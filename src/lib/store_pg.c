@@ -100,6 +100,8 @@ enum {
     Q_BUDGET_GET_LOCK,
     Q_BUDGET_GET_ID,
     Q_BUDGET_GET_ID_LOCK,
+    Q_BUDGET_CHAIN,
+    Q_BUDGET_CHAIN_LOCK,
     Q_BUDGET_INSERT,
     Q_BUDGET_UPDATE,
     Q_BUDGET_DELETE,
@@ -108,9 +110,7 @@ enum {
     Q_HOLD_GET,
     Q_HOLD_GET_LOCK,
     Q_HOLD_INSERT,
-    Q_HOLD_MEMBER_INSERT,
     Q_HOLD_STATE,
-    Q_HOLD_MEMBERS_DELETE,
     Q_HOLDS_EXPIRED,
     Q_HOLDS_OF_BUDGET,
     Q_HOLDS_MIN_EXPIRY,
@@ -211,6 +211,8 @@ static const char *const query_names[Q_COUNT] = {
     [Q_BUDGET_GET_LOCK] = "lock budget",
     [Q_BUDGET_GET_ID] = "read budget",
     [Q_BUDGET_GET_ID_LOCK] = "lock budget",
+    [Q_BUDGET_CHAIN] = "read budgets",
+    [Q_BUDGET_CHAIN_LOCK] = "lock budgets",
     [Q_BUDGET_INSERT] = "insert budget",
     [Q_BUDGET_UPDATE] = "update budget",
     [Q_BUDGET_DELETE] = "delete budget",
@@ -219,9 +221,7 @@ static const char *const query_names[Q_COUNT] = {
     [Q_HOLD_GET] = "read hold",
     [Q_HOLD_GET_LOCK] = "lock hold",
     [Q_HOLD_INSERT] = "insert hold",
-    [Q_HOLD_MEMBER_INSERT] = "insert hold",
     [Q_HOLD_STATE] = "update hold",
-    [Q_HOLD_MEMBERS_DELETE] = "close hold",
     [Q_HOLDS_EXPIRED] = "find expired holds",
     [Q_HOLDS_OF_BUDGET] = "find holds",
     [Q_HOLDS_MIN_EXPIRY] = "read hold expiry",
@@ -252,6 +252,13 @@ static const char *query_sql(int id, char *buf, size_t size)
         snprintf(buf, size, "SELECT id, path, %s FROM ab_budgets WHERE id=$1%s", budget_cols,
                  id == Q_BUDGET_GET_ID_LOCK ? " FOR UPDATE" : "");
         return buf;
+    case Q_BUDGET_CHAIN:
+    case Q_BUDGET_CHAIN_LOCK: /* rows are locked as they leave the sort: leaf first, always */
+        snprintf(buf, size,
+                 "SELECT id, path, %s FROM ab_budgets WHERE path = ANY($1::text[]) ORDER BY "
+                 "length(path) DESC%s",
+                 budget_cols, id == Q_BUDGET_CHAIN_LOCK ? " FOR UPDATE" : "");
+        return buf;
     case Q_BUDGET_INSERT:
         /* $1 is the id, which the database assigns: typed and ignored */
         snprintf(buf, size,
@@ -278,15 +285,13 @@ static const char *query_sql(int id, char *buf, size_t size)
         return "SELECT " HOLD_COLS " FROM ab_holds WHERE id=$1";
     case Q_HOLD_GET_LOCK:
         return "SELECT " HOLD_COLS " FROM ab_holds WHERE id=$1 FOR UPDATE";
-    case Q_HOLD_INSERT:
-        return "INSERT INTO ab_holds(" HOLD_COLS ", leaf_id) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,"
-               "$10,$11,$12,$13,$14,$15,$16)";
-    case Q_HOLD_MEMBER_INSERT:
-        return "INSERT INTO ab_hold_members(budget_id, expires_at, hold_id) VALUES($1,$2,$3)";
-    case Q_HOLD_STATE:
-        return "UPDATE ab_holds SET state=$2 WHERE id=$1";
-    case Q_HOLD_MEMBERS_DELETE:
-        return "DELETE FROM ab_hold_members WHERE hold_id=$1";
+    case Q_HOLD_INSERT: /* the hold and its members (one per budget it counts in) at once */
+        return "WITH h AS (INSERT INTO ab_holds(" HOLD_COLS ", leaf_id) VALUES($1,$2,$3,$4,$5,$6,"
+               "$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)) INSERT INTO ab_hold_members(budget_id, "
+               "expires_at, hold_id) SELECT unnest(string_to_array($15, ',')::bigint[]), $7, $1";
+    case Q_HOLD_STATE: /* a settled hold no longer counts anywhere: its members go with it */
+        return "WITH d AS (DELETE FROM ab_hold_members WHERE hold_id=$1 AND $2::int <> 0) UPDATE "
+               "ab_holds SET state=$2 WHERE id=$1";
     case Q_HOLDS_EXPIRED:
         return "SELECT hold_id FROM ab_hold_members WHERE budget_id=$1 AND expires_at<=$2 "
                "ORDER BY expires_at, hold_id LIMIT $3";
@@ -604,6 +609,28 @@ static int pg_budget_get_id(ab_store *st, int64_t id, ab__budget *out)
     return budget_fetch(st, P(st)->write ? Q_BUDGET_GET_ID_LOCK : Q_BUDGET_GET_ID, &p, out);
 }
 
+static int pg_budget_get_chain(ab_store *st, const char *const *paths, size_t n, ab__budget *out,
+                               size_t *found)
+{
+    /* a text[] literal: path characters ([A-Za-z0-9._:@-/]) need no quoting in it */
+    char array[AB_PATH_SEGMENTS_MAX * (AB_PATH_BYTES_MAX + 1) + 4] = "{";
+    size_t off = 1;
+    for (size_t i = 0; i < n; i++)
+        off += (size_t)snprintf(array + off, sizeof array - off, "%s%s", i ? "," : "", paths[i]);
+    snprintf(array + off, sizeof array - off, "}");
+    params p = {.n = 0};
+    p_str(&p, array);
+    int rc;
+    PGresult *r = run(st, P(st)->write ? Q_BUDGET_CHAIN_LOCK : Q_BUDGET_CHAIN, &p, &rc);
+    if (!r)
+        return rc;
+    *found = 0;
+    for (int i = 0; i < PQntuples(r) && *found < n; i++)
+        budget_read(r, i, &out[(*found)++]);
+    PQclear(r);
+    return AB_OK;
+}
+
 static int pg_budget_insert(ab_store *st, ab__budget *b)
 {
     params p;
@@ -727,15 +754,7 @@ static int pg_hold_insert(ab_store *st, const ab__hold *h)
         p_i64(&p, v[i]);
     p_str(&p, chain);
     p_i64(&p, h->chain_len ? h->chain_ids[0] : 0);
-    int rc = run_done(st, Q_HOLD_INSERT, &p);
-    for (size_t i = 0; i < h->chain_len && !rc; i++) {
-        params m = {.n = 0};
-        p_i64(&m, h->chain_ids[i]);
-        p_i64(&m, h->h.expires_at_ms);
-        p_str(&m, h->h.id);
-        rc = run_done(st, Q_HOLD_MEMBER_INSERT, &m);
-    }
-    return rc;
+    return run_done(st, Q_HOLD_INSERT, &p);
 }
 
 static int pg_hold_set_state(ab_store *st, const char *id, int state)
@@ -743,11 +762,7 @@ static int pg_hold_set_state(ab_store *st, const char *id, int state)
     params p = {.n = 0};
     p_str(&p, id);
     p_i64(&p, state);
-    int rc = run_done(st, Q_HOLD_STATE, &p);
-    if (rc || state == 0)
-        return rc;
-    p.n = 1;
-    return run_done(st, Q_HOLD_MEMBERS_DELETE, &p);
+    return run_done(st, Q_HOLD_STATE, &p);
 }
 
 static int collect_ids(ab_store *st, int id, params *p, char (*ids)[40], size_t max, size_t *n)
@@ -1033,6 +1048,7 @@ static const ab__store_ops pg_ops = {
     .close = pg_close,
     .schema_version = pg_schema_version,
     .budget_get = pg_budget_get,
+    .budget_get_chain = pg_budget_get_chain,
     .budget_get_id = pg_budget_get_id,
     .budget_insert = pg_budget_insert,
     .budget_update = pg_budget_update,
