@@ -459,6 +459,10 @@ static void test_events_and_rollback(void)
     CHECK_RC(st, ab_budget_charge(st, "org/a", "nope-model", &(ab_usage){.input = 1}, NULL, &d),
              AB_EUNKNOWNMODEL);
     CHECK(strstr(ab_store_errmsg(st), "nope-model") != NULL);
+    /* a request's model name is checked like any other name: no control characters */
+    CHECK_RC(st, ab_budget_charge(st, "org/a", "evil\x1b[31m", &(ab_usage){.input = 1}, NULL, &d),
+             AB_EINVAL);
+
     ab_store_close(st);
 }
 

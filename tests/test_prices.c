@@ -207,6 +207,8 @@ static void test_import(void)
                          "\"output_cost_per_token\": 1e-06}}",
                          "{\"m\": {\"input_cost_per_token\": \"3\", \"output_cost_per_token\": 1}}",
                          "{\"m\": {\"input_cost_per_token\": 1e-20, \"output_cost_per_token\": 1}}",
+                         "{\"bad\\u0001model\": {\"input_cost_per_token\": 1e-06, "
+                         "\"output_cost_per_token\": 1e-06}}",
                          "{\"broken\": "};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = 99;

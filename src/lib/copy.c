@@ -105,6 +105,12 @@ static int copy_holds(copy_ctx *c)
         if ((rc =
                  c->from->ops->holds_of_budget(c->from, c->old_ids[i], ids, AB_HOLDS_OPEN_MAX, &n)))
             break;
+        if (n == AB_HOLDS_OPEN_MAX) { /* only a store from before the limit can have more */
+            rc = ab__fail(c->to, AB_ELIMIT,
+                          "copy: a budget has %d or more open holds: commit or release some first",
+                          AB_HOLDS_OPEN_MAX);
+            break;
+        }
         for (size_t k = 0; k < n && !rc; k++) {
             ab__hold h;
             if ((rc = c->from->ops->hold_get(c->from, ids[k], &h)))

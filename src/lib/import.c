@@ -81,9 +81,8 @@ static int entry_to_price(ab_store *st, const char *model, json_t *entry, ab_pri
     if (!json_object_get(entry, "input_cost_per_token") ||
         !json_object_get(entry, "output_cost_per_token"))
         return AB_OK;
-    if (!*model || strlen(model) >= AB_NAME_BYTES_MAX)
-        return ab__fail(st, AB_EINVAL, "price file: model name '%.40s…' is longer than %d bytes",
-                        model, AB_NAME_BYTES_MAX - 1);
+    if (ab__name_valid(st, "price file: model name", model))
+        return AB_EINVAL;
     ab__strlcpy(p->model, model, sizeof p->model);
     p->input = p->output = -1;
     p->cache_write_5m = p->cache_write_1h = p->cache_read = -1;

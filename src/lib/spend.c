@@ -35,11 +35,11 @@ static int price_usage(ab__ctx *c, const char *model, const ab_usage *u, ab_deci
 {
     if (!model || !*model)
         model = c->chain_len && c->b[0].s.model[0] ? c->b[0].s.model : AB__DEFAULT_MODEL;
-    if (strlen(model) >= AB_NAME_BYTES_MAX)
-        return ab__fail(c->st, AB_EINVAL, "model: at most %d bytes", AB_NAME_BYTES_MAX - 1);
-    ab_price p;
-    int rc = ab__price_lookup(c->st, model, &p);
+    int rc = ab__name_valid(c->st, "model", model);
     if (rc)
+        return rc;
+    ab_price p;
+    if ((rc = ab__price_lookup(c->st, model, &p)))
         return rc;
     if ((rc = ab_cost_compute(&p, u, &d->cost_nusd)) || (rc = ab_usage_tokens(u, &d->tokens)))
         return ab__fail(c->st, rc,

@@ -1127,6 +1127,15 @@ static int migrate(ab_store *st)
                               "NULL)")) ||
         (rc = read_version(st, &version)))
         goto out;
+    if (version > AB_SCHEMA_VERSION) { /* another host migrated past us meanwhile */
+        rc = ab__fail(st, AB_ESTORE,
+                      "the store's schema is version %d, newer than this agentbudget (%d): "
+                      "upgrade agentbudget",
+                      version, AB_SCHEMA_VERSION);
+        goto out;
+    }
+    if (version == AB_SCHEMA_VERSION)
+        goto out;
     if (version < 1) {
         char extra[2048] = "", sql[4096];
         int off = 0;

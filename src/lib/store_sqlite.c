@@ -910,7 +910,17 @@ static int migrate(ab_store *st)
         return lite_fail(st, "journal_mode=WAL");
     if ((rc = exec(st, "BEGIN IMMEDIATE")))
         return rc;
-    if ((rc = lite_schema_version(st, &version)) == AB_OK && version < 1) {
+    rc = lite_schema_version(st, &version);
+    if (!rc && version > AB_SCHEMA_VERSION) /* another process migrated past us meanwhile */
+        rc = ab__fail(st, AB_ESTORE,
+                      "the store's schema is version %d, newer than this agentbudget (%d): "
+                      "upgrade agentbudget",
+                      version, AB_SCHEMA_VERSION);
+    if (!rc && version == AB_SCHEMA_VERSION) {
+        sqlite3_exec(L(st)->db, "ROLLBACK", NULL, NULL, NULL);
+        return AB_OK;
+    }
+    if (!rc && version < 1) {
         pthread_once(&cols_once, cols_init);
         char extra[1024] = "", sql[4096];
         int off = 0;
