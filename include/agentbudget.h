@@ -33,6 +33,7 @@ extern "C" {
 #define AB_EUNKNOWNMODEL (-9) /* no price for the model and no `default` price */
 #define AB_ESTATE (-10)       /* the hold is no longer open (committed, released or expired) */
 #define AB_ELIMIT (-11)       /* a built-in size limit was reached (the _MAX values below) */
+#define AB_EPERM (-12)        /* not authorised: unknown, expired or revoked token, or scope */
 
 /* Returns a static lowercase description of an AB_E… code ("bad input", …). */
 const char *ab_strerror(int rc);
@@ -183,7 +184,7 @@ int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats)
 
 /* The store's schema version (after migration) and the version this library writes. */
 int ab_store_schema_version(ab_store *st, int *out);
-#define AB_SCHEMA_VERSION 2
+#define AB_SCHEMA_VERSION 3
 
 /* ---- budgets ---- */
 
@@ -392,6 +393,47 @@ typedef struct {
  * the estimated cost. out->allowed and out->reason say which. */
 int ab_check_permission(ab_store *st, const char *path, const char *operation,
                         const ab_permission_context *ctx, ab_decision *out);
+
+/* ---- API tokens (for agentbudgetd) ---- */
+
+typedef enum { AB_TOKEN_AGENT = 0, AB_TOKEN_ADMIN = 1 } ab_token_role;
+#define AB_TOKEN_ID_BYTES 18     /* "t_" + 16 hex digits */
+#define AB_TOKEN_SECRET_BYTES 85 /* "abt_" + 16 hex (the id) + "_" + 64 hex (32 random bytes) */
+
+typedef struct {
+    char id[AB_TOKEN_ID_BYTES + 2];
+    char scope[AB_PATH_BYTES_MAX + 1]; /* "" : every budget */
+    ab_token_role role;
+    char label[AB_NAME_BYTES_MAX];
+    int64_t created_at_ms;
+    int64_t expires_at_ms; /* 0: never */
+    int64_t revoked_at_ms; /* 0: not revoked */
+} ab_token;
+
+/* Creates a token acting inside `scope` (a budget path, or "" for all) with `role`; ttl_s 0 means
+ * it never expires. Writes the secret (NUL-terminated, shown once: only its SHA-256 is stored)
+ * into secret, which must hold AB_TOKEN_SECRET_BYTES + 1 bytes. */
+int ab_token_create(ab_store *st, const char *scope, ab_token_role role, const char *label,
+                    int64_t ttl_s, char *secret, ab_token *out);
+/* Checks a secret: AB_OK with the token, or AB_EPERM (unknown, wrong, expired or revoked). The
+ * hash is compared in constant time. */
+int ab_token_verify(ab_store *st, const char *secret, ab_token *out);
+typedef int (*ab_token_fn)(const ab_token *t, void *ctx);
+int ab_token_list(ab_store *st, ab_token_fn fn, void *ctx);
+/* Revokes a token by id; it stops working at once. AB_ENOTFOUND if there is none. */
+int ab_token_revoke(ab_store *st, const char *id);
+/* 1 if path is the scope or under it ("" covers everything). */
+int ab_scope_covers(const char *scope, const char *path);
+
+/* ---- group commit ---- */
+
+/* Opens one write transaction that the operations made next on this handle, from this thread,
+ * join (each as a savepoint: a failed one is rolled back alone). Other threads calling the
+ * handle wait until ab_store_batch_commit() or _abort(). Nothing is durable until the commit
+ * returns AB_OK; if it fails, none of the batch happened. */
+int ab_store_batch_begin(ab_store *st);
+int ab_store_batch_commit(ab_store *st);
+void ab_store_batch_abort(ab_store *st);
 
 /* ---- JSON shapes shared by the CLI and the daemon ---- */
 

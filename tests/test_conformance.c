@@ -627,6 +627,127 @@ static void test_copy(void)
     ab_store_close(st);
 }
 
+static int count_token(const ab_token *t, void *v)
+{
+    (void)t;
+    (*(int *)v)++;
+    return 0;
+}
+
+static void test_tokens(void)
+{
+    ab_store *st = fresh(T0);
+    char secret[AB_TOKEN_SECRET_BYTES + 1], admin_secret[AB_TOKEN_SECRET_BYTES + 1];
+    ab_token t, got;
+    CHECK_OK(st, ab_token_create(st, "acme/research", AB_TOKEN_AGENT, "agent-7", 3600, secret, &t));
+    CHECK_I64(strlen(secret), AB_TOKEN_SECRET_BYTES);
+    CHECK(strncmp(secret, "abt_", 4) == 0);
+    CHECK_OK(st, ab_token_create(st, "", AB_TOKEN_ADMIN, NULL, 0, admin_secret, NULL));
+    CHECK_OK(st, ab_token_verify(st, secret, &got));
+    CHECK_STR(got.id, t.id);
+    CHECK_STR(got.scope, "acme/research");
+    CHECK_I64(got.role, AB_TOKEN_AGENT);
+    CHECK_I64(got.expires_at_ms, T0 + 3600000);
+    /* a wrong secret for a real id, garbage, and the empty string are all refused alike */
+    char wrong[AB_TOKEN_SECRET_BYTES + 1];
+    strcpy(wrong, secret);
+    wrong[AB_TOKEN_SECRET_BYTES - 1] = wrong[AB_TOKEN_SECRET_BYTES - 1] == '0' ? '1' : '0';
+    CHECK_RC(st, ab_token_verify(st, wrong, &got), AB_EPERM);
+    CHECK_RC(st, ab_token_verify(st, "abt_nope", &got), AB_EPERM);
+    CHECK_RC(st, ab_token_verify(st, "", &got), AB_EPERM);
+    /* scopes */
+    CHECK(ab_scope_covers("acme/research", "acme/research"));
+    CHECK(ab_scope_covers("acme/research", "acme/research/agent-7"));
+    CHECK(!ab_scope_covers("acme/research", "acme/research-2"));
+    CHECK(!ab_scope_covers("acme/research", "acme"));
+    CHECK(ab_scope_covers("", "anything/at/all"));
+    /* expiry and revocation stop a token at once */
+    now_ms = T0 + 3600000;
+    CHECK_RC(st, ab_token_verify(st, secret, &got), AB_EPERM);
+    CHECK(strstr(ab_store_errmsg(st), "expired") != NULL);
+    CHECK_OK(st, ab_token_verify(st, admin_secret, &got));
+    CHECK_OK(st, ab_token_revoke(st, got.id));
+    CHECK_RC(st, ab_token_verify(st, admin_secret, &got), AB_EPERM);
+    CHECK(strstr(ab_store_errmsg(st), "revoked") != NULL);
+    CHECK_RC(st, ab_token_revoke(st, "t_0000000000000000"), AB_ENOTFOUND);
+    CHECK_RC(st, ab_token_revoke(st, "nope"), AB_EINVAL);
+    int n = 0;
+    CHECK_OK(st, ab_token_list(st, count_token, &n));
+    CHECK_I64(n, 2);
+    CHECK_RC(st, ab_token_create(st, "../x", AB_TOKEN_AGENT, NULL, 0, secret, NULL), AB_EINVAL);
+    ab_store_close(st);
+}
+
+/* Group commit: operations join one transaction as savepoints; a failed one is undone alone;
+ * an abort undoes all. */
+static void test_batch(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "a", "usd/day=10", NULL);
+    ab_decision d;
+    ab_usage u = {.input = 1000};
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, "b1", &d));
+    CHECK_RC(st, ab_budget_charge(st, "a", "no-such-model", &u, NULL, &d), AB_EUNKNOWNMODEL);
+    CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &u, 0, NULL, &d));
+    char hold[40];
+    strcpy(hold, d.hold_id);
+    CHECK_OK(st, ab_hold_commit(st, hold, &u, NULL, &d));
+    CHECK_RC(st, ab_store_batch_begin(st), AB_EINVAL);
+    CHECK_OK(st, ab_store_batch_commit(st));
+    ab_budget_status b = get(st, "a");
+    CHECK_I64(b.used[D][AB_METRIC_REQUESTS], 2);
+    CHECK_I64(b.used[D][USD], 6000000);
+    CHECK_I64(b.holds_open, 0);
+    /* the key recorded in the batch is durable like the rest */
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, "b1", &d));
+    CHECK_I64(d.replayed, 1);
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
+    CHECK_OK(st, ab_budget_reset(st, "a", AB_RESET_DAY, NULL));
+    ab_store_batch_abort(st);
+    b = get(st, "a");
+    CHECK_I64(b.used[D][AB_METRIC_REQUESTS], 2);
+    CHECK_RC(st, ab_store_batch_commit(st), AB_EINVAL);
+    ab_store_close(st);
+}
+
+/* A price set through one handle is used at once by another handle on the same store (the
+ * PostgreSQL store caches price overrides per connection). */
+static void test_price_seen_by_others(void)
+{
+    if (strcmp(kind, "memory") == 0)
+        return; /* two memory: handles are two stores */
+    ab_store *a = fresh(T0);
+    char url[512];
+    if (strcmp(kind, "sqlite") == 0)
+        snprintf(url, sizeof url, "sqlite:%s/case%d.db", tmpdir, case_no);
+    else
+        snprintf(url, sizeof url, "%s/ab_t_%d_%d", pg_base, (int)getpid(), case_no);
+    ab_store *b = NULL;
+    CHECK_OK(NULL, ab_store_open(url, &b));
+    make(a, "x", NULL, NULL);
+    ab_decision d;
+    ab_usage u = {.input = 1000000};
+    CHECK_OK(a, ab_budget_charge(a, "x", "claude-haiku-4-5", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 1000000000);
+    CHECK_OK(a, ab_budget_charge(a, "x", "claude-haiku-4-5", &u, NULL, &d)); /* cached now */
+    ab_price p = {.model = "claude-haiku-4-5",
+                  .input = 7000000,
+                  .output = 1,
+                  .cache_write_5m = 1,
+                  .cache_write_1h = 1,
+                  .cache_read = 1};
+    CHECK_OK(b, ab_price_set(b, &p));
+    CHECK_OK(a, ab_budget_charge(a, "x", "claude-haiku-4-5", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 7000000000);
+    CHECK_OK(b, ab_price_unset(b, "claude-haiku-4-5"));
+    CHECK_OK(a, ab_budget_charge(a, "x", "claude-haiku-4-5", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 1000000000);
+    ab_store_close(b);
+    ab_store_close(a);
+}
+
 int main(int argc, char **argv)
 {
     kind = argc > 1 ? argv[1] : "memory";
@@ -646,6 +767,9 @@ int main(int argc, char **argv)
     test_events_and_rollback();
     test_budgets_and_roles();
     test_copy();
+    test_tokens();
+    test_batch();
+    test_price_seen_by_others();
     if (strcmp(kind, "memory") == 0) /* 10,000 durable transactions are for the benchmarks */
         test_holds_max();
     char cmd[300];

@@ -13,7 +13,8 @@ int ab__txn_begin(ab_store *st, int write)
 {
     pthread_mutex_lock(&st->lock);
     st->errmsg[0] = '\0';
-    int rc = st->ops->begin(st, write);
+    /* inside a group commit each operation is a savepoint of the open write transaction */
+    int rc = st->batch ? st->ops->savepoint(st) : st->ops->begin(st, write);
     if (rc)
         pthread_mutex_unlock(&st->lock);
     return rc;
@@ -21,10 +22,16 @@ int ab__txn_begin(ab_store *st, int write)
 
 int ab__txn_end(ab_store *st, int rc)
 {
-    if (rc == AB_OK)
+    if (st->batch) {
+        if (rc == AB_OK)
+            rc = st->ops->savepoint_release(st);
+        else
+            st->ops->savepoint_rollback(st);
+    } else if (rc == AB_OK) {
         rc = st->ops->commit(st);
-    else
+    } else {
         st->ops->rollback(st);
+    }
     pthread_mutex_unlock(&st->lock);
     return rc;
 }
@@ -254,7 +261,7 @@ int ab__run(ab_store *st, int write, ab__op_fn fn, void *args)
         if (rc)
             return rc;
         c->st = st;
-        c->write = write;
+        c->write = write || st->batch; /* a batch is a write transaction already */
         c->now_ms = ab__now(st);
         c->n = c->chain_len = 0;
         memset(c->dirty, 0, sizeof c->dirty);

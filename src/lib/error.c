@@ -21,6 +21,7 @@ static const struct {
     {AB_EUNKNOWNMODEL, "EUNKNOWNMODEL", "unknown model"},
     {AB_ESTATE, "ESTATE", "hold is not open"},
     {AB_ELIMIT, "ELIMIT", "size limit reached"},
+    {AB_EPERM, "EPERM", "not authorised"},
 };
 
 const char *ab_strerror(int rc)

@@ -28,7 +28,7 @@ int ab_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void 
         return ab__fail(st, AB_EINVAL, "since/until/after: must be >= 0");
     static const char *const ops[] = {"set",    "delete",  "check",  "reserve",
                                       "commit", "release", "expire", "charge",
-                                      "reset",  "price",   "role",   "permission"};
+                                      "reset",  "price",   "role",   "permission", "token"};
     if (qq.op) {
         size_t i = 0;
         while (i < sizeof ops / sizeof ops[0] && strcmp(ops[i], qq.op) != 0)
@@ -36,7 +36,7 @@ int ab_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void 
         if (i == sizeof ops / sizeof ops[0])
             return ab__fail(st, AB_EINVAL,
                             "op: '%s' is not an event op (set, delete, check, reserve, commit, "
-                            "release, expire, charge, reset, price, role, permission)",
+                            "release, expire, charge, reset, price, role, permission, token)",
                             qq.op);
     }
     int rc = ab__txn_begin(st, 0);

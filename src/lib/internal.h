@@ -87,6 +87,16 @@ typedef struct ab__store_ops {
 
     /* removes everything (the first thing in its transaction; rolled back with it) */
     int (*wipe)(ab_store *st);
+
+    /* group commit: operations inside one write transaction, each its own savepoint */
+    int (*savepoint)(ab_store *st);
+    int (*savepoint_release)(ab_store *st);
+    void (*savepoint_rollback)(ab_store *st);
+
+    int (*token_put)(ab_store *st, const ab_token *t, const char *hash_hex);
+    int (*token_get)(ab_store *st, const char *id, ab_token *t, char hash_hex[65]);
+    int (*token_list)(ab_store *st, ab_token_fn fn, void *ctx);
+    int (*token_revoke)(ab_store *st, const char *id, int64_t now_ms); /* AB_ENOTFOUND */
 } ab__store_ops;
 
 struct ab_store {
@@ -99,6 +109,7 @@ struct ab_store {
     char errmsg[512];
     uint64_t id_seed[2]; /* hold ids: random seed + counter */
     uint64_t id_counter;
+    int batch; /* a group-commit transaction is open (the lock is held by its thread) */
 };
 
 /* Sets the handle's detail message and returns rc. */
@@ -194,6 +205,11 @@ void ab__sb_usd(ab__sb *sb, int64_t nusd);
 /* Parses a role spec (the words of ab_role: "limit=usd/day=10\nallow-tool=Read\n…"). */
 int ab__role_parse(const char *spec, ab_role *out, char *err, size_t err_size);
 char *ab__role_format(const ab_role *r);
+
+/* crypto.c: SHA-256 (libcrypto, loaded on first use), constant-time equality, random hex. */
+int ab__sha256_hex(ab_store *st, const char *data, size_t len, char out[65]);
+int ab__ct_equal(const char *a, const char *b, size_t n);
+int ab__random_hex(ab_store *st, size_t bytes, char *out);
 
 /* Glob match (fnmatch without FNM_PATHNAME). */
 int ab__glob_match(const char *pattern, const char *s);

@@ -100,7 +100,11 @@ int ab_store_open(const char *url, ab_store **out)
     ab_store *st = calloc(1, sizeof *st);
     if (!st)
         return AB_ENOMEM;
-    pthread_mutex_init(&st->lock, NULL);
+    pthread_mutexattr_t attr; /* recursive: a group commit holds it across its operations */
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&st->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     st->clock = real_clock;
     ab__strlcpy(st->actor, "local", sizeof st->actor);
     if (getrandom(st->id_seed, sizeof st->id_seed, 0) != sizeof st->id_seed) {
@@ -134,6 +138,44 @@ int ab_store_open(const char *url, ab_store **out)
                     "store URL '%s': expected memory:, sqlite:PATH, postgres://… or libpq "
                     "key=value words",
                     url);
+}
+
+int ab_store_batch_begin(ab_store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    if (st->batch) {
+        pthread_mutex_unlock(&st->lock);
+        return ab__fail(st, AB_EINVAL, "a batch is already open on this handle");
+    }
+    st->errmsg[0] = '\0';
+    int rc = st->ops->begin(st, 1);
+    if (rc) {
+        pthread_mutex_unlock(&st->lock);
+        return rc;
+    }
+    st->batch = 1; /* the lock stays held until commit or abort */
+    return AB_OK;
+}
+
+int ab_store_batch_commit(ab_store *st)
+{
+    if (!st->batch)
+        return ab__fail(st, AB_EINVAL, "no batch is open on this handle");
+    st->batch = 0;
+    int rc = st->ops->commit(st);
+    if (rc == AB__ERETRY)
+        rc = AB_EBUSY;
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+void ab_store_batch_abort(ab_store *st)
+{
+    if (!st->batch)
+        return;
+    st->batch = 0;
+    st->ops->rollback(st);
+    pthread_mutex_unlock(&st->lock);
 }
 
 void ab_store_close(ab_store *st)

@@ -169,6 +169,8 @@ typedef struct mem {
     size_t undo_len, undo_cap;
     ab__budget *saved; /* old contents of budgets changed in place, reused across txns */
     size_t saved_len, saved_cap;
+    size_t sp_undo, sp_events; /* the open savepoint (group commit) */
+    map tokens;                /* id -> mem_token* */
     size_t events_at_begin;
     int in_txn;
     struct mem *wiped; /* what a wipe in this transaction removed, until commit or rollback */
@@ -248,6 +250,7 @@ static void mem_free_data(mem *m)
     map_free(&m->idem, 1);
     map_free(&m->prices, 1);
     map_free(&m->roles, 1);
+    map_free(&m->tokens, 1);
     map_free(&m->strings, 1);
     for (size_t i = 0; i < m->events_len; i++)
         event_free(&m->events[i]);
@@ -265,6 +268,7 @@ static void mem_move_data(mem *to, mem *from)
     to->idem = from->idem;
     to->prices = from->prices;
     to->roles = from->roles;
+    to->tokens = from->tokens;
     to->strings = from->strings;
     to->events = from->events;
     to->events_len = from->events_len;
@@ -301,10 +305,10 @@ static int mem_commit(ab_store *st)
     return AB_OK;
 }
 
-static void mem_rollback(ab_store *st)
+/* Undoes the changes logged after the marks (a savepoint, or the whole transaction). */
+static void undo_to(mem *m, size_t undo_mark, size_t events_mark)
 {
-    mem *m = M(st);
-    while (m->undo_len) {
+    while (m->undo_len > undo_mark) {
         undo *u = &m->undo[--m->undo_len];
         if (u->state) {
             *u->state = u->state_old;
@@ -322,8 +326,14 @@ static void mem_rollback(ab_store *st)
             free(cur);
         free(u->key);
     }
-    while (m->events_len > m->events_at_begin)
+    while (m->events_len > events_mark)
         event_free(&m->events[--m->events_len]);
+}
+
+static void mem_rollback(ab_store *st)
+{
+    mem *m = M(st);
+    undo_to(m, 0, m->events_at_begin);
     if (m->wiped) {
         mem_free_data(m);
         mem_move_data(m, m->wiped);
@@ -779,6 +789,80 @@ static int mem_role_list(ab_store *st, int (*fn)(const char *, const char *, voi
     return rc;
 }
 
+static int mem_savepoint(ab_store *st)
+{
+    mem *m = M(st);
+    m->sp_undo = m->undo_len;
+    m->sp_events = m->events_len;
+    return AB_OK;
+}
+
+static int mem_savepoint_release(ab_store *st)
+{
+    (void)st; /* its changes stay logged: the outer transaction may still roll them back */
+    return AB_OK;
+}
+
+static void mem_savepoint_rollback(ab_store *st)
+{
+    mem *m = M(st);
+    undo_to(m, m->sp_undo, m->sp_events);
+}
+
+typedef struct {
+    ab_token t;
+    char hash[65];
+} mem_token;
+
+static int mem_token_put(ab_store *st, const ab_token *t, const char *hash_hex)
+{
+    mem_token *copy = malloc(sizeof *copy);
+    if (!copy)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    copy->t = *t;
+    ab__strlcpy(copy->hash, hash_hex, sizeof copy->hash);
+    int rc = put_logged(st, &M(st)->tokens, t->id, copy, 0);
+    if (rc)
+        free(copy);
+    return rc;
+}
+
+static int mem_token_get(ab_store *st, const char *id, ab_token *t, char hash_hex[65])
+{
+    mem_token *mt = map_get(&M(st)->tokens, id);
+    if (!mt)
+        return AB_ENOTFOUND;
+    *t = mt->t;
+    memcpy(hash_hex, mt->hash, 65);
+    return AB_OK;
+}
+
+static int mem_token_list(ab_store *st, ab_token_fn fn, void *ctx)
+{
+    size_t n;
+    char **keys = sorted_keys(&M(st)->tokens, &n);
+    if (!keys)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = fn(&((mem_token *)map_get(&M(st)->tokens, keys[i]))->t, ctx);
+    free(keys);
+    return rc;
+}
+
+static int mem_token_revoke(ab_store *st, const char *id, int64_t now_ms)
+{
+    mem_token *mt = map_get(&M(st)->tokens, id);
+    if (!mt)
+        return AB_ENOTFOUND;
+    ab_token t = mt->t;
+    if (!t.revoked_at_ms)
+        t.revoked_at_ms = now_ms;
+    char hash[65];
+    memcpy(hash, mt->hash, sizeof hash);
+    return mem_token_put(st, &t, hash);
+}
+
 static const ab__store_ops mem_ops = {
     .scheme = "memory",
     .begin = mem_begin,
@@ -812,6 +896,13 @@ static const ab__store_ops mem_ops = {
     .role_delete = mem_role_delete,
     .role_list = mem_role_list,
     .wipe = mem_wipe,
+    .savepoint = mem_savepoint,
+    .savepoint_release = mem_savepoint_release,
+    .savepoint_rollback = mem_savepoint_rollback,
+    .token_put = mem_token_put,
+    .token_get = mem_token_get,
+    .token_list = mem_token_list,
+    .token_revoke = mem_token_revoke,
 };
 
 int ab__store_memory_open(ab_store *st, const char *rest)

@@ -126,14 +126,32 @@ enum {
     Q_ROLE_PUT,
     Q_ROLE_DELETE,
     Q_ROLE_LIST,
+    Q_TOKEN_PUT,
+    Q_TOKEN_GET,
+    Q_TOKEN_LIST,
+    Q_TOKEN_REVOKE,
+    Q_PRICES_BUMP,
     Q_COUNT
 };
+
+/* Store price overrides seen in this connection, valid while the store's price generation (read
+ * with every budget chain, at no extra round trip) stays the same. */
+#define PRICE_CACHE_MAX 16
+typedef struct {
+    char model[AB_NAME_BYTES_MAX];
+    int found;
+    ab_price price;
+} price_entry;
 
 typedef struct {
     PGconn *conn;
     char *conninfo;
     int prepared[Q_COUNT];
     int write;
+    int64_t gen_seen; /* price generation read in this transaction, -1: unknown */
+    int64_t cache_gen;
+    price_entry cache[PRICE_CACHE_MAX];
+    int cache_n;
 } pg;
 
 #define P(st) ((pg *)(st)->impl)
@@ -166,6 +184,9 @@ static char budget_cols[1024];
 static char budget_set[2048];
 static char budget_vals[512];
 static pthread_once_t cols_once = PTHREAD_ONCE_INIT;
+
+/* role, model, 12 fixed columns, then a limit and a used column per window x metric */
+#define BUDGET_COLS_N (14 + 2 * AB_LIMITS_MAX)
 
 static void cols_init(void)
 {
@@ -237,6 +258,11 @@ static const char *const query_names[Q_COUNT] = {
     [Q_ROLE_PUT] = "save role",
     [Q_ROLE_DELETE] = "delete role",
     [Q_ROLE_LIST] = "list roles",
+    [Q_TOKEN_PUT] = "save token",
+    [Q_TOKEN_GET] = "read token",
+    [Q_TOKEN_LIST] = "list tokens",
+    [Q_TOKEN_REVOKE] = "revoke token",
+    [Q_PRICES_BUMP] = "note a price change",
 };
 
 static const char *query_sql(int id, char *buf, size_t size)
@@ -255,8 +281,8 @@ static const char *query_sql(int id, char *buf, size_t size)
     case Q_BUDGET_CHAIN:
     case Q_BUDGET_CHAIN_LOCK: /* rows are locked as they leave the sort: leaf first, always */
         snprintf(buf, size,
-                 "SELECT id, path, %s FROM ab_budgets WHERE path = ANY($1::text[]) ORDER BY "
-                 "length(path) DESC%s",
+                 "SELECT id, path, %s, (SELECT v FROM ab_meta WHERE k='prices_gen')::bigint FROM "
+                 "ab_budgets WHERE path = ANY($1::text[]) ORDER BY length(path) DESC%s",
                  budget_cols, id == Q_BUDGET_CHAIN_LOCK ? " FOR UPDATE" : "");
         return buf;
     case Q_BUDGET_INSERT:
@@ -336,6 +362,19 @@ static const char *query_sql(int id, char *buf, size_t size)
         return "DELETE FROM ab_roles WHERE name=$1";
     case Q_ROLE_LIST:
         return "SELECT name, spec FROM ab_roles ORDER BY name";
+    case Q_TOKEN_PUT:
+        return "INSERT INTO ab_tokens(id, hash, scope, role, label, created_at, expires_at, "
+               "revoked_at) VALUES($1,$2,$3,$4,$5,$6,$7,$8)";
+    case Q_TOKEN_GET:
+        return "SELECT id, scope, role, label, created_at, expires_at, revoked_at, hash FROM "
+               "ab_tokens WHERE id=$1";
+    case Q_TOKEN_LIST:
+        return "SELECT id, scope, role, label, created_at, expires_at, revoked_at, hash FROM "
+               "ab_tokens ORDER BY created_at, id";
+    case Q_TOKEN_REVOKE:
+        return "UPDATE ab_tokens SET revoked_at=$2 WHERE id=$1 AND revoked_at=0";
+    case Q_PRICES_BUMP:
+        return "UPDATE ab_meta SET v=(v::bigint + 1)::text WHERE k='prices_gen'";
     }
     return NULL;
 }
@@ -451,6 +490,7 @@ static int pg_begin(ab_store *st, int write)
     if (rc)
         return rc;
     P(st)->write = write;
+    P(st)->gen_seen = -1;
     PGresult *r = PQexec(P(st)->conn, write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
                                             : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     rc = PQresultStatus(r) == PGRES_COMMAND_OK ? AB_OK : pg_fail(st, r, "begin");
@@ -627,6 +667,9 @@ static int pg_budget_get_chain(ab_store *st, const char *const *paths, size_t n,
     *found = 0;
     for (int i = 0; i < PQntuples(r) && *found < n; i++)
         budget_read(r, i, &out[(*found)++]);
+    int gen_col = 2 + BUDGET_COLS_N;
+    if (PQntuples(r) > 0 && !PQgetisnull(r, 0, gen_col))
+        P(st)->gen_seen = i64(r, 0, gen_col);
     PQclear(r);
     return AB_OK;
 }
@@ -931,15 +974,45 @@ static void price_read(const PGresult *r, int row, ab_price *p)
 
 static int pg_price_get(ab_store *st, const char *model, ab_price *out)
 {
+    pg *g = P(st);
+    int cached = g->gen_seen >= 0 && g->gen_seen == g->cache_gen;
+    if (g->gen_seen >= 0 && !cached) { /* prices changed since the cache was filled */
+        g->cache_n = 0;
+        g->cache_gen = g->gen_seen;
+        cached = 1;
+    }
+    for (int i = 0; cached && i < g->cache_n; i++)
+        if (strcmp(g->cache[i].model, model) == 0) {
+            if (!g->cache[i].found)
+                return AB_ENOTFOUND;
+            *out = g->cache[i].price;
+            return AB_OK;
+        }
     params p = {.n = 0};
     p_str(&p, model);
     PGresult *r = NULL;
     int rc = one_row(st, Q_PRICE_GET, &p, &r);
-    if (rc)
-        return rc;
-    price_read(r, 0, out);
-    PQclear(r);
-    return AB_OK;
+    if (rc == AB_OK) {
+        price_read(r, 0, out);
+        PQclear(r);
+    }
+    if (cached && (rc == AB_OK || rc == AB_ENOTFOUND) && g->cache_n < PRICE_CACHE_MAX &&
+        strlen(model) < sizeof g->cache[0].model) {
+        price_entry *e = &g->cache[g->cache_n++];
+        strcpy(e->model, model);
+        e->found = rc == AB_OK;
+        if (e->found)
+            e->price = *out;
+    }
+    return rc;
+}
+
+/* A price changed: other connections see the new generation with their next budget read. */
+static int prices_changed(ab_store *st)
+{
+    P(st)->cache_gen = -1;
+    P(st)->gen_seen = -1;
+    return run_done(st, Q_PRICES_BUMP, NULL);
 }
 
 static int pg_price_put(ab_store *st, const ab_price *pr)
@@ -959,7 +1032,8 @@ static int pg_price_put(ab_store *st, const ab_price *pr)
                          pr->tier_cache_read};
     for (int i = 0; i < 11; i++)
         p_i64(&p, v[i]);
-    return run_done(st, Q_PRICE_PUT, &p);
+    int rc = run_done(st, Q_PRICE_PUT, &p);
+    return rc ? rc : prices_changed(st);
 }
 
 /* DELETE by a text key; AB_ENOTFOUND when no row went. */
@@ -978,7 +1052,8 @@ static int delete_by(ab_store *st, int id, const char *key)
 
 static int pg_price_delete(ab_store *st, const char *model)
 {
-    return delete_by(st, Q_PRICE_DELETE, model);
+    int rc = delete_by(st, Q_PRICE_DELETE, model);
+    return rc ? rc : prices_changed(st);
 }
 
 static int pg_price_list(ab_store *st, ab_price_fn fn, void *ctx)
@@ -1036,8 +1111,95 @@ static int pg_role_list(ab_store *st, int (*fn)(const char *, const char *, void
 
 static int pg_wipe(ab_store *st)
 {
-    return exec_simple(st, "TRUNCATE ab_budgets, ab_holds, ab_hold_members, ab_events, "
-                           "ab_idempotency, ab_prices, ab_roles");
+    int rc = exec_simple(st, "TRUNCATE ab_budgets, ab_holds, ab_hold_members, ab_events, "
+                             "ab_idempotency, ab_prices, ab_roles, ab_tokens");
+    return rc ? rc : prices_changed(st);
+}
+
+static int pg_savepoint(ab_store *st)
+{
+    return exec_simple(st, "SAVEPOINT ab_op");
+}
+
+static int pg_savepoint_release(ab_store *st)
+{
+    return exec_simple(st, "RELEASE ab_op");
+}
+
+static void pg_savepoint_rollback(ab_store *st)
+{
+    if (PQstatus(P(st)->conn) == CONNECTION_OK)
+        PQclear(PQexec(P(st)->conn, "ROLLBACK TO ab_op; RELEASE ab_op"));
+    P(st)->cache_gen = -1; /* a price change in it may be undone */
+}
+
+static void token_read(const PGresult *r, int row, ab_token *t, char *hash_hex)
+{
+    memset(t, 0, sizeof *t);
+    text(r, row, 0, t->id, sizeof t->id);
+    text(r, row, 1, t->scope, sizeof t->scope);
+    t->role = i64(r, row, 2) ? AB_TOKEN_ADMIN : AB_TOKEN_AGENT;
+    text(r, row, 3, t->label, sizeof t->label);
+    t->created_at_ms = i64(r, row, 4);
+    t->expires_at_ms = i64(r, row, 5);
+    t->revoked_at_ms = i64(r, row, 6);
+    if (hash_hex)
+        text(r, row, 7, hash_hex, 65);
+}
+
+static int pg_token_put(ab_store *st, const ab_token *t, const char *hash_hex)
+{
+    params p = {.n = 0};
+    p_str(&p, t->id);
+    p_str(&p, hash_hex);
+    p_str(&p, t->scope);
+    p_i64(&p, t->role);
+    p_str(&p, t->label);
+    p_i64(&p, t->created_at_ms);
+    p_i64(&p, t->expires_at_ms);
+    p_i64(&p, t->revoked_at_ms);
+    return run_done(st, Q_TOKEN_PUT, &p);
+}
+
+static int pg_token_get(ab_store *st, const char *id, ab_token *t, char hash_hex[65])
+{
+    params p = {.n = 0};
+    p_str(&p, id);
+    PGresult *r = NULL;
+    int rc = one_row(st, Q_TOKEN_GET, &p, &r);
+    if (rc)
+        return rc;
+    token_read(r, 0, t, hash_hex);
+    PQclear(r);
+    return AB_OK;
+}
+
+static int pg_token_list(ab_store *st, ab_token_fn fn, void *ctx)
+{
+    int rc;
+    PGresult *r = run(st, Q_TOKEN_LIST, NULL, &rc);
+    if (!r)
+        return rc;
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        ab_token t;
+        token_read(r, i, &t, NULL);
+        rc = fn(&t, ctx);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_token_revoke(ab_store *st, const char *id, int64_t now_ms)
+{
+    ab_token t;
+    char hash[65];
+    int rc = pg_token_get(st, id, &t, hash);
+    if (rc)
+        return rc;
+    params p = {.n = 0};
+    p_str(&p, id);
+    p_i64(&p, now_ms);
+    return run_done(st, Q_TOKEN_REVOKE, &p);
 }
 
 static const ab__store_ops pg_ops = {
@@ -1074,6 +1236,13 @@ static const ab__store_ops pg_ops = {
     .role_delete = pg_role_delete,
     .role_list = pg_role_list,
     .wipe = pg_wipe,
+    .savepoint = pg_savepoint,
+    .savepoint_release = pg_savepoint_release,
+    .savepoint_rollback = pg_savepoint_rollback,
+    .token_put = pg_token_put,
+    .token_get = pg_token_get,
+    .token_list = pg_token_list,
+    .token_revoke = pg_token_revoke,
 };
 
 static const char *const schema_v1[] = {
@@ -1153,9 +1322,19 @@ static int migrate(ab_store *st)
     /* version 2: the time index on events cost a write per event and served no query */
     if (!rc && version < 2)
         rc = exec_simple(st, "DROP INDEX IF EXISTS ab_events_time");
-    /* later versions: `if (!rc && version < 3) { … }` steps go here, in order */
+    /* version 3: API tokens (only their SHA-256 is kept); a price generation that lets each
+     * connection cache the store's price overrides */
+    if (!rc && version < 3)
+        rc = exec_simple(st, "CREATE TABLE ab_tokens(id TEXT PRIMARY KEY, hash TEXT NOT NULL, "
+                             "scope TEXT NOT NULL, role INTEGER NOT NULL, label TEXT NOT NULL, "
+                             "created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at "
+                             "BIGINT NOT NULL)");
+    if (!rc && version < 3)
+        rc = exec_simple(st, "INSERT INTO ab_meta(k, v) VALUES('prices_gen', '0') ON CONFLICT "
+                             "(k) DO NOTHING");
+    /* later versions: `if (!rc && version < 4) { … }` steps go here, in order */
     if (!rc)
-        rc = exec_simple(st, "INSERT INTO ab_meta(k, v) VALUES('schema_version', '2') ON "
+        rc = exec_simple(st, "INSERT INTO ab_meta(k, v) VALUES('schema_version', '3') ON "
                              "CONFLICT (k) DO UPDATE SET v = EXCLUDED.v");
 out:
     if (rc) {
@@ -1180,6 +1359,7 @@ int ab__store_pg_open(ab_store *st, const char *conninfo)
     pg *g = calloc(1, sizeof *g);
     if (!g)
         return ab__fail(st, AB_ENOMEM, "out of memory");
+    g->gen_seen = g->cache_gen = -1;
     st->impl = g;
     st->ops = &pg_ops;
     if (!(g->conninfo = strdup(conninfo)))

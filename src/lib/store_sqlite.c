@@ -35,6 +35,10 @@ enum {
     Q_ROLE_PUT,
     Q_ROLE_DELETE,
     Q_ROLE_LIST,
+    Q_TOKEN_PUT,
+    Q_TOKEN_GET,
+    Q_TOKEN_LIST,
+    Q_TOKEN_REVOKE,
     Q_COUNT
 };
 
@@ -196,6 +200,17 @@ static const char *query_sql(int id, char *buf, size_t size)
         return "DELETE FROM roles WHERE name=?1";
     case Q_ROLE_LIST:
         return "SELECT name, spec FROM roles ORDER BY name";
+    case Q_TOKEN_PUT:
+        return "INSERT INTO tokens(id, hash, scope, role, label, created_at, expires_at, "
+               "revoked_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
+    case Q_TOKEN_GET:
+        return "SELECT id, scope, role, label, created_at, expires_at, revoked_at, hash FROM "
+               "tokens WHERE id=?1";
+    case Q_TOKEN_LIST:
+        return "SELECT id, scope, role, label, created_at, expires_at, revoked_at, hash FROM "
+               "tokens ORDER BY created_at, id";
+    case Q_TOKEN_REVOKE:
+        return "UPDATE tokens SET revoked_at=?2 WHERE id=?1 AND revoked_at=0";
     }
     return NULL;
 }
@@ -849,7 +864,7 @@ static int lite_role_list(ab_store *st, int (*fn)(const char *, const char *, vo
 static int lite_wipe(ab_store *st)
 {
     static const char *const tables[] = {"budgets",     "holds",  "hold_members", "events",
-                                         "idempotency", "prices", "roles"};
+                                         "idempotency", "prices", "roles",        "tokens"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char sql[64];
         snprintf(sql, sizeof sql, "DELETE FROM %s", tables[i]);
@@ -858,6 +873,97 @@ static int lite_wipe(ab_store *st)
             return rc;
     }
     return AB_OK;
+}
+
+static int lite_savepoint(ab_store *st)
+{
+    return exec(st, "SAVEPOINT ab_op");
+}
+
+static int lite_savepoint_release(ab_store *st)
+{
+    return exec(st, "RELEASE ab_op");
+}
+
+static void lite_savepoint_rollback(ab_store *st)
+{
+    sqlite3_exec(L(st)->db, "ROLLBACK TO ab_op; RELEASE ab_op", NULL, NULL, NULL);
+}
+
+static int lite_token_put(ab_store *st, const ab_token *t, const char *hash_hex)
+{
+    sqlite3_stmt *s = stmt(st, Q_TOKEN_PUT);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, t->id);
+    bind_text(s, 2, hash_hex);
+    bind_text(s, 3, t->scope);
+    sqlite3_bind_int(s, 4, (int)t->role);
+    bind_text(s, 5, t->label);
+    sqlite3_bind_int64(s, 6, t->created_at_ms);
+    sqlite3_bind_int64(s, 7, t->expires_at_ms);
+    sqlite3_bind_int64(s, 8, t->revoked_at_ms);
+    return step_done(st, s, "save token");
+}
+
+static void token_read(sqlite3_stmt *s, ab_token *t, char *hash_hex)
+{
+    memset(t, 0, sizeof *t);
+    col_text(s, 0, t->id, sizeof t->id);
+    col_text(s, 1, t->scope, sizeof t->scope);
+    t->role = sqlite3_column_int(s, 2) ? AB_TOKEN_ADMIN : AB_TOKEN_AGENT;
+    col_text(s, 3, t->label, sizeof t->label);
+    t->created_at_ms = sqlite3_column_int64(s, 4);
+    t->expires_at_ms = sqlite3_column_int64(s, 5);
+    t->revoked_at_ms = sqlite3_column_int64(s, 6);
+    if (hash_hex)
+        col_text(s, 7, hash_hex, 65);
+}
+
+static int lite_token_get(ab_store *st, const char *id, ab_token *t, char hash_hex[65])
+{
+    sqlite3_stmt *s = stmt(st, Q_TOKEN_GET);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, id);
+    int rc = step_row(st, s, "read token");
+    if (rc)
+        return rc;
+    token_read(s, t, hash_hex);
+    sqlite3_reset(s);
+    return AB_OK;
+}
+
+static int lite_token_list(ab_store *st, ab_token_fn fn, void *ctx)
+{
+    sqlite3_stmt *s = stmt(st, Q_TOKEN_LIST);
+    if (!s)
+        return AB_ESTORE;
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        ab_token t;
+        token_read(s, &t, NULL);
+        rc = fn(&t, ctx);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = lite_fail(st, "list tokens");
+    sqlite3_reset(s);
+    return rc;
+}
+
+static int lite_token_revoke(ab_store *st, const char *id, int64_t now_ms)
+{
+    ab_token t;
+    char hash[65];
+    int rc = lite_token_get(st, id, &t, hash);
+    if (rc)
+        return rc;
+    sqlite3_stmt *s = stmt(st, Q_TOKEN_REVOKE);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, id);
+    sqlite3_bind_int64(s, 2, now_ms);
+    return step_done(st, s, "revoke token");
 }
 
 static const ab__store_ops lite_ops = {
@@ -893,6 +999,13 @@ static const ab__store_ops lite_ops = {
     .role_delete = lite_role_delete,
     .role_list = lite_role_list,
     .wipe = lite_wipe,
+    .savepoint = lite_savepoint,
+    .savepoint_release = lite_savepoint_release,
+    .savepoint_rollback = lite_savepoint_rollback,
+    .token_put = lite_token_put,
+    .token_get = lite_token_get,
+    .token_list = lite_token_list,
+    .token_revoke = lite_token_revoke,
 };
 
 /* Creates or migrates the schema to AB_SCHEMA_VERSION, under the write lock. */
@@ -938,9 +1051,14 @@ static int migrate(ab_store *st)
     /* version 2: the time index on events cost a page write per event and served no query */
     if (!rc && version < 2)
         rc = exec(st, "DROP INDEX IF EXISTS events_time");
-    /* later versions: `if (!rc && version < 3) { … }` steps go here, in order */
+    /* version 3: API tokens for agentbudgetd (only their SHA-256 is kept) */
+    if (!rc && version < 3)
+        rc = exec(st, "CREATE TABLE tokens(id TEXT PRIMARY KEY, hash TEXT NOT NULL, scope TEXT "
+                      "NOT NULL, role INTEGER NOT NULL, label TEXT NOT NULL, created_at INTEGER "
+                      "NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL)");
+    /* later versions: `if (!rc && version < 4) { … }` steps go here, in order */
     if (!rc)
-        rc = exec(st, "PRAGMA user_version=2");
+        rc = exec(st, "PRAGMA user_version=3");
     if (rc) {
         sqlite3_exec(L(st)->db, "ROLLBACK", NULL, NULL, NULL);
         return rc;

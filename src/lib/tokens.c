@@ -1,0 +1,123 @@
+/* tokens.c — per-agent API tokens for agentbudgetd: a secret shown once, only its SHA-256 kept,
+ * checked in constant time; a scope (a budget subtree) and a role (agent or admin). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+int ab_scope_covers(const char *scope, const char *path)
+{
+    size_t n = strlen(scope);
+    if (n == 0)
+        return 1;
+    return strncmp(path, scope, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+int ab_token_create(ab_store *st, const char *scope, ab_token_role role, const char *label,
+                    int64_t ttl_s, char *secret, ab_token *out)
+{
+    ab_token t;
+    memset(&t, 0, sizeof t);
+    if (!scope)
+        scope = "";
+    if (*scope && ab_path_validate(scope))
+        return ab__fail(st, AB_EINVAL, "scope: '%s' is not a budget path (or \"\" for all)", scope);
+    if (role != AB_TOKEN_AGENT && role != AB_TOKEN_ADMIN)
+        return ab__fail(st, AB_EINVAL, "role: must be agent or admin");
+    if (ttl_s < 0 || ttl_s > INT64_C(100) * 365 * 86400)
+        return ab__fail(st, AB_EINVAL, "expires: must be 0 (never) to 100 years");
+    int rc;
+    if (label && *label && (rc = ab__name_valid(st, "label", label)))
+        return rc;
+    char id_hex[17], secret_hex[65], hash[65];
+    if ((rc = ab__random_hex(st, 8, id_hex)) || (rc = ab__random_hex(st, 32, secret_hex)))
+        return rc;
+    snprintf(t.id, sizeof t.id, "t_%s", id_hex);
+    ab__strlcpy(t.scope, scope, sizeof t.scope);
+    t.role = role;
+    ab__strlcpy(t.label, label ? label : "", sizeof t.label);
+    /* the secret names its token, so that a check reads one row: abt_<id hex>_<64 hex> */
+    snprintf(secret, AB_TOKEN_SECRET_BYTES + 1, "abt_%s_%s", id_hex, secret_hex);
+    if ((rc = ab__sha256_hex(st, secret, strlen(secret), hash)))
+        return rc;
+    if ((rc = ab__txn_begin(st, 1)))
+        return rc;
+    t.created_at_ms = ab__now(st);
+    t.expires_at_ms = ttl_s ? t.created_at_ms + ttl_s * 1000 : 0;
+    rc = st->ops->token_put(st, &t, hash);
+    if (rc == AB_OK) {
+        ab_event e;
+        ab__event_init(st, &e, scope, "token");
+        snprintf(e.reason, sizeof e.reason, "created %s (%s)", t.id,
+                 role == AB_TOKEN_ADMIN ? "admin" : "agent");
+        rc = st->ops->event_append(st, &e);
+    }
+    if ((rc = ab__txn_finish(st, rc)))
+        return rc;
+    if (out)
+        *out = t;
+    return AB_OK;
+}
+
+int ab_token_verify(ab_store *st, const char *secret, ab_token *out)
+{
+    /* one answer for every failure, so that a caller learns nothing about which it was */
+    const char *why = "unknown or invalid token";
+    if (!secret || strlen(secret) != AB_TOKEN_SECRET_BYTES || strncmp(secret, "abt_", 4) != 0 ||
+        secret[20] != '_')
+        return ab__fail(st, AB_EPERM, "%s", why);
+    char id[AB_TOKEN_ID_BYTES + 2], hash[65], stored[65];
+    snprintf(id, sizeof id, "t_%.16s", secret + 4);
+    int rc = ab__sha256_hex(st, secret, strlen(secret), hash);
+    if (rc)
+        return rc;
+    if ((rc = ab__txn_begin(st, 0)))
+        return rc;
+    ab_token t;
+    rc = st->ops->token_get(st, id, &t, stored);
+    int64_t now = ab__now(st);
+    ab__txn_finish(st, rc == AB_ENOTFOUND ? AB_OK : rc);
+    if (rc == AB_ENOTFOUND)
+        return ab__fail(st, AB_EPERM, "%s", why);
+    if (rc)
+        return rc;
+    if (!ab__ct_equal(hash, stored, 64))
+        return ab__fail(st, AB_EPERM, "%s", why);
+    if (t.revoked_at_ms)
+        return ab__fail(st, AB_EPERM, "token %s is revoked", t.id);
+    if (t.expires_at_ms && now >= t.expires_at_ms)
+        return ab__fail(st, AB_EPERM, "token %s has expired", t.id);
+    if (out)
+        *out = t;
+    return AB_OK;
+}
+
+int ab_token_list(ab_store *st, ab_token_fn fn, void *ctx)
+{
+    int rc = ab__txn_begin(st, 0);
+    if (rc)
+        return rc;
+    rc = st->ops->token_list(st, fn, ctx);
+    ab__txn_finish(st, rc < 0 ? rc : AB_OK);
+    return rc;
+}
+
+int ab_token_revoke(ab_store *st, const char *id)
+{
+    if (!id || strlen(id) != AB_TOKEN_ID_BYTES || strncmp(id, "t_", 2) != 0)
+        return ab__fail(st, AB_EINVAL, "token id: expected t_ and 16 hex digits");
+    int rc = ab__txn_begin(st, 1);
+    if (rc)
+        return rc;
+    rc = st->ops->token_revoke(st, id, ab__now(st));
+    if (rc == AB_ENOTFOUND)
+        ab__fail(st, rc, "no token '%s'", id);
+    if (rc == AB_OK) {
+        ab_event e;
+        ab__event_init(st, &e, "", "token");
+        snprintf(e.reason, sizeof e.reason, "revoked %s", id);
+        rc = st->ops->event_append(st, &e);
+    }
+    return ab__txn_finish(st, rc);
+}
