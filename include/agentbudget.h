@@ -444,6 +444,12 @@ char *ab_status_json(const ab_budget_status *b);
 char *ab_decision_json(const ab_decision *d);
 /* Writes one event as a JSON object. Free with free(). */
 char *ab_event_json(const ab_event *e);
+/* A price (USD per million tokens as exact JSON numbers), a role, a hold, a token (never its
+ * secret). Each returns a malloc'd string; free() it. */
+char *ab_price_json(const ab_price *p);
+char *ab_role_json(const ab_role *r);
+char *ab_hold_json(const ab_hold *h);
+char *ab_token_json(const ab_token *t);
 
 #ifdef __cplusplus
 }

@@ -22,22 +22,8 @@ static int price_out(const ab_price *p, void *v)
     ab_price_format(p->cache_write_1h, b[3], sizeof b[3]);
     ab_price_format(p->cache_read, b[4], sizeof b[4]);
     if (c->json) {
-        printf("{\"model\":");
-        json_str(p->model);
-        printf(",\"source\":\"%s\",\"input\":%s,\"output\":%s,"
-               "\"cache_write_5m\":%s,\"cache_write_1h\":%s,\"cache_read\":%s",
-               p->builtin ? "builtin" : "store", b[0], b[1], b[2], b[3], b[4]);
-        if (p->tier_threshold_tokens) {
-            char t[5][32];
-            printf(",\"tier\":{\"above_tokens\":%" PRId64 ",\"input\":%s,\"output\":%s,"
-                   "\"cache_write_5m\":%s,\"cache_write_1h\":%s,\"cache_read\":%s}",
-                   p->tier_threshold_tokens, ab_price_format(p->tier_input, t[0], 32),
-                   ab_price_format(p->tier_output, t[1], 32),
-                   ab_price_format(p->tier_cache_write_5m, t[2], 32),
-                   ab_price_format(p->tier_cache_write_1h, t[3], 32),
-                   ab_price_format(p->tier_cache_read, t[4], 32));
-        }
-        printf("}\n");
+        if (print_json(c, ab_price_json(p)))
+            return AB_ENOMEM;
         return 0;
     }
     printf("%-44s %-7s in %-8s out %-8s cw5m %-8s cw1h %-8s cr %-8s", p->model,

@@ -5,16 +5,6 @@
 
 #include "cli.h"
 
-static void json_list(const char *name, char *const *items, size_t n)
-{
-    printf(",\"%s\":[", name);
-    for (size_t i = 0; i < n; i++) {
-        printf("%s", i ? "," : "");
-        json_str(items[i]);
-    }
-    printf("]");
-}
-
 static void text_list(const char *name, char *const *items, size_t n)
 {
     if (!n)
@@ -30,17 +20,8 @@ static int role_out(const ab_role *r, void *v)
     cli *c = v;
     char spec[64];
     if (c->json) {
-        printf("{\"name\":");
-        json_str(r->name);
-        printf(",\"admin\":%s,\"limits\":[", r->admin ? "true" : "false");
-        for (size_t i = 0; i < r->limits_count; i++)
-            printf("%s\"%s\"", i ? "," : "", ab_limit_format(&r->limits[i], spec, sizeof spec));
-        printf("]");
-        json_list("allow_tools", r->allow_tools, r->allow_tools_count);
-        json_list("deny_tools", r->deny_tools, r->deny_tools_count);
-        json_list("allow_models", r->allow_models, r->allow_models_count);
-        json_list("deny_models", r->deny_models, r->deny_models_count);
-        printf("}\n");
+        if (print_json(c, ab_role_json(r)))
+            return AB_ENOMEM;
         return 0;
     }
     printf("%s%s\n", r->name, r->admin ? " (admin)" : "");

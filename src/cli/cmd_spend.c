@@ -179,11 +179,7 @@ int cmd_hold(cli *c, int argc, char **argv)
     char usd[32];
     ab_usd_format(h.cost_nusd, usd, sizeof usd);
     if (c->json) {
-        printf("{\"hold_id\":\"%s\",\"budget\":\"%s\",\"model\":", h.id, h.budget);
-        json_str(h.model);
-        printf(",\"tokens\":%" PRId64 ",\"cost\":%s,\"cost_nusd\":%" PRId64
-               ",\"created_at\":%" PRId64 ",\"expires_at\":%" PRId64 ",\"state\":\"%s\"}\n",
-               h.tokens, usd, h.cost_nusd, h.created_at_ms, h.expires_at_ms, states[h.state & 3]);
+        return print_json(c, ab_hold_json(&h));
     } else
         printf("%s %s on '%s': %" PRId64 " tokens, $%s at %s\n", h.id, states[h.state & 3],
                h.budget, h.tokens, usd, h.model);

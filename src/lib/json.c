@@ -275,3 +275,99 @@ char *ab_event_json(const ab_event *e)
     ab__sb_add(&sb, "}");
     return sb_finish(&sb);
 }
+
+/* A price in USD per million tokens as a JSON number (exact decimal text). */
+static void price_field(ab__sb *sb, const char *name, int64_t uusd, int comma)
+{
+    char buf[32];
+    ab__sb_addf(sb, "%s\"%s\":%s", comma ? "," : "", name, ab_price_format(uusd, buf, sizeof buf));
+}
+
+char *ab_price_json(const ab_price *p)
+{
+    ab__sb sb = {0};
+    ab__sb_add(&sb, "{\"model\":");
+    ab__sb_json_str(&sb, p->model);
+    ab__sb_addf(&sb, ",\"source\":\"%s\"", p->builtin ? "builtin" : "store");
+    price_field(&sb, "input", p->input, 1);
+    price_field(&sb, "output", p->output, 1);
+    price_field(&sb, "cache_write_5m", p->cache_write_5m, 1);
+    price_field(&sb, "cache_write_1h", p->cache_write_1h, 1);
+    price_field(&sb, "cache_read", p->cache_read, 1);
+    if (p->tier_threshold_tokens) {
+        ab__sb_addf(&sb, ",\"tier\":{\"above_tokens\":%" PRId64, p->tier_threshold_tokens);
+        price_field(&sb, "input", p->tier_input, 1);
+        price_field(&sb, "output", p->tier_output, 1);
+        price_field(&sb, "cache_write_5m", p->tier_cache_write_5m, 1);
+        price_field(&sb, "cache_write_1h", p->tier_cache_write_1h, 1);
+        price_field(&sb, "cache_read", p->tier_cache_read, 1);
+        ab__sb_add(&sb, "}");
+    }
+    ab__sb_add(&sb, "}");
+    return sb_finish(&sb);
+}
+
+static void str_list(ab__sb *sb, const char *name, char *const *items, size_t n)
+{
+    ab__sb_addf(sb, ",\"%s\":[", name);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ab__sb_add(sb, ",");
+        ab__sb_json_str(sb, items[i]);
+    }
+    ab__sb_add(sb, "]");
+}
+
+char *ab_role_json(const ab_role *r)
+{
+    ab__sb sb = {0};
+    ab__sb_add(&sb, "{\"name\":");
+    ab__sb_json_str(&sb, r->name);
+    ab__sb_addf(&sb, ",\"admin\":%s,\"limits\":[", r->admin ? "true" : "false");
+    for (size_t i = 0; i < r->limits_count; i++) {
+        char spec[64];
+        ab__sb_addf(&sb, "%s\"%s\"", i ? "," : "",
+                    ab_limit_format(&r->limits[i], spec, sizeof spec));
+    }
+    ab__sb_add(&sb, "]");
+    str_list(&sb, "allow_tools", r->allow_tools, r->allow_tools_count);
+    str_list(&sb, "deny_tools", r->deny_tools, r->deny_tools_count);
+    str_list(&sb, "allow_models", r->allow_models, r->allow_models_count);
+    str_list(&sb, "deny_models", r->deny_models, r->deny_models_count);
+    ab__sb_add(&sb, "}");
+    return sb_finish(&sb);
+}
+
+char *ab_hold_json(const ab_hold *h)
+{
+    static const char *const states[] = {"open", "committed", "released", "expired"};
+    ab__sb sb = {0};
+    ab__sb_add(&sb, "{\"hold_id\":");
+    ab__sb_json_str(&sb, h->id);
+    ab__sb_add(&sb, ",\"budget\":");
+    ab__sb_json_str(&sb, h->budget);
+    ab__sb_add(&sb, ",\"model\":");
+    ab__sb_json_str(&sb, h->model);
+    ab__sb_addf(&sb, ",\"tokens\":%" PRId64 ",", h->tokens);
+    usd_pair(&sb, "cost", h->cost_nusd, 0);
+    ab__sb_addf(&sb, ",\"created_at\":%" PRId64 ",\"expires_at\":%" PRId64 ",\"state\":\"%s\"}",
+                h->created_at_ms, h->expires_at_ms, states[h->state & 3]);
+    return sb_finish(&sb);
+}
+
+char *ab_token_json(const ab_token *t)
+{
+    ab__sb sb = {0};
+    ab__sb_add(&sb, "{\"id\":");
+    ab__sb_json_str(&sb, t->id);
+    ab__sb_add(&sb, ",\"scope\":");
+    ab__sb_json_str(&sb, t->scope);
+    ab__sb_addf(&sb, ",\"role\":\"%s\",\"label\":", t->role == AB_TOKEN_ADMIN ? "admin" : "agent");
+    ab__sb_json_str(&sb, t->label);
+    ab__sb_addf(&sb, ",\"created_at\":%" PRId64 ",\"expires_at\":", t->created_at_ms);
+    ab__sb_addf(&sb, t->expires_at_ms ? "%" PRId64 : "null", t->expires_at_ms);
+    ab__sb_add(&sb, ",\"revoked_at\":");
+    ab__sb_addf(&sb, t->revoked_at_ms ? "%" PRId64 : "null", t->revoked_at_ms);
+    ab__sb_add(&sb, "}");
+    return sb_finish(&sb);
+}

@@ -1,0 +1,84 @@
+/* daemon.h — what the files of agentbudgetd share: configuration, one request ("call"), the
+ * store access (a pool of read handles and one group-commit writer), metrics and routing. */
+#ifndef ABD_DAEMON_H
+#define ABD_DAEMON_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdint.h>
+
+#include "agentbudget.h"
+
+typedef struct {
+    const char *listen;         /* 127.0.0.1:8700, [::1]:8700 or unix:PATH */
+    const char *metrics_listen; /* optional second address serving /metrics without a token */
+    const char *store_url;
+    unsigned readers;           /* read handles in the pool */
+    unsigned connections_max;
+    unsigned timeout_s;         /* per connection: a slow client is cut off */
+    size_t body_bytes_max;      /* JSON bodies (413 past it) */
+    size_t import_bytes_max;    /* POST /v1/prices/import */
+    size_t header_bytes_max;    /* request line + headers (431/413 past it) */
+    unsigned batch_max;         /* requests in one group commit */
+    unsigned auth_failures_max; /* per address per auth_window_s, then 429 */
+    unsigned auth_window_s;
+    int access_log;
+} abd_config;
+
+extern abd_config abd_cfg;
+
+/* One request being answered. */
+typedef struct abd_call {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    const char *rest;  /* the URL after the route's prefix (a budget path, model, id), decoded */
+    const char *body;
+    size_t body_len;
+    json_t *json;      /* the parsed body, an object (NULL if none) */
+    ab_token token;    /* the caller's token (valid when authed) */
+    int authed;
+    const char *key;   /* Idempotency-Key */
+    const char *route; /* route name, for metrics and logs */
+    int status;
+    char *out;         /* response body (malloc'd JSON), or NULL */
+    const char *content_type;
+    int static_out;    /* out is static, not to be freed */
+    int retry_after_s;
+} abd_call;
+
+/* ---- responses ---- */
+void abd_reply_json(abd_call *c, int status, char *json);          /* takes json */
+void abd_reply_obj(abd_call *c, int status, json_t *obj);          /* takes obj */
+int abd_error(abd_call *c, int status, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Maps a library failure to a status and an error reply; returns the status. */
+int abd_fail(abd_call *c, ab_store *st, int rc);
+
+/* ---- store access ---- */
+int abd_store_init(const char *url, unsigned readers, char *err, size_t err_size);
+void abd_store_shutdown(void);
+ab_store *abd_reader_acquire(void);
+void abd_reader_release(ab_store *st);
+typedef void (*abd_job_fn)(ab_store *st, abd_call *c);
+/* Runs fn on the writer's handle inside a group commit and returns once the commit is durable
+ * (or failed: then the call's reply is a 503). */
+void abd_write(abd_call *c, abd_job_fn fn);
+
+/* ---- metrics ---- */
+void abd_metrics_request(const char *route, int status, double seconds);
+void abd_metrics_batch(size_t size);
+void abd_metrics_store_error(void);
+void abd_metrics_denial(const ab_decision *d);
+void abd_metrics_spend(const char *budget, const char *model, int64_t nusd, int64_t tokens);
+char *abd_metrics_render(ab_store *st);
+
+/* ---- routes ---- */
+/* Dispatches a complete request; fills c->status and c->out. */
+void abd_route(abd_call *c);
+/* The route table's paths, for the OpenAPI check. */
+void abd_routes_print(void);
+
+extern const char abd_dashboard_html[];
+
+#endif

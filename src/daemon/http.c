@@ -1,0 +1,369 @@
+/* http.c — libmicrohttpd glue: a request's body (bounded), the bearer token and the throttle on
+ * failed ones, JSON replies and errors, and one JSON access-log line per request. */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "daemon.h"
+
+typedef struct {
+    char *body;
+    size_t len, cap, max;
+    int too_big;
+    struct timespec start;
+    abd_call call;
+    int answered;
+} req;
+
+/* ---- replies ---- */
+
+void abd_reply_json(abd_call *c, int status, char *json)
+{
+    if (!c->static_out)
+        free(c->out);
+    c->status = status;
+    c->out = json;
+    c->static_out = 0;
+    c->content_type = "application/json";
+}
+
+void abd_reply_obj(abd_call *c, int status, json_t *obj)
+{
+    char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    if (!s) {
+        abd_error(c, 500, "internal", NULL, "out of memory");
+        return;
+    }
+    abd_reply_json(c, status, s);
+}
+
+int abd_error(abd_call *c, int status, const char *code, const char *field, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *e = json_pack("{s:s,s:s}", "code", code, "message", msg);
+    if (e && field)
+        json_object_set_new(e, "field", json_string(field));
+    abd_reply_obj(c, status, json_pack("{s:o}", "error", e ? e : json_null()));
+    return status;
+}
+
+int abd_fail(abd_call *c, ab_store *st, int rc)
+{
+    const char *msg = st ? ab_store_errmsg(st) : "";
+    if (!msg || !*msg)
+        msg = ab_strerror(rc);
+    int status;
+    switch (rc) {
+    case AB_ENOTFOUND: status = 404; break;
+    case AB_ECONFLICT:
+    case AB_ESTATE: status = 409; break;
+    case AB_EPERM: status = 403; break;
+    case AB_ESTORE:
+    case AB_EBUSY:
+    case AB_ENOMEM:
+        status = 503;
+        abd_metrics_store_error();
+        break;
+    default: status = 400;
+    }
+    /* the library's messages start with the field they are about ("model: …") */
+    char field[64] = "";
+    const char *colon = strchr(msg, ':');
+    if (status == 400 && colon && colon - msg < (long)sizeof field && !memchr(msg, ' ', (size_t)(colon - msg)))
+        snprintf(field, sizeof field, "%.*s", (int)(colon - msg), msg);
+    char code[32];
+    snprintf(code, sizeof code, "%s", ab_err_name(rc));
+    for (char *p = code; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    return abd_error(c, status, code, field[0] ? field : NULL, "%s", msg);
+}
+
+/* ---- the throttle on failed authentication, per client address ---- */
+
+#define THROTTLE_SLOTS 1024
+static struct {
+    char addr[48];
+    unsigned failures;
+    time_t window_start;
+} throttle[THROTTLE_SLOTS];
+static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned slot_of(const char *addr)
+{
+    unsigned h = 2166136261u;
+    for (; *addr; addr++)
+        h = (h ^ (unsigned char)*addr) * 16777619u;
+    return h % THROTTLE_SLOTS;
+}
+
+/* Seconds the address must wait (0: it may try). */
+static int throttled(const char *addr)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&throttle_lock);
+    unsigned i = slot_of(addr);
+    int wait = 0;
+    if (strcmp(throttle[i].addr, addr) == 0 &&
+        now - throttle[i].window_start < (time_t)abd_cfg.auth_window_s &&
+        throttle[i].failures >= abd_cfg.auth_failures_max)
+        wait = (int)(abd_cfg.auth_window_s - (unsigned)(now - throttle[i].window_start));
+    pthread_mutex_unlock(&throttle_lock);
+    return wait;
+}
+
+static void auth_failed(const char *addr)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&throttle_lock);
+    unsigned i = slot_of(addr);
+    if (strcmp(throttle[i].addr, addr) != 0 ||
+        now - throttle[i].window_start >= (time_t)abd_cfg.auth_window_s) {
+        snprintf(throttle[i].addr, sizeof throttle[i].addr, "%s", addr);
+        throttle[i].failures = 0;
+        throttle[i].window_start = now;
+    }
+    throttle[i].failures++;
+    pthread_mutex_unlock(&throttle_lock);
+}
+
+static void client_addr(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, size, "unix");
+    if (!ci || !ci->client_addr)
+        return;
+    if (ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
+                  out, (socklen_t)size);
+    else if (ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6,
+                  &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr, out,
+                  (socklen_t)size);
+}
+
+/* Checks the bearer token: 0 and c->token filled, or the error reply's status. */
+static int authenticate(abd_call *c, const char *addr)
+{
+    int wait = throttled(addr);
+    if (wait > 0) {
+        c->retry_after_s = wait;
+        return abd_error(c, 429, "too_many_requests", NULL,
+                         "too many failed authentications from this address: retry in %d s", wait);
+    }
+    const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Authorization");
+    if (!h || strncmp(h, "Bearer ", 7) != 0) {
+        auth_failed(addr);
+        return abd_error(c, 401, "unauthorized", "Authorization",
+                         "a bearer token is required (Authorization: Bearer abt_…)");
+    }
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_token_verify(st, h + 7, &c->token);
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", ab_store_errmsg(st));
+    abd_reader_release(st);
+    if (rc == AB_EPERM) {
+        auth_failed(addr);
+        return abd_error(c, 401, "unauthorized", "Authorization", "%s", msg);
+    }
+    if (rc) {
+        abd_metrics_store_error();
+        return abd_error(c, 503, "store_unavailable", NULL, "cannot check the token: %s", msg);
+    }
+    c->authed = 1;
+    return 0;
+}
+
+/* ---- the request cycle ---- */
+
+static int is_open_route(const char *method, const char *url, int metrics_only)
+{
+    if (strcmp(method, "GET") != 0)
+        return 0;
+    if (metrics_only)
+        return strcmp(url, "/metrics") == 0;
+    return strcmp(url, "/healthz") == 0 || strcmp(url, "/") == 0;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, abd_call *c)
+{
+    const char *body = c->out ? c->out : "";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type",
+                            c->content_type ? c->content_type : "application/json");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (c->retry_after_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", c->retry_after_s);
+        MHD_add_response_header(r, "Retry-After", ra);
+    }
+    if (c->status == 405)
+        MHD_add_response_header(r, "Allow", c->content_type && 0 ? "" : "GET, PUT, POST, DELETE");
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)c->status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static void answer(req *q, struct MHD_Connection *conn, int metrics_only)
+{
+    abd_call *c = &q->call;
+    char addr[48];
+    client_addr(conn, addr, sizeof addr);
+    if (q->too_big) {
+        abd_error(c, 413, "payload_too_large", NULL, "the body is larger than %zu bytes", q->max);
+        return;
+    }
+    c->body = q->body ? q->body : "";
+    c->body_len = q->len;
+    if (metrics_only) {
+        if (!is_open_route(c->method, c->url, 1)) {
+            abd_error(c, 404, "not_found", NULL, "this address serves GET /metrics only");
+            return;
+        }
+        ab_store *st = abd_reader_acquire();
+        char *m = abd_metrics_render(st);
+        abd_reader_release(st);
+        abd_reply_json(c, m ? 200 : 500, m);
+        c->content_type = "text/plain; version=0.0.4";
+        c->route = "metrics";
+        return;
+    }
+    if (!is_open_route(c->method, c->url, 0) && authenticate(c, addr))
+        return;
+    abd_route(c);
+}
+
+static void access_log(const req *q, const char *addr)
+{
+    if (!abd_cfg.access_log)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct timespec mono;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    double ms = (double)(mono.tv_sec - q->start.tv_sec) * 1e3 +
+                (double)(mono.tv_nsec - q->start.tv_nsec) / 1e6;
+    json_t *line = json_pack("{s:I,s:s,s:s,s:s,s:i,s:f,s:s,s:I}", "time",
+                             (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, "remote", addr,
+                             "method", q->call.method ? q->call.method : "", "path",
+                             q->call.url ? q->call.url : "", "status", q->call.status, "ms", ms,
+                             "route", q->call.route ? q->call.route : "-", "body_bytes",
+                             (json_int_t)q->len);
+    if (line && q->call.authed) /* the token's id, never its secret */
+        json_object_set_new(line, "token", json_string(q->call.token.id));
+    char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    if (s)
+        fprintf(stderr, "%s\n", s);
+    free(s);
+    json_decref(line);
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)toe;
+    req *q = *con_cls;
+    if (!q)
+        return;
+    char addr[48];
+    client_addr(conn, addr, sizeof addr);
+    struct timespec mono;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    double s = (double)(mono.tv_sec - q->start.tv_sec) +
+               (double)(mono.tv_nsec - q->start.tv_nsec) / 1e9;
+    if (q->call.status)
+        abd_metrics_request(q->call.route ? q->call.route : "none", q->call.status, s);
+    access_log(q, addr);
+    if (!q->call.static_out)
+        free(q->call.out);
+    json_decref(q->call.json);
+    free(q->body);
+    free(q);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    int metrics_only = cls != NULL;
+    req *q = *con_cls;
+    if (!q) {
+        if (!(q = calloc(1, sizeof *q)))
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &q->start);
+        q->call.conn = conn;
+        q->call.method = method;
+        q->call.url = url;
+        q->max = strcmp(url, "/v1/prices/import") == 0 ? abd_cfg.import_bytes_max
+                                                        : abd_cfg.body_bytes_max;
+        *con_cls = q;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > q->max) { /* refuse before reading it */
+            q->too_big = 1;
+            q->answered = 1;
+            abd_error(&q->call, 413, "payload_too_large", NULL,
+                      "the body is larger than %zu bytes", q->max);
+            q->call.route = "none";
+            return queue(conn, &q->call);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!q->too_big && q->len + *upload_size > q->max)
+            q->too_big = 1;
+        if (!q->too_big) {
+            if (q->len + *upload_size + 1 > q->cap) {
+                size_t cap = q->cap ? q->cap : 4096;
+                while (cap < q->len + *upload_size + 1)
+                    cap *= 2;
+                char *b = realloc(q->body, cap);
+                if (!b)
+                    return MHD_NO;
+                q->body = b;
+                q->cap = cap;
+            }
+            memcpy(q->body + q->len, upload, *upload_size);
+            q->len += *upload_size;
+            q->body[q->len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (q->answered)
+        return MHD_YES;
+    q->answered = 1;
+    answer(q, conn, metrics_only);
+    if (!q->call.route)
+        q->call.route = "none";
+    if (!q->call.status)
+        abd_error(&q->call, 500, "internal", NULL, "no answer");
+    return queue(conn, &q->call);
+}
+
+struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, handle, metrics_only ? (void *)1 : NULL, MHD_OPTION_LISTEN_SOCKET,
+        listen_fd, MHD_OPTION_CONNECTION_LIMIT, abd_cfg.connections_max,
+        MHD_OPTION_CONNECTION_TIMEOUT, abd_cfg.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        abd_cfg.header_bytes_max, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+        MHD_OPTION_END);
+}

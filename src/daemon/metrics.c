@@ -1,0 +1,233 @@
+/* metrics.c — Prometheus counters of agentbudgetd: requests and latency by route and status,
+ * spend and tokens by budget and model, denials by reason, group-commit batch sizes, store
+ * errors; open holds per budget are read from the store at scrape time. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+#define SERIES_MAX 4096 /* per family: labels come from outside, so they are bounded */
+#define BUCKETS 12
+
+static const double latency_buckets[BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,  0.025,
+                                                0.05,   0.1,   0.25,   0.5,   1.0,   5.0};
+static const double batch_buckets[BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
+
+typedef struct {
+    char a[160], b[160]; /* two label values */
+    int64_t count;
+    int64_t value; /* spend: nUSD; tokens */
+    int64_t value2;
+    uint64_t buckets[BUCKETS];
+    double sum;
+} series;
+
+typedef struct {
+    series *s;
+    size_t n;
+    size_t dropped;
+} family;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static family requests, spend, denials;
+static uint64_t batch_buckets_n[BUCKETS], batch_count;
+static double batch_sum;
+static uint64_t store_errors;
+
+static series *find(family *f, const char *a, const char *b)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->s[i].a, a) == 0 && strcmp(f->s[i].b, b) == 0)
+            return &f->s[i];
+    if (f->n >= SERIES_MAX) {
+        f->dropped++;
+        return NULL;
+    }
+    if (!f->s && !(f->s = calloc(SERIES_MAX, sizeof *f->s)))
+        return NULL;
+    series *s = &f->s[f->n++];
+    snprintf(s->a, sizeof s->a, "%s", a);
+    snprintf(s->b, sizeof s->b, "%s", b);
+    return s;
+}
+
+void abd_metrics_request(const char *route, int status, double seconds)
+{
+    char st[8];
+    snprintf(st, sizeof st, "%d", status);
+    pthread_mutex_lock(&lock);
+    series *s = find(&requests, route, st);
+    if (s) {
+        s->count++;
+        s->sum += seconds;
+        for (int i = 0; i < BUCKETS; i++)
+            if (seconds <= latency_buckets[i])
+                s->buckets[i]++;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+void abd_metrics_batch(size_t size)
+{
+    pthread_mutex_lock(&lock);
+    batch_count++;
+    batch_sum += (double)size;
+    for (int i = 0; i < BUCKETS; i++)
+        if ((double)size <= batch_buckets[i])
+            batch_buckets_n[i]++;
+    pthread_mutex_unlock(&lock);
+}
+
+void abd_metrics_store_error(void)
+{
+    pthread_mutex_lock(&lock);
+    store_errors++;
+    pthread_mutex_unlock(&lock);
+}
+
+void abd_metrics_denial(const ab_decision *d)
+{
+    char reason[64];
+    if (d->budget[0])
+        snprintf(reason, sizeof reason, "%s/%s", ab_metric_name(d->metric),
+                 ab_window_name(d->window));
+    else
+        snprintf(reason, sizeof reason, "role");
+    pthread_mutex_lock(&lock);
+    series *s = find(&denials, reason, "");
+    if (s)
+        s->count++;
+    pthread_mutex_unlock(&lock);
+}
+
+void abd_metrics_spend(const char *budget, const char *model, int64_t nusd, int64_t tokens)
+{
+    pthread_mutex_lock(&lock);
+    series *s = find(&spend, budget, model);
+    if (s) {
+        s->value += nusd;
+        s->value2 += tokens;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+/* Label values need \, " and newlines escaped. */
+static void label(FILE *f, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            fprintf(f, "\\%c", *v);
+        else if (*v == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*v, f);
+    }
+}
+
+static int holds_line(const ab_budget_status *b, void *v)
+{
+    FILE *f = v;
+    fputs("agentbudget_holds_open{budget=\"", f);
+    label(f, b->path);
+    fprintf(f, "\"} %" PRId64 "\n", b->holds_open);
+    return 0;
+}
+
+char *abd_metrics_render(ab_store *st)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    pthread_mutex_lock(&lock);
+    fputs("# HELP agentbudget_requests_total HTTP requests by route and status.\n"
+          "# TYPE agentbudget_requests_total counter\n",
+          f);
+    for (size_t i = 0; i < requests.n; i++) {
+        fputs("agentbudget_requests_total{route=\"", f);
+        label(f, requests.s[i].a);
+        fprintf(f, "\",status=\"%s\"} %" PRId64 "\n", requests.s[i].b, requests.s[i].count);
+    }
+    fputs("# HELP agentbudget_request_duration_seconds Time to answer a request.\n"
+          "# TYPE agentbudget_request_duration_seconds histogram\n",
+          f);
+    for (size_t i = 0; i < requests.n; i++) {
+        series *s = &requests.s[i];
+        for (int k = 0; k < BUCKETS; k++) {
+            fputs("agentbudget_request_duration_seconds_bucket{route=\"", f);
+            label(f, s->a);
+            fprintf(f, "\",status=\"%s\",le=\"%g\"} %" PRIu64 "\n", s->b, latency_buckets[k],
+                    s->buckets[k]);
+        }
+        fputs("agentbudget_request_duration_seconds_bucket{route=\"", f);
+        label(f, s->a);
+        fprintf(f, "\",status=\"%s\",le=\"+Inf\"} %" PRId64 "\n", s->b, s->count);
+        fputs("agentbudget_request_duration_seconds_sum{route=\"", f);
+        label(f, s->a);
+        fprintf(f, "\",status=\"%s\"} %.6f\n", s->b, s->sum);
+        fputs("agentbudget_request_duration_seconds_count{route=\"", f);
+        label(f, s->a);
+        fprintf(f, "\",status=\"%s\"} %" PRId64 "\n", s->b, s->count);
+    }
+    fputs("# HELP agentbudget_spend_usd_total Spend recorded through this daemon (charge, "
+          "commit).\n# TYPE agentbudget_spend_usd_total counter\n",
+          f);
+    for (size_t i = 0; i < spend.n; i++) {
+        char usd[32];
+        fputs("agentbudget_spend_usd_total{budget=\"", f);
+        label(f, spend.s[i].a);
+        fputs("\",model=\"", f);
+        label(f, spend.s[i].b);
+        fprintf(f, "\"} %s\n", ab_usd_format(spend.s[i].value, usd, sizeof usd));
+    }
+    fputs("# HELP agentbudget_tokens_total Tokens recorded through this daemon.\n"
+          "# TYPE agentbudget_tokens_total counter\n",
+          f);
+    for (size_t i = 0; i < spend.n; i++) {
+        fputs("agentbudget_tokens_total{budget=\"", f);
+        label(f, spend.s[i].a);
+        fputs("\",model=\"", f);
+        label(f, spend.s[i].b);
+        fprintf(f, "\"} %" PRId64 "\n", spend.s[i].value2);
+    }
+    fputs("# HELP agentbudget_denials_total Denied requests by the limit (metric/window) or role "
+          "that decided.\n# TYPE agentbudget_denials_total counter\n",
+          f);
+    for (size_t i = 0; i < denials.n; i++) {
+        fputs("agentbudget_denials_total{reason=\"", f);
+        label(f, denials.s[i].a);
+        fprintf(f, "\"} %" PRId64 "\n", denials.s[i].count);
+    }
+    fputs("# HELP agentbudget_batch_size Requests made durable by one group commit.\n"
+          "# TYPE agentbudget_batch_size histogram\n",
+          f);
+    for (int k = 0; k < BUCKETS; k++)
+        fprintf(f, "agentbudget_batch_size_bucket{le=\"%g\"} %" PRIu64 "\n", batch_buckets[k],
+                batch_buckets_n[k]);
+    fprintf(f,
+            "agentbudget_batch_size_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+            "agentbudget_batch_size_sum %.0f\nagentbudget_batch_size_count %" PRIu64 "\n",
+            batch_count, batch_sum, batch_count);
+    fprintf(f,
+            "# HELP agentbudget_store_errors_total Store failures (group commits or requests).\n"
+            "# TYPE agentbudget_store_errors_total counter\nagentbudget_store_errors_total "
+            "%" PRIu64 "\n",
+            store_errors);
+    fprintf(f,
+            "# HELP agentbudget_metric_series_dropped_total Series not kept (over %d per "
+            "family).\n# TYPE agentbudget_metric_series_dropped_total counter\n"
+            "agentbudget_metric_series_dropped_total %zu\n",
+            SERIES_MAX, requests.dropped + spend.dropped + denials.dropped);
+    pthread_mutex_unlock(&lock);
+    fputs("# HELP agentbudget_holds_open Open holds counted in each budget.\n"
+          "# TYPE agentbudget_holds_open gauge\n",
+          f);
+    if (st && ab_budget_list(st, NULL, holds_line, f) != AB_OK)
+        abd_metrics_store_error();
+    fclose(f);
+    return buf;
+}

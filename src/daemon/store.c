@@ -1,0 +1,170 @@
+/* store.c — agentbudgetd's access to the store: a pool of read handles, and one writer thread
+ * that applies concurrent mutating requests in one transaction (group commit) and answers each
+ * only after that transaction is durable. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+#define READERS_MAX 64
+
+static ab_store *readers[READERS_MAX];
+static int reader_busy[READERS_MAX];
+static unsigned reader_count;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
+
+typedef struct job {
+    abd_call *call;
+    abd_job_fn fn;
+    int done;
+    struct job *next;
+} job;
+
+static ab_store *writer_st;
+static job *queue_head, *queue_tail;
+static int stopping;
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;  /* work for the writer */
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER; /* a batch is answered */
+static pthread_t writer_thread;
+
+ab_store *abd_reader_acquire(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    for (;;) {
+        for (unsigned i = 0; i < reader_count; i++)
+            if (!reader_busy[i]) {
+                reader_busy[i] = 1;
+                pthread_mutex_unlock(&pool_lock);
+                return readers[i];
+            }
+        pthread_cond_wait(&pool_cond, &pool_lock);
+    }
+}
+
+void abd_reader_release(ab_store *st)
+{
+    pthread_mutex_lock(&pool_lock);
+    for (unsigned i = 0; i < reader_count; i++)
+        if (readers[i] == st)
+            reader_busy[i] = 0;
+    pthread_cond_signal(&pool_cond);
+    pthread_mutex_unlock(&pool_lock);
+}
+
+/* Runs one batch: every job queued now, in one transaction. */
+static void run_batch(job *list)
+{
+    size_t n = 0;
+    int rc = ab_store_batch_begin(writer_st);
+    for (job *j = list; j; j = j->next, n++)
+        if (rc == AB_OK)
+            j->fn(writer_st, j->call);
+    if (rc == AB_OK)
+        rc = ab_store_batch_commit(writer_st);
+    if (rc != AB_OK) { /* nothing of the batch happened: every request of it fails alike */
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", ab_store_errmsg(writer_st));
+        abd_metrics_store_error();
+        for (job *j = list; j; j = j->next)
+            abd_error(j->call, 503, "store_unavailable", NULL,
+                      "the store failed, nothing was changed: %s", msg);
+    }
+    abd_metrics_batch(n);
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&q_lock);
+        while (!queue_head && !stopping)
+            pthread_cond_wait(&q_cond, &q_lock);
+        if (!queue_head && stopping) {
+            pthread_mutex_unlock(&q_lock);
+            return NULL;
+        }
+        /* take up to batch_max jobs: everything that queued while the last commit ran */
+        job *list = queue_head, *last = queue_head;
+        for (unsigned i = 1; i < abd_cfg.batch_max && last->next; i++)
+            last = last->next;
+        queue_head = last->next;
+        if (!queue_head)
+            queue_tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&q_lock);
+        run_batch(list);
+        pthread_mutex_lock(&q_lock);
+        for (job *j = list; j; j = j->next)
+            j->done = 1;
+        pthread_cond_broadcast(&done_cond);
+        pthread_mutex_unlock(&q_lock);
+    }
+}
+
+void abd_write(abd_call *c, abd_job_fn fn)
+{
+    job j = {c, fn, 0, NULL};
+    pthread_mutex_lock(&q_lock);
+    if (stopping) {
+        pthread_mutex_unlock(&q_lock);
+        abd_error(c, 503, "shutting_down", NULL, "the daemon is shutting down");
+        return;
+    }
+    if (queue_tail)
+        queue_tail->next = &j;
+    else
+        queue_head = &j;
+    queue_tail = &j;
+    pthread_cond_signal(&q_cond);
+    while (!j.done)
+        pthread_cond_wait(&done_cond, &q_lock);
+    pthread_mutex_unlock(&q_lock);
+}
+
+int abd_store_init(const char *url, unsigned count, char *err, size_t err_size)
+{
+    if (count < 1)
+        count = 1;
+    if (count > READERS_MAX)
+        count = READERS_MAX;
+    int rc = ab_store_open(url, &writer_st);
+    if (rc) {
+        snprintf(err, err_size, "%s", ab_store_errmsg(writer_st));
+        return rc;
+    }
+    ab_store_set_actor(writer_st, "agentbudgetd");
+    /* memory: is one store per handle, so every request must use the same one */
+    int shared = url && strncmp(url, "memory:", 7) == 0;
+    if (shared)
+        count = 1;
+    for (reader_count = 0; reader_count < count; reader_count++) {
+        if (shared) {
+            readers[reader_count] = writer_st;
+            continue;
+        }
+        if ((rc = ab_store_open(url, &readers[reader_count]))) {
+            snprintf(err, err_size, "%s", ab_store_errmsg(readers[reader_count]));
+            ab_store_close(readers[reader_count]);
+            return rc;
+        }
+        ab_store_set_actor(readers[reader_count], "agentbudgetd");
+    }
+    return pthread_create(&writer_thread, NULL, writer_main, NULL) ? AB_ENOMEM : AB_OK;
+}
+
+void abd_store_shutdown(void)
+{
+    pthread_mutex_lock(&q_lock);
+    stopping = 1;
+    pthread_cond_signal(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+    pthread_join(writer_thread, NULL); /* it drains the queue first */
+    for (unsigned i = 0; i < reader_count; i++)
+        if (readers[i] != writer_st)
+            ab_store_close(readers[i]);
+    ab_store_close(writer_st);
+}
