@@ -13,7 +13,7 @@ typedef struct {
     const char *listen;         /* 127.0.0.1:8700, [::1]:8700 or unix:PATH */
     const char *metrics_listen; /* optional second address serving /metrics without a token */
     const char *store_url;
-    unsigned readers;           /* read handles in the pool */
+    unsigned readers; /* read handles in the pool */
     unsigned connections_max;
     unsigned timeout_s;         /* per connection: a slow client is cut off */
     size_t body_bytes_max;      /* JSON bodies (413 past it) */
@@ -32,24 +32,26 @@ typedef struct abd_call {
     struct MHD_Connection *conn;
     const char *method;
     const char *url;
-    const char *rest;  /* the URL after the route's prefix (a budget path, model, id), decoded */
+    const char *rest; /* the URL after the route's prefix (a budget path, model, id), decoded */
     const char *body;
     size_t body_len;
-    json_t *json;      /* the parsed body, an object (NULL if none) */
-    ab_token token;    /* the caller's token (valid when authed) */
+    json_t *json;   /* the parsed body, an object (NULL if none) */
+    ab_token token; /* the caller's token (valid when authed) */
     int authed;
     const char *key;   /* Idempotency-Key */
     const char *route; /* route name, for metrics and logs */
     int status;
-    char *out;         /* response body (malloc'd JSON), or NULL */
+    char *out; /* response body (malloc'd JSON), or NULL */
     const char *content_type;
-    int static_out;    /* out is static, not to be freed */
+    int static_out; /* out is static, not to be freed */
     int retry_after_s;
+    char allow[64]; /* the methods of the path, on a 405 */
+    void *args;     /* a handler's parameters for its job on the writer */
 } abd_call;
 
 /* ---- responses ---- */
-void abd_reply_json(abd_call *c, int status, char *json);          /* takes json */
-void abd_reply_obj(abd_call *c, int status, json_t *obj);          /* takes obj */
+void abd_reply_json(abd_call *c, int status, char *json); /* takes json */
+void abd_reply_obj(abd_call *c, int status, json_t *obj); /* takes obj */
 int abd_error(abd_call *c, int status, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* Maps a library failure to a status and an error reply; returns the status. */

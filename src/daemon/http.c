@@ -64,22 +64,30 @@ int abd_fail(abd_call *c, ab_store *st, int rc)
         msg = ab_strerror(rc);
     int status;
     switch (rc) {
-    case AB_ENOTFOUND: status = 404; break;
+    case AB_ENOTFOUND:
+        status = 404;
+        break;
     case AB_ECONFLICT:
-    case AB_ESTATE: status = 409; break;
-    case AB_EPERM: status = 403; break;
+    case AB_ESTATE:
+        status = 409;
+        break;
+    case AB_EPERM:
+        status = 403;
+        break;
     case AB_ESTORE:
     case AB_EBUSY:
     case AB_ENOMEM:
         status = 503;
         abd_metrics_store_error();
         break;
-    default: status = 400;
+    default:
+        status = 400;
     }
     /* the library's messages start with the field they are about ("model: …") */
     char field[64] = "";
     const char *colon = strchr(msg, ':');
-    if (status == 400 && colon && colon - msg < (long)sizeof field && !memchr(msg, ' ', (size_t)(colon - msg)))
+    if (status == 400 && colon && colon - msg < (long)sizeof field &&
+        !memchr(msg, ' ', (size_t)(colon - msg)))
         snprintf(field, sizeof field, "%.*s", (int)(colon - msg), msg);
     char code[32];
     snprintf(code, sizeof code, "%s", ab_err_name(rc));
@@ -210,8 +218,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, abd_call *c)
         snprintf(ra, sizeof ra, "%d", c->retry_after_s);
         MHD_add_response_header(r, "Retry-After", ra);
     }
-    if (c->status == 405)
-        MHD_add_response_header(r, "Allow", c->content_type && 0 ? "" : "GET, PUT, POST, DELETE");
+    if (c->status == 405 && c->allow[0])
+        MHD_add_response_header(r, "Allow", c->allow);
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)c->status, r);
     MHD_destroy_response(r);
     return ok;
@@ -256,12 +264,12 @@ static void access_log(const req *q, const char *addr)
     clock_gettime(CLOCK_MONOTONIC, &mono);
     double ms = (double)(mono.tv_sec - q->start.tv_sec) * 1e3 +
                 (double)(mono.tv_nsec - q->start.tv_nsec) / 1e6;
-    json_t *line = json_pack("{s:I,s:s,s:s,s:s,s:i,s:f,s:s,s:I}", "time",
-                             (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, "remote", addr,
-                             "method", q->call.method ? q->call.method : "", "path",
-                             q->call.url ? q->call.url : "", "status", q->call.status, "ms", ms,
-                             "route", q->call.route ? q->call.route : "-", "body_bytes",
-                             (json_int_t)q->len);
+    json_t *line =
+        json_pack("{s:I,s:s,s:s,s:s,s:i,s:f,s:s,s:I}", "time",
+                  (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, "remote", addr, "method",
+                  q->call.method ? q->call.method : "", "path", q->call.url ? q->call.url : "",
+                  "status", q->call.status, "ms", ms, "route", q->call.route ? q->call.route : "-",
+                  "body_bytes", (json_int_t)q->len);
     if (line && q->call.authed) /* the token's id, never its secret */
         json_object_set_new(line, "token", json_string(q->call.token.id));
     char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
@@ -283,8 +291,8 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     client_addr(conn, addr, sizeof addr);
     struct timespec mono;
     clock_gettime(CLOCK_MONOTONIC, &mono);
-    double s = (double)(mono.tv_sec - q->start.tv_sec) +
-               (double)(mono.tv_nsec - q->start.tv_nsec) / 1e9;
+    double s =
+        (double)(mono.tv_sec - q->start.tv_sec) + (double)(mono.tv_nsec - q->start.tv_nsec) / 1e9;
     if (q->call.status)
         abd_metrics_request(q->call.route ? q->call.route : "none", q->call.status, s);
     access_log(q, addr);
@@ -311,14 +319,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         q->call.method = method;
         q->call.url = url;
         q->max = strcmp(url, "/v1/prices/import") == 0 ? abd_cfg.import_bytes_max
-                                                        : abd_cfg.body_bytes_max;
+                                                       : abd_cfg.body_bytes_max;
         *con_cls = q;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > q->max) { /* refuse before reading it */
             q->too_big = 1;
             q->answered = 1;
-            abd_error(&q->call, 413, "payload_too_large", NULL,
-                      "the body is larger than %zu bytes", q->max);
+            abd_error(&q->call, 413, "payload_too_large", NULL, "the body is larger than %zu bytes",
+                      q->max);
             q->call.route = "none";
             return queue(conn, &q->call);
         }
@@ -358,12 +366,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
     return MHD_start_daemon(
         flags, 0, NULL, NULL, handle, metrics_only ? (void *)1 : NULL, MHD_OPTION_LISTEN_SOCKET,
         listen_fd, MHD_OPTION_CONNECTION_LIMIT, abd_cfg.connections_max,
         MHD_OPTION_CONNECTION_TIMEOUT, abd_cfg.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        abd_cfg.header_bytes_max, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-        MHD_OPTION_END);
+        abd_cfg.header_bytes_max, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
 }

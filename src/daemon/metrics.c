@@ -12,8 +12,8 @@
 #define SERIES_MAX 4096 /* per family: labels come from outside, so they are bounded */
 #define BUCKETS 12
 
-static const double latency_buckets[BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,  0.025,
-                                                0.05,   0.1,   0.25,   0.5,   1.0,   5.0};
+static const double latency_buckets[BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
 static const double batch_buckets[BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
 
 typedef struct {

@@ -27,7 +27,7 @@ static ab_store *writer_st;
 static job *queue_head, *queue_tail;
 static int stopping;
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;  /* work for the writer */
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;    /* work for the writer */
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER; /* a batch is answered */
 static pthread_t writer_thread;
 

@@ -1,0 +1,284 @@
+/* main.c — agentbudgetd: configuration (flags, then environment, then defaults), the listening
+ * sockets, the first admin token of a new store, and an orderly stop on SIGTERM. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only);
+
+abd_config abd_cfg = {
+    .listen = "127.0.0.1:8700",
+    .readers = 8,
+    .connections_max = 1024,
+    .timeout_s = 30,
+    .body_bytes_max = 64 * 1024,
+    .import_bytes_max = 32 * 1024 * 1024,
+    .header_bytes_max = 32 * 1024,
+    .batch_max = 512,
+    .auth_failures_max = 10,
+    .auth_window_s = 60,
+    .access_log = 1,
+};
+
+static void usage(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: agentbudgetd [options]\n\n"
+        "The HTTP/JSON service of agentbudget: agents in any language reserve, commit and\n"
+        "charge against budgets through it, each with a token scoped to its budgets.\n\n"
+        "options (each also from the environment variable shown):\n"
+        "  --listen ADDR           127.0.0.1:8700, [::1]:8700 or unix:PATH (AGENTBUDGETD_LISTEN;\n"
+        "                          default 127.0.0.1:8700)\n"
+        "  --store URL             memory:, sqlite:PATH, postgres://… (AGENTBUDGET_STORE;\n"
+        "                          default the embedded SQLite store)\n"
+        "  --metrics-listen ADDR   also serve GET /metrics there, without a token\n"
+        "                          (AGENTBUDGETD_METRICS_LISTEN)\n"
+        "  --readers N             read connections to the store, 1-64 (AGENTBUDGETD_READERS; 8)\n"
+        "  --max-connections N     (AGENTBUDGETD_MAX_CONNECTIONS; 1024)\n"
+        "  --timeout SECONDS       idle or slow connections are closed (AGENTBUDGETD_TIMEOUT; 30)\n"
+        "  --max-body-bytes N      JSON bodies, 413 past it (AGENTBUDGETD_MAX_BODY_BYTES; 65536)\n"
+        "  --max-header-bytes N    request line and headers (AGENTBUDGETD_MAX_HEADER_BYTES; "
+        "32768)\n"
+        "  --batch-max N           requests per group commit (AGENTBUDGETD_BATCH_MAX; 512)\n"
+        "  --no-access-log         no JSON access-log line per request on stderr\n"
+        "  --help                  this text\n\n"
+        "On a store without tokens it creates an admin token and prints it once on stdout.\n"
+        "SIGTERM or SIGINT: stop accepting, finish what is in flight, close the store, exit 0.\n");
+}
+
+/* Reads an unsigned option value within [lo, hi]. */
+static int parse_uint(const char *name, const char *v, unsigned long lo, unsigned long hi,
+                      unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long x = v && *v ? strtoul(v, &end, 10) : 0;
+    if (!v || !*v || *end || errno || x < lo || x > hi || v[0] == '-') {
+        fprintf(stderr, "error: %s: '%s' is not a whole number from %lu to %lu\n", name, v ? v : "",
+                lo, hi);
+        return 2;
+    }
+    *out = x;
+    return 0;
+}
+
+/* Opens a listening socket for "HOST:PORT", "[V6]:PORT" or "unix:PATH". */
+static int listen_on(const char *addr)
+{
+    int fd;
+    if (strncmp(addr, "unix:", 5) == 0) {
+        struct sockaddr_un un = {.sun_family = AF_UNIX};
+        if (strlen(addr + 5) == 0 || strlen(addr + 5) >= sizeof un.sun_path) {
+            fprintf(stderr, "error: --listen: unix socket path must be 1-%zu bytes\n",
+                    sizeof un.sun_path - 1);
+            return -2;
+        }
+        strcpy(un.sun_path, addr + 5);
+        unlink(un.sun_path); /* a socket left by a previous run */
+        if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+            bind(fd, (struct sockaddr *)&un, sizeof un) || listen(fd, 1024)) {
+            fprintf(stderr, "error: cannot listen on '%s': %s\n", addr, strerror(errno));
+            return -3;
+        }
+        chmod(un.sun_path, 0660);
+        return fd;
+    }
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || !colon[1] || (size_t)(colon - addr) >= sizeof host) {
+        fprintf(stderr, "error: --listen: '%s' is not HOST:PORT, [V6]:PORT or unix:PATH\n", addr);
+        return -2;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+                    *res;
+    int gai = getaddrinfo(host, colon + 1, &hints, &res);
+    if (gai) {
+        fprintf(stderr, "error: --listen: '%s': %s\n", addr, gai_strerror(gai));
+        return -2;
+    }
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1024)) {
+        fprintf(stderr, "error: cannot listen on '%s': %s\n", addr, strerror(errno));
+        freeaddrinfo(res);
+        return -3;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static int count_token(const ab_token *t, void *v)
+{
+    (void)t;
+    (*(int *)v)++;
+    return 0;
+}
+
+/* A new store has no way in: make the first admin token and show it once. */
+static int bootstrap_token(void)
+{
+    ab_store *st = abd_reader_acquire();
+    int n = 0, rc = ab_token_list(st, count_token, &n);
+    abd_reader_release(st);
+    if (rc || n)
+        return rc;
+    char secret[AB_TOKEN_SECRET_BYTES + 1];
+    ab_token t;
+    st = abd_reader_acquire();
+    rc = ab_token_create(st, "", AB_TOKEN_ADMIN, "bootstrap", 0, secret, &t);
+    if (rc)
+        fprintf(stderr, "error: cannot create the first admin token: %s\n", ab_store_errmsg(st));
+    abd_reader_release(st);
+    if (rc)
+        return rc;
+    printf("admin token %s (shown once; only its hash is stored):\n%s\n", t.id, secret);
+    fflush(stdout);
+    return 0;
+}
+
+typedef struct {
+    const char *flag, *env;
+    unsigned long lo, hi;
+    void *dst;
+    int is_size;
+} num_opt;
+
+int main(int argc, char **argv)
+{
+    const char *env;
+    abd_cfg.store_url = getenv("AGENTBUDGET_STORE");
+    if ((env = getenv("AGENTBUDGETD_LISTEN")) && *env)
+        abd_cfg.listen = env;
+    if ((env = getenv("AGENTBUDGETD_METRICS_LISTEN")) && *env)
+        abd_cfg.metrics_listen = env;
+    num_opt nums[] = {
+        {"--readers", "AGENTBUDGETD_READERS", 1, 64, &abd_cfg.readers, 0},
+        {"--max-connections", "AGENTBUDGETD_MAX_CONNECTIONS", 1, 100000, &abd_cfg.connections_max,
+         0},
+        {"--timeout", "AGENTBUDGETD_TIMEOUT", 1, 3600, &abd_cfg.timeout_s, 0},
+        {"--max-body-bytes", "AGENTBUDGETD_MAX_BODY_BYTES", 1024, 64 << 20, &abd_cfg.body_bytes_max,
+         1},
+        {"--max-header-bytes", "AGENTBUDGETD_MAX_HEADER_BYTES", 4096, 1 << 20,
+         &abd_cfg.header_bytes_max, 1},
+        {"--batch-max", "AGENTBUDGETD_BATCH_MAX", 1, 100000, &abd_cfg.batch_max, 0},
+    };
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
+        unsigned long v;
+        if (!(env = getenv(nums[k].env)) || !*env)
+            continue;
+        if (parse_uint(nums[k].env, env, nums[k].lo, nums[k].hi, &v))
+            return 2;
+        if (nums[k].is_size)
+            *(size_t *)nums[k].dst = v;
+        else
+            *(unsigned *)nums[k].dst = (unsigned)v;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--no-access-log")) {
+            abd_cfg.access_log = 0;
+            continue;
+        }
+        int done = 0;
+        if (!strcmp(a, "--listen") || !strcmp(a, "--store") || !strcmp(a, "--metrics-listen")) {
+            if (!val || !*val) {
+                fprintf(stderr, "error: %s: needs a value\n", a);
+                return 2;
+            }
+            *(a[2] == 'l'   ? &abd_cfg.listen
+              : a[2] == 's' ? &abd_cfg.store_url
+                            : &abd_cfg.metrics_listen) = val;
+            i++;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof nums / sizeof nums[0] && !done; k++) {
+            if (strcmp(a, nums[k].flag))
+                continue;
+            unsigned long v;
+            if (parse_uint(a, val, nums[k].lo, nums[k].hi, &v))
+                return 2;
+            if (nums[k].is_size)
+                *(size_t *)nums[k].dst = v;
+            else
+                *(unsigned *)nums[k].dst = (unsigned)v;
+            i++;
+            done = 1;
+        }
+        if (!done) {
+            fprintf(stderr, "error: unknown option '%s' (see agentbudgetd --help)\n", a);
+            return 2;
+        }
+    }
+    /* signals are taken by sigwait() below; every thread inherits the mask */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int fd = listen_on(abd_cfg.listen);
+    if (fd < 0)
+        return -fd;
+    int mfd = abd_cfg.metrics_listen ? listen_on(abd_cfg.metrics_listen) : -1;
+    if (abd_cfg.metrics_listen && mfd < 0)
+        return -mfd;
+    char err[600];
+    int rc = abd_store_init(abd_cfg.store_url, abd_cfg.readers, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "error: cannot open the store: %s\n", err);
+        return rc == AB_EINVAL ? 2 : 3;
+    }
+    if (bootstrap_token())
+        return 3;
+    struct MHD_Daemon *d = abd_http_start(fd, 0);
+    struct MHD_Daemon *md = mfd >= 0 ? abd_http_start(mfd, 1) : NULL;
+    if (!d || (mfd >= 0 && !md)) {
+        fprintf(stderr, "error: cannot start the HTTP server\n");
+        return 3;
+    }
+    fprintf(stderr, "{\"msg\":\"listening\",\"listen\":\"%s\",\"version\":\"%s\"}\n",
+            abd_cfg.listen, AB_VERSION);
+    int sig;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "{\"msg\":\"stopping\",\"signal\":%d}\n", sig);
+    /* stop accepting; MHD_stop_daemon then lets the requests in flight finish */
+    MHD_quiesce_daemon(d);
+    if (md)
+        MHD_quiesce_daemon(md);
+    MHD_stop_daemon(d);
+    if (md)
+        MHD_stop_daemon(md);
+    abd_store_shutdown();
+    close(fd);
+    if (mfd >= 0)
+        close(mfd);
+    if (strncmp(abd_cfg.listen, "unix:", 5) == 0)
+        unlink(abd_cfg.listen + 5);
+    fprintf(stderr, "{\"msg\":\"stopped\"}\n");
+    return 0;
+}

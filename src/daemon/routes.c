@@ -1,0 +1,1148 @@
+/* routes.c — the HTTP/JSON API v1: the route table, authorisation by token scope and role,
+ * request validation (each error names its field), and the handlers, which call the library. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+/* ---- reading the request ---- */
+
+/* Parses the body as a JSON object whose fields are all in `allowed` (NULL-terminated).
+ * 0, or the error reply's status. */
+static int body_object(abd_call *c, const char *const *allowed)
+{
+    const char *ct = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Content-Type");
+    if (c->body_len == 0)
+        return abd_error(c, 400, "invalid", "body", "a JSON object is required");
+    if (!ct || strncmp(ct, "application/json", 16) != 0)
+        return abd_error(c, 415, "unsupported_media_type", "Content-Type",
+                         "the body must be application/json");
+    json_error_t err;
+    c->json = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!c->json)
+        return abd_error(c, 400, "invalid", "body", "not JSON (line %d column %d): %s", err.line,
+                         err.column, err.text);
+    if (!json_is_object(c->json))
+        return abd_error(c, 400, "invalid", "body", "must be a JSON object");
+    const char *k;
+    json_t *v;
+    json_object_foreach(c->json, k, v)
+    {
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, k) == 0;
+        if (!ok)
+            return abd_error(c, 400, "invalid", k, "unknown field '%s'", k);
+    }
+    return 0;
+}
+
+/* A string field: *out NULL when absent and not required. */
+static int str_field(abd_call *c, json_t *obj, const char *name, int required, const char **out)
+{
+    json_t *v = json_object_get(obj, name);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return abd_error(c, 400, "invalid", name, "%s: required", name);
+        return 0;
+    }
+    if (!json_is_string(v) || json_string_length(v) == 0 ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return abd_error(c, 400, "invalid", name, "%s: must be a non-empty string", name);
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* A non-negative whole number (token counts, seconds). */
+static int count_field(abd_call *c, json_t *obj, const char *name, int required, int64_t *out)
+{
+    json_t *v = json_object_get(obj, name);
+    if (!v || json_is_null(v)) {
+        if (required)
+            return abd_error(c, 400, "invalid", name, "%s: required", name);
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return abd_error(c, 400, "invalid", name, "%s: must be a whole number >= 0", name);
+    *out = (int64_t)json_integer_value(v);
+    return 0;
+}
+
+static int bool_field(abd_call *c, json_t *obj, const char *name, int *out)
+{
+    json_t *v = json_object_get(obj, name);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return abd_error(c, 400, "invalid", name, "%s: must be true or false", name);
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* "usage": {"input": N, "output": N, "cache_write_5m": N, "cache_write_1h": N, "cache_read": N} */
+static int usage_field(abd_call *c, int required, ab_usage *u)
+{
+    memset(u, 0, sizeof *u);
+    json_t *v = json_object_get(c->json, "usage");
+    if (!v || json_is_null(v))
+        return required ? abd_error(c, 400, "invalid", "usage", "usage: required") : 0;
+    if (!json_is_object(v))
+        return abd_error(c, 400, "invalid", "usage", "usage: must be an object of token counts");
+    static const char *const names[] = {"input", "output", "cache_write_5m", "cache_write_1h",
+                                        "cache_read"};
+    int64_t *dst[] = {&u->input, &u->output, &u->cache_write_5m, &u->cache_write_1h,
+                      &u->cache_read};
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x)
+    {
+        int i = 0;
+        while (i < 5 && strcmp(names[i], k) != 0)
+            i++;
+        char field[64];
+        snprintf(field, sizeof field, "usage.%s", k);
+        if (i == 5)
+            return abd_error(c, 400, "invalid", field, "unknown field '%s'", field);
+        if (!json_is_integer(x) || json_integer_value(x) < 0)
+            return abd_error(c, 400, "invalid", field, "%s: must be a whole number >= 0", field);
+        *dst[i] = (int64_t)json_integer_value(x);
+    }
+    return 0;
+}
+
+static int path_ok(abd_call *c, const char *field, const char *path)
+{
+    if (ab_path_validate(path))
+        return abd_error(c, 400, "invalid", field,
+                         "%s: '%s' is not a budget path (segments of [A-Za-z0-9._:@-], 1-64 "
+                         "bytes each, at most 8 segments)",
+                         field, path);
+    return 0;
+}
+
+/* ---- authorisation ---- */
+
+/* Agent and admin tokens act inside their scope; outside it a budget does not exist for them
+ * (404: names do not leak). */
+static int in_scope(abd_call *c, const char *path)
+{
+    if (ab_scope_covers(c->token.scope, path))
+        return 0;
+    return abd_error(c, 404, "not_found", NULL, "no budget '%s'", path);
+}
+
+static int need_admin(abd_call *c, const char *path)
+{
+    if (c->token.role != AB_TOKEN_ADMIN)
+        return abd_error(c, 403, "forbidden", NULL, "this needs an admin token");
+    if (path ? !ab_scope_covers(c->token.scope, path) : c->token.scope[0] != '\0')
+        return abd_error(c, 403, "forbidden", NULL,
+                         path ? "this admin token's scope does not cover '%s'"
+                              : "this needs an admin token for the whole store (scope \"\")%s",
+                         path ? path : "");
+    return 0;
+}
+
+/* ---- shared replies ---- */
+
+static void reply_status(abd_call *c, ab_store *st, const char *path, int status)
+{
+    ab_budget_status b;
+    int rc = ab_budget_get(st, path, &b);
+    if (rc) {
+        abd_fail(c, st, rc);
+        return;
+    }
+    abd_reply_json(c, status, ab_status_json(&b));
+}
+
+static void reply_decision(abd_call *c, const ab_decision *d)
+{
+    if (!d->allowed)
+        abd_metrics_denial(d);
+    abd_reply_json(c, 200, ab_decision_json(d));
+}
+
+/* ---- lists: the library's JSON strings joined as they are (re-parsing them would put the
+ * exact money figures through doubles) ---- */
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    size_t n;
+    int oom;
+} jlist;
+
+static void jl_add(jlist *l, const char *s)
+{
+    size_t n = strlen(s);
+    if (l->oom)
+        return;
+    if (l->len + n + 2 > l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4096;
+        while (cap < l->len + n + 2)
+            cap *= 2;
+        char *b = realloc(l->buf, cap);
+        if (!b) {
+            l->oom = 1;
+            return;
+        }
+        l->buf = b;
+        l->cap = cap;
+    }
+    memcpy(l->buf + l->len, s, n + 1);
+    l->len += n;
+}
+
+/* Appends one item (a malloc'd JSON string, taken). */
+static int jl_item(jlist *l, char *json)
+{
+    if (!json) {
+        l->oom = 1;
+        return AB_ENOMEM;
+    }
+    jl_add(l, l->n++ ? "," : "");
+    jl_add(l, json);
+    free(json);
+    return l->oom ? AB_ENOMEM : 0;
+}
+
+/* Replies {"name":[items]SUFFIX} where suffix is ",\"k\":v" or "". */
+static void jl_reply(abd_call *c, jlist *l, const char *name, const char *suffix)
+{
+    jlist out = {0};
+    jl_add(&out, "{\"");
+    jl_add(&out, name);
+    jl_add(&out, "\":[");
+    jl_add(&out, l->buf ? l->buf : "");
+    jl_add(&out, "]");
+    jl_add(&out, suffix);
+    jl_add(&out, "}");
+    free(l->buf);
+    if (out.oom || l->oom) {
+        free(out.buf);
+        abd_error(c, 500, "internal", NULL, "out of memory");
+        return;
+    }
+    abd_reply_json(c, 200, out.buf);
+}
+
+/* ---- handlers ---- */
+
+static void h_healthz(abd_call *c)
+{
+    ab_store *st = abd_reader_acquire();
+    int version = 0, rc = ab_store_schema_version(st, &version);
+    abd_reader_release(st);
+    if (rc) {
+        abd_error(c, 503, "store_unavailable", NULL, "the store does not answer");
+        return;
+    }
+    abd_reply_obj(c, 200,
+                  json_pack("{s:s,s:i,s:s}", "status", "ok", "schema_version", version, "version",
+                            AB_VERSION));
+}
+
+static void h_dashboard(abd_call *c)
+{
+    c->status = 200;
+    c->out = (char *)abd_dashboard_html;
+    c->static_out = 1;
+    c->content_type = "text/html; charset=utf-8";
+}
+
+static void h_metrics(abd_call *c)
+{
+    ab_store *st = abd_reader_acquire();
+    char *m = abd_metrics_render(st);
+    abd_reader_release(st);
+    abd_reply_json(c, m ? 200 : 500, m);
+    c->content_type = "text/plain; version=0.0.4";
+}
+
+static int collect_status(const ab_budget_status *b, void *v)
+{
+    return jl_item(v, ab_status_json(b));
+}
+
+static void h_budgets_list(abd_call *c)
+{
+    const char *prefix = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, "prefix");
+    if (prefix && !*prefix)
+        prefix = NULL;
+    if (prefix && path_ok(c, "prefix", prefix))
+        return;
+    if (!prefix && c->token.scope[0])
+        prefix = c->token.scope;
+    if (prefix && !ab_scope_covers(c->token.scope, prefix) &&
+        !ab_scope_covers(prefix, c->token.scope)) {
+        abd_reply_json(c, 200, strdup("{\"budgets\":[]}"));
+        return;
+    }
+    if (prefix && !ab_scope_covers(c->token.scope, prefix))
+        prefix = c->token.scope; /* a wider prefix is narrowed to the scope */
+    jlist k = {0};
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_budget_list(st, prefix, collect_status, &k);
+    if (rc)
+        abd_fail(c, st, rc);
+    abd_reader_release(st);
+    if (!rc)
+        jl_reply(c, &k, "budgets", "");
+    else
+        free(k.buf);
+}
+
+static void h_budget_get(abd_call *c)
+{
+    if (path_ok(c, "path", c->rest) || in_scope(c, c->rest))
+        return;
+    ab_store *st = abd_reader_acquire();
+    reply_status(c, st, c->rest, 200);
+    abd_reader_release(st);
+}
+
+/* PUT /v1/budgets/{path}: {"role", "model", "limits": ["usd/day=10", …], "unset": ["usd/day"],
+ * "replace_limits", "no_role_defaults"} */
+typedef struct {
+    const char *path;
+    ab_limit limits[AB_LIMITS_MAX * 2];
+    ab_budget_spec spec;
+} set_args;
+
+static void job_budget_set(ab_store *st, abd_call *c)
+{
+    set_args *a = c->args;
+    int created = 0, rc = ab_budget_set(st, a->path, &a->spec, c->key, &created);
+    if (rc) {
+        abd_fail(c, st, rc);
+        return;
+    }
+    reply_status(c, st, a->path, created ? 201 : 200);
+}
+
+static int limit_list(abd_call *c, const char *name, int unset, set_args *a)
+{
+    json_t *v = json_object_get(c->json, name), *x;
+    size_t i;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) > AB_LIMITS_MAX)
+        return abd_error(c, 400, "invalid", name, "%s: must be an array of at most %d specs", name,
+                         AB_LIMITS_MAX);
+    json_array_foreach(v, i, x)
+    {
+        char spec[128];
+        ab_limit *l = &a->limits[a->spec.limits_count];
+        if (json_is_string(x))
+            snprintf(spec, sizeof spec, unset ? "%s=0" : "%s", json_string_value(x));
+        if (!json_is_string(x) || ab_limit_parse(spec, l))
+            return abd_error(c, 400, "invalid", name,
+                             unset ? "%s: each item is METRIC/WINDOW (e.g. \"usd/day\")"
+                                   : "%s: each item is METRIC/WINDOW=AMOUNT (e.g. "
+                                     "\"usd/day=10\"; USD as exact decimals)",
+                             name);
+        if (unset)
+            l->amount = -1;
+        a->spec.limits_count++;
+    }
+    return 0;
+}
+
+static void h_budget_put(abd_call *c)
+{
+    static const char *const fields[] = {
+        "role", "model", "limits", "unset", "replace_limits", "no_role_defaults", NULL};
+    set_args a;
+    memset(&a, 0, sizeof a);
+    a.path = c->rest;
+    a.spec.limits = a.limits;
+    if (path_ok(c, "path", c->rest) || need_admin(c, c->rest) || body_object(c, fields) ||
+        str_field(c, c->json, "role", 0, &a.spec.role) ||
+        str_field(c, c->json, "model", 0, &a.spec.model) || limit_list(c, "limits", 0, &a) ||
+        limit_list(c, "unset", 1, &a) ||
+        bool_field(c, c->json, "replace_limits", &a.spec.replace_limits) ||
+        bool_field(c, c->json, "no_role_defaults", &a.spec.no_role_defaults))
+        return;
+    c->args = &a;
+    abd_write(c, job_budget_set);
+}
+
+static void job_budget_delete(ab_store *st, abd_call *c)
+{
+    int rc = ab_budget_delete(st, c->rest, c->key);
+    if (rc)
+        abd_fail(c, st, rc);
+    else
+        abd_reply_obj(c, 200, json_pack("{s:s}", "deleted", c->rest));
+}
+
+static void h_budget_delete(abd_call *c)
+{
+    if (path_ok(c, "path", c->rest) || need_admin(c, c->rest))
+        return;
+    abd_write(c, job_budget_delete);
+}
+
+/* POST /v1/check {"budget", "model"?, "tokens" | "usage"} */
+static void h_check(abd_call *c)
+{
+    static const char *const fields[] = {"budget", "model", "tokens", "usage", NULL};
+    const char *budget, *model;
+    int64_t tokens = -1;
+    ab_usage u;
+    if (body_object(c, fields) || str_field(c, c->json, "budget", 1, &budget) ||
+        path_ok(c, "budget", budget) || in_scope(c, budget) ||
+        str_field(c, c->json, "model", 0, &model) ||
+        count_field(c, c->json, "tokens", 0, &tokens) || usage_field(c, 0, &u))
+        return;
+    int has_usage = json_object_get(c->json, "usage") != NULL;
+    if ((tokens >= 0) == has_usage) {
+        abd_error(c, 400, "invalid", "tokens", "give either tokens or usage");
+        return;
+    }
+    if (tokens >= 0)
+        u = (ab_usage){.input = tokens / 4, .output = tokens - tokens / 4};
+    ab_decision d;
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_budget_check(st, budget, model, &u, &d);
+    if (rc)
+        abd_fail(c, st, rc);
+    abd_reader_release(st);
+    if (!rc)
+        reply_decision(c, &d);
+}
+
+typedef struct {
+    const char *budget, *model;
+    ab_usage usage;
+    int64_t ttl_s;
+    int which;
+} spend_args;
+
+static void job_reserve(ab_store *st, abd_call *c)
+{
+    spend_args *a = c->args;
+    ab_decision d;
+    int rc = ab_budget_reserve(st, a->budget, a->model, &a->usage, a->ttl_s, c->key, &d);
+    if (rc)
+        abd_fail(c, st, rc);
+    else
+        reply_decision(c, &d);
+}
+
+static void job_charge(ab_store *st, abd_call *c)
+{
+    spend_args *a = c->args;
+    ab_decision d;
+    int rc = ab_budget_charge(st, a->budget, a->model, &a->usage, c->key, &d);
+    if (rc) {
+        abd_fail(c, st, rc);
+        return;
+    }
+    if (!d.replayed)
+        abd_metrics_spend(a->budget, a->model ? a->model : "-", d.cost_nusd, d.tokens);
+    reply_decision(c, &d);
+}
+
+/* POST /v1/reserve {"budget", "model"?, "usage", "ttl_s"?}; POST /v1/charge {"budget", "model"?,
+ * "usage"} */
+static void h_spend(abd_call *c, int reserve)
+{
+    static const char *const fields[] = {"budget", "model", "usage", "ttl_s", NULL};
+    static const char *const charge_fields[] = {"budget", "model", "usage", NULL};
+    spend_args a = {0};
+    if (body_object(c, reserve ? fields : charge_fields) ||
+        str_field(c, c->json, "budget", 1, &a.budget) || path_ok(c, "budget", a.budget) ||
+        in_scope(c, a.budget) || str_field(c, c->json, "model", 0, &a.model) ||
+        usage_field(c, 1, &a.usage) || count_field(c, c->json, "ttl_s", 0, &a.ttl_s))
+        return;
+    if (a.ttl_s > AB_TTL_S_MAX) {
+        abd_error(c, 400, "invalid", "ttl_s", "ttl_s: at most %d seconds", AB_TTL_S_MAX);
+        return;
+    }
+    c->args = &a;
+    abd_write(c, reserve ? job_reserve : job_charge);
+}
+
+static void h_reserve(abd_call *c)
+{
+    h_spend(c, 1);
+}
+
+static void h_charge(abd_call *c)
+{
+    h_spend(c, 0);
+}
+
+/* The hold's budget must be in the caller's scope; AB_OK, or the reply is made. */
+static int hold_in_scope(abd_call *c, ab_store *st, const char *id, ab_hold *h)
+{
+    int rc = ab_hold_get(st, id, h);
+    if (rc) {
+        abd_fail(c, st, rc);
+        return rc;
+    }
+    if (!ab_scope_covers(c->token.scope, h->budget)) {
+        abd_error(c, 404, "not_found", NULL, "no hold '%s'", id);
+        return AB_ENOTFOUND;
+    }
+    return AB_OK;
+}
+
+static void job_commit(ab_store *st, abd_call *c)
+{
+    spend_args *a = c->args;
+    ab_hold h;
+    if (hold_in_scope(c, st, c->rest, &h))
+        return;
+    ab_decision d;
+    int rc = ab_hold_commit(st, c->rest, &a->usage, c->key, &d);
+    if (rc) {
+        abd_fail(c, st, rc);
+        return;
+    }
+    if (!d.replayed)
+        abd_metrics_spend(h.budget, h.model, d.cost_nusd, d.tokens);
+    reply_decision(c, &d);
+}
+
+static void job_release(ab_store *st, abd_call *c)
+{
+    ab_hold h;
+    if (hold_in_scope(c, st, c->rest, &h))
+        return;
+    int rc = ab_hold_release(st, c->rest, c->key);
+    if (rc)
+        abd_fail(c, st, rc);
+    else
+        abd_reply_obj(c, 200, json_pack("{s:s}", "released", c->rest));
+}
+
+/* POST /v1/holds/{id}/commit {"usage"}; POST /v1/holds/{id}/release */
+static void h_hold_action(abd_call *c)
+{
+    static const char *const fields[] = {"usage", NULL};
+    char id[64];
+    const char *slash = strchr(c->rest, '/');
+    if (!slash || (size_t)(slash - c->rest) >= sizeof id) {
+        abd_error(c, 404, "not_found", NULL, "expected /v1/holds/ID/commit or /release");
+        return;
+    }
+    snprintf(id, sizeof id, "%.*s", (int)(slash - c->rest), c->rest);
+    spend_args a = {0};
+    c->args = &a;
+    if (strcmp(slash + 1, "commit") == 0) {
+        if (body_object(c, fields) || usage_field(c, 1, &a.usage))
+            return;
+        c->rest = id;
+        abd_write(c, job_commit);
+    } else if (strcmp(slash + 1, "release") == 0) {
+        if (c->body_len && body_object(c, (const char *const[]){NULL}))
+            return;
+        c->rest = id;
+        abd_write(c, job_release);
+    } else {
+        abd_error(c, 404, "not_found", NULL, "expected /v1/holds/ID/commit or /release");
+    }
+}
+
+static void h_hold_get(abd_call *c)
+{
+    ab_store *st = abd_reader_acquire();
+    ab_hold h;
+    if (hold_in_scope(c, st, c->rest, &h) == AB_OK)
+        abd_reply_json(c, 200, ab_hold_json(&h));
+    abd_reader_release(st);
+}
+
+static void job_reset(ab_store *st, abd_call *c)
+{
+    spend_args *a = c->args;
+    int rc = ab_budget_reset(st, a->budget, a->which, c->key);
+    if (rc)
+        abd_fail(c, st, rc);
+    else
+        reply_status(c, st, a->budget, 200);
+}
+
+/* POST /v1/reset {"budget", "windows": ["session", "day", "month"] | "all"}. Agents may reset the
+ * session of budgets in their scope (a new session, as the original resetSession); the day and
+ * month windows need an admin token. */
+static void h_reset(abd_call *c)
+{
+    static const char *const fields[] = {"budget", "windows", NULL};
+    spend_args a = {0};
+    if (body_object(c, fields) || str_field(c, c->json, "budget", 1, &a.budget) ||
+        path_ok(c, "budget", a.budget) || in_scope(c, a.budget))
+        return;
+    json_t *w = json_object_get(c->json, "windows"), *x;
+    size_t i;
+    if (json_is_string(w) && strcmp(json_string_value(w), "all") == 0)
+        a.which = AB_RESET_ALL;
+    else if (json_is_array(w))
+        json_array_foreach(w, i, x)
+        {
+            const char *s = json_is_string(x) ? json_string_value(x) : "";
+            int bit = !strcmp(s, "session") ? AB_RESET_SESSION
+                      : !strcmp(s, "day")   ? AB_RESET_DAY
+                      : !strcmp(s, "month") ? AB_RESET_MONTH
+                                            : 0;
+            if (!bit) {
+                abd_error(c, 400, "invalid", "windows",
+                          "windows: items are \"session\", \"day\" or \"month\"");
+                return;
+            }
+            a.which |= bit;
+        }
+    if (!a.which) {
+        abd_error(c, 400, "invalid", "windows",
+                  "windows: required, [\"session\", \"day\", \"month\"] or \"all\"");
+        return;
+    }
+    if (a.which != AB_RESET_SESSION && need_admin(c, a.budget))
+        return;
+    c->args = &a;
+    abd_write(c, job_reset);
+}
+
+/* POST /v1/permissions/check {"budget", "operation", "model"?, "estimated_tokens"?} */
+static void h_permission(abd_call *c)
+{
+    static const char *const fields[] = {"budget", "operation", "model", "estimated_tokens", NULL};
+    const char *budget, *op;
+    ab_permission_context ctx = {0};
+    if (body_object(c, fields) || str_field(c, c->json, "budget", 1, &budget) ||
+        path_ok(c, "budget", budget) || in_scope(c, budget) ||
+        str_field(c, c->json, "operation", 1, &op) ||
+        str_field(c, c->json, "model", 0, &ctx.model) ||
+        count_field(c, c->json, "estimated_tokens", 0, &ctx.estimated_tokens))
+        return;
+    ab_decision d;
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_check_permission(st, budget, op, &ctx, &d);
+    if (rc)
+        abd_fail(c, st, rc);
+    abd_reader_release(st);
+    if (!rc)
+        reply_decision(c, &d);
+}
+
+/* ---- events ---- */
+
+typedef struct {
+    jlist list;
+    int64_t last;
+} events_out;
+
+static int collect_event(const ab_event *e, void *v)
+{
+    events_out *k = v;
+    k->last = e->id;
+    return jl_item(&k->list, ab_event_json(e));
+}
+
+static int query_count(abd_call *c, const char *name, int64_t *out)
+{
+    const char *v = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (v && ab_tokens_parse(v, out))
+        return abd_error(c, 400, "invalid", name, "%s: must be a whole number", name);
+    return 0;
+}
+
+/* GET /v1/events?budget=&op=&since=&until=&after=&limit= (paged: next_after is the cursor) */
+static void h_events(abd_call *c)
+{
+    ab_event_query q = {0};
+    q.budget = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, "budget");
+    q.op = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, "op");
+    if (q.budget && !*q.budget)
+        q.budget = NULL;
+    if (q.op && !*q.op)
+        q.op = NULL;
+    if ((q.budget && path_ok(c, "budget", q.budget)) || query_count(c, "since", &q.since_ms) ||
+        query_count(c, "until", &q.until_ms) || query_count(c, "after", &q.after_id) ||
+        query_count(c, "limit", &q.limit))
+        return;
+    if (q.limit == 0)
+        q.limit = 1000;
+    if (q.limit > AB_EVENTS_PAGE_MAX) {
+        abd_error(c, 400, "invalid", "limit", "limit: at most %d", AB_EVENTS_PAGE_MAX);
+        return;
+    }
+    if (!q.budget && c->token.scope[0])
+        q.budget = c->token.scope;
+    if (q.budget && in_scope(c, q.budget))
+        return;
+    events_out k = {{0}, 0};
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_events_query(st, &q, collect_event, &k);
+    if (rc)
+        abd_fail(c, st, rc);
+    abd_reader_release(st);
+    if (rc) {
+        free(k.list.buf);
+        return;
+    }
+    char next[48] = ",\"next_after\":null";
+    if (k.list.n == (size_t)q.limit) /* a full page: there may be more after the last id */
+        snprintf(next, sizeof next, ",\"next_after\":%" PRId64, k.last);
+    jl_reply(c, &k.list, "events", next);
+}
+
+/* ---- prices, roles, tokens (admin for changes) ---- */
+
+static int collect_price(const ab_price *p, void *v)
+{
+    return jl_item(v, ab_price_json(p));
+}
+
+static void h_prices_list(abd_call *c)
+{
+    const char *b = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, "builtin");
+    jlist k = {0}, *list = &k;
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_price_list(st, b && strcmp(b, "0") != 0, collect_price, list);
+    if (rc)
+        abd_fail(c, st, rc);
+    abd_reader_release(st);
+    if (rc)
+        free(k.buf);
+    else
+        jl_reply(c, &k, "prices", "");
+}
+
+static void h_price_get(abd_call *c)
+{
+    ab_price p;
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_price_get(st, c->rest, &p);
+    if (rc)
+        abd_fail(c, st, rc == AB_EUNKNOWNMODEL ? AB_ENOTFOUND : rc);
+    abd_reader_release(st);
+    if (!rc)
+        abd_reply_json(c, 200, ab_price_json(&p));
+}
+
+/* A price in USD per million tokens: a JSON string with an exact decimal ("3.75"), so that no
+ * binary floating point touches money. */
+static int price_field(abd_call *c, json_t *obj, const char *prefix, const char *name, int64_t *out)
+{
+    json_t *v = json_object_get(obj, name);
+    char field[64];
+    snprintf(field, sizeof field, "%s%s", prefix, name);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || ab_price_parse(json_string_value(v), out))
+        return abd_error(c, 400, "invalid", field,
+                         "%s: must be a string with USD per million tokens, at most 6 decimals "
+                         "(e.g. \"3.75\")",
+                         field);
+    return 0;
+}
+
+typedef struct {
+    ab_price price;
+    ab_role role;
+    const char *import;
+    size_t import_len;
+} admin_args;
+
+static void job_price_put(ab_store *st, abd_call *c)
+{
+    admin_args *a = c->args;
+    int rc = ab_price_set(st, &a->price);
+    if (rc)
+        abd_fail(c, st, rc);
+    else
+        abd_reply_json(c, 200, ab_price_json(&a->price));
+}
+
+static void h_price_put(abd_call *c)
+{
+    static const char *const fields[] = {
+        "input", "output", "cache_write_5m", "cache_write_1h", "cache_read", "tier", NULL};
+    static const char *const tier_fields[] = {
+        "above_tokens", "input", "output", "cache_write_5m", "cache_write_1h", "cache_read", NULL};
+    admin_args a;
+    memset(&a, 0, sizeof a);
+    ab_price *p = &a.price;
+    if (need_admin(c, NULL) || body_object(c, fields))
+        return;
+    if (strlen(c->rest) >= sizeof p->model) {
+        abd_error(c, 400, "invalid", "model", "model: at most %zu bytes", sizeof p->model - 1);
+        return;
+    }
+    strcpy(p->model, c->rest);
+    p->input = p->output = p->cache_write_5m = p->cache_write_1h = p->cache_read = -1;
+    p->tier_input = p->tier_output = p->tier_cache_write_5m = -1;
+    p->tier_cache_write_1h = p->tier_cache_read = -1;
+    if (price_field(c, c->json, "", "input", &p->input) ||
+        price_field(c, c->json, "", "output", &p->output) ||
+        price_field(c, c->json, "", "cache_write_5m", &p->cache_write_5m) ||
+        price_field(c, c->json, "", "cache_write_1h", &p->cache_write_1h) ||
+        price_field(c, c->json, "", "cache_read", &p->cache_read))
+        return;
+    if (p->input < 0 || p->output < 0) {
+        abd_error(c, 400, "invalid", p->input < 0 ? "input" : "output", "%s: required",
+                  p->input < 0 ? "input" : "output");
+        return;
+    }
+    json_t *tier = json_object_get(c->json, "tier");
+    if (tier && !json_is_null(tier)) {
+        const char *k;
+        json_t *x;
+        if (!json_is_object(tier)) {
+            abd_error(c, 400, "invalid", "tier", "tier: must be an object");
+            return;
+        }
+        json_object_foreach(tier, k, x)
+        {
+            int ok = 0;
+            for (const char *const *f = tier_fields; *f && !ok; f++)
+                ok = strcmp(*f, k) == 0;
+            if (!ok) {
+                abd_error(c, 400, "invalid", "tier", "unknown field 'tier.%s'", k);
+                return;
+            }
+        }
+        if (count_field(c, tier, "above_tokens", 1, &p->tier_threshold_tokens) ||
+            price_field(c, tier, "tier.", "input", &p->tier_input) ||
+            price_field(c, tier, "tier.", "output", &p->tier_output) ||
+            price_field(c, tier, "tier.", "cache_write_5m", &p->tier_cache_write_5m) ||
+            price_field(c, tier, "tier.", "cache_write_1h", &p->tier_cache_write_1h) ||
+            price_field(c, tier, "tier.", "cache_read", &p->tier_cache_read))
+            return;
+        if (p->tier_threshold_tokens < 1 || p->tier_input < 0) {
+            abd_error(c, 400, "invalid", "tier",
+                      "tier: needs above_tokens >= 1 and an input price");
+            return;
+        }
+    }
+    ab_price_fill_defaults(p);
+    c->args = &a;
+    abd_write(c, job_price_put);
+}
+
+static void job_price_delete(ab_store *st, abd_call *c)
+{
+    int rc = ab_price_unset(st, c->rest);
+    if (rc)
+        abd_fail(c, st, rc);
+    else
+        abd_reply_obj(c, 200, json_pack("{s:s}", "unset", c->rest));
+}
+
+static void h_price_delete(abd_call *c)
+{
+    if (!need_admin(c, NULL))
+        abd_write(c, job_price_delete);
+}
+
+static void job_price_import(ab_store *st, abd_call *c)
+{
+    size_t n = 0;
+    int rc = ab_price_import_litellm(st, c->body, c->body_len, &n);
+    if (rc)
+        abd_fail(c, st, rc);
+    else
+        abd_reply_obj(c, 200, json_pack("{s:I}", "imported", (json_int_t)n));
+}
+
+static void h_price_import(abd_call *c)
+{
+    if (need_admin(c, NULL))
+        return;
+    const char *ct = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Content-Type");
+    if (!ct || strncmp(ct, "application/json", 16) != 0) {
+        abd_error(c, 415, "unsupported_media_type", "Content-Type",
+                  "the body must be application/json (LiteLLM's price file)");
+        return;
+    }
+    abd_write(c, job_price_import);
+}
+
+static int collect_role(const ab_role *r, void *v)
+{
+    return jl_item(v, ab_role_json(r));
+}
+
+static void h_roles_list(abd_call *c)
+{
+    jlist k = {0}, *list = &k;
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_role_list(st, collect_role, list);
+    if (rc)
+        abd_fail(c, st, rc);
+    abd_reader_release(st);
+    if (rc)
+        free(k.buf);
+    else
+        jl_reply(c, &k, "roles", "");
+}
+
+static void h_role_get(abd_call *c)
+{
+    ab_role r;
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_role_get(st, c->rest, &r);
+    if (rc)
+        abd_fail(c, st, rc);
+    abd_reader_release(st);
+    if (!rc) {
+        abd_reply_json(c, 200, ab_role_json(&r));
+        ab_role_free(&r);
+    }
+}
+
+static int glob_list(abd_call *c, const char *name, char **dst, size_t *n)
+{
+    json_t *v = json_object_get(c->json, name), *x;
+    size_t i;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) > AB_GLOBS_MAX)
+        return abd_error(c, 400, "invalid", name, "%s: an array of at most %d patterns", name,
+                         AB_GLOBS_MAX);
+    json_array_foreach(v, i, x)
+    {
+        if (!json_is_string(x) || !*json_string_value(x))
+            return abd_error(c, 400, "invalid", name, "%s: items must be non-empty strings", name);
+        dst[(*n)++] = (char *)json_string_value(x);
+    }
+    return 0;
+}
+
+static void job_role_put(ab_store *st, abd_call *c)
+{
+    admin_args *a = c->args;
+    int rc = ab_role_set(st, &a->role);
+    if (rc)
+        abd_fail(c, st, rc);
+    else
+        abd_reply_json(c, 200, ab_role_json(&a->role));
+}
+
+static void h_role_put(abd_call *c)
+{
+    static const char *const fields[] = {"limits",      "allow_tools", "deny_tools", "allow_models",
+                                         "deny_models", "admin",       NULL};
+    admin_args a;
+    memset(&a, 0, sizeof a);
+    ab_role *r = &a.role;
+    if (need_admin(c, NULL) || body_object(c, fields))
+        return;
+    if (strlen(c->rest) >= sizeof r->name) {
+        abd_error(c, 400, "invalid", "name", "name: at most %zu bytes", sizeof r->name - 1);
+        return;
+    }
+    strcpy(r->name, c->rest);
+    set_args limits;
+    memset(&limits, 0, sizeof limits);
+    if (limit_list(c, "limits", 0, &limits) ||
+        glob_list(c, "allow_tools", r->allow_tools, &r->allow_tools_count) ||
+        glob_list(c, "deny_tools", r->deny_tools, &r->deny_tools_count) ||
+        glob_list(c, "allow_models", r->allow_models, &r->allow_models_count) ||
+        glob_list(c, "deny_models", r->deny_models, &r->deny_models_count) ||
+        bool_field(c, c->json, "admin", &r->admin))
+        return;
+    memcpy(r->limits, limits.limits, sizeof r->limits);
+    r->limits_count = limits.spec.limits_count;
+    c->args = &a;
+    abd_write(c, job_role_put);
+}
+
+static void job_role_delete(ab_store *st, abd_call *c)
+{
+    int rc = ab_role_delete(st, c->rest);
+    if (rc)
+        abd_fail(c, st, rc);
+    else
+        abd_reply_obj(c, 200, json_pack("{s:s}", "deleted", c->rest));
+}
+
+static void h_role_delete(abd_call *c)
+{
+    if (!need_admin(c, NULL))
+        abd_write(c, job_role_delete);
+}
+
+static int collect_token(const ab_token *t, void *v)
+{
+    return jl_item(v, ab_token_json(t));
+}
+
+static void h_tokens_list(abd_call *c)
+{
+    if (need_admin(c, NULL))
+        return;
+    jlist k = {0}, *list = &k;
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_token_list(st, collect_token, list);
+    if (rc)
+        abd_fail(c, st, rc);
+    abd_reader_release(st);
+    if (rc)
+        free(k.buf);
+    else
+        jl_reply(c, &k, "tokens", "");
+}
+
+typedef struct {
+    const char *scope, *label;
+    ab_token_role role;
+    int64_t expires_s;
+} token_args;
+
+static void job_token_create(ab_store *st, abd_call *c)
+{
+    token_args *a = c->args;
+    char secret[AB_TOKEN_SECRET_BYTES + 1];
+    ab_token t;
+    int rc = ab_token_create(st, a->scope, a->role, a->label, a->expires_s, secret, &t);
+    if (rc) {
+        abd_fail(c, st, rc);
+        return;
+    }
+    char *s = ab_token_json(&t), *out = NULL;
+    /* the token's JSON with the secret added (shown once) */
+    if (s && asprintf(&out, "{\"secret\":\"%s\",%s", secret, s + 1) < 0)
+        out = NULL;
+    free(s);
+    if (!out) {
+        abd_error(c, 500, "internal", NULL, "out of memory");
+        return;
+    }
+    abd_reply_json(c, 201, out);
+}
+
+/* POST /v1/tokens {"scope", "role": "agent"|"admin", "label"?, "expires_s"?} */
+static void h_token_create(abd_call *c)
+{
+    static const char *const fields[] = {"scope", "role", "label", "expires_s", NULL};
+    token_args a = {0};
+    const char *role;
+    if (need_admin(c, NULL) || body_object(c, fields) || str_field(c, c->json, "role", 1, &role) ||
+        str_field(c, c->json, "label", 0, &a.label) ||
+        count_field(c, c->json, "expires_s", 0, &a.expires_s))
+        return;
+    json_t *scope = json_object_get(c->json, "scope");
+    if (!json_is_string(scope)) {
+        abd_error(c, 400, "invalid", "scope", "scope: required, a budget path or \"\" for all");
+        return;
+    }
+    a.scope = json_string_value(scope);
+    if (strcmp(role, "agent") && strcmp(role, "admin")) {
+        abd_error(c, 400, "invalid", "role", "role: \"agent\" or \"admin\"");
+        return;
+    }
+    a.role = strcmp(role, "admin") == 0 ? AB_TOKEN_ADMIN : AB_TOKEN_AGENT;
+    c->args = &a;
+    abd_write(c, job_token_create);
+}
+
+static void job_token_revoke(ab_store *st, abd_call *c)
+{
+    int rc = ab_token_revoke(st, c->rest);
+    if (rc)
+        abd_fail(c, st, rc);
+    else
+        abd_reply_obj(c, 200, json_pack("{s:s}", "revoked", c->rest));
+}
+
+static void h_token_revoke(abd_call *c)
+{
+    if (!need_admin(c, NULL))
+        abd_write(c, job_token_revoke);
+}
+
+/* ---- the table ---- */
+
+typedef struct {
+    const char *method;
+    const char *path; /* exact, or a prefix when it ends with '/' (the rest goes to c->rest) */
+    const char *name;
+    void (*fn)(abd_call *c);
+} route;
+
+static const route routes[] = {
+    {"GET", "/healthz", "healthz", h_healthz},
+    {"GET", "/", "dashboard", h_dashboard},
+    {"GET", "/metrics", "metrics", h_metrics},
+    {"GET", "/v1/budgets", "budgets.list", h_budgets_list},
+    {"GET", "/v1/budgets/", "budgets.get", h_budget_get},
+    {"PUT", "/v1/budgets/", "budgets.put", h_budget_put},
+    {"DELETE", "/v1/budgets/", "budgets.delete", h_budget_delete},
+    {"POST", "/v1/check", "check", h_check},
+    {"POST", "/v1/reserve", "reserve", h_reserve},
+    {"POST", "/v1/charge", "charge", h_charge},
+    {"POST", "/v1/reset", "reset", h_reset},
+    {"GET", "/v1/holds/", "holds.get", h_hold_get},
+    {"POST", "/v1/holds/", "holds.settle", h_hold_action},
+    {"POST", "/v1/permissions/check", "permissions.check", h_permission},
+    {"GET", "/v1/events", "events", h_events},
+    {"GET", "/v1/prices", "prices.list", h_prices_list},
+    {"POST", "/v1/prices/import", "prices.import", h_price_import},
+    {"GET", "/v1/prices/", "prices.get", h_price_get},
+    {"PUT", "/v1/prices/", "prices.put", h_price_put},
+    {"DELETE", "/v1/prices/", "prices.delete", h_price_delete},
+    {"GET", "/v1/roles", "roles.list", h_roles_list},
+    {"GET", "/v1/roles/", "roles.get", h_role_get},
+    {"PUT", "/v1/roles/", "roles.put", h_role_put},
+    {"DELETE", "/v1/roles/", "roles.delete", h_role_delete},
+    {"GET", "/v1/tokens", "tokens.list", h_tokens_list},
+    {"POST", "/v1/tokens", "tokens.create", h_token_create},
+    {"DELETE", "/v1/tokens/", "tokens.delete", h_token_revoke},
+};
+
+/* Does route r take url? *rest gets what a prefix route leaves over. */
+static int matches(const route *r, const char *url, const char **rest)
+{
+    size_t n = strlen(r->path);
+    if (r->path[n - 1] != '/' || n == 1)
+        return strcmp(url, r->path) == 0 && (*rest = "", 1);
+    if (strncmp(url, r->path, n) != 0 || !url[n])
+        return 0;
+    *rest = url + n;
+    return 1;
+}
+
+void abd_route(abd_call *c)
+{
+    c->key = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Idempotency-Key");
+    char methods[64] = "";
+    int path_known = 0;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const char *rest;
+        if (!matches(&routes[i], c->url, &rest))
+            continue;
+        /* an exact route wins over a prefix route of the same path (POST /v1/prices/import) */
+        if (strcmp(routes[i].method, c->method) == 0) {
+            c->route = routes[i].name;
+            c->rest = rest;
+            routes[i].fn(c);
+            return;
+        }
+        path_known = 1;
+        if (!strstr(methods, routes[i].method))
+            snprintf(methods + strlen(methods), sizeof methods - strlen(methods), "%s%s",
+                     methods[0] ? ", " : "", routes[i].method);
+    }
+    c->route = "none";
+    if (path_known) {
+        snprintf(c->allow, sizeof c->allow, "%s", methods);
+        abd_error(c, 405, "method_not_allowed", NULL, "%s is not allowed here (allowed: %s)",
+                  c->method, methods);
+        return;
+    }
+    abd_error(c, 404, "not_found", NULL, "no route %s %s", c->method, c->url);
+}
+
+void abd_routes_print(void)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        printf("%s %s\n", routes[i].method, routes[i].path);
+}
