@@ -7,8 +7,8 @@ ROOT=$PWD
 MODE=${1:-demo}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libpq-dev sqlite3 jq
-    postgresql)
+PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libpq-dev libssl-dev
+    libmicrohttpd-dev sqlite3 jq curl postgresql)
 
 install_missing() {
     local missing=() p
@@ -55,6 +55,10 @@ demo)
     export AGENTBUDGET_STORE="sqlite:$ROOT/build/demo.db"
     rm -f "$ROOT"/build/demo.db*
     examples/worked-example.sh "$ROOT/build/agentbudget"
+    # the main job: the daemon on 127.0.0.1:8700 over the same store (Ctrl-C stops it)
+    echo
+    echo "starting agentbudgetd on 127.0.0.1:8700 (store $AGENTBUDGET_STORE; Ctrl-C stops it)"
+    exec "$ROOT/build/agentbudgetd" --listen 127.0.0.1:8700
     ;;
 test)
     trap stop_test_servers EXIT INT TERM

@@ -93,6 +93,7 @@ int cmd_price(cli *c, int argc, char **argv);
 int cmd_role(cli *c, int argc, char **argv);
 int cmd_migrate(cli *c, int argc, char **argv);
 int cmd_copy(cli *c, int argc, char **argv);
+int cmd_token(cli *c, int argc, char **argv);
 
 const command *command_find(const char *name);
 

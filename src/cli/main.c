@@ -50,6 +50,10 @@ static const command commands[] = {
      "role (list | get NAME | set NAME [--limit SPEC]... [--allow-tool GLOB]... [--deny-tool "
      "GLOB]... [--allow-model GLOB]... [--deny-model GLOB]... [--admin] | delete NAME)",
      "roles: default limits, allowed tools and models"},
+    {"token", cmd_token,
+     "token (create --scope PATH --role agent|admin [--expires DURATION] [--label L] | list | "
+     "revoke ID)",
+     "API tokens for agentbudgetd (the secret is printed once)"},
     {"migrate", cmd_migrate, "migrate [--store URL]",
      "bring the store's schema to this version (opening a store does it too)"},
     {"copy", cmd_copy, "copy --from URL --to URL [--force]",
