@@ -43,13 +43,15 @@ int usage_error(cli *c, const char *fmt, ...)
 
 int fail(cli *c, int rc)
 {
-    const char *detail = c->st ? ab_store_errmsg(c->st) : "";
+    const char *detail = c->remote_err[0] ? c->remote_err : c->st ? ab_store_errmsg(c->st) : "";
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", detail && *detail ? detail : ab_strerror(rc));
     fprintf(stderr, "error: %s\n", msg);
     if (c->json)
         json_error(ab_err_name(rc), msg);
     switch (rc) {
+    case AB_EPERM: /* a token the daemon refused: bad input, like a bad flag */
+        return EXIT_USAGE;
     case AB_ESTORE:
     case AB_ENOMEM:
     case AB_EBUSY:
@@ -61,7 +63,7 @@ int fail(cli *c, int rc)
 
 int store_open(cli *c)
 {
-    if (c->st)
+    if (c->st || c->url) /* a client of the daemon opens no store */
         return 0;
     int rc = ab_store_open(c->store_url, &c->st);
     if (rc == AB_OK)

@@ -34,6 +34,8 @@ typedef struct {
 
 typedef struct cli {
     const char *store_url;
+    const char *url; /* agentbudgetd's address: then every operation goes through it */
+    char remote_err[1024];
     int json;
     const char *cmd; /* the command's name, for messages */
     ab_store *st;
@@ -96,5 +98,40 @@ int cmd_copy(cli *c, int argc, char **argv);
 int cmd_token(cli *c, int argc, char **argv);
 
 const command *command_find(const char *name);
+
+/* The backend (remote.c): the library on the local store, or agentbudgetd when c->url is set.
+ * Same contracts as the ab_ functions they stand for. */
+int be_budget_set(cli *c, const char *path, const ab_budget_spec *sp, const char *key,
+                  int *created);
+int be_budget_get(cli *c, const char *path, ab_budget_status *b);
+int be_budget_list(cli *c, const char *prefix, ab_budget_fn fn, void *ctx);
+int be_budget_delete(cli *c, const char *path, const char *key);
+int be_budget_reset(cli *c, const char *path, int which, const char *key);
+/* u NULL: a token-only check of `tokens` */
+int be_check(cli *c, const char *path, const char *model, const ab_usage *u, int64_t tokens,
+             ab_decision *d);
+int be_reserve(cli *c, const char *path, const char *model, const ab_usage *u, int64_t ttl_s,
+               const char *key, ab_decision *d);
+int be_charge(cli *c, const char *path, const char *model, const ab_usage *u, const char *key,
+              ab_decision *d);
+int be_commit(cli *c, const char *hold, const ab_usage *u, const char *key, ab_decision *d);
+int be_release(cli *c, const char *hold, const char *key);
+int be_hold_get(cli *c, const char *hold, ab_hold *h);
+int be_permission(cli *c, const char *path, const char *op, const ab_permission_context *ctx,
+                  ab_decision *d);
+int be_events(cli *c, const ab_event_query *q, ab_event_fn fn, void *ctx);
+int be_price_list(cli *c, int builtin, ab_price_fn fn, void *ctx);
+int be_price_get(cli *c, const char *model, ab_price *p);
+int be_price_set(cli *c, const ab_price *p);
+int be_price_unset(cli *c, const char *model);
+int be_price_import(cli *c, const char *doc, size_t len, size_t *n);
+int be_role_list(cli *c, ab_role_fn fn, void *ctx);
+int be_role_show(cli *c, const char *name, ab_role_fn fn, void *ctx);
+int be_role_set(cli *c, const ab_role *r);
+int be_role_delete(cli *c, const char *name);
+int be_token_create(cli *c, const char *scope, ab_token_role role, const char *label, int64_t ttl,
+                    char *secret, ab_token *t);
+int be_token_list(cli *c, ab_token_fn fn, void *ctx);
+int be_token_revoke(cli *c, const char *id);
 
 #endif

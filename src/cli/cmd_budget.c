@@ -73,10 +73,10 @@ static int apply(cli *c, const char *path, const ab_budget_spec *spec, const cha
     int created = 0, rc;
     if ((rc = store_open(c)))
         return rc;
-    if ((rc = ab_budget_set(c->st, path, spec, key, &created)))
+    if ((rc = be_budget_set(c, path, spec, key, &created)))
         return fail(c, rc);
     ab_budget_status b;
-    if ((rc = ab_budget_get(c->st, path, &b)))
+    if ((rc = be_budget_get(c, path, &b)))
         return fail(c, rc);
     if (c->json)
         return print_json(c, ab_status_json(&b));
@@ -163,7 +163,7 @@ int cmd_status(cli *c, int argc, char **argv)
     if (rc || (rc = check_path(c, "PATH", p.pos[0])) || (rc = store_open(c)))
         return rc;
     ab_budget_status b;
-    if ((rc = ab_budget_get(c->st, p.pos[0], &b)))
+    if ((rc = be_budget_get(c, p.pos[0], &b)))
         return fail(c, rc);
     if (c->json)
         return print_json(c, ab_status_json(&b));
@@ -204,7 +204,7 @@ int cmd_list(cli *c, int argc, char **argv)
     list_ctx lc = {c, 0};
     if (c->json)
         printf("[");
-    rc = ab_budget_list(c->st, p.npos ? p.pos[0] : NULL, list_one, &lc);
+    rc = be_budget_list(c, p.npos ? p.pos[0] : NULL, list_one, &lc);
     if (c->json)
         printf("]\n");
     if (rc)
@@ -222,7 +222,7 @@ int cmd_delete(cli *c, int argc, char **argv)
     int rc = args_parse(c, command_find("delete"), key_opts, argc, argv, &p, 1, 1);
     if (rc || (rc = check_path(c, "PATH", p.pos[0])) || (rc = store_open(c)))
         return rc;
-    if ((rc = ab_budget_delete(c->st, p.pos[0], opt(&p, key_opts, "key"))))
+    if ((rc = be_budget_delete(c, p.pos[0], opt(&p, key_opts, "key"))))
         return fail(c, rc);
     if (c->json)
         printf("{\"deleted\":\"%s\"}\n", p.pos[0]);
@@ -246,10 +246,10 @@ int cmd_reset(cli *c, int argc, char **argv)
         return usage_error(c, "reset: choose --session, --daily, --monthly or --all");
     if ((rc = store_open(c)))
         return rc;
-    if ((rc = ab_budget_reset(c->st, p.pos[0], which, opt(&p, reset_opts, "key"))))
+    if ((rc = be_budget_reset(c, p.pos[0], which, opt(&p, reset_opts, "key"))))
         return fail(c, rc);
     ab_budget_status b;
-    if ((rc = ab_budget_get(c->st, p.pos[0], &b)))
+    if ((rc = be_budget_get(c, p.pos[0], &b)))
         return fail(c, rc);
     if (c->json)
         return print_json(c, ab_status_json(&b));

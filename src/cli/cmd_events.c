@@ -58,7 +58,7 @@ int cmd_events(cli *c, int argc, char **argv)
         return usage_error(c, "--limit: must be 1-%d", AB_EVENTS_PAGE_MAX);
     if ((rc = store_open(c)))
         return rc;
-    if ((rc = ab_events_query(c->st, &q, event_out, c)))
+    if ((rc = be_events(c, &q, event_out, c)))
         return fail(c, rc);
     return 0;
 }

@@ -95,7 +95,7 @@ static int price_set(cli *c, const parsed *p)
     int rc = store_open(c);
     if (rc)
         return rc;
-    if ((rc = ab_price_set(c->st, &pr)))
+    if ((rc = be_price_set(c, &pr)))
         return fail(c, rc);
     return price_out(&pr, c);
 }
@@ -119,7 +119,7 @@ static int price_import(cli *c, const char *path)
     }
     int rc = store_open(c);
     size_t imported = 0;
-    if (!rc && (rc = ab_price_import_litellm(c->st, buf, n, &imported)))
+    if (!rc && (rc = be_price_import(c, buf, n, &imported)))
         rc = fail(c, rc);
     free(buf);
     if (rc)
@@ -142,7 +142,7 @@ int cmd_price(cli *c, int argc, char **argv)
             (rc = store_open(c)))
             return rc;
         price_count = 0;
-        if ((rc = ab_price_list(c->st, p.set[0], price_out, c)))
+        if ((rc = be_price_list(c, p.set[0], price_out, c)))
             return fail(c, rc);
         if (!price_count && !c->json)
             printf("no price overrides in the store (--builtin lists the built-in table too)\n");
@@ -162,11 +162,11 @@ int cmd_price(cli *c, int argc, char **argv)
             return rc;
         ab_price pr;
         if (sub[0] == 'g') {
-            if ((rc = ab_price_get(c->st, p.pos[1], &pr)))
+            if ((rc = be_price_get(c, p.pos[1], &pr)))
                 return fail(c, rc);
             return price_out(&pr, c);
         }
-        if ((rc = ab_price_unset(c->st, p.pos[1])))
+        if ((rc = be_price_unset(c, p.pos[1])))
             return fail(c, rc);
         if (!c->json) {
             printf("removed the store's price for '%s'\n", p.pos[1]);

@@ -63,7 +63,7 @@ static int role_set(cli *c, const parsed *p)
     r.admin = p->set[5];
     if ((rc = store_open(c)))
         return rc;
-    if ((rc = ab_role_set(c->st, &r)))
+    if ((rc = be_role_set(c, &r)))
         return fail(c, rc);
     return role_out(&r, c);
 }
@@ -77,7 +77,7 @@ int cmd_role(cli *c, int argc, char **argv)
     if (strcmp(sub, "list") == 0) {
         if ((rc = args_parse(c, cmd, none, argc - 1, argv + 1, &p, 0, 0)) || (rc = store_open(c)))
             return rc;
-        if ((rc = ab_role_list(c->st, role_out, c)))
+        if ((rc = be_role_list(c, role_out, c)))
             return fail(c, rc);
         return 0;
     }
@@ -90,7 +90,7 @@ int cmd_role(cli *c, int argc, char **argv)
         if ((rc = args_parse(c, cmd, none, argc, argv, &p, 2, 2)) || (rc = store_open(c)))
             return rc;
         if (sub[0] == 'd') {
-            if ((rc = ab_role_delete(c->st, p.pos[1])))
+            if ((rc = be_role_delete(c, p.pos[1])))
                 return fail(c, rc);
             if (!c->json) {
                 printf("deleted role '%s'\n", p.pos[1]);
@@ -101,11 +101,8 @@ int cmd_role(cli *c, int argc, char **argv)
             printf("}\n");
             return 0;
         }
-        ab_role r;
-        if ((rc = ab_role_get(c->st, p.pos[1], &r)))
+        if ((rc = be_role_show(c, p.pos[1], role_out, c)))
             return fail(c, rc);
-        role_out(&r, c);
-        ab_role_free(&r);
         return 0;
     }
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {

@@ -83,11 +83,11 @@ int cmd_check(cli *c, int argc, char **argv)
     if ((rc = store_open(c)))
         return rc;
     if (tokens && !model)
-        rc = ab_budget_check_tokens(c->st, p.pos[0], t, &d);
+        rc = be_check(c, p.pos[0], NULL, NULL, t, &d);
     else {
         if (tokens)
             u = (ab_usage){.input = t / 4, .output = t - t / 4};
-        rc = ab_budget_check(c->st, p.pos[0], model, &u, &d);
+        rc = be_check(c, p.pos[0], model, &u, 0, &d);
     }
     if (rc)
         return fail(c, rc);
@@ -122,7 +122,7 @@ int cmd_reserve(cli *c, int argc, char **argv)
     if ((rc = store_open(c)))
         return rc;
     ab_decision d;
-    if ((rc = ab_budget_reserve(c->st, p.pos[0], model, &u, ttl, opt(&p, reserve_opts, "key"), &d)))
+    if ((rc = be_reserve(c, p.pos[0], model, &u, ttl, opt(&p, reserve_opts, "key"), &d)))
         return fail(c, rc);
     if (!c->json && d.allowed) {
         puts(d.hold_id);
@@ -143,7 +143,7 @@ int cmd_commit(cli *c, int argc, char **argv)
     if (rc || (rc = usage_read(c, commit_opts, &p, "output", 1, &u)) || (rc = store_open(c)))
         return rc;
     ab_decision d;
-    if ((rc = ab_hold_commit(c->st, p.pos[0], &u, opt(&p, commit_opts, "key"), &d)))
+    if ((rc = be_commit(c, p.pos[0], &u, opt(&p, commit_opts, "key"), &d)))
         return fail(c, rc);
     return decision_out(c, &d, "committed");
 }
@@ -156,7 +156,7 @@ int cmd_release(cli *c, int argc, char **argv)
     int rc = args_parse(c, command_find("release"), release_opts, argc, argv, &p, 1, 1);
     if (rc || (rc = store_open(c)))
         return rc;
-    if ((rc = ab_hold_release(c->st, p.pos[0], opt(&p, release_opts, "key"))))
+    if ((rc = be_release(c, p.pos[0], opt(&p, release_opts, "key"))))
         return fail(c, rc);
     if (c->json)
         printf("{\"released\":\"%s\"}\n", p.pos[0]);
@@ -174,7 +174,7 @@ int cmd_hold(cli *c, int argc, char **argv)
     if (rc || (rc = store_open(c)))
         return rc;
     ab_hold h;
-    if ((rc = ab_hold_get(c->st, p.pos[0], &h)))
+    if ((rc = be_hold_get(c, p.pos[0], &h)))
         return fail(c, rc);
     char usd[32];
     ab_usd_format(h.cost_nusd, usd, sizeof usd);
@@ -201,7 +201,7 @@ int cmd_charge(cli *c, int argc, char **argv)
         (rc = usage_read(c, charge_opts, &p, "output", 1, &u)) || (rc = store_open(c)))
         return rc;
     ab_decision d;
-    if ((rc = ab_budget_charge(c->st, p.pos[0], model, &u, opt(&p, charge_opts, "key"), &d)))
+    if ((rc = be_charge(c, p.pos[0], model, &u, opt(&p, charge_opts, "key"), &d)))
         return fail(c, rc);
     if (c->json)
         return print_json(c, ab_decision_json(&d));
@@ -225,7 +225,7 @@ int cmd_permission(cli *c, int argc, char **argv)
     if ((rc = store_open(c)))
         return rc;
     ab_decision d;
-    if ((rc = ab_check_permission(c->st, p.pos[0], p.pos[1], &ctx, &d)))
+    if ((rc = be_permission(c, p.pos[0], p.pos[1], &ctx, &d)))
         return fail(c, rc);
     return decision_out(c, &d, "allowed");
 }

@@ -12,6 +12,8 @@ int cmd_migrate(cli *c, int argc, char **argv)
 {
     parsed p;
     int rc = args_parse(c, command_find("migrate"), none, argc, argv, &p, 0, 0);
+    if (!rc && c->url)
+        return usage_error(c, "migrate: works on a store (--store), not through --url");
     if (rc || (rc = store_open(c))) /* opening a store migrates it */
         return rc;
     int version = 0;
@@ -32,6 +34,8 @@ int cmd_copy(cli *c, int argc, char **argv)
     int rc = args_parse(c, command_find("copy"), copy_opts, argc, argv, &p, 0, 0);
     if (rc)
         return rc;
+    if (c->url)
+        return usage_error(c, "copy: works on stores (--from, --to), not through --url");
     const char *from = opt(&p, copy_opts, "from"), *to = opt(&p, copy_opts, "to");
     if (!from || !*from)
         return usage_error(c, "--from: required (the store URL to copy from)");

@@ -59,7 +59,7 @@ static int token_create(cli *c, const parsed *p)
         return rc;
     char secret[AB_TOKEN_SECRET_BYTES + 1];
     ab_token t;
-    if ((rc = ab_token_create(c->st, scope, strcmp(role, "admin") ? AB_TOKEN_AGENT : AB_TOKEN_ADMIN,
+    if ((rc = be_token_create(c, scope, strcmp(role, "admin") ? AB_TOKEN_AGENT : AB_TOKEN_ADMIN,
                               opt(p, create_opts, "label"), ttl, secret, &t)))
         return fail(c, rc);
     if (c->json) {
@@ -90,14 +90,14 @@ int cmd_token(cli *c, int argc, char **argv)
     if (strcmp(sub, "list") == 0) {
         if ((rc = args_parse(c, cmd, none, argc - 1, argv + 1, &p, 0, 0)) || (rc = store_open(c)))
             return rc;
-        if ((rc = ab_token_list(c->st, token_out, c)))
+        if ((rc = be_token_list(c, token_out, c)))
             return fail(c, rc);
         return 0;
     }
     if (strcmp(sub, "revoke") == 0) {
         if ((rc = args_parse(c, cmd, none, argc - 1, argv + 1, &p, 1, 1)) || (rc = store_open(c)))
             return rc;
-        if ((rc = ab_token_revoke(c->st, p.pos[0])))
+        if ((rc = be_token_revoke(c, p.pos[0])))
             return fail(c, rc);
         printf(c->json ? "{\"revoked\":\"%s\"}\n" : "revoked %s\n", p.pos[0]);
         return 0;

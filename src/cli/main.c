@@ -80,6 +80,8 @@ static void usage_all(FILE *f)
                "  --store URL  memory:, sqlite:PATH[?sync=normal], postgres://USER@HOST:PORT/DB;\n"
                "               default $AGENTBUDGET_STORE, else\n"
                "               sqlite:$XDG_STATE_HOME/agentbudget/budget.db\n"
+               "  --url URL    go through agentbudgetd (http://HOST:PORT or unix:PATH; default\n"
+               "               $AGENTBUDGET_URL) with the token in $AGENTBUDGET_TOKEN\n"
                "  --json       machine-readable output\n\n"
                "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store or system "
                "failure\n"
@@ -91,6 +93,10 @@ int main(int argc, char **argv)
     cli c = {0};
     int store_missing = 0;
     c.store_url = getenv("AGENTBUDGET_STORE");
+    c.url = getenv("AGENTBUDGET_URL");
+    if (c.url && !*c.url)
+        c.url = NULL;
+    int store_flag = 0, url_flag = 0;
     /* global flags anywhere on the line: take them out, keep the rest in order */
     int n = 1;
     for (int i = 1; i < argc; i++) {
@@ -106,6 +112,11 @@ int main(int argc, char **argv)
             const char *url = argv[i][7] == '=' ? argv[i] + 8 : i + 1 < argc ? argv[++i] : "";
             store_missing = !*url;
             c.store_url = url;
+            store_flag = 1;
+        } else if (strcmp(argv[i], "--url") == 0 || strncmp(argv[i], "--url=", 6) == 0) {
+            const char *u = argv[i][5] == '=' ? argv[i] + 6 : i + 1 < argc ? argv[++i] : "";
+            url_flag = 1;
+            c.url = *u ? u : NULL;
         } else {
             argv[n++] = argv[i];
         }
@@ -114,6 +125,17 @@ int main(int argc, char **argv)
     /* after the whole line is read, so that --json anywhere applies to this error too */
     if (store_missing)
         return usage_error(&c, "--store: needs a URL (memory:, sqlite:PATH, postgres://…)");
+    if (url_flag && !c.url)
+        return usage_error(&c, "--url: needs agentbudgetd's address (http://HOST:PORT or "
+                               "unix:PATH)");
+    if (store_flag && url_flag)
+        return usage_error(&c, "--store and --url: give one (a store, or the daemon)");
+    if (store_flag)
+        c.url = NULL; /* an explicit --store beats AGENTBUDGET_URL from the environment */
+    if (c.url && strncmp(c.url, "http://", 7) && strncmp(c.url, "https://", 8) &&
+        strncmp(c.url, "unix:", 5))
+        return usage_error(&c, "--url: '%s' is not http://HOST:PORT, https://… or unix:PATH",
+                           c.url);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage_all(argc < 2 ? stderr : stdout);

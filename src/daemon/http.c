@@ -22,6 +22,20 @@ typedef struct {
 
 /* ---- replies ---- */
 
+/* Replaces every byte of s past ASCII with '?' when s is not UTF-8 (a %-decoded URL can be
+ * anything), so that jansson, which takes only UTF-8, can hold it. */
+static void utf8_clean(char *s)
+{
+    json_t *probe = json_string(s);
+    if (probe) {
+        json_decref(probe);
+        return;
+    }
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            *s = '?';
+}
+
 void abd_reply_json(abd_call *c, int status, char *json)
 {
     if (!c->static_out)
@@ -50,6 +64,7 @@ int abd_error(abd_call *c, int status, const char *code, const char *field, cons
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_clean(msg); /* the message may quote the URL */
     json_t *e = json_pack("{s:s,s:s}", "code", code, "message", msg);
     if (e && field)
         json_object_set_new(e, "field", json_string(field));
@@ -194,6 +209,36 @@ static int authenticate(abd_call *c, const char *addr)
 
 /* ---- the request cycle ---- */
 
+static int hex_digit(char ch)
+{
+    return ch >= '0' && ch <= '9'   ? ch - '0'
+           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                    : -1;
+}
+
+/* Decodes %HH in the path and the query arguments like MHD's own decoder, except that %00
+ * becomes the byte 0xFF: a NUL would cut the string short (PUT /v1/prices/a%00b would change
+ * "a"), while 0xFF is not UTF-8, so that the request is refused. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        int hi = r[0] == '%' ? hex_digit(r[1]) : -1, lo = hi >= 0 ? hex_digit(r[2]) : -1;
+        if (lo < 0) {
+            *w++ = *r;
+            continue;
+        }
+        int byte = hi * 16 + lo;
+        *w++ = (char)(byte ? byte : 0xFF);
+        r += 2;
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static int is_open_route(const char *method, const char *url, int metrics_only)
 {
     if (strcmp(method, "GET") != 0)
@@ -251,6 +296,13 @@ static void answer(req *q, struct MHD_Connection *conn, int metrics_only)
     }
     if (!is_open_route(c->method, c->url, 0) && authenticate(c, addr))
         return;
+    json_t *url = json_string(c->url); /* names from the URL are stored and shown as JSON */
+    if (!url) {
+        abd_error(c, 400, "invalid", "path",
+                  "the path, %%-decoded, must be UTF-8 without NUL bytes (%%00)");
+        return;
+    }
+    json_decref(url);
     abd_route(c);
 }
 
@@ -264,12 +316,14 @@ static void access_log(const req *q, const char *addr)
     clock_gettime(CLOCK_MONOTONIC, &mono);
     double ms = (double)(mono.tv_sec - q->start.tv_sec) * 1e3 +
                 (double)(mono.tv_nsec - q->start.tv_nsec) / 1e6;
-    json_t *line =
-        json_pack("{s:I,s:s,s:s,s:s,s:i,s:f,s:s,s:I}", "time",
-                  (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, "remote", addr, "method",
-                  q->call.method ? q->call.method : "", "path", q->call.url ? q->call.url : "",
-                  "status", q->call.status, "ms", ms, "route", q->call.route ? q->call.route : "-",
-                  "body_bytes", (json_int_t)q->len);
+    char path[1024]; /* a path that is not UTF-8 must not drop the request from the log */
+    snprintf(path, sizeof path, "%s", q->call.url ? q->call.url : "");
+    utf8_clean(path);
+    json_t *line = json_pack("{s:I,s:s,s:s,s:s,s:i,s:f,s:s,s:I}", "time",
+                             (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, "remote", addr,
+                             "method", q->call.method ? q->call.method : "", "path", path, "status",
+                             q->call.status, "ms", ms, "route", q->call.route ? q->call.route : "-",
+                             "body_bytes", (json_int_t)q->len);
     if (line && q->call.authed) /* the token's id, never its secret */
         json_object_set_new(line, "token", json_string(q->call.token.id));
     char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
@@ -368,9 +422,10 @@ struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
-    return MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, metrics_only ? (void *)1 : NULL, MHD_OPTION_LISTEN_SOCKET,
-        listen_fd, MHD_OPTION_CONNECTION_LIMIT, abd_cfg.connections_max,
-        MHD_OPTION_CONNECTION_TIMEOUT, abd_cfg.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        abd_cfg.header_bytes_max, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, NULL, NULL, handle, metrics_only ? (void *)1 : NULL,
+                            MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+                            abd_cfg.connections_max, MHD_OPTION_CONNECTION_TIMEOUT,
+                            abd_cfg.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            abd_cfg.header_bytes_max, MHD_OPTION_NOTIFY_COMPLETED, request_done,
+                            NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 }

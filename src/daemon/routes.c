@@ -399,7 +399,8 @@ static void h_check(abd_call *c)
         str_field(c, c->json, "model", 0, &model) ||
         count_field(c, c->json, "tokens", 0, &tokens) || usage_field(c, 0, &u))
         return;
-    int has_usage = json_object_get(c->json, "usage") != NULL;
+    json_t *usage = json_object_get(c->json, "usage");
+    int has_usage = usage && !json_is_null(usage); /* null is absent, as for every field */
     if ((tokens >= 0) == has_usage) {
         abd_error(c, 400, "invalid", "tokens", "give either tokens or usage");
         return;

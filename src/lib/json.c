@@ -276,11 +276,13 @@ char *ab_event_json(const ab_event *e)
     return sb_finish(&sb);
 }
 
-/* A price in USD per million tokens as a JSON number (exact decimal text). */
+/* A price in USD per million tokens as a JSON number (exact decimal text), and its exact integer
+ * sibling in micro-USD per million tokens ("input_uusd"), as money has its _nusd siblings. */
 static void price_field(ab__sb *sb, const char *name, int64_t uusd, int comma)
 {
     char buf[32];
-    ab__sb_addf(sb, "%s\"%s\":%s", comma ? "," : "", name, ab_price_format(uusd, buf, sizeof buf));
+    ab__sb_addf(sb, "%s\"%s\":%s,\"%s_uusd\":%" PRId64, comma ? "," : "", name,
+                ab_price_format(uusd, buf, sizeof buf), name, uusd);
 }
 
 char *ab_price_json(const ab_price *p)

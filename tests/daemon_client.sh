@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The CLI as a client of agentbudgetd (--url): the original's worked example run through the
+# daemon prints what it prints on a local store (times and hold ids aside), exit codes included;
+# and the client's own errors (no token, unreachable daemon, store-only commands) are clear.
+set -u
+AB=$1
+D=$2
+TMP=$(mktemp -d)
+PORT=$((20000 + RANDOM % 20000))
+"$D" --listen 127.0.0.1:$PORT --store "sqlite:$TMP/remote.db" --no-access-log >"$TMP/out" 2>"$TMP/err" &
+DPID=$!
+trap 'kill $DPID 2>/dev/null; wait $DPID 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 1 100); do
+    curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+    sleep 0.05
+done
+TOKEN=$(sed -n 2p "$TMP/out")
+pass=0 fail=0
+check() { if "${@:2}"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+
+# the same session twice: on a local store, and through the daemon
+normalise() {
+    sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+Z| UTC)/TIME/g;
+            s/h_[0-9a-f]{32}/HOLD/g;
+            s/"(created_at|expires_at|last_reset|updated_at|started_at|time|day_start|month_start)":[0-9]+/"\1":T/g;
+            s/^ +[0-9]+ TIME/ ID TIME/'
+}
+session() { # session MODE...: the worked example's steps, each with its exit status
+    local h
+    "$AB" "$@" init backend-dev-001 --role backend-dev --session-tokens 100000 --daily-usd 10; echo "exit $?"
+    "$AB" "$@" check backend-dev-001 --tokens 5000; echo "exit $?"
+    "$AB" "$@" charge backend-dev-001 --input 10000 --output 30000 --key k1; echo "exit $?"
+    "$AB" "$@" charge backend-dev-001 --input 10000 --output 30000 --key k1 --json; echo "exit $?"
+    "$AB" "$@" status backend-dev-001; echo "exit $?"
+    "$AB" "$@" check backend-dev-001 --tokens 70000 --json; echo "exit $?"
+    h=$("$AB" "$@" reserve backend-dev-001 --model claude-sonnet-4-5 --input 2000 --max-output 4000)
+    echo "$h"
+    "$AB" "$@" commit "$h" --input 2000 --output 1500; echo "exit $?"
+    "$AB" "$@" release "$h"; echo "exit $?"
+    "$AB" "$@" hold "$h" --json; echo "exit $?"
+    "$AB" "$@" reset backend-dev-001 --session --json; echo "exit $?"
+    "$AB" "$@" set team --limit usd/month=100 --limit requests/day=50; echo "exit $?"
+    "$AB" "$@" list; echo "exit $?"
+    "$AB" "$@" events --budget backend-dev-001; echo "exit $?"
+    "$AB" "$@" price set my-model --input 1.25 --output 5 --json; echo "exit $?"
+    "$AB" "$@" price list; echo "exit $?"
+    "$AB" "$@" role set dev --allow-tool Read --deny-tool 'Bash(git push*)' --limit usd/day=3; echo "exit $?"
+    "$AB" "$@" role get dev --json; echo "exit $?"
+    "$AB" "$@" permission backend-dev-001 Write; echo "exit $?"
+    "$AB" "$@" status nope; echo "exit $?"
+    "$AB" "$@" delete team; echo "exit $?"
+}
+session --store "sqlite:$TMP/local.db" >"$TMP/local.txt" 2>&1
+AGENTBUDGET_TOKEN=$TOKEN session --url "http://127.0.0.1:$PORT" >"$TMP/remote.txt" 2>&1
+normalise <"$TMP/local.txt" >"$TMP/local.n"
+normalise <"$TMP/remote.txt" >"$TMP/remote.n"
+check "the session through the daemon prints what it prints locally" diff "$TMP/local.n" "$TMP/remote.n"
+check "the session really ran (a denial, a charge of \$0.48)" grep -q 'charged: 40000 tokens, \$0.48' "$TMP/remote.txt"
+check "and a replayed key" grep -q '"replayed":true' "$TMP/remote.txt"
+
+# the client's own errors
+out=$("$AB" --url "http://127.0.0.1:$PORT" status backend-dev-001 2>&1); rc=$?
+check "no token: exit 2" [ "$rc" = 2 ]
+check "no token: says so" grep -q "AGENTBUDGET_TOKEN" <<<"$out"
+out=$(AGENTBUDGET_TOKEN=abt_bad "$AB" --url "http://127.0.0.1:$PORT" status backend-dev-001 2>&1); rc=$?
+check "a bad token: exit 2" [ "$rc" = 2 ]
+out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "http://127.0.0.1:1" status x 2>&1); rc=$?
+check "no daemon: exit 3" [ "$rc" = 3 ]
+check "no daemon: names the address" grep -q "cannot reach agentbudgetd at http://127.0.0.1:1" <<<"$out"
+out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "http://127.0.0.1:$PORT" migrate 2>&1); rc=$?
+check "migrate needs a store: exit 2" [ "$rc" = 2 ]
+out=$("$AB" --url ftp://x status a 2>&1); rc=$?
+check "a bad --url: exit 2" [ "$rc" = 2 ]
+out=$("$AB" --url "http://127.0.0.1:$PORT" --store memory: status a 2>&1); rc=$?
+check "--url and --store together: exit 2" [ "$rc" = 2 ]
+# an explicit --store beats AGENTBUDGET_URL in the environment
+out=$(AGENTBUDGET_URL=http://127.0.0.1:1 "$AB" --store "sqlite:$TMP/local.db" status backend-dev-001 2>&1); rc=$?
+check "--store beats AGENTBUDGET_URL" [ "$rc" = 0 ]
+echo "daemon_client: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
