@@ -38,7 +38,8 @@ typedef struct abd_call {
     json_t *json;   /* the parsed body, an object (NULL if none) */
     ab_token token; /* the caller's token (valid when authed) */
     int authed;
-    const char *key;   /* Idempotency-Key */
+    const char *key; /* Idempotency-Key, prefixed with the token's id */
+    char key_buf[AB_KEY_BYTES_MAX + AB_TOKEN_ID_BYTES + 8];
     const char *route; /* route name, for metrics and logs */
     int status;
     char *out; /* response body (malloc'd JSON), or NULL */
@@ -47,6 +48,10 @@ typedef struct abd_call {
     int retry_after_s;
     char allow[64]; /* the methods of the path, on a 405 */
     void *args;     /* a handler's parameters for its job on the writer */
+    /* spend to count in the metrics once the group commit is durable */
+    char spend_budget[AB_PATH_BYTES_MAX + 1];
+    char spend_model[AB_NAME_BYTES_MAX];
+    int64_t spend_nusd, spend_tokens;
 } abd_call;
 
 /* ---- responses ---- */

@@ -104,10 +104,13 @@ int abd_fail(abd_call *c, ab_store *st, int rc)
     if (status == 400 && colon && colon - msg < (long)sizeof field &&
         !memchr(msg, ' ', (size_t)(colon - msg)))
         snprintf(field, sizeof field, "%.*s", (int)(colon - msg), msg);
-    char code[32];
-    snprintf(code, sizeof code, "%s", ab_err_name(rc));
-    for (char *p = code; *p; p++)
-        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    /* one vocabulary of codes, whether the daemon or the library decided */
+    const char *code = status == 404     ? "not_found"
+                       : status == 403   ? "forbidden"
+                       : status == 503   ? "store_unavailable"
+                       : rc == AB_ESTATE ? "hold_not_open"
+                       : status == 409   ? "conflict"
+                                         : "invalid";
     return abd_error(c, status, code, field[0] ? field : NULL, "%s", msg);
 }
 

@@ -256,6 +256,11 @@ static void h_dashboard(abd_call *c)
 
 static void h_metrics(abd_call *c)
 {
+    if (c->token.role != AB_TOKEN_ADMIN) { /* it names every budget: not for agents */
+        abd_error(c, 403, "forbidden", NULL,
+                  "metrics need an admin token (or the --metrics-listen address)");
+        return;
+    }
     ab_store *st = abd_reader_acquire();
     char *m = abd_metrics_render(st);
     abd_reader_release(st);
@@ -424,6 +429,15 @@ typedef struct {
     int which;
 } spend_args;
 
+/* Notes spend for the metrics; the writer counts it after the commit (store.c). */
+static void spend_later(abd_call *c, const char *budget, const char *model, const ab_decision *d)
+{
+    snprintf(c->spend_budget, sizeof c->spend_budget, "%s", budget);
+    snprintf(c->spend_model, sizeof c->spend_model, "%s", model);
+    c->spend_nusd = d->cost_nusd;
+    c->spend_tokens = d->tokens;
+}
+
 static void job_reserve(ab_store *st, abd_call *c)
 {
     spend_args *a = c->args;
@@ -445,7 +459,7 @@ static void job_charge(ab_store *st, abd_call *c)
         return;
     }
     if (!d.replayed)
-        abd_metrics_spend(a->budget, a->model ? a->model : "-", d.cost_nusd, d.tokens);
+        spend_later(c, a->budget, a->model ? a->model : "-", &d);
     reply_decision(c, &d);
 }
 
@@ -507,7 +521,7 @@ static void job_commit(ab_store *st, abd_call *c)
         return;
     }
     if (!d.replayed)
-        abd_metrics_spend(h.budget, h.model, d.cost_nusd, d.tokens);
+        spend_later(c, h.budget, h.model, &d);
     reply_decision(c, &d);
 }
 
@@ -1113,7 +1127,18 @@ static int matches(const route *r, const char *url, const char **rest)
 
 void abd_route(abd_call *c)
 {
-    c->key = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Idempotency-Key");
+    /* keys are the caller's own: two agents may both use "call-1" (the store sees token:key) */
+    const char *key = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Idempotency-Key");
+    if (key && c->authed) {
+        if (strlen(key) + strlen(c->token.id) + 1 > AB_KEY_BYTES_MAX) {
+            abd_error(c, 400, "invalid", "key", "Idempotency-Key: at most %zu bytes",
+                      AB_KEY_BYTES_MAX - strlen(c->token.id) - 1);
+            return;
+        }
+        snprintf(c->key_buf, sizeof c->key_buf, "%s:%s", c->token.id, key);
+        key = c->key_buf;
+    }
+    c->key = key;
     char methods[64] = "";
     int path_known = 0;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {

@@ -65,6 +65,10 @@ static void run_batch(job *list)
             j->fn(writer_st, j->call);
     if (rc == AB_OK)
         rc = ab_store_batch_commit(writer_st);
+    for (job *j = list; j && rc == AB_OK; j = j->next) /* durable now: count the spend */
+        if (j->call->spend_budget[0])
+            abd_metrics_spend(j->call->spend_budget, j->call->spend_model, j->call->spend_nusd,
+                              j->call->spend_tokens);
     if (rc != AB_OK) { /* nothing of the batch happened: every request of it fails alike */
         char msg[600];
         snprintf(msg, sizeof msg, "%s", ab_store_errmsg(writer_st));

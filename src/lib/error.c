@@ -60,6 +60,31 @@ int ab__strlcpy(char *dst, const char *src, size_t size)
     return AB_OK;
 }
 
+/* 1 if s is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF). */
+int ab__utf8_valid(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s, n = c < 0x80         ? 0
+                             : (c >> 5) == 6  ? 1
+                             : (c >> 4) == 14 ? 2
+                             : (c >> 3) == 30 ? 3
+                                              : 9;
+        if (n == 9 || (n == 1 && c < 0xc2))
+            return 0;
+        unsigned cp = n ? c & (0x3f >> n) : c;
+        for (unsigned i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+        s += n + 1;
+    }
+    return 1;
+}
+
 int ab__name_valid(ab_store *st, const char *field, const char *s)
 {
     size_t n = strlen(s);
@@ -68,6 +93,8 @@ int ab__name_valid(ab_store *st, const char *field, const char *s)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return ab__fail(st, AB_EINVAL, "%s: no control characters", field);
+    if (!ab__utf8_valid((const unsigned char *)s))
+        return ab__fail(st, AB_EINVAL, "%s: must be valid UTF-8", field);
     return AB_OK;
 }
 

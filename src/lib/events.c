@@ -26,9 +26,9 @@ int ab_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void 
         qq.limit = AB_EVENTS_PAGE_MAX;
     if (qq.since_ms < 0 || qq.until_ms < 0 || qq.after_id < 0)
         return ab__fail(st, AB_EINVAL, "since/until/after: must be >= 0");
-    static const char *const ops[] = {"set",    "delete",  "check",  "reserve",
-                                      "commit", "release", "expire", "charge",
-                                      "reset",  "price",   "role",   "permission", "token"};
+    static const char *const ops[] = {"set",     "delete",     "check",  "reserve", "commit",
+                                      "release", "expire",     "charge", "reset",   "price",
+                                      "role",    "permission", "token"};
     if (qq.op) {
         size_t i = 0;
         while (i < sizeof ops / sizeof ops[0] && strcmp(ops[i], qq.op) != 0)

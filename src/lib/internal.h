@@ -186,6 +186,7 @@ int64_t ab__month_start(int64_t ms);
 /* ---- small helpers ---- */
 /* Checks a model or role name: 1-127 bytes, no control characters. */
 int ab__name_valid(ab_store *st, const char *field, const char *s);
+int ab__utf8_valid(const unsigned char *s);
 /* Copies src into dst (size bytes); returns AB_ELIMIT if it does not fit. */
 int ab__strlcpy(char *dst, const char *src, size_t size);
 /* Checked arithmetic: AB_EOVERFLOW instead of wrapping. */

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# authz.sh — agentbudgetd's authorisation matrix: no, malformed, wrong, expired and revoked
+# tokens (401); an agent token inside its scope (200), outside it (404, as if the budget did not
+# exist, and nothing changes), on admin routes (403); admin tokens for the whole store and for a
+# subtree. Then, on a daemon of its own, the throttle: 10 failed authentications from 127.0.0.1
+# make the next request 429 with Retry-After.
+# usage: authz.sh PATH-TO-agentbudgetd PATH-TO-agentbudget
+source "$(dirname "$0")/lib.sh"
+
+start_daemon main || exit 1
+TOKEN=$ADMIN
+for b in acme acme/a1 acme/a2; do
+    jreq PUT "/v1/budgets/$b" '{"limits":["usd/day=10","tokens/session=100000"]}'
+    [[ $STATUS == 201 ]] || { echo "error: setup: PUT $b: $STATUS $BODY" >&2; exit 1; }
+done
+
+# token SCOPE ROLE [EXPIRES_S] — creates a token with the admin token; prints its secret.
+token()
+{
+    local extra=${3:+,\"expires_s\":$3}
+    TOKEN=$ADMIN jreq POST /v1/tokens "{\"scope\":\"$1\",\"role\":\"$2\"$extra}"
+    [[ $STATUS == 201 ]] || { echo "error: setup: POST /v1/tokens: $STATUS $BODY" >&2; return 1; }
+    jq -r .secret <<<"$BODY"
+}
+A1=$(token acme/a1 agent) && A2=$(token acme/a2 agent) && SUB=$(token acme admin) || exit 1
+
+# Holds of each agent, made by the admin.
+hold()
+{
+    TOKEN=$ADMIN jreq POST /v1/reserve "{\"budget\":\"$1\",\"usage\":{\"input\":100,\"output\":100}}"
+    jq -r .hold_id <<<"$BODY"
+}
+H2=$(hold acme/a2)
+
+# ---- 401: no usable token (7 failures: the throttle's limit is 10 per minute) ----
+TOKEN=
+req GET /v1/budgets/acme/a1
+expect_reply 401 '[.error.code, .error.field] | join(" ")' "unauthorized Authorization" "no token"
+jreq POST /v1/check '{"budget":"acme/a1","tokens":1}'
+expect_reply 401 .error.code unauthorized "no token on POST /v1/check"
+req GET /v1/budgets/acme/a1 -H "Authorization: Basic YWRtaW46YWRtaW4="
+expect_reply 401 .error.code unauthorized "a Basic credential instead of a bearer token"
+TOKEN=not-a-token
+req GET /v1/budgets/acme/a1
+expect_reply 401 .error.message "unknown or invalid token" "a malformed token"
+TOKEN="${ADMIN%?}$([[ ${ADMIN: -1} == 0 ]] && echo 1 || echo 0)" # one hex digit changed
+req GET /v1/budgets/acme/a1
+expect_reply 401 .error.message "unknown or invalid token" "a wrong secret for an existing token id"
+
+EXP=$(token acme/a1 agent 1) || exit 1
+TOKEN=$EXP
+req GET /v1/budgets/acme/a1
+expect_reply 200 .agent_id acme/a1 "a token with expires_s 1 works at first"
+sleep 2
+req GET /v1/budgets/acme/a1
+expect_reply 401 '.error.message | test("^token t_[0-9a-f]{16} has expired$")' true "2 s later it has expired"
+
+REV=$(token acme/a1 agent) || exit 1
+TOKEN=$REV
+req GET /v1/budgets/acme/a1
+expect_reply 200 .agent_id acme/a1 "a token about to be revoked works"
+TOKEN=$ADMIN req DELETE "/v1/tokens/t_${REV:4:16}"
+expect_status 200 "DELETE /v1/tokens/{id}"
+TOKEN=$REV
+req GET /v1/budgets/acme/a1
+expect_reply 401 '.error.message | test("^token t_[0-9a-f]{16} is revoked$")' true "the revoked token, at once"
+
+# ---- an agent token inside its scope ----
+TOKEN=$A1
+req GET /v1/budgets/acme/a1
+expect_reply 200 .agent_id acme/a1 "agent: status of its budget"
+jreq POST /v1/check '{"budget":"acme/a1","tokens":1000}'
+expect_reply 200 .allowed true "agent: check in scope"
+jreq POST /v1/reserve '{"budget":"acme/a1","usage":{"input":100,"output":100}}'
+expect_reply 200 .allowed true "agent: reserve in scope"
+H1=$(jq -r .hold_id <<<"$BODY")
+req GET "/v1/holds/$H1"
+expect_reply 200 .state open "agent: GET its own hold"
+jreq POST "/v1/holds/$H1/commit" '{"usage":{"input":50,"output":50}}'
+expect_reply 200 .hold_id "$H1" "agent: commit its own hold"
+jreq POST /v1/charge '{"budget":"acme/a1","usage":{"input":10000,"output":30000}}'
+expect_reply 200 .cost_nusd 480000000 "agent: charge in scope"
+jreq POST /v1/reset '{"budget":"acme/a1","windows":["session"]}'
+expect_reply 200 .session_tokens_used 0 "agent: reset the session of its budget"
+req GET /v1/budgets
+expect_reply 200 '[.budgets[].agent_id] | join(",")' acme/a1 "agent: GET /v1/budgets is narrowed to its scope"
+req GET "/v1/budgets?prefix=acme"
+expect_reply 200 '[.budgets[].agent_id] | join(",")' acme/a1 "agent: a wider prefix is narrowed too"
+req GET /v1/events
+expect_reply 200 '[.events[].budget] | unique | join(",")' acme/a1 "agent: events of its scope only"
+jreq POST /v1/permissions/check '{"budget":"acme/a1","operation":"read"}'
+expect_reply 200 .allowed true "agent: permissions/check in scope"
+
+# ---- an agent token outside its scope: 404, and the store unchanged ----
+BEFORE=$(dump)
+req GET /v1/budgets/acme/a2
+expect_reply 404 .error.message "no budget 'acme/a2'" "agent: status of another budget"
+req GET /v1/budgets/acme
+expect_reply 404 .error.code not_found "agent: status of its parent"
+jreq POST /v1/check '{"budget":"acme/a2","tokens":1}'
+expect_reply 404 .error.code not_found "agent: check of another budget"
+jreq POST /v1/reserve '{"budget":"acme/a2","usage":{"input":1,"output":1}}'
+expect_reply 404 .error.code not_found "agent: reserve on another budget"
+jreq POST /v1/charge '{"budget":"acme/a2","usage":{"input":1,"output":1}}'
+expect_reply 404 .error.code not_found "agent: charge to another budget"
+jreq POST /v1/charge '{"budget":"acme","usage":{"input":1,"output":1}}'
+expect_reply 404 .error.code not_found "agent: charge to its parent"
+jreq POST /v1/reset '{"budget":"acme/a2","windows":["session"]}'
+expect_reply 404 .error.code not_found "agent: reset of another budget"
+jreq POST /v1/permissions/check '{"budget":"acme/a2","operation":"read"}'
+expect_reply 404 .error.code not_found "agent: permissions/check of another budget"
+req GET "/v1/holds/$H2"
+expect_reply 404 .error.message "no hold '$H2'" "agent: GET another agent's hold"
+jreq POST "/v1/holds/$H2/commit" '{"usage":{"input":1,"output":1}}'
+expect_reply 404 .error.message "no hold '$H2'" "agent: commit another agent's hold"
+req POST "/v1/holds/$H2/release"
+expect_reply 404 .error.message "no hold '$H2'" "agent: release another agent's hold"
+req GET "/v1/events?budget=acme/a2"
+expect_reply 404 .error.code not_found "agent: events of another budget"
+expect_eq "$(dump)" "$BEFORE" "requests outside the scope changed nothing in the store"
+TOKEN=$ADMIN req GET "/v1/holds/$H2"
+expect_reply 200 .state open "the other agent's hold is still open"
+
+# ---- an agent token on admin routes: 403, and the store unchanged ----
+TOKEN=$A1
+BEFORE=$(dump)
+jreq PUT /v1/budgets/acme/a1 '{"limits":["usd/day=1000"]}'
+expect_reply 403 .error.code forbidden "agent: PUT its own budget"
+jreq PUT /v1/budgets/acme/a1/sub '{}'
+expect_reply 403 .error.code forbidden "agent: PUT a budget under its scope"
+req DELETE /v1/budgets/acme/a1
+expect_reply 403 .error.code forbidden "agent: DELETE its budget"
+jreq POST /v1/reset '{"budget":"acme/a1","windows":["day"]}'
+expect_reply 403 .error.code forbidden "agent: reset the day window"
+jreq PUT /v1/prices/my-model '{"input":"1","output":"2"}'
+expect_reply 403 .error.code forbidden "agent: PUT a price"
+req DELETE /v1/prices/claude-sonnet-4-5
+expect_reply 403 .error.code forbidden "agent: DELETE a price"
+req POST /v1/prices/import -H 'Content-Type: application/json' --data-binary '{}'
+expect_reply 403 .error.code forbidden "agent: import prices"
+jreq PUT /v1/roles/cheap '{"limits":["usd/day=1"]}'
+expect_reply 403 .error.code forbidden "agent: PUT a role"
+req DELETE /v1/roles/cheap
+expect_reply 403 .error.code forbidden "agent: DELETE a role"
+jreq POST /v1/tokens '{"scope":"acme/a1","role":"agent"}'
+expect_reply 403 .error.code forbidden "agent: POST a token"
+req GET /v1/tokens
+expect_reply 403 .error.code forbidden "agent: GET the tokens"
+req DELETE "/v1/tokens/t_${A2:4:16}"
+expect_reply 403 .error.code forbidden "agent: revoke a token"
+expect_eq "$(dump)" "$BEFORE" "refused admin requests changed nothing in the store"
+TOKEN=$A2
+req GET /v1/budgets/acme/a2
+expect_reply 200 .agent_id acme/a2 "the other agent's token still works"
+
+# ---- metrics name every budget: not for agent tokens ----
+TOKEN=$A1
+req GET /metrics
+expect_reply 403 .error.code forbidden "an agent token may not read /metrics"
+TOKEN=$ADMIN
+req GET /metrics
+expect_status 200 "the admin token may"
+
+# ---- idempotency keys are each token's own: two agents may both use "call-1" ----
+TOKEN=$A1
+req POST /v1/charge -H "Content-Type: application/json" -H "Idempotency-Key: call-1" \
+    -d '{"budget":"acme/a1","usage":{"input":1000}}'
+expect_reply 200 .replayed false "agent a1 uses the key call-1"
+TOKEN=$A2
+req POST /v1/charge -H "Content-Type: application/json" -H "Idempotency-Key: call-1" \
+    -d '{"budget":"acme/a2","usage":{"input":2000}}'
+expect_reply 200 .replayed false "agent a2 uses call-1 too: its own key, not a conflict"
+TOKEN=$A1
+req POST /v1/charge -H "Content-Type: application/json" -H "Idempotency-Key: call-1" \
+    -d '{"budget":"acme/a1","usage":{"input":1000}}'
+expect_reply 200 .replayed true "a1 repeating call-1 gets its first answer"
+
+# ---- an admin token for a subtree ----
+TOKEN=$SUB
+jreq PUT /v1/budgets/acme/a3 '{}'
+expect_reply 201 .agent_id acme/a3 "subtree admin: PUT a budget in its subtree"
+req GET /v1/budgets/acme/a2
+expect_reply 200 .agent_id acme/a2 "subtree admin: status in its subtree"
+jreq PUT /v1/budgets/other '{}'
+expect_reply 403 .error.code forbidden "subtree admin: PUT outside its subtree"
+req GET /v1/budgets/other
+expect_reply 404 .error.code not_found "subtree admin: status outside its subtree"
+jreq PUT /v1/prices/my-model '{"input":"1","output":"2"}'
+expect_reply 403 .error.code forbidden "subtree admin: prices need the whole store"
+jreq POST /v1/tokens '{"scope":"acme/a3","role":"agent"}'
+expect_reply 403 .error.code forbidden "subtree admin: tokens need the whole store"
+
+# ---- the admin token for the whole store ----
+TOKEN=$ADMIN
+jreq PUT /v1/budgets/acme/a1 '{"limits":["usd/day=20"]}'
+expect_reply 200 .daily_cost_limit_nusd 20000000000 "admin: PUT a budget"
+jreq PUT /v1/prices/my-model '{"input":"1","output":"2"}'
+expect_reply 200 .model my-model "admin: PUT a price"
+jreq PUT /v1/roles/cheap '{"limits":["usd/day=1"]}'
+expect_reply 200 .name cheap "admin: PUT a role"
+jreq POST /v1/tokens '{"scope":"acme/a1","role":"agent"}'
+expect_reply 201 .scope acme/a1 "admin: POST a token"
+req GET /v1/tokens
+expect_reply 200 '.tokens | length' 7 "admin: GET the tokens"
+jreq POST /v1/reset '{"budget":"acme/a1","windows":["day","month"]}'
+expect_reply 200 .daily_cost_used_nusd 0 "admin: reset the day and month windows"
+req GET /v1/budgets/acme/a2
+expect_reply 200 .agent_id acme/a2 "admin: status of any budget"
+jreq POST /v1/check '{"budget":"acme/a2","tokens":1}'
+expect_reply 200 .allowed true "admin: check any budget"
+
+# ---- the throttle, on a daemon of its own ----
+start_daemon throttle || exit 1
+GOOD=$ADMIN
+TOKEN=abt_0000000000000000_0000000000000000000000000000000000000000000000000000000000000000
+FAILS=
+for ((i = 1; i <= 10; i++)); do
+    req GET /v1/budgets
+    FAILS+="$STATUS "
+done
+expect_eq "$FAILS" "401 401 401 401 401 401 401 401 401 401 " "10 failed authentications: each 401"
+req GET /v1/budgets
+expect_reply 429 .error.code too_many_requests "the 11th request: 429"
+RA=$(header Retry-After)
+if [[ $RA =~ ^[0-9]+$ ]] && ((RA >= 1 && RA <= 60)); then ok "with Retry-After: $RA (1-60 s)"; else
+    not_ok "with Retry-After (1-60 s)" "Retry-After: '$RA'" "headers: $HDRS"; fi
+TOKEN=$GOOD
+req GET /v1/budgets
+expect_reply 429 .error.code too_many_requests "a good token from the throttled address waits too"
+RA=$(header Retry-After)
+if [[ $RA =~ ^[0-9]+$ ]] && ((RA >= 1 && RA <= 60)); then ok "and Retry-After: $RA"; else
+    not_ok "and Retry-After (1-60 s)" "Retry-After: '$RA'"; fi
+TOKEN=
+req GET /healthz
+expect_reply 200 .status ok "open routes are not throttled"
+
+finish

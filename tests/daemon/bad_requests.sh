@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# bad_requests.sh — sends every request of bad_requests.txt to one agentbudgetd (admin token) and
+# wants, for each: the status of the table, an error JSON {"error":{"code","message"[,"field"]}}
+# naming the field (or the text of the table), an Allow header on a 405, and the store exactly as
+# it was (sqlite3 .dump before and after: bad requests and reads write nothing). Then a slow
+# client (half a request, stalled past --timeout 2) and a check that the daemon still answers.
+# usage: bad_requests.sh PATH-TO-agentbudgetd PATH-TO-agentbudget [bad_requests.txt]
+source "$(dirname "$0")/lib.sh"
+TABLE=${3:-$(dirname "$0")/bad_requests.txt}
+[[ -r "$TABLE" ]] || { echo "error: cannot read '$TABLE'" >&2; exit 2; }
+set -f # the table's words are data: no globbing
+
+start_daemon main --timeout 2 || exit 1
+TOKEN=$ADMIN
+
+# setup: budgets acme and acme/a1, a charge, an open hold and a committed one
+setup_ok=1
+jreq PUT /v1/budgets/acme '{"limits":["usd/month=100"]}' && [[ $STATUS == 201 ]] || setup_ok=0
+jreq PUT /v1/budgets/acme/a1 '{"limits":["usd/day=10","tokens/session=100000"]}' && [[ $STATUS == 201 ]] || setup_ok=0
+jreq POST /v1/charge '{"budget":"acme/a1","usage":{"input":10000,"output":30000}}' && [[ $STATUS == 200 ]] || setup_ok=0
+jreq POST /v1/reserve '{"budget":"acme/a1","usage":{"input":1000,"output":2000}}' && [[ $STATUS == 200 ]] || setup_ok=0
+HOLD=$(jq -r .hold_id <<<"$BODY")
+jreq POST /v1/reserve '{"budget":"acme/a1","usage":{"input":1000,"output":2000}}' && [[ $STATUS == 200 ]] || setup_ok=0
+DONE=$(jq -r .hold_id <<<"$BODY")
+jreq POST "/v1/holds/$DONE/commit" '{"usage":{"input":10,"output":20}}' && [[ $STATUS == 200 ]] || setup_ok=0
+if [[ $setup_ok != 1 || $HOLD != h_* || $DONE != h_* ]]; then
+    echo "error: setup failed: $STATUS $BODY" >&2
+    exit 1
+fi
+
+# expand TEXT — {{c*N}} → c repeated N times, {{HOLD}} and {{DONE}} → the hold ids.
+expand()
+{
+    local s=$1 re='\{\{(.)\*([0-9]+)\}\}' rep
+    while [[ "$s" =~ $re ]]; do
+        printf -v rep '%*s' "${BASH_REMATCH[2]}" ''
+        s=${s/"${BASH_REMATCH[0]}"/${rep// /${BASH_REMATCH[1]}}}
+    done
+    s=${s//'{{HOLD}}'/$HOLD}
+    s=${s//'{{DONE}}'/$DONE}
+    printf '%s' "$s"
+}
+
+trim()
+{
+    local s=$1
+    s=${s#"${s%%[![:space:]]*}"}
+    s=${s%"${s##*[![:space:]]}"}
+    printf '%s' "$s"
+}
+
+# check_row STATUS TEXT METHOD PATH HEADERS BODY — one case; REASONS gets why it failed, if it did.
+check_row()
+{
+    local want=$1 text=$2 method=$3 path=$4 hdrs=$5 body=$6 before after h
+    local args=()
+    if [[ $hdrs != - ]]; then
+        local rest=$hdrs item
+        while [[ -n $rest ]]; do
+            item=$(trim "${rest%%;;*}")
+            [[ $rest == *";;"* ]] && rest=${rest#*;;} || rest=
+            [[ $item == json ]] && item="Content-Type: application/json"
+            args+=(-H "$item")
+        done
+    fi
+    if [[ -n $body ]]; then
+        printf '%s' "$body" >"$TMP/reqbody"
+        args+=(--data-binary "@$TMP/reqbody")
+    fi
+    before=$(dump)
+    req "$method" "$path" "${args[@]}"
+    after=$(dump)
+    [[ $STATUS == "$want" ]] || REASONS+=("expected status $want, got $STATUS")
+    if [[ $text == - ]]; then # not the daemon's answer: it must still be alive
+        local health
+        health=$(curl -s --max-time 5 "$URL/healthz" | jq -r .status 2>/dev/null)
+        [[ $health == ok ]] || REASONS+=("the daemon no longer answers /healthz")
+    else
+        [[ $(header Content-Type) == application/json ]] ||
+            REASONS+=("Content-Type is '$(header Content-Type)', not application/json")
+        if ! jq -e '(keys == ["error"]) and (.error | type == "object")
+                and (.error.code | type == "string" and length > 0)
+                and (.error.message | type == "string" and length > 0)
+                and ((.error | keys) - ["code", "field", "message"] == [])
+                and ((.error.field // "") | type == "string")' <<<"$BODY" >/dev/null 2>&1; then
+            REASONS+=("not an error JSON {\"error\":{\"code\",\"message\"[,\"field\"]}}")
+        elif ! jq -e --arg t "$text" '((.error.field // "") | contains($t)) or (.error.message | contains($t))' \
+            <<<"$BODY" >/dev/null; then
+            REASONS+=("neither error.field nor error.message contains '$text'")
+        fi
+        if [[ $want == 405 ]]; then
+            h=$(header Allow)
+            [[ -n $h && $h == "${text#allowed: }" ]] || REASONS+=("Allow header is '$h', expected '${text#allowed: }'")
+        fi
+    fi
+    [[ $before == "$after" ]] ||
+        REASONS+=("the store changed: $(diff <(echo "$before") <(echo "$after") | head -5 | tr '\n' ' ')")
+}
+
+ROWS=0
+while IFS= read -r line || [[ -n $line ]]; do
+    [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+    IFS='|' read -r c_status c_text c_req c_hdrs _ <<<"$line"
+    c_body=${line#*|*|*|*|} # everything after the fourth '|'
+    c_status=$(trim "$c_status")
+    c_text=$(trim "$c_text")
+    c_req=$(trim "$c_req")
+    c_hdrs=$(expand "$(trim "$c_hdrs")")
+    c_body=$(expand "$(trim "$c_body")")
+    method=${c_req%% *}
+    path=$(expand "${c_req#* }")
+    ROWS=$((ROWS + 1))
+    what="$method ${path:0:60} ${c_body:0:70} -> $c_status $c_text"
+    REASONS=()
+    check_row "$c_status" "$c_text" "$method" "$path" "$c_hdrs" "$c_body"
+    if ((${#REASONS[@]} == 0)); then
+        ok "$what"
+    else
+        not_ok "$what" "${REASONS[@]}" "body: ${BODY:0:300}"
+    fi
+done <"$TABLE"
+if ((ROWS >= 30)); then ok "the table has $ROWS bad requests (at least 30)"; else
+    not_ok "the table has at least 30 bad requests" "it has $ROWS"; fi
+
+# ---- a slow client: half a request, then silence past --timeout 2 ----
+BEFORE=$(dump)
+PORT=${URL##*:}
+if exec 3<>"/dev/tcp/127.0.0.1/$PORT"; then
+    printf 'POST /v1/charge HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 80\r\n\r\n{"budget":"acme/a1",' "$ADMIN" >&3
+    req GET /healthz
+    expect_reply 200 .status ok "while a client stalls mid-body, /healthz answers"
+    read -r -t 1 -u 3 got
+    rc=$?
+    if ((rc > 128)); then ok "1 s into the stall the connection is still open"; else
+        not_ok "1 s into the stall the connection is still open" "read returned $rc: '$got'"; fi
+    sleep 2.5
+    got=$(timeout 3 cat <&3)
+    rc=$?
+    if [[ $rc == 0 ]]; then ok "past --timeout 2 the daemon closed it (${#got} bytes sent back)"; else
+        not_ok "past --timeout 2 the daemon closed it" "still open after 5.5 s (timeout: $rc)" "got: ${got:0:200}"; fi
+    exec 3<&-
+    exec 3>&-
+else
+    not_ok "connect to 127.0.0.1:$PORT with /dev/tcp"
+fi
+req GET /healthz
+expect_reply 200 .status ok "after the slow client the daemon answers /healthz"
+expect_eq "$(dump)" "$BEFORE" "the half charge changed nothing in the store"
+if kill -0 "$PID" 2>/dev/null; then ok "the daemon is still running"; else not_ok "the daemon is still running"; fi
+
+finish
