@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bootstrap.sh — install what is missing (Debian 12), build, and then either run the worked
-# example on the embedded SQLite store (`./bootstrap.sh demo`) or every test (`./bootstrap.sh test`).
+# bootstrap.sh — install what is missing (Debian 12), build, and then run the worked example and
+# start agentbudgetd on the embedded SQLite store (`./bootstrap.sh demo`), every test
+# (`./bootstrap.sh test`), or the benchmarks (`./bootstrap.sh bench`).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
@@ -69,8 +70,16 @@ test)
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j"$JOBS")
     ;;
+bench)
+    # the benchmarks (docs/performance.md): wrk and nginx are needed beside them
+    PACKAGES=(wrk nginx-light)
+    install_missing
+    build build-bench -DCMAKE_BUILD_TYPE=Release
+    bench/run.sh build-bench
+    bench/bench_http.sh build-bench
+    ;;
 *)
-    echo "usage: ./bootstrap.sh demo|test" >&2
+    echo "usage: ./bootstrap.sh demo|test|bench" >&2
     exit 2
     ;;
 esac

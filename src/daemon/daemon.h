@@ -46,8 +46,10 @@ typedef struct abd_call {
     const char *content_type;
     int static_out; /* out is static, not to be freed */
     int retry_after_s;
-    char allow[64]; /* the methods of the path, on a 405 */
-    void *args;     /* a handler's parameters for its job on the writer */
+    char allow[64];
+    int closing; /* answer with Connection: close (the daemon is stopping) */ /* the methods of the
+                                                                                 path, on a 405 */
+    void *args; /* a handler's parameters for its job on the writer */
     /* spend to count in the metrics once the group commit is durable */
     char spend_budget[AB_PATH_BYTES_MAX + 1];
     char spend_model[AB_NAME_BYTES_MAX];

@@ -11,6 +11,30 @@
 
 #include "daemon.h"
 
+/* Requests between their first byte and their reply's last: a stop waits for them. */
+static int in_flight, draining;
+static pthread_mutex_t flight_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t flight_cond = PTHREAD_COND_INITIALIZER;
+
+int abd_http_drain(unsigned timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&flight_lock);
+    draining = 1; /* new requests, even on open connections, are turned away from now on */
+    while (in_flight > 0 && pthread_cond_timedwait(&flight_cond, &flight_lock, &until) == 0)
+        ;
+    int left = in_flight;
+    pthread_mutex_unlock(&flight_lock);
+    return left;
+}
+
 typedef struct {
     char *body;
     size_t len, cap, max;
@@ -18,6 +42,7 @@ typedef struct {
     struct timespec start;
     abd_call call;
     int answered;
+    int counted; /* in in_flight */
 } req;
 
 /* ---- replies ---- */
@@ -266,6 +291,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, abd_call *c)
         snprintf(ra, sizeof ra, "%d", c->retry_after_s);
         MHD_add_response_header(r, "Retry-After", ra);
     }
+    if (c->closing)
+        MHD_add_response_header(r, "Connection", "close");
     if (c->status == 405 && c->allow[0])
         MHD_add_response_header(r, "Allow", c->allow);
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)c->status, r);
@@ -344,6 +371,12 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     req *q = *con_cls;
     if (!q)
         return;
+    if (q->counted) {
+        pthread_mutex_lock(&flight_lock);
+        if (--in_flight == 0)
+            pthread_cond_broadcast(&flight_cond);
+        pthread_mutex_unlock(&flight_lock);
+    }
     char addr[48];
     client_addr(conn, addr, sizeof addr);
     struct timespec mono;
@@ -371,6 +404,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (!q) {
         if (!(q = calloc(1, sizeof *q)))
             return MHD_NO;
+        pthread_mutex_lock(&flight_lock);
+        int refuse = draining;
+        if (!refuse) { /* counted until its reply is sent (request_done) */
+            in_flight++;
+            q->counted = 1;
+        }
+        pthread_mutex_unlock(&flight_lock);
+        if (refuse) { /* stopping: nothing new starts, so the stop does not wait for ever */
+            q->answered = 1;
+            q->call.route = "none";
+            q->call.closing = 1;
+            abd_error(&q->call, 503, "shutting_down", NULL, "the daemon is stopping");
+            return queue(conn, &q->call);
+        }
         clock_gettime(CLOCK_MONOTONIC, &q->start);
         q->call.conn = conn;
         q->call.method = method;

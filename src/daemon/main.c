@@ -15,6 +15,7 @@
 #include "daemon.h"
 
 struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only);
+int abd_http_drain(unsigned timeout_ms);
 
 abd_config abd_cfg = {
     .listen = "127.0.0.1:8700",
@@ -270,10 +271,12 @@ int main(int argc, char **argv)
     int sig;
     sigwait(&sigs, &sig);
     fprintf(stderr, "{\"msg\":\"stopping\",\"signal\":%d}\n", sig);
-    /* stop accepting; MHD_stop_daemon then lets the requests in flight finish */
+    /* stop accepting, let every request in flight get its reply, then close the connections */
     MHD_quiesce_daemon(d);
     if (md)
         MHD_quiesce_daemon(md);
+    int left = abd_http_drain(10000);
+    fprintf(stderr, "{\"msg\":\"drained\",\"requests_unanswered\":%d}\n", left);
     MHD_stop_daemon(d);
     if (md)
         MHD_stop_daemon(md);

@@ -1,7 +1,9 @@
 /* store.c — agentbudgetd's access to the store: a pool of read handles, and one writer thread
  * that applies concurrent mutating requests in one transaction (group commit) and answers each
  * only after that transaction is durable. */
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,7 @@ static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
 typedef struct job {
     abd_call *call;
     abd_job_fn fn;
-    int done;
+    sem_t done; /* posted by the writer once the job's batch is committed and answered */
     struct job *next;
 } job;
 
@@ -27,8 +29,7 @@ static ab_store *writer_st;
 static job *queue_head, *queue_tail;
 static int stopping;
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;    /* work for the writer */
-static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER; /* a batch is answered */
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER; /* work for the writer */
 static pthread_t writer_thread;
 
 ab_store *abd_reader_acquire(void)
@@ -101,20 +102,23 @@ static void *writer_main(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&q_lock);
         run_batch(list);
-        pthread_mutex_lock(&q_lock);
-        for (job *j = list; j; j = j->next)
-            j->done = 1;
-        pthread_cond_broadcast(&done_cond);
-        pthread_mutex_unlock(&q_lock);
+        /* wake the batch's requests one by one: a broadcast would also wake every request queued
+         * for the next batch, to sleep again. next is read first: once posted, a job is gone */
+        for (job *j = list, *next; j; j = next) {
+            next = j->next;
+            sem_post(&j->done);
+        }
     }
 }
 
 void abd_write(abd_call *c, abd_job_fn fn)
 {
-    job j = {c, fn, 0, NULL};
+    job j = {.call = c, .fn = fn, .next = NULL};
+    sem_init(&j.done, 0, 0);
     pthread_mutex_lock(&q_lock);
     if (stopping) {
         pthread_mutex_unlock(&q_lock);
+        sem_destroy(&j.done);
         abd_error(c, 503, "shutting_down", NULL, "the daemon is shutting down");
         return;
     }
@@ -124,9 +128,10 @@ void abd_write(abd_call *c, abd_job_fn fn)
         queue_head = &j;
     queue_tail = &j;
     pthread_cond_signal(&q_cond);
-    while (!j.done)
-        pthread_cond_wait(&done_cond, &q_lock);
     pthread_mutex_unlock(&q_lock);
+    while (sem_wait(&j.done) != 0 && errno == EINTR)
+        ;
+    sem_destroy(&j.done);
 }
 
 int abd_store_init(const char *url, unsigned count, char *err, size_t err_size)
