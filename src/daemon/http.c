@@ -43,6 +43,7 @@ typedef struct {
     abd_call call;
     int answered;
     int counted; /* in in_flight */
+    int refused; /* arrived during a stop */
 } req;
 
 /* ---- replies ---- */
@@ -411,17 +412,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             q->counted = 1;
         }
         pthread_mutex_unlock(&flight_lock);
-        if (refuse) { /* stopping: nothing new starts, so the stop does not wait for ever */
-            q->answered = 1;
-            q->call.route = "none";
-            q->call.closing = 1;
-            abd_error(&q->call, 503, "shutting_down", NULL, "the daemon is stopping");
-            return queue(conn, &q->call);
-        }
         clock_gettime(CLOCK_MONOTONIC, &q->start);
         q->call.conn = conn;
         q->call.method = method;
         q->call.url = url;
+        q->refused = refuse; /* stopping: answered 503 once its body is in (below) */
         q->max = strcmp(url, "/v1/prices/import") == 0 ? abd_cfg.import_bytes_max
                                                        : abd_cfg.body_bytes_max;
         *con_cls = q;
@@ -460,6 +455,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (q->answered)
         return MHD_YES;
     q->answered = 1;
+    if (q->refused) { /* nothing new starts during a stop, so the stop cannot wait for ever */
+        q->call.route = "none";
+        q->call.closing = 1;
+        abd_error(&q->call, 503, "shutting_down", NULL, "the daemon is stopping");
+        return queue(conn, &q->call);
+    }
     answer(q, conn, metrics_only);
     if (!q->call.route)
         q->call.route = "none";

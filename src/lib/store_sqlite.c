@@ -39,6 +39,14 @@ enum {
     Q_TOKEN_GET,
     Q_TOKEN_LIST,
     Q_TOKEN_REVOKE,
+    /* transaction control, prepared once: sqlite3_exec() would parse them on every operation */
+    Q_BEGIN,
+    Q_BEGIN_IMMEDIATE,
+    Q_COMMIT,
+    Q_ROLLBACK,
+    Q_SAVEPOINT,
+    Q_RELEASE,
+    Q_ROLLBACK_TO,
     Q_COUNT
 };
 
@@ -211,6 +219,20 @@ static const char *query_sql(int id, char *buf, size_t size)
                "tokens ORDER BY created_at, id";
     case Q_TOKEN_REVOKE:
         return "UPDATE tokens SET revoked_at=?2 WHERE id=?1 AND revoked_at=0";
+    case Q_BEGIN:
+        return "BEGIN";
+    case Q_BEGIN_IMMEDIATE:
+        return "BEGIN IMMEDIATE";
+    case Q_COMMIT:
+        return "COMMIT";
+    case Q_ROLLBACK:
+        return "ROLLBACK";
+    case Q_SAVEPOINT:
+        return "SAVEPOINT ab_op";
+    case Q_RELEASE:
+        return "RELEASE ab_op";
+    case Q_ROLLBACK_TO:
+        return "ROLLBACK TO ab_op";
     }
     return NULL;
 }
@@ -266,9 +288,16 @@ static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
     ab__strlcpy(dst, t ? (const char *)t : "", size);
 }
 
+/* Runs a prepared transaction-control statement. */
+static int control(ab_store *st, int q, const char *what)
+{
+    sqlite3_stmt *s = stmt(st, q);
+    return s ? step_done(st, s, what) : AB_ESTORE;
+}
+
 static int lite_begin(ab_store *st, int write)
 {
-    int rc = exec(st, write ? "BEGIN IMMEDIATE" : "BEGIN");
+    int rc = control(st, write ? Q_BEGIN_IMMEDIATE : Q_BEGIN, "begin");
     if (rc)
         return rc;
     L(st)->in_txn = 1;
@@ -278,18 +307,17 @@ static int lite_begin(ab_store *st, int write)
 static int lite_commit(ab_store *st)
 {
     L(st)->in_txn = 0;
-    if (sqlite3_exec(L(st)->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        int rc = lite_fail(st, "commit");
-        sqlite3_exec(L(st)->db, "ROLLBACK", NULL, NULL, NULL);
-        return rc;
-    }
-    return AB_OK;
+    int rc = control(st, Q_COMMIT, "commit");
+    if (rc && sqlite3_get_autocommit(L(st)->db) == 0)
+        control(st, Q_ROLLBACK, "rollback");
+    return rc;
 }
 
 static void lite_rollback(ab_store *st)
 {
     L(st)->in_txn = 0;
-    sqlite3_exec(L(st)->db, "ROLLBACK", NULL, NULL, NULL);
+    if (sqlite3_get_autocommit(L(st)->db) == 0)
+        control(st, Q_ROLLBACK, "rollback");
 }
 
 static void lite_close(ab_store *st)
@@ -877,17 +905,18 @@ static int lite_wipe(ab_store *st)
 
 static int lite_savepoint(ab_store *st)
 {
-    return exec(st, "SAVEPOINT ab_op");
+    return control(st, Q_SAVEPOINT, "savepoint");
 }
 
 static int lite_savepoint_release(ab_store *st)
 {
-    return exec(st, "RELEASE ab_op");
+    return control(st, Q_RELEASE, "release savepoint");
 }
 
 static void lite_savepoint_rollback(ab_store *st)
 {
-    sqlite3_exec(L(st)->db, "ROLLBACK TO ab_op; RELEASE ab_op", NULL, NULL, NULL);
+    control(st, Q_ROLLBACK_TO, "rollback to savepoint");
+    control(st, Q_RELEASE, "release savepoint");
 }
 
 static int lite_token_put(ab_store *st, const ab_token *t, const char *hash_hex)
