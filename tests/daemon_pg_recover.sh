@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# agentbudgetd on PostgreSQL when the server goes away: requests answer 503 (store_unavailable,
+# nothing changed) while it is down, and the daemon recovers by itself when it is back.
+# usage: daemon_pg_recover.sh AGENTBUDGETD PG_DIR PG_CLUSTER_SH
+set -u
+D=$1
+PGDIR=$2
+PGCTL=$3
+BASE=$(cat "$PGDIR/url")
+DB="ab_recover_$$"
+TMP=$(mktemp -d)
+PORT=$((20000 + RANDOM % 20000))
+psql -qX "$BASE/postgres" -c "CREATE DATABASE $DB" >/dev/null || exit 2
+"$D" --listen 127.0.0.1:$PORT --store "$BASE/$DB" --no-access-log >"$TMP/out" 2>"$TMP/err" &
+DPID=$!
+trap 'kill $DPID 2>/dev/null; wait $DPID 2>/dev/null; "$PGCTL" restart "$PGDIR" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+for _ in $(seq 1 100); do
+    curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+    sleep 0.05
+done
+TOKEN=$(sed -n 2p "$TMP/out")
+pass=0 fail=0
+check() { if "${@:2}"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+charge() {
+    curl -s -o "$TMP/body" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/v1/charge" \
+        -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+        -d '{"budget":"fleet","usage":{"input":1000}}'
+}
+curl -s -X PUT "http://127.0.0.1:$PORT/v1/budgets/fleet" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d '{"limits":["usd/day=10"]}' >/dev/null
+check "a charge before the outage" [ "$(charge)" = 200 ]
+
+# stop the server (immediate): the daemon's connections die under it
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate -w stop >/dev/null
+else "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate -w stop >/dev/null; fi
+st=$(charge)
+check "while the server is down: 503" [ "$st" = 503 ]
+check "with the store_unavailable code" [ "$(jq -r .error.code "$TMP/body")" = store_unavailable ]
+st=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")
+check "healthz says 503 too" [ "$st" = 503 ]
+check "the daemon is still running" kill -0 $DPID
+
+"$PGCTL" restart "$PGDIR" >/dev/null
+ok=0
+for _ in $(seq 1 20); do # the first request on each dead connection may still fail
+    [ "$(charge)" = 200 ] && { ok=1; break; }
+    sleep 0.1
+done
+check "after the server is back, charges succeed again" [ "$ok" = 1 ]
+used=$(curl -s "http://127.0.0.1:$PORT/v1/budgets/fleet" -H "Authorization: Bearer $TOKEN" | jq .usage.total.requests)
+check "exactly the acknowledged charges were applied (2)" [ "$used" = 2 ]
+echo "daemon_pg_recover: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
