@@ -9,7 +9,7 @@ MODE=${1:-demo}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libpq-dev libssl-dev
-    libmicrohttpd-dev libcurl4-openssl-dev sqlite3 jq curl postgresql)
+    libmicrohttpd-dev libcurl4-openssl-dev sqlite3 jq curl postgresql python3)
 
 install_missing() {
     local missing=() p

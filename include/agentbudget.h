@@ -451,6 +451,108 @@ char *ab_role_json(const ab_role *r);
 char *ab_hold_json(const ab_hold *h);
 char *ab_token_json(const ab_token *t);
 
+/* ---- Claude Code transcripts ---- */
+
+/* Claude Code appends one JSON object per line to ~/.claude/projects/<project>/<session>.jsonl.
+ * An assistant message carries message.usage, repeated on each of its lines (one per content
+ * block) with the same message.id and requestId. These functions read the lines the way
+ * ccusage 20 does, so that a report counts what ccusage counts (docs/claude-code.md lists the
+ * rules and the few deliberate differences). */
+
+#define AB_TRANSCRIPT_LINE_BYTES_MAX (4 * 1024 * 1024) /* a longer line is a bad line */
+#define AB_TRANSCRIPT_ID_BYTES_MAX 255 /* message, request and session ids; longer: bad line */
+#define AB_TRANSCRIPT_TOKENS_MAX INT64_C(1000000000000) /* one count of one line; more: bad */
+#define AB_TRANSCRIPT_DEPTH_MAX 127 /* nested arrays and objects in one line; more: bad */
+#define AB_TRANSCRIPT_FILES_MAX 1000000
+
+/* usage.speed of a line: absent, "standard" or "fast" */
+typedef enum { AB_SPEED_UNSET = 0, AB_SPEED_STANDARD = 1, AB_SPEED_FAST = 2 } ab_speed;
+
+/* One transcript line. Strings are "" when the line has no such field. */
+typedef struct {
+    int has_usage; /* 1: a usage entry (the other fields are set); 0: a line without usage */
+    char message_id[AB_TRANSCRIPT_ID_BYTES_MAX + 1];
+    char request_id[AB_TRANSCRIPT_ID_BYTES_MAX + 1];
+    char session_id[AB_TRANSCRIPT_ID_BYTES_MAX + 1]; /* the line's sessionId */
+    char model[AB_NAME_BYTES_MAX];                   /* "<synthetic>": made locally, costs 0 */
+    int64_t timestamp_ms;
+    /* Cache writes: usage.cache_creation.ephemeral_5m_input_tokens and _1h_ when that object
+     * is there, else cache_creation_input_tokens as 5-minute writes. */
+    ab_usage usage;
+    int is_sidechain;  /* isSidechain: true (a subagent's line) */
+    ab_speed speed;    /* usage.speed */
+    int from_progress; /* 1: read from an agent-progress line (data.message.message.usage) */
+    int64_t line_no;   /* ab_transcript_read: the line's number counted from the offset (1..) */
+    int64_t offset;    /* ab_transcript_read: the byte offset of the line in the file */
+    const char *bad_reason; /* AB_EINVAL: what is wrong, a static string ("invalid UTF-8") */
+} ab_transcript_entry;
+
+/* Parses one line (its bytes without the '\n'; whitespace around the object is allowed).
+ * Returns AB_OK with out->has_usage 1 for a usage entry; AB_OK with has_usage 0 for a line
+ * without one: a blank line, a valid line with no message.usage, and every line without the
+ * bytes "usage":{ (which ccusage never counts, so they are only checked to be one object);
+ * AB_EINVAL with out->bad_reason for a bad line: over AB_TRANSCRIPT_LINE_BYTES_MAX, not one
+ * JSON object, invalid JSON or UTF-8, a duplicate key, deeper than AB_TRANSCRIPT_DEPTH_MAX, a
+ * field of the wrong type, null or "" where ccusage refuses it, a token count that is not a
+ * whole number in 0..AB_TRANSCRIPT_TOKENS_MAX, a timestamp not of Claude Code's form. Pure and
+ * thread-safe. */
+int ab_transcript_parse_line(const char *line, size_t len, ab_transcript_entry *out);
+
+#define AB_TRANSCRIPT_TAIL 1   /* also parse a last line that has no '\n' (a finished file) */
+#define AB_TRANSCRIPT_STRICT 2 /* stop at the first bad line and return AB_EINVAL */
+
+/* What one ab_transcript_read() saw. */
+typedef struct {
+    int64_t lines;           /* lines parsed */
+    int64_t entries;         /* lines with usage passed to the callback */
+    int64_t bad_lines;       /* lines skipped as bad */
+    int64_t bad_line_no;     /* the first bad line: its number counted from the offset; 0: none */
+    int64_t bad_line_offset; /* and its byte offset in the file */
+    const char *bad_reason;  /* and what is wrong with it (static) */
+    int64_t bytes;           /* bytes read */
+    int sys_errno;           /* AB_ENOTFOUND, AB_ESTORE: errno of the call that failed */
+} ab_transcript_stats;
+
+/* Called for each usage entry; a non-zero return stops the read and is returned. */
+typedef int (*ab_transcript_fn)(const ab_transcript_entry *e, void *ctx);
+
+/* Reads the transcript at path from byte `offset` (0: the start; a hook passes the
+ * *next_offset of its previous call to read only what was appended since) and calls fn for
+ * each usage entry, in file order. Only lines ending in '\n' are read, plus, with
+ * AB_TRANSCRIPT_TAIL, an unterminated last line (without it, a line still being written is
+ * left for the next call). Bad lines are skipped and counted in *stats (may be NULL); with
+ * AB_TRANSCRIPT_STRICT the first one stops the read: AB_EINVAL. *next_offset (may be NULL)
+ * receives the offset after the last complete line read, or of the line where fn or a strict
+ * read stopped. Returns AB_OK, AB_EINVAL, fn's return, AB_ENOTFOUND (no such file),
+ * AB_ECONFLICT (the file is now shorter than offset: it was replaced; *next_offset is 0),
+ * AB_ENOMEM, or AB_ESTORE (a read failed; stats->sys_errno says why). Memory stays under
+ * about 2 x AB_TRANSCRIPT_LINE_BYTES_MAX whatever the file's size. Thread-safe. */
+int ab_transcript_read(const char *path, int64_t offset, int flags, ab_transcript_fn fn,
+                       void *ctx, ab_transcript_stats *stats, int64_t *next_offset);
+
+/* A transcript file and what its path says (as ccusage reads it). */
+typedef struct {
+    char *path;
+    char *project;      /* the first directory under projects/ (the --project name) */
+    char *project_path; /* the directories above the session ("Unknown Project" if none) */
+    char *session_id;   /* the file name without .jsonl; for a/b/SESSION/subagents/x.jsonl and
+                         * a/SESSION/chat.jsonl, the directory */
+    int64_t size_bytes;
+} ab_transcript_file;
+
+/* Finds transcripts: every regular *.jsonl file under projects/ (recursively; symbolic links
+ * are not followed), sorted by path. roots are paths given by the user: a Claude config
+ * directory (holding projects/), a projects/ directory, any directory of transcripts, or one
+ * .jsonl file; a root that does not exist is AB_ENOTFOUND. With roots_count 0: the
+ * comma-separated directories of $CLAUDE_CONFIG_DIR (those without projects/ are skipped;
+ * AB_ENOTFOUND if none is left), else $XDG_CONFIG_HOME/claude (~/.config/claude) and
+ * ~/.claude, those that exist (maybe none: AB_OK with *count 0). project non-NULL: only
+ * projects/<project> (one path segment, else AB_EINVAL). On failure err (may be NULL) says
+ * why. Free *out with ab_transcript_files_free(). */
+int ab_transcript_files(const char *const *roots, size_t roots_count, const char *project,
+                        ab_transcript_file **out, size_t *count, char *err, size_t err_size);
+void ab_transcript_files_free(ab_transcript_file *files, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

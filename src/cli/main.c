@@ -58,6 +58,10 @@ static const command commands[] = {
      "bring the store's schema to this version (opening a store does it too)"},
     {"copy", cmd_copy, "copy --from URL --to URL [--force]",
      "copy a whole store into another, e.g. sqlite:… to postgres://…"},
+    {"report", cmd_report,
+     "report daily|weekly|monthly|session|model [PATH]... [--since YYYYMMDD] [--until YYYYMMDD] "
+     "[--timezone TZ] [--breakdown] [--project NAME] [--start-of-week DAY] [--strict]",
+     "tokens and cost from Claude Code transcripts, counted as ccusage counts them"},
 };
 
 const command *command_find(const char *name)

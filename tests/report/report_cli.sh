@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# report_cli.sh — `agentbudget report` end to end. On a tree written by the shared generator the
+# token totals equal the generator's exactly, in every report and however the tree is named;
+# a message copied into another file counts once; bad lines are skipped and counted, and with
+# --strict fail with the file and line; <synthetic>, an unknown model and the long-context
+# rule; the options and their errors; the table fits the terminal.
+# usage: report_cli.sh PATH-TO-agentbudget PATH-TO-gen-claude-transcripts.py
+GEN=${2:-}
+source "$(dirname "$0")/../cli/lib.sh" "$1"
+[[ -f "$GEN" ]] || { echo "error: the generator '$GEN' is missing (cmake -DAB_TRANSCRIPT_GEN=...)" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "error: python3 is required (it runs the generator)" >&2; exit 2; }
+unset CLAUDE_CONFIG_DIR XDG_CONFIG_HOME
+export TZ=UTC
+
+TREE=$TMP/tree
+EXPECTED=$(python3 "$GEN" "$TREE" --mb 3 --seed 5) || { echo "error: the generator failed" >&2; exit 2; }
+want_totals=$(jq -r '[.input, .output, .cache_write, .cache_read] | @tsv' <<<"$EXPECTED")
+TOTALS='[.totals.inputTokens, .totals.outputTokens, .totals.cacheCreationTokens, .totals.cacheReadTokens] | @tsv'
+
+# ---- the generator's totals, exactly ----
+export CLAUDE_CONFIG_DIR=$TREE
+for r in daily weekly monthly session model; do
+    run report "$r" --json
+    expect_rc 0 "report $r"
+    expect_jq "$OUT" "$TOTALS" "$want_totals" "report $r: totals equal the generator's"
+    expect_eq "$ERR" "" "report $r: nothing on stderr"
+done
+run report daily --json
+expect_jq "$OUT" '[([.daily[].inputTokens] | add), ([.daily[].totalTokens] | add) == .totals.totalTokens] | @tsv' \
+    "$(jq -r .input <<<"$EXPECTED")	true" "daily rows add up to the totals"
+run report session --json
+expect_jq "$OUT" '.session | length' "$(jq -r .sessions <<<"$EXPECTED")" "one session row per session file"
+expect_jq "$OUT" '[.session[] | has("sessionId", "projectPath", "firstActivity", "lastActivity", "modelBreakdowns")] | all' \
+    true "session rows carry ccusage's fields"
+run report daily --json
+expect_jq "$OUT" '.daily[0] | [has("period", "date", "inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens", "totalTokens", "totalCost", "modelsUsed", "modelBreakdowns")] | all' \
+    true "daily rows carry ccusage's fields"
+expect_jq "$OUT" '.daily[0].period == .daily[0].date' true "daily: period is the date"
+
+# ---- the same tree named other ways ----
+unset CLAUDE_CONFIG_DIR
+for root in "$TREE" "$TREE/projects"; do
+    run report monthly "$root" --json
+    expect_jq "$OUT" "$TOTALS" "$want_totals" "report monthly $root"
+done
+CLAUDE_CONFIG_DIR="$TMP/nothing-here, $TREE" run report daily --json
+expect_jq "$OUT" "$TOTALS" "$want_totals" "CLAUDE_CONFIG_DIR: a list, a directory without projects/ skipped"
+mkdir -p "$HOME/.claude"
+cp -r "$TREE/projects" "$HOME/.claude/"
+run report daily --json
+expect_jq "$OUT" "$TOTALS" "$want_totals" "default: ~/.claude/projects"
+rm -rf "$HOME/.claude"
+run report daily --json
+expect_rc 0 "no transcripts anywhere"
+expect_jq "$OUT" '[(.daily | length), .totals.totalTokens] | @tsv' $'0\t0' "no transcripts: an empty report"
+expect_has "$ERR" "no Claude Code transcripts found" "no transcripts: a note on stderr"
+CLAUDE_CONFIG_DIR="$TMP/nothing-here" run report daily
+expect_rc 2 "CLAUDE_CONFIG_DIR without any projects/"
+expect_has "$ERR" "CLAUDE_CONFIG_DIR" "CLAUDE_CONFIG_DIR: the error names it"
+
+# ---- one message in two files counts once ----
+export CLAUDE_CONFIG_DIR=$TREE
+first=$(find "$TREE/projects" -name '*.jsonl' | sort | head -n 1)
+mkdir -p "$TREE/projects/zz-copy"
+cp "$first" "$TREE/projects/zz-copy/copy.jsonl"
+run report daily --json
+expect_jq "$OUT" "$TOTALS" "$want_totals" "a transcript copied into another project counts once"
+rm -rf "$TREE/projects/zz-copy"
+
+# ---- bad lines ----
+BAD=$TREE/projects/zz-bad/bad.jsonl
+mkdir -p "$(dirname "$BAD")"
+nbad=$(python3 - "$first" "$BAD" <<'EOF'
+import json, sys
+src, dst = sys.argv[1], sys.argv[2]
+line = next(l for l in open(src) if '"usage":{' in l).rstrip("\n")
+obj = json.loads(line)
+def variant(**usage):
+    o = json.loads(line)
+    o["message"]["id"] = "msg_bad_" + str(len(usage)) + str(sorted(usage.items()))
+    o["message"]["usage"].update(usage)
+    return json.dumps(o, separators=(",", ":")).encode()
+pretty = json.dumps(dict(obj, requestId="req_pretty"), indent=2).encode().split(b"\n")
+out = [line.encode()[:-40],                                  # truncated
+       line.encode().replace(b'"type":"message"', b'"type":"m\xffssage"'),  # invalid UTF-8
+       b'{"usage":{"x":"' + b"y" * (10 * 1024 * 1024) + b'"}}',   # 10 MB
+       variant(input_tokens=-5),                              # negative
+       variant(input_tokens=10**29),                          # 30 digits
+       variant(output_tokens="12")]                           # not a number
+out += pretty                                                 # pretty-printed JSON
+open(dst, "wb").write(b"\n".join(out) + b"\n")
+print(len(out))
+EOF
+)
+run report daily --json
+expect_rc 0 "bad lines: still a report"
+expect_jq "$OUT" "$TOTALS" "$want_totals" "bad lines: skipped, totals unchanged"
+expect_has "$ERR" "skipped $nbad bad lines in 1 file" "bad lines: counted in a summary on stderr"
+expect_has "$ERR" "$BAD:1: not one JSON object" "bad lines: the summary names the first"
+run report daily --strict
+expect_rc 2 "--strict: a bad line fails"
+expect_has "$ERR" "error: $BAD:1:" "--strict: the file and line number"
+python3 - "$BAD" <<'EOF'
+import sys
+p = sys.argv[1]
+lines = open(p, "rb").read().split(b"\n")
+open(p, "wb").write(b"\n".join(lines[1:]))   # the truncated line goes; the invalid UTF-8 is first
+EOF
+run report daily --strict --json
+expect_rc 2 "--strict --json"
+expect_has "$ERR" "$BAD:1: invalid UTF-8" "--strict: names what is wrong"
+rm -rf "$TREE/projects/zz-bad"
+
+# ---- <synthetic>, an unknown model, the long-context rule ----
+SMALL=$TMP/small/projects/p
+mkdir -p "$SMALL"
+line() # ID MODEL INPUT OUTPUT CACHE_READ
+{
+    printf '{"timestamp":"2026-09-01T10:00:00.000Z","sessionId":"s","version":"2.0.14","requestId":"r-%s","type":"assistant","message":{"id":"%s","model":"%s","usage":{"input_tokens":%s,"output_tokens":%s,"cache_creation_input_tokens":0,"cache_read_input_tokens":%s}}}\n' \
+        "$1" "$1" "$2" "$3" "$4" "$5"
+}
+{
+    line m1 "<synthetic>" 7 3 0
+    line m2 gpt-foo 1000 1000 0
+    line m3 claude-sonnet-4-20250514 150000 1000 100000
+} >"$SMALL/s.jsonl"
+CLAUDE_CONFIG_DIR=$TMP/small run report daily --json
+expect_rc 0 "synthetic, unknown, long context"
+expect_jq "$OUT" '[.totals.inputTokens, .totals.outputTokens] | @tsv' $'151007\t2003' "<synthetic> and unknown models count in the totals"
+expect_jq "$OUT" '.daily[0].modelsUsed | join(",")' "claude-sonnet-4-20250514,gpt-foo" "<synthetic> is not a model"
+# 250,000 tokens of context > 200,000: the whole request at the tier's rates,
+# 150,000 x $6 + 1,000 x $22.50 + 100,000 x $0.60 per million (ccusage: $0.495)
+expect_jq "$OUT" '.totals.totalCost' "0.9825" "long context: the whole request at the tier"
+expect_has "$ERR" "no price for model 'gpt-foo'" "an unknown model: a warning"
+CLAUDE_CONFIG_DIR=$TMP/small run report model --json
+expect_jq "$OUT" '[.models[].modelName] | join(",")' "claude-sonnet-4-20250514,gpt-foo" "model report: <synthetic> is not a row"
+expect_jq "$OUT" '.totals.inputTokens' 151007 "model report: its totals count it"
+
+# ---- options ----
+run report daily --json
+d1=$(jq -r '.daily[0].period' <<<"$OUT")
+first_day=$(jq -c '.daily[0] | [.inputTokens, .totalCost]' <<<"$OUT")
+run report daily --json --since "${d1//-/}" --until "$d1"
+expect_jq "$OUT" '[.daily[].period] | join(" ")' "$d1" "--since and --until (both forms): one day"
+expect_jq "$OUT" '.daily[0] | [.inputTokens, .totalCost] | tojson' "$first_day" "--since/--until: that day's figures"
+run report daily --json --until 20000101
+expect_jq "$OUT" '[(.daily | length), .totals.totalTokens] | @tsv' $'0\t0' "--until before every entry: nothing"
+run report session --json
+proj=$(jq -r '.session[0].projectPath' <<<"$OUT")
+proj_in=$(jq -r --arg p "$proj" '[.session[] | select(.projectPath == $p) | .inputTokens] | add' <<<"$OUT")
+run report daily --json --project "$proj"
+expect_jq "$OUT" '.totals.inputTokens' "$proj_in" "--project: that project's sessions only"
+run report daily --json --timezone Pacific/Kiritimati
+expect_jq "$OUT" "$TOTALS" "$want_totals" "--timezone: other days, the same totals"
+run report weekly --json --start-of-week sunday
+expect_jq "$OUT" "$TOTALS" "$want_totals" "--start-of-week sunday"
+run report daily --breakdown
+expect_rc 0 "--breakdown"
+expect_has "$OUT" "  - " "--breakdown: a row per model"
+
+# the table fits the terminal
+for cols in 50 80 200; do
+    COLUMNS=$cols run report session --breakdown
+    widest=$(python3 -c 'import sys; print(max(len(l) for l in sys.stdin.read().split("\n")))' <<<"$OUT")
+    if ((widest <= cols)); then ok "COLUMNS=$cols: the table fits ($widest)"; else not_ok "COLUMNS=$cols: the table fits" "a line of $widest characters"; fi
+    expect_has "$OUT" "Total" "COLUMNS=$cols: a Total row"
+done
+
+# usage errors: exit 2, nothing on stdout
+for args in "report" "report yearly" "report daily --since 2026-13-01" "report daily --until 202609" \
+    "report daily --timezone Mars/Olympus" "report daily --project a/b" "report daily $TMP/none" \
+    "report weekly --start-of-week someday" "report daily --bogus"; do
+    run $args
+    expect_rc 2 "$args"
+    expect_eq "$OUT" "" "$args: nothing on stdout"
+done
+
+finish
