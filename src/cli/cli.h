@@ -96,6 +96,7 @@ int cmd_role(cli *c, int argc, char **argv);
 int cmd_migrate(cli *c, int argc, char **argv);
 int cmd_copy(cli *c, int argc, char **argv);
 int cmd_token(cli *c, int argc, char **argv);
+int cmd_hook(cli *c, int argc, char **argv);
 int cmd_report(cli *c, int argc, char **argv);
 
 const command *command_find(const char *name);

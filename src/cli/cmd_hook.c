@@ -1,0 +1,515 @@
+/* cmd_hook.c — Claude Code integration: `agentbudget hook claude-code` reads one hook event on
+ * stdin, charges the session's budget for the usage added to its transcripts since the last
+ * call, and denies tools (PreToolUse) or prompts (UserPromptSubmit) that the role forbids or the
+ * budget cannot pay for; `hook install` / `hook uninstall` edit a settings.json. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define HOOK_INPUT_BYTES_MAX (1024 * 1024)
+#define HOOK_COMMAND "hook claude-code"
+
+typedef struct {
+    char parent[AB_PATH_BYTES_MAX + 1];
+    char role[AB_NAME_BYTES_MAX];
+    int deny_on_error;
+    char store[1024];
+} hook_config;
+
+static uint64_t fnv64(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Reads .claude/agentbudget.json of the project (then of the user) into cfg; flags win later. */
+static int config_read(cli *c, const char *path, hook_config *cfg, int *found)
+{
+    json_error_t err;
+    *found = 0;
+    if (access(path, F_OK) != 0)
+        return 0;
+    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        return usage_error(c, "config '%s': not a JSON object (line %d: %s)", path, err.line,
+                           err.text);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(j, k, v)
+    {
+        char *dst = !strcmp(k, "parent")  ? cfg->parent
+                    : !strcmp(k, "role")  ? cfg->role
+                    : !strcmp(k, "store") ? cfg->store
+                                          : NULL;
+        size_t size = !strcmp(k, "parent") ? sizeof cfg->parent
+                      : !strcmp(k, "role") ? sizeof cfg->role
+                                           : sizeof cfg->store;
+        if (!strcmp(k, "on_error")) {
+            const char *s = json_string_value(v);
+            if (!s || (strcmp(s, "deny") && strcmp(s, "allow"))) {
+                json_decref(j);
+                return usage_error(c, "config '%s': on_error: \"deny\" or \"allow\"", path);
+            }
+            cfg->deny_on_error = !strcmp(s, "deny");
+        } else if (!dst || !json_is_string(v) || strlen(json_string_value(v)) >= size) {
+            json_decref(j);
+            return usage_error(c,
+                               "config '%s': %s: unknown field or not a string (fields: parent, "
+                               "role, store, on_error)",
+                               path, k);
+        } else {
+            snprintf(dst, size, "%s", json_string_value(v));
+        }
+    }
+    json_decref(j);
+    *found = 1;
+    return 0;
+}
+
+/* The state file that keeps how far a transcript has been charged. */
+static int offset_file(const char *transcript, char *out, size_t size)
+{
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    char dir[PATH_MAX];
+    if (xdg && xdg[0] == '/')
+        snprintf(dir, sizeof dir, "%s/agentbudget", xdg);
+    else if (home && home[0] == '/')
+        snprintf(dir, sizeof dir, "%s/.local/state/agentbudget", home);
+    else
+        return -1;
+    size_t n = strlen(dir);
+    snprintf(dir + n, sizeof dir - n, "/claude-code");
+    for (char *p = dir + 1; *p; p++) /* mkdir -p */
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0700);
+            *p = '/';
+        }
+    mkdir(dir, 0700);
+    const char *base = strrchr(transcript, '/');
+    snprintf(out, size, "%s/%016" PRIx64 "-%.60s.offset", dir, fnv64(transcript),
+             base ? base + 1 : transcript);
+    return 0;
+}
+
+typedef struct {
+    cli *c;
+    const char *budget;
+    const char *transcript;
+    int64_t charged, cost_nusd;
+    int failed;
+} charge_ctx;
+
+/* One usage entry: charged once, under a key made of its message id and request id (or, without
+ * them, of the transcript and the line's offset), so that no crash or retry charges twice. */
+static int charge_entry(const ab_transcript_entry *e, void *v)
+{
+    charge_ctx *k = v;
+    char key[2 * AB_TRANSCRIPT_ID_BYTES_MAX + 8];
+    if (e->message_id[0] && e->request_id[0] &&
+        strlen(e->message_id) + strlen(e->request_id) + 4 <= AB_KEY_BYTES_MAX)
+        snprintf(key, sizeof key, "cc:%s:%s", e->message_id, e->request_id);
+    else
+        snprintf(key, sizeof key, "cc@%016" PRIx64 ":%" PRId64, fnv64(k->transcript), e->offset);
+    ab_decision d;
+    const char *model = e->model[0] ? e->model : NULL;
+    int rc = be_charge(k->c, k->budget, model, &e->usage, key, &d);
+    if (rc == AB_EUNKNOWNMODEL) { /* like ccusage, an unknown model costs 0: keep its tokens */
+        fprintf(stderr, "agentbudget: no price for model '%s': its tokens are counted at $0\n",
+                e->model);
+        rc = be_charge(k->c, k->budget, "<synthetic>", &e->usage, key, &d);
+    }
+    if (rc == AB_ECONFLICT) /* a later line of the same message with other numbers: first wins */
+        return 0;
+    if (rc) {
+        k->failed = rc;
+        return rc;
+    }
+    if (!d.replayed) {
+        k->charged++;
+        k->cost_nusd += d.cost_nusd;
+    }
+    return 0;
+}
+
+/* Charges what was appended to one transcript since the last call, under a lock on its state
+ * file, in one group commit. */
+static int charge_transcript(cli *c, const char *budget, const char *transcript)
+{
+    char state[PATH_MAX + 128];
+    if (offset_file(transcript, state, sizeof state))
+        return usage_error(c, "HOME: must be set to keep the transcript offsets");
+    int fd = open(state, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX)) {
+        snprintf(c->remote_err, sizeof c->remote_err, "cannot open '%.600s': %s", state,
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return AB_ESTORE;
+    }
+    char buf[32] = "";
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    int64_t offset = 0, next = 0;
+    if (*buf && ab_tokens_parse(strtok(buf, "\n"), &offset))
+        offset = 0;
+    charge_ctx k = {c, budget, transcript, 0, 0, 0};
+    /* one group commit for the lot on a local store (the daemon does its own) */
+    int batch = !c->url, rc = batch ? ab_store_batch_begin(c->st) : AB_OK;
+    if (!rc) {
+        rc = ab_transcript_read(transcript, offset, 0, charge_entry, &k, NULL, &next);
+        if (rc == AB_ECONFLICT) /* the file was replaced: start again from its beginning */
+            rc = ab_transcript_read(transcript, 0, 0, charge_entry, &k, NULL, &next);
+        if (rc == AB_ENOTFOUND) { /* no transcript yet: nothing to charge */
+            rc = AB_OK;
+            next = offset;
+        }
+        if (batch && rc)
+            ab_store_batch_abort(c->st);
+        else if (batch)
+            rc = ab_store_batch_commit(c->st);
+    }
+    if (rc == AB_OK && next != offset) { /* after the commit: a crash before it re-reads */
+        char line[32];
+        int len = snprintf(line, sizeof line, "%" PRId64 "\n", next);
+        if (pwrite(fd, line, (size_t)len, 0) != len || ftruncate(fd, len))
+            fprintf(stderr, "agentbudget: cannot save the offset in '%s'\n", state);
+    }
+    close(fd);
+    return rc;
+}
+
+/* The budget of a session: created on first sight, with the role's default limits. */
+static int session_budget(cli *c, const hook_config *cfg, const char *session, char *out,
+                          size_t size)
+{
+    char seg[80];
+    if (ab_path_validate(session) == AB_OK && !strchr(session, '/'))
+        snprintf(seg, sizeof seg, "%.64s", session);
+    else /* an id that is no path segment still gets a stable budget of its own */
+        snprintf(seg, sizeof seg, "s-%016" PRIx64, fnv64(session));
+    snprintf(out, size, "%s/%s", cfg->parent, seg);
+    ab_budget_status b;
+    int rc = be_budget_get(c, out, &b);
+    if (rc != AB_ENOTFOUND)
+        return rc;
+    ab_budget_spec spec = {.role = cfg->role};
+    return be_budget_set(c, out, &spec, NULL, NULL);
+}
+
+static void print_deny(const char *event, const char *reason)
+{
+    json_t *o;
+    if (!strcmp(event, "PreToolUse"))
+        o = json_pack("{s:{s:s,s:s,s:s}}", "hookSpecificOutput", "hookEventName", "PreToolUse",
+                      "permissionDecision", "deny", "permissionDecisionReason", reason);
+    else
+        o = json_pack("{s:s,s:s}", "decision", "block", "reason", reason);
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(o);
+}
+
+/* The tool as a role's patterns see it: Bash(<command>) for Bash, else the tool's name. */
+static void tool_operation(json_t *ev, char *out, size_t size)
+{
+    const char *tool = json_string_value(json_object_get(ev, "tool_name"));
+    const char *cmd =
+        json_string_value(json_object_get(json_object_get(ev, "tool_input"), "command"));
+    if (tool && !strcmp(tool, "Bash") && cmd)
+        snprintf(out, size, "Bash(%s)", cmd);
+    else
+        snprintf(out, size, "%s", tool ? tool : "");
+}
+
+static int hook_event(cli *c, const hook_config *cfg, json_t *ev)
+{
+    const char *event = json_string_value(json_object_get(ev, "hook_event_name"));
+    const char *session = json_string_value(json_object_get(ev, "session_id"));
+    if (!event || !*event)
+        return usage_error(c, "hook input: hook_event_name: required, a string");
+    if (!session || !*session || strlen(session) > 255)
+        return usage_error(c, "hook input: session_id: required, a string of 1-255 bytes");
+    int decides = !strcmp(event, "PreToolUse") || !strcmp(event, "UserPromptSubmit");
+    char budget[AB_PATH_BYTES_MAX + 1], op[4200], reason[1200];
+    int rc = store_open(c);
+    if (!rc)
+        rc = session_budget(c, cfg, session, budget, sizeof budget);
+    /* charge what the session used so far, then decide on the freshest figures */
+    static const char *const paths[] = {"transcript_path", "agent_transcript_path"};
+    for (int i = 0; i < 2 && !rc; i++) {
+        const char *t = json_string_value(json_object_get(ev, paths[i]));
+        if (t && *t)
+            rc = charge_transcript(c, budget, t);
+    }
+    if (rc) {
+        const char *msg = c->remote_err[0] ? c->remote_err : c->st ? ab_store_errmsg(c->st) : "";
+        if (decides && cfg->deny_on_error) {
+            snprintf(reason, sizeof reason,
+                     "agentbudget: the budget store failed (%s); denied by on_error=deny", msg);
+            print_deny(event, reason);
+            return 0;
+        }
+        fprintf(stderr, "agentbudget: the budget store failed: %s%s\n", msg,
+                decides ? " (on_error=allow: allowed)" : "");
+        return decides ? 0 : EXIT_FAILURE_STORE;
+    }
+    if (!decides)
+        return 0;
+    ab_decision d;
+    if (!strcmp(event, "PreToolUse")) {
+        tool_operation(ev, op, sizeof op);
+        if (!op[0])
+            return usage_error(c, "hook input: tool_name: required for PreToolUse");
+        ab_permission_context pc = {.estimated_tokens = 1};
+        rc = be_permission(c, budget, op, &pc, &d);
+    } else {
+        rc = be_check(c, budget, NULL, NULL, 1, &d);
+    }
+    if (rc) {
+        if (cfg->deny_on_error) {
+            snprintf(reason, sizeof reason, "agentbudget: %s; denied by on_error=deny",
+                     c->remote_err[0] ? c->remote_err : ab_store_errmsg(c->st));
+            print_deny(event, reason);
+        }
+        return 0;
+    }
+    if (!d.allowed) {
+        snprintf(reason, sizeof reason, "agentbudget: %s", d.reason);
+        print_deny(event, reason);
+    }
+    return 0;
+}
+
+static const opt_spec cc_opts[] = {
+    {"parent", 1, 0}, {"role", 1, 0}, {"on-error", 1, 0}, {"config", 1, 0}, {NULL, 0, 0}};
+
+static int hook_claude_code(cli *c, int argc, char **argv)
+{
+    parsed p;
+    int rc = args_parse(c, command_find("hook"), cc_opts, argc, argv, &p, 0, 0);
+    if (rc)
+        return rc;
+    /* stdin: one event */
+    char *in = malloc(HOOK_INPUT_BYTES_MAX + 1);
+    size_t n = in ? fread(in, 1, HOOK_INPUT_BYTES_MAX + 1, stdin) : 0;
+    if (!in || n > HOOK_INPUT_BYTES_MAX) {
+        free(in);
+        return usage_error(c, "hook input: more than %d bytes on stdin", HOOK_INPUT_BYTES_MAX);
+    }
+    json_error_t err;
+    json_t *ev = json_loadb(in, n, 0, &err);
+    free(in);
+    if (!ev || !json_is_object(ev)) {
+        json_decref(ev);
+        return usage_error(c, "hook input: not a JSON object (line %d: %s)", err.line, err.text);
+    }
+    hook_config cfg = {.parent = "claude-code", .role = "claude-code", .deny_on_error = 1};
+    const char *cwd = json_string_value(json_object_get(ev, "cwd"));
+    const char *proj = getenv("CLAUDE_PROJECT_DIR");
+    char path[PATH_MAX];
+    int found = 0;
+    const char *config = opt(&p, cc_opts, "config");
+    if (config) {
+        if ((rc = config_read(c, config, &cfg, &found)) ||
+            (!found && (rc = usage_error(c, "--config: no file '%s'", config)))) {
+            json_decref(ev);
+            return rc;
+        }
+    } else { /* found like settings.json: the project's, then the user's */
+        const char *home = getenv("HOME");
+        snprintf(path, sizeof path, "%s/.claude/agentbudget.json", proj ? proj : cwd ? cwd : ".");
+        if (!(rc = config_read(c, path, &cfg, &found)) && !found && home) {
+            snprintf(path, sizeof path, "%s/.claude/agentbudget.json", home);
+            rc = config_read(c, path, &cfg, &found);
+        }
+        if (rc) {
+            json_decref(ev);
+            return rc;
+        }
+    }
+    const char *v;
+    if ((v = opt(&p, cc_opts, "parent")))
+        snprintf(cfg.parent, sizeof cfg.parent, "%s", v);
+    if ((v = opt(&p, cc_opts, "role")))
+        snprintf(cfg.role, sizeof cfg.role, "%s", v);
+    if ((v = opt(&p, cc_opts, "on-error"))) {
+        if (strcmp(v, "deny") && strcmp(v, "allow")) {
+            json_decref(ev);
+            return usage_error(c, "--on-error: deny or allow");
+        }
+        cfg.deny_on_error = !strcmp(v, "deny");
+    }
+    if (check_path(c, "parent", cfg.parent)) {
+        json_decref(ev);
+        return EXIT_USAGE;
+    }
+    if (cfg.store[0] && !c->store_url)
+        c->store_url = cfg.store;
+    rc = hook_event(c, &cfg, ev);
+    json_decref(ev);
+    return rc;
+}
+
+/* ---- hook install / uninstall ---- */
+
+static const char *const hook_events[] = {"PreToolUse", "UserPromptSubmit", "PostToolUse",
+                                          "Stop",       "SubagentStop",     "SessionEnd"};
+
+static int is_ours(json_t *hook)
+{
+    const char *cmd = json_string_value(json_object_get(hook, "command"));
+    return cmd && strstr(cmd, "agentbudget") && strstr(cmd, HOOK_COMMAND);
+}
+
+static int settings_path(cli *c, const parsed *p, const opt_spec *specs, char *out, size_t size)
+{
+    const char *settings = opt(p, specs, "settings"), *scope = opt(p, specs, "scope");
+    if (settings) {
+        snprintf(out, size, "%s", settings);
+        return 0;
+    }
+    if (scope && strcmp(scope, "project") && strcmp(scope, "user"))
+        return usage_error(c, "--scope: project or user");
+    if (scope && !strcmp(scope, "user")) {
+        const char *home = getenv("HOME");
+        if (!home)
+            return usage_error(c, "HOME: not set (needed for --scope user)");
+        snprintf(out, size, "%s/.claude/settings.json", home);
+    } else {
+        snprintf(out, size, ".claude/settings.json");
+    }
+    return 0;
+}
+
+/* Loads settings.json (an absent file is an empty object). */
+static json_t *settings_load(cli *c, const char *path)
+{
+    if (access(path, F_OK) != 0)
+        return json_object();
+    json_error_t err;
+    json_t *j = json_load_file(path, 0, &err);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        usage_error(c, "'%s': not a JSON object (line %d: %s); left as it was", path, err.line,
+                    err.text);
+        return NULL;
+    }
+    return j;
+}
+
+/* Writes it back atomically, keeping key order; numbers keep their values. */
+static int settings_save(cli *c, const char *path, json_t *j)
+{
+    char tmp[PATH_MAX + 16], dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        mkdir(dir, 0755);
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) || rename(tmp, path)) {
+        unlink(tmp);
+        snprintf(c->remote_err, sizeof c->remote_err, "cannot write '%.600s': %s", path,
+                 strerror(errno));
+        return fail(c, AB_ESTORE);
+    }
+    return 0;
+}
+
+static const opt_spec install_opts[] = {{"settings", 1, 0}, {"scope", 1, 0}, {NULL, 0, 0}};
+
+static int hook_install(cli *c, int argc, char **argv, int install)
+{
+    parsed p;
+    char path[PATH_MAX], self[PATH_MAX], hook_cmd[PATH_MAX + 32];
+    int rc = args_parse(c, command_find("hook"), install_opts, argc, argv, &p, 0, 0);
+    if (rc || (rc = settings_path(c, &p, install_opts, path, sizeof path)))
+        return rc;
+    json_t *j = settings_load(c, path);
+    if (!j)
+        return EXIT_USAGE;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    snprintf(hook_cmd, sizeof hook_cmd, "%s %s", n > 0 ? (self[n] = '\0', self) : "agentbudget",
+             HOOK_COMMAND);
+    json_t *hooks = json_object_get(j, "hooks");
+    if (hooks && !json_is_object(hooks)) {
+        json_decref(j);
+        return usage_error(c, "'%s': hooks: not an object; left as it was", path);
+    }
+    if (!hooks && install)
+        json_object_set_new(j, "hooks", hooks = json_object());
+    int changed = 0;
+    for (size_t e = 0; hooks && e < sizeof hook_events / sizeof hook_events[0]; e++) {
+        json_t *list = json_object_get(hooks, hook_events[e]), *group, *h;
+        size_t i, k;
+        int present = 0;
+        json_array_foreach(list, i, group) json_array_foreach(json_object_get(group, "hooks"), k, h)
+            present |= is_ours(h);
+        if (install && !present) {
+            if (!json_is_array(list))
+                json_object_set_new(hooks, hook_events[e], list = json_array());
+            json_t *g =
+                json_pack("{s:[{s:s,s:s}]}", "hooks", "type", "command", "command", hook_cmd);
+            if (!strcmp(hook_events[e], "PreToolUse") || !strcmp(hook_events[e], "PostToolUse"))
+                json_object_set_new(g, "matcher", json_string("*"));
+            json_array_append_new(list, g);
+            changed = 1;
+        }
+        if (!install && present) { /* only ours go; a group left empty goes too */
+            for (i = json_array_size(list); i-- > 0;) {
+                json_t *inner = json_object_get(json_array_get(list, i), "hooks");
+                for (k = json_array_size(inner); k-- > 0;)
+                    if (is_ours(json_array_get(inner, k)))
+                        json_array_remove(inner, k);
+                if (json_is_array(inner) && json_array_size(inner) == 0)
+                    json_array_remove(list, i);
+            }
+            if (json_array_size(list) == 0)
+                json_object_del(hooks, hook_events[e]);
+            changed = 1;
+        }
+    }
+    if (!install && hooks && json_object_size(hooks) == 0 && changed)
+        json_object_del(j, "hooks");
+    rc = changed ? settings_save(c, path, j) : 0;
+    json_decref(j);
+    if (!rc)
+        printf("%s %s\n",
+               changed ? (install ? "installed in" : "removed from") : "nothing to change in",
+               path);
+    return rc;
+}
+
+int cmd_hook(cli *c, int argc, char **argv)
+{
+    const char *sub = argc > 0 ? argv[0] : "";
+    if (!strcmp(sub, "claude-code"))
+        return hook_claude_code(c, argc - 1, argv + 1);
+    if (!strcmp(sub, "install") || !strcmp(sub, "uninstall"))
+        return hook_install(c, argc - 1, argv + 1, sub[0] == 'i');
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        const command *cmd = command_find("hook");
+        printf("usage: agentbudget %s\n\n%s\n", cmd->usage, cmd->summary);
+        return -1;
+    }
+    return usage_error(c, "hook: expected claude-code, install or uninstall%s%s%s",
+                       *sub ? " (not '" : "", sub, *sub ? "')" : "");
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# agentbudget hook claude-code, as Claude Code runs it (one process per event, JSON on stdin),
+# on a transcript from the shared generator: the session's budget is charged exactly the
+# generator's totals, once, however the transcript grows between calls; tools and prompts are
+# denied when the role forbids them or the budget is spent; hook install/uninstall keep the rest
+# of settings.json. usage: hook_claude_code.sh AGENTBUDGET GENERATOR
+set -u
+AB=$1
+GEN=$2
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+export HOME=$TMP/home XDG_STATE_HOME=$TMP/state AGENTBUDGET_STORE=sqlite:$TMP/b.db
+mkdir -p "$HOME" "$TMP/proj"
+pass=0 fail=0
+check() { if "${@:2}"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+same() { [ "$1" = "$2" ] || { echo "  got:  $1"; echo "  want: $2"; return 1; }; }
+
+python3 "$GEN" "$TMP/cfg" --mb 1 --seed 11 >"$TMP/totals.json"
+T=$(find "$TMP/cfg" -name '*.jsonl' | head -1)
+SID=$(basename "$T" .jsonl)
+want_tokens=$(jq '.input + .output + .cache_write' "$TMP/totals.json")
+want_msgs=$(jq .messages "$TMP/totals.json")
+
+event() { # event NAME [extra JSON fields] — one hook call on the live transcript
+    jq -cn --arg e "$1" --arg s "$SID" --arg t "$LIVE" --arg cwd "$TMP/proj" "{hook_event_name: \$e, session_id: \$s, transcript_path: \$t, cwd: \$cwd} + ${2:-{\}}" |
+        "$AB" hook claude-code --parent team/alice --role coder
+}
+status() { "$AB" status "team/alice/$SID" --json | jq -r "$1"; }
+
+# the transcript arrives in three parts, the last line of the first part half written
+LIVE=$TMP/live.jsonl
+total=$(wc -c <"$T")
+head -c $((total / 3)) "$T" >"$LIVE"
+"$AB" set team --limit usd/month=1000 >/dev/null
+out=$(event PostToolUse); rc=$?
+check "PostToolUse: exit 0, nothing on stdout" same "$rc:$out" "0:"
+head -c $((2 * total / 3)) "$T" >"$LIVE"
+event Stop >/dev/null
+event Stop >/dev/null # nothing new: nothing charged twice
+cp "$T" "$LIVE"
+event SessionEnd >/dev/null
+check "tokens charged = the generator's input + output + cache writes" same "$(status '.usage.total.tokens')" "$want_tokens"
+check "one charge per unique message" same "$(status '.usage.total.requests')" "$want_msgs"
+check "the team is charged too" same "$("$AB" status team --json | jq .usage.total.tokens)" "$want_tokens"
+check "the budget has the role" same "$(status .role)" "coder"
+# a crash after charging, before the offset was saved: the next call re-reads and charges nothing
+rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
+event Stop >/dev/null
+check "re-reading everything charges nothing again" same "$(status '.usage.total.requests')" "$want_msgs"
+
+# decisions: a role that forbids git push, and a session limit that is spent
+"$AB" role set coder --allow-tool '*' --deny-tool 'Bash(git push*)' >/dev/null
+out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "git push origin main"}}')
+check "PreToolUse: the role denies git push" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
+check "and says which pattern" grep -q 'Bash(git push\*)' <<<"$out"
+out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "ls"}}')
+check "PreToolUse: an allowed tool is allowed silently" same "$out" ""
+"$AB" set "team/alice/$SID" --limit "tokens/session=$want_tokens" >/dev/null
+out=$(event PreToolUse '{tool_name: "Read", tool_input: {file_path: "/x"}}')
+check "PreToolUse: every tool is denied once the session is spent" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
+check "the reason names the limit and what is left" grep -q 'session limit.*0 tokens left' <<<"$out"
+out=$(event UserPromptSubmit '{prompt: "more"}')
+check "UserPromptSubmit: a new prompt is blocked" same "$(jq -r .decision <<<"$out")" "block"
+"$AB" set "team/alice/$SID" --unset tokens/session >/dev/null
+"$AB" set team --limit "tokens/month=$want_tokens" >/dev/null
+out=$(event UserPromptSubmit '{prompt: "more"}')
+check "an ancestor that is spent blocks too" same "$(jq -r .decision <<<"$out")" "block"
+
+# bad input and a failing store
+out=$(echo '{not json' | "$AB" hook claude-code 2>&1); rc=$?
+check "malformed hook input: exit 2" same "$rc" "2"
+check "and a clear error" grep -q '^error: hook input: not a JSON object' <<<"$out"
+out=$(echo '{"hook_event_name":"Stop"}' | "$AB" hook claude-code 2>&1); rc=$?
+check "no session_id: exit 2 naming it" same "$rc:$(grep -c session_id <<<"$out")" "2:1"
+out=$(jq -cn --arg s "$SID" '{hook_event_name:"PreToolUse",session_id:$s,tool_name:"Read"}' |
+    "$AB" --store sqlite:/nonexistent/dir/x.db hook claude-code 2>/dev/null)
+check "a store failure denies by default" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
+out=$(jq -cn --arg s "$SID" '{hook_event_name:"PreToolUse",session_id:$s,tool_name:"Read"}' |
+    "$AB" --store sqlite:/nonexistent/dir/x.db hook claude-code --on-error allow 2>/dev/null)
+check "--on-error allow lets it through" same "$out" ""
+
+# the config file found like settings.json: the project's
+mkdir -p "$TMP/proj/.claude"
+echo '{"parent": "team/bob", "role": "coder"}' >"$TMP/proj/.claude/agentbudget.json"
+jq -cn --arg s "other-session" --arg cwd "$TMP/proj" '{hook_event_name:"Stop",session_id:$s,cwd:$cwd}' |
+    "$AB" hook claude-code >/dev/null
+check "the project's .claude/agentbudget.json names the parent" same "$("$AB" status team/bob/other-session --json | jq -r .agent_id)" "team/bob/other-session"
+
+# install / uninstall keep everything else
+S=$TMP/settings.json
+cat >"$S" <<'JSON'
+{"model": "opus", "env": {"X": "1"}, "ratio": 0.1,
+ "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "other-tool check"}]}]},
+ "permissions": {"allow": ["Read"]}}
+JSON
+cp "$S" "$TMP/before.json"
+"$AB" hook install --settings "$S" >/dev/null
+check "install adds our six events" same "$(jq '[.hooks[][] | .hooks[] | select(.command | test("hook claude-code"))] | length' "$S")" "6"
+check "and keeps the other tool's hook" same "$(jq -r '.hooks.PreToolUse[0].hooks[0].command' "$S")" "other-tool check"
+"$AB" hook install --settings "$S" >/dev/null
+check "installing twice adds nothing" same "$(jq '[.hooks[][] | .hooks[] | select(.command | test("hook claude-code"))] | length' "$S")" "6"
+"$AB" hook uninstall --settings "$S" >/dev/null
+check "uninstall leaves the file equal, as JSON, to what it was" same "$(jq -S . "$S")" "$(jq -S . "$TMP/before.json")"
+echo '[1,2]' >"$TMP/bad.json"
+"$AB" hook install --settings "$TMP/bad.json" >/dev/null 2>&1; rc=$?
+check "a settings file that is not an object is refused (exit 2) and left alone" same "$rc:$(cat "$TMP/bad.json")" "2:[1,2]"
+echo "hook_claude_code: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
