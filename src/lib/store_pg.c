@@ -36,6 +36,15 @@ static struct {
     int (*getisnull)(const PGresult *, int, int);
     char *(*cmd_tuples)(PGresult *);
     PQnoticeProcessor (*set_notice_processor)(PGconn *, PQnoticeProcessor, void *);
+    /* pipeline mode (libpq 14+); without it the writes are sent one by one */
+    int (*enter_pipeline)(PGconn *);
+    int (*exit_pipeline)(PGconn *);
+    int (*pipeline_sync)(PGconn *);
+    int (*send_prepared)(PGconn *, const char *, int, const char *const *, const int *, const int *,
+                         int);
+    int (*send_params)(PGconn *, const char *, int, const Oid *, const char *const *, const int *,
+                       const int *, int);
+    PGresult *(*get_result)(PGconn *);
 } pq;
 static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
 static char pq_error[256];
@@ -75,6 +84,15 @@ static void pq_load(void)
             pq.connectdb = NULL;
             return;
         }
+    *(void **)&pq.enter_pipeline = dlsym(h, "PQenterPipelineMode");
+    *(void **)&pq.exit_pipeline = dlsym(h, "PQexitPipelineMode");
+    *(void **)&pq.pipeline_sync = dlsym(h, "PQpipelineSync");
+    *(void **)&pq.send_prepared = dlsym(h, "PQsendQueryPrepared");
+    *(void **)&pq.send_params = dlsym(h, "PQsendQueryParams");
+    *(void **)&pq.get_result = dlsym(h, "PQgetResult");
+    if (!pq.enter_pipeline || !pq.exit_pipeline || !pq.pipeline_sync || !pq.send_prepared ||
+        !pq.send_params || !pq.get_result)
+        pq.enter_pipeline = NULL;
 }
 
 #define PQconnectdb pq.connectdb
@@ -143,9 +161,21 @@ typedef struct {
     ab_price price;
 } price_entry;
 
+/* A write whose answer nobody waits for (a budget's new counters, an event, a hold's state),
+ * kept until the next read or the commit, then sent with the others in one round trip. */
+#define PENDING_MAX 64
+typedef struct {
+    int id;
+    int n;
+    const char *v[48];
+    char *buf; /* the parameters' bytes */
+} pending;
+
 typedef struct {
     PGconn *conn;
     char *conninfo;
+    pending pend[PENDING_MAX];
+    int npend;
     int prepared[Q_COUNT];
     int write;
     int64_t gen_seen; /* price generation read in this transaction, -1: unknown */
@@ -411,22 +441,139 @@ static int pg_fail(ab_store *st, PGresult *res, const char *what)
 }
 
 /* Runs query id with params; *rc is AB_OK with a result to PQclear, or the failure. */
+/* Prepares statement id on this connection once. */
+static int prepare(ab_store *st, int id)
+{
+    pg *g = P(st);
+    if (g->prepared[id])
+        return AB_OK;
+    char name[16], buf[4096];
+    snprintf(name, sizeof name, "ab%d", id);
+    pthread_once(&cols_once, cols_init);
+    PGresult *r = PQprepare(g->conn, name, query_sql(id, buf, sizeof buf), 0, NULL);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? AB_OK : pg_fail(st, r, "prepare");
+    PQclear(r);
+    g->prepared[id] = rc == AB_OK;
+    return rc;
+}
+
+static void pending_drop(pg *g)
+{
+    for (int i = 0; i < g->npend; i++)
+        free(g->pend[i].buf);
+    g->npend = 0;
+}
+
+/* Sends the pending writes, and COMMIT when commit is set, in one round trip (pipeline mode),
+ * or one by one with an older libpq. The first failure is the answer. */
+static int flush_pending(ab_store *st, int commit)
+{
+    pg *g = P(st);
+    int rc = AB_OK, n = g->npend;
+    for (int i = 0; i < n && !rc; i++)
+        rc = prepare(st, g->pend[i].id);
+    if (rc || (!n && !commit)) {
+        pending_drop(g);
+        return rc;
+    }
+    char name[16];
+    if (!pq.enter_pipeline) {
+        for (int i = 0; i < n && !rc; i++) {
+            snprintf(name, sizeof name, "ab%d", g->pend[i].id);
+            PGresult *r = PQexecPrepared(g->conn, name, g->pend[i].n, g->pend[i].v, NULL, NULL, 0);
+            if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+                rc = pg_fail(st, r, query_names[g->pend[i].id]);
+            PQclear(r);
+        }
+        pending_drop(g);
+        if (!rc && commit) {
+            PGresult *r = PQexec(g->conn, "COMMIT");
+            if (PQresultStatus(r) != PGRES_COMMAND_OK)
+                rc = pg_fail(st, r, "commit");
+            PQclear(r);
+        }
+        return rc;
+    }
+    if (!pq.enter_pipeline(g->conn)) {
+        pending_drop(g);
+        return pg_fail(st, NULL, "pipeline");
+    }
+    int sent = 0;
+    for (int i = 0; i < n; i++, sent++) {
+        snprintf(name, sizeof name, "ab%d", g->pend[i].id);
+        if (!pq.send_prepared(g->conn, name, g->pend[i].n, g->pend[i].v, NULL, NULL, 0))
+            break;
+    }
+    if (sent == n && commit && pq.send_params(g->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+        sent++;
+    if (sent != n + (commit ? 1 : 0) || !pq.pipeline_sync(g->conn))
+        rc = pg_fail(st, NULL, "send");
+    /* each query's results end with a NULL; the sync ends the lot */
+    int synced = 0;
+    for (int nulls = 0; nulls <= sent + 2;) {
+        PGresult *r = pq.get_result(g->conn);
+        if (!r) {
+            nulls++;
+            continue;
+        }
+        ExecStatusType s = PQresultStatus(r);
+        if (s == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            synced = 1;
+            break;
+        }
+        if (!rc && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_PIPELINE_ABORTED)
+            rc = pg_fail(st, r, "write");
+        PQclear(r);
+        if (PQstatus(g->conn) != CONNECTION_OK && !rc)
+            rc = pg_fail(st, NULL, "write");
+        if (PQstatus(g->conn) != CONNECTION_OK)
+            break;
+    }
+    if (!synced && !rc) /* the answers stopped short: the connection is gone */
+        rc = pg_fail(st, NULL, "write");
+    pq.exit_pipeline(g->conn);
+    pending_drop(g);
+    return rc;
+}
+
+/* Keeps a write for the next round trip (copies the parameters). */
+static int defer(ab_store *st, int id, const params *p)
+{
+    pg *g = P(st);
+    int rc;
+    if (g->npend == PENDING_MAX && (rc = flush_pending(st, 0)))
+        return rc;
+    pending *w = &g->pend[g->npend];
+    size_t len = 0;
+    for (int i = 0; i < p->n; i++)
+        len += p->v[i] ? strlen(p->v[i]) + 1 : 0;
+    if (!(w->buf = malloc(len + 1)))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    char *o = w->buf;
+    for (int i = 0; i < p->n; i++) {
+        w->v[i] = NULL;
+        if (p->v[i]) {
+            size_t l = strlen(p->v[i]) + 1;
+            memcpy(o, p->v[i], l);
+            w->v[i] = o;
+            o += l;
+        }
+    }
+    w->id = id;
+    w->n = p->n;
+    g->npend++;
+    return AB_OK;
+}
+
 static PGresult *run(ab_store *st, int id, const params *p, int *rc)
 {
     pg *g = P(st);
-    char name[16], buf[4096];
+    char name[16];
     snprintf(name, sizeof name, "ab%d", id);
-    if (!g->prepared[id]) {
-        pthread_once(&cols_once, cols_init);
-        PGresult *r = PQprepare(g->conn, name, query_sql(id, buf, sizeof buf), 0, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            *rc = pg_fail(st, r, "prepare");
-            PQclear(r);
-            return NULL;
-        }
-        PQclear(r);
-        g->prepared[id] = 1;
-    }
+    /* a read sees the transaction's own writes: send the pending ones first */
+    if ((g->npend && (*rc = flush_pending(st, 0))) || (*rc = prepare(st, id)))
+        return NULL;
     PGresult *r = PQexecPrepared(g->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
@@ -500,16 +647,15 @@ static int pg_begin(ab_store *st, int write)
 
 static int pg_commit(ab_store *st)
 {
-    PGresult *r = PQexec(P(st)->conn, "COMMIT");
-    int rc = AB_OK;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        rc = pg_fail(st, r, "commit");
-    PQclear(r);
+    int rc = flush_pending(st, 1); /* the pending writes and COMMIT: one round trip */
+    if (rc && PQstatus(P(st)->conn) == CONNECTION_OK)
+        PQclear(PQexec(P(st)->conn, "ROLLBACK"));
     return rc;
 }
 
 static void pg_rollback(ab_store *st)
 {
+    pending_drop(P(st));
     if (PQstatus(P(st)->conn) == CONNECTION_OK)
         PQclear(PQexec(P(st)->conn, "ROLLBACK"));
 }
@@ -519,6 +665,7 @@ static void pg_close(ab_store *st)
     pg *g = P(st);
     if (!g)
         return;
+    pending_drop(g);
     if (g->conn)
         PQfinish(g->conn);
     free(g->conninfo);
@@ -691,7 +838,7 @@ static int pg_budget_update(ab_store *st, const ab__budget *b)
 {
     params p;
     budget_params(&p, b);
-    return run_done(st, Q_BUDGET_UPDATE, &p);
+    return defer(st, Q_BUDGET_UPDATE, &p);
 }
 
 static int pg_budget_delete(ab_store *st, int64_t id)
@@ -797,7 +944,7 @@ static int pg_hold_insert(ab_store *st, const ab__hold *h)
         p_i64(&p, v[i]);
     p_str(&p, chain);
     p_i64(&p, h->chain_len ? h->chain_ids[0] : 0);
-    return run_done(st, Q_HOLD_INSERT, &p);
+    return defer(st, Q_HOLD_INSERT, &p);
 }
 
 static int pg_hold_set_state(ab_store *st, const char *id, int state)
@@ -805,7 +952,7 @@ static int pg_hold_set_state(ab_store *st, const char *id, int state)
     params p = {.n = 0};
     p_str(&p, id);
     p_i64(&p, state);
-    return run_done(st, Q_HOLD_STATE, &p);
+    return defer(st, Q_HOLD_STATE, &p);
 }
 
 static int collect_ids(ab_store *st, int id, params *p, char (*ids)[40], size_t max, size_t *n)
@@ -873,13 +1020,8 @@ static int pg_event_append(ab_store *st, ab_event *e)
     p_str(&p, e->hold_id);
     p_str(&p, e->key);
     p_str(&p, e->actor);
-    PGresult *r = NULL;
-    int rc = one_row(st, Q_EVENT_INSERT, &p, &r);
-    if (rc)
-        return rc == AB_ENOTFOUND ? AB_ESTORE : rc;
-    e->id = i64(r, 0, 0);
-    PQclear(r);
-    return AB_OK;
+    e->id = 0; /* assigned by the database when the write is sent with the commit */
+    return defer(st, Q_EVENT_INSERT, &p);
 }
 
 static int pg_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void *ctx)
@@ -950,7 +1092,7 @@ static int pg_idem_put(ab_store *st, const char *key, const ab__idem *rec, int64
     p_str(&p, rec->params);
     p_str(&p, rec->result);
     p_i64(&p, now_ms);
-    return run_done(st, Q_IDEM_PUT, &p);
+    return defer(st, Q_IDEM_PUT, &p);
 }
 
 static void price_read(const PGresult *r, int row, ab_price *p)
@@ -1118,16 +1260,19 @@ static int pg_wipe(ab_store *st)
 
 static int pg_savepoint(ab_store *st)
 {
-    return exec_simple(st, "SAVEPOINT ab_op");
+    int rc = flush_pending(st, 0);
+    return rc ? rc : exec_simple(st, "SAVEPOINT ab_op");
 }
 
 static int pg_savepoint_release(ab_store *st)
 {
-    return exec_simple(st, "RELEASE ab_op");
+    int rc = flush_pending(st, 0);
+    return rc ? rc : exec_simple(st, "RELEASE ab_op");
 }
 
 static void pg_savepoint_rollback(ab_store *st)
 {
+    pending_drop(P(st)); /* the failed operation's writes, not sent yet */
     if (PQstatus(P(st)->conn) == CONNECTION_OK)
         PQclear(PQexec(P(st)->conn, "ROLLBACK TO ab_op; RELEASE ab_op"));
     P(st)->cache_gen = -1; /* a price change in it may be undone */
