@@ -19,7 +19,7 @@ int abd_http_drain(unsigned timeout_ms);
 
 abd_config abd_cfg = {
     .listen = "127.0.0.1:8700",
-    .readers = 8,
+    .readers = 16,
     .connections_max = 1024,
     .timeout_s = 30,
     .body_bytes_max = 64 * 1024,
@@ -45,7 +45,7 @@ static void usage(FILE *f)
         "                          default the embedded SQLite store)\n"
         "  --metrics-listen ADDR   also serve GET /metrics there, without a token\n"
         "                          (AGENTBUDGETD_METRICS_LISTEN)\n"
-        "  --readers N             read connections to the store, 1-64 (AGENTBUDGETD_READERS; 8)\n"
+        "  --readers N             read connections to the store, 1-64 (AGENTBUDGETD_READERS; 16)\n"
         "  --max-connections N     (AGENTBUDGETD_MAX_CONNECTIONS; 1024)\n"
         "  --timeout SECONDS       idle or slow connections are closed (AGENTBUDGETD_TIMEOUT; 30)\n"
         "  --max-body-bytes N      JSON bodies, 413 past it (AGENTBUDGETD_MAX_BODY_BYTES; 65536)\n"
