@@ -398,6 +398,23 @@ static int call_json(cli *c, const char *method, const char *path, json_t *body,
     return AB_OK;
 }
 
+/* METHOD PREFIX<name, percent-escaped>SUFFIX; the reply in *out (NULL: not wanted). */
+static int call_named(cli *c, const char *method, const char *prefix, const char *name,
+                      int keep_slash, const char *suffix, json_t *body, const char *key,
+                      json_t **out, long *status)
+{
+    char esc[AB_PATH_BYTES_MAX * 3 + 1], url[sizeof esc + 64];
+    escape_into(c, name, keep_slash, esc, sizeof esc);
+    snprintf(url, sizeof url, "%s%s%s", prefix, esc, suffix);
+    json_t *reply = NULL;
+    int rc = call_json(c, method, url, body, key, &reply, status);
+    if (!rc && out)
+        *out = reply;
+    else
+        json_decref(reply);
+    return rc;
+}
+
 static json_t *usage_json(const ab_usage *u)
 {
     return json_pack("{s:I,s:I,s:I,s:I,s:I}", "input", (json_int_t)u->input, "output",
@@ -431,15 +448,10 @@ int be_budget_set(cli *c, const char *path, const ab_budget_spec *sp, const char
         json_object_set_new(body, "role", json_string(sp->role));
     if (sp->model)
         json_object_set_new(body, "model", json_string(sp->model));
-    char url[AB_PATH_BYTES_MAX * 3 + 32], esc[AB_PATH_BYTES_MAX * 3];
-    escape_into(c, path, 1, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/budgets/%s", esc);
-    json_t *out;
     long status = 0;
-    int rc = call_json(c, "PUT", url, body, key, &out, &status);
+    int rc = call_named(c, "PUT", "/v1/budgets/", path, 1, "", body, key, NULL, &status);
     if (rc)
         return rc;
-    json_decref(out);
     if (created)
         *created = status == 201;
     return AB_OK;
@@ -449,11 +461,8 @@ int be_budget_get(cli *c, const char *path, ab_budget_status *b)
 {
     if (!c->url)
         return ab_budget_get(c->st, path, b);
-    char url[AB_PATH_BYTES_MAX * 3 + 32], esc[AB_PATH_BYTES_MAX * 3];
-    escape_into(c, path, 1, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/budgets/%s", esc);
     json_t *out;
-    int rc = call_json(c, "GET", url, NULL, NULL, &out, NULL);
+    int rc = call_named(c, "GET", "/v1/budgets/", path, 1, "", NULL, NULL, &out, NULL);
     if (rc)
         return rc;
     status_from(out, b);
@@ -488,14 +497,7 @@ int be_budget_delete(cli *c, const char *path, const char *key)
 {
     if (!c->url)
         return ab_budget_delete(c->st, path, key);
-    char url[AB_PATH_BYTES_MAX * 3 + 32], esc[AB_PATH_BYTES_MAX * 3];
-    escape_into(c, path, 1, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/budgets/%s", esc);
-    json_t *out;
-    int rc = call_json(c, "DELETE", url, NULL, key, &out, NULL);
-    if (!rc)
-        json_decref(out);
-    return rc;
+    return call_named(c, "DELETE", "/v1/budgets/", path, 1, "", NULL, key, NULL, NULL);
 }
 
 int be_budget_reset(cli *c, const char *path, int which, const char *key)
@@ -583,25 +585,15 @@ int be_release(cli *c, const char *hold, const char *key)
 {
     if (!c->url)
         return ab_hold_release(c->st, hold, key);
-    char url[128], esc[96];
-    escape_into(c, hold, 0, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/holds/%s/release", esc);
-    json_t *out;
-    int rc = call_json(c, "POST", url, NULL, key, &out, NULL);
-    if (!rc)
-        json_decref(out);
-    return rc;
+    return call_named(c, "POST", "/v1/holds/", hold, 0, "/release", NULL, key, NULL, NULL);
 }
 
 int be_hold_get(cli *c, const char *hold, ab_hold *h)
 {
     if (!c->url)
         return ab_hold_get(c->st, hold, h);
-    char url[128], esc[96];
-    escape_into(c, hold, 0, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/holds/%s", esc);
     json_t *out;
-    int rc = call_json(c, "GET", url, NULL, NULL, &out, NULL);
+    int rc = call_named(c, "GET", "/v1/holds/", hold, 0, "", NULL, NULL, &out, NULL);
     if (rc)
         return rc;
     hold_from(out, h);
@@ -684,11 +676,8 @@ int be_price_get(cli *c, const char *model, ab_price *p)
 {
     if (!c->url)
         return ab_price_get(c->st, model, p);
-    char url[512], esc[400];
-    escape_into(c, model, 1, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/prices/%s", esc);
     json_t *out;
-    int rc = call_json(c, "GET", url, NULL, NULL, &out, NULL);
+    int rc = call_named(c, "GET", "/v1/prices/", model, 1, "", NULL, NULL, &out, NULL);
     if (rc)
         return rc;
     price_from(out, p);
@@ -700,7 +689,7 @@ int be_price_set(cli *c, const ab_price *p)
 {
     if (!c->url)
         return ab_price_set(c->st, p);
-    char v[11][32], url[512], esc[400];
+    char v[11][32];
     const int64_t f[] = {p->input,
                          p->output,
                          p->cache_write_5m,
@@ -722,27 +711,14 @@ int be_price_set(cli *c, const ab_price *p)
                                       (json_int_t)p->tier_threshold_tokens, "input", v[5], "output",
                                       v[6], "cache_write_5m", v[7], "cache_write_1h", v[8],
                                       "cache_read", v[9]));
-    escape_into(c, p->model, 1, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/prices/%s", esc);
-    json_t *out;
-    int rc = call_json(c, "PUT", url, body, NULL, &out, NULL);
-    if (!rc)
-        json_decref(out);
-    return rc;
+    return call_named(c, "PUT", "/v1/prices/", p->model, 1, "", body, NULL, NULL, NULL);
 }
 
 int be_price_unset(cli *c, const char *model)
 {
     if (!c->url)
         return ab_price_unset(c->st, model);
-    char url[512], esc[400];
-    escape_into(c, model, 1, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/prices/%s", esc);
-    json_t *out;
-    int rc = call_json(c, "DELETE", url, NULL, NULL, &out, NULL);
-    if (!rc)
-        json_decref(out);
-    return rc;
+    return call_named(c, "DELETE", "/v1/prices/", model, 1, "", NULL, NULL, NULL, NULL);
 }
 
 int be_price_import(cli *c, const char *doc, size_t len, size_t *n)
@@ -791,11 +767,8 @@ int be_role_show(cli *c, const char *name, ab_role_fn fn, void *ctx)
         ab_role_free(&r);
         return rc;
     }
-    char url[512], esc[400];
-    escape_into(c, name, 0, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/roles/%s", esc);
     json_t *out;
-    int rc = call_json(c, "GET", url, NULL, NULL, &out, NULL);
+    int rc = call_named(c, "GET", "/v1/roles/", name, 0, "", NULL, NULL, &out, NULL);
     if (rc)
         return rc;
     ab_role r;
@@ -826,28 +799,14 @@ int be_role_set(cli *c, const ab_role *r)
     json_t *body = json_pack("{s:o,s:o,s:o,s:o,s:o,s:b}", "limits", limits, "allow_tools", lists[0],
                              "deny_tools", lists[1], "allow_models", lists[2], "deny_models",
                              lists[3], "admin", r->admin);
-    char url[512], esc[400];
-    escape_into(c, r->name, 0, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/roles/%s", esc);
-    json_t *out;
-    int rc = call_json(c, "PUT", url, body, NULL, &out, NULL);
-    if (!rc)
-        json_decref(out);
-    return rc;
+    return call_named(c, "PUT", "/v1/roles/", r->name, 0, "", body, NULL, NULL, NULL);
 }
 
 int be_role_delete(cli *c, const char *name)
 {
     if (!c->url)
         return ab_role_delete(c->st, name);
-    char url[512], esc[400];
-    escape_into(c, name, 0, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/roles/%s", esc);
-    json_t *out;
-    int rc = call_json(c, "DELETE", url, NULL, NULL, &out, NULL);
-    if (!rc)
-        json_decref(out);
-    return rc;
+    return call_named(c, "DELETE", "/v1/roles/", name, 0, "", NULL, NULL, NULL, NULL);
 }
 
 int be_token_create(cli *c, const char *scope, ab_token_role role, const char *label, int64_t ttl,
@@ -895,12 +854,5 @@ int be_token_revoke(cli *c, const char *id)
 {
     if (!c->url)
         return ab_token_revoke(c->st, id);
-    char url[128], esc[96];
-    escape_into(c, id, 0, esc, sizeof esc);
-    snprintf(url, sizeof url, "/v1/tokens/%s", esc);
-    json_t *out;
-    int rc = call_json(c, "DELETE", url, NULL, NULL, &out, NULL);
-    if (!rc)
-        json_decref(out);
-    return rc;
+    return call_named(c, "DELETE", "/v1/tokens/", id, 0, "", NULL, NULL, NULL, NULL);
 }
