@@ -10,6 +10,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libpq-dev libssl-dev
     libmicrohttpd-dev libcurl4-openssl-dev sqlite3 jq curl postgresql python3)
+command -v npm >/dev/null || PACKAGES+=(nodejs npm libnode-dev) # for bindings/node (Node.js 18)
 
 install_missing() {
     local missing=() p

@@ -1,0 +1,265 @@
+'use strict';
+// client.js — Client: the same calls as Store, asynchronous, against agentbudgetd's HTTP API
+// (docs/http-api.md) with the global fetch (Node.js 18+). An HTTP error becomes a thrown Error
+// with .status (the HTTP status), .code (the daemon's code: "invalid", "not_found", …) and
+// .field when one is to blame. Exact *_nusd amounts come back as decimal strings, as from
+// Store.
+const v = require('./validate');
+
+const PATH_SAFE = /[^A-Za-z0-9._:@\/-]/g;
+
+function encodePath(p) {
+  return p.replace(PATH_SAFE, (c) => encodeURIComponent(c));
+}
+
+// JSON with every "…_nusd": integer turned into a string before parsing, so that nano-USD
+// amounts past 2^53 stay exact. (Inside a JSON string a quote is escaped, so the pattern cannot
+// match there.)
+function parseJson(text) {
+  return JSON.parse(text.replace(/"(\w+_nusd)":(-?\d+)/g, '"$1":"$2"'));
+}
+
+class Client {
+  // options: url (default $AGENTBUDGET_URL, else http://127.0.0.1:8700), token (default
+  // $AGENTBUDGET_TOKEN), timeoutMs (default 30000), fetch (default the global fetch).
+  constructor(options) {
+    const o = v.optionsObject(options, 'options');
+    const url = o.url === undefined ? (process.env.AGENTBUDGET_URL || 'http://127.0.0.1:8700') : o.url;
+    v.nonEmptyString(url, 'options.url');
+    if (!/^https?:\/\//.test(url)) throw v.rangeError('options.url', 'an http:// or https:// URL', url);
+    this.url = url.replace(/\/+$/, '');
+    this.token = o.token === undefined ? (process.env.AGENTBUDGET_TOKEN || null) : o.token;
+    if (this.token !== null) v.nonEmptyString(this.token, 'options.token');
+    this.timeoutMs = o.timeoutMs === undefined ? 30000 : v.wholeNumber(o.timeoutMs, 'options.timeoutMs', true);
+    this._fetch = o.fetch || globalThis.fetch;
+    if (typeof this._fetch !== 'function') {
+      throw v.typeError('options.fetch', 'a function (this Node.js has no global fetch)', this._fetch);
+    }
+  }
+
+  // One request. Resolves to the parsed JSON answer; rejects with an Error carrying .status
+  // and .code (the daemon's error code; "unreachable" with status 0 if there was no answer).
+  async request(method, path, body, options) {
+    const headers = { accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (options && options.key) headers['idempotency-key'] = v.nonEmptyString(options.key, 'options.key');
+    let res;
+    let text;
+    try {
+      res = await this._fetch(this.url + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await res.text();
+    } catch (cause) {
+      const e = new Error(`agentbudgetd at ${this.url}: ${cause.cause ? cause.cause.message : cause.message}`, { cause });
+      e.status = 0;
+      e.code = 'unreachable';
+      throw e;
+    }
+    let data = null;
+    try {
+      data = text ? parseJson(text) : null;
+    } catch {
+      data = null;
+    }
+    if (!res.ok) {
+      const err = data && data.error ? data.error : {};
+      const e = new Error(`agentbudgetd: ${err.message || `HTTP ${res.status}`} (${res.status} ${err.code || 'http_error'})`);
+      e.status = res.status;
+      e.code = err.code || `http_${res.status}`;
+      if (err.field) e.field = err.field;
+      if (res.status === 429) e.retryAfter = Number(res.headers.get('retry-after')) || null;
+      throw e;
+    }
+    if (data === null && text) {
+      const e = new Error(`agentbudgetd: the answer to ${method} ${path} is not JSON`);
+      e.status = res.status;
+      e.code = 'bad_response';
+      throw e;
+    }
+    return data;
+  }
+
+  health() {
+    return this.request('GET', '/healthz');
+  }
+
+  // ---- the original budget-tracker.js API, asynchronous ----
+
+  async initializeBudget(agentId, role, sessionTokenLimit, dailyCostLimit, options) {
+    v.nonEmptyString(agentId, 'agentId');
+    v.nonEmptyString(role, 'role');
+    v.wholeNumber(sessionTokenLimit, 'sessionTokenLimit', true);
+    const usd = v.usdAmount(dailyCostLimit, 'dailyCostLimit', true);
+    const o = v.optionsObject(options, 'options');
+    const body = { role, limits: [`tokens/session=${sessionTokenLimit}`, `usd/day=${usd}`] };
+    if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
+    return this.request('PUT', `/v1/budgets/${encodePath(agentId)}`, body, o);
+  }
+
+  async checkBudget(agentId, estimatedTokens) {
+    v.nonEmptyString(agentId, 'agentId');
+    v.wholeNumber(estimatedTokens, 'estimatedTokens');
+    try {
+      const d = await this.request('POST', '/v1/check', { budget: agentId, tokens: estimatedTokens });
+      return { allowed: d.allowed, reason: d.reason };
+    } catch (e) {
+      // an unknown budget (or one outside this token's scope) is a denial: fail closed
+      if (e.status === 404) return { allowed: false, reason: `no budget '${agentId}' (initializeBudget it first)` };
+      throw e;
+    }
+  }
+
+  async deductBudget(agentId, inputTokens, outputTokens, options) {
+    v.nonEmptyString(agentId, 'agentId');
+    v.wholeNumber(inputTokens, 'inputTokens');
+    v.wholeNumber(outputTokens, 'outputTokens');
+    await this.charge(agentId, { input: inputTokens, output: outputTokens }, options);
+    return this.getBudget(agentId);
+  }
+
+  async getBudgetStatus(agentId) {
+    try {
+      return await this.getBudget(agentId);
+    } catch (e) {
+      if (e.status === 404) return null;
+      throw e;
+    }
+  }
+
+  resetSession(agentId, options) {
+    return this.reset(agentId, ['session'], options);
+  }
+
+  resetDaily(agentId, options) {
+    return this.reset(agentId, ['day'], options);
+  }
+
+  // ---- beside them ----
+
+  async getBudget(path) {
+    v.nonEmptyString(path, 'path');
+    return this.request('GET', `/v1/budgets/${encodePath(path)}`);
+  }
+
+  async setBudget(path, spec) {
+    v.nonEmptyString(path, 'path');
+    const o = v.optionsObject(spec, 'spec');
+    const body = {};
+    for (const k of ['role', 'model', 'limits', 'unset', 'replace_limits', 'no_role_defaults']) {
+      if (o[k] !== undefined) body[k] = o[k];
+    }
+    return this.request('PUT', `/v1/budgets/${encodePath(path)}`, body, o);
+  }
+
+  async deleteBudget(path, options) {
+    v.nonEmptyString(path, 'path');
+    return this.request('DELETE', `/v1/budgets/${encodePath(path)}`, undefined, v.optionsObject(options, 'options'));
+  }
+
+  async listBudgets(prefix) {
+    const q = prefix ? `?prefix=${encodeURIComponent(v.nonEmptyString(prefix, 'prefix'))}` : '';
+    return (await this.request('GET', `/v1/budgets${q}`)).budgets;
+  }
+
+  async reset(agentId, windows, options) {
+    v.nonEmptyString(agentId, 'agentId');
+    v.windows(windows, 'windows');
+    const list = windows === 'all' ? 'all'
+      : (typeof windows === 'string' ? [windows] : windows).map((w) => ({ daily: 'day', monthly: 'month' }[w] || w));
+    return this.request('POST', '/v1/reset', { budget: agentId, windows: list }, v.optionsObject(options, 'options'));
+  }
+
+  async check(agentId, usage, options) {
+    v.nonEmptyString(agentId, 'agentId');
+    const o = v.optionsObject(options, 'options');
+    const body = { budget: agentId, usage: v.usageObject(v.usage(usage, 'usage')) };
+    if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
+    return this.request('POST', '/v1/check', body);
+  }
+
+  async reserve(agentId, usage, options) {
+    v.nonEmptyString(agentId, 'agentId');
+    const o = v.optionsObject(options, 'options');
+    const body = { budget: agentId, usage: v.usageObject(v.usage(usage, 'usage')) };
+    if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
+    if (o.ttl_s !== undefined) body.ttl_s = v.wholeNumber(o.ttl_s, 'options.ttl_s', true);
+    return this.request('POST', '/v1/reserve', body, o);
+  }
+
+  async commit(holdId, usage, options) {
+    v.nonEmptyString(holdId, 'holdId');
+    const body = { usage: v.usageObject(v.usage(usage, 'usage')) };
+    return this.request('POST', `/v1/holds/${encodeURIComponent(holdId)}/commit`, body, v.optionsObject(options, 'options'));
+  }
+
+  async release(holdId, options) {
+    v.nonEmptyString(holdId, 'holdId');
+    await this.request('POST', `/v1/holds/${encodeURIComponent(holdId)}/release`, undefined, v.optionsObject(options, 'options'));
+  }
+
+  async getHold(holdId) {
+    v.nonEmptyString(holdId, 'holdId');
+    return this.request('GET', `/v1/holds/${encodeURIComponent(holdId)}`);
+  }
+
+  async charge(agentId, usage, options) {
+    v.nonEmptyString(agentId, 'agentId');
+    const o = v.optionsObject(options, 'options');
+    const body = { budget: agentId, usage: v.usageObject(v.usage(usage, 'usage')) };
+    if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
+    return this.request('POST', '/v1/charge', body, o);
+  }
+
+  // The permission checker: {allowed, reason}, as Store#checkPermission.
+  async checkPermission(agentId, operation, context) {
+    v.nonEmptyString(agentId, 'agentId');
+    v.nonEmptyString(operation, 'operation');
+    const c = v.optionsObject(context, 'context');
+    const body = { budget: agentId, operation };
+    if (c.model) body.model = v.nonEmptyString(c.model, 'context.model');
+    if (c.estimatedTokens) body.estimated_tokens = v.wholeNumber(c.estimatedTokens, 'context.estimatedTokens');
+    let d;
+    try {
+      d = await this.request('POST', '/v1/permissions/check', body);
+    } catch (e) {
+      if (e.status === 404) return { allowed: false, reason: `Agent not found: no budget '${agentId}'` };
+      throw e;
+    }
+    if (d.allowed) return { allowed: true, reason: null };
+    return { allowed: false, reason: d.limit ? `Budget exceeded: ${d.reason}` : d.reason };
+  }
+
+  // query: {budget, op, since, until, after, limit}; resolves to {events, next_after}.
+  async events(query) {
+    const q = v.optionsObject(query, 'query');
+    const params = new URLSearchParams();
+    for (const k of ['budget', 'op', 'since', 'until', 'after', 'limit']) {
+      if (q[k] !== undefined && q[k] !== null) params.set(k, String(q[k]));
+    }
+    const s = params.toString();
+    return this.request('GET', `/v1/events${s ? `?${s}` : ''}`);
+  }
+
+  async setRole(name, spec) {
+    v.nonEmptyString(name, 'name');
+    return this.request('PUT', `/v1/roles/${encodeURIComponent(name)}`, v.optionsObject(spec, 'spec'));
+  }
+
+  // {scope, role: 'agent' | 'admin', label, expires_s}: resolves to the token with its secret
+  // (shown this once).
+  async createToken(spec) {
+    return this.request('POST', '/v1/tokens', v.optionsObject(spec, 'spec'));
+  }
+
+  async revokeToken(id) {
+    v.nonEmptyString(id, 'id');
+    return this.request('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+  }
+}
+
+module.exports = { Client };

@@ -1,0 +1,119 @@
+'use strict';
+// validate.js — argument checks shared by the local store and the daemon client. Wrong types
+// throw TypeError, values out of range RangeError, each naming the argument and the rule (as
+// the original budget-tracker.js validated "type, range, non-empty").
+
+const USD_MAX = 9223372036.854775807; // INT64_MAX nano-USD
+const USAGE_KEYS = ['input', 'output', 'cache_write_5m', 'cache_write_1h', 'cache_read'];
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  return typeof v;
+}
+
+function typeError(name, rule, v) {
+  const e = new TypeError(`${name}: must be ${rule}, got ${describe(v)}`);
+  e.code = 'ERR_INVALID_ARG_TYPE';
+  return e;
+}
+
+function rangeError(name, rule, v) {
+  const e = new RangeError(`${name}: must be ${rule}, got ${describe(v)}`);
+  e.code = 'ERR_OUT_OF_RANGE';
+  return e;
+}
+
+function nonEmptyString(v, name) {
+  if (typeof v !== 'string') throw typeError(name, 'a non-empty string', v);
+  if (v.length === 0) throw rangeError(name, 'a non-empty string', v);
+  return v;
+}
+
+function optionalString(v, name) {
+  if (v === undefined || v === null) return null;
+  return nonEmptyString(v, name);
+}
+
+// A whole number of tokens: 0 <= n <= 2^53 - 1 (min 1 when positive is asked for).
+function wholeNumber(v, name, positive) {
+  if (typeof v !== 'number') throw typeError(name, 'a number', v);
+  if (!Number.isSafeInteger(v) || v < (positive ? 1 : 0)) {
+    throw rangeError(name, positive ? 'a whole number > 0' : 'a whole number >= 0', v);
+  }
+  return v;
+}
+
+// An amount of USD: a finite number (rounded to the nano-USD) or an exact decimal string.
+// Returns the decimal string that the C library parses exactly.
+function usdAmount(v, name, positive) {
+  if (typeof v === 'string') {
+    if (!/^\d+(\.\d{1,9})?$/.test(v)) throw rangeError(name, 'a decimal amount of USD such as "9.52" (at most 9 decimals)', v);
+    if (positive && !/[1-9]/.test(v)) throw rangeError(name, 'an amount of USD > 0', v);
+    return v;
+  }
+  if (typeof v !== 'number') throw typeError(name, 'a number of USD (or a decimal string)', v);
+  if (!Number.isFinite(v) || v < 0 || (positive && v <= 0) || v > USD_MAX) {
+    throw rangeError(name, `a number of USD ${positive ? '> 0' : '>= 0'} and <= ${USD_MAX}`, v);
+  }
+  const s = Number.isInteger(v) ? String(v) : v.toFixed(9);
+  if (positive && !/[1-9]/.test(s)) throw rangeError(name, 'at least 0.000000001 USD', v);
+  return s;
+}
+
+function optionsObject(v, name) {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw typeError(name, 'an object', v);
+  return v;
+}
+
+// usage: a number of tokens (an estimate: 1/4 priced as input, 3/4 as output, as the original)
+// or {input, output, cache_write_5m, cache_write_1h, cache_read}. Returns the five counts.
+function usage(v, name) {
+  if (typeof v === 'number') {
+    const n = wholeNumber(v, name);
+    const input = Math.floor(n / 4);
+    return [input, n - input, 0, 0, 0];
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw typeError(name, 'a number of tokens or an object {input, output, cache_write_5m, cache_write_1h, cache_read}', v);
+  }
+  for (const k of Object.keys(v)) {
+    if (!USAGE_KEYS.includes(k)) throw typeError(`${name}.${k}`, `one of ${USAGE_KEYS.join(', ')} (unknown field)`, v[k]);
+  }
+  return USAGE_KEYS.map((k) => (v[k] === undefined ? 0 : wholeNumber(v[k], `${name}.${k}`)));
+}
+
+function usageObject(counts) {
+  const o = {};
+  USAGE_KEYS.forEach((k, j) => { if (counts[j]) o[k] = counts[j]; });
+  return o;
+}
+
+function stringList(v, name) {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw typeError(name, 'an array of strings', v);
+  v.forEach((s, j) => { if (typeof s !== 'string') throw typeError(`${name}[${j}]`, 'a string', s); });
+  return v;
+}
+
+// reset windows: 'all', or some of 'session', 'day' ('daily'), 'month' ('monthly').
+const WINDOW_BITS = { session: 1, day: 2, daily: 2, month: 4, monthly: 4 };
+function windows(v, name) {
+  if (v === 'all') return 7;
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.length === 0) throw typeError(name, "'all' or an array of 'session', 'day', 'month'", v);
+  let bits = 0;
+  for (const w of list) {
+    if (!Object.prototype.hasOwnProperty.call(WINDOW_BITS, w)) throw rangeError(name, "'all' or some of 'session', 'day', 'month'", w);
+    bits |= WINDOW_BITS[w];
+  }
+  return bits;
+}
+
+module.exports = {
+  nonEmptyString, optionalString, wholeNumber, usdAmount, optionsObject, usage, usageObject,
+  stringList, windows, typeError, rangeError, USAGE_KEYS,
+};

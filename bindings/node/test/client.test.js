@@ -1,0 +1,117 @@
+'use strict';
+// Client against a real agentbudgetd, started here on a free loopback port with a fresh SQLite
+// store (the binary: $AGENTBUDGETD, else ../../build-node/agentbudgetd or ../../build/).
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { Client } = require('..');
+const { startDaemon, daemonPath } = require('../testlib/helpers');
+
+const skip = daemonPath() ? false : 'agentbudgetd is not built (cmake --build build-node) and $AGENTBUDGETD is not set';
+let d;
+let admin;
+
+before(async () => {
+  if (skip) return;
+  d = await startDaemon(null);
+  admin = new Client({ url: d.url, token: d.adminToken });
+});
+after(() => d && d.stop());
+
+test('the original API through the daemon, with the same shapes', { skip }, async () => {
+  assert.equal((await admin.health()).status, 'ok');
+  const A = 'backend-dev-001';
+  const init = await admin.initializeBudget(A, 'backend-dev', 100000, 10.00);
+  assert.equal(init.agent_id, A);
+  assert.equal(init.session_token_limit, 100000);
+  assert.equal(init.daily_cost_limit_nusd, '10000000000');
+
+  // an agent token scoped to its own budget does the spending
+  const tok = await admin.createToken({ scope: A, role: 'agent', label: 'backend-dev-001' });
+  assert.match(tok.secret, /^abt_/);
+  const agent = new Client({ url: d.url, token: tok.secret });
+
+  assert.deepEqual(await agent.checkBudget(A, 5000), { allowed: true, reason: null });
+  const status = await agent.deductBudget(A, 10000, 30000);
+  assert.equal(status.session.tokens_remaining, 60000);
+  assert.equal(status.daily.cost_remaining, 9.52);
+  assert.equal(status.daily_cost_used, 0.48);
+  assert.equal(status.daily_cost_used_nusd, '480000000');
+  assert.equal(status.daily.cost_remaining_nusd, '9520000000');
+
+  const no = await agent.checkBudget(A, 70000);
+  assert.equal(no.allowed, false);
+  assert.match(no.reason, /session limit of 'backend-dev-001' exceeded/);
+  assert.equal((await agent.getBudgetStatus(A)).operations_blocked, 1);
+
+  let s = await agent.resetSession(A);
+  assert.equal(s.session_tokens_used, 0);
+  assert.equal(s.daily_cost_used, 0.48);
+  // the daily reset needs an admin token
+  await assert.rejects(agent.resetDaily(A), { status: 403, code: 'forbidden' });
+  s = await admin.resetDaily(A);
+  assert.equal(s.daily_cost_used, 0);
+
+  // reserve / commit / release
+  const hold = await agent.reserve(A, { input: 2000, output: 4000 }, { key: 'call-42' });
+  assert.equal(hold.allowed, true);
+  assert.equal(hold.cost_nusd, '66000000');
+  const again = await agent.reserve(A, { input: 2000, output: 4000 }, { key: 'call-42' });
+  assert.equal(again.replayed, true);
+  assert.equal(again.hold_id, hold.hold_id);
+  const done = await agent.commit(hold.hold_id, { input: 2000, output: 1500 });
+  assert.equal(done.cost, 0.0285);
+  await assert.rejects(agent.commit(hold.hold_id, { input: 1 }), { status: 409, code: 'hold_not_open' });
+  const h2 = await agent.reserve(A, 1000);
+  await agent.release(h2.hold_id);
+  assert.equal((await agent.getHold(h2.hold_id)).state, 'released');
+
+  // out of scope is not found, as the daemon hides other budgets
+  await admin.initializeBudget('other-agent', 'x', 10, 1);
+  assert.equal(await agent.getBudgetStatus('other-agent'), null);
+  await assert.rejects(agent.getBudget('other-agent'), { status: 404, code: 'not_found' });
+  const denied = await agent.checkBudget('other-agent', 1);
+  assert.equal(denied.allowed, false);
+});
+
+test('the permission checker through the daemon', { skip }, async () => {
+  await admin.setRole('reviewer', { allow_tools: ['Read', 'Bash(git *)'], deny_tools: ['Bash(git push*)'] });
+  await admin.initializeBudget('rev-1', 'reviewer', 5000, 1);
+  assert.deepEqual(await admin.checkPermission('rev-1', 'Read', { estimatedTokens: 1000 }), { allowed: true, reason: null });
+  const r = await admin.checkPermission('rev-1', 'Bash(git push origin)', {});
+  assert.equal(r.allowed, false);
+  assert.match(r.reason, /role 'reviewer' denies tool/);
+  const b = await admin.checkPermission('rev-1', 'Read', { estimatedTokens: 6000 });
+  assert.equal(b.allowed, false);
+  assert.match(b.reason, /^Budget exceeded: session limit/);
+  const ghost = await admin.checkPermission('ghost', 'Read', {});
+  assert.equal(ghost.allowed, false);
+  assert.match(ghost.reason, /^Agent not found/);
+});
+
+test('HTTP errors become Errors with .status and .code', { skip }, async () => {
+  const bad = new Client({ url: d.url, token: 'abt_0000000000000000_' + '0'.repeat(64) });
+  await assert.rejects(bad.getBudget('backend-dev-001'), (e) => {
+    assert.equal(e.status, 401);
+    assert.equal(e.code, 'unauthorized');
+    assert.match(e.message, /^agentbudgetd: .*\(401 unauthorized\)$/);
+    return true;
+  });
+  const none = new Client({ url: d.url, token: null });
+  await assert.rejects(none.listBudgets(), { status: 401 });
+  // a field the daemon refuses: 400 naming the field
+  await assert.rejects(admin.request('POST', '/v1/charge', { budget: 'backend-dev-001', usage: { input: 1.5 } }),
+    { status: 400, code: 'invalid', field: 'usage.input' });
+  await assert.rejects(admin.deleteBudget('no-such-budget'), { status: 404, code: 'not_found' });
+  // nothing listening
+  const dead = new Client({ url: 'http://127.0.0.1:9', token: 'x', timeoutMs: 2000 });
+  await assert.rejects(dead.health(), { status: 0, code: 'unreachable' });
+  // bad arguments are refused before any request
+  await assert.rejects(admin.checkBudget('backend-dev-001', -1), RangeError);
+  await assert.rejects(admin.deductBudget(42, 1, 1), TypeError);
+  assert.throws(() => new Client({ url: 'ftp://x' }), RangeError);
+  const list = await admin.listBudgets();
+  assert.ok(list.some((b) => b.agent_id === 'backend-dev-001'));
+  const ev = await admin.events({ budget: 'backend-dev-001', limit: 3 });
+  assert.equal(ev.events.length, 3);
+  assert.equal(typeof ev.next_after, 'number');
+});

@@ -1,0 +1,79 @@
+'use strict';
+// Bad arguments throw, as the original's validation did: TypeError for a wrong type,
+// RangeError for a value out of range, each message naming the argument and the rule; and the
+// store is unchanged.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const ab = require('..');
+
+const store = ab.open('memory:');
+store.initializeBudget('a', 'r', 1000, 1);
+
+const cases = [
+  // [call, error class, message pattern]
+  [() => store.initializeBudget(undefined, 'r', 1000, 1), TypeError, /^agentId: must be a non-empty string, got undefined$/],
+  [() => store.initializeBudget('', 'r', 1000, 1), RangeError, /^agentId: must be a non-empty string/],
+  [() => store.initializeBudget('a', null, 1000, 1), TypeError, /^role: /],
+  [() => store.initializeBudget('a', '', 1000, 1), RangeError, /^role: /],
+  [() => store.initializeBudget('a', 'r', '1000', 1), TypeError, /^sessionTokenLimit: must be a number, got the string "1000"$/],
+  [() => store.initializeBudget('a', 'r', -1, 1), RangeError, /^sessionTokenLimit: must be a whole number > 0/],
+  [() => store.initializeBudget('a', 'r', 0, 1), RangeError, /^sessionTokenLimit: /],
+  [() => store.initializeBudget('a', 'r', 1.5, 1), RangeError, /^sessionTokenLimit: /],
+  [() => store.initializeBudget('a', 'r', NaN, 1), RangeError, /^sessionTokenLimit: /],
+  [() => store.initializeBudget('a', 'r', 1000, -1), RangeError, /^dailyCostLimit: /],
+  [() => store.initializeBudget('a', 'r', 1000, 0), RangeError, /^dailyCostLimit: /],
+  [() => store.initializeBudget('a', 'r', 1000, Infinity), RangeError, /^dailyCostLimit: /],
+  [() => store.initializeBudget('a', 'r', 1000, 1e12), RangeError, /^dailyCostLimit: /],
+  [() => store.initializeBudget('a', 'r', 1000, '1e3'), RangeError, /^dailyCostLimit: must be a decimal amount/],
+  [() => store.initializeBudget('a', 'r', 1000, {}), TypeError, /^dailyCostLimit: /],
+  [() => store.initializeBudget('bad agent id', 'r', 1000, 1), RangeError, /budget path 'bad agent id': segments of/],
+  [() => store.checkBudget(null, 5), TypeError, /^agentId: /],
+  [() => store.checkBudget('a'), TypeError, /^estimatedTokens: must be a number, got undefined$/],
+  [() => store.checkBudget('a', -5), RangeError, /^estimatedTokens: must be a whole number >= 0, got number -5$/],
+  [() => store.checkBudget('a', 2 ** 60), RangeError, /^estimatedTokens: /],
+  [() => store.checkBudget('a/../b', 5), RangeError, /budget path/],
+  [() => store.deductBudget('a', '10', 5), TypeError, /^inputTokens: /],
+  [() => store.deductBudget('a', 10, -5), RangeError, /^outputTokens: /],
+  [() => store.deductBudget('a', 10, 5, 'model'), TypeError, /^options: must be an object/],
+  [() => store.getBudgetStatus(7), TypeError, /^agentId: /],
+  [() => store.resetSession(''), RangeError, /^agentId: /],
+  [() => store.reset('a', ['week']), RangeError, /^windows: /],
+  [() => store.reserve('a', { input: 1, outptu: 2 }), TypeError, /^usage\.outptu: must be one of input, output/],
+  [() => store.reserve('a', { input: -1 }), RangeError, /^usage\.input: /],
+  [() => store.reserve('a', 'lots'), TypeError, /^usage: /],
+  [() => store.reserve('a', 10, { ttl_s: 0 }), RangeError, /^options\.ttl_s: /],
+  [() => store.reserve('a', 10, { ttl_s: 10 ** 7 }), RangeError, /ttl/],
+  [() => store.commit('', { input: 1 }), RangeError, /^holdId: /],
+  [() => store.commit('h_nope', { input: 1 }), Error, /hold/],
+  [() => store.setBudget('a', { limits: ['usd/week=1'] }), RangeError, /^spec\.limits\[0\]: 'usd\/week=1' is not METRIC\/WINDOW=AMOUNT/],
+  [() => ab.open(42), TypeError, /^storeUrl: /],
+  [() => ab.open('ftp://nowhere'), RangeError, /ftp/],
+];
+
+test('bad arguments throw TypeError or RangeError with a clear message', () => {
+  const before = store.getBudgetStatus('a');
+  for (const [fn, cls, re] of cases) {
+    assert.throws(fn, (e) => {
+      assert.ok(e instanceof cls, `${fn}: ${e.constructor.name} is a ${cls.name}: ${e.message}`);
+      assert.match(e.message, re, `${fn}`);
+      return true;
+    });
+  }
+  const after = store.getBudgetStatus('a');
+  assert.deepEqual({ ...after, operations_blocked: 0 }, { ...before, operations_blocked: 0 }, 'nothing changed');
+});
+
+test('errors from the library carry .code', () => {
+  assert.throws(() => store.deductBudget('ghost', 1, 1), (e) => e.code === 'AB_ENOTFOUND' && /no budget 'ghost'/.test(e.message));
+  assert.throws(() => store.commit('h_00000000000000000000000000000000', 1), (e) => e.code === 'AB_ENOTFOUND');
+  assert.throws(() => store.charge('a', 10, { model: 'not-a-model' }), (e) => e.code === 'AB_EUNKNOWNMODEL');
+});
+
+test('money: a float limit is taken to the nano-USD, a string exactly', () => {
+  const s = ab.open('memory:');
+  assert.equal(s.initializeBudget('x', 'r', 1, 0.1 + 0.2).daily_cost_limit_nusd, '300000000');
+  assert.equal(s.initializeBudget('x', 'r', 1, '9223372036.854775807').daily_cost_limit_nusd, '9223372036854775807');
+  assert.equal(s.initializeBudget('x', 'r', 1, 9.52).daily_cost_limit, 9.52);
+  assert.equal(s.initializeBudget('x', 'r', 1, 0.000000001).daily_cost_limit_nusd, '1');
+  s.close();
+});
