@@ -527,8 +527,8 @@ typedef int (*ab_transcript_fn)(const ab_transcript_entry *e, void *ctx);
  * AB_ECONFLICT (the file is now shorter than offset: it was replaced; *next_offset is 0),
  * AB_ENOMEM, or AB_ESTORE (a read failed; stats->sys_errno says why). Memory stays under
  * about 2 x AB_TRANSCRIPT_LINE_BYTES_MAX whatever the file's size. Thread-safe. */
-int ab_transcript_read(const char *path, int64_t offset, int flags, ab_transcript_fn fn,
-                       void *ctx, ab_transcript_stats *stats, int64_t *next_offset);
+int ab_transcript_read(const char *path, int64_t offset, int flags, ab_transcript_fn fn, void *ctx,
+                       ab_transcript_stats *stats, int64_t *next_offset);
 
 /* A transcript file and what its path says (as ccusage reads it). */
 typedef struct {
