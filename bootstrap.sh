@@ -9,7 +9,8 @@ MODE=${1:-demo}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 PACKAGES=(build-essential cmake pkg-config libsqlite3-dev libjansson-dev libpq-dev libssl-dev
-    libmicrohttpd-dev libcurl4-openssl-dev sqlite3 jq curl postgresql python3)
+    libmicrohttpd-dev libcurl4-openssl-dev sqlite3 jq curl postgresql python3 clang
+    libclang-rt-14-dev)
 command -v npm >/dev/null || PACKAGES+=(nodejs npm libnode-dev) # for bindings/node (Node.js 18)
 
 install_missing() {
@@ -70,6 +71,8 @@ test)
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DAB_SANITIZE=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j"$JOBS")
+    # libFuzzer harnesses (clang) for the parsers, 20 s each on copies of tests/fuzz/corpus
+    tests/fuzz/run.sh 20
     ;;
 bench)
     # the benchmarks (docs/performance.md): wrk and nginx are needed beside them

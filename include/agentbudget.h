@@ -53,6 +53,9 @@ const char *ab_err_name(int rc);
 #define AB_TTL_S_DEFAULT 600
 #define AB_EVENTS_PAGE_MAX 10000
 #define AB_HOLDS_OPEN_MAX 10000 /* open holds on one budget (its own, not its descendants') */
+/* The largest price, in micro-USD per million tokens: USD 1,000,000,000 per million tokens.
+ * Bounded so that every derived price (2x input for 1-hour cache writes) stays exact. */
+#define AB_PRICE_UUSD_MAX INT64_C(1000000000000000)
 
 /* ---- money and amounts ---- */
 
@@ -66,7 +69,8 @@ int ab_usd_parse(const char *s, int64_t *out_nusd);
 char *ab_usd_format(int64_t nusd, char *buf, size_t size);
 /* Parses a non-negative whole number of tokens (digits only, at most INT64_MAX). */
 int ab_tokens_parse(const char *s, int64_t *out);
-/* Parses a price in USD per million tokens ("3.75") into micro-USD per million tokens. */
+/* Parses a price in USD per million tokens ("3.75") into micro-USD per million tokens;
+ * AB_EOVERFLOW above AB_PRICE_UUSD_MAX. */
 int ab_price_parse(const char *s, int64_t *out_uusd_per_mtok);
 /* Formats micro-USD per million tokens as USD per million tokens ("3.75"). */
 char *ab_price_format(int64_t uusd_per_mtok, char *buf, size_t size);

@@ -572,6 +572,18 @@ static void test_budgets_and_roles(void)
     CHECK_I64(n, 4);
     CHECK_OK(st, ab_budget_delete(st, "t/rev-2", NULL));
     CHECK_RC(st, ab_budget_delete(st, "t/rev-2", NULL), AB_ENOTFOUND);
+    /* a pattern the role could not be read back with is refused when it is set (found by
+     * fuzzing: a 300-byte pattern was stored, then every read of the role failed) */
+    char long_glob[300];
+    memset(long_glob, 'x', sizeof long_glob - 1);
+    long_glob[sizeof long_glob - 1] = '\0';
+    ab_role bad;
+    memset(&bad, 0, sizeof bad);
+    strcpy(bad.name, "long");
+    bad.allow_tools[0] = long_glob;
+    bad.allow_tools_count = 1;
+    CHECK_RC(st, ab_role_set(st, &bad), AB_EINVAL);
+    CHECK_RC(st, ab_role_get(st, "long", &got), AB_ENOTFOUND);
     CHECK_OK(st, ab_role_delete(st, "reviewer"));
     CHECK_RC(st, ab_role_get(st, "reviewer", &got), AB_ENOTFOUND);
     ab_store_close(st);

@@ -162,6 +162,26 @@ static void test_store_prices(void)
     strcpy(ctl.model, "ctl\nx");
     CHECK_RC(st, ab_price_set(st, &ctl), AB_EINVAL);
     CHECK(strstr(ab_store_errmsg(st), "control") != NULL);
+    /* prices are bounded so derived prices (2 x input) stay exact */
+    ab_price big = o;
+    big.input = AB_PRICE_UUSD_MAX;
+    CHECK_OK(st, ab_price_set(st, &big));
+    big.input = AB_PRICE_UUSD_MAX + 1;
+    CHECK_RC(st, ab_price_set(st, &big), AB_EINVAL);
+    CHECK(strstr(ab_store_errmsg(st), "at most") != NULL);
+    ab_price sat = {.model = "x",
+                    .input = INT64_MAX,
+                    .cache_write_5m = -1,
+                    .cache_write_1h = -1,
+                    .cache_read = -1};
+    ab_price_fill_defaults(&sat);
+    CHECK_I64(sat.cache_write_5m, INT64_MAX);
+    CHECK_I64(sat.cache_write_1h, INT64_MAX);
+    CHECK_RC(st, ab_price_set(st, &sat), AB_EINVAL);
+    int64_t v;
+    CHECK_OK(NULL, ab_price_parse("1000000000", &v));
+    CHECK_I64(v, AB_PRICE_UUSD_MAX);
+    CHECK_RC(NULL, ab_price_parse("1000000000.000001", &v), AB_EOVERFLOW);
     ab_store_close(st);
 }
 
@@ -209,6 +229,8 @@ static void test_import(void)
                          "{\"m\": {\"input_cost_per_token\": 1e-20, \"output_cost_per_token\": 1}}",
                          "{\"bad\\u0001model\": {\"input_cost_per_token\": 1e-06, "
                          "\"output_cost_per_token\": 1e-06}}",
+                         /* 6,000,000 USD per token: above AB_PRICE_UUSD_MAX (fuzz finding) */
+                         "{\"m\": {\"input_cost_per_token\": 6e+06, \"output_cost_per_token\": 1}}",
                          "{\"broken\": "};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = 99;

@@ -173,7 +173,7 @@ int parse_price(cli *c, const char *field, const char *s, int64_t *out)
     if (ab_price_parse(s, out))
         return usage_error(c,
                            "%s: '%s' is not a price in USD per million tokens (at most 6 "
-                           "decimals, like 3 or 3.75)",
+                           "decimals and at most 1000000000, like 3 or 3.75)",
                            field, s);
     return 0;
 }

@@ -754,7 +754,7 @@ static int price_field(abd_call *c, json_t *obj, const char *prefix, const char 
     if (!json_is_string(v) || ab_price_parse(json_string_value(v), out))
         return abd_error(c, 400, "invalid", field,
                          "%s: must be a string with USD per million tokens, at most 6 decimals "
-                         "(e.g. \"3.75\")",
+                         "and at most 1000000000 (e.g. \"3.75\")",
                          field);
     return 0;
 }

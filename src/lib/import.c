@@ -47,6 +47,8 @@ static int per_token_parse(const char *s, int64_t *out)
             return AB_EINVAL;
         mant /= 10;
     }
+    if (mant > AB_PRICE_UUSD_MAX)
+        return AB_EOVERFLOW;
     *out = mant;
     return AB_OK;
 }
@@ -67,7 +69,7 @@ static int field(ab_store *st, const char *model, json_t *entry, const char *nam
     if (per_token_parse(text, out))
         return ab__fail(st, AB_EINVAL,
                         "price file: '%s'.%s: %s is not a non-negative USD-per-token price in "
-                        "whole micro-USD per million tokens",
+                        "whole micro-USD per million tokens, at most 1000 USD per token",
                         model, name, text);
     return AB_OK;
 }

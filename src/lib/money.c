@@ -74,7 +74,14 @@ int ab_tokens_parse(const char *s, int64_t *out)
 
 int ab_price_parse(const char *s, int64_t *out_uusd_per_mtok)
 {
-    return decimal_parse(s, 6, out_uusd_per_mtok);
+    int64_t v;
+    int rc = decimal_parse(s, 6, &v);
+    if (rc)
+        return rc;
+    if (v > AB_PRICE_UUSD_MAX)
+        return AB_EOVERFLOW;
+    *out_uusd_per_mtok = v;
+    return AB_OK;
 }
 
 char *ab_price_format(int64_t uusd_per_mtok, char *buf, size_t size)

@@ -141,13 +141,23 @@ int ab_price_builtin_at(size_t i, ab_price *out)
     return AB_OK;
 }
 
+/* times num/den of price, saturating at INT64_MAX (ab_price_set then refuses it). */
+static int64_t scaled(int64_t price, int64_t num, int64_t den)
+{
+    int64_t r;
+    if (__builtin_mul_overflow(price / den, num, &r) ||
+        __builtin_add_overflow(r, price % den * num / den, &r))
+        return INT64_MAX;
+    return r;
+}
+
 void ab_price_fill_defaults(ab_price *p)
 {
     /* Anthropic's ratios: 5-minute cache write 1.25x input, 1-hour 2x, cache read 0.1x. */
     if (p->cache_write_5m < 0)
-        p->cache_write_5m = p->input / 4 * 5 + (p->input % 4) * 5 / 4;
+        p->cache_write_5m = scaled(p->input, 5, 4);
     if (p->cache_write_1h < 0)
-        p->cache_write_1h = 2 * p->input;
+        p->cache_write_1h = scaled(p->input, 2, 1);
     if (p->cache_read < 0)
         p->cache_read = p->input / 10;
     if (p->tier_threshold_tokens <= 0) {
@@ -161,9 +171,9 @@ void ab_price_fill_defaults(ab_price *p)
     if (p->tier_output < 0)
         p->tier_output = p->output;
     if (p->tier_cache_write_5m < 0)
-        p->tier_cache_write_5m = p->tier_input / 4 * 5 + (p->tier_input % 4) * 5 / 4;
+        p->tier_cache_write_5m = scaled(p->tier_input, 5, 4);
     if (p->tier_cache_write_1h < 0)
-        p->tier_cache_write_1h = 2 * p->tier_input;
+        p->tier_cache_write_1h = scaled(p->tier_input, 2, 1);
     if (p->tier_cache_read < 0)
         p->tier_cache_read = p->tier_input / 10;
 }
@@ -219,8 +229,11 @@ static int price_valid(ab_store *st, const ab_price *p)
                          p->tier_cache_write_1h,
                          p->tier_cache_read};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        if (v[i] < 0)
-            return ab__fail(st, AB_EINVAL, "price of '%s': every price must be >= 0", p->model);
+        if (v[i] < 0 || (i != 5 && v[i] > AB_PRICE_UUSD_MAX))
+            return ab__fail(st, AB_EINVAL,
+                            "price of '%s': every price must be >= 0 and at most 1000000000 USD "
+                            "per million tokens",
+                            p->model);
     return AB_OK;
 }
 

@@ -156,9 +156,10 @@ static int role_valid(ab_store *st, const ab_role *r)
         if (counts[k] > AB_GLOBS_MAX)
             return ab__fail(st, AB_EINVAL, "patterns: at most %d per list", AB_GLOBS_MAX);
         for (size_t i = 0; i < counts[k]; i++)
-            if (!lists[k][i][0] || strchr(lists[k][i], '\n') ||
-                !ab__utf8_valid((const unsigned char *)lists[k][i]))
-                return ab__fail(st, AB_EINVAL, "pattern: must be non-empty, one line, UTF-8");
+            if (!lists[k][i][0] || strlen(lists[k][i]) >= AB_NAME_BYTES_MAX * 2 ||
+                strchr(lists[k][i], '\n') || !ab__utf8_valid((const unsigned char *)lists[k][i]))
+                return ab__fail(st, AB_EINVAL, "pattern: must be 1-%d bytes, one line, UTF-8",
+                                AB_NAME_BYTES_MAX * 2 - 1);
     }
     return AB_OK;
 }
