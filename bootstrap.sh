@@ -70,7 +70,7 @@ test)
     # the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, leaks on
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DAB_SANITIZE=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j"$JOBS")
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j"$JOBS" -LE crash)
     # libFuzzer harnesses (clang) for the parsers, 20 s each on copies of tests/fuzz/corpus
     tests/fuzz/run.sh 20
     ;;
