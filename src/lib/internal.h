@@ -120,6 +120,9 @@ void ab__hold_id_new(ab_store *st, char out[AB_HOLD_ID_BYTES + 2]);
 int ab__store_memory_open(ab_store *st, const char *rest);
 int ab__store_sqlite_open(ab_store *st, const char *rest);
 int ab__store_pg_open(ab_store *st, const char *conninfo);
+/* The budgets table's limit and counter columns for schema v1 in the SQL type int_type:
+ * ", lim_day_tokens T, used_day_tokens T NOT NULL, …" into buf. */
+void ab__limit_columns_sql(const char *int_type, char *buf, size_t size);
 
 /* ---- transactions and the operation context ---- */
 

@@ -94,6 +94,21 @@ static int is_keyvalue(const char *s)
     return p > s && (*p == '=' || (*p == ' ' && strchr(p, '=')));
 }
 
+void ab__limit_columns_sql(const char *int_type, char *buf, size_t size)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (int w = 0; w < AB_WINDOW_COUNT; w++)
+        for (int m = 0; m < AB_METRIC_COUNT; m++) {
+            const char *wn = ab_window_name((ab_window)w), *mn = ab_metric_name((ab_metric)m);
+            int n = snprintf(buf + off, size - off, ", lim_%s_%s %s, used_%s_%s %s NOT NULL", wn,
+                             mn, int_type, wn, mn, int_type);
+            if (n < 0 || (size_t)n >= size - off)
+                abort(); /* a programming error: the caller's buffer is fixed */
+            off += (size_t)n;
+        }
+}
+
 int ab_store_open(const char *url, ab_store **out)
 {
     *out = NULL;

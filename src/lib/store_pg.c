@@ -1451,14 +1451,8 @@ static int migrate(ab_store *st)
     if (version == AB_SCHEMA_VERSION)
         goto out;
     if (version < 1) {
-        char extra[2048] = "", sql[4096];
-        int off = 0;
-        for (int w = 0; w < AB_WINDOW_COUNT; w++)
-            for (int m = 0; m < AB_METRIC_COUNT; m++)
-                off += snprintf(extra + off, sizeof extra - (size_t)off,
-                                ", lim_%s_%s BIGINT, used_%s_%s BIGINT NOT NULL",
-                                ab_window_name((ab_window)w), ab_metric_name((ab_metric)m),
-                                ab_window_name((ab_window)w), ab_metric_name((ab_metric)m));
+        char extra[2048], sql[4096];
+        ab__limit_columns_sql("BIGINT", extra, sizeof extra);
         for (size_t i = 0; i < sizeof schema_v1 / sizeof schema_v1[0] && !rc; i++) {
             snprintf(sql, sizeof sql, schema_v1[i], extra);
             rc = exec_simple(st, sql);

@@ -1064,14 +1064,8 @@ static int migrate(ab_store *st)
     }
     if (!rc && version < 1) {
         pthread_once(&cols_once, cols_init);
-        char extra[1024] = "", sql[4096];
-        int off = 0;
-        for (int w = 0; w < AB_WINDOW_COUNT; w++)
-            for (int m = 0; m < AB_METRIC_COUNT; m++)
-                off += snprintf(extra + off, sizeof extra - (size_t)off,
-                                ", lim_%s_%s INTEGER, used_%s_%s INTEGER NOT NULL",
-                                ab_window_name((ab_window)w), ab_metric_name((ab_metric)m),
-                                ab_window_name((ab_window)w), ab_metric_name((ab_metric)m));
+        char extra[2048], sql[4096];
+        ab__limit_columns_sql("INTEGER", extra, sizeof extra);
         for (size_t i = 0; i < sizeof schema_v1 / sizeof schema_v1[0] && !rc; i++) {
             snprintf(sql, sizeof sql, schema_v1[i], extra);
             rc = exec(st, sql);
