@@ -219,6 +219,13 @@ static int held_of(const ab_budget_status *b, void *v)
     return 0;
 }
 
+static int count_expire(const ab_event *e, void *v)
+{
+    (void)e;
+    ++*(int64_t *)v;
+    return 0;
+}
+
 static void test_holds(void)
 {
     ab_store *st = fresh(T0);
@@ -310,6 +317,42 @@ static void test_holds(void)
     CHECK_OK(st, ab_budget_delete(st, "team/b", NULL));
     CHECK_I64(get(st, "team").held[USD], 0);
     CHECK_I64(get(st, "team").holds_open, 0);
+    ab_store_close(st);
+}
+
+/* More budgets with expired holds under one budget than one operation's context holds: the next
+ * operation that loads the ancestor sweeps them all (it used to fail with ELIMIT, and so did
+ * every operation after it, on every budget under that ancestor). */
+static void test_many_expired(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "org", "usd/day=1000", NULL);
+    ab_decision d;
+    ab_usage est = {.input = 1000, .output = 100};
+    for (int i = 0; i < 100; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "org/agent-%d", i);
+        make(st, path, "usd/day=10", NULL);
+        CHECK_OK(st, ab_budget_reserve(st, path, NULL, &est, 60, NULL, &d));
+    }
+    CHECK_I64(get(st, "org").holds_open, 100);
+    now_ms += 60000;
+    CHECK_OK(st, ab_budget_charge(st, "org/agent-7", NULL, &est, NULL, &d));
+    ab_budget_status b = get(st, "org");
+    CHECK_I64(b.holds_open, 0);
+    CHECK_I64(b.held[USD], 0);
+    CHECK_I64(b.used[D][USD], d.cost_nusd);
+    for (int i = 0; i < 100; i += 33) {
+        char path[32];
+        snprintf(path, sizeof path, "org/agent-%d", i);
+        b = get(st, path);
+        CHECK_I64(b.holds_open, 0);
+        CHECK_I64(b.held[TOK], 0);
+    }
+    int64_t expired = 0;
+    ab_event_query q = {.op = "expire"};
+    CHECK_OK(st, ab_events_query(st, &q, count_expire, &expired));
+    CHECK_I64(expired, 100);
     ab_store_close(st);
 }
 
@@ -775,6 +818,7 @@ int main(int argc, char **argv)
     test_rollover();
     test_hierarchy();
     test_holds();
+    test_many_expired();
     test_idempotency();
     test_events_and_rollback();
     test_budgets_and_roles();

@@ -84,6 +84,25 @@ static int ctx_add(ab__ctx *c, const ab__budget *b, ab__budget **out)
     return AB_OK;
 }
 
+/* Makes room in a full context: the budgets past the chain (those that closing expired holds
+ * touched) are written back now and dropped; touching one again reloads it from the open
+ * transaction. Without this, an operation on a budget with more expired holds below it than the
+ * context holds would fail, and keep failing: every later one would find the same holds. */
+static int ctx_evict(ab__ctx *c)
+{
+    for (size_t i = c->chain_len; i < c->n; i++) {
+        if (!c->dirty[i])
+            continue;
+        c->b[i].s.updated_at_ms = c->now_ms;
+        int rc = c->st->ops->budget_update(c->st, &c->b[i]);
+        if (rc)
+            return rc;
+        c->dirty[i] = false;
+    }
+    c->n = c->chain_len;
+    return AB_OK;
+}
+
 int ab__ctx_budget(ab__ctx *c, int64_t id, ab__budget **out)
 {
     for (size_t i = 0; i < c->n; i++)
@@ -94,6 +113,8 @@ int ab__ctx_budget(ab__ctx *c, int64_t id, ab__budget **out)
     ab__budget b;
     int rc = c->st->ops->budget_get_id(c->st, id, &b);
     if (rc)
+        return rc;
+    if (c->n == AB__CTX_BUDGETS_MAX && c->write && (rc = ctx_evict(c)))
         return rc;
     return ctx_add(c, &b, out);
 }
