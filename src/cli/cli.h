@@ -101,6 +101,25 @@ int cmd_report(cli *c, int argc, char **argv);
 
 const command *command_find(const char *name);
 
+/* ---- the Claude Code hook (cmd_hook.c), in two steps that tests/fuzz/fuzz_hook.c drives ---- */
+typedef struct {
+    char parent[AB_PATH_BYTES_MAX + 1];
+    char role[AB_NAME_BYTES_MAX];
+    int deny_on_error;
+    char store[1024];
+} hook_config;
+
+struct json_t; /* jansson's; the files that use these include <jansson.h> */
+/* Parses one hook event, the n bytes read from stdin (no NUL needed): 0 and *ev a JSON object
+ * (the caller's, free with json_decref()), or EXIT_USAGE after printing why, *ev NULL. */
+int hook_event_parse(cli *c, const char *in, size_t n, struct json_t **ev);
+/* Acts on a parsed event under cfg (its parent a valid budget path): checks the event's fields,
+ * charges the session's budget (created on first sight under cfg->parent) for its transcripts'
+ * new usage, and for PreToolUse and UserPromptSubmit prints the denial on stdout when the role
+ * or the budget says no. Opens the store unless c->st is open. Returns the exit code; ev stays
+ * the caller's. */
+int hook_event_run(cli *c, const hook_config *cfg, struct json_t *ev);
+
 /* The backend (remote.c): the library on the local store, or agentbudgetd when c->url is set.
  * Same contracts as the ab_ functions they stand for. */
 int be_budget_set(cli *c, const char *path, const ab_budget_spec *sp, const char *key,

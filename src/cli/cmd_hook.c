@@ -19,13 +19,6 @@
 #define HOOK_INPUT_BYTES_MAX (1024 * 1024)
 #define HOOK_COMMAND "hook claude-code"
 
-typedef struct {
-    char parent[AB_PATH_BYTES_MAX + 1];
-    char role[AB_NAME_BYTES_MAX];
-    int deny_on_error;
-    char store[1024];
-} hook_config;
-
 static uint64_t fnv64(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -202,7 +195,11 @@ static int session_budget(cli *c, const hook_config *cfg, const char *session, c
         snprintf(seg, sizeof seg, "%.64s", session);
     else /* an id that is no path segment still gets a stable budget of its own */
         snprintf(seg, sizeof seg, "s-%016" PRIx64, fnv64(session));
-    snprintf(out, size, "%s/%s", cfg->parent, seg);
+    if (snprintf(out, size, "%s/%s", cfg->parent, seg) >= (int)size) { /* 8 long segments */
+        snprintf(c->remote_err, sizeof c->remote_err,
+                 "parent: '%.600s' leaves no room for the session's budget", cfg->parent);
+        return AB_EINVAL;
+    }
     ab_budget_status b;
     int rc = be_budget_get(c, out, &b);
     if (rc != AB_ENOTFOUND)
@@ -238,7 +235,19 @@ static void tool_operation(json_t *ev, char *out, size_t size)
         snprintf(out, size, "%s", tool ? tool : "");
 }
 
-static int hook_event(cli *c, const hook_config *cfg, json_t *ev)
+int hook_event_parse(cli *c, const char *in, size_t n, json_t **ev)
+{
+    json_error_t err;
+    *ev = json_loadb(in, n, 0, &err);
+    if (!*ev || !json_is_object(*ev)) {
+        json_decref(*ev);
+        *ev = NULL;
+        return usage_error(c, "hook input: not a JSON object (line %d: %s)", err.line, err.text);
+    }
+    return 0;
+}
+
+int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
 {
     const char *event = json_string_value(json_object_get(ev, "hook_event_name"));
     const char *session = json_string_value(json_object_get(ev, "session_id"));
@@ -313,13 +322,11 @@ static int hook_claude_code(cli *c, int argc, char **argv)
         free(in);
         return usage_error(c, "hook input: more than %d bytes on stdin", HOOK_INPUT_BYTES_MAX);
     }
-    json_error_t err;
-    json_t *ev = json_loadb(in, n, 0, &err);
+    json_t *ev;
+    rc = hook_event_parse(c, in, n, &ev);
     free(in);
-    if (!ev || !json_is_object(ev)) {
-        json_decref(ev);
-        return usage_error(c, "hook input: not a JSON object (line %d: %s)", err.line, err.text);
-    }
+    if (rc)
+        return rc;
     hook_config cfg = {.parent = "claude-code", .role = "claude-code", .deny_on_error = 1};
     const char *cwd = json_string_value(json_object_get(ev, "cwd"));
     const char *proj = getenv("CLAUDE_PROJECT_DIR");
@@ -362,7 +369,7 @@ static int hook_claude_code(cli *c, int argc, char **argv)
     }
     if (cfg.store[0] && !c->store_url)
         c->store_url = cfg.store;
-    rc = hook_event(c, &cfg, ev);
+    rc = hook_event_run(c, &cfg, ev);
     json_decref(ev);
     return rc;
 }

@@ -56,6 +56,14 @@ typedef struct abd_call {
     int64_t spend_nusd, spend_tokens;
 } abd_call;
 
+/* ---- the HTTP server (http.c) ---- */
+/* Serves the API (or, metrics_only, GET /metrics without a token) on a listening socket with
+ * the limits of abd_cfg; NULL if libmicrohttpd cannot start. Stop it with MHD_stop_daemon(). */
+struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only);
+/* Turns new requests away and waits up to timeout_ms for those in flight; returns how many are
+ * still unanswered. */
+int abd_http_drain(unsigned timeout_ms);
+
 /* ---- responses ---- */
 void abd_reply_json(abd_call *c, int status, char *json); /* takes json */
 void abd_reply_obj(abd_call *c, int status, json_t *obj); /* takes obj */

@@ -14,9 +14,6 @@
 
 #include "daemon.h"
 
-struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only);
-int abd_http_drain(unsigned timeout_ms);
-
 abd_config abd_cfg = {
     .listen = "127.0.0.1:8700",
     .readers = 16,

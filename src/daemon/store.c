@@ -140,6 +140,7 @@ int abd_store_init(const char *url, unsigned count, char *err, size_t err_size)
         count = 1;
     if (count > READERS_MAX)
         count = READERS_MAX;
+    stopping = 0; /* after an abd_store_shutdown(): tests/fuzz/fuzz_http.c starts it again */
     int rc = ab_store_open(url, &writer_st);
     if (rc) {
         snprintf(err, err_size, "%s", ab_store_errmsg(writer_st));

@@ -21,7 +21,7 @@ cmake --build "$BUILD" -j"$JOBS" >/dev/null
 
 # harness and its -max_len: big enough for its inputs, small enough to stay fast
 HARNESSES=(fuzz_money:64 fuzz_limit_path:1024 fuzz_transcript:8192 fuzz_litellm:16384
-    fuzz_store_url:512 fuzz_role:4096)
+    fuzz_store_url:512 fuzz_role:4096 fuzz_hook:4096 fuzz_http:4096)
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
