@@ -23,7 +23,7 @@ want_msgs=$(jq .messages "$TMP/totals.json")
 
 event() { # event NAME [extra JSON fields] — one hook call on the live transcript
     jq -cn --arg e "$1" --arg s "$SID" --arg t "$LIVE" --arg cwd "$TMP/proj" "{hook_event_name: \$e, session_id: \$s, transcript_path: \$t, cwd: \$cwd} + ${2:-{\}}" |
-        "$AB" hook claude-code --parent team/alice --role coder
+        "$AB" hook claude-code --parent team/alice --role coder ${HOOK_FLAGS:-}
 }
 status() { "$AB" status "team/alice/$SID" --json | jq -r "$1"; }
 
@@ -55,6 +55,17 @@ check "PreToolUse: the role denies git push" same "$(jq -r .hookSpecificOutput.p
 check "and says which pattern" grep -q 'Bash(git push\*)' <<<"$out"
 out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "ls"}}')
 check "PreToolUse: an allowed tool is allowed silently" same "$out" ""
+# long commands: the role sees the whole command (up to 64 KiB), and a longer one, which it
+# cannot check, is denied even with --on-error allow (it used to be allowed past 4 KiB)
+pad=$(printf '%*s' 5000 '' | tr ' ' '#')
+out=$(HOOK_FLAGS="--on-error allow" event PreToolUse "{tool_name: \"Bash\", tool_input: {command: \"git push origin main $pad\"}}")
+check "a 5 KB git push is denied by the role (on_error=allow)" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
+out=$(event PreToolUse "{tool_name: \"Bash\", tool_input: {command: \"echo $pad\"}}")
+check "a 5 KB allowed command is allowed" same "$out" ""
+pad=$(printf '%*s' 65536 '' | tr ' ' '#')
+out=$(HOOK_FLAGS="--on-error allow" event PreToolUse "{tool_name: \"Bash\", tool_input: {command: \"echo $pad\"}}" 2>/dev/null)
+check "a command too long to check is denied whatever on_error says" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
+check "and says it cannot be checked" grep -q 'cannot be checked' <<<"$out"
 "$AB" set "team/alice/$SID" --limit "tokens/session=$want_tokens" >/dev/null
 out=$(event PreToolUse '{tool_name: "Read", tool_input: {file_path: "/x"}}')
 check "PreToolUse: every tool is denied once the session is spent" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"

@@ -237,6 +237,22 @@ static void test_roles(void)
     CHECK_I64(back.deny_tools_count, AB_GLOBS_MAX);
     ab_role_free(&back);
     free(long_pat);
+    /* a permission check's operation: Bash(<command>) of 65,536 bytes is checked whole (the
+     * role denies it by the pattern at its start), one of 65,537 is refused */
+    ab_budget_spec spec = {.role = "dev"};
+    CHECK_OK(st, ab_budget_set(st, "a", &spec, NULL, NULL));
+    char *op = malloc(AB_OPERATION_BYTES_MAX + 2);
+    memset(op, 'x', AB_OPERATION_BYTES_MAX + 1);
+    memcpy(op, "tool-1 ", 7);
+    op[AB_OPERATION_BYTES_MAX] = '\0';
+    ab_decision d;
+    CHECK_OK(st, ab_check_permission(st, "a", op, NULL, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK(strstr(d.reason, "tool-1") != NULL);
+    op[AB_OPERATION_BYTES_MAX] = 'x';
+    op[AB_OPERATION_BYTES_MAX + 1] = '\0';
+    CHECK_ERR_NAMES(st, ab_check_permission(st, "a", op, NULL, &d), AB_EINVAL, "operation");
+    free(op);
     for (int i = 0; i <= AB_GLOBS_MAX; i++)
         free(pats[i]);
     ab_store_close(st);

@@ -223,16 +223,22 @@ static void print_deny(const char *event, const char *reason)
     json_decref(o);
 }
 
-/* The tool as a role's patterns see it: Bash(<command>) for Bash, else the tool's name. */
-static void tool_operation(json_t *ev, char *out, size_t size)
+/* The tool as a role's patterns see it: Bash(<command>) for Bash, with the whole command, else
+ * the tool's name. malloc'd; NULL if there is no tool name (or no memory). */
+static char *tool_operation(json_t *ev)
 {
     const char *tool = json_string_value(json_object_get(ev, "tool_name"));
     const char *cmd =
         json_string_value(json_object_get(json_object_get(ev, "tool_input"), "command"));
-    if (tool && !strcmp(tool, "Bash") && cmd)
-        snprintf(out, size, "Bash(%s)", cmd);
-    else
-        snprintf(out, size, "%s", tool ? tool : "");
+    if (!tool || !*tool)
+        return NULL;
+    if (strcmp(tool, "Bash") != 0 || !cmd)
+        return strdup(tool);
+    size_t size = strlen(cmd) + sizeof "Bash()";
+    char *op = malloc(size);
+    if (op)
+        snprintf(op, size, "Bash(%s)", cmd);
+    return op;
 }
 
 int hook_event_parse(cli *c, const char *in, size_t n, json_t **ev)
@@ -256,7 +262,7 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
     if (!session || !*session || strlen(session) > 255)
         return usage_error(c, "hook input: session_id: required, a string of 1-255 bytes");
     int decides = !strcmp(event, "PreToolUse") || !strcmp(event, "UserPromptSubmit");
-    char budget[AB_PATH_BYTES_MAX + 1], op[4200], reason[1200];
+    char budget[AB_PATH_BYTES_MAX + 1], reason[1200];
     int rc = store_open(c);
     if (!rc)
         rc = session_budget(c, cfg, session, budget, sizeof budget);
@@ -283,19 +289,29 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
         return 0;
     ab_decision d;
     if (!strcmp(event, "PreToolUse")) {
-        tool_operation(ev, op, sizeof op);
-        if (!op[0])
+        const char *tool = json_string_value(json_object_get(ev, "tool_name"));
+        if (!tool || !*tool)
             return usage_error(c, "hook input: tool_name: required for PreToolUse");
+        char *op = tool_operation(ev);
         ab_permission_context pc = {.estimated_tokens = 1};
-        rc = be_permission(c, budget, op, &pc, &d);
+        rc = op ? be_permission(c, budget, op, &pc, &d) : AB_ENOMEM;
+        free(op);
     } else {
         rc = be_check(c, budget, NULL, NULL, 1, &d);
     }
     if (rc) {
-        if (cfg->deny_on_error) {
-            snprintf(reason, sizeof reason, "agentbudget: %s; denied by on_error=deny",
-                     c->remote_err[0] ? c->remote_err : ab_store_errmsg(c->st));
+        const char *msg = c->remote_err[0] ? c->remote_err : c->st ? ab_store_errmsg(c->st) : "";
+        /* a call the check refuses (a command longer than a role can check, through the daemon
+         * one larger than its body limit) is denied whatever on_error says: on_error is about a
+         * failing store, and allowing what could not be checked would step around the role */
+        int unchecked = rc == AB_EINVAL || rc == AB_ELIMIT || rc == AB_EOVERFLOW;
+        if (unchecked || cfg->deny_on_error) {
+            snprintf(reason, sizeof reason, "agentbudget: %.900s; denied%s", msg,
+                     unchecked ? " (this call cannot be checked)" : " by on_error=deny");
             print_deny(event, reason);
+        } else {
+            fprintf(stderr, "agentbudget: the budget store failed: %s (on_error=allow: allowed)\n",
+                    msg);
         }
         return 0;
     }

@@ -346,8 +346,8 @@ int ab_check_permission(ab_store *st, const char *path, const char *operation,
 {
     memset(out, 0, sizeof *out);
     out->allowed = 1;
-    if (!operation || !*operation || strlen(operation) > 4096)
-        return ab__fail(st, AB_EINVAL, "operation: must be 1-4096 bytes");
+    if (!operation || !*operation || strlen(operation) > AB_OPERATION_BYTES_MAX)
+        return ab__fail(st, AB_EINVAL, "operation: must be 1-%d bytes", AB_OPERATION_BYTES_MAX);
     ab_permission_context none = {0};
     if (!ctx)
         ctx = &none;
