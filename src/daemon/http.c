@@ -395,11 +395,35 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd keeps a request's head and then its reply's head in one pool of
+ * --max-header-bytes. A request head that fits but leaves too little room for the reply's used
+ * to be acted on and then answered with nothing: a charge made, the client told only that the
+ * connection closed (and a retry without a key charged twice). So a head that does not leave
+ * HEAD_REPLY_RESERVE bytes is refused before anything is done. */
+#define HEAD_REPLY_RESERVE 1024
+#define HEAD_LINE_OVERHEAD 64 /* libmicrohttpd's bookkeeping per header line or query argument */
+
+static enum MHD_Result head_add(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4 + HEAD_LINE_OVERHEAD;
+    return MHD_YES;
+}
+
+/* About what the request's head takes of the pool (at least its bytes on the wire). */
+static size_t head_bytes(struct MHD_Connection *conn, const char *method, const char *url,
+                         const char *version)
+{
+    size_t n = strlen(method) + strlen(url) + strlen(version) + 4;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, head_add, &n);
+    return n;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
-    (void)version;
     int metrics_only = cls != NULL;
     req *q = *con_cls;
     if (!q) {
@@ -420,6 +444,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         q->max = strcmp(url, "/v1/prices/import") == 0 ? abd_cfg.import_bytes_max
                                                        : abd_cfg.body_bytes_max;
         *con_cls = q;
+        if (head_bytes(conn, method, url, version) + HEAD_REPLY_RESERVE >
+            abd_cfg.header_bytes_max) {
+            q->too_big = 1;
+            q->answered = 1;
+            abd_error(&q->call, 431, "headers_too_large", NULL,
+                      "the request line and headers leave no room for the reply under %zu bytes "
+                      "(--max-header-bytes)",
+                      abd_cfg.header_bytes_max);
+            q->call.route = "none";
+            return queue(conn, &q->call);
+        }
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > q->max) { /* refuse before reading it */
             q->too_big = 1;

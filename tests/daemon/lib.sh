@@ -51,8 +51,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # start_daemon NAME [FLAGS...] — starts agentbudgetd on a free 127.0.0.1 port with the store
-# sqlite:$TMP/NAME.db and waits for /healthz. Sets URL, PID, ADMIN (the bootstrap secret),
-# ADMIN_ID and STORE_FILE. A watchdog stops the daemon (and removes $TMP) should this script die
+# sqlite:$TMP/NAME.db (or $DAEMON_STORE) and waits for /healthz. Sets URL, PORT, PID, ADMIN (the
+# bootstrap secret), ADMIN_ID and STORE_FILE. A watchdog stops the daemon (and removes $TMP) should this script die
 # without running its trap (SIGKILL, e.g. a CTest timeout). Returns non-zero if it could not start.
 start_daemon()
 {
@@ -61,7 +61,8 @@ start_daemon()
     STORE_FILE="$TMP/$name.db"
     for ((try = 0; try < 20; try++)); do
         port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        "$ABD" --listen "127.0.0.1:$port" --store "sqlite:$STORE_FILE" "$@" \
+        PORT=$port
+        "$ABD" --listen "127.0.0.1:$port" --store "${DAEMON_STORE:-sqlite:$STORE_FILE}" "$@" \
             >"$TMP/$name.out" 2>"$TMP/$name.err" </dev/null &
         PID=$!
         DAEMON_PIDS+=("$PID")

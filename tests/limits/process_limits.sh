@@ -1,0 +1,550 @@
+#!/usr/bin/env bash
+# process_limits.sh — the limits of docs/limits.md that exist only at the process boundary: the
+# CLI's stdin, files and daemon replies, agentbudgetd's sockets and flags. For each, one case
+# exactly at the limit (accepted) and one just past it (refused with the documented status or exit
+# code, a message naming the limit, and the store unchanged). Needs curl, jq, sqlite3 and python3
+# (raw sockets, padded files). Prints `ok: LIMIT at|past N` or `FAIL: …` per check and a JSON
+# summary line last; exits non-zero if any check failed.
+# usage: process_limits.sh PATH-TO-agentbudget PATH-TO-agentbudgetd
+set -u
+set -o pipefail
+
+# daemons on free ports, stopped on exit; $TMP; a clean environment (tests/daemon/lib.sh)
+source "$(dirname "$0")/../daemon/lib.sh" "${2-}" "${1-}"
+command -v python3 >/dev/null || { echo "error: 'python3' is required" >&2; exit 2; }
+AB=$(realpath "$AB") ABD=$(realpath "$ABD") # the hook runs in a directory of its own
+
+KIB=1024
+MIB=$((1024 * 1024))
+
+# ---- the raw-socket side, in python3: requests bash and curl cannot shape byte for byte ----
+cat >"$TMP/raw.py" <<'PY'
+"""Helpers of process_limits.sh; each subcommand prints one JSON object (pad prints nothing)."""
+import http.client, json, os, select, socket, sys, time
+
+def status_line(s, wait_s=5.0):
+    """The reply's status line (its body read too), "closed" or "timeout"."""
+    s.settimeout(wait_s)
+    d = b""
+    try:
+        while b"\r\n\r\n" not in d:
+            c = s.recv(65536)
+            if not c:
+                return d.split(b"\r\n")[0].decode() or "closed"
+            d += c
+        head, _, rest = d.partition(b"\r\n\r\n")
+        n = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
+             if l.lower().startswith(b"content-length:")]
+        while n and len(rest) < n[0]:
+            c = s.recv(65536)
+            if not c:
+                break
+            rest += c
+        return head.split(b"\r\n")[0].decode()
+    except socket.timeout:
+        return "timeout"
+    except ConnectionResetError:
+        return "closed"
+
+def pad(out, size, text):
+    """out: text then spaces, size bytes in all (JSON whitespace keeps it the same document)."""
+    b = text.encode()
+    assert len(b) <= size
+    with open(out, "wb") as f:
+        f.write(b)
+        f.write(b" " * (size - len(b)))
+
+def head(port, size, token=None, body=None):
+    """A request whose line and headers (up to the blank line) are size bytes: GET /healthz with
+    Host and X-Pad, or with a token and body POST /v1/charge with 5 header lines."""
+    if body is None:
+        base = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: \r\n\r\n"
+    else:
+        base = ("POST /v1/charge HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: application/json\r\nContent-Length: %d\r\nX-Pad: \r\n\r\n"
+                % (token, len(body)))
+    req = base.replace("X-Pad: ", "X-Pad: " + "a" * (size - len(base)))
+    assert len(req) == size
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(req.encode() + (body or "").encode())
+    print(json.dumps({"status": status_line(s)}))
+
+def conns(port, n):
+    """n idle connections, one more, a request on each of the n, then one of them closed."""
+    REQ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
+    time.sleep(0.3)  # all accepted (or not) before the extra one comes
+    extra = socket.create_connection(("127.0.0.1", port))
+    extra.sendall(REQ)
+    r = {"extra_while_full": status_line(extra, 1.0)}
+    served = 0
+    for s in idle:
+        s.sendall(REQ)
+        served += status_line(s).endswith(" 200 OK")
+    r["idle_served"] = served
+    idle[0].close()
+    r["extra_after_one_closed"] = status_line(extra, 3.0)
+    print(json.dumps(r))
+
+def timeouts(port, t):
+    """Seconds until the daemon closes an idle keep-alive connection, a half-sent request and a
+    request trickled one byte a second; and a request after 1 s idle, under the timeout."""
+    a = socket.create_connection(("127.0.0.1", port))
+    time.sleep(1.0)
+    a.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = {"after_1s_idle": status_line(a)}
+    t0 = time.monotonic()
+    slow = socket.create_connection(("127.0.0.1", port))
+    slow.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+    trickle = socket.create_connection(("127.0.0.1", port))
+    trickle_left = b"GET /healthz HTTP/1.1\r\nX-Trickle: abcdefghijklmnopqrstuvwxyz"
+    names = {a: "idle_closed_s", slow: "slow_closed_s", trickle: "trickle_closed_s"}
+    next_byte = t0
+    while names and time.monotonic() - t0 < t + 1.5:
+        if trickle in names and time.monotonic() >= next_byte:
+            trickle.send(trickle_left[:1])
+            trickle_left = trickle_left[1:]
+            next_byte += 1.0
+        ready, _, _ = select.select(list(names), [], [], 0.05)
+        for s in ready:
+            try:
+                data = s.recv(4096)
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                r[names.pop(s)] = round(time.monotonic() - t0, 2)
+    for k in names.values():
+        r[k] = None  # still open
+    print(json.dumps(r))
+
+def series(port, token, n):
+    """Charges one budget under n+1 models (a spend series each) on a memory: daemon; the
+    metric's series count and dropped counter after n and after n+1."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    hdr = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+    def call(method, path, body=None):
+        c.request(method, path, body=None if body is None else json.dumps(body), headers=hdr)
+        resp = c.getresponse()
+        return resp.status, resp.read().decode()
+    def scrape():
+        _, text = call("GET", "/metrics")
+        lines = text.splitlines()
+        drop = [l.split()[-1] for l in lines
+                if l.startswith("agentbudget_metric_series_dropped_total ")]
+        return (sum(l.startswith("agentbudget_spend_usd_total{") for l in lines),
+                int(drop[0]) if drop else None)
+    price = {"input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06}
+    r = {"import": call("POST", "/v1/prices/import", {"m%d" % i: price for i in range(n + 1)})[0],
+         "budget": call("PUT", "/v1/budgets/series", {})[0]}
+    charge = lambda i: call("POST", "/v1/charge", {"budget": "series", "model": "m%d" % i,
+                                                   "usage": {"input": 1, "output": 0}})[0]
+    r["charges_ok"] = sum(charge(i) == 200 for i in range(n))
+    r["series_at"], r["dropped_at"] = scrape()
+    r["charge_past"] = charge(n)
+    r["series_past"], r["dropped_past"] = scrape()
+    print(json.dumps(r))
+
+def serve(portfile, *sizes):
+    """A stand-in daemon: one connection per size, each answered 200 with a JSON body of that many
+    bytes ({"prices":[]} and spaces)."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(4)
+    ls.settimeout(60)  # gone by itself should nobody come
+    with open(portfile + ".tmp", "w") as f:
+        f.write(str(ls.getsockname()[1]))
+    os.rename(portfile + ".tmp", portfile)
+    for size in map(int, sizes):
+        s, _ = ls.accept()
+        s.settimeout(30)
+        d = b""
+        while b"\r\n\r\n" not in d:
+            c = s.recv(65536)
+            if not c:
+                break
+            d += c
+        body = b'{"prices":[]}'
+        body += b" " * (size - len(body))
+        try:
+            s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d"
+                      b"\r\nConnection: close\r\n\r\n" % size + body)
+        except OSError:
+            pass  # the client stopped reading past its cap
+        s.close()
+
+cmd, args = sys.argv[1], sys.argv[2:]
+if cmd == "pad":
+    pad(args[0], int(args[1]), args[2])
+elif cmd == "head":
+    head(int(args[0]), int(args[1]), *args[2:])
+elif cmd == "conns":
+    conns(int(args[0]), int(args[1]))
+elif cmd == "timeouts":
+    timeouts(int(args[0]), float(args[1]))
+elif cmd == "series":
+    series(int(args[0]), args[1], int(args[2]))
+elif cmd == "serve":
+    serve(*args)
+PY
+raw() { python3 "$TMP/raw.py" "$@"; }
+
+# ---- daemons: each on a free loopback port with its own store, stopped on exit ----
+DAEMON_PIDS=()
+start_daemon_at() # NAME STORE [FLAGS...]: start_daemon on STORE, without the access log
+{
+    local name=$1 store=$2
+    shift 2
+    DAEMON_STORE=$store start_daemon "$name" --no-access-log "$@"
+}
+
+# http METHOD PATH [CURL-ARGS...]: one request with the admin token; sets STATUS, BODY, HDRS.
+http()
+{
+    local method=$1 path=$2
+    shift 2
+    STATUS=$(curl -s --max-time 30 -X "$method" -H "Authorization: Bearer $ADMIN" \
+        -o "$TMP/body" -D "$TMP/hdrs" -w '%{http_code}' "$@" "$URL$path")
+    BODY=$(head -c 2000 "$TMP/body")
+    HDRS=$(tr -d '\r' <"$TMP/hdrs")
+}
+
+dump() { sqlite3 "$1" .dump; } # a SQLite store as SQL text, to compare before and after
+
+# ---- checks: each collects what is wrong in WHY, then verdict prints one line ----
+CHECKS=0
+FAILED=0
+WHY=()
+want() # GOT WANT WHAT
+{
+    [[ $1 == "$2" ]] || WHY+=("$3: expected '${2:0:200}', got '${1:0:300}'")
+}
+want_has() # HAYSTACK NEEDLE WHAT
+{
+    [[ $1 == *"$2"* ]] || WHY+=("$3: expected to contain '$2' in '${1:0:300}'")
+}
+verdict() # NAME: ok if nothing was wrong since the last verdict
+{
+    CHECKS=$((CHECKS + 1))
+    if ((${#WHY[@]} == 0)); then
+        echo "ok: $1"
+    else
+        FAILED=$((FAILED + 1))
+        echo "FAIL: $1"
+        printf '    %s\n' "${WHY[@]}"
+    fi
+    WHY=()
+}
+T0=$SECONDS
+
+# ==== 1. daemon request body: --max-body-bytes (small), and the 64 KiB default ====
+# POST /v1/charge with a valid body padded with spaces to exactly N bytes: 200 and one charge
+# more; N+1: 413 naming the limit, nothing charged. Sent with Content-Length (refused before the
+# body is read) and chunked (refused once the body passes N), which are two code paths.
+"$AB" --store "sqlite:$TMP/small.db" set b --limit usd/day=10 >/dev/null
+start_daemon_at small "sqlite:$TMP/small.db" --max-body-bytes $KIB --max-header-bytes $((4 * KIB)) ||
+    exit 1
+SMALL_PORT=$PORT SMALL_ADMIN=$ADMIN SMALL_PID=$PID
+CHARGE='{"budget":"b","usage":{"input":1,"output":1}}'
+charges() { sqlite3 "$1" "SELECT count(*) FROM events WHERE op='charge'"; }
+body_case() # DB SIZE WANT-STATUS LABEL [CURL-ARGS...]
+{
+    local db=$1 size=$2 want_status=$3 label=$4 before after
+    shift 4
+    raw pad "$TMP/body.json" "$size" "$CHARGE"
+    before=$(dump "$db")
+    local n0
+    n0=$(charges "$db")
+    http POST /v1/charge -H 'Content-Type: application/json' --data-binary @"$TMP/body.json" "$@"
+    want "$STATUS" "$want_status" "status"
+    if [[ $want_status == 200 ]]; then
+        want "$(charges "$db")" $((n0 + 1)) "charges in the store"
+    else
+        want "$(jq -r .error.code <<<"$BODY")" payload_too_large "error code"
+        want_has "$BODY" "larger than $((size - 1)) bytes" "message names the limit"
+        after=$(dump "$db")
+        [[ $before == "$after" ]] || WHY+=("the store changed after the refusal")
+    fi
+    verdict "$label"
+}
+body_case "$TMP/small.db" $KIB 200 "request body (--max-body-bytes 1024) at 1024"
+body_case "$TMP/small.db" $((KIB + 1)) 413 "request body (--max-body-bytes 1024) past 1025"
+CHUNKED=(-H 'Transfer-Encoding: chunked')
+body_case "$TMP/small.db" $KIB 200 \
+    "request body, chunked (--max-body-bytes 1024) at 1024" "${CHUNKED[@]}"
+body_case "$TMP/small.db" $((KIB + 1)) 413 \
+    "request body, chunked (--max-body-bytes 1024) past 1025" "${CHUNKED[@]}"
+
+"$AB" --store "sqlite:$TMP/main.db" set b --limit usd/day=10 >/dev/null
+# 10,001 events for the events page (section 6): the last one copied 10,000 times, faster than
+# 10,000 charges
+"$AB" --store "sqlite:$TMP/main.db" charge b --input 1 --output 1 >/dev/null
+sqlite3 "$TMP/main.db" "CREATE TEMP TABLE e AS SELECT * FROM events ORDER BY id DESC LIMIT 1;
+    UPDATE e SET id = NULL;
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+    INSERT INTO events SELECT e.* FROM e, n;"
+start_daemon_at main "sqlite:$TMP/main.db" || exit 1
+MAIN_URL=$URL MAIN_PORT=$PORT MAIN_ADMIN=$ADMIN MAIN_PID=$PID
+body_case "$TMP/main.db" $((64 * KIB)) 200 "request body (default) at 65536"
+body_case "$TMP/main.db" $((64 * KIB + 1)) 413 "request body (default) past 65537"
+
+# ==== 2. daemon request line and headers: --max-header-bytes ====
+# The flag is libmicrohttpd's MHD_OPTION_CONNECTION_MEMORY_LIMIT, the per-connection pool that
+# holds the request's head as read, 64 bytes of bookkeeping per header line, and then the reply's
+# head. agentbudgetd refuses (431, JSON, before acting) a request whose head — its request line
+# and header lines, plus 64 bytes per header line — leaves less than 1,024 bytes of the pool for
+# the reply (src/daemon/http.c, HEAD_REPLY_RESERVE). For GET /healthz with 2 header lines (Host,
+# X-Pad), counting the request line, the headers and the blank line, that is exact to the byte:
+# L - 1024 - 2 x 64 + 2 = L - 1150 bytes are served, L - 1149 get the JSON 431. Well past the pool
+# (L + 1) libmicrohttpd answers its own 431 page before agentbudgetd sees the request.
+# (Without the check, heads of about L - 271 to L - 128 bytes were acted on and answered with
+# nothing: a charge made and the client told only that the connection closed.)
+OK200="HTTP/1.1 200 OK"
+E431="HTTP/1.1 431 Request Header Fields Too Large"
+header_case() # PORT SIZE LABEL WANT: GET /healthz, SIZE bytes up to and with the blank line
+{
+    local got
+    got=$(raw head "$1" "$2" | jq -r .status)
+    [[ $got == "$4" ]] || WHY+=("reply: expected '$4', got '$got'")
+    verdict "$3"
+}
+header_case "$SMALL_PORT" $((4 * KIB - 1150)) \
+    "request line+headers (--max-header-bytes 4096) at 2946" "$OK200"
+header_case "$SMALL_PORT" $((4 * KIB - 1149)) \
+    "request line+headers (--max-header-bytes 4096) past 2947" "$E431"
+header_case "$SMALL_PORT" $((4 * KIB + 1)) \
+    "request line+headers (--max-header-bytes 4096) past 4097" "$E431"
+header_case "$MAIN_PORT" $((32 * KIB - 1150)) "request line+headers (default) at 31618" "$OK200"
+header_case "$MAIN_PORT" $((32 * KIB - 1149)) "request line+headers (default) past 31619" "$E431"
+header_case "$MAIN_PORT" $((32 * KIB + 1)) "request line+headers (default) past 32769" "$E431"
+# A write whose head used to fall in the no-reply window: refused (431 or, if even that reply
+# does not fit, the connection closed), and the store unchanged.
+for size in $((4 * KIB - 5 * 64 - 144 + 50)) $((4 * KIB - 200)); do
+    before=$(charges "$TMP/small.db")
+    got=$(raw head "$SMALL_PORT" "$size" "$SMALL_ADMIN" "$CHARGE" | jq -r .status)
+    after=$(charges "$TMP/small.db")
+    [[ $got == "$E431" || $got == closed ]] || WHY+=("reply: expected 431 or closed, got '$got'")
+    [[ $before == "$after" ]] || WHY+=("the charge was made ($before -> $after charges)")
+    verdict "request line+headers (--max-header-bytes 4096) past, on a write: $size bytes"
+done
+stop_daemon "$SMALL_PID"
+
+# ==== 3. daemon connections: --max-connections 4 ====
+# libmicrohttpd stops accepting at the limit: a 5th connection is not refused by the kernel (it
+# waits in the listen backlog of 1,024) but gets no reply until one of the 4 closes.
+start_daemon_at conns memory: --max-connections 4 || exit 1
+r=$(raw conns "$PORT" 4)
+want "$(jq -r .idle_served <<<"$r")" 4 "requests answered on the 4 idle connections"
+verdict "connections (--max-connections 4) at 4"
+want "$(jq -r .extra_while_full <<<"$r")" timeout "the 5th while 4 are open (1 s)"
+want "$(jq -r .extra_after_one_closed <<<"$r")" "HTTP/1.1 200 OK" "the 5th once one closed"
+verdict "connections (--max-connections 4) past 5 (waits unserved until one closes)"
+stop_daemon "$PID"
+
+# ==== 4. idle or slow connection: --timeout 2 ====
+# A keep-alive connection idle 1 s still works; one idle, or with a request half sent, is closed
+# about 2 s after its last byte (libmicrohttpd counts in milliseconds). The timeout is per idle
+# gap, not per request: a request trickled a byte a second stays open past it.
+start_daemon_at timeout memory: --timeout 2 || exit 1
+r=$(raw timeouts "$PORT" 2)
+want "$(jq -r .after_1s_idle <<<"$r")" "HTTP/1.1 200 OK" "a request after 1 s idle"
+verdict "idle connection (--timeout 2) under it, 1 s"
+for k in idle_closed_s slow_closed_s; do
+    s=$(jq -r .$k <<<"$r")
+    awk -v s="$s" 'BEGIN { exit !(s != "null" && s >= 1.9 && s <= 3.5) }' ||
+        WHY+=("$k: expected closed 1.9-3.5 s after its last byte, got $s")
+done
+want "$(jq -r .trickle_closed_s <<<"$r")" null "a request trickled a byte a second (still open)"
+verdict "idle connection (--timeout 2) past it: closed after $(jq -r .idle_closed_s <<<"$r") s"
+stop_daemon "$PID"
+
+# ==== 5. failed authentications per address: 10 per 60 s ====
+# A daemon of its own, since the throttle shuts 127.0.0.1 out for a minute. POST /v1/charge with
+# a bad token: 401 ten times, then 429 with Retry-After. The throttle is checked before the token
+# (src/daemon/http.c, authenticate), so a good token from the same address is refused too, while
+# /healthz (no token) still answers. Nothing is charged.
+"$AB" --store "sqlite:$TMP/auth.db" set b --limit usd/day=10 >/dev/null
+start_daemon_at auth "sqlite:$TMP/auth.db" || exit 1
+before=$(dump "$TMP/auth.db")
+bad_auth() { ADMIN=abt_bad http POST /v1/charge -H 'Content-Type: application/json' -d "$CHARGE"; }
+for i in $(seq 1 10); do
+    bad_auth
+    want "$STATUS" 401 "bad token $i"
+done
+want "$(jq -r .error.field <<<"$BODY")" Authorization "the 401 names the field"
+verdict "failed authentications at 10 (each 401)"
+bad_auth
+want "$STATUS" 429 "the 11th bad token"
+ra=$(sed -n 's/^Retry-After: *//Ip' <<<"$HDRS")
+[[ $ra =~ ^[0-9]+$ ]] && ((ra >= 1 && ra <= 60)) || WHY+=("Retry-After: expected 1-60, got '$ra'")
+want_has "$BODY" "too many failed authentications" "message"
+verdict "failed authentications past 10 (429, Retry-After $ra)"
+http POST /v1/charge -H 'Content-Type: application/json' --data-binary "$CHARGE"
+want "$STATUS" 429 "a good token from the throttled address"
+want "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" 200 "/healthz (no token)"
+[[ $before == "$(dump "$TMP/auth.db")" ]] || WHY+=("the store changed")
+verdict "failed authentications past 10: a good token is throttled too, store unchanged"
+stop_daemon "$PID"
+
+# ==== 6. events per page: 10,000 (GET /v1/events?limit=, agentbudget events --limit) ====
+URL=$MAIN_URL ADMIN=$MAIN_ADMIN
+http GET "/v1/events?limit=10000"
+want "$STATUS" 200 "status"
+want "$(jq '.events | length' "$TMP/body")" 10000 "events on the page"
+want "$(jq '.next_after != null' "$TMP/body")" true "next_after (there are 10,001)"
+verdict "events per page (daemon) at 10000"
+before=$(dump "$TMP/main.db")
+http GET "/v1/events?limit=10001"
+want "$STATUS" 400 "status"
+want "$(jq -r .error.field <<<"$BODY")" limit "field"
+want_has "$BODY" "at most 10000" "message"
+verdict "events per page (daemon) past 10001"
+n=$("$AB" --store "sqlite:$TMP/main.db" events --limit 10000 --json | wc -l)
+want "$n" 10000 "lines printed"
+verdict "events per page (CLI) at 10000"
+out=$("$AB" --store "sqlite:$TMP/main.db" events --limit 10001 2>&1)
+want "$?" 2 "exit status"
+want_has "$out" "--limit: must be 1-10000" "message"
+[[ $before == "$(dump "$TMP/main.db")" ]] || WHY+=("the store changed")
+verdict "events per page (CLI) past 10001"
+
+# ==== 7. idempotency key through the daemon: 128 bytes less the token's id and a colon ====
+# The store keeps TOKEN-ID:KEY (src/daemon/routes.c), so with an 18-byte id a key has 109 bytes.
+id=$(sed -n 's/^admin token \(t_[0-9a-f]*\) .*/\1/p' "$TMP/main.out")
+KEY_MAX=$((128 - ${#id} - 1))
+key_case() # LENGTH WANT-STATUS LABEL
+{
+    local before key
+    key=$(head -c "$1" /dev/zero | tr '\0' k)
+    before=$(dump "$TMP/main.db")
+    http POST /v1/charge -H 'Content-Type: application/json' -H "Idempotency-Key: $key" \
+        --data-binary "$CHARGE"
+    want "$STATUS" "$2" "status"
+    if [[ $2 == 200 ]]; then
+        [[ $before != "$(dump "$TMP/main.db")" ]] || WHY+=("nothing was charged")
+    else
+        want "$(jq -r .error.field <<<"$BODY")" key "field"
+        want_has "$BODY" "at most $KEY_MAX bytes" "message"
+        [[ $before == "$(dump "$TMP/main.db")" ]] || WHY+=("the store changed")
+    fi
+    verdict "$3"
+}
+key_case "$KEY_MAX" 200 "idempotency key (daemon, token id of ${#id} bytes) at $KEY_MAX"
+key_case $((KEY_MAX + 1)) 400 \
+    "idempotency key (daemon, token id of ${#id} bytes) past $((KEY_MAX + 1))"
+
+# ==== 8. LiteLLM price file: 32 MiB through the daemon (no flag), 64 MiB on the CLI ====
+PRICE='{"%s":{"input_cost_per_token":1e-06,"output_cost_per_token":2e-06}}'
+import_case() # SIZE MODEL WANT-STATUS LABEL
+{
+    local before
+    raw pad "$TMP/prices.json" "$1" "$(printf "$PRICE" "$2")"
+    before=$(dump "$TMP/main.db")
+    http POST /v1/prices/import -H 'Content-Type: application/json' \
+        --data-binary @"$TMP/prices.json"
+    want "$STATUS" "$3" "status"
+    if [[ $3 == 200 ]]; then
+        want "$(jq -r .imported <<<"$BODY")" 1 "imported"
+        http GET "/v1/prices/$2"
+        want "$STATUS" 200 "the price is there"
+    else
+        want_has "$BODY" "larger than $(($1 - 1)) bytes" "message names the limit"
+        [[ $before == "$(dump "$TMP/main.db")" ]] || WHY+=("the store changed")
+    fi
+    rm -f "$TMP/prices.json"
+    verdict "$4"
+}
+import_case $((32 * MIB)) lim-daemon-at 200 "price import (daemon) at 33554432"
+import_case $((32 * MIB + 1)) lim-daemon-past 413 "price import (daemon) past 33554433"
+
+stop_daemon "$MAIN_PID"
+raw pad "$TMP/prices.json" $((64 * MIB)) "$(printf "$PRICE" lim-cli-at)"
+out=$("$AB" --store "sqlite:$TMP/cli.db" price import "$TMP/prices.json" 2>&1)
+want "$?" 0 "exit status"
+want "$("$AB" --store "sqlite:$TMP/cli.db" price get lim-cli-at >/dev/null 2>&1; echo $?)" 0 \
+    "the price is there"
+verdict "price import (CLI) at 67108864"
+raw pad "$TMP/prices.json" $((64 * MIB + 1)) "$(printf "$PRICE" lim-cli-past)"
+before=$(dump "$TMP/cli.db")
+out=$("$AB" --store "sqlite:$TMP/cli.db" price import "$TMP/prices.json" 2>&1)
+want "$?" 2 "exit status"
+want_has "$out" "is larger than 67108864 bytes" "message"
+[[ $before == "$(dump "$TMP/cli.db")" ]] || WHY+=("the store changed")
+verdict "price import (CLI) past 67108865"
+rm -f "$TMP/prices.json"
+
+# ==== 9. hook event on stdin: 1 MiB ====
+# A minimal event (Stop; no transcript) makes the session's budget claude-code/SESSION.
+mkdir -p "$TMP/hook"
+hook() # SESSION SIZE: runs the hook on an event padded to SIZE bytes; sets RC and OUT
+{
+    raw pad "$TMP/event.json" "$2" "{\"hook_event_name\":\"Stop\",\"session_id\":\"$1\"}"
+    OUT=$(cd "$TMP/hook" &&
+        "$AB" --store "sqlite:$TMP/hook.db" hook claude-code <"$TMP/event.json" 2>&1)
+    RC=$?
+}
+hook lim-at $MIB
+want "$RC" 0 "exit status"
+"$AB" --store "sqlite:$TMP/hook.db" status claude-code/lim-at >/dev/null 2>&1 ||
+    WHY+=("no budget claude-code/lim-at: the event was not acted on ($OUT)")
+verdict "hook stdin at 1048576"
+before=$(dump "$TMP/hook.db")
+hook lim-past $((MIB + 1))
+want "$RC" 2 "exit status"
+want_has "$OUT" "more than 1048576 bytes on stdin" "message"
+[[ $before == "$(dump "$TMP/hook.db")" ]] || WHY+=("the store changed")
+verdict "hook stdin past 1048577"
+
+# ==== 10. read handles: --readers 1-64 ====
+start_daemon_at readers "sqlite:$TMP/readers.db" --readers 64 || WHY+=("--readers 64 did not start")
+verdict "readers at 64 (starts and serves)"
+stop_daemon "$PID"
+for n in 65 0; do
+    out=$("$ABD" --listen 127.0.0.1:1 --store "sqlite:$TMP/readers-$n.db" --readers $n \
+        2>&1 </dev/null)
+    want "$?" 2 "exit status"
+    want_has "$out" "--readers: '$n' is not a whole number from 1 to 64" "message"
+    [[ ! -e $TMP/readers-$n.db ]] || WHY+=("a store was created")
+    verdict "readers past: $n"
+done
+out=$(AGENTBUDGETD_READERS=65 "$ABD" --listen 127.0.0.1:1 --store memory: 2>&1 </dev/null)
+want "$?" 2 "exit status"
+want_has "$out" "AGENTBUDGETD_READERS: '65' is not a whole number from 1 to 64" "message"
+verdict "readers past: AGENTBUDGETD_READERS=65"
+
+# ==== 11. a daemon reply read by the CLI: 64 MiB (src/cli/remote.c) ====
+# A stand-in daemon answers GET /v1/prices with {"prices":[]} padded to 64 MiB, then 64 MiB + 1.
+rm -f "$TMP/serve.port"
+# (python3 itself, not the function raw, so that $! is the server and the trap can stop it)
+python3 "$TMP/raw.py" serve "$TMP/serve.port" $((64 * MIB)) $((64 * MIB + 1)) &
+WATCH_PIDS+=("$!")
+for ((i = 0; i < 100; i++)); do
+    [[ -s $TMP/serve.port ]] && break
+    sleep 0.05
+done
+FAKE="http://127.0.0.1:$(cat "$TMP/serve.port")"
+out=$(AGENTBUDGET_TOKEN=abt_x "$AB" --url "$FAKE" price list 2>&1)
+want "$?" 0 "exit status"
+verdict "daemon reply read by the CLI at 67108864"
+out=$(AGENTBUDGET_TOKEN=abt_x "$AB" --url "$FAKE" price list 2>&1)
+want "$?" 3 "exit status"
+want_has "$out" "the reply is too large" "message"
+verdict "daemon reply read by the CLI past 67108865"
+
+# ==== 12. metric series per family: 4,096 (src/daemon/metrics.c) ====
+# Only the spend family (budget × model) can grow from outside; requests (route × status) and
+# denials (metric/window) are bounded by the code. One budget charged under 4,096 models, then a
+# 4,097th: the charge is made, its series dropped and counted.
+start_daemon_at series memory: || exit 1
+r=$(raw series "$PORT" "$ADMIN" 4096)
+want "$(jq -r '[.import, .budget, .charges_ok] | join(" ")' <<<"$r")" "200 201 4096" "setup"
+want "$(jq -r .series_at <<<"$r")" 4096 "spend series"
+want "$(jq -r .dropped_at <<<"$r")" 0 "dropped"
+verdict "metric series at 4096"
+want "$(jq -r .charge_past <<<"$r")" 200 "the 4,097th charge"
+want "$(jq -r .series_past <<<"$r")" 4096 "spend series"
+want "$(jq -r .dropped_past <<<"$r")" 1 "dropped"
+verdict "metric series past 4097 (dropped and counted)"
+
+printf '{"test":"process_limits","checks":%d,"failed":%d,"seconds":%d}\n' \
+    "$CHECKS" "$FAILED" $((SECONDS - T0))
+[[ $FAILED == 0 ]]
