@@ -67,12 +67,14 @@ test)
     trap stop_test_servers EXIT INT TERM
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     (cd build && ctest --output-on-failure -j"$JOBS")
+    # the figures of the run: model checking, crash rounds, process limits (docs/reliability.md)
+    grep -h '^{"test":' build/Testing/Temporary/LastTest.log || true
     # the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer, leaks on
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DAB_SANITIZE=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j"$JOBS" -LE crash)
-    # libFuzzer harnesses (clang) for the parsers, 20 s each on copies of tests/fuzz/corpus
-    tests/fuzz/run.sh 20
+    # libFuzzer harnesses (clang) for the parsers, 30 s each on copies of tests/fuzz/corpus
+    tests/fuzz/run.sh 30
     ;;
 bench)
     # the benchmarks (docs/performance.md): wrk and nginx are needed beside them
