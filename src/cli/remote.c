@@ -61,7 +61,7 @@ static int curl_load(cli *c)
 
 typedef struct {
     char *buf;
-    size_t len;
+    size_t len, cap;
     int too_big;
 } sink;
 
@@ -73,11 +73,17 @@ static size_t on_data(char *p, size_t size, size_t n, void *v)
         s->too_big = 1;
         return 0;
     }
-    char *b = realloc(s->buf, s->len + add + 1);
-    if (!b)
-        return 0;
-    memcpy(b + s->len, p, add);
-    s->buf = b;
+    if (s->len + add + 1 > s->cap) { /* doubling: a large reply is not copied over and over */
+        size_t cap = s->cap ? s->cap : 16384;
+        while (cap < s->len + add + 1)
+            cap *= 2;
+        char *b = realloc(s->buf, cap);
+        if (!b)
+            return 0;
+        s->buf = b;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, p, add);
     s->len += add;
     s->buf[s->len] = '\0';
     return add;

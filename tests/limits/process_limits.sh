@@ -156,7 +156,7 @@ def serve(portfile, *sizes):
     os.rename(portfile + ".tmp", portfile)
     for size in map(int, sizes):
         s, _ = ls.accept()
-        s.settimeout(30)
+        s.settimeout(150)  # the CLI reads 64 MiB slowly under ASan
         d = b""
         while b"\r\n\r\n" not in d:
             c = s.recv(65536)
@@ -188,8 +188,7 @@ elif cmd == "serve":
 PY
 raw() { python3 "$TMP/raw.py" "$@"; }
 
-# ---- daemons: each on a free loopback port with its own store, stopped on exit ----
-DAEMON_PIDS=()
+# ---- daemons: each on a free loopback port with its own store (tests/daemon/lib.sh) ----
 start_daemon_at() # NAME STORE [FLAGS...]: start_daemon on STORE, without the access log
 {
     local name=$1 store=$2
