@@ -24,6 +24,7 @@ for v in $(env | sed -n 's/^\(AGENTBUDGETD_[A-Z_]*\)=.*/\1/p'); do unset "$v"; d
 
 DAEMON_PIDS=()
 WATCH_PIDS=()
+CLEANUP_DIRS=() # removed on exit with $TMP (scratch outside it, such as /dev/shm)
 
 # stop_daemon PID — SIGTERM, then SIGKILL if it has not stopped within 5 s.
 stop_daemon()
@@ -44,7 +45,7 @@ cleanup()
     local pid
     for pid in "${WATCH_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
     for pid in "${DAEMON_PIDS[@]}"; do stop_daemon "$pid"; done
-    rm -rf "$TMP"
+    rm -rf "$TMP" "${CLEANUP_DIRS[@]}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

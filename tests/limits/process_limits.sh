@@ -544,6 +544,31 @@ want "$(jq -r .series_past <<<"$r")" 4096 "spend series"
 want "$(jq -r .dropped_past <<<"$r")" 1 "dropped"
 verdict "metric series past 4097 (dropped and counted)"
 
+# ==== 13. transcript files in one report: 1,000,000 (AB_TRANSCRIPT_FILES_MAX) ====
+# A tree of 1,000,000 empty .jsonl files (in /dev/shm when it has the inodes: about 10 s to make)
+# is reported (nothing in them: $0.00); one file more and the report stops with the limit named.
+files_dir=$TMP
+if [[ -w /dev/shm ]] && (($(df --output=iavail /dev/shm | tail -n 1) > 1100000)); then
+    files_dir=$(mktemp -d /dev/shm/ab-limits.XXXXXX) && CLEANUP_DIRS+=("$files_dir")
+fi
+python3 -c '
+import os, sys
+d = os.path.join(sys.argv[1], "cfg", "projects", "p")
+os.makedirs(d)
+for i in range(1000000):
+    os.close(os.open("%s/%d.jsonl" % (d, i), os.O_CREAT | os.O_WRONLY, 0o644))
+' "$files_dir"
+out=$("$AB" report daily "$files_dir/cfg" 2>&1)
+want "$?" 0 "exit status"
+want_has "$out" '$0.00' "the report"
+verdict "transcript files in one report at 1000000"
+: >"$files_dir/cfg/projects/p/extra.jsonl"
+out=$("$AB" report daily "$files_dir/cfg" 2>&1)
+want "$?" 3 "exit status"
+want_has "$out" "more than 1000000 transcript files" "message"
+verdict "transcript files in one report past 1000001"
+rm -rf "$files_dir/cfg"
+
 printf '{"test":"process_limits","checks":%d,"failed":%d,"seconds":%d}\n' \
     "$CHECKS" "$FAILED" $((SECONDS - T0))
 [[ $FAILED == 0 ]]
