@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../src/lib/internal.h" /* AB__RETRIES_MAX and the abort injector */
 #include "agentbudget.h"
 #include "test.h"
 #include "testpg.h"
@@ -258,6 +259,28 @@ static void test_roles(void)
     ab_store_close(st);
 }
 
+/* A transaction the store aborts (serialization failure, deadlock) is run again, 50 times at
+ * most: after 50 aborts the 51st try commits; after 51 the operation fails with EBUSY and
+ * nothing is counted. */
+static void test_retries(void)
+{
+    ab_store *st = fresh();
+    ab_budget_spec spec = {0};
+    CHECK_OK(st, ab_budget_set(st, "a", &spec, NULL, NULL));
+    ab_decision d;
+    ab__inject_aborts(st, AB__RETRIES_MAX);
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &(ab_usage){.input = 3}, NULL, &d));
+    ab__inject_aborts(st, AB__RETRIES_MAX + 1);
+    CHECK_ERR_NAMES(st, ab_budget_charge(st, "a", NULL, &(ab_usage){.input = 5}, NULL, &d),
+                    AB_EBUSY, "kept aborting");
+    ab__inject_aborts(st, 0);
+    ab_budget_status b;
+    CHECK_OK(st, ab_budget_get(st, "a", &b));
+    CHECK_I64(b.used[AB_WINDOW_TOTAL][AB_METRIC_TOKENS], 3);
+    CHECK_I64(b.used[AB_WINDOW_TOTAL][AB_METRIC_REQUESTS], 1);
+    ab_store_close(st);
+}
+
 static void test_tokens_lifetime(void)
 {
     ab_store *st = fresh();
@@ -442,6 +465,7 @@ int main(int argc, char **argv)
                  {"holds and limits", test_holds_and_limits},
                  {"roles", test_roles},
                  {"token lifetime", test_tokens_lifetime},
+                 {"store retries", test_retries},
                  {"amounts", test_amounts},
                  {"LiteLLM files", test_litellm},
                  {"store URLs", test_store_url},

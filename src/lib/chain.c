@@ -9,6 +9,13 @@
 
 #include "internal.h"
 
+void ab__inject_aborts(ab_store *st, int n)
+{
+    pthread_mutex_lock(&st->lock);
+    st->aborts_to_inject = n;
+    pthread_mutex_unlock(&st->lock);
+}
+
 int ab__txn_begin(ab_store *st, int write)
 {
     pthread_mutex_lock(&st->lock);
@@ -294,6 +301,10 @@ int ab__run(ab_store *st, int write, ab__op_fn fn, void *args)
         }
         if (rc == AB_OK && write)
             rc = flush(c);
+        if (rc == AB_OK && st->aborts_to_inject > 0 && !st->batch) {
+            st->aborts_to_inject--;
+            rc = AB__ERETRY;
+        }
         rc = ab__txn_end(st, rc);
         if (rc != AB__ERETRY)
             return rc;

@@ -110,7 +110,12 @@ struct ab_store {
     uint64_t id_seed[2]; /* hold ids: random seed + counter */
     uint64_t id_counter;
     int batch; /* a group-commit transaction is open (the lock is held by its thread) */
+    int aborts_to_inject; /* tests only: the next operations' transactions abort (ERETRY) */
 };
+
+/* Tests only (tests/test_limits.c): the next n transactions that would commit abort instead,
+ * as a store does on a serialization failure, so that the retry limit can be reached. */
+void ab__inject_aborts(ab_store *st, int n);
 
 /* Sets the handle's detail message and returns rc. */
 int ab__fail(ab_store *st, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
