@@ -190,7 +190,7 @@ int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats)
 
 /* The store's schema version (after migration) and the version this library writes. */
 int ab_store_schema_version(ab_store *st, int *out);
-#define AB_SCHEMA_VERSION 3
+#define AB_SCHEMA_VERSION 4
 
 /* ---- budgets ---- */
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A version-1 SQLite store (with the events_time index that version 2 drops, and without the
-# tokens table of version 3) is migrated when opened: `agentbudget migrate` reports version 3,
-# the index is gone, the table is there, the data is intact.
+# A version-1 SQLite store (with the events_time index that version 2 drops, without the tokens
+# table of version 3, with the events_budget index that version 4 drops) is migrated when
+# opened: `agentbudget migrate` reports version 4, the indexes are gone, the table is there, the
+# data is intact and a budget's events are still found.
 set -euo pipefail
 AB=$1
 TMP=$(mktemp -d)
@@ -9,12 +10,15 @@ trap 'rm -rf "$TMP"' EXIT
 S="sqlite:$TMP/b.db"
 "$AB" --store "$S" init a --role r --session-tokens 100000 --daily-usd 10 >/dev/null
 "$AB" --store "$S" charge a --input 10000 --output 30000 >/dev/null
-sqlite3 "$TMP/b.db" "CREATE INDEX events_time ON events(time_ms); DROP TABLE tokens; PRAGMA user_version=1;"
+sqlite3 "$TMP/b.db" "CREATE INDEX events_time ON events(time_ms); DROP TABLE tokens;
+    CREATE INDEX events_budget ON events(budget, id); PRAGMA user_version=1;"
 fail=0
 out=$("$AB" --store "$S" migrate)
-[ "$out" = "schema version 3 (this agentbudget writes 3)" ] || { echo "FAIL: migrate said: $out"; fail=1; }
-idx=$(sqlite3 "$TMP/b.db" "SELECT count(*) FROM sqlite_master WHERE name='events_time'")
-[ "$idx" = 0 ] || { echo "FAIL: events_time is still there"; fail=1; }
+[ "$out" = "schema version 4 (this agentbudget writes 4)" ] || { echo "FAIL: migrate said: $out"; fail=1; }
+idx=$(sqlite3 "$TMP/b.db" "SELECT count(*) FROM sqlite_master WHERE name IN ('events_time', 'events_budget')")
+[ "$idx" = 0 ] || { echo "FAIL: events_time or events_budget is still there"; fail=1; }
+n=$("$AB" --store "$S" --json events --budget a --op charge | wc -l)
+[ "$n" = 1 ] || { echo "FAIL: events --budget a --op charge found $n events"; fail=1; }
 tok=$(sqlite3 "$TMP/b.db" "SELECT count(*) FROM sqlite_master WHERE name='tokens'")
 [ "$tok" = 1 ] || { echo "FAIL: no tokens table after migrating"; fail=1; }
 used=$("$AB" --store "$S" status a --json | jq -r .daily_cost_used_nusd)
@@ -23,5 +27,5 @@ used=$("$AB" --store "$S" status a --json | jq -r .daily_cost_used_nusd)
 sqlite3 "$TMP/b.db" "PRAGMA user_version=99;"
 if "$AB" --store "$S" status a >/dev/null 2>"$TMP/err"; then echo "FAIL: opened a v99 store"; fail=1; fi
 grep -q "newer than this agentbudget" "$TMP/err" || { echo "FAIL: no clear message for a v99 store"; fail=1; }
-echo "migrate_sqlite: $((fail == 0 ? 5 : 0)) passed, $fail failed"
+echo "migrate_sqlite: $((fail == 0 ? 6 : 0)) passed, $fail failed"
 exit $fail

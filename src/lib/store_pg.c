@@ -1471,9 +1471,11 @@ static int migrate(ab_store *st)
     if (!rc && version < 3)
         rc = exec_simple(st, "INSERT INTO ab_meta(k, v) VALUES('prices_gen', '0') ON CONFLICT "
                              "(k) DO NOTHING");
-    /* later versions: `if (!rc && version < 4) { … }` steps go here, in order */
+    /* version 4: nothing here (SQLite dropped its events index; a PostgreSQL log, shared by
+     * many hosts, grows larger and keeps ab_events_budget) */
+    /* later versions: `if (!rc && version < 5) { … }` steps go here, in order */
     if (!rc)
-        rc = exec_simple(st, "INSERT INTO ab_meta(k, v) VALUES('schema_version', '3') ON "
+        rc = exec_simple(st, "INSERT INTO ab_meta(k, v) VALUES('schema_version', '4') ON "
                              "CONFLICT (k) DO UPDATE SET v = EXCLUDED.v");
 out:
     if (rc) {

@@ -1079,9 +1079,14 @@ static int migrate(ab_store *st)
         rc = exec(st, "CREATE TABLE tokens(id TEXT PRIMARY KEY, hash TEXT NOT NULL, scope TEXT "
                       "NOT NULL, role INTEGER NOT NULL, label TEXT NOT NULL, created_at INTEGER "
                       "NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL)");
-    /* later versions: `if (!rc && version < 4) { … }` steps go here, in order */
+    /* version 4: the (budget, id) index on events took a write to a random page of it per
+     * event — a third of a charge's cost at sync=normal. A query for one budget's events now
+     * reads the log in id order (about 60 ms per million events here). */
+    if (!rc && version < 4)
+        rc = exec(st, "DROP INDEX IF EXISTS events_budget");
+    /* later versions: `if (!rc && version < 5) { … }` steps go here, in order */
     if (!rc)
-        rc = exec(st, "PRAGMA user_version=3");
+        rc = exec(st, "PRAGMA user_version=4");
     if (rc) {
         sqlite3_exec(L(st)->db, "ROLLBACK", NULL, NULL, NULL);
         return rc;

@@ -29,7 +29,7 @@ same_as_cli()
 # ---- open routes ----
 TOKEN=
 req GET /healthz
-expect_reply 200 '[.status, .schema_version] | join(" ")' "ok 3" "GET /healthz without a token"
+expect_reply 200 '[.status, .schema_version] | join(" ")' "ok 4" "GET /healthz without a token"
 req GET /
 expect_eq "$STATUS $(header Content-Type)" "200 text/html; charset=utf-8" "GET / (dashboard) without a token"
 expect_has "$BODY" "<title>agentbudget</title>" "the dashboard is the HTML page"
