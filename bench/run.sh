@@ -9,7 +9,8 @@ build=${1:-build}
 if [ ! -d "$build" ] && [ -d "$root/$build" ]; then
     build=$root/$build
 fi
-for exe in bench/bench_memory bench/bench_sqlite bench/bench_cli bench/bench_pg agentbudget; do
+for exe in bench/bench_memory bench/bench_sqlite bench/bench_cli bench/bench_pg \
+    bench/bench_pg_batch agentbudget; do
     if [ ! -x "$build/$exe" ]; then
         echo "error: '$build/$exe' is missing: build first (cmake --build $build)" >&2
         exit 2
@@ -29,3 +30,4 @@ pgdir=$(mktemp -d /tmp/ab-bench-pg-XXXXXX)
 trap '"$root/tests/pg/pg_cluster.sh" stop "$pgdir" >/dev/null 2>&1 || true' EXIT INT TERM
 "$root/tests/pg/pg_cluster.sh" start "$pgdir" >&2
 "$build/bench/bench_pg" "$(cat "$pgdir/url")" "${AB_BENCH_PG_SECONDS:-8}"
+"$build/bench/bench_pg_batch" "$(cat "$pgdir/url")" 2>/dev/null
