@@ -764,6 +764,19 @@ static void test_batch(void)
     b = get(st, "a");
     CHECK_I64(b.used[D][AB_METRIC_REQUESTS], 2);
     CHECK_RC(st, ab_store_batch_commit(st), AB_EINVAL);
+    /* reads inside a batch keep what they change: a status read that sweeps an expired hold,
+     * a check that counts a denial (both were lost: the hold stayed held for ever) */
+    CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &u, 60, NULL, &d));
+    now_ms += 60000;
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_I64(get(st, "a").held[TOK], 0);
+    CHECK_OK(st, ab_budget_check(st, "a", NULL, &(ab_usage){.output = 1000000}, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK_OK(st, ab_store_batch_commit(st));
+    b = get(st, "a");
+    CHECK_I64(b.held[TOK], 0);
+    CHECK_I64(b.holds_open, 0);
+    CHECK_I64(b.operations_blocked, 1);
     ab_store_close(st);
 }
 

@@ -108,11 +108,14 @@ typedef enum {
     OP_CHARGE,
     OP_RESET,
     OP_GET,
-    OP_CLOCK
+    OP_CLOCK,
+    OP_BATCH_BEGIN, /* the next operations join one group commit (as agentbudgetd's writer) */
+    OP_BATCH_COMMIT
 } op_kind;
 
-static const char *const OP_NAMES[] = {"set",     "delete", "check", "reserve", "commit",
-                                       "release", "charge", "reset", "get",     "clock"};
+static const char *const OP_NAMES[] = {"set",    "delete",  "check",  "reserve",
+                                       "commit", "release", "charge", "reset",
+                                       "get",    "clock",   "batch",  "commit-batch"};
 
 typedef struct {
     op_kind kind;
@@ -134,6 +137,9 @@ static void op_print(FILE *f, long n, const op *o)
     switch (o->kind) {
     case OP_CLOCK:
         fprintf(f, " -> %" PRId64 " ms", o->clock_to);
+        break;
+    case OP_BATCH_BEGIN:
+    case OP_BATCH_COMMIT:
         break;
     case OP_COMMIT:
     case OP_RELEASE:
@@ -219,6 +225,7 @@ static int64_t incarnations;
 static mevent EV[EVENTS_MAX]; /* the model's events not compared yet */
 static int nev;
 static int64_t now_ms;
+static int in_batch; /* a group commit is open: every operation runs as a write */
 
 static int64_t fake_clock(void *ctx)
 {
@@ -445,6 +452,10 @@ static int model_apply(const op *o, mdecision *d, ab_budget_status *st, const ch
     case OP_CLOCK:
         now_ms = o->clock_to;
         return AB_OK;
+    case OP_BATCH_BEGIN: /* a group commit changes no answer, only that reads write too */
+    case OP_BATCH_COMMIT:
+        in_batch = o->kind == OP_BATCH_BEGIN;
+        return AB_OK;
     case OP_SET: {
         snprintf(params, sizeof params, "set|%d|%d", o->path, o->replace);
         for (int i = 0; i < o->nlimits; i++)
@@ -504,7 +515,7 @@ static int model_apply(const op *o, mdecision *d, ab_budget_status *st, const ch
         if ((n = chain_of(o->path, 0, chain)) < 0)
             return AB_ENOTFOUND;
         amounts(o->model, o->in, o->out, a, d);
-        int write = chain_due(chain, n);
+        int write = in_batch || chain_due(chain, n);
         if (!write) { /* a read: decide on rolled copies, keep nothing */
             mbudget copy[8];
             const mbudget *view[8];
@@ -642,7 +653,7 @@ static int model_apply(const op *o, mdecision *d, ab_budget_status *st, const ch
         if ((n = chain_of(o->path, 0, chain)) < 0)
             return AB_ENOTFOUND;
         mbudget b;
-        if (chain_due(chain, n)) {
+        if (in_batch || chain_due(chain, n)) {
             chain_load(chain, n);
             b = B[o->path];
         } else {
@@ -765,10 +776,24 @@ static void gen_clock(op *o)
     o->clock_to = t;
 }
 
+static int batch_left = -1; /* operations left in the open group commit; -1: none open */
+
 static op gen(void)
 {
     op o;
     memset(&o, 0, sizeof o);
+    if (batch_left == 0) {
+        batch_left = -1;
+        o.kind = OP_BATCH_COMMIT;
+        return o;
+    }
+    if (batch_left > 0) {
+        batch_left--;
+    } else if (between(0, 99) < 2) {
+        batch_left = (int)between(1, 40);
+        o.kind = OP_BATCH_BEGIN;
+        return o;
+    }
     o.path = (int)between(0, NPATHS - 1);
     int r = (int)between(0, 999);
     if (r < 60)
@@ -799,7 +824,8 @@ static op gen(void)
         }
         int key = o.key;
         o = gen();
-        if (o.kind == OP_GET || o.kind == OP_CLOCK || o.kind == OP_CHECK)
+        if (o.kind == OP_GET || o.kind == OP_CLOCK || o.kind == OP_CHECK ||
+            o.kind == OP_BATCH_BEGIN || o.kind == OP_BATCH_COMMIT)
             return o;
         o.key = key;
         o.repeat = 2;
@@ -1058,6 +1084,10 @@ static int store_apply(ab_store *st, const op *o, ab_decision *d, ab_budget_stat
     case OP_CLOCK:
         now_ms = o->clock_to;
         return AB_OK;
+    case OP_BATCH_BEGIN:
+        return ab_store_batch_begin(st);
+    case OP_BATCH_COMMIT:
+        return ab_store_batch_commit(st);
     case OP_SET: {
         ab_budget_spec spec = {
             .limits = o->limits, .limits_count = (size_t)o->nlimits, .replace_limits = o->replace};
@@ -1094,6 +1124,8 @@ static long run(uint64_t seed, long nops, int every, run_stats *rs)
     model_reset();
     rng_state = seed ? seed : 1;
     nkeyed = 0;
+    batch_left = -1;
+    in_batch = 0;
     now_ms = INT64_C(1835301600000); /* 2028-02-27 22:00 UTC: 29 February comes soon */
     memset(rs, 0, sizeof *rs);
     ab_store *st = store_fresh();
@@ -1164,6 +1196,10 @@ static long run(uint64_t seed, long nops, int every, run_stats *rs)
         }
         if (bad)
             fail_at = i;
+    }
+    if (batch_left >= 0 && fail_at < 0 && ab_store_batch_commit(st)) {
+        snprintf(failure, sizeof failure, "the last group commit failed: %s", ab_store_errmsg(st));
+        fail_at = nops - 1;
     }
     ab_store_close(st);
     return fail_at;

@@ -299,7 +299,9 @@ int ab__run(ab_store *st, int write, ab__op_fn fn, void *args)
             write = 1;
             continue;
         }
-        if (rc == AB_OK && write)
+        /* c->write, not write: inside a group commit a read runs as a write too (it may sweep
+         * expired holds, a check may count a denial), and what it changed must be kept */
+        if (rc == AB_OK && c->write)
             rc = flush(c);
         if (rc == AB_OK && st->aborts_to_inject > 0 && !st->batch) {
             st->aborts_to_inject--;
