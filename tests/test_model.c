@@ -47,6 +47,7 @@ static const struct {
     int64_t input, output; /* micro-USD per million tokens */
 } MODELS[] = {{"mx", 3000000, 15000000}, {"my", 1234, 5678}};
 #define NMODELS 2
+static int64_t price_in[NMODELS], price_out[NMODELS]; /* as the run has set them */
 
 static int path_index(const char *s, size_t len)
 {
@@ -110,12 +111,13 @@ typedef enum {
     OP_GET,
     OP_CLOCK,
     OP_BATCH_BEGIN, /* the next operations join one group commit (as agentbudgetd's writer) */
-    OP_BATCH_COMMIT
+    OP_BATCH_COMMIT,
+    OP_PRICE /* a model's price changed, on either handle: the other must see it */
 } op_kind;
 
-static const char *const OP_NAMES[] = {"set",    "delete",  "check",  "reserve",
-                                       "commit", "release", "charge", "reset",
-                                       "get",    "clock",   "batch",  "commit-batch"};
+static const char *const OP_NAMES[] = {"set",     "delete",       "check", "reserve", "commit",
+                                       "release", "charge",       "reset", "get",     "clock",
+                                       "batch",   "commit-batch", "price"};
 
 typedef struct {
     op_kind kind;
@@ -129,11 +131,12 @@ typedef struct {
     int nlimits;
     int64_t clock_to;
     int repeat; /* 1: an exact repeat of an earlier keyed operation, 2: the key reused */
+    int handle; /* which of the two handles on the store runs it (SQLite, PostgreSQL) */
 } op;
 
 static void op_print(FILE *f, long n, const op *o)
 {
-    fprintf(f, "%6ld %-7s", n, OP_NAMES[o->kind]);
+    fprintf(f, "%6ld h%d %-7s", n, o->handle, OP_NAMES[o->kind]);
     switch (o->kind) {
     case OP_CLOCK:
         fprintf(f, " -> %" PRId64 " ms", o->clock_to);
@@ -148,6 +151,9 @@ static void op_print(FILE *f, long n, const op *o)
     default:
         fprintf(f, " %s", PATHS[o->path]);
     }
+    if (o->kind == OP_PRICE)
+        fprintf(f, " %s input=%" PRId64 " output=%" PRId64 " uUSD/Mtok", MODELS[o->model].name,
+                o->in, o->out);
     if (o->kind == OP_CHECK || o->kind == OP_RESERVE || o->kind == OP_CHARGE ||
         o->kind == OP_COMMIT)
         fprintf(f, " %s in=%" PRId64 " out=%" PRId64, MODELS[o->model].name, o->in, o->out);
@@ -235,6 +241,10 @@ static int64_t fake_clock(void *ctx)
 
 static void model_reset(void)
 {
+    for (int i = 0; i < NMODELS; i++) {
+        price_in[i] = MODELS[i].input;
+        price_out[i] = MODELS[i].output;
+    }
     memset(B, 0, sizeof B);
     nholds = nopen = nkeys = nev = 0;
     incarnations = 0;
@@ -344,7 +354,7 @@ static void chain_load(const int *chain, int n)
 static void amounts(int model, int64_t in, int64_t out, int64_t a[M], mdecision *d)
 {
     d->tokens = in + out;
-    d->cost = (in * MODELS[model].input + out * MODELS[model].output + 999) / 1000;
+    d->cost = (in * price_in[model] + out * price_out[model] + 999) / 1000;
     a[AB_METRIC_TOKENS] = d->tokens;
     a[AB_METRIC_USD] = d->cost;
     a[AB_METRIC_REQUESTS] = 1;
@@ -451,6 +461,11 @@ static int model_apply(const op *o, mdecision *d, ab_budget_status *st, const ch
     switch (o->kind) {
     case OP_CLOCK:
         now_ms = o->clock_to;
+        return AB_OK;
+    case OP_PRICE:
+        price_in[o->model] = o->in;
+        price_out[o->model] = o->out;
+        emit("price", -1, -1, o->model, 0, 0, 0, 0, 0, 1);
         return AB_OK;
     case OP_BATCH_BEGIN: /* a group commit changes no answer, only that reads write too */
     case OP_BATCH_COMMIT:
@@ -777,8 +792,25 @@ static void gen_clock(op *o)
 }
 
 static int batch_left = -1; /* operations left in the open group commit; -1: none open */
+static int batch_handle, nhandles;
 
+static op gen_op(void);
+
+/* The next operation, and the handle it runs on: either of the two at random, except that a
+ * group commit keeps its handle until it ends (another handle would wait for its locks). */
 static op gen(void)
+{
+    int handle = (int)between(0, 1);
+    op o = gen_op();
+    o.handle = batch_left >= 0 || o.kind == OP_BATCH_COMMIT ? batch_handle
+               : nhandles > 1                               ? handle
+                                                            : 0;
+    if (o.kind == OP_BATCH_BEGIN)
+        batch_handle = o.handle;
+    return o;
+}
+
+static op gen_op(void)
 {
     op o;
     memset(&o, 0, sizeof o);
@@ -814,8 +846,10 @@ static op gen(void)
         o.kind = OP_RESET;
     else if (r < 835)
         o.kind = OP_GET;
-    else if (r < 935)
+    else if (r < 927)
         o.kind = OP_CLOCK;
+    else if (r < 935)
+        o.kind = OP_PRICE;
     else if (nkeyed > 0) { /* a repeat of a recent keyed operation: exact, or the key reused */
         o = keyed[between(0, (nkeyed < HISTORY ? nkeyed : HISTORY) - 1)];
         if (r < 975) {
@@ -823,9 +857,9 @@ static op gen(void)
             return o;
         }
         int key = o.key;
-        o = gen();
+        o = gen_op();
         if (o.kind == OP_GET || o.kind == OP_CLOCK || o.kind == OP_CHECK ||
-            o.kind == OP_BATCH_BEGIN || o.kind == OP_BATCH_COMMIT)
+            o.kind == OP_BATCH_BEGIN || o.kind == OP_BATCH_COMMIT || o.kind == OP_PRICE)
             return o;
         o.key = key;
         o.repeat = 2;
@@ -865,10 +899,16 @@ static op gen(void)
     case OP_CLOCK:
         gen_clock(&o);
         break;
+    case OP_PRICE: /* uUSD per million tokens; now and then one that rounds every cost up */
+        o.model = (int)between(0, NMODELS - 1);
+        o.in = between(0, 3) ? between(1, 20000000) : between(1, 5000);
+        o.out = between(0, 3) ? between(1, 80000000) : between(1, 5000);
+        break;
     default:
         break;
     }
-    if (o.kind != OP_GET && o.kind != OP_CLOCK && o.kind != OP_CHECK && between(0, 1) == 0)
+    if (o.kind != OP_GET && o.kind != OP_CLOCK && o.kind != OP_CHECK && o.kind != OP_PRICE &&
+        between(0, 1) == 0)
         o.key = fresh_key();
     return o;
 }
@@ -881,6 +921,9 @@ static int run_no;
 static FILE *trace; /* the operations of the run, for the failure report */
 static char failure[4096];
 
+static ab_store *handles[2];
+
+/* A fresh store and, but for memory: (a store per handle), a second handle on it. */
 static ab_store *store_fresh(void)
 {
     char url[512];
@@ -891,12 +934,15 @@ static ab_store *store_fresh(void)
         snprintf(url, sizeof url, "sqlite:%s/model%d.db?sync=normal", tmpdir, run_no);
     else if (pg_fresh_db(pg_base, run_no, url, sizeof url))
         exit(2);
-    ab_store *st = NULL;
-    if (ab_store_open(url, &st)) {
-        fprintf(stderr, "test_model: cannot open %s: %s\n", url, ab_store_errmsg(st));
-        exit(2);
+    nhandles = strcmp(kind, "memory") == 0 ? 1 : 2;
+    for (int h = 0; h < nhandles; h++) {
+        if (ab_store_open(url, &handles[h])) {
+            fprintf(stderr, "test_model: cannot open %s: %s\n", url, ab_store_errmsg(handles[h]));
+            exit(2);
+        }
+        ab_store_set_clock(handles[h], fake_clock, NULL);
     }
-    ab_store_set_clock(st, fake_clock, NULL);
+    ab_store *st = handles[0];
     for (int i = 0; i < NMODELS; i++) {
         ab_price p;
         memset(&p, 0, sizeof p);
@@ -1037,7 +1083,7 @@ static int cmp_events(ab_store *st)
         n += snprintf(failure + n, sizeof failure - (size_t)n, "), model %d (", nev);
         for (int i = 0; i < nev && n < 900; i++)
             n += snprintf(failure + n, sizeof failure - (size_t)n, "%s%s %s", i ? ", " : "",
-                          EV[i].op, PATHS[EV[i].budget]);
+                          EV[i].op, EV[i].budget >= 0 ? PATHS[EV[i].budget] : "");
         snprintf(failure + n, sizeof failure - (size_t)n, ")");
         return 1;
     }
@@ -1052,17 +1098,18 @@ static int cmp_events(ab_store *st)
             snprintf(key, sizeof key, "k%d", m->key);
         const char *hold = m->hold >= 0 ? H[m->hold].id : "";
         const char *model = m->model >= 0 ? MODELS[m->model].name : "";
-        if (strcmp(e->op, m->op) != 0 || strcmp(e->budget, PATHS[m->budget]) != 0 ||
-            e->tokens != m->tokens || e->cost_nusd != m->cost || e->allowed != m->allowed ||
-            strcmp(e->key, key) != 0 || strcmp(e->hold_id, hold) != 0 ||
-            strcmp(e->model, model) != 0 || e->usage.input != m->in || e->usage.output != m->out)
+        const char *budget = m->budget >= 0 ? PATHS[m->budget] : "";
+        if (strcmp(e->op, m->op) != 0 || strcmp(e->budget, budget) != 0 || e->tokens != m->tokens ||
+            e->cost_nusd != m->cost || e->allowed != m->allowed || strcmp(e->key, key) != 0 ||
+            strcmp(e->hold_id, hold) != 0 || strcmp(e->model, model) != 0 ||
+            e->usage.input != m->in || e->usage.output != m->out)
             DIVERGE("event %" PRId64 ": store %s %s tokens=%" PRId64 " cost=%" PRId64
                     " allowed=%d key='%s' hold='%s' model='%s' in=%" PRId64 " out=%" PRId64
                     "; model %s %s tokens=%" PRId64 " cost=%" PRId64
                     " allowed=%d key='%s' hold='%s' model='%s' in=%" PRId64 " out=%" PRId64,
                     e->id, e->op, e->budget, e->tokens, e->cost_nusd, e->allowed, e->key,
-                    e->hold_id, e->model, e->usage.input, e->usage.output, m->op, PATHS[m->budget],
-                    m->tokens, m->cost, m->allowed, key, hold, model, m->in, m->out);
+                    e->hold_id, e->model, e->usage.input, e->usage.output, m->op, budget, m->tokens,
+                    m->cost, m->allowed, key, hold, model, m->in, m->out);
     }
     return 0;
 }
@@ -1084,6 +1131,16 @@ static int store_apply(ab_store *st, const op *o, ab_decision *d, ab_budget_stat
     case OP_CLOCK:
         now_ms = o->clock_to;
         return AB_OK;
+    case OP_PRICE: {
+        ab_price p;
+        memset(&p, 0, sizeof p);
+        snprintf(p.model, sizeof p.model, "%s", model);
+        p.input = o->in;
+        p.output = o->out;
+        p.cache_write_5m = p.cache_write_1h = p.cache_read = -1;
+        ab_price_fill_defaults(&p);
+        return ab_price_set(st, &p);
+    }
     case OP_BATCH_BEGIN:
         return ab_store_batch_begin(st);
     case OP_BATCH_COMMIT:
@@ -1145,7 +1202,8 @@ static long run(uint64_t seed, long nops, int every, run_stats *rs)
         ab_budget_status ss, ms;
         mdecision md;
         int created = -1;
-        int src = store_apply(st, &o, &sd, &ss, &created);
+        ab_store *h = handles[o.handle];
+        int src = store_apply(h, &o, &sd, &ss, &created);
         int mrc = model_apply(&o, &md, &ms, sd.hold_id[0] ? sd.hold_id : NULL);
         if (o.key && o.repeat == 0) {
             keyed[nkeyed % HISTORY] = o;
@@ -1155,7 +1213,7 @@ static long run(uint64_t seed, long nops, int every, run_stats *rs)
         int bad = 0;
         if (src != mrc) {
             snprintf(failure, sizeof failure, "return code: store %s (%s), model %s",
-                     ab_err_name(src), ab_store_errmsg(st), ab_err_name(mrc));
+                     ab_err_name(src), ab_store_errmsg(h), ab_err_name(mrc));
             bad = 1;
         } else if (src == AB_OK) {
             switch (o.kind) {
@@ -1191,17 +1249,19 @@ static long run(uint64_t seed, long nops, int every, run_stats *rs)
             for (int e = 0; e < nev; e++)
                 rs->expiries += strcmp(EV[e].op, "expire") == 0;
             rs->events += nev;
-            bad = cmp_events(st);
+            bad = cmp_events(handles[in_batch ? batch_handle : 0]); /* sees the open batch */
             nev = 0;
         }
         if (bad)
             fail_at = i;
     }
-    if (batch_left >= 0 && fail_at < 0 && ab_store_batch_commit(st)) {
-        snprintf(failure, sizeof failure, "the last group commit failed: %s", ab_store_errmsg(st));
+    if (in_batch && fail_at < 0 && ab_store_batch_commit(handles[batch_handle])) {
+        snprintf(failure, sizeof failure, "the last group commit failed: %s",
+                 ab_store_errmsg(handles[batch_handle]));
         fail_at = nops - 1;
     }
-    ab_store_close(st);
+    for (int k = 0; k < nhandles; k++)
+        ab_store_close(handles[k]);
     return fail_at;
 }
 
