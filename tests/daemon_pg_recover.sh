@@ -29,6 +29,8 @@ charge() {
 curl -s -X PUT "http://127.0.0.1:$PORT/v1/budgets/fleet" -H "Authorization: Bearer $TOKEN" \
     -H 'Content-Type: application/json' -d '{"limits":["usd/day=10"]}' >/dev/null
 check "a charge before the outage" [ "$(charge)" = 200 ]
+check "on PostgreSQL a group commit takes 64 requests by default" \
+    [ "$(grep -m1 '"msg":"listening"' "$TMP/err" | jq .batch_max)" = 64 ]
 
 # stop the server (immediate): the daemon's connections die under it
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)

@@ -22,7 +22,7 @@ abd_config abd_cfg = {
     .body_bytes_max = 64 * 1024,
     .import_bytes_max = 32 * 1024 * 1024,
     .header_bytes_max = 32 * 1024,
-    .batch_max = 512,
+    .batch_max = 0, /* 0: by store, see batch_max_default() */
     .auth_failures_max = 10,
     .auth_window_s = 60,
     .access_log = 1,
@@ -48,7 +48,8 @@ static void usage(FILE *f)
         "  --max-body-bytes N      JSON bodies, 413 past it (AGENTBUDGETD_MAX_BODY_BYTES; 65536)\n"
         "  --max-header-bytes N    request line and headers (AGENTBUDGETD_MAX_HEADER_BYTES; "
         "32768)\n"
-        "  --batch-max N           requests per group commit (AGENTBUDGETD_BATCH_MAX; 512)\n"
+        "  --batch-max N           requests per group commit (AGENTBUDGETD_BATCH_MAX; 512, 64 on\n"
+        "                          PostgreSQL)\n"
         "  --no-access-log         no JSON access-log line per request on stderr\n"
         "  --help                  this text\n\n"
         "On a store without tokens it creates an admin token and prints it once on stdout.\n"
@@ -161,6 +162,19 @@ typedef struct {
     int is_size;
 } num_opt;
 
+/* Requests per group commit unless --batch-max says otherwise: 512, but 64 on PostgreSQL, where
+ * each request of a batch costs more the longer the batch (every one updates the same rows and
+ * opens a savepoint: 318 us a charge in batches of 64, 692 in batches of 512, bench_pg_batch in
+ * docs/performance.md). A URL that is neither memory: nor sqlite: is PostgreSQL's. */
+static unsigned batch_max_default(const char *url)
+{
+    if (!url || !*url)
+        url = getenv("AGENTBUDGET_STORE");
+    if (!url || !*url || !strncmp(url, "memory:", 7) || !strncmp(url, "sqlite:", 7))
+        return 512;
+    return 64;
+}
+
 int main(int argc, char **argv)
 {
     const char *env;
@@ -249,6 +263,8 @@ int main(int argc, char **argv)
     int mfd = abd_cfg.metrics_listen ? listen_on(abd_cfg.metrics_listen) : -1;
     if (abd_cfg.metrics_listen && mfd < 0)
         return -mfd;
+    if (!abd_cfg.batch_max)
+        abd_cfg.batch_max = batch_max_default(abd_cfg.store_url);
     char err[600];
     int rc = abd_store_init(abd_cfg.store_url, abd_cfg.readers, err, sizeof err);
     if (rc) {
@@ -263,8 +279,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: cannot start the HTTP server\n");
         return 3;
     }
-    fprintf(stderr, "{\"msg\":\"listening\",\"listen\":\"%s\",\"version\":\"%s\"}\n",
-            abd_cfg.listen, AB_VERSION);
+    fprintf(stderr,
+            "{\"msg\":\"listening\",\"listen\":\"%s\",\"version\":\"%s\",\"batch_max\":%u}\n",
+            abd_cfg.listen, AB_VERSION, abd_cfg.batch_max);
     int sig;
     sigwait(&sigs, &sig);
     fprintf(stderr, "{\"msg\":\"stopping\",\"signal\":%d}\n", sig);
