@@ -412,6 +412,52 @@ static char *line(size_t len, const char *id, const char *output, int depth)
     return s;
 }
 
+static int count_entry(const ab_transcript_entry *e, void *v)
+{
+    (void)e;
+    ++*(int64_t *)v;
+    return 0;
+}
+
+/* A transcript file: a line of exactly the limit, one a byte past it, then a short one. The
+ * reader's buffer starts the file's size (small files get small buffers) and must still grow
+ * to a whole line of the limit, skip the longer one and read on. */
+static void test_transcript_file(void)
+{
+    const size_t max = AB_TRANSCRIPT_LINE_BYTES_MAX;
+    char path[300];
+    snprintf(path, sizeof path, "%s/t.jsonl", tmpdir);
+    FILE *f = fopen(path, "w");
+    char *l = line(max, "msg_1", "2", 0);
+    fprintf(f, "%s\n", l);
+    free(l);
+    l = line(max + 1, "msg_2", "2", 0);
+    fprintf(f, "%s\n", l);
+    free(l);
+    l = line(1024, "msg_3", "2", 0);
+    fprintf(f, "%s\n", l);
+    free(l);
+    fclose(f);
+    ab_transcript_stats stats;
+    int64_t entries = 0, next = 0;
+    CHECK_OK(NULL, ab_transcript_read(path, 0, 0, count_entry, &entries, &stats, &next));
+    CHECK_I64(entries, 2);
+    CHECK_I64(stats.bad_lines, 1);
+    CHECK_I64(stats.bad_line_no, 2);
+    CHECK_I64(next, (int64_t)(max + 1 + max + 2 + 1025));
+    /* a small file reads whole too */
+    snprintf(path, sizeof path, "%s/small.jsonl", tmpdir);
+    f = fopen(path, "w");
+    l = line(300, "msg_4", "2", 0);
+    fprintf(f, "%s\n%s\n", l, l);
+    free(l);
+    fclose(f);
+    entries = 0;
+    CHECK_OK(NULL, ab_transcript_read(path, 0, 0, count_entry, &entries, &stats, &next));
+    CHECK_I64(entries, 2);
+    CHECK_I64(next, 602);
+}
+
 static void test_transcript(void)
 {
     ab_transcript_entry e;
@@ -469,7 +515,8 @@ int main(int argc, char **argv)
                  {"amounts", test_amounts},
                  {"LiteLLM files", test_litellm},
                  {"store URLs", test_store_url},
-                 {"transcript lines", test_transcript}};
+                 {"transcript lines", test_transcript},
+                 {"transcript files", test_transcript_file}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -1152,9 +1152,14 @@ static int read_lines(reader *r, const char *buf, size_t have, int64_t base, int
     return rc;
 }
 
-static int read_all(reader *r, int64_t offset, int64_t *next)
+/* Reads from offset to the end; size_hint is what the file held past offset when opened (the
+ * buffer starts that small, so that a million small files are not a million 1 MiB buffers; it
+ * grows if the file did). */
+static int read_all(reader *r, int64_t offset, int64_t size_hint, int64_t *next)
 {
     size_t cap = READ_CHUNK, have = 0;
+    while (cap > 4096 && (int64_t)cap / 2 > size_hint)
+        cap /= 2;
     char *buf = malloc(cap);
     int64_t base = offset; /* file offset of buf[0] */
     int rc = 0, skipping = 0;
@@ -1238,7 +1243,7 @@ int ab_transcript_read(const char *path, int64_t offset, int flags, ab_transcrip
         rc = AB_ECONFLICT;
     } else {
         posix_fadvise(r.fd, offset, 0, POSIX_FADV_SEQUENTIAL);
-        rc = read_all(&r, offset, next_offset);
+        rc = read_all(&r, offset, (int64_t)sb.st_size - offset, next_offset);
     }
     close(r.fd);
     return rc;
