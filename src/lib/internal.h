@@ -109,7 +109,7 @@ struct ab_store {
     char errmsg[512];
     uint64_t id_seed[2]; /* hold ids: random seed + counter */
     uint64_t id_counter;
-    int batch; /* a group-commit transaction is open (the lock is held by its thread) */
+    int batch;            /* a group-commit transaction is open (the lock is held by its thread) */
     int aborts_to_inject; /* tests only: the next operations' transactions abort (ERETRY) */
 };
 
