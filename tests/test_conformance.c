@@ -23,11 +23,7 @@ static int64_t fake_clock(void *ctx)
 static ab_store *fresh(int64_t start)
 {
     char url[512];
-    if (strcmp(kind, "memory") == 0)
-        snprintf(url, sizeof url, "memory:");
-    else if (strcmp(kind, "sqlite") == 0)
-        snprintf(url, sizeof url, "sqlite:%s/case%d.db", tmpdir, ++case_no);
-    else if (pg_fresh_db(pg_base, ++case_no, url, sizeof url))
+    if (fresh_store_url(kind, tmpdir, pg_base, ++case_no, "", url, sizeof url))
         exit(2);
     ab_store *st = NULL;
     int rc = ab_store_open(url, &st);
@@ -789,7 +785,7 @@ static void test_price_seen_by_others(void)
     ab_store *a = fresh(T0);
     char url[512];
     if (strcmp(kind, "sqlite") == 0)
-        snprintf(url, sizeof url, "sqlite:%s/case%d.db", tmpdir, case_no);
+        snprintf(url, sizeof url, "sqlite:%s/store%d.db", tmpdir, case_no);
     else
         snprintf(url, sizeof url, "%s/ab_t_%d_%d", pg_base, (int)getpid(), case_no);
     ab_store *b = NULL;

@@ -20,11 +20,7 @@ static int case_no;
 static ab_store *fresh(void)
 {
     char url[512];
-    if (strcmp(kind, "memory") == 0)
-        snprintf(url, sizeof url, "memory:");
-    else if (strcmp(kind, "sqlite") == 0)
-        snprintf(url, sizeof url, "sqlite:%s/limits%d.db?sync=normal", tmpdir, ++case_no);
-    else if (pg_fresh_db(pg_base, ++case_no, url, sizeof url))
+    if (fresh_store_url(kind, tmpdir, pg_base, ++case_no, "?sync=normal", url, sizeof url))
         exit(2);
     ab_store *st = NULL;
     if (ab_store_open(url, &st)) {

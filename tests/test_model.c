@@ -927,12 +927,7 @@ static ab_store *handles[2];
 static ab_store *store_fresh(void)
 {
     char url[512];
-    run_no++;
-    if (strcmp(kind, "memory") == 0)
-        snprintf(url, sizeof url, "memory:");
-    else if (strcmp(kind, "sqlite") == 0)
-        snprintf(url, sizeof url, "sqlite:%s/model%d.db?sync=normal", tmpdir, run_no);
-    else if (pg_fresh_db(pg_base, run_no, url, sizeof url))
+    if (fresh_store_url(kind, tmpdir, pg_base, ++run_no, "?sync=normal", url, sizeof url))
         exit(2);
     nhandles = strcmp(kind, "memory") == 0 ? 1 : 2;
     for (int h = 0; h < nhandles; h++) {

@@ -42,4 +42,19 @@ static int pg_fresh_db(const char *base, int n, char *url, size_t size)
     return ok ? 0 : -1;
 }
 
+/* The URL of a new, empty store of the kind under test: "memory:", a new SQLite file in dir
+ * (query, e.g. "?sync=normal" or "", appended), or a new database on the PostgreSQL server at
+ * pg_base. n makes it new: one per call. */
+static inline int fresh_store_url(const char *kind, const char *dir, const char *pg_base, int n,
+                                  const char *query, char *url, size_t size)
+{
+    if (strcmp(kind, "memory") == 0)
+        snprintf(url, size, "memory:");
+    else if (strcmp(kind, "sqlite") == 0)
+        snprintf(url, size, "sqlite:%s/store%d.db%s", dir, n, query);
+    else
+        return pg_fresh_db(pg_base, n, url, size);
+    return 0;
+}
+
 #endif
