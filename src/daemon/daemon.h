@@ -14,6 +14,7 @@ typedef struct {
     const char *metrics_listen; /* optional second address serving /metrics without a token */
     const char *store_url;
     unsigned readers; /* read handles in the pool */
+    unsigned threads; /* HTTP threads, each serving many connections (epoll) */
     unsigned connections_max;
     unsigned timeout_s;         /* per connection: a slow client is cut off */
     size_t body_bytes_max;      /* JSON bodies (413 past it) */
@@ -49,7 +50,8 @@ typedef struct abd_call {
     char allow[64];
     int closing; /* answer with Connection: close (the daemon is stopping) */ /* the methods of the
                                                                                  path, on a 405 */
-    void *args; /* a handler's parameters for its job on the writer */
+    void *args;  /* a handler's parameters for its job on the writer (abd_args; freed with it) */
+    int pending; /* 1: suspended, its job queued for the writer; 2: the job is done, reply */
     /* spend to count in the metrics once the group commit is durable */
     char spend_budget[AB_PATH_BYTES_MAX + 1];
     char spend_model[AB_NAME_BYTES_MAX];
@@ -78,9 +80,16 @@ void abd_store_shutdown(void);
 ab_store *abd_reader_acquire(void);
 void abd_reader_release(ab_store *st);
 typedef void (*abd_job_fn)(ab_store *st, abd_call *c);
-/* Runs fn on the writer's handle inside a group commit and returns once the commit is durable
- * (or failed: then the call's reply is a 503). */
+/* Zeroed memory of size bytes for a handler's job parameters, owned by the call (c->args) so
+ * that it outlives the handler; NULL (and a 500 reply) when out of memory. */
+void *abd_args(abd_call *c, size_t size);
+/* Queues fn to run on the writer's handle inside a group commit and returns at once: the
+ * request's connection is suspended (c->pending) and resumed with the reply once the commit is
+ * durable (or failed: then the reply is a 503). The handler must do nothing after it. */
 void abd_write(abd_call *c, abd_job_fn fn);
+/* Runs what is queued, stops the writer and turns later writes away (503); the handles stay
+ * open for readers until abd_store_shutdown(). Every suspended request is resumed by then. */
+void abd_store_stop_writer(void);
 
 /* ---- metrics ---- */
 void abd_metrics_request(const char *route, int status, double seconds);

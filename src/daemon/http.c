@@ -389,6 +389,7 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     access_log(q, addr);
     if (!q->call.static_out)
         free(q->call.out);
+    free(q->call.args);
     json_decref(q->call.json);
     free(q->body);
     free(q);
@@ -418,6 +419,15 @@ static size_t head_bytes(struct MHD_Connection *conn, const char *method, const 
     size_t n = strlen(method) + strlen(url) + strlen(version) + 4;
     MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, head_add, &n);
     return n;
+}
+
+static enum MHD_Result reply(req *q, struct MHD_Connection *conn)
+{
+    if (!q->call.route)
+        q->call.route = "none";
+    if (!q->call.status)
+        abd_error(&q->call, 500, "internal", NULL, "no answer");
+    return queue(conn, &q->call);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -487,8 +497,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *upload_size = 0;
         return MHD_YES;
     }
-    if (q->answered)
-        return MHD_YES;
+    if (q->answered) {
+        if (q->call.pending != 2) /* not answered yet: its job is still queued */
+            return MHD_YES;
+        q->call.pending = 0; /* resumed by the writer: the job is done */
+        return reply(q, conn);
+    }
     q->answered = 1;
     if (q->refused) { /* nothing new starts during a stop, so the stop cannot wait for ever */
         q->call.route = "none";
@@ -497,21 +511,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return queue(conn, &q->call);
     }
     answer(q, conn, metrics_only);
-    if (!q->call.route)
-        q->call.route = "none";
-    if (!q->call.status)
-        abd_error(&q->call, 500, "internal", NULL, "no answer");
-    return queue(conn, &q->call);
+    if (q->call.pending) /* suspended until the writer has committed its job */
+        return MHD_YES;
+    return reply(q, conn);
 }
 
 struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
-    return MHD_start_daemon(flags, 0, NULL, NULL, handle, metrics_only ? (void *)1 : NULL,
-                            MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-                            abd_cfg.connections_max, MHD_OPTION_CONNECTION_TIMEOUT,
-                            abd_cfg.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            abd_cfg.header_bytes_max, MHD_OPTION_NOTIFY_COMPLETED, request_done,
-                            NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+    /* a few threads, each polling many connections (epoll): a request that writes does not
+     * hold its thread while it waits for the group commit, it is suspended (abd_write) */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned threads = abd_cfg.threads ? abd_cfg.threads : 1;
+    if (metrics_only || threads > abd_cfg.connections_max)
+        threads = metrics_only ? 1 : abd_cfg.connections_max; /* each thread takes a share */
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, handle, metrics_only ? (void *)1 : NULL, MHD_OPTION_THREAD_POOL_SIZE,
+        threads, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+        abd_cfg.connections_max, MHD_OPTION_CONNECTION_TIMEOUT, abd_cfg.timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, abd_cfg.header_bytes_max, MHD_OPTION_NOTIFY_COMPLETED,
+        request_done, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
 }

@@ -43,6 +43,8 @@ static void usage(FILE *f)
         "  --metrics-listen ADDR   also serve GET /metrics there, without a token\n"
         "                          (AGENTBUDGETD_METRICS_LISTEN)\n"
         "  --readers N             read connections to the store, 1-64 (AGENTBUDGETD_READERS; 16)\n"
+        "  --threads N             HTTP threads, each serving many connections, 1-256\n"
+        "                          (AGENTBUDGETD_THREADS; default the number of CPUs, at least 2)\n"
         "  --max-connections N     (AGENTBUDGETD_MAX_CONNECTIONS; 1024)\n"
         "  --timeout SECONDS       idle or slow connections are closed (AGENTBUDGETD_TIMEOUT; 30)\n"
         "  --max-body-bytes N      JSON bodies, 413 past it (AGENTBUDGETD_MAX_BODY_BYTES; 65536)\n"
@@ -185,6 +187,7 @@ int main(int argc, char **argv)
         abd_cfg.metrics_listen = env;
     num_opt nums[] = {
         {"--readers", "AGENTBUDGETD_READERS", 1, 64, &abd_cfg.readers, 0},
+        {"--threads", "AGENTBUDGETD_THREADS", 1, 256, &abd_cfg.threads, 0},
         {"--max-connections", "AGENTBUDGETD_MAX_CONNECTIONS", 1, 100000, &abd_cfg.connections_max,
          0},
         {"--timeout", "AGENTBUDGETD_TIMEOUT", 1, 3600, &abd_cfg.timeout_s, 0},
@@ -265,6 +268,10 @@ int main(int argc, char **argv)
         return -mfd;
     if (!abd_cfg.batch_max)
         abd_cfg.batch_max = batch_max_default(abd_cfg.store_url);
+    if (!abd_cfg.threads) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        abd_cfg.threads = cpus > 2 ? (unsigned)(cpus < 256 ? cpus : 256) : 2;
+    }
     char err[600];
     int rc = abd_store_init(abd_cfg.store_url, abd_cfg.readers, err, sizeof err);
     if (rc) {
@@ -280,8 +287,9 @@ int main(int argc, char **argv)
         return 3;
     }
     fprintf(stderr,
-            "{\"msg\":\"listening\",\"listen\":\"%s\",\"version\":\"%s\",\"batch_max\":%u}\n",
-            abd_cfg.listen, AB_VERSION, abd_cfg.batch_max);
+            "{\"msg\":\"listening\",\"listen\":\"%s\",\"version\":\"%s\",\"batch_max\":%u,"
+            "\"threads\":%u}\n",
+            abd_cfg.listen, AB_VERSION, abd_cfg.batch_max, abd_cfg.threads);
     int sig;
     sigwait(&sigs, &sig);
     fprintf(stderr, "{\"msg\":\"stopping\",\"signal\":%d}\n", sig);
@@ -291,6 +299,9 @@ int main(int argc, char **argv)
         MHD_quiesce_daemon(md);
     int left = abd_http_drain(10000);
     fprintf(stderr, "{\"msg\":\"drained\",\"requests_unanswered\":%d}\n", left);
+    /* the writer first: it finishes what is queued and resumes every suspended request, which
+     * libmicrohttpd requires of a stop; readers stay open for requests still running */
+    abd_store_stop_writer();
     MHD_stop_daemon(d);
     if (md)
         MHD_stop_daemon(md);

@@ -361,18 +361,18 @@ static void h_budget_put(abd_call *c)
 {
     static const char *const fields[] = {
         "role", "model", "limits", "unset", "replace_limits", "no_role_defaults", NULL};
-    set_args a;
-    memset(&a, 0, sizeof a);
-    a.path = c->rest;
-    a.spec.limits = a.limits;
-    if (path_ok(c, "path", c->rest) || need_admin(c, c->rest) || body_object(c, fields) ||
-        str_field(c, c->json, "role", 0, &a.spec.role) ||
-        str_field(c, c->json, "model", 0, &a.spec.model) || limit_list(c, "limits", 0, &a) ||
-        limit_list(c, "unset", 1, &a) ||
-        bool_field(c, c->json, "replace_limits", &a.spec.replace_limits) ||
-        bool_field(c, c->json, "no_role_defaults", &a.spec.no_role_defaults))
+    set_args *a = abd_args(c, sizeof *a);
+    if (!a)
         return;
-    c->args = &a;
+    a->path = c->rest;
+    a->spec.limits = a->limits;
+    if (path_ok(c, "path", c->rest) || need_admin(c, c->rest) || body_object(c, fields) ||
+        str_field(c, c->json, "role", 0, &a->spec.role) ||
+        str_field(c, c->json, "model", 0, &a->spec.model) || limit_list(c, "limits", 0, a) ||
+        limit_list(c, "unset", 1, a) ||
+        bool_field(c, c->json, "replace_limits", &a->spec.replace_limits) ||
+        bool_field(c, c->json, "no_role_defaults", &a->spec.no_role_defaults))
+        return;
     abd_write(c, job_budget_set);
 }
 
@@ -427,6 +427,7 @@ typedef struct {
     ab_usage usage;
     int64_t ttl_s;
     int which;
+    char hold_id[64]; /* commit, release: from the URL */
 } spend_args;
 
 /* Notes spend for the metrics; the writer counts it after the commit (store.c). */
@@ -469,17 +470,16 @@ static void h_spend(abd_call *c, int reserve)
 {
     static const char *const fields[] = {"budget", "model", "usage", "ttl_s", NULL};
     static const char *const charge_fields[] = {"budget", "model", "usage", NULL};
-    spend_args a = {0};
-    if (body_object(c, reserve ? fields : charge_fields) ||
-        str_field(c, c->json, "budget", 1, &a.budget) || path_ok(c, "budget", a.budget) ||
-        in_scope(c, a.budget) || str_field(c, c->json, "model", 0, &a.model) ||
-        usage_field(c, 1, &a.usage) || count_field(c, c->json, "ttl_s", 0, &a.ttl_s))
+    spend_args *a = abd_args(c, sizeof *a);
+    if (!a || body_object(c, reserve ? fields : charge_fields) ||
+        str_field(c, c->json, "budget", 1, &a->budget) || path_ok(c, "budget", a->budget) ||
+        in_scope(c, a->budget) || str_field(c, c->json, "model", 0, &a->model) ||
+        usage_field(c, 1, &a->usage) || count_field(c, c->json, "ttl_s", 0, &a->ttl_s))
         return;
-    if (a.ttl_s > AB_TTL_S_MAX) {
+    if (a->ttl_s > AB_TTL_S_MAX) {
         abd_error(c, 400, "invalid", "ttl_s", "ttl_s: at most %d seconds", AB_TTL_S_MAX);
         return;
     }
-    c->args = &a;
     abd_write(c, reserve ? job_reserve : job_charge);
 }
 
@@ -541,24 +541,24 @@ static void job_release(ab_store *st, abd_call *c)
 static void h_hold_action(abd_call *c)
 {
     static const char *const fields[] = {"usage", NULL};
-    char id[64];
     const char *slash = strchr(c->rest, '/');
-    if (!slash || (size_t)(slash - c->rest) >= sizeof id) {
+    spend_args *a;
+    if (!slash || (size_t)(slash - c->rest) >= sizeof a->hold_id) {
         abd_error(c, 404, "not_found", NULL, "expected /v1/holds/ID/commit or /release");
         return;
     }
-    snprintf(id, sizeof id, "%.*s", (int)(slash - c->rest), c->rest);
-    spend_args a = {0};
-    c->args = &a;
+    if (!(a = abd_args(c, sizeof *a)))
+        return;
+    snprintf(a->hold_id, sizeof a->hold_id, "%.*s", (int)(slash - c->rest), c->rest);
     if (strcmp(slash + 1, "commit") == 0) {
-        if (body_object(c, fields) || usage_field(c, 1, &a.usage))
+        if (body_object(c, fields) || usage_field(c, 1, &a->usage))
             return;
-        c->rest = id;
+        c->rest = a->hold_id;
         abd_write(c, job_commit);
     } else if (strcmp(slash + 1, "release") == 0) {
         if (c->body_len && body_object(c, (const char *const[]){NULL}))
             return;
-        c->rest = id;
+        c->rest = a->hold_id;
         abd_write(c, job_release);
     } else {
         abd_error(c, 404, "not_found", NULL, "expected /v1/holds/ID/commit or /release");
@@ -590,14 +590,14 @@ static void job_reset(ab_store *st, abd_call *c)
 static void h_reset(abd_call *c)
 {
     static const char *const fields[] = {"budget", "windows", NULL};
-    spend_args a = {0};
-    if (body_object(c, fields) || str_field(c, c->json, "budget", 1, &a.budget) ||
-        path_ok(c, "budget", a.budget) || in_scope(c, a.budget))
+    spend_args *a = abd_args(c, sizeof *a);
+    if (!a || body_object(c, fields) || str_field(c, c->json, "budget", 1, &a->budget) ||
+        path_ok(c, "budget", a->budget) || in_scope(c, a->budget))
         return;
     json_t *w = json_object_get(c->json, "windows"), *x;
     size_t i;
     if (json_is_string(w) && strcmp(json_string_value(w), "all") == 0)
-        a.which = AB_RESET_ALL;
+        a->which = AB_RESET_ALL;
     else if (json_is_array(w))
         json_array_foreach(w, i, x)
         {
@@ -611,16 +611,15 @@ static void h_reset(abd_call *c)
                           "windows: items are \"session\", \"day\" or \"month\"");
                 return;
             }
-            a.which |= bit;
+            a->which |= bit;
         }
-    if (!a.which) {
+    if (!a->which) {
         abd_error(c, 400, "invalid", "windows",
                   "windows: required, [\"session\", \"day\", \"month\"] or \"all\"");
         return;
     }
-    if (a.which != AB_RESET_SESSION && need_admin(c, a.budget))
+    if (a->which != AB_RESET_SESSION && need_admin(c, a->budget))
         return;
-    c->args = &a;
     abd_write(c, job_reset);
 }
 
@@ -762,8 +761,6 @@ static int price_field(abd_call *c, json_t *obj, const char *prefix, const char 
 typedef struct {
     ab_price price;
     ab_role role;
-    const char *import;
-    size_t import_len;
 } admin_args;
 
 static void job_price_put(ab_store *st, abd_call *c)
@@ -782,9 +779,10 @@ static void h_price_put(abd_call *c)
         "input", "output", "cache_write_5m", "cache_write_1h", "cache_read", "tier", NULL};
     static const char *const tier_fields[] = {
         "above_tokens", "input", "output", "cache_write_5m", "cache_write_1h", "cache_read", NULL};
-    admin_args a;
-    memset(&a, 0, sizeof a);
-    ab_price *p = &a.price;
+    admin_args *a = abd_args(c, sizeof *a);
+    if (!a)
+        return;
+    ab_price *p = &a->price;
     if (need_admin(c, NULL) || body_object(c, fields))
         return;
     if (strlen(c->rest) >= sizeof p->model) {
@@ -838,7 +836,6 @@ static void h_price_put(abd_call *c)
         }
     }
     ab_price_fill_defaults(p);
-    c->args = &a;
     abd_write(c, job_price_put);
 }
 
@@ -945,9 +942,10 @@ static void h_role_put(abd_call *c)
 {
     static const char *const fields[] = {"limits",      "allow_tools", "deny_tools", "allow_models",
                                          "deny_models", "admin",       NULL};
-    admin_args a;
-    memset(&a, 0, sizeof a);
-    ab_role *r = &a.role;
+    admin_args *a = abd_args(c, sizeof *a);
+    if (!a)
+        return;
+    ab_role *r = &a->role;
     if (need_admin(c, NULL) || body_object(c, fields))
         return;
     if (strlen(c->rest) >= sizeof r->name) {
@@ -966,7 +964,6 @@ static void h_role_put(abd_call *c)
         return;
     memcpy(r->limits, limits.limits, sizeof r->limits);
     r->limits_count = limits.spec.limits_count;
-    c->args = &a;
     abd_write(c, job_role_put);
 }
 
@@ -1038,24 +1035,23 @@ static void job_token_create(ab_store *st, abd_call *c)
 static void h_token_create(abd_call *c)
 {
     static const char *const fields[] = {"scope", "role", "label", "expires_s", NULL};
-    token_args a = {0};
+    token_args *a = abd_args(c, sizeof *a);
     const char *role;
-    if (need_admin(c, NULL) || body_object(c, fields) || str_field(c, c->json, "role", 1, &role) ||
-        str_field(c, c->json, "label", 0, &a.label) ||
-        count_field(c, c->json, "expires_s", 0, &a.expires_s))
+    if (!a || need_admin(c, NULL) || body_object(c, fields) ||
+        str_field(c, c->json, "role", 1, &role) || str_field(c, c->json, "label", 0, &a->label) ||
+        count_field(c, c->json, "expires_s", 0, &a->expires_s))
         return;
     json_t *scope = json_object_get(c->json, "scope");
     if (!json_is_string(scope)) {
         abd_error(c, 400, "invalid", "scope", "scope: required, a budget path or \"\" for all");
         return;
     }
-    a.scope = json_string_value(scope);
+    a->scope = json_string_value(scope);
     if (strcmp(role, "agent") && strcmp(role, "admin")) {
         abd_error(c, 400, "invalid", "role", "role: \"agent\" or \"admin\"");
         return;
     }
-    a.role = strcmp(role, "admin") == 0 ? AB_TOKEN_ADMIN : AB_TOKEN_AGENT;
-    c->args = &a;
+    a->role = strcmp(role, "admin") == 0 ? AB_TOKEN_ADMIN : AB_TOKEN_AGENT;
     abd_write(c, job_token_create);
 }
 

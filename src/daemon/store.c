@@ -1,9 +1,7 @@
 /* store.c — agentbudgetd's access to the store: a pool of read handles, and one writer thread
  * that applies concurrent mutating requests in one transaction (group commit) and answers each
  * only after that transaction is durable. */
-#include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +19,6 @@ static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
 typedef struct job {
     abd_call *call;
     abd_job_fn fn;
-    sem_t done; /* posted by the writer once the job's batch is committed and answered */
     struct job *next;
 } job;
 
@@ -31,6 +28,7 @@ static int stopping;
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER; /* work for the writer */
 static pthread_t writer_thread;
+static int writer_running;
 
 ab_store *abd_reader_acquire(void)
 {
@@ -102,36 +100,52 @@ static void *writer_main(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&q_lock);
         run_batch(list);
-        /* wake the batch's requests one by one: a broadcast would also wake every request queued
-         * for the next batch, to sleep again. next is read first: once posted, a job is gone */
+        /* answered: each request's connection goes back to libmicrohttpd, which sends the
+         * reply. Nothing of a job is touched once its connection is resumed (the request may be
+         * finished and freed at once), so next and the connection are read first */
         for (job *j = list, *next; j; j = next) {
             next = j->next;
-            sem_post(&j->done);
+            struct MHD_Connection *conn = j->call->conn;
+            j->call->pending = 2;
+            free(j);
+            MHD_resume_connection(conn);
         }
     }
 }
 
+void *abd_args(abd_call *c, size_t size)
+{
+    free(c->args);
+    if (!(c->args = calloc(1, size)))
+        abd_error(c, 500, "internal", NULL, "out of memory");
+    return c->args;
+}
+
 void abd_write(abd_call *c, abd_job_fn fn)
 {
-    job j = {.call = c, .fn = fn, .next = NULL};
-    sem_init(&j.done, 0, 0);
+    job *j = malloc(sizeof *j);
+    if (!j) {
+        abd_error(c, 500, "internal", NULL, "out of memory");
+        return;
+    }
+    *j = (job){.call = c, .fn = fn, .next = NULL};
     pthread_mutex_lock(&q_lock);
     if (stopping) {
         pthread_mutex_unlock(&q_lock);
-        sem_destroy(&j.done);
+        free(j);
         abd_error(c, 503, "shutting_down", NULL, "the daemon is shutting down");
         return;
     }
+    /* suspended before the writer can see it: the writer resumes only suspended requests */
+    c->pending = 1;
+    MHD_suspend_connection(c->conn);
     if (queue_tail)
-        queue_tail->next = &j;
+        queue_tail->next = j;
     else
-        queue_head = &j;
-    queue_tail = &j;
+        queue_head = j;
+    queue_tail = j;
     pthread_cond_signal(&q_cond);
     pthread_mutex_unlock(&q_lock);
-    while (sem_wait(&j.done) != 0 && errno == EINTR)
-        ;
-    sem_destroy(&j.done);
 }
 
 int abd_store_init(const char *url, unsigned count, char *err, size_t err_size)
@@ -163,16 +177,27 @@ int abd_store_init(const char *url, unsigned count, char *err, size_t err_size)
         }
         ab_store_set_actor(readers[reader_count], "agentbudgetd");
     }
-    return pthread_create(&writer_thread, NULL, writer_main, NULL) ? AB_ENOMEM : AB_OK;
+    if (pthread_create(&writer_thread, NULL, writer_main, NULL))
+        return AB_ENOMEM;
+    writer_running = 1;
+    return AB_OK;
 }
 
-void abd_store_shutdown(void)
+void abd_store_stop_writer(void)
 {
+    if (!writer_running)
+        return;
     pthread_mutex_lock(&q_lock);
     stopping = 1;
     pthread_cond_signal(&q_cond);
     pthread_mutex_unlock(&q_lock);
     pthread_join(writer_thread, NULL); /* it drains the queue first */
+    writer_running = 0;
+}
+
+void abd_store_shutdown(void)
+{
+    abd_store_stop_writer();
     for (unsigned i = 0; i < reader_count; i++)
         if (readers[i] != writer_st)
             ab_store_close(readers[i]);

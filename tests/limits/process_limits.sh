@@ -493,22 +493,39 @@ want_has "$OUT" "more than 1048576 bytes on stdin" "message"
 [[ $before == "$(dump "$TMP/hook.db")" ]] || WHY+=("the store changed")
 verdict "hook stdin past 1048577"
 
+# flag_past FLAG MAX: FLAG just past its range (MAX + 1 and 0) exits 2 naming it and creates no
+# store
+flag_past()
+{
+    local flag=$1 max=$2 n out
+    for n in $((max + 1)) 0; do
+        out=$("$ABD" --listen 127.0.0.1:1 --store "sqlite:$TMP/past-$n.db" "$flag" $n 2>&1 </dev/null)
+        want "$?" 2 "exit status"
+        want_has "$out" "$flag: '$n' is not a whole number from 1 to $max" "message"
+        [[ ! -e $TMP/past-$n.db ]] || WHY+=("a store was created")
+        verdict "${flag#--} past: $n"
+    done
+}
+
 # ==== 10. read handles: --readers 1-64 ====
 start_daemon_at readers "sqlite:$TMP/readers.db" --readers 64 || WHY+=("--readers 64 did not start")
 verdict "readers at 64 (starts and serves)"
 stop_daemon "$PID"
-for n in 65 0; do
-    out=$("$ABD" --listen 127.0.0.1:1 --store "sqlite:$TMP/readers-$n.db" --readers $n \
-        2>&1 </dev/null)
-    want "$?" 2 "exit status"
-    want_has "$out" "--readers: '$n' is not a whole number from 1 to 64" "message"
-    [[ ! -e $TMP/readers-$n.db ]] || WHY+=("a store was created")
-    verdict "readers past: $n"
-done
+flag_past --readers 64
 out=$(AGENTBUDGETD_READERS=65 "$ABD" --listen 127.0.0.1:1 --store memory: 2>&1 </dev/null)
 want "$?" 2 "exit status"
 want_has "$out" "AGENTBUDGETD_READERS: '65' is not a whole number from 1 to 64" "message"
 verdict "readers past: AGENTBUDGETD_READERS=65"
+
+# ==== 10b. HTTP threads: --threads 1-256 ====
+for n in 256 1; do
+    start_daemon_at "threads-$n" memory: --threads $n || WHY+=("--threads $n did not start")
+    want "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PORT/healthz")" \
+        200 "GET /healthz"
+    verdict "threads at $n (starts and serves)"
+    stop_daemon "$PID"
+done
+flag_past --threads 256
 
 # ==== 11. a daemon reply read by the CLI: 64 MiB (src/cli/remote.c) ====
 # A stand-in daemon answers GET /v1/prices with {"prices":[]} padded to 64 MiB, then 64 MiB + 1.
