@@ -1,6 +1,7 @@
 /* http.c — libmicrohttpd glue: a request's body (bounded), the bearer token and the throttle on
  * failed ones, JSON replies and errors, and one JSON access-log line per request. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -140,51 +141,88 @@ int abd_fail(abd_call *c, ab_store *st, int rc)
     return abd_error(c, status, code, field[0] ? field : NULL, "%s", msg);
 }
 
-/* ---- the throttle on failed authentication, per client address ---- */
+/* ---- the throttle on failed authentication ----
+ * Counted per client address and token id claimed (the 16 hex digits of "abt_<id>_…"; none for a
+ * header that names no id): auth_failures_max failures in auth_window_s make further requests
+ * for that id from that address wait, so that one agent with a bad or revoked token does not
+ * shut out the others behind the same address (every local agent is 127.0.0.1, every client of
+ * a unix socket or a proxy is one address). Per address, all ids together, ADDR_FACTOR times as
+ * many make every request from it wait: a guesser that cycles through ids (or pushes its own
+ * count out of the table with colliding ones) is stopped there. */
 
-#define THROTTLE_SLOTS 1024
-static struct {
-    char addr[48];
+#define THROTTLE_SLOTS 4096
+#define ADDR_FACTOR 10
+
+typedef struct {
+    char key[48 + 18];
     unsigned failures;
     time_t window_start;
-} throttle[THROTTLE_SLOTS];
+} throttle_slot;
+
+static throttle_slot by_pair[THROTTLE_SLOTS], by_addr[THROTTLE_SLOTS];
 static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static unsigned slot_of(const char *addr)
+static throttle_slot *slot_of(throttle_slot *table, const char *key)
 {
     unsigned h = 2166136261u;
-    for (; *addr; addr++)
-        h = (h ^ (unsigned char)*addr) * 16777619u;
-    return h % THROTTLE_SLOTS;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &table[h % THROTTLE_SLOTS];
 }
 
-/* Seconds the address must wait (0: it may try). */
-static int throttled(const char *addr)
+/* Seconds a key must wait after max failures in the window (0: it may try). */
+static int slot_wait(throttle_slot *table, const char *key, unsigned max, time_t now)
 {
-    time_t now = time(NULL);
-    pthread_mutex_lock(&throttle_lock);
-    unsigned i = slot_of(addr);
-    int wait = 0;
-    if (strcmp(throttle[i].addr, addr) == 0 &&
-        now - throttle[i].window_start < (time_t)abd_cfg.auth_window_s &&
-        throttle[i].failures >= abd_cfg.auth_failures_max)
-        wait = (int)(abd_cfg.auth_window_s - (unsigned)(now - throttle[i].window_start));
-    pthread_mutex_unlock(&throttle_lock);
-    return wait;
+    const throttle_slot *t = slot_of(table, key);
+    if (strcmp(t->key, key) != 0 || now - t->window_start >= (time_t)abd_cfg.auth_window_s ||
+        t->failures < max)
+        return 0;
+    return (int)(abd_cfg.auth_window_s - (unsigned)(now - t->window_start));
 }
 
-static void auth_failed(const char *addr)
+static void slot_fail(throttle_slot *table, const char *key, time_t now)
 {
-    time_t now = time(NULL);
-    pthread_mutex_lock(&throttle_lock);
-    unsigned i = slot_of(addr);
-    if (strcmp(throttle[i].addr, addr) != 0 ||
-        now - throttle[i].window_start >= (time_t)abd_cfg.auth_window_s) {
-        snprintf(throttle[i].addr, sizeof throttle[i].addr, "%s", addr);
-        throttle[i].failures = 0;
-        throttle[i].window_start = now;
+    throttle_slot *t = slot_of(table, key);
+    if (strcmp(t->key, key) != 0 || now - t->window_start >= (time_t)abd_cfg.auth_window_s) {
+        snprintf(t->key, sizeof t->key, "%s", key);
+        t->failures = 0;
+        t->window_start = now;
     }
-    throttle[i].failures++;
+    t->failures++;
+}
+
+/* "ADDR id": the address and the token id the Authorization header claims ("" if none). */
+static void pair_key(const char *addr, const char *auth, char *out, size_t size)
+{
+    char id[17] = "";
+    if (auth && strncmp(auth, "Bearer abt_", 11) == 0 && strlen(auth) > 27 && auth[27] == '_') {
+        memcpy(id, auth + 11, 16);
+        for (int i = 0; i < 16 && id[0]; i++)
+            if (!id[i] || !strchr("0123456789abcdef", id[i]))
+                id[0] = '\0';
+    }
+    snprintf(out, size, "%s %s", addr, id);
+}
+
+/* Seconds the caller must wait (0: it may try). */
+static int throttled(const char *addr, const char *pair)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&throttle_lock);
+    unsigned max = abd_cfg.auth_failures_max;
+    int a =
+        slot_wait(by_addr, addr, max > UINT_MAX / ADDR_FACTOR ? UINT_MAX : max * ADDR_FACTOR, now);
+    int p = slot_wait(by_pair, pair, abd_cfg.auth_failures_max, now);
+    pthread_mutex_unlock(&throttle_lock);
+    return a > p ? a : p;
+}
+
+static void auth_failed(const char *addr, const char *pair)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&throttle_lock);
+    slot_fail(by_addr, addr, now);
+    slot_fail(by_pair, pair, now);
     pthread_mutex_unlock(&throttle_lock);
 }
 
@@ -207,15 +245,19 @@ static void client_addr(struct MHD_Connection *conn, char *out, size_t size)
 /* Checks the bearer token: 0 and c->token filled, or the error reply's status. */
 static int authenticate(abd_call *c, const char *addr)
 {
-    int wait = throttled(addr);
+    const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Authorization");
+    char pair[128];
+    pair_key(addr, h, pair, sizeof pair);
+    int wait = throttled(addr, pair);
     if (wait > 0) {
         c->retry_after_s = wait;
         return abd_error(c, 429, "too_many_requests", NULL,
-                         "too many failed authentications from this address: retry in %d s", wait);
+                         "too many failed authentications from this address with this token: "
+                         "retry in %d s",
+                         wait);
     }
-    const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Authorization");
     if (!h || strncmp(h, "Bearer ", 7) != 0) {
-        auth_failed(addr);
+        auth_failed(addr, pair);
         return abd_error(c, 401, "unauthorized", "Authorization",
                          "a bearer token is required (Authorization: Bearer abt_…)");
     }
@@ -225,7 +267,7 @@ static int authenticate(abd_call *c, const char *addr)
     snprintf(msg, sizeof msg, "%s", ab_store_errmsg(st));
     abd_reader_release(st);
     if (rc == AB_EPERM) {
-        auth_failed(addr);
+        auth_failed(addr, pair);
         return abd_error(c, 401, "unauthorized", "Authorization", "%s", msg);
     }
     if (rc) {

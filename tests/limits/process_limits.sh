@@ -356,32 +356,41 @@ want "$(jq -r .trickle_closed_s <<<"$r")" null "a request trickled a byte a seco
 verdict "idle connection (--timeout 2) past it: closed after $(jq -r .idle_closed_s <<<"$r") s"
 stop_daemon "$PID"
 
-# ==== 5. failed authentications per address: 10 per 60 s ====
+# ==== 5. failed authentications: 10 per token id and address, 100 per address, per 60 s ====
 # A daemon of its own, since the throttle shuts 127.0.0.1 out for a minute. POST /v1/charge with
-# a bad token: 401 ten times, then 429 with Retry-After. The throttle is checked before the token
-# (src/daemon/http.c, authenticate), so a good token from the same address is refused too, while
-# /healthz (no token) still answers. Nothing is charged.
+# a wrong secret for the admin token's id: 401 ten times, then 429 with Retry-After, the right
+# secret for that id too (the throttle is checked before the token, src/daemon/http.c), while
+# /healthz (no token) still answers. Then 90 failures for ids of their own (each 401): 100 from
+# the address, after which a request for any id waits. Nothing is charged.
 "$AB" --store "sqlite:$TMP/auth.db" set b --limit usd/day=10 >/dev/null
 start_daemon_at auth "sqlite:$TMP/auth.db" || exit 1
 before=$(dump "$TMP/auth.db")
-bad_auth() { ADMIN=abt_bad http POST /v1/charge -H 'Content-Type: application/json' -d "$CHARGE"; }
+ZEROS=0000000000000000000000000000000000000000000000000000000000000000
+bad_auth() { ADMIN=$1 http POST /v1/charge -H 'Content-Type: application/json' -d "$CHARGE"; }
 for i in $(seq 1 10); do
-    bad_auth
-    want "$STATUS" 401 "bad token $i"
+    bad_auth "${ADMIN%_*}_$ZEROS"
+    want "$STATUS" 401 "bad secret $i"
 done
 want "$(jq -r .error.field <<<"$BODY")" Authorization "the 401 names the field"
-verdict "failed authentications at 10 (each 401)"
-bad_auth
-want "$STATUS" 429 "the 11th bad token"
+verdict "failed authentications of one token id at 10 (each 401)"
+bad_auth "${ADMIN%_*}_$ZEROS"
+want "$STATUS" 429 "the 11th bad secret"
 ra=$(sed -n 's/^Retry-After: *//Ip' <<<"$HDRS")
 [[ $ra =~ ^[0-9]+$ ]] && ((ra >= 1 && ra <= 60)) || WHY+=("Retry-After: expected 1-60, got '$ra'")
 want_has "$BODY" "too many failed authentications" "message"
-verdict "failed authentications past 10 (429, Retry-After $ra)"
 http POST /v1/charge -H 'Content-Type: application/json' --data-binary "$CHARGE"
-want "$STATUS" 429 "a good token from the throttled address"
+want "$STATUS" 429 "the right secret of the throttled id"
 want "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" 200 "/healthz (no token)"
+verdict "failed authentications of one token id past 10 (429, Retry-After $ra)"
+for i in $(seq 1 90); do
+    bad_auth "$(printf 'abt_%016x_%s' "$i" "$ZEROS")"
+    want "$STATUS" 401 "failure $((10 + i)), an id of its own"
+done
+verdict "failed authentications from one address at 100 (each 401)"
+bad_auth "$(printf 'abt_%016x_%s' 1000 "$ZEROS")"
+want "$STATUS" 429 "a new token id after 100 failures"
 [[ $before == "$(dump "$TMP/auth.db")" ]] || WHY+=("the store changed")
-verdict "failed authentications past 10: a good token is throttled too, store unchanged"
+verdict "failed authentications from one address past 100: 429 for any id, store unchanged"
 stop_daemon "$PID"
 
 # ==== 6. events per page: 10,000 (GET /v1/events?limit=, agentbudget events --limit) ====
