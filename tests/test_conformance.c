@@ -233,6 +233,8 @@ static void test_holds(void)
     CHECK_I64(d.allowed, 1);
     CHECK_I64(d.cost_nusd, 600000000);
     CHECK_I64(strlen(d.hold_id), 34);
+    CHECK(strncmp(d.hold_id, "h_", 2) == 0);
+    CHECK_I64(strspn(d.hold_id + 2, "0123456789abcdef"), 32);
     char h1[40];
     strcpy(h1, d.hold_id);
     /* counted at once, against the agent and the team */
