@@ -762,6 +762,26 @@ static void test_batch(void)
     b = get(st, "a");
     CHECK_I64(b.used[D][AB_METRIC_REQUESTS], 2);
     CHECK_RC(st, ab_store_batch_commit(st), AB_EINVAL);
+    /* an aborted batch takes its holds and their events with it; the next hold is whole */
+    int events = 0, events_after = 0;
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &events));
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &u, 0, NULL, &d));
+    strcpy(hold, d.hold_id);
+    CHECK_RC(st, ab_hold_commit(st, hold, &(ab_usage){.input = INT64_MAX}, NULL, &d), AB_EOVERFLOW);
+    CHECK_OK(st, ab_hold_commit(st, hold, &u, NULL, &d));
+    ab_store_batch_abort(st);
+    ab_hold gone;
+    CHECK_RC(st, ab_hold_get(st, hold, &gone), AB_ENOTFOUND);
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &events_after));
+    CHECK_I64(events_after, events);
+    CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &u, 0, NULL, &d));
+    CHECK(strcmp(d.hold_id, hold) != 0);
+    CHECK_OK(st, ab_hold_get(st, d.hold_id, &gone));
+    CHECK_STR(gone.budget, "a");
+    CHECK_I64(gone.state, 0);
+    CHECK_OK(st, ab_hold_release(st, d.hold_id, NULL));
+    CHECK_RC(st, ab_hold_commit(st, d.hold_id, &u, NULL, &d), AB_ESTATE);
     /* reads inside a batch keep what they change: a status read that sweeps an expired hold,
      * a check that counts a denial (both were lost: the hold stayed held for ever) */
     CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &u, 60, NULL, &d));

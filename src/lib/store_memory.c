@@ -7,10 +7,15 @@
 
 /* ---- a string-keyed open-addressing hash map of pointers ---- */
 
+/* One slot: hash, key and value side by side, so that a probe costs one cache line. */
 typedef struct {
-    char **keys;
-    void **vals;
-    uint64_t *hashes; /* compared before the key: a probe does not touch the key's memory */
+    uint64_t hash; /* compared before the key: a probe does not touch the key's memory */
+    char *key;     /* NULL empty, TOMB removed */
+    void *val;
+} map_entry;
+
+typedef struct {
+    map_entry *slots;
     size_t cap, count, tombs;
 } map;
 
@@ -24,33 +29,35 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
+/* The slot holding key, else (for_insert) the first free one on its probe sequence, else the
+ * empty slot that ended the probe. */
 static size_t map_slot_h(const map *m, const char *key, uint64_t h, int for_insert)
 {
     size_t mask = m->cap - 1, i = h & mask, tomb = SIZE_MAX;
     for (;; i = (i + 1) & mask) {
-        char *k = m->keys[i];
-        if (!k)
+        const map_entry *e = &m->slots[i];
+        if (!e->key)
             return for_insert && tomb != SIZE_MAX ? tomb : i;
-        if (k == TOMB) {
+        if (e->key == TOMB) {
             if (tomb == SIZE_MAX)
                 tomb = i;
-        } else if (m->hashes[i] == h && strcmp(k, key) == 0) {
+        } else if (e->hash == h && strcmp(e->key, key) == 0) {
             return i;
         }
     }
 }
 
-static size_t map_slot(const map *m, const char *key, int for_insert)
+static int slot_live(const map_entry *e)
 {
-    return map_slot_h(m, key, hash_str(key), for_insert);
+    return e->key && e->key != TOMB;
 }
 
 static void *map_get(const map *m, const char *key)
 {
     if (!m->cap)
         return NULL;
-    size_t i = map_slot(m, key, 0);
-    return m->keys[i] ? m->vals[i] : NULL;
+    const map_entry *e = &m->slots[map_slot_h(m, key, hash_str(key), 0)];
+    return e->key ? e->val : NULL;
 }
 
 static int map_grow(map *m)
@@ -59,46 +66,36 @@ static int map_grow(map *m)
     n.cap = m->cap ? m->cap * 2 : 64;
     while ((m->count + 1) * 2 > n.cap)
         n.cap *= 2;
-    n.keys = calloc(n.cap, sizeof *n.keys);
-    n.vals = calloc(n.cap, sizeof *n.vals);
-    n.hashes = calloc(n.cap, sizeof *n.hashes);
-    if (!n.keys || !n.vals || !n.hashes) {
-        free(n.keys);
-        free(n.vals);
-        free(n.hashes);
+    if (!(n.slots = calloc(n.cap, sizeof *n.slots)))
         return AB_ENOMEM;
-    }
     for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i] && m->keys[i] != TOMB) {
-            size_t j = map_slot_h(&n, m->keys[i], m->hashes[i], 1);
-            n.keys[j] = m->keys[i];
-            n.vals[j] = m->vals[i];
-            n.hashes[j] = m->hashes[i];
+        if (slot_live(&m->slots[i])) {
+            n.slots[map_slot_h(&n, m->slots[i].key, m->slots[i].hash, 1)] = m->slots[i];
             n.count++;
         }
-    free(m->keys);
-    free(m->vals);
-    free(m->hashes);
+    free(m->slots);
     *m = n;
     return AB_OK;
 }
 
-/* Sets key to val (NULL removes); *old receives the previous value. */
-static int map_put(map *m, const char *key, void *val, void **old)
+/* Sets key to val (NULL removes); *old receives the previous value. own_key: the map keeps (and
+ * frees) a copy of the key; else the key is the caller's and must live as long as the entry. */
+static int map_set(map *m, const char *key, void *val, void **old, int own_key)
 {
     *old = NULL;
     if ((m->count + m->tombs + 1) * 4 > m->cap * 3 && map_grow(m))
         return AB_ENOMEM;
     uint64_t h = hash_str(key);
-    size_t i = map_slot_h(m, key, h, 0);
-    if (m->keys[i] && m->keys[i] != TOMB) {
-        *old = m->vals[i];
+    map_entry *e = &m->slots[map_slot_h(m, key, h, 1)];
+    if (slot_live(e)) {
+        *old = e->val;
         if (val) {
-            m->vals[i] = val;
+            e->val = val;
         } else {
-            free(m->keys[i]);
-            m->keys[i] = TOMB;
-            m->vals[i] = NULL;
+            if (own_key)
+                free(e->key);
+            e->key = TOMB;
+            e->val = NULL;
             m->count--;
             m->tombs++;
         }
@@ -106,30 +103,31 @@ static int map_put(map *m, const char *key, void *val, void **old)
     }
     if (!val)
         return AB_OK;
-    i = map_slot_h(m, key, h, 1);
-    char *k = strdup(key);
+    char *k = own_key ? strdup(key) : (char *)key;
     if (!k)
         return AB_ENOMEM;
-    if (m->keys[i] == TOMB)
+    if (e->key == TOMB)
         m->tombs--;
-    m->keys[i] = k;
-    m->vals[i] = val;
-    m->hashes[i] = h;
+    *e = (map_entry){h, k, val};
     m->count++;
     return AB_OK;
 }
 
-static void map_free(map *m, int free_vals)
+static int map_put(map *m, const char *key, void *val, void **old)
+{
+    return map_set(m, key, val, old, 1);
+}
+
+static void map_free(map *m, int free_vals, int free_keys)
 {
     for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i] && m->keys[i] != TOMB) {
-            free(m->keys[i]);
+        if (slot_live(&m->slots[i])) {
+            if (free_keys)
+                free(m->slots[i].key);
             if (free_vals)
-                free(m->vals[i]);
+                free(m->slots[i].val);
         }
-    free(m->keys);
-    free(m->vals);
-    free(m->hashes);
+    free(m->slots);
 }
 
 /* ---- the store ---- */
@@ -139,30 +137,64 @@ typedef struct {
     int64_t id, time_ms, tokens, cost_nusd;
     ab_usage usage;
     int allowed;
+    int hold_id_owned;                       /* hold_id is a copy, else the hold's own id */
     const char *budget, *op, *model, *actor; /* interned */
-    char *reason, *hold_id, *key;            /* owned */
+    const char *hold_id;
+    char *reason, *key; /* owned */
 } mem_event;
 
+/* A hold kept compactly (about 200 bytes, not ab__hold's 850, as every hold stays): strings
+ * interned, NULL when empty; the holds map's key is its id. */
 typedef struct {
-    map *m;        /* the map changed (NULL: an event append) */
+    char id[AB_HOLD_ID_BYTES + 2];
+    int state;
+    const char *budget, *model;
+    int64_t tokens, cost_nusd, created_at_ms, expires_at_ms, requests;
+    ab_usage usage;
+    int64_t chain_ids[AB_PATH_SEGMENTS_MAX];
+    size_t chain_len;
+} mem_hold;
+
+/* Holds live in chunks that never move (no allocation per hold); only the last one made is
+ * ever taken back (an undone insert, in the undo log's order). */
+#define HOLDS_PER_CHUNK 4096
+
+typedef enum {
+    UNDO_MAP,     /* m[key] was old: put it back (and by_id for budgets) */
+    UNDO_STATE,   /* *state was state_old */
+    UNDO_BUDGET,  /* *budget was saved[saved_at] */
+    UNDO_HOLD_NEW /* hold was made (the chunks' last): its id maps to old again */
+} undo_kind;
+
+typedef struct {
+    undo_kind kind;
+    map *m;
     char *key;     /* owned copy */
-    void *old;     /* previous value (owned by the undo entry until rollback) */
+    void *old;     /* previous value (UNDO_MAP: owned by the undo entry until rollback) */
     int64_t by_id; /* budgets: id slot to restore (0: none) */
-    int *state;    /* a hold's state changed in place (m NULL): restore state_old */
+    int *state;
     int state_old;
-    ab__budget *budget; /* a budget changed in place (m NULL): restore saved[saved_at] */
+    ab__budget *budget;
     size_t saved_at;
+    mem_hold *hold;
 } undo;
+
+#define INTERN_RECENT 2
+enum { RECENT_BUDGET, RECENT_OP, RECENT_MODEL, RECENT_ACTOR, RECENT_FIELDS };
 
 typedef struct mem {
     map budgets; /* path -> ab__budget* */
     ab__budget **by_id;
     size_t by_id_len, by_id_cap;
-    map holds;   /* id -> ab__hold* */
-    map idem;    /* key -> ab__idem* */
-    map prices;  /* model -> ab_price* */
-    map roles;   /* name -> char* spec */
-    map strings; /* interned strings -> themselves */
+    map holds; /* id -> mem_hold* (the key is the hold's own id) */
+    mem_hold **hold_chunks;
+    size_t holds_len, hold_chunks_len, hold_chunks_cap;
+    mem_hold *hold_last; /* the hold last found or made: commit finds its reserve's at once */
+    const char *recent[RECENT_FIELDS][INTERN_RECENT]; /* see intern() */
+    map idem;                                         /* key -> ab__idem* */
+    map prices;                                       /* model -> ab_price* */
+    map roles;                                        /* name -> char* spec */
+    map strings;                                      /* interned strings -> themselves */
     mem_event *events;
     size_t events_len, events_cap;
     undo *undo;
@@ -178,20 +210,29 @@ typedef struct mem {
 
 #define M(st) ((mem *)(st)->impl)
 
-static const char *intern(mem *m, const char *s)
+/* The interned copy of s; NULL if s is NULL or "" (or if out of memory). recent: the last
+ * strings interned for the same field (budget, op, …), looked at before the map, as an
+ * operation's events and hold repeat them. */
+static const char *intern(mem *m, const char *s, const char **recent)
 {
     if (!s || !*s)
         return NULL;
+    for (int i = 0; i < INTERN_RECENT; i++)
+        if (recent[i] && strcmp(recent[i], s) == 0)
+            return recent[i];
     const char *p = map_get(&m->strings, s);
-    if (p)
-        return p;
-    char *copy = strdup(s);
-    void *old;
-    if (!copy || map_put(&m->strings, s, copy, &old)) {
-        free(copy);
-        return NULL;
+    if (!p) {
+        char *copy = strdup(s);
+        void *old;
+        if (!copy || map_put(&m->strings, s, copy, &old)) {
+            free(copy);
+            return NULL;
+        }
+        p = copy;
     }
-    return copy;
+    memmove(recent + 1, recent, (INTERN_RECENT - 1) * sizeof *recent);
+    recent[0] = p;
+    return p;
 }
 
 /* Makes room for one more undo entry. */
@@ -215,7 +256,8 @@ static int undo_push(mem *m, map *mp, const char *key, void *old, int64_t by_id)
     char *k = strdup(key);
     if (!k)
         return AB_ENOMEM;
-    m->undo[m->undo_len++] = (undo){mp, k, old, by_id, NULL, 0, NULL, 0};
+    m->undo[m->undo_len++] =
+        (undo){.kind = UNDO_MAP, .m = mp, .key = k, .old = old, .by_id = by_id};
     return AB_OK;
 }
 
@@ -237,21 +279,25 @@ static int put_logged(ab_store *st, map *mp, const char *key, void *val, int64_t
 static void event_free(mem_event *e)
 {
     free(e->reason);
-    free(e->hold_id);
+    if (e->hold_id_owned)
+        free((char *)e->hold_id);
     free(e->key);
 }
 
 /* Frees the data (not the transaction state). */
 static void mem_free_data(mem *m)
 {
-    map_free(&m->budgets, 1);
+    map_free(&m->budgets, 1, 1);
     free(m->by_id);
-    map_free(&m->holds, 1);
-    map_free(&m->idem, 1);
-    map_free(&m->prices, 1);
-    map_free(&m->roles, 1);
-    map_free(&m->tokens, 1);
-    map_free(&m->strings, 1);
+    map_free(&m->holds, 0, 0);
+    for (size_t i = 0; i < m->hold_chunks_len; i++)
+        free(m->hold_chunks[i]);
+    free(m->hold_chunks);
+    map_free(&m->idem, 1, 1);
+    map_free(&m->prices, 1, 1);
+    map_free(&m->roles, 1, 1);
+    map_free(&m->tokens, 1, 1);
+    map_free(&m->strings, 1, 1);
     for (size_t i = 0; i < m->events_len; i++)
         event_free(&m->events[i]);
     free(m->events);
@@ -265,6 +311,12 @@ static void mem_move_data(mem *to, mem *from)
     to->by_id_len = from->by_id_len;
     to->by_id_cap = from->by_id_cap;
     to->holds = from->holds;
+    to->hold_chunks = from->hold_chunks;
+    to->holds_len = from->holds_len;
+    to->hold_chunks_len = from->hold_chunks_len;
+    to->hold_chunks_cap = from->hold_chunks_cap;
+    to->hold_last = from->hold_last;
+    memcpy(to->recent, from->recent, sizeof to->recent);
     to->idem = from->idem;
     to->prices = from->prices;
     to->roles = from->roles;
@@ -290,7 +342,7 @@ static int mem_commit(ab_store *st)
 {
     mem *m = M(st);
     for (size_t i = 0; i < m->undo_len; i++) {
-        if (m->undo[i].state || m->undo[i].budget)
+        if (m->undo[i].kind != UNDO_MAP)
             continue;
         free(m->undo[i].old);
         free(m->undo[i].key);
@@ -305,17 +357,23 @@ static int mem_commit(ab_store *st)
     return AB_OK;
 }
 
+static void hold_unmake(mem *m, mem_hold *h, mem_hold *old);
+
 /* Undoes the changes logged after the marks (a savepoint, or the whole transaction). */
 static void undo_to(mem *m, size_t undo_mark, size_t events_mark)
 {
     while (m->undo_len > undo_mark) {
         undo *u = &m->undo[--m->undo_len];
-        if (u->state) {
+        if (u->kind == UNDO_STATE) {
             *u->state = u->state_old;
             continue;
         }
-        if (u->budget) {
+        if (u->kind == UNDO_BUDGET) {
             *u->budget = m->saved[u->saved_at];
+            continue;
+        }
+        if (u->kind == UNDO_HOLD_NEW) {
+            hold_unmake(m, u->hold, u->old);
             continue;
         }
         void *cur;
@@ -449,7 +507,7 @@ static int mem_budget_update(ab_store *st, const ab__budget *b)
     if (undo_grow(m))
         return ab__fail(st, AB_ENOMEM, "out of memory");
     m->saved[m->saved_len] = *cur;
-    m->undo[m->undo_len++] = (undo){NULL, NULL, NULL, 0, NULL, 0, cur, m->saved_len++};
+    m->undo[m->undo_len++] = (undo){.kind = UNDO_BUDGET, .budget = cur, .saved_at = m->saved_len++};
     *cur = *b;
     return AB_OK;
 }
@@ -507,38 +565,116 @@ static int mem_budget_list(ab_store *st, const char *prefix, int (*fn)(ab__budge
     return rc;
 }
 
+/* The hold with this id, NULL if none. */
+static mem_hold *hold_find(mem *m, const char *id)
+{
+    if (m->hold_last && strcmp(m->hold_last->id, id) == 0)
+        return m->hold_last;
+    mem_hold *h = map_get(&m->holds, id);
+    if (h)
+        m->hold_last = h;
+    return h;
+}
+
 static int mem_hold_get(ab_store *st, const char *id, ab__hold *out)
 {
-    ab__hold *h = map_get(&M(st)->holds, id);
+    const mem_hold *h = hold_find(M(st), id);
     if (!h)
         return AB_ENOTFOUND;
-    *out = *h;
+    memset(out, 0, sizeof *out);
+    memcpy(out->h.id, h->id, sizeof out->h.id);
+    ab__strlcpy(out->h.budget, h->budget ? h->budget : "", sizeof out->h.budget);
+    ab__strlcpy(out->h.model, h->model ? h->model : "", sizeof out->h.model);
+    out->h.tokens = h->tokens;
+    out->h.cost_nusd = h->cost_nusd;
+    out->h.created_at_ms = h->created_at_ms;
+    out->h.expires_at_ms = h->expires_at_ms;
+    out->h.state = h->state;
+    out->usage = h->usage;
+    out->requests = h->requests;
+    memcpy(out->chain_ids, h->chain_ids, sizeof out->chain_ids);
+    out->chain_len = h->chain_len;
     return AB_OK;
 }
 
-static int mem_hold_insert(ab_store *st, const ab__hold *h)
+/* Packs h into out; AB_ENOMEM if a string could not be interned. */
+static int hold_pack(mem *m, const ab__hold *h, mem_hold *out)
 {
-    ab__hold *copy = malloc(sizeof *copy);
-    if (!copy)
-        return ab__fail(st, AB_ENOMEM, "out of memory");
-    *copy = *h;
-    int rc = put_logged(st, &M(st)->holds, h->h.id, copy, 0);
-    if (rc)
-        free(copy);
-    return rc;
+    memset(out, 0, sizeof *out);
+    ab__strlcpy(out->id, h->h.id, sizeof out->id);
+    out->state = h->h.state;
+    out->budget = intern(m, h->h.budget, m->recent[RECENT_BUDGET]);
+    out->model = intern(m, h->h.model, m->recent[RECENT_MODEL]);
+    if ((h->h.budget[0] && !out->budget) || (h->h.model[0] && !out->model))
+        return AB_ENOMEM;
+    out->tokens = h->h.tokens;
+    out->cost_nusd = h->h.cost_nusd;
+    out->created_at_ms = h->h.created_at_ms;
+    out->expires_at_ms = h->h.expires_at_ms;
+    out->requests = h->requests;
+    out->usage = h->usage;
+    memcpy(out->chain_ids, h->chain_ids, sizeof out->chain_ids);
+    out->chain_len = h->chain_len;
+    return AB_OK;
 }
 
-/* Changes the state in place (no copy of the hold), logging the old state for rollback. */
+/* The place for the next hold (not yet counted in holds_len), NULL if out of memory. */
+static mem_hold *hold_slot_next(mem *m)
+{
+    size_t chunk = m->holds_len / HOLDS_PER_CHUNK;
+    if (chunk == m->hold_chunks_len) {
+        if (m->hold_chunks_len == m->hold_chunks_cap) {
+            size_t cap = m->hold_chunks_cap ? m->hold_chunks_cap * 2 : 16;
+            mem_hold **p = realloc(m->hold_chunks, cap * sizeof *p);
+            if (!p)
+                return NULL;
+            m->hold_chunks = p;
+            m->hold_chunks_cap = cap;
+        }
+        if (!(m->hold_chunks[chunk] = malloc(HOLDS_PER_CHUNK * sizeof(mem_hold))))
+            return NULL;
+        m->hold_chunks_len++;
+    }
+    return &m->hold_chunks[chunk][m->holds_len % HOLDS_PER_CHUNK];
+}
+
+/* Takes back the last hold made (an undone insert): its id maps to old again (NULL: to none). */
+static void hold_unmake(mem *m, mem_hold *h, mem_hold *old)
+{
+    void *cur;
+    map_set(&m->holds, h->id, old, &cur, 0);
+    m->holds_len--;
+    if (m->hold_last == h)
+        m->hold_last = NULL;
+}
+
+/* A hold inserted again under an id that exists replaces it in the map; the old one stays in
+ * its chunk (events may point at its id) until the insert is undone or the store closed. */
+static int mem_hold_insert(ab_store *st, const ab__hold *h)
+{
+    mem *m = M(st);
+    mem_hold *next = hold_slot_next(m);
+    void *old;
+    if (!next || undo_grow(m) || hold_pack(m, h, next) ||
+        map_set(&m->holds, next->id, next, &old, 0))
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    m->holds_len++;
+    m->undo[m->undo_len++] = (undo){.kind = UNDO_HOLD_NEW, .hold = next, .old = old};
+    m->hold_last = next;
+    return AB_OK;
+}
+
+/* Changes the state in place, logging the old state for rollback. */
 static int mem_hold_set_state(ab_store *st, const char *id, int state)
 {
     mem *m = M(st);
-    ab__hold *h = map_get(&m->holds, id);
+    mem_hold *h = hold_find(m, id);
     if (!h)
         return AB_ENOTFOUND;
     if (undo_grow(m))
         return ab__fail(st, AB_ENOMEM, "out of memory");
-    m->undo[m->undo_len++] = (undo){NULL, NULL, NULL, 0, &h->h.state, h->h.state, NULL, 0};
-    h->h.state = state;
+    m->undo[m->undo_len++] = (undo){.kind = UNDO_STATE, .state = &h->state, .state_old = h->state};
+    h->state = state;
     return AB_OK;
 }
 
@@ -549,20 +685,20 @@ static int holds_walk(ab_store *st, int64_t budget_id, int leaf_only, int64_t no
     map *hm = &M(st)->holds;
     *n = 0;
     for (size_t i = 0; i < hm->cap; i++) {
-        if (!hm->keys[i] || hm->keys[i] == TOMB)
+        if (!slot_live(&hm->slots[i]))
             continue;
-        const ab__hold *h = hm->vals[i];
-        if (h->h.state != 0)
+        const mem_hold *h = hm->slots[i].val;
+        if (h->state != 0)
             continue;
         int member = 0;
         for (size_t j = 0; j < (leaf_only ? 1 : h->chain_len); j++)
             member |= h->chain_ids[j] == budget_id;
         if (!member)
             continue;
-        if (min_expiry && h->h.expires_at_ms < *min_expiry)
-            *min_expiry = h->h.expires_at_ms;
-        if (ids && *n < max && (now_ms < 0 || h->h.expires_at_ms <= now_ms))
-            ab__strlcpy(ids[(*n)++], h->h.id, 40);
+        if (min_expiry && h->expires_at_ms < *min_expiry)
+            *min_expiry = h->expires_at_ms;
+        if (ids && *n < max && (now_ms < 0 || h->expires_at_ms <= now_ms))
+            ab__strlcpy(ids[(*n)++], h->id, 40);
     }
     return AB_OK;
 }
@@ -602,6 +738,8 @@ static int mem_event_append(ab_store *st, ab_event *e)
         m->events = p;
         m->events_cap = cap;
     }
+    /* the hold's own id when the hold is here (it outlives the event, or both are undone) */
+    const mem_hold *h = e->hold_id[0] ? hold_find(m, e->hold_id) : NULL;
     e->id = (int64_t)m->events_len + 1;
     mem_event *me = &m->events[m->events_len++];
     *me = (mem_event){.id = e->id,
@@ -610,12 +748,13 @@ static int mem_event_append(ab_store *st, ab_event *e)
                       .cost_nusd = e->cost_nusd,
                       .usage = e->usage,
                       .allowed = e->allowed,
-                      .budget = intern(m, e->budget),
-                      .op = intern(m, e->op),
-                      .model = intern(m, e->model),
-                      .actor = intern(m, e->actor),
+                      .budget = intern(m, e->budget, m->recent[RECENT_BUDGET]),
+                      .op = intern(m, e->op, m->recent[RECENT_OP]),
+                      .model = intern(m, e->model, m->recent[RECENT_MODEL]),
+                      .actor = intern(m, e->actor, m->recent[RECENT_ACTOR]),
+                      .hold_id = h ? h->id : dup_or_null(e->hold_id),
+                      .hold_id_owned = !h,
                       .reason = dup_or_null(e->reason),
-                      .hold_id = dup_or_null(e->hold_id),
                       .key = dup_or_null(e->key)};
     return AB_OK;
 }
@@ -726,8 +865,8 @@ static char **sorted_keys(map *mp, size_t *n)
     if (!keys)
         return NULL;
     for (size_t i = 0; i < mp->cap; i++)
-        if (mp->keys[i] && mp->keys[i] != TOMB)
-            keys[(*n)++] = mp->keys[i];
+        if (slot_live(&mp->slots[i]))
+            keys[(*n)++] = mp->slots[i].key;
     qsort(keys, *n, sizeof *keys, cmp_str);
     return keys;
 }
