@@ -99,7 +99,7 @@ static int op_set(ab__ctx *c, void *v)
     else if ((rc = st->ops->budget_insert(st, &nb)))
         return rc;
     ab_event e;
-    ab__event_init(st, &e, a->path, "set");
+    ab__event_init(st, &e, a->path, "set", c->now_ms);
     snprintf(e.reason, sizeof e.reason, "%s", exists ? "updated" : "created");
     if (a->key)
         ab__strlcpy(e.key, a->key, sizeof e.key);
@@ -258,7 +258,7 @@ static int op_delete(ab__ctx *c, void *v)
     if ((rc = st->ops->budget_delete(st, c->b[0].id)))
         return rc;
     ab_event e;
-    ab__event_init(st, &e, a->path, "delete");
+    ab__event_init(st, &e, a->path, "delete", c->now_ms);
     if (a->key)
         ab__strlcpy(e.key, a->key, sizeof e.key);
     if ((rc = st->ops->event_append(st, &e)))
@@ -312,7 +312,7 @@ static int op_reset(ab__ctx *c, void *v)
         s->last_reset_ms = c->now_ms;
     c->dirty[0] = true;
     ab_event e;
-    ab__event_init(st, &e, a->path, "reset");
+    ab__event_init(st, &e, a->path, "reset", c->now_ms);
     ab__strlcpy(e.reason, what, sizeof e.reason);
     if (a->key)
         ab__strlcpy(e.key, a->key, sizeof e.key);

@@ -166,7 +166,7 @@ static int sweep(ab__ctx *c, size_t idx)
             if ((rc = ab__hold_close(c, &h, 3)))
                 return rc;
             ab_event e;
-            ab__event_init(st, &e, h.h.budget, "expire");
+            ab__event_init(st, &e, h.h.budget, "expire", c->now_ms);
             ab__strlcpy(e.hold_id, h.h.id, sizeof e.hold_id);
             ab__strlcpy(e.model, h.h.model, sizeof e.model);
             e.tokens = h.h.tokens;

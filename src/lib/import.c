@@ -174,7 +174,7 @@ int ab_price_import_litellm(ab_store *st, const char *json, size_t len, size_t *
             rc = st->ops->price_put(st, &prices[i]);
         if (rc == AB_OK) {
             ab_event e;
-            ab__event_init(st, &e, "", "price");
+            ab__event_init(st, &e, "", "price", ab__now(st));
             snprintf(e.reason, sizeof e.reason, "imported %zu prices (LiteLLM format)", n);
             rc = st->ops->event_append(st, &e);
         }

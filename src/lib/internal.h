@@ -180,7 +180,8 @@ int ab__idem_save(ab_store *st, const char *key, const char *params, const ab_de
                   int64_t now_ms);
 int ab__key_validate(ab_store *st, const char *key);
 
-void ab__event_init(ab_store *st, ab_event *e, const char *budget, const char *op);
+/* An event of op on budget at time_ms (an operation's own now_ms: one clock read for both). */
+void ab__event_init(ab_store *st, ab_event *e, const char *budget, const char *op, int64_t time_ms);
 int ab__price_lookup(ab_store *st, const char *model, ab_price *out);
 
 /* ---- time ---- */

@@ -247,7 +247,7 @@ int ab_price_set(ab_store *st, const ab_price *p)
     rc = st->ops->price_put(st, p);
     if (rc == AB_OK) {
         ab_event e;
-        ab__event_init(st, &e, "", "price");
+        ab__event_init(st, &e, "", "price", ab__now(st));
         ab__strlcpy(e.model, p->model, sizeof e.model);
         rc = st->ops->event_append(st, &e);
     }
@@ -264,7 +264,7 @@ int ab_price_unset(ab_store *st, const char *model)
         ab__fail(st, rc, "no price override for '%s' in the store", model);
     if (rc == AB_OK) {
         ab_event e;
-        ab__event_init(st, &e, "", "price");
+        ab__event_init(st, &e, "", "price", ab__now(st));
         ab__strlcpy(e.model, model, sizeof e.model);
         ab__strlcpy(e.reason, "override removed", sizeof e.reason);
         rc = st->ops->event_append(st, &e);

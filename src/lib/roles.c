@@ -180,7 +180,7 @@ int ab_role_set(ab_store *st, const ab_role *r)
     free(spec);
     if (rc == AB_OK) {
         ab_event e;
-        ab__event_init(st, &e, "", "role");
+        ab__event_init(st, &e, "", "role", ab__now(st));
         ab__strlcpy(e.reason, r->name, sizeof e.reason);
         rc = st->ops->event_append(st, &e);
     }
@@ -255,7 +255,7 @@ int ab_role_delete(ab_store *st, const char *name)
         ab__fail(st, rc, "no role '%s'", name);
     if (rc == AB_OK) {
         ab_event e;
-        ab__event_init(st, &e, "", "role");
+        ab__event_init(st, &e, "", "role", ab__now(st));
         snprintf(e.reason, sizeof e.reason, "%s deleted", name);
         rc = st->ops->event_append(st, &e);
     }
@@ -333,7 +333,7 @@ static int op_permission(ab__ctx *c, void *v)
     s->operations_blocked++;
     c->dirty[0] = true;
     ab_event e;
-    ab__event_init(st, &e, s->path, "permission");
+    ab__event_init(st, &e, s->path, "permission", c->now_ms);
     e.allowed = 0;
     ab__strlcpy(e.reason, a->out->reason, sizeof e.reason);
     if (model)

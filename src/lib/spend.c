@@ -143,7 +143,7 @@ static int deny(ab__ctx *c, const char *op, const char *model, const ab_usage *u
     c->b[0].s.operations_blocked++;
     ab__ctx_dirty(c, &c->b[0]);
     ab_event e;
-    ab__event_init(c->st, &e, c->b[0].s.path, op);
+    ab__event_init(c->st, &e, c->b[0].s.path, op, c->now_ms);
     event_usage(&e, model, u, d);
     if (key)
         ab__strlcpy(e.key, key, sizeof e.key);
@@ -254,7 +254,7 @@ static int op_reserve(ab__ctx *c, void *v)
         return rc;
     ab__strlcpy(a->out->hold_id, h.h.id, sizeof a->out->hold_id);
     ab_event e;
-    ab__event_init(st, &e, c->b[0].s.path, "reserve");
+    ab__event_init(st, &e, c->b[0].s.path, "reserve", c->now_ms);
     event_usage(&e, model, a->usage, a->out);
     if (a->key)
         ab__strlcpy(e.key, a->key, sizeof e.key);
@@ -335,7 +335,7 @@ static int op_commit(ab__ctx *c, void *v)
     over_report(c, amount, a->out);
     ab__strlcpy(a->out->hold_id, h.h.id, sizeof a->out->hold_id);
     ab_event e;
-    ab__event_init(st, &e, h.h.budget, "commit");
+    ab__event_init(st, &e, h.h.budget, "commit", c->now_ms);
     event_usage(&e, model, a->usage, a->out);
     e.allowed = 1;
     if (a->key)
@@ -378,7 +378,7 @@ static int op_release(ab__ctx *c, void *v)
     a->out->allowed = 1;
     ab__strlcpy(a->out->hold_id, h.h.id, sizeof a->out->hold_id);
     ab_event e;
-    ab__event_init(st, &e, h.h.budget, "release");
+    ab__event_init(st, &e, h.h.budget, "release", c->now_ms);
     ab__strlcpy(e.hold_id, h.h.id, sizeof e.hold_id);
     ab__strlcpy(e.model, h.h.model, sizeof e.model);
     if (a->key)
@@ -442,7 +442,7 @@ static int op_charge(ab__ctx *c, void *v)
     a->out->allowed = 1;
     over_report(c, amount, a->out);
     ab_event e;
-    ab__event_init(st, &e, c->b[0].s.path, "charge");
+    ab__event_init(st, &e, c->b[0].s.path, "charge", c->now_ms);
     event_usage(&e, model, a->usage, a->out);
     e.allowed = 1;
     if (a->key)

@@ -48,7 +48,7 @@ int ab_token_create(ab_store *st, const char *scope, ab_token_role role, const c
     rc = st->ops->token_put(st, &t, hash);
     if (rc == AB_OK) {
         ab_event e;
-        ab__event_init(st, &e, scope, "token");
+        ab__event_init(st, &e, scope, "token", ab__now(st));
         snprintf(e.reason, sizeof e.reason, "created %s (%s)", t.id,
                  role == AB_TOKEN_ADMIN ? "admin" : "agent");
         rc = st->ops->event_append(st, &e);
@@ -115,7 +115,7 @@ int ab_token_revoke(ab_store *st, const char *id)
         ab__fail(st, rc, "no token '%s'", id);
     if (rc == AB_OK) {
         ab_event e;
-        ab__event_init(st, &e, "", "token");
+        ab__event_init(st, &e, "", "token", ab__now(st));
         snprintf(e.reason, sizeof e.reason, "revoked %s", id);
         rc = st->ops->event_append(st, &e);
     }
