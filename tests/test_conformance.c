@@ -798,6 +798,32 @@ static void test_batch(void)
     ab_store_close(st);
 }
 
+/* An override set after the built-in price was used wins at once, and its removal brings the
+ * built-in price back (the handle remembers the last built-in price it looked up). */
+static void test_price_override_after_builtin(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "x", NULL, NULL);
+    ab_decision d;
+    ab_usage u = {.input = 1000000};
+    CHECK_OK(st, ab_budget_charge(st, "x", "claude-haiku-4-5", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 1000000000);
+    ab_price p = {.model = "claude-haiku-4-5", .input = 7000000};
+    ab_price_fill_defaults(&p);
+    CHECK_OK(st, ab_price_set(st, &p));
+    CHECK_OK(st, ab_budget_charge(st, "x", "claude-haiku-4-5", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 7000000000);
+    CHECK_OK(st, ab_price_unset(st, "claude-haiku-4-5"));
+    CHECK_OK(st, ab_budget_charge(st, "x", "claude-haiku-4-5", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 1000000000);
+    /* another model in between, then the first again */
+    CHECK_OK(st, ab_budget_charge(st, "x", "claude-opus-4-1", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 15000000000);
+    CHECK_OK(st, ab_budget_charge(st, "x", "claude-haiku-4-5", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 1000000000);
+    ab_store_close(st);
+}
+
 /* A price set through one handle is used at once by another handle on the same store (the
  * PostgreSQL store caches price overrides per connection). */
 static void test_price_seen_by_others(void)
@@ -856,6 +882,7 @@ int main(int argc, char **argv)
     test_copy();
     test_tokens();
     test_batch();
+    test_price_override_after_builtin();
     test_price_seen_by_others();
     if (strcmp(kind, "memory") == 0) /* 10,000 durable transactions are for the benchmarks */
         test_holds_max();

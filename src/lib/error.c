@@ -87,13 +87,19 @@ int ab__utf8_valid(const unsigned char *s)
 
 int ab__name_valid(ab_store *st, const char *field, const char *s)
 {
-    size_t n = strlen(s);
+    /* one pass for the length, control characters and whether there is anything but ASCII */
+    size_t n = 0;
+    int control = 0, ascii = 1;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        control |= c < 0x20 || c == 0x7f;
+        ascii &= c < 0x80;
+    }
     if (n == 0 || n >= AB_NAME_BYTES_MAX)
         return ab__fail(st, AB_EINVAL, "%s: must be 1-%d bytes", field, AB_NAME_BYTES_MAX - 1);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return ab__fail(st, AB_EINVAL, "%s: no control characters", field);
-    if (!ab__utf8_valid((const unsigned char *)s))
+    if (control)
+        return ab__fail(st, AB_EINVAL, "%s: no control characters", field);
+    if (!ascii && !ab__utf8_valid((const unsigned char *)s))
         return ab__fail(st, AB_EINVAL, "%s: must be valid UTF-8", field);
     return AB_OK;
 }

@@ -109,7 +109,11 @@ struct ab_store {
     char errmsg[512];
     uint64_t id_seed[2]; /* hold ids: random seed + counter */
     uint64_t id_counter;
-    int batch;            /* a group-commit transaction is open (the lock is held by its thread) */
+    int batch; /* a group-commit transaction is open (the lock is held by its thread) */
+    /* the last model priced from the built-in table and its price (the table never changes;
+     * store overrides are still looked up first, every time) */
+    char builtin_model[AB_NAME_BYTES_MAX];
+    ab_price builtin_price;
     int aborts_to_inject; /* tests only: the next operations' transactions abort (ERETRY) */
 };
 

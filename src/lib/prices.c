@@ -190,8 +190,15 @@ int ab__price_lookup(ab_store *st, const char *model, ab_price *out)
     int rc = st->ops->price_get(st, model, out);
     if (rc != AB_ENOTFOUND)
         return rc;
-    if (ab_price_builtin(model, out) == AB_OK)
+    if (st->builtin_model[0] && strcmp(model, st->builtin_model) == 0) {
+        *out = st->builtin_price;
         return AB_OK;
+    }
+    if (ab_price_builtin(model, out) == AB_OK) {
+        if (ab__strlcpy(st->builtin_model, model, sizeof st->builtin_model) == AB_OK)
+            st->builtin_price = *out;
+        return AB_OK;
+    }
     rc = st->ops->price_get(st, "default", out);
     if (rc == AB_ENOTFOUND)
         return ab__fail(st, AB_EUNKNOWNMODEL,
