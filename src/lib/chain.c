@@ -80,14 +80,21 @@ void ab__ctx_dirty(ab__ctx *c, const ab__budget *b)
     c->dirty[b - c->b] = true;
 }
 
+/* Keeps the budget loaded into the next free place of c, rolled forward to now. */
+static ab__budget *ctx_keep(ab__ctx *c)
+{
+    ab__budget *b = &c->b[c->n];
+    c->dirty[c->n++] = ab__roll(b, c->now_ms) != 0;
+    return b;
+}
+
 static int ctx_add(ab__ctx *c, const ab__budget *b, ab__budget **out)
 {
     if (c->n >= AB__CTX_BUDGETS_MAX)
         return ab__fail(c->st, AB_ELIMIT, "one operation touched more than %d budgets",
                         AB__CTX_BUDGETS_MAX);
     c->b[c->n] = *b;
-    c->dirty[c->n] = ab__roll(&c->b[c->n], c->now_ms) != 0;
-    *out = &c->b[c->n++];
+    *out = ctx_keep(c);
     return AB_OK;
 }
 
@@ -230,13 +237,13 @@ int ab__chain_load(ab__ctx *c, const char *path, int leaf_optional)
             return rc;
         return chain_sweep(c);
     }
-    /* leaf first, then each ancestor that exists */
+    /* leaf first, then each ancestor that exists, each read straight into its place in c (a
+     * chain starts c and fits it) */
+    _Static_assert(AB_PATH_SEGMENTS_MAX <= AB__CTX_BUDGETS_MAX, "a chain fits the context");
     for (size_t len = strlen(buf);;) {
-        ab__budget b, *slot;
-        int rc = st->ops->budget_get(st, buf, &b);
+        int rc = st->ops->budget_get(st, buf, &c->b[c->n]);
         if (rc == AB_OK) {
-            if ((rc = ctx_add(c, &b, &slot)))
-                return rc;
+            ctx_keep(c);
         } else if (rc != AB_ENOTFOUND) {
             return rc;
         } else if (c->n == 0 && len == strlen(path) && !leaf_optional) {
