@@ -103,10 +103,3 @@ int ab__name_valid(ab_store *st, const char *field, const char *s)
         return ab__fail(st, AB_EINVAL, "%s: must be valid UTF-8", field);
     return AB_OK;
 }
-
-int ab__add(int64_t a, int64_t b, int64_t *out)
-{
-    if (__builtin_add_overflow(a, b, out))
-        return AB_EOVERFLOW;
-    return AB_OK;
-}

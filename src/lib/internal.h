@@ -202,8 +202,11 @@ int ab__name_valid(ab_store *st, const char *field, const char *s);
 int ab__utf8_valid(const unsigned char *s);
 /* Copies src into dst (size bytes); returns AB_ELIMIT if it does not fit. */
 int ab__strlcpy(char *dst, const char *src, size_t size);
-/* Checked arithmetic: AB_EOVERFLOW instead of wrapping. */
-int ab__add(int64_t a, int64_t b, int64_t *out);
+/* Checked arithmetic: AB_EOVERFLOW instead of wrapping (inline: every limit check adds). */
+static inline int ab__add(int64_t a, int64_t b, int64_t *out)
+{
+    return __builtin_add_overflow(a, b, out) ? AB_EOVERFLOW : AB_OK;
+}
 
 /* A growable string for JSON and serialised records. */
 typedef struct {
