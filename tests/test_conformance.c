@@ -798,25 +798,39 @@ static void test_batch(void)
     ab_store_close(st);
 }
 
+/* Prices "x" at claude-haiku-4-5 through reader (built in, then remembered), sets an override
+ * through writer, which reader must use at once, and removes it again. */
+static void override_round(ab_store *reader, ab_store *writer)
+{
+    ab_decision d;
+    ab_usage u = {.input = 1000000};
+    CHECK_OK(reader, ab_budget_charge(reader, "x", "claude-haiku-4-5", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 1000000000);
+    CHECK_OK(reader, ab_budget_charge(reader, "x", "claude-haiku-4-5", &u, NULL, &d)); /* cached */
+    ab_price p = {.model = "claude-haiku-4-5",
+                  .input = 7000000,
+                  .output = 1,
+                  .cache_write_5m = 1,
+                  .cache_write_1h = 1,
+                  .cache_read = 1};
+    CHECK_OK(writer, ab_price_set(writer, &p));
+    CHECK_OK(reader, ab_budget_charge(reader, "x", "claude-haiku-4-5", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 7000000000);
+    CHECK_OK(writer, ab_price_unset(writer, "claude-haiku-4-5"));
+    CHECK_OK(reader, ab_budget_charge(reader, "x", "claude-haiku-4-5", &u, NULL, &d));
+    CHECK_I64(d.cost_nusd, 1000000000);
+}
+
 /* An override set after the built-in price was used wins at once, and its removal brings the
  * built-in price back (the handle remembers the last built-in price it looked up). */
 static void test_price_override_after_builtin(void)
 {
     ab_store *st = fresh(T0);
     make(st, "x", NULL, NULL);
+    override_round(st, st);
+    /* another model in between, then the first again */
     ab_decision d;
     ab_usage u = {.input = 1000000};
-    CHECK_OK(st, ab_budget_charge(st, "x", "claude-haiku-4-5", &u, NULL, &d));
-    CHECK_I64(d.cost_nusd, 1000000000);
-    ab_price p = {.model = "claude-haiku-4-5", .input = 7000000};
-    ab_price_fill_defaults(&p);
-    CHECK_OK(st, ab_price_set(st, &p));
-    CHECK_OK(st, ab_budget_charge(st, "x", "claude-haiku-4-5", &u, NULL, &d));
-    CHECK_I64(d.cost_nusd, 7000000000);
-    CHECK_OK(st, ab_price_unset(st, "claude-haiku-4-5"));
-    CHECK_OK(st, ab_budget_charge(st, "x", "claude-haiku-4-5", &u, NULL, &d));
-    CHECK_I64(d.cost_nusd, 1000000000);
-    /* another model in between, then the first again */
     CHECK_OK(st, ab_budget_charge(st, "x", "claude-opus-4-1", &u, NULL, &d));
     CHECK_I64(d.cost_nusd, 15000000000);
     CHECK_OK(st, ab_budget_charge(st, "x", "claude-haiku-4-5", &u, NULL, &d));
@@ -839,23 +853,7 @@ static void test_price_seen_by_others(void)
     ab_store *b = NULL;
     CHECK_OK(NULL, ab_store_open(url, &b));
     make(a, "x", NULL, NULL);
-    ab_decision d;
-    ab_usage u = {.input = 1000000};
-    CHECK_OK(a, ab_budget_charge(a, "x", "claude-haiku-4-5", &u, NULL, &d));
-    CHECK_I64(d.cost_nusd, 1000000000);
-    CHECK_OK(a, ab_budget_charge(a, "x", "claude-haiku-4-5", &u, NULL, &d)); /* cached now */
-    ab_price p = {.model = "claude-haiku-4-5",
-                  .input = 7000000,
-                  .output = 1,
-                  .cache_write_5m = 1,
-                  .cache_write_1h = 1,
-                  .cache_read = 1};
-    CHECK_OK(b, ab_price_set(b, &p));
-    CHECK_OK(a, ab_budget_charge(a, "x", "claude-haiku-4-5", &u, NULL, &d));
-    CHECK_I64(d.cost_nusd, 7000000000);
-    CHECK_OK(b, ab_price_unset(b, "claude-haiku-4-5"));
-    CHECK_OK(a, ab_budget_charge(a, "x", "claude-haiku-4-5", &u, NULL, &d));
-    CHECK_I64(d.cost_nusd, 1000000000);
+    override_round(a, b);
     ab_store_close(b);
     ab_store_close(a);
 }
