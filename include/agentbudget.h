@@ -441,6 +441,16 @@ int ab_store_batch_begin(ab_store *st);
 int ab_store_batch_commit(ab_store *st);
 void ab_store_batch_abort(ab_store *st);
 
+/* ---- read groups ---- */
+
+/* Opens one read transaction that the calls made next on this handle, from this thread, share
+ * (one snapshot of the store) until ab_store_read_end(): a service that checks a request's token
+ * and then reads a budget begins and ends one transaction, not two. Other threads calling the
+ * handle wait until the end. A call that must write (a check that counts a denial) or that fails
+ * ends the group's transaction and runs alone; the calls after it run each in its own. */
+int ab_store_read_begin(ab_store *st);
+void ab_store_read_end(ab_store *st);
+
 /* ---- JSON shapes shared by the CLI and the daemon ---- */
 
 /* Writes the status JSON object (the original's getBudgetStatus fields plus limits). Returns a

@@ -838,13 +838,12 @@ static void test_price_override_after_builtin(void)
     ab_store_close(st);
 }
 
-/* A price set through one handle is used at once by another handle on the same store (the
- * PostgreSQL store caches price overrides per connection). */
-static void test_price_seen_by_others(void)
+/* A second handle on the store of the last fresh(); NULL for memory: (two memory: handles are
+ * two stores). */
+static ab_store *second_handle(void)
 {
     if (strcmp(kind, "memory") == 0)
-        return; /* two memory: handles are two stores */
-    ab_store *a = fresh(T0);
+        return NULL;
     char url[512];
     if (strcmp(kind, "sqlite") == 0)
         snprintf(url, sizeof url, "sqlite:%s/store%d.db", tmpdir, case_no);
@@ -852,10 +851,72 @@ static void test_price_seen_by_others(void)
         snprintf(url, sizeof url, "%s/ab_t_%d_%d", pg_base, (int)getpid(), case_no);
     ab_store *b = NULL;
     CHECK_OK(NULL, ab_store_open(url, &b));
-    make(a, "x", NULL, NULL);
-    override_round(a, b);
-    ab_store_close(b);
+    if (b)
+        ab_store_set_clock(b, fake_clock, NULL);
+    return b;
+}
+
+/* A price set through one handle is used at once by another handle on the same store (the
+ * PostgreSQL store caches price overrides per connection). */
+static void test_price_seen_by_others(void)
+{
+    ab_store *a = fresh(T0), *b = second_handle();
+    if (b) {
+        make(a, "x", NULL, NULL);
+        override_round(a, b);
+        ab_store_close(b);
+    }
     ab_store_close(a);
+}
+
+/* A read group: its calls share one read transaction (one snapshot: a charge made meanwhile
+ * through another handle is not seen inside it); a check that denies counts the denial and ends
+ * the group's transaction, after which the calls see the store as it is. */
+static void test_read_group(void)
+{
+    ab_store *st = fresh(T0), *other = second_handle();
+    make(st, "t", "usd/day=1", NULL);
+    char secret[AB_TOKEN_SECRET_BYTES + 1];
+    ab_token tok;
+    CHECK_OK(st, ab_token_create(st, "t", AB_TOKEN_AGENT, "g", 0, secret, &tok));
+    ab_usage small = {.input = 100000}, big = {.input = 1000000}; /* $0.30, $3 at FLAT */
+    ab_decision d;
+
+    CHECK_OK(st, ab_store_read_begin(st));
+    CHECK_RC(st, ab_store_read_begin(st), AB_EINVAL);
+    CHECK_RC(st, ab_store_batch_begin(st), AB_EINVAL);
+    ab_token t;
+    CHECK_OK(st, ab_token_verify(st, secret, &t));
+    CHECK_STR(t.id, tok.id);
+    CHECK_I64(get(st, "t").used[AB_WINDOW_DAY][AB_METRIC_USD], 0);
+    if (other) {
+        CHECK_OK(other, ab_budget_charge(other, "t", FLAT, &small, NULL, &d));
+        CHECK_I64(get(st, "t").used[AB_WINDOW_DAY][AB_METRIC_USD], 0); /* the group's snapshot */
+    }
+    CHECK_OK(st, ab_budget_check(st, "t", FLAT, &small, &d));
+    CHECK(d.allowed);
+    CHECK_OK(st, ab_budget_check(st, "t", FLAT, &big, &d)); /* denied: counted, a write */
+    CHECK(!d.allowed);
+    ab_budget_status b = get(st, "t");
+    CHECK_I64(b.operations_blocked, 1);
+    CHECK_I64(b.used[AB_WINDOW_DAY][AB_METRIC_USD], other ? 300000000 : 0);
+    CHECK_OK(st, ab_budget_charge(st, "t", FLAT, &small, NULL, &d)); /* a write in the group */
+    ab_store_read_end(st);
+    ab_store_read_end(st); /* a second end does nothing */
+
+    b = get(st, "t");
+    CHECK_I64(b.operations_blocked, 1);
+    CHECK_I64(b.used[AB_WINDOW_DAY][AB_METRIC_USD], other ? 600000000 : 300000000);
+    CHECK_OK(st, ab_store_read_begin(st)); /* and a new group */
+    CHECK_I64(get(st, "t").used[AB_WINDOW_DAY][AB_METRIC_USD], other ? 600000000 : 300000000);
+    CHECK_RC(st, ab_budget_get(st, "nope", &b), AB_ENOTFOUND); /* a failure ends it */
+    CHECK_I64(get(st, "t").operations_blocked, 1);
+    ab_store_read_end(st);
+    CHECK_OK(st, ab_store_batch_begin(st)); /* the handle is free again */
+    ab_store_batch_abort(st);
+    if (other)
+        ab_store_close(other);
+    ab_store_close(st);
 }
 
 int main(int argc, char **argv)
@@ -882,6 +943,7 @@ int main(int argc, char **argv)
     test_batch();
     test_price_override_after_builtin();
     test_price_seen_by_others();
+    test_read_group();
     if (strcmp(kind, "memory") == 0) /* 10,000 durable transactions are for the benchmarks */
         test_holds_max();
     char cmd[300];

@@ -52,6 +52,8 @@ typedef struct abd_call {
                                                                                  path, on a 405 */
     void *args;  /* a handler's parameters for its job on the writer (abd_args; freed with it) */
     int pending; /* 1: suspended, its job queued for the writer; 2: the job is done, reply */
+    ab_store *reader; /* the read handle it holds (abd_reader), in a read group if grouped */
+    int grouped;
     /* spend to count in the metrics once the group commit is durable */
     char spend_budget[AB_PATH_BYTES_MAX + 1];
     char spend_model[AB_NAME_BYTES_MAX];
@@ -79,6 +81,11 @@ int abd_store_init(const char *url, unsigned readers, char *err, size_t err_size
 void abd_store_shutdown(void);
 ab_store *abd_reader_acquire(void);
 void abd_reader_release(ab_store *st);
+/* The call's read handle, taken from the pool at its first use and held until the call is
+ * answered (abd_reader_done); grouped: in a read group (ab_store_read_begin), so that the token
+ * check and the handler's reads share one store transaction. */
+ab_store *abd_reader(abd_call *c, int grouped);
+void abd_reader_done(abd_call *c);
 typedef void (*abd_job_fn)(ab_store *st, abd_call *c);
 /* Zeroed memory of size bytes for a handler's job parameters, owned by the call (c->args) so
  * that it outlives the handler; NULL (and a 500 reply) when out of memory. */

@@ -261,11 +261,10 @@ static int authenticate(abd_call *c, const char *addr)
         return abd_error(c, 401, "unauthorized", "Authorization",
                          "a bearer token is required (Authorization: Bearer abt_…)");
     }
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 1); /* the handler's reads join its transaction */
     int rc = ab_token_verify(st, h + 7, &c->token);
     char msg[256];
     snprintf(msg, sizeof msg, "%s", ab_store_errmsg(st));
-    abd_reader_release(st);
     if (rc == AB_EPERM) {
         auth_failed(addr, pair);
         return abd_error(c, 401, "unauthorized", "Authorization", "%s", msg);
@@ -553,6 +552,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return queue(conn, &q->call);
     }
     answer(q, conn, metrics_only);
+    abd_reader_done(&q->call);
     if (q->call.pending) /* suspended until the writer has committed its job */
         return MHD_YES;
     return reply(q, conn);

@@ -234,9 +234,8 @@ static void jl_reply(abd_call *c, jlist *l, const char *name, const char *suffix
 
 static void h_healthz(abd_call *c)
 {
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     int version = 0, rc = ab_store_schema_version(st, &version);
-    abd_reader_release(st);
     if (rc) {
         abd_error(c, 503, "store_unavailable", NULL, "the store does not answer");
         return;
@@ -261,9 +260,8 @@ static void h_metrics(abd_call *c)
                   "metrics need an admin token (or the --metrics-listen address)");
         return;
     }
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     char *m = abd_metrics_render(st);
-    abd_reader_release(st);
     abd_reply_json(c, m ? 200 : 500, m);
     c->content_type = "text/plain; version=0.0.4";
 }
@@ -290,11 +288,10 @@ static void h_budgets_list(abd_call *c)
     if (prefix && !ab_scope_covers(c->token.scope, prefix))
         prefix = c->token.scope; /* a wider prefix is narrowed to the scope */
     jlist k = {0};
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     int rc = ab_budget_list(st, prefix, collect_status, &k);
     if (rc)
         abd_fail(c, st, rc);
-    abd_reader_release(st);
     if (!rc)
         jl_reply(c, &k, "budgets", "");
     else
@@ -305,9 +302,8 @@ static void h_budget_get(abd_call *c)
 {
     if (path_ok(c, "path", c->rest) || in_scope(c, c->rest))
         return;
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     reply_status(c, st, c->rest, 200);
-    abd_reader_release(st);
 }
 
 /* PUT /v1/budgets/{path}: {"role", "model", "limits": ["usd/day=10", …], "unset": ["usd/day"],
@@ -413,11 +409,10 @@ static void h_check(abd_call *c)
     if (tokens >= 0)
         u = (ab_usage){.input = tokens / 4, .output = tokens - tokens / 4};
     ab_decision d;
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     int rc = ab_budget_check(st, budget, model, &u, &d);
     if (rc)
         abd_fail(c, st, rc);
-    abd_reader_release(st);
     if (!rc)
         reply_decision(c, &d);
 }
@@ -567,11 +562,10 @@ static void h_hold_action(abd_call *c)
 
 static void h_hold_get(abd_call *c)
 {
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     ab_hold h;
     if (hold_in_scope(c, st, c->rest, &h) == AB_OK)
         abd_reply_json(c, 200, ab_hold_json(&h));
-    abd_reader_release(st);
 }
 
 static void job_reset(ab_store *st, abd_call *c)
@@ -636,11 +630,10 @@ static void h_permission(abd_call *c)
         count_field(c, c->json, "estimated_tokens", 0, &ctx.estimated_tokens))
         return;
     ab_decision d;
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     int rc = ab_check_permission(st, budget, op, &ctx, &d);
     if (rc)
         abd_fail(c, st, rc);
-    abd_reader_release(st);
     if (!rc)
         reply_decision(c, &d);
 }
@@ -692,11 +685,10 @@ static void h_events(abd_call *c)
     if (q.budget && in_scope(c, q.budget))
         return;
     events_out k = {{0}, 0};
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     int rc = ab_events_query(st, &q, collect_event, &k);
     if (rc)
         abd_fail(c, st, rc);
-    abd_reader_release(st);
     if (rc) {
         free(k.list.buf);
         return;
@@ -718,11 +710,10 @@ static void h_prices_list(abd_call *c)
 {
     const char *b = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, "builtin");
     jlist k = {0}, *list = &k;
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     int rc = ab_price_list(st, b && strcmp(b, "0") != 0, collect_price, list);
     if (rc)
         abd_fail(c, st, rc);
-    abd_reader_release(st);
     if (rc)
         free(k.buf);
     else
@@ -732,11 +723,10 @@ static void h_prices_list(abd_call *c)
 static void h_price_get(abd_call *c)
 {
     ab_price p;
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     int rc = ab_price_get(st, c->rest, &p);
     if (rc)
         abd_fail(c, st, rc == AB_EUNKNOWNMODEL ? AB_ENOTFOUND : rc);
-    abd_reader_release(st);
     if (!rc)
         abd_reply_json(c, 200, ab_price_json(&p));
 }
@@ -885,11 +875,10 @@ static int collect_role(const ab_role *r, void *v)
 static void h_roles_list(abd_call *c)
 {
     jlist k = {0}, *list = &k;
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     int rc = ab_role_list(st, collect_role, list);
     if (rc)
         abd_fail(c, st, rc);
-    abd_reader_release(st);
     if (rc)
         free(k.buf);
     else
@@ -899,11 +888,10 @@ static void h_roles_list(abd_call *c)
 static void h_role_get(abd_call *c)
 {
     ab_role r;
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     int rc = ab_role_get(st, c->rest, &r);
     if (rc)
         abd_fail(c, st, rc);
-    abd_reader_release(st);
     if (!rc) {
         abd_reply_json(c, 200, ab_role_json(&r));
         ab_role_free(&r);
@@ -992,11 +980,10 @@ static void h_tokens_list(abd_call *c)
     if (need_admin(c, NULL))
         return;
     jlist k = {0}, *list = &k;
-    ab_store *st = abd_reader_acquire();
+    ab_store *st = abd_reader(c, 0);
     int rc = ab_token_list(st, collect_token, list);
     if (rc)
         abd_fail(c, st, rc);
-    abd_reader_release(st);
     if (rc)
         free(k.buf);
     else

@@ -54,6 +54,26 @@ void abd_reader_release(ab_store *st)
     pthread_mutex_unlock(&pool_lock);
 }
 
+ab_store *abd_reader(abd_call *c, int grouped)
+{
+    if (!c->reader) {
+        c->reader = abd_reader_acquire();
+        c->grouped = grouped && ab_store_read_begin(c->reader) == AB_OK;
+    }
+    return c->reader;
+}
+
+void abd_reader_done(abd_call *c)
+{
+    if (!c->reader)
+        return;
+    if (c->grouped)
+        ab_store_read_end(c->reader);
+    abd_reader_release(c->reader);
+    c->reader = NULL;
+    c->grouped = 0;
+}
+
 /* Runs one batch: every job queued now, in one transaction. */
 static void run_batch(job *list)
 {

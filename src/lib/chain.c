@@ -20,6 +20,12 @@ int ab__txn_begin(ab_store *st, int write)
 {
     pthread_mutex_lock(&st->lock);
     st->errmsg[0] = '\0';
+    if (st->read_group == 1) {
+        if (!write)
+            return AB_OK;      /* the group's read transaction */
+        st->ops->rollback(st); /* it read only: ended, the write runs in its own */
+        st->read_group = 2;
+    }
     /* inside a group commit each operation is a savepoint of the open write transaction */
     int rc = st->batch ? st->ops->savepoint(st) : st->ops->begin(st, write);
     if (rc)
@@ -29,7 +35,14 @@ int ab__txn_begin(ab_store *st, int write)
 
 int ab__txn_end(ab_store *st, int rc)
 {
-    if (st->batch) {
+    if (st->read_group == 1) {
+        /* the group's transaction stays open, unless the call failed (nothing was written: an
+         * upgrade to a write begins anew, ab__txn_begin) */
+        if (rc != AB_OK && rc != AB__EUPGRADE) {
+            st->ops->rollback(st);
+            st->read_group = 2;
+        }
+    } else if (st->batch) {
         if (rc == AB_OK)
             rc = st->ops->savepoint_release(st);
         else

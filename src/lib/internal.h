@@ -110,6 +110,9 @@ struct ab_store {
     uint64_t id_seed[2]; /* hold ids: random seed + counter */
     uint64_t id_counter;
     int batch; /* a group-commit transaction is open (the lock is held by its thread) */
+    /* a read group (ab_store_read_begin) holds the lock: 1 its read transaction is open, 2 it
+     * has ended (a call needed a write or failed) and the calls run each in its own */
+    int read_group;
     /* the last model priced from the built-in table and its price (the table never changes;
      * store overrides are still looked up first, every time) */
     char builtin_model[AB_NAME_BYTES_MAX];

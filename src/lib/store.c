@@ -162,21 +162,46 @@ int ab_store_open(const char *url, ab_store **out)
                     url);
 }
 
-int ab_store_batch_begin(ab_store *st)
+/* Locks the handle and begins the transaction of a batch or read group; the lock stays held
+ * on success. */
+static int group_open(ab_store *st, int write)
 {
     pthread_mutex_lock(&st->lock);
-    if (st->batch) {
+    if (st->batch || st->read_group) {
         pthread_mutex_unlock(&st->lock);
-        return ab__fail(st, AB_EINVAL, "a batch is already open on this handle");
+        return ab__fail(st, AB_EINVAL, "a batch or read group is already open on this handle");
     }
     st->errmsg[0] = '\0';
-    int rc = st->ops->begin(st, 1);
-    if (rc) {
+    int rc = st->ops->begin(st, write);
+    if (rc)
         pthread_mutex_unlock(&st->lock);
-        return rc;
-    }
-    st->batch = 1; /* the lock stays held until commit or abort */
-    return AB_OK;
+    return rc;
+}
+
+int ab_store_read_begin(ab_store *st)
+{
+    int rc = group_open(st, 0);
+    if (rc == AB_OK)
+        st->read_group = 1; /* the lock stays held until ab_store_read_end() */
+    return rc;
+}
+
+void ab_store_read_end(ab_store *st)
+{
+    if (!st->read_group)
+        return;
+    if (st->read_group == 1)
+        st->ops->rollback(st); /* it read only */
+    st->read_group = 0;
+    pthread_mutex_unlock(&st->lock);
+}
+
+int ab_store_batch_begin(ab_store *st)
+{
+    int rc = group_open(st, 1);
+    if (rc == AB_OK)
+        st->batch = 1; /* the lock stays held until commit or abort */
+    return rc;
 }
 
 int ab_store_batch_commit(ab_store *st)
