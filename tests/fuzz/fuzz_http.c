@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -37,7 +38,7 @@ abd_config abd_cfg = {
     .store_url = "memory:",
     .readers = 1,
     .connections_max = 16,
-    .timeout_s = 1, /* the least: a request libmicrohttpd cannot parse is closed only then */
+    .timeout_s = 2,
     .body_bytes_max = 16 * 1024,
     .import_bytes_max = 32 * 1024,
     .header_bytes_max = 8 * 1024,
@@ -242,7 +243,12 @@ static void request_build(bytes *out, const uint8_t *data, size_t size, const ch
     put_expanded(out, body, body_len, hold);
 }
 
-/* Sends the request, then reads until the daemon closes; 0, or -1 on no reply in time. */
+/* Sends the request, then reads until the daemon closes, or until nothing has come for
+ * IDLE_MS: then the client closes. libmicrohttpd (epoll) does not see the half-close after
+ * bytes it cannot parse and would wait for its idle timeout; a full close it sees at once. A
+ * daemon that never lets go of the connection is still caught, by connections_wait(). 0, or -1
+ * on a receive error. */
+#define IDLE_MS 100
 static int exchange(const bytes *req, const struct sockaddr_un *addr)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -262,6 +268,12 @@ static int exchange(const bytes *req, const struct sockaddr_un *addr)
         shutdown(fd, SHUT_WR);
         char buf[16384];
         for (;;) {
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            int ready = poll(&p, 1, IDLE_MS);
+            if (ready < 0 && errno == EINTR)
+                continue;
+            if (ready <= 0)
+                break;
             ssize_t r = recv(fd, buf, sizeof buf, 0);
             if (r > 0)
                 continue;
