@@ -88,6 +88,30 @@ int ab__roll(ab__budget *b, int64_t now_ms)
     return changed;
 }
 
+void ab__budget_ints(ab__budget *b, int64_t *out[AB__BUDGET_INTS])
+{
+    int64_t *fixed[AB__BUDGET_FIXED] = {&b->s.held[0],
+                                        &b->s.held[1],
+                                        &b->s.held[2],
+                                        &b->s.holds_open,
+                                        &b->s.operations_blocked,
+                                        &b->s.created_at_ms,
+                                        &b->s.session_reset_ms,
+                                        &b->s.day_start_ms,
+                                        &b->s.month_start_ms,
+                                        &b->s.last_reset_ms,
+                                        &b->s.updated_at_ms,
+                                        &b->next_expiry_ms};
+    size_t n = 0;
+    for (; n < AB__BUDGET_FIXED; n++)
+        out[n] = fixed[n];
+    for (int w = 0; w < AB_WINDOW_COUNT; w++)
+        for (int m = 0; m < AB_METRIC_COUNT; m++) {
+            out[n++] = &b->s.limit[w][m];
+            out[n++] = &b->s.used[w][m];
+        }
+}
+
 void ab__ctx_dirty(ab__ctx *c, const ab__budget *b)
 {
     c->dirty[b - c->b] = true;

@@ -19,6 +19,17 @@ typedef struct {
     int64_t next_expiry_ms;
 } ab__budget;
 
+/* A budget row's integer columns after id, path, role and model, in the stores' column order:
+ * AB__BUDGET_FIXED counters and times, then limit and used for each window and metric. A limit
+ * is NULL in the stores when < 0 (none); the others are never NULL. */
+#define AB__BUDGET_FIXED 12
+#define AB__BUDGET_INTS (AB__BUDGET_FIXED + 2 * AB_WINDOW_COUNT * AB_METRIC_COUNT)
+void ab__budget_ints(ab__budget *b, int64_t *out[AB__BUDGET_INTS]);
+static inline int ab__budget_int_nullable(size_t i)
+{
+    return i >= AB__BUDGET_FIXED && (i - AB__BUDGET_FIXED) % 2 == 0;
+}
+
 /* A hold as stored. chain_ids are the budgets it is counted in, leaf first. */
 typedef struct {
     ab_hold h;

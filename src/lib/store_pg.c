@@ -702,27 +702,10 @@ static void budget_read(const PGresult *r, int row, ab__budget *b)
     text(r, row, 1, b->s.path, sizeof b->s.path);
     text(r, row, 2, b->s.role, sizeof b->s.role);
     text(r, row, 3, b->s.model, sizeof b->s.model);
-    int64_t *fixed[] = {&b->s.held[0],
-                        &b->s.held[1],
-                        &b->s.held[2],
-                        &b->s.holds_open,
-                        &b->s.operations_blocked,
-                        &b->s.created_at_ms,
-                        &b->s.session_reset_ms,
-                        &b->s.day_start_ms,
-                        &b->s.month_start_ms,
-                        &b->s.last_reset_ms,
-                        &b->s.updated_at_ms,
-                        &b->next_expiry_ms};
-    int col = 4;
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        *fixed[i] = i64(r, row, col++);
-    for (int w = 0; w < AB_WINDOW_COUNT; w++)
-        for (int m = 0; m < AB_METRIC_COUNT; m++) {
-            b->s.limit[w][m] = PQgetisnull(r, row, col) ? -1 : i64(r, row, col);
-            col++;
-            b->s.used[w][m] = i64(r, row, col++);
-        }
+    int64_t *ints[AB__BUDGET_INTS];
+    ab__budget_ints(b, ints);
+    for (int i = 0; i < AB__BUDGET_INTS; i++)
+        *ints[i] = PQgetisnull(r, row, 4 + i) ? -1 : i64(r, row, 4 + i);
 }
 
 static void budget_params(params *p, const ab__budget *b)
@@ -732,28 +715,14 @@ static void budget_params(params *p, const ab__budget *b)
     p_str(p, b->s.path);
     p_str(p, b->s.role);
     p_str(p, b->s.model);
-    const int64_t fixed[] = {b->s.held[0],
-                             b->s.held[1],
-                             b->s.held[2],
-                             b->s.holds_open,
-                             b->s.operations_blocked,
-                             b->s.created_at_ms,
-                             b->s.session_reset_ms,
-                             b->s.day_start_ms,
-                             b->s.month_start_ms,
-                             b->s.last_reset_ms,
-                             b->s.updated_at_ms,
-                             b->next_expiry_ms};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        p_i64(p, fixed[i]);
-    for (int w = 0; w < AB_WINDOW_COUNT; w++)
-        for (int m = 0; m < AB_METRIC_COUNT; m++) {
-            if (b->s.limit[w][m] < 0)
-                p_null(p);
-            else
-                p_i64(p, b->s.limit[w][m]);
-            p_i64(p, b->s.used[w][m]);
-        }
+    int64_t *ints[AB__BUDGET_INTS];
+    ab__budget_ints((ab__budget *)b, ints); /* only read here */
+    for (size_t i = 0; i < AB__BUDGET_INTS; i++) {
+        if (ab__budget_int_nullable(i) && *ints[i] < 0)
+            p_null(p);
+        else
+            p_i64(p, *ints[i]);
+    }
 }
 
 /* Runs a one-row SELECT; AB_ENOTFOUND without a row. *out must be PQclear'ed on AB_OK. */

@@ -349,28 +349,11 @@ static void budget_read(sqlite3_stmt *s, ab__budget *b)
     col_text(s, 1, b->s.path, sizeof b->s.path);
     col_text(s, 2, b->s.role, sizeof b->s.role);
     col_text(s, 3, b->s.model, sizeof b->s.model);
-    int64_t *fixed[] = {&b->s.held[0],
-                        &b->s.held[1],
-                        &b->s.held[2],
-                        &b->s.holds_open,
-                        &b->s.operations_blocked,
-                        &b->s.created_at_ms,
-                        &b->s.session_reset_ms,
-                        &b->s.day_start_ms,
-                        &b->s.month_start_ms,
-                        &b->s.last_reset_ms,
-                        &b->s.updated_at_ms,
-                        &b->next_expiry_ms};
-    int col = 4;
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        *fixed[i] = sqlite3_column_int64(s, col++);
-    for (int w = 0; w < AB_WINDOW_COUNT; w++)
-        for (int m = 0; m < AB_METRIC_COUNT; m++) {
-            b->s.limit[w][m] =
-                sqlite3_column_type(s, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, col);
-            col++;
-            b->s.used[w][m] = sqlite3_column_int64(s, col++);
-        }
+    int64_t *ints[AB__BUDGET_INTS];
+    ab__budget_ints(b, ints);
+    for (int i = 0; i < AB__BUDGET_INTS; i++)
+        *ints[i] =
+            sqlite3_column_type(s, 4 + i) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 4 + i);
 }
 
 static void budget_bind(sqlite3_stmt *s, const ab__budget *b)
@@ -379,29 +362,14 @@ static void budget_bind(sqlite3_stmt *s, const ab__budget *b)
     bind_text(s, 2, b->s.path);
     bind_text(s, 3, b->s.role);
     bind_text(s, 4, b->s.model);
-    const int64_t fixed[] = {b->s.held[0],
-                             b->s.held[1],
-                             b->s.held[2],
-                             b->s.holds_open,
-                             b->s.operations_blocked,
-                             b->s.created_at_ms,
-                             b->s.session_reset_ms,
-                             b->s.day_start_ms,
-                             b->s.month_start_ms,
-                             b->s.last_reset_ms,
-                             b->s.updated_at_ms,
-                             b->next_expiry_ms};
-    int col = 5;
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        sqlite3_bind_int64(s, col++, fixed[i]);
-    for (int w = 0; w < AB_WINDOW_COUNT; w++)
-        for (int m = 0; m < AB_METRIC_COUNT; m++) {
-            if (b->s.limit[w][m] < 0)
-                sqlite3_bind_null(s, col++);
-            else
-                sqlite3_bind_int64(s, col++, b->s.limit[w][m]);
-            sqlite3_bind_int64(s, col++, b->s.used[w][m]);
-        }
+    int64_t *ints[AB__BUDGET_INTS];
+    ab__budget_ints((ab__budget *)b, ints); /* only read here */
+    for (int i = 0; i < AB__BUDGET_INTS; i++) {
+        if (ab__budget_int_nullable((size_t)i) && *ints[i] < 0)
+            sqlite3_bind_null(s, 5 + i);
+        else
+            sqlite3_bind_int64(s, 5 + i, *ints[i]);
+    }
 }
 
 static int lite_budget_get(ab_store *st, const char *path, ab__budget *out)
