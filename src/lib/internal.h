@@ -30,6 +30,12 @@ static inline int ab__budget_int_nullable(size_t i)
     return i >= AB__BUDGET_FIXED && (i - AB__BUDGET_FIXED) % 2 == 0;
 }
 
+/* A price's integer fields after its model, in the stores' column order (input, output, cache
+ * writes, cache read, then the long-context tier's threshold and prices). */
+#define AB__PRICE_INTS 11
+#define AB__PRICE_THRESHOLD 5 /* the one that is a token count, not a price */
+void ab__price_ints(ab_price *p, int64_t *out[AB__PRICE_INTS]);
+
 /* A hold as stored. chain_ids are the budgets it is counted in, leaf first. */
 typedef struct {
     ab_hold h;

@@ -219,24 +219,31 @@ int ab_price_get(ab_store *st, const char *model, ab_price *out)
     return ab__txn_finish(st, rc);
 }
 
+void ab__price_ints(ab_price *p, int64_t *out[AB__PRICE_INTS])
+{
+    int64_t *v[AB__PRICE_INTS] = {&p->input,
+                                  &p->output,
+                                  &p->cache_write_5m,
+                                  &p->cache_write_1h,
+                                  &p->cache_read,
+                                  &p->tier_threshold_tokens,
+                                  &p->tier_input,
+                                  &p->tier_output,
+                                  &p->tier_cache_write_5m,
+                                  &p->tier_cache_write_1h,
+                                  &p->tier_cache_read};
+    memcpy(out, v, sizeof v);
+}
+
 static int price_valid(ab_store *st, const ab_price *p)
 {
     int rc = ab__name_valid(st, "model", p->model);
     if (rc)
         return rc;
-    const int64_t v[] = {p->input,
-                         p->output,
-                         p->cache_write_5m,
-                         p->cache_write_1h,
-                         p->cache_read,
-                         p->tier_threshold_tokens,
-                         p->tier_input,
-                         p->tier_output,
-                         p->tier_cache_write_5m,
-                         p->tier_cache_write_1h,
-                         p->tier_cache_read};
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        if (v[i] < 0 || (i != 5 && v[i] > AB_PRICE_UUSD_MAX))
+    int64_t *v[AB__PRICE_INTS];
+    ab__price_ints((ab_price *)p, v); /* only read here */
+    for (size_t i = 0; i < AB__PRICE_INTS; i++)
+        if (*v[i] < 0 || (i != AB__PRICE_THRESHOLD && *v[i] > AB_PRICE_UUSD_MAX))
             return ab__fail(st, AB_EINVAL,
                             "price of '%s': every price must be >= 0 and at most 1000000000 USD "
                             "per million tokens",

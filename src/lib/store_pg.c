@@ -1068,18 +1068,9 @@ static void price_read(const PGresult *r, int row, ab_price *p)
 {
     memset(p, 0, sizeof *p);
     text(r, row, 0, p->model, sizeof p->model);
-    int64_t *v[] = {&p->input,
-                    &p->output,
-                    &p->cache_write_5m,
-                    &p->cache_write_1h,
-                    &p->cache_read,
-                    &p->tier_threshold_tokens,
-                    &p->tier_input,
-                    &p->tier_output,
-                    &p->tier_cache_write_5m,
-                    &p->tier_cache_write_1h,
-                    &p->tier_cache_read};
-    for (int i = 0; i < 11; i++)
+    int64_t *v[AB__PRICE_INTS];
+    ab__price_ints(p, v);
+    for (int i = 0; i < AB__PRICE_INTS; i++)
         *v[i] = i64(r, row, 1 + i);
 }
 
@@ -1130,19 +1121,10 @@ static int pg_price_put(ab_store *st, const ab_price *pr)
 {
     params p = {.n = 0};
     p_str(&p, pr->model);
-    const int64_t v[] = {pr->input,
-                         pr->output,
-                         pr->cache_write_5m,
-                         pr->cache_write_1h,
-                         pr->cache_read,
-                         pr->tier_threshold_tokens,
-                         pr->tier_input,
-                         pr->tier_output,
-                         pr->tier_cache_write_5m,
-                         pr->tier_cache_write_1h,
-                         pr->tier_cache_read};
-    for (int i = 0; i < 11; i++)
-        p_i64(&p, v[i]);
+    int64_t *v[AB__PRICE_INTS];
+    ab__price_ints((ab_price *)pr, v); /* only read here */
+    for (int i = 0; i < AB__PRICE_INTS; i++)
+        p_i64(&p, *v[i]);
     int rc = run_done(st, Q_PRICE_PUT, &p);
     return rc ? rc : prices_changed(st);
 }

@@ -726,18 +726,9 @@ static void price_read(sqlite3_stmt *s, ab_price *p)
 {
     memset(p, 0, sizeof *p);
     col_text(s, 0, p->model, sizeof p->model);
-    int64_t *v[] = {&p->input,
-                    &p->output,
-                    &p->cache_write_5m,
-                    &p->cache_write_1h,
-                    &p->cache_read,
-                    &p->tier_threshold_tokens,
-                    &p->tier_input,
-                    &p->tier_output,
-                    &p->tier_cache_write_5m,
-                    &p->tier_cache_write_1h,
-                    &p->tier_cache_read};
-    for (int i = 0; i < 11; i++)
+    int64_t *v[AB__PRICE_INTS];
+    ab__price_ints(p, v);
+    for (int i = 0; i < AB__PRICE_INTS; i++)
         *v[i] = sqlite3_column_int64(s, 1 + i);
 }
 
@@ -761,19 +752,10 @@ static int lite_price_put(ab_store *st, const ab_price *p)
     if (!s)
         return AB_ESTORE;
     bind_text(s, 1, p->model);
-    const int64_t v[] = {p->input,
-                         p->output,
-                         p->cache_write_5m,
-                         p->cache_write_1h,
-                         p->cache_read,
-                         p->tier_threshold_tokens,
-                         p->tier_input,
-                         p->tier_output,
-                         p->tier_cache_write_5m,
-                         p->tier_cache_write_1h,
-                         p->tier_cache_read};
-    for (int i = 0; i < 11; i++)
-        sqlite3_bind_int64(s, 2 + i, v[i]);
+    int64_t *v[AB__PRICE_INTS];
+    ab__price_ints((ab_price *)p, v); /* only read here */
+    for (int i = 0; i < AB__PRICE_INTS; i++)
+        sqlite3_bind_int64(s, 2 + i, *v[i]);
     return step_done(st, s, "save price");
 }
 
