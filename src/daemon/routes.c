@@ -230,6 +230,17 @@ static void jl_reply(abd_call *c, jlist *l, const char *name, const char *suffix
     abd_reply_json(c, 200, out.buf);
 }
 
+/* A listing's reply: the list as "name", or the store's failure (rc of the walk that filled it). */
+static void jl_finish(abd_call *c, ab_store *st, int rc, jlist *l, const char *name)
+{
+    if (rc) {
+        abd_fail(c, st, rc);
+        free(l->buf);
+    } else {
+        jl_reply(c, l, name, "");
+    }
+}
+
 /* ---- handlers ---- */
 
 static void h_healthz(abd_call *c)
@@ -290,12 +301,7 @@ static void h_budgets_list(abd_call *c)
     jlist k = {0};
     ab_store *st = abd_reader(c, 0);
     int rc = ab_budget_list(st, prefix, collect_status, &k);
-    if (rc)
-        abd_fail(c, st, rc);
-    if (!rc)
-        jl_reply(c, &k, "budgets", "");
-    else
-        free(k.buf);
+    jl_finish(c, st, rc, &k, "budgets");
 }
 
 static void h_budget_get(abd_call *c)
@@ -413,7 +419,7 @@ static void h_check(abd_call *c)
     int rc = ab_budget_check(st, budget, model, &u, &d);
     if (rc)
         abd_fail(c, st, rc);
-    if (!rc)
+    else
         reply_decision(c, &d);
 }
 
@@ -634,7 +640,7 @@ static void h_permission(abd_call *c)
     int rc = ab_check_permission(st, budget, op, &ctx, &d);
     if (rc)
         abd_fail(c, st, rc);
-    if (!rc)
+    else
         reply_decision(c, &d);
 }
 
@@ -687,9 +693,8 @@ static void h_events(abd_call *c)
     events_out k = {{0}, 0};
     ab_store *st = abd_reader(c, 0);
     int rc = ab_events_query(st, &q, collect_event, &k);
-    if (rc)
-        abd_fail(c, st, rc);
     if (rc) {
+        abd_fail(c, st, rc);
         free(k.list.buf);
         return;
     }
@@ -712,12 +717,7 @@ static void h_prices_list(abd_call *c)
     jlist k = {0}, *list = &k;
     ab_store *st = abd_reader(c, 0);
     int rc = ab_price_list(st, b && strcmp(b, "0") != 0, collect_price, list);
-    if (rc)
-        abd_fail(c, st, rc);
-    if (rc)
-        free(k.buf);
-    else
-        jl_reply(c, &k, "prices", "");
+    jl_finish(c, st, rc, &k, "prices");
 }
 
 static void h_price_get(abd_call *c)
@@ -727,7 +727,7 @@ static void h_price_get(abd_call *c)
     int rc = ab_price_get(st, c->rest, &p);
     if (rc)
         abd_fail(c, st, rc == AB_EUNKNOWNMODEL ? AB_ENOTFOUND : rc);
-    if (!rc)
+    else
         abd_reply_json(c, 200, ab_price_json(&p));
 }
 
@@ -877,12 +877,7 @@ static void h_roles_list(abd_call *c)
     jlist k = {0}, *list = &k;
     ab_store *st = abd_reader(c, 0);
     int rc = ab_role_list(st, collect_role, list);
-    if (rc)
-        abd_fail(c, st, rc);
-    if (rc)
-        free(k.buf);
-    else
-        jl_reply(c, &k, "roles", "");
+    jl_finish(c, st, rc, &k, "roles");
 }
 
 static void h_role_get(abd_call *c)
@@ -890,9 +885,9 @@ static void h_role_get(abd_call *c)
     ab_role r;
     ab_store *st = abd_reader(c, 0);
     int rc = ab_role_get(st, c->rest, &r);
-    if (rc)
+    if (rc) {
         abd_fail(c, st, rc);
-    if (!rc) {
+    } else {
         abd_reply_json(c, 200, ab_role_json(&r));
         ab_role_free(&r);
     }
@@ -982,12 +977,7 @@ static void h_tokens_list(abd_call *c)
     jlist k = {0}, *list = &k;
     ab_store *st = abd_reader(c, 0);
     int rc = ab_token_list(st, collect_token, list);
-    if (rc)
-        abd_fail(c, st, rc);
-    if (rc)
-        free(k.buf);
-    else
-        jl_reply(c, &k, "tokens", "");
+    jl_finish(c, st, rc, &k, "tokens");
 }
 
 typedef struct {
