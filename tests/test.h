@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int test_checks, test_failures;
@@ -52,6 +53,15 @@ static int test_checks, test_failures;
     } while (0)
 
 #define CHECK_OK(st, expr) CHECK_RC(st, expr, AB_OK)
+
+/* Removes a test's temporary directory and what it holds (a warning if it cannot). */
+static inline void test_tmpdir_remove(const char *dir)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "warning: could not remove %s\n", dir);
+}
 
 static int test_summary(const char *name)
 {

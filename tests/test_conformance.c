@@ -946,10 +946,7 @@ int main(int argc, char **argv)
     test_read_group();
     if (strcmp(kind, "memory") == 0) /* 10,000 durable transactions are for the benchmarks */
         test_holds_max();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "warning: could not remove %s\n", tmpdir);
+    test_tmpdir_remove(tmpdir);
     char name[64];
     snprintf(name, sizeof name, "conformance[%s]", kind);
     return test_summary(name);

@@ -521,10 +521,7 @@ int main(int argc, char **argv)
         printf("  %-18s %6.2f s\n", cases[i].name,
                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     }
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "warning: could not remove %s\n", tmpdir);
+    test_tmpdir_remove(tmpdir);
     char name[64];
     snprintf(name, sizeof name, "limits[%s]", kind);
     return test_summary(name);

@@ -2,10 +2,13 @@
 #ifndef AB_FUZZ_H
 #define AB_FUZZ_H
 
+#include <ftw.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agentbudget.h"
 
@@ -28,6 +31,34 @@ static inline char *fuzz_strndup(const uint8_t *data, size_t size)
     memcpy(s, data, size);
     s[size] = '\0';
     return s;
+}
+
+static char fuzz_tmp[PATH_MAX];
+
+static inline int fuzz_remove_one(const char *path, const struct stat *sb, int flag,
+                                  struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static inline void fuzz_tmp_remove(void)
+{
+    nftw(fuzz_tmp, fuzz_remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A private temporary directory, $TMPDIR/abfuzz-NAME.XXXXXX (or under /tmp), removed with all
+ * it holds when the harness exits; NULL if it cannot be made. */
+static inline const char *fuzz_tmp_dir(const char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(fuzz_tmp, sizeof fuzz_tmp, "%s/abfuzz-%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+    if (!mkdtemp(fuzz_tmp))
+        return NULL;
+    atexit(fuzz_tmp_remove);
+    return fuzz_tmp;
 }
 
 #endif

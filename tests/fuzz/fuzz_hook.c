@@ -7,7 +7,6 @@
  * unless FUZZ_HOOK_STDOUT is set. */
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
 #include <unistd.h>
@@ -15,7 +14,6 @@
 #include "cli.h"
 #include "fuzz.h"
 
-static char tmp_dir[PATH_MAX];
 static char state_dir[PATH_MAX];       /* $XDG_STATE_HOME/agentbudget/claude-code: offset files */
 static char transcript_path[PATH_MAX]; /* every event's transcript */
 static const hook_config config = {
@@ -26,19 +24,6 @@ const command *command_find(const char *name)
 {
     (void)name;
     return NULL;
-}
-
-static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void tmp_dir_remove(void)
-{
-    nftw(tmp_dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static void write_file(const char *path, const char *text)
@@ -53,11 +38,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/abfuzz-hook.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    const char *dir = mkdtemp(tmp_dir);
+    const char *dir = fuzz_tmp_dir("hook");
     FUZZ_CHECK(dir != NULL);
-    atexit(tmp_dir_remove);
     setenv("HOME", dir, 1);
     setenv("XDG_STATE_HOME", dir, 1);
     unsetenv("AGENTBUDGET_URL");

@@ -16,7 +16,6 @@
  * that it replays alone and libFuzzer's leak check stays on. No reply, or a connection still
  * open, after REPLY_WAIT_S is a hang of the daemon: reported as such (abort). */
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -48,24 +47,10 @@ abd_config abd_cfg = {
     .access_log = 1,
 };
 
-static char tmp_dir[PATH_MAX];
 static struct sockaddr_un sock_addr[2]; /* the API, the metrics-only address */
 static struct MHD_Daemon *daemons[2];
 static char admin_secret[AB_TOKEN_SECRET_BYTES + 1], agent_secret[AB_TOKEN_SECRET_BYTES + 1];
 static char agent_id[AB_TOKEN_ID_BYTES + 1];
-
-static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void tmp_dir_remove(void)
-{
-    nftw(tmp_dir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 static void tokens_make(ab_store *st)
 {
@@ -147,10 +132,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     signal(SIGPIPE, SIG_IGN);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/abfuzz-http.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    FUZZ_CHECK(mkdtemp(tmp_dir) != NULL);
-    atexit(tmp_dir_remove);
+    const char *tmp_dir = fuzz_tmp_dir("http");
+    FUZZ_CHECK(tmp_dir != NULL);
     for (int i = 0; i < 2; i++) {
         sock_addr[i].sun_family = AF_UNIX;
         FUZZ_CHECK(strlen(tmp_dir) + 10 < sizeof sock_addr[i].sun_path);
