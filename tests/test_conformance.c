@@ -354,6 +354,77 @@ static void test_many_expired(void)
     ab_store_close(st);
 }
 
+/* A hold is found by its exact id only, and an open hold is swept whichever way it came to be
+ * open: made here, copied from another store (its id made elsewhere), or closed inside a batch
+ * that was aborted. (The memory store keeps its own holds by the id's counter, others by id, and
+ * sweeps only the holds it keeps as open.) */
+static void test_hold_ids_and_sweeps(void)
+{
+    ab_store *st = fresh(T0), *src = fresh(T0);
+    make(st, "a", "usd/day=10", NULL);
+    make(src, "c", "usd/day=10", NULL);
+    ab_decision d;
+    ab_usage est = {.input = 1000};
+    char own[40], copied[40], reopened[40], next[40];
+    CHECK_OK(src, ab_budget_reserve(src, "c", NULL, &est, 60, NULL, &d));
+    strcpy(copied, d.hold_id);
+    ab_copy_stats cs;
+    CHECK_OK(st, ab_store_copy(src, st, 1, &cs));
+    CHECK_I64(cs.holds, 1);
+    make(st, "a", "usd/day=10", NULL);
+    CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &est, 60, NULL, &d));
+    strcpy(own, d.hold_id);
+    /* not found: another case, one digit off, the next id not yet made */
+    ab_hold h;
+    char id[40];
+    strcpy(id, own);
+    for (char *p = id; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    CHECK(strcmp(id, own) != 0);
+    CHECK_RC(st, ab_hold_get(st, id, &h), AB_ENOTFOUND);
+    strcpy(next, own);
+    next[33] = next[33] == 'f' ? '0' : next[33] == '9' ? 'a' : (char)(next[33] + 1);
+    CHECK_RC(st, ab_hold_get(st, next, &h), AB_ENOTFOUND);
+    strcpy(id, own);
+    id[20] = id[20] == '0' ? '1' : '0';
+    CHECK_RC(st, ab_hold_get(st, id, &h), AB_ENOTFOUND);
+    CHECK_RC(st, ab_hold_get(st, "h_", &h), AB_ENOTFOUND);
+    CHECK_OK(st, ab_hold_get(st, own, &h));
+    CHECK_STR(h.budget, "a");
+    CHECK_OK(st, ab_hold_get(st, copied, &h));
+    CHECK_STR(h.budget, "c");
+    /* a commit undone by an aborted batch leaves the hold open, to be swept later */
+    CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &est, 60, NULL, &d));
+    strcpy(reopened, d.hold_id);
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_OK(st, ab_hold_commit(st, reopened, &est, NULL, &d));
+    CHECK_OK(st, ab_hold_release(st, own, NULL));
+    CHECK_I64(get(st, "a").holds_open, 0);
+    ab_store_batch_abort(st);
+    CHECK_OK(st, ab_hold_get(st, reopened, &h));
+    CHECK_I64(h.state, 0);
+    CHECK_I64(get(st, "a").holds_open, 2);
+    CHECK_I64(get(st, "c").holds_open, 1);
+    now_ms += 60000;
+    const char *paths[] = {"a", "c"};
+    for (int i = 0; i < 2; i++) {
+        ab_budget_status b = get(st, paths[i]);
+        CHECK_I64(b.holds_open, 0);
+        CHECK_I64(b.held[USD], 0);
+    }
+    const char *ids[] = {own, copied, reopened};
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(st, ab_hold_get(st, ids[i], &h));
+        CHECK_I64(h.state, 3);
+    }
+    int64_t expired = 0;
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.op = "expire"}, count_expire, &expired));
+    CHECK_I64(expired, 3);
+    ab_store_close(src);
+    ab_store_close(st);
+}
+
 /* A budget takes at most AB_HOLDS_OPEN_MAX open holds. */
 static void test_holds_max(void)
 {
@@ -935,6 +1006,7 @@ int main(int argc, char **argv)
     test_hierarchy();
     test_holds();
     test_many_expired();
+    test_hold_ids_and_sweeps();
     test_idempotency();
     test_events_and_rollback();
     test_budgets_and_roles();

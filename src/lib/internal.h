@@ -145,6 +145,9 @@ void ab__inject_aborts(ab_store *st, int n);
 int ab__fail(ab_store *st, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int64_t ab__now(ab_store *st);
 void ab__hold_id_new(ab_store *st, char out[AB_HOLD_ID_BYTES + 2]);
+/* 1 and the counter (>= 1) that made id if this handle's ab__hold_id_new made it, else 0: a
+ * store may keep its own holds by counter instead of by id. */
+int ab__hold_id_counter(const ab_store *st, const char *id, uint64_t *n);
 
 int ab__store_memory_open(ab_store *st, const char *rest);
 int ab__store_sqlite_open(ab_store *st, const char *rest);

@@ -61,6 +61,27 @@ void ab__hold_id_new(ab_store *st, char out[AB_HOLD_ID_BYTES + 2])
     out[AB_HOLD_ID_BYTES] = '\0';
 }
 
+int ab__hold_id_counter(const ab_store *st, const char *id, uint64_t *n)
+{
+    /* the inverse of ab__hold_id_new: lowercase hex only, so that one counter is one id */
+    uint64_t v[2] = {0, 0};
+    if (id[0] != 'h' || id[1] != '_')
+        return 0;
+    for (int i = 0; i < 32; i++) {
+        char ch = id[2 + i];
+        unsigned d = ch >= '0' && ch <= '9'   ? (unsigned)(ch - '0')
+                     : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
+                                              : 16;
+        if (d == 16)
+            return 0;
+        v[i / 16] = v[i / 16] << 4 | d;
+    }
+    if (id[AB_HOLD_ID_BYTES] != '\0' || v[0] != st->id_seed[0])
+        return 0;
+    *n = v[1] - st->id_seed[1];
+    return *n >= 1 && *n <= st->id_counter;
+}
+
 static int mkdirs(char *path)
 {
     for (char *p = path + 1; *p; p++) {

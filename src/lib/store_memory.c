@@ -144,10 +144,11 @@ typedef struct {
 } mem_event;
 
 /* A hold kept compactly (about 200 bytes, not ab__hold's 850, as every hold stays): strings
- * interned, NULL when empty; the holds map's key is its id. */
+ * interned, NULL when empty. */
 typedef struct {
     char id[AB_HOLD_ID_BYTES + 2];
-    int state;
+    int state;      /* changed only by hold_state() */
+    size_t open_at; /* its place in the open holds + 1, 0 if not there */
     const char *budget, *model;
     int64_t tokens, cost_nusd, created_at_ms, expires_at_ms, requests;
     ab_usage usage;
@@ -161,7 +162,7 @@ typedef struct {
 
 typedef enum {
     UNDO_MAP,     /* m[key] was old: put it back (and by_id for budgets) */
-    UNDO_STATE,   /* *state was state_old */
+    UNDO_STATE,   /* hold's state was state_old */
     UNDO_BUDGET,  /* *budget was saved[saved_at] */
     UNDO_HOLD_NEW /* hold was made (the chunks' last): its id maps to old again */
 } undo_kind;
@@ -172,7 +173,6 @@ typedef struct {
     char *key;     /* owned copy */
     void *old;     /* previous value (UNDO_MAP: owned by the undo entry until rollback) */
     int64_t by_id; /* budgets: id slot to restore (0: none) */
-    int *state;
     int state_old;
     ab__budget *budget;
     size_t saved_at;
@@ -186,7 +186,14 @@ typedef struct mem {
     map budgets; /* path -> ab__budget* */
     ab__budget **by_id;
     size_t by_id_len, by_id_cap;
-    map holds; /* id -> mem_hold* (the key is the hold's own id) */
+    /* where holds are found: those whose id this handle made by the id's counter (see
+     * ab__hold_id_counter: no hashing, and nothing to grow but an array), any other (copied from
+     * another store) by id in the map, whose key is the hold's own id */
+    mem_hold **own;
+    size_t own_cap;
+    map holds;
+    mem_hold **open; /* the open holds, in no order: what holds_walk looks at */
+    size_t open_len, open_cap;
     mem_hold **hold_chunks;
     size_t holds_len, hold_chunks_len, hold_chunks_cap;
     mem_hold *hold_last; /* the hold last found or made: commit finds its reserve's at once */
@@ -235,17 +242,32 @@ static const char *intern(mem *m, const char *s, const char **recent)
     return p;
 }
 
+/* A growing array (arr, *cap elements of size bytes) with room for need: arr itself, or arr
+ * moved and grown by doubling (from first), its new elements zeroed if zero; NULL if out of
+ * memory (arr and *cap unchanged). */
+static void *room(void *arr, size_t *cap, size_t need, size_t size, size_t first, int zero)
+{
+    if (need <= *cap)
+        return arr;
+    size_t n = *cap ? *cap * 2 : first;
+    while (n < need)
+        n *= 2;
+    char *p = realloc(arr, n * size);
+    if (!p)
+        return NULL;
+    if (zero)
+        memset(p + *cap * size, 0, (n - *cap) * size);
+    *cap = n;
+    return p;
+}
+
 /* Makes room for one more undo entry. */
 static int undo_grow(mem *m)
 {
-    if (m->undo_len < m->undo_cap)
-        return AB_OK;
-    size_t cap = m->undo_cap ? m->undo_cap * 2 : 32;
-    undo *u = realloc(m->undo, cap * sizeof *u);
+    undo *u = room(m->undo, &m->undo_cap, m->undo_len + 1, sizeof *u, 32, 0);
     if (!u)
         return AB_ENOMEM;
     m->undo = u;
-    m->undo_cap = cap;
     return AB_OK;
 }
 
@@ -289,7 +311,9 @@ static void mem_free_data(mem *m)
 {
     map_free(&m->budgets, 1, 1);
     free(m->by_id);
+    free(m->own);
     map_free(&m->holds, 0, 0);
+    free(m->open);
     for (size_t i = 0; i < m->hold_chunks_len; i++)
         free(m->hold_chunks[i]);
     free(m->hold_chunks);
@@ -310,7 +334,12 @@ static void mem_move_data(mem *to, mem *from)
     to->by_id = from->by_id;
     to->by_id_len = from->by_id_len;
     to->by_id_cap = from->by_id_cap;
+    to->own = from->own;
+    to->own_cap = from->own_cap;
     to->holds = from->holds;
+    to->open = from->open;
+    to->open_len = from->open_len;
+    to->open_cap = from->open_cap;
     to->hold_chunks = from->hold_chunks;
     to->holds_len = from->holds_len;
     to->hold_chunks_len = from->hold_chunks_len;
@@ -357,15 +386,17 @@ static int mem_commit(ab_store *st)
     return AB_OK;
 }
 
-static void hold_unmake(mem *m, mem_hold *h, mem_hold *old);
+static void hold_unmake(ab_store *st, mem_hold *h, mem_hold *old);
+static void hold_state(mem *m, mem_hold *h, int state);
 
 /* Undoes the changes logged after the marks (a savepoint, or the whole transaction). */
-static void undo_to(mem *m, size_t undo_mark, size_t events_mark)
+static void undo_to(ab_store *st, size_t undo_mark, size_t events_mark)
 {
+    mem *m = M(st);
     while (m->undo_len > undo_mark) {
         undo *u = &m->undo[--m->undo_len];
         if (u->kind == UNDO_STATE) {
-            *u->state = u->state_old;
+            hold_state(m, u->hold, u->state_old);
             continue;
         }
         if (u->kind == UNDO_BUDGET) {
@@ -373,7 +404,7 @@ static void undo_to(mem *m, size_t undo_mark, size_t events_mark)
             continue;
         }
         if (u->kind == UNDO_HOLD_NEW) {
-            hold_unmake(m, u->hold, u->old);
+            hold_unmake(st, u->hold, u->old);
             continue;
         }
         void *cur;
@@ -391,7 +422,7 @@ static void undo_to(mem *m, size_t undo_mark, size_t events_mark)
 static void mem_rollback(ab_store *st)
 {
     mem *m = M(st);
-    undo_to(m, 0, m->events_at_begin);
+    undo_to(st, 0, m->events_at_begin);
     if (m->wiped) {
         mem_free_data(m);
         mem_move_data(m, m->wiped);
@@ -476,14 +507,10 @@ static int budget_replace(ab_store *st, const char *path, int64_t id, const ab__
 static int mem_budget_insert(ab_store *st, ab__budget *b)
 {
     mem *m = M(st);
-    if (m->by_id_len == m->by_id_cap) {
-        size_t cap = m->by_id_cap ? m->by_id_cap * 2 : 64;
-        ab__budget **p = realloc(m->by_id, cap * sizeof *p);
-        if (!p)
-            return ab__fail(st, AB_ENOMEM, "out of memory");
-        m->by_id = p;
-        m->by_id_cap = cap;
-    }
+    ab__budget **p = room(m->by_id, &m->by_id_cap, m->by_id_len + 1, sizeof *p, 64, 0);
+    if (!p)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    m->by_id = p;
     m->by_id[m->by_id_len++] = NULL; /* ids are never reused */
     b->id = (int64_t)m->by_id_len;
     return budget_replace(st, b->s.path, b->id, b);
@@ -496,15 +523,10 @@ static int mem_budget_update(ab_store *st, const ab__budget *b)
     ab__budget *cur = b->id >= 1 && (size_t)b->id <= m->by_id_len ? m->by_id[b->id - 1] : NULL;
     if (!cur || strcmp(cur->s.path, b->s.path) != 0)
         return budget_replace(st, b->s.path, b->id, b);
-    if (m->saved_len == m->saved_cap) {
-        size_t cap = m->saved_cap ? m->saved_cap * 2 : 16;
-        ab__budget *p = realloc(m->saved, cap * sizeof *p);
-        if (!p)
-            return ab__fail(st, AB_ENOMEM, "out of memory");
+    ab__budget *p = room(m->saved, &m->saved_cap, m->saved_len + 1, sizeof *p, 16, 0);
+    if (p)
         m->saved = p;
-        m->saved_cap = cap;
-    }
-    if (undo_grow(m))
+    if (!p || undo_grow(m))
         return ab__fail(st, AB_ENOMEM, "out of memory");
     m->saved[m->saved_len] = *cur;
     m->undo[m->undo_len++] = (undo){.kind = UNDO_BUDGET, .budget = cur, .saved_at = m->saved_len++};
@@ -565,20 +587,79 @@ static int mem_budget_list(ab_store *st, const char *prefix, int (*fn)(ab__budge
     return rc;
 }
 
-/* The hold with this id, NULL if none. */
-static mem_hold *hold_find(mem *m, const char *id)
+/* *out: the place in own of a hold whose id this handle made (one counter is one id), else NULL
+ * (the hold is in the map, if anywhere). grow: make the place if own is too short; else a place
+ * past its end is NULL too (no such hold). AB_ENOMEM if it could not grow. */
+static int own_slot(ab_store *st, const char *id, int grow, mem_hold ***out)
 {
+    mem *m = M(st);
+    uint64_t n;
+    *out = NULL;
+    if (!ab__hold_id_counter(st, id, &n) || (n >= m->own_cap && !grow))
+        return AB_OK;
+    mem_hold **p = room(m->own, &m->own_cap, n + 1, sizeof *p, 1024, 1);
+    if (!p)
+        return AB_ENOMEM;
+    m->own = p;
+    *out = &m->own[n];
+    return AB_OK;
+}
+
+/* The hold with this id, NULL if none. */
+static mem_hold *hold_find(ab_store *st, const char *id)
+{
+    mem *m = M(st);
     if (m->hold_last && strcmp(m->hold_last->id, id) == 0)
         return m->hold_last;
-    mem_hold *h = map_get(&m->holds, id);
+    mem_hold **own;
+    own_slot(st, id, 0, &own);
+    mem_hold *h = own ? *own : map_get(&m->holds, id);
     if (h)
         m->hold_last = h;
     return h;
 }
 
+/* The open holds: adding cannot fail, as hold_open_room made room beforehand, or the hold was
+ * open earlier in this transaction (a rollback puts it back) and the array has not shrunk. */
+static void open_add(mem *m, mem_hold *h)
+{
+    if (h->open_at)
+        return;
+    m->open[m->open_len++] = h;
+    h->open_at = m->open_len;
+}
+
+static void open_remove(mem *m, mem_hold *h)
+{
+    if (!h->open_at)
+        return;
+    mem_hold *last = m->open[--m->open_len];
+    m->open[h->open_at - 1] = last;
+    last->open_at = h->open_at;
+    h->open_at = 0;
+}
+
+static void hold_state(mem *m, mem_hold *h, int state)
+{
+    if (state == 0)
+        open_add(m, h);
+    else
+        open_remove(m, h);
+    h->state = state;
+}
+
+static int hold_open_room(mem *m)
+{
+    mem_hold **p = room(m->open, &m->open_cap, m->open_len + 1, sizeof *p, 64, 0);
+    if (!p)
+        return AB_ENOMEM;
+    m->open = p;
+    return AB_OK;
+}
+
 static int mem_hold_get(ab_store *st, const char *id, ab__hold *out)
 {
-    const mem_hold *h = hold_find(M(st), id);
+    const mem_hold *h = hold_find(st, id);
     if (!h)
         return AB_ENOTFOUND;
     memset(out, 0, sizeof *out);
@@ -602,7 +683,6 @@ static int hold_pack(mem *m, const ab__hold *h, mem_hold *out)
 {
     memset(out, 0, sizeof *out);
     ab__strlcpy(out->id, h->h.id, sizeof out->id);
-    out->state = h->h.state;
     out->budget = intern(m, h->h.budget, m->recent[RECENT_BUDGET]);
     out->model = intern(m, h->h.model, m->recent[RECENT_MODEL]);
     if ((h->h.budget[0] && !out->budget) || (h->h.model[0] && !out->model))
@@ -623,14 +703,10 @@ static mem_hold *hold_slot_next(mem *m)
 {
     size_t chunk = m->holds_len / HOLDS_PER_CHUNK;
     if (chunk == m->hold_chunks_len) {
-        if (m->hold_chunks_len == m->hold_chunks_cap) {
-            size_t cap = m->hold_chunks_cap ? m->hold_chunks_cap * 2 : 16;
-            mem_hold **p = realloc(m->hold_chunks, cap * sizeof *p);
-            if (!p)
-                return NULL;
-            m->hold_chunks = p;
-            m->hold_chunks_cap = cap;
-        }
+        mem_hold **p = room(m->hold_chunks, &m->hold_chunks_cap, chunk + 1, sizeof *p, 16, 0);
+        if (!p)
+            return NULL;
+        m->hold_chunks = p;
         if (!(m->hold_chunks[chunk] = malloc(HOLDS_PER_CHUNK * sizeof(mem_hold))))
             return NULL;
         m->hold_chunks_len++;
@@ -638,26 +714,45 @@ static mem_hold *hold_slot_next(mem *m)
     return &m->hold_chunks[chunk][m->holds_len % HOLDS_PER_CHUNK];
 }
 
-/* Takes back the last hold made (an undone insert): its id maps to old again (NULL: to none). */
-static void hold_unmake(mem *m, mem_hold *h, mem_hold *old)
+/* Takes back the last hold made (an undone insert): its id finds old again (NULL: none). */
+static void hold_unmake(ab_store *st, mem_hold *h, mem_hold *old)
 {
+    mem *m = M(st);
+    mem_hold **own;
     void *cur;
-    map_set(&m->holds, h->id, old, &cur, 0);
+    own_slot(st, h->id, 0, &own);
+    if (own)
+        *own = old;
+    else
+        map_set(&m->holds, h->id, old, &cur, 0);
+    open_remove(m, h);
+    if (old && old->state == 0)
+        open_add(m, old);
     m->holds_len--;
     if (m->hold_last == h)
         m->hold_last = NULL;
 }
 
-/* A hold inserted again under an id that exists replaces it in the map; the old one stays in
- * its chunk (events may point at its id) until the insert is undone or the store closed. */
+/* A hold inserted again under an id that exists replaces it: the old one stays in its chunk
+ * (events may point at its id), no longer found or open, until the insert is undone or the store
+ * closed. */
 static int mem_hold_insert(ab_store *st, const ab__hold *h)
 {
     mem *m = M(st);
-    mem_hold *next = hold_slot_next(m);
-    void *old;
-    if (!next || undo_grow(m) || hold_pack(m, h, next) ||
-        map_set(&m->holds, next->id, next, &old, 0))
+    mem_hold *next = hold_slot_next(m), **own;
+    void *old = NULL;
+    if (!next || undo_grow(m) || hold_open_room(m) || hold_pack(m, h, next) ||
+        own_slot(st, next->id, 1, &own))
         return ab__fail(st, AB_ENOMEM, "out of memory");
+    if (own) {
+        old = *own;
+        *own = next;
+    } else if (map_set(&m->holds, next->id, next, &old, 0)) {
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    }
+    if (old)
+        open_remove(m, old); /* its state stays, for an undo */
+    hold_state(m, next, h->h.state);
     m->holds_len++;
     m->undo[m->undo_len++] = (undo){.kind = UNDO_HOLD_NEW, .hold = next, .old = old};
     m->hold_last = next;
@@ -668,13 +763,13 @@ static int mem_hold_insert(ab_store *st, const ab__hold *h)
 static int mem_hold_set_state(ab_store *st, const char *id, int state)
 {
     mem *m = M(st);
-    mem_hold *h = hold_find(m, id);
+    mem_hold *h = hold_find(st, id);
     if (!h)
         return AB_ENOTFOUND;
-    if (undo_grow(m))
+    if (undo_grow(m) || (state == 0 && hold_open_room(m)))
         return ab__fail(st, AB_ENOMEM, "out of memory");
-    m->undo[m->undo_len++] = (undo){.kind = UNDO_STATE, .state = &h->state, .state_old = h->state};
-    h->state = state;
+    m->undo[m->undo_len++] = (undo){.kind = UNDO_STATE, .hold = h, .state_old = h->state};
+    hold_state(m, h, state);
     return AB_OK;
 }
 
@@ -682,14 +777,10 @@ static int mem_hold_set_state(ab_store *st, const char *id, int state)
 static int holds_walk(ab_store *st, int64_t budget_id, int leaf_only, int64_t now_ms,
                       char (*ids)[40], size_t max, size_t *n, int64_t *min_expiry)
 {
-    map *hm = &M(st)->holds;
+    mem *m = M(st);
     *n = 0;
-    for (size_t i = 0; i < hm->cap; i++) {
-        if (!slot_live(&hm->slots[i]))
-            continue;
-        const mem_hold *h = hm->slots[i].val;
-        if (h->state != 0)
-            continue;
+    for (size_t i = 0; i < m->open_len; i++) {
+        const mem_hold *h = m->open[i];
         int member = 0;
         for (size_t j = 0; j < (leaf_only ? 1 : h->chain_len); j++)
             member |= h->chain_ids[j] == budget_id;
@@ -730,16 +821,12 @@ static char *dup_or_null(const char *s)
 static int mem_event_append(ab_store *st, ab_event *e)
 {
     mem *m = M(st);
-    if (m->events_len == m->events_cap) {
-        size_t cap = m->events_cap ? m->events_cap * 2 : 1024;
-        mem_event *p = realloc(m->events, cap * sizeof *p);
-        if (!p)
-            return ab__fail(st, AB_ENOMEM, "out of memory");
-        m->events = p;
-        m->events_cap = cap;
-    }
+    mem_event *p = room(m->events, &m->events_cap, m->events_len + 1, sizeof *p, 1024, 0);
+    if (!p)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    m->events = p;
     /* the hold's own id when the hold is here (it outlives the event, or both are undone) */
-    const mem_hold *h = e->hold_id[0] ? hold_find(m, e->hold_id) : NULL;
+    const mem_hold *h = e->hold_id[0] ? hold_find(st, e->hold_id) : NULL;
     e->id = (int64_t)m->events_len + 1;
     mem_event *me = &m->events[m->events_len++];
     *me = (mem_event){.id = e->id,
@@ -945,7 +1032,7 @@ static int mem_savepoint_release(ab_store *st)
 static void mem_savepoint_rollback(ab_store *st)
 {
     mem *m = M(st);
-    undo_to(m, m->sp_undo, m->sp_events);
+    undo_to(st, m->sp_undo, m->sp_events);
 }
 
 typedef struct {
