@@ -2,19 +2,14 @@
 # The CLI as a client of agentbudgetd (--url): the original's worked example run through the
 # daemon prints what it prints on a local store (times and hold ids aside), exit codes included;
 # and the client's own errors (no token, unreachable daemon, store-only commands) are clear.
-set -u
 AB=$1
 D=$2
-TMP=$(mktemp -d)
-PORT=$((20000 + RANDOM % 20000))
-"$D" --listen 127.0.0.1:$PORT --store "sqlite:$TMP/remote.db" --no-access-log >"$TMP/out" 2>"$TMP/err" &
-DPID=$!
-trap 'kill $DPID 2>/dev/null; wait $DPID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 1 100); do
-    curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-    sleep 0.05
-done
-TOKEN=$(sed -n 2p "$TMP/out")
+# started as every daemon test starts its daemon: on a free port (another if the one tried is
+# taken), waited for until it serves, its stderr shown if it never does
+set -- "$D" "$AB"
+source "$(dirname "$0")/daemon/lib.sh"
+start_daemon remote --no-access-log || exit 1
+TOKEN=$ADMIN
 pass=0 fail=0
 check() { if "${@:2}"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
 

@@ -1,24 +1,19 @@
 #!/usr/bin/env bash
 # agentbudgetd on PostgreSQL when the server goes away: requests answer 503 (store_unavailable,
 # nothing changed) while it is down, and the daemon recovers by itself when it is back.
-# usage: daemon_pg_recover.sh AGENTBUDGETD PG_DIR PG_CLUSTER_SH
-set -u
+# usage: daemon_pg_recover.sh AGENTBUDGETD AGENTBUDGET PG_DIR PG_CLUSTER_SH
 D=$1
-PGDIR=$2
-PGCTL=$3
+PGDIR=$3
+PGCTL=$4
+set -- "$D" "$2"
+source "$(dirname "$0")/daemon/lib.sh"
+# the server is started again on the way out, should this script stop while it is down
+trap 'cleanup; "$PGCTL" restart "$PGDIR" >/dev/null 2>&1' EXIT
 BASE=$(cat "$PGDIR/url")
 DB="ab_recover_$$"
-TMP=$(mktemp -d)
-PORT=$((20000 + RANDOM % 20000))
 psql -qX "$BASE/postgres" -c "CREATE DATABASE $DB" >/dev/null || exit 2
-"$D" --listen 127.0.0.1:$PORT --store "$BASE/$DB" --no-access-log >"$TMP/out" 2>"$TMP/err" &
-DPID=$!
-trap 'kill $DPID 2>/dev/null; wait $DPID 2>/dev/null; "$PGCTL" restart "$PGDIR" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-for _ in $(seq 1 100); do
-    curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-    sleep 0.05
-done
-TOKEN=$(sed -n 2p "$TMP/out")
+DAEMON_STORE="$BASE/$DB" start_daemon recover --no-access-log || exit 1
+TOKEN=$ADMIN
 pass=0 fail=0
 check() { if "${@:2}"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
 charge() {
@@ -30,7 +25,7 @@ curl -s -X PUT "http://127.0.0.1:$PORT/v1/budgets/fleet" -H "Authorization: Bear
     -H 'Content-Type: application/json' -d '{"limits":["usd/day=10"]}' >/dev/null
 check "a charge before the outage" [ "$(charge)" = 200 ]
 check "on PostgreSQL a group commit takes 64 requests by default" \
-    [ "$(grep -m1 '"msg":"listening"' "$TMP/err" | jq .batch_max)" = 64 ]
+    [ "$(grep -m1 '"msg":"listening"' "$TMP/recover.err" | jq .batch_max)" = 64 ]
 
 # stop the server (immediate): the daemon's connections die under it
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
@@ -41,7 +36,7 @@ check "while the server is down: 503" [ "$st" = 503 ]
 check "with the store_unavailable code" [ "$(jq -r .error.code "$TMP/body")" = store_unavailable ]
 st=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")
 check "healthz says 503 too" [ "$st" = 503 ]
-check "the daemon is still running" kill -0 $DPID
+check "the daemon is still running" kill -0 $PID
 
 "$PGCTL" restart "$PGDIR" >/dev/null
 ok=0
