@@ -4,7 +4,9 @@
  * --batch-max). The baseline is the per-charge time of a batch of 16 in the same run; the ratio
  * is baseline / this size's, so 1.0 means a bigger batch costs no more per charge. It shows how
  * far group commit on PostgreSQL is from linear (docs/performance.md, "Group commit on
- * PostgreSQL").
+ * PostgreSQL"). Each size is measured again as a flat batch (no savepoint per charge,
+ * ab_store_batch_begin_flat; agentbudgetd's writer runs those), its ratio against the batch of
+ * savepoints of the same size.
  *   bench_pg_batch BASE_URL     (BASE_URL: postgres://user@host:port, no database) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,15 +27,16 @@ static void die(ab_store *st, const char *what)
     exit(1);
 }
 
-/* Seconds per charge in `rounds` batches of n, the median round. */
-static double per_charge(ab_store *st, int n, int rounds)
+/* Seconds per charge in `rounds` batches of n, the median round; flat: batches without a
+ * savepoint per charge (ab_store_batch_begin_flat). */
+static double per_charge(ab_store *st, int n, int rounds, int flat)
 {
     double best[9];
     for (int r = 0; r < rounds; r++) {
         ab_decision d;
         ab_usage u = {.input = 1000, .output = 200};
         double t0 = now_s();
-        if (ab_store_batch_begin(st))
+        if (flat ? ab_store_batch_begin_flat(st) : ab_store_batch_begin(st))
             die(st, "batch begin");
         for (int i = 0; i < n; i++)
             if (ab_budget_charge(st, "team/agent", "claude-sonnet-4-5", &u, NULL, &d))
@@ -76,13 +79,19 @@ int main(int argc, char **argv)
     double base = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         int rounds = sizes[i] >= 1024 ? 3 : 5;
-        double s = per_charge(st, sizes[i], rounds);
+        double s = per_charge(st, sizes[i], rounds, 0);
+        double f = per_charge(st, sizes[i], rounds, 1);
         if (i == 0)
             base = s;
         printf("{\"bench\":\"pg_group_commit\",\"unit\":\"us/charge\",\"batch\":%d,"
                "\"us_per_charge\":%.1f,\"baseline\":%.1f,\"baseline_what\":\"a batch of 16 in "
                "the same run\",\"ratio\":%.3f,\"rounds\":%d,\"target\":null}\n",
                sizes[i], s * 1e6, base * 1e6, base / s, rounds);
+        printf("{\"bench\":\"pg_group_commit_flat\",\"unit\":\"us/charge\",\"batch\":%d,"
+               "\"us_per_charge\":%.1f,\"baseline\":%.1f,\"baseline_what\":\"the batch of "
+               "savepoints of the same size in the same run\",\"ratio\":%.3f,\"rounds\":%d,"
+               "\"target\":null}\n",
+               sizes[i], f * 1e6, s * 1e6, s / f, rounds);
         fflush(stdout);
     }
     ab_store_close(st);

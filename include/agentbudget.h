@@ -34,6 +34,7 @@ extern "C" {
 #define AB_ESTATE (-10)       /* the hold is no longer open (committed, released or expired) */
 #define AB_ELIMIT (-11)       /* a built-in size limit was reached (the _MAX values below) */
 #define AB_EPERM (-12)        /* not authorised: unknown, expired or revoked token, or scope */
+#define AB_EREPLAY (-13)      /* a flat batch was voided: run its operations again (see below) */
 
 /* Returns a static lowercase description of an AB_E… code ("bad input", …). */
 const char *ab_strerror(int rc);
@@ -440,6 +441,17 @@ int ab_scope_covers(const char *scope, const char *path);
 int ab_store_batch_begin(ab_store *st);
 int ab_store_batch_commit(ab_store *st);
 void ab_store_batch_abort(ab_store *st);
+/* A batch whose operations share the transaction without a savepoint each, where the store
+ * gains by it (PostgreSQL: a savepoint costs round trips, and past 64 subtransactions every
+ * row visit gets slower; SQLite and memory: the same as ab_store_batch_begin). An operation
+ * that fails before it sent any write is undone alone, as in any batch. One that fails after
+ * its writes reached the store, or one the store aborts, voids the whole batch: it is rolled
+ * back, that operation and every later one return AB_EREPLAY without doing anything, and so
+ * does ab_store_batch_commit (also when the server refuses one of the writes sent with the
+ * commit). Nothing of a voided batch happened: run the same operations again in an
+ * ab_store_batch_begin batch, where each failure is its own. A commit that fails otherwise
+ * (AB_ESTORE: its answer was lost) is reported as in any batch, never as AB_EREPLAY. */
+int ab_store_batch_begin_flat(ab_store *st);
 
 /* ---- read groups ---- */
 

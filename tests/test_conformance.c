@@ -804,28 +804,43 @@ static void test_tokens(void)
 
 /* Group commit: operations join one transaction as savepoints; a failed one is undone alone;
  * an abort undoes all. */
-static void test_batch(void)
+/* A batch on budget "a" ($3 per million input tokens) as a group commit makes one: a charge
+ * with a key, failures that are undone alone (before anything was written), a hold reserved and
+ * committed; what it made, and the key, are there after the commit. */
+static void batch_basics(ab_store *st, int flat, const char *key)
 {
-    ab_store *st = fresh(T0);
-    make(st, "a", "usd/day=10", NULL);
     ab_decision d;
     ab_usage u = {.input = 1000};
-    CHECK_OK(st, ab_store_batch_begin(st));
-    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, "b1", &d));
+    CHECK_OK(st, flat ? ab_store_batch_begin_flat(st) : ab_store_batch_begin(st));
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, key, &d));
+    CHECK_RC(st, ab_budget_charge(st, "nope", NULL, &u, NULL, &d), AB_ENOTFOUND);
     CHECK_RC(st, ab_budget_charge(st, "a", "no-such-model", &u, NULL, &d), AB_EUNKNOWNMODEL);
     CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &u, 0, NULL, &d));
     char hold[40];
     strcpy(hold, d.hold_id);
     CHECK_OK(st, ab_hold_commit(st, hold, &u, NULL, &d));
+    CHECK_RC(st, ab_hold_commit(st, hold, &u, NULL, &d), AB_ESTATE);
     CHECK_RC(st, ab_store_batch_begin(st), AB_EINVAL);
+    CHECK_RC(st, ab_store_batch_begin_flat(st), AB_EINVAL);
     CHECK_OK(st, ab_store_batch_commit(st));
     ab_budget_status b = get(st, "a");
-    CHECK_I64(b.used[D][AB_METRIC_REQUESTS], 2);
+    CHECK_I64(b.used[D][REQ], 2);
     CHECK_I64(b.used[D][USD], 6000000);
     CHECK_I64(b.holds_open, 0);
     /* the key recorded in the batch is durable like the rest */
-    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, "b1", &d));
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, key, &d));
     CHECK_I64(d.replayed, 1);
+}
+
+static void test_batch(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "a", "usd/day=10", NULL);
+    batch_basics(st, 0, "b1");
+    ab_decision d;
+    ab_usage u = {.input = 1000};
+    ab_budget_status b;
+    char hold[40];
     CHECK_OK(st, ab_store_batch_begin(st));
     CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
     CHECK_OK(st, ab_budget_reset(st, "a", AB_RESET_DAY, NULL));
@@ -866,6 +881,65 @@ static void test_batch(void)
     CHECK_I64(b.held[TOK], 0);
     CHECK_I64(b.holds_open, 0);
     CHECK_I64(b.operations_blocked, 1);
+    ab_store_close(st);
+}
+
+/* A flat batch: what it makes is what a batch makes; an operation that fails before it wrote
+ * is undone alone; one that fails after its writes reached the store voids the batch on
+ * PostgreSQL (it and every later call, and the commit, say AB_EREPLAY, and nothing of the batch
+ * happened), and is undone alone on the stores whose flat batch is a batch of savepoints. */
+static void test_batch_flat(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "a", "usd/day=10", NULL);
+    make(st, "b", "usd/day=10", NULL);
+    batch_basics(st, 1, "f1");
+    ab_decision d;
+    ab_usage u = {.input = 1000};
+    ab_budget_status b;
+    char hold[40];
+    CHECK_OK(st, ab_budget_charge(st, "b", NULL, &u, NULL, &d));
+    int events = 0, events_after = 0;
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &events));
+    CHECK_I64(events, 6); /* two budgets set, two charges, a reserve, a commit */
+    /* a failure after a write: the sweep of b's expired hold is written, then the model is
+     * unknown */
+    CHECK_OK(st, ab_budget_reserve(st, "b", NULL, &u, 1, NULL, &d));
+    strcpy(hold, d.hold_id);
+    now_ms += 1000;
+    CHECK_OK(st, ab_store_batch_begin_flat(st));
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
+    int rc = ab_budget_charge(st, "b", "no-such-model", &u, NULL, &d);
+    ab_hold h;
+    if (strcmp(kind, "postgres") == 0) {
+        CHECK_RC(st, rc, AB_EREPLAY);
+        CHECK(strstr(ab_store_errmsg(st), "no-such-model") != NULL);
+        CHECK_RC(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d), AB_EREPLAY);
+        CHECK_RC(st, ab_budget_get(st, "a", &b), AB_EREPLAY);
+        CHECK_RC(st, ab_store_batch_commit(st), AB_EREPLAY);
+        CHECK_I64(get(st, "a").used[D][REQ], 2); /* neither charge of the batch happened */
+        CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &events_after));
+        CHECK_I64(events_after, 7); /* the reserve's */
+        /* the same again in a batch of savepoints: each failure its own */
+        CHECK_OK(st, ab_store_batch_begin(st));
+        CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
+        CHECK_RC(st, ab_budget_charge(st, "b", "no-such-model", &u, NULL, &d), AB_EUNKNOWNMODEL);
+    } else {
+        CHECK_RC(st, rc, AB_EUNKNOWNMODEL);
+    }
+    int64_t expired = 0; /* the failed charge's sweep was undone with it */
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.op = "expire"}, count_expire, &expired));
+    CHECK_I64(expired, 0);
+    CHECK_OK(st, ab_store_batch_commit(st));
+    CHECK_I64(get(st, "a").used[D][REQ], 3);
+    CHECK_OK(st, ab_hold_get(st, hold, &h));
+    CHECK_I64(h.state, 3); /* swept by the status read */
+    /* an aborted flat batch leaves nothing, and the handle takes a new batch */
+    CHECK_OK(st, ab_store_batch_begin_flat(st));
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
+    ab_store_batch_abort(st);
+    CHECK_I64(get(st, "a").used[D][REQ], 3);
+    CHECK_RC(st, ab_store_batch_commit(st), AB_EINVAL);
     ab_store_close(st);
 }
 
@@ -1013,6 +1087,7 @@ int main(int argc, char **argv)
     test_copy();
     test_tokens();
     test_batch();
+    test_batch_flat();
     test_price_override_after_builtin();
     test_price_seen_by_others();
     test_read_group();

@@ -26,6 +26,11 @@ int ab__txn_begin(ab_store *st, int write)
         st->ops->rollback(st); /* it read only: ended, the write runs in its own */
         st->read_group = 2;
     }
+    if (st->batch_void) {
+        pthread_mutex_unlock(&st->lock);
+        return ab__fail(st, AB_EREPLAY,
+                        "the batch was voided by an earlier operation: run it again");
+    }
     /* inside a group commit each operation is a savepoint of the open write transaction */
     int rc = st->batch ? st->ops->savepoint(st) : st->ops->begin(st, write);
     if (rc)
@@ -45,8 +50,14 @@ int ab__txn_end(ab_store *st, int rc)
     } else if (st->batch) {
         if (rc == AB_OK)
             rc = st->ops->savepoint_release(st);
-        else
-            st->ops->savepoint_rollback(st);
+        else if (st->ops->savepoint_rollback(st) != AB_OK) {
+            /* a flat batch that cannot undo this operation alone: none of it happens */
+            st->ops->rollback(st);
+            st->batch_void = 1;
+            rc = ab__fail(st, AB_EREPLAY, "the batch was rolled back (%s: %s): run it again",
+                          rc == AB__ERETRY ? "the store aborted the transaction" : ab_strerror(rc),
+                          st->errmsg);
+        }
     } else if (rc == AB_OK) {
         rc = st->ops->commit(st);
     } else {

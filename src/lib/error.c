@@ -22,6 +22,7 @@ static const struct {
     {AB_ESTATE, "ESTATE", "hold is not open"},
     {AB_ELIMIT, "ELIMIT", "size limit reached"},
     {AB_EPERM, "EPERM", "not authorised"},
+    {AB_EREPLAY, "EREPLAY", "batch voided: run it again"},
 };
 
 const char *ab_strerror(int rc)
@@ -43,10 +44,12 @@ const char *ab_err_name(int rc)
 int ab__fail(ab_store *st, int rc, const char *fmt, ...)
 {
     if (st) {
+        char msg[sizeof st->errmsg]; /* the message may quote the one it replaces */
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(st->errmsg, sizeof st->errmsg, fmt, ap);
+        vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        memcpy(st->errmsg, msg, sizeof msg);
     }
     return rc;
 }

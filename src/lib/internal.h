@@ -105,10 +105,12 @@ typedef struct ab__store_ops {
     /* removes everything (the first thing in its transaction; rolled back with it) */
     int (*wipe)(ab_store *st);
 
-    /* group commit: operations inside one write transaction, each its own savepoint */
+    /* group commit: operations inside one write transaction, each its own savepoint; in a flat
+     * batch (st->batch == AB__BATCH_FLAT) a store may mark the operation's start instead, and
+     * savepoint_rollback returns AB_EREPLAY if it cannot undo the operation alone */
     int (*savepoint)(ab_store *st);
     int (*savepoint_release)(ab_store *st);
-    void (*savepoint_rollback)(ab_store *st);
+    int (*savepoint_rollback)(ab_store *st);
 
     int (*token_put)(ab_store *st, const ab_token *t, const char *hash_hex);
     int (*token_get)(ab_store *st, const char *id, ab_token *t, char hash_hex[65]);
@@ -126,7 +128,10 @@ struct ab_store {
     char errmsg[512];
     uint64_t id_seed[2]; /* hold ids: random seed + counter */
     uint64_t id_counter;
-    int batch; /* a group-commit transaction is open (the lock is held by its thread) */
+    /* a group-commit transaction is open (the lock is held by its thread): AB__BATCH or
+     * AB__BATCH_FLAT; batch_void: a flat one was rolled back, its calls return AB_EREPLAY */
+    int batch;
+    int batch_void;
     /* a read group (ab_store_read_begin) holds the lock: 1 its read transaction is open, 2 it
      * has ended (a call needed a write or failed) and the calls run each in its own */
     int read_group;
@@ -136,6 +141,9 @@ struct ab_store {
     ab_price builtin_price;
     int aborts_to_inject; /* tests only: the next operations' transactions abort (ERETRY) */
 };
+
+#define AB__BATCH 1
+#define AB__BATCH_FLAT 2
 
 /* Tests only (tests/test_limits.c): the next n transactions that would commit abort instead,
  * as a store does on a serialization failure, so that the retry limit can be reached. */

@@ -217,22 +217,43 @@ void ab_store_read_end(ab_store *st)
     pthread_mutex_unlock(&st->lock);
 }
 
-int ab_store_batch_begin(ab_store *st)
+static int batch_open(ab_store *st, int kind)
 {
     int rc = group_open(st, 1);
-    if (rc == AB_OK)
-        st->batch = 1; /* the lock stays held until commit or abort */
+    if (rc == AB_OK) {
+        st->batch = kind; /* the lock stays held until commit or abort */
+        st->batch_void = 0;
+    }
     return rc;
+}
+
+int ab_store_batch_begin(ab_store *st)
+{
+    return batch_open(st, AB__BATCH);
+}
+
+int ab_store_batch_begin_flat(ab_store *st)
+{
+    return batch_open(st, AB__BATCH_FLAT);
 }
 
 int ab_store_batch_commit(ab_store *st)
 {
     if (!st->batch)
         return ab__fail(st, AB_EINVAL, "no batch is open on this handle");
+    int rc, flat = st->batch == AB__BATCH_FLAT;
     st->batch = 0;
-    int rc = st->ops->commit(st);
-    if (rc == AB__ERETRY)
+    if (st->batch_void) {
+        rc = AB_EREPLAY; /* rolled back already; errmsg says why */
+    } else if ((rc = st->ops->commit(st)) == AB__ERETRY && flat) {
+        /* the writes of a flat batch go with its commit, and the server refused one of them
+         * (which is not known): nothing was committed. Not so a commit whose answer was lost
+         * (AB_ESTORE): it may have happened, and running the batch again could apply it twice */
+        rc = ab__fail(st, AB_EREPLAY, "the batch was rolled back (%s): run it again", st->errmsg);
+    } else if (rc == AB__ERETRY) {
         rc = AB_EBUSY;
+    }
+    st->batch_void = 0;
     pthread_mutex_unlock(&st->lock);
     return rc;
 }
@@ -242,7 +263,9 @@ void ab_store_batch_abort(ab_store *st)
     if (!st->batch)
         return;
     st->batch = 0;
-    st->ops->rollback(st);
+    if (!st->batch_void)
+        st->ops->rollback(st);
+    st->batch_void = 0;
     pthread_mutex_unlock(&st->lock);
 }
 

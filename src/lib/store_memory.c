@@ -1029,10 +1029,11 @@ static int mem_savepoint_release(ab_store *st)
     return AB_OK;
 }
 
-static void mem_savepoint_rollback(ab_store *st)
+static int mem_savepoint_rollback(ab_store *st)
 {
     mem *m = M(st);
     undo_to(st, m->sp_undo, m->sp_events);
+    return AB_OK; /* a flat batch is a batch of savepoints here: they cost nothing */
 }
 
 typedef struct {

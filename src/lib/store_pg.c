@@ -35,6 +35,7 @@ static struct {
     char *(*getvalue)(const PGresult *, int, int);
     int (*getisnull)(const PGresult *, int, int);
     char *(*cmd_tuples)(PGresult *);
+    PGTransactionStatusType (*transaction_status)(const PGconn *);
     PQnoticeProcessor (*set_notice_processor)(PGconn *, PQnoticeProcessor, void *);
     /* pipeline mode (libpq 14+); without it the writes are sent one by one */
     int (*enter_pipeline)(PGconn *);
@@ -76,6 +77,7 @@ static void pq_load(void)
         {(void **)&pq.getvalue, "PQgetvalue"},
         {(void **)&pq.getisnull, "PQgetisnull"},
         {(void **)&pq.cmd_tuples, "PQcmdTuples"},
+        {(void **)&pq.transaction_status, "PQtransactionStatus"},
         {(void **)&pq.set_notice_processor, "PQsetNoticeProcessor"},
     };
     for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
@@ -111,6 +113,7 @@ static void pq_load(void)
 #define PQgetvalue pq.getvalue
 #define PQgetisnull pq.getisnull
 #define PQcmdTuples pq.cmd_tuples
+#define PQtransactionStatus pq.transaction_status
 #define PQsetNoticeProcessor pq.set_notice_processor
 
 enum {
@@ -182,6 +185,9 @@ typedef struct {
     int64_t cache_gen;
     price_entry cache[PRICE_CACHE_MAX];
     int cache_n;
+    /* an operation of a flat batch (no savepoint): its first pending write, and whether any of
+     * its writes was sent (then it cannot be undone alone) */
+    int in_op, op_mark, op_sent;
 } pg;
 
 #define P(st) ((pg *)(st)->impl)
@@ -457,11 +463,17 @@ static int prepare(ab_store *st, int id)
     return rc;
 }
 
+/* Drops the pending writes from index from on. */
+static void pending_drop_from(pg *g, int from)
+{
+    for (int i = from; i < g->npend; i++)
+        free(g->pend[i].buf);
+    g->npend = from;
+}
+
 static void pending_drop(pg *g)
 {
-    for (int i = 0; i < g->npend; i++)
-        free(g->pend[i].buf);
-    g->npend = 0;
+    pending_drop_from(g, 0);
 }
 
 /* Sends the pending writes, and COMMIT when commit is set, in one round trip (pipeline mode),
@@ -470,6 +482,9 @@ static int flush_pending(ab_store *st, int commit)
 {
     pg *g = P(st);
     int rc = AB_OK, n = g->npend;
+    if (g->in_op && n > g->op_mark)
+        g->op_sent = 1;
+    g->op_mark = 0;
     for (int i = 0; i < n && !rc; i++)
         rc = prepare(st, g->pend[i].id);
     if (rc || (!n && !commit)) {
@@ -566,6 +581,38 @@ static int defer(ab_store *st, int id, const params *p)
     return AB_OK;
 }
 
+/* 1 if query id may change the store: all but the reads (some take a row lock), so that a
+ * query added later counts as a write until it is listed here */
+static int query_writes(int id)
+{
+    switch (id) {
+    case Q_BUDGET_GET:
+    case Q_BUDGET_GET_LOCK:
+    case Q_BUDGET_GET_ID:
+    case Q_BUDGET_GET_ID_LOCK:
+    case Q_BUDGET_CHAIN:
+    case Q_BUDGET_CHAIN_LOCK:
+    case Q_BUDGET_CHILD:
+    case Q_BUDGET_LIST:
+    case Q_HOLD_GET:
+    case Q_HOLD_GET_LOCK:
+    case Q_HOLDS_EXPIRED:
+    case Q_HOLDS_OF_BUDGET:
+    case Q_HOLDS_MIN_EXPIRY:
+    case Q_EVENTS_QUERY:
+    case Q_IDEM_GET:
+    case Q_PRICE_GET:
+    case Q_PRICE_LIST:
+    case Q_ROLE_GET:
+    case Q_ROLE_LIST:
+    case Q_TOKEN_GET:
+    case Q_TOKEN_LIST:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 static PGresult *run(ab_store *st, int id, const params *p, int *rc)
 {
     pg *g = P(st);
@@ -574,6 +621,7 @@ static PGresult *run(ab_store *st, int id, const params *p, int *rc)
     /* a read sees the transaction's own writes: send the pending ones first */
     if ((g->npend && (*rc = flush_pending(st, 0))) || (*rc = prepare(st, id)))
         return NULL;
+    g->op_sent |= g->in_op && query_writes(id);
     PGresult *r = PQexecPrepared(g->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
@@ -606,6 +654,7 @@ static void text(const PGresult *r, int row, int col, char *dst, size_t size)
 
 static int exec_simple(ab_store *st, const char *sql)
 {
+    P(st)->op_sent |= P(st)->in_op; /* inside an operation only writes run this way */
     PGresult *r = PQexec(P(st)->conn, sql);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
                  ? AB_OK
@@ -655,6 +704,7 @@ static int pg_commit(ab_store *st)
 
 static void pg_rollback(ab_store *st)
 {
+    P(st)->in_op = 0;
     pending_drop(P(st));
     if (PQstatus(P(st)->conn) == CONNECTION_OK)
         PQclear(PQexec(P(st)->conn, "ROLLBACK"));
@@ -1209,24 +1259,49 @@ static int pg_wipe(ab_store *st)
     return rc ? rc : prices_changed(st);
 }
 
+/* In a flat batch an operation takes no savepoint: its writes wait in pending as usual, and it
+ * marks where they start. Undoing it is dropping them, as long as none was sent and the
+ * transaction has not failed; else the batch is void (AB_EREPLAY). The pending writes of the
+ * operations before it go with the next read or the commit: no round trip of its own. */
 static int pg_savepoint(ab_store *st)
 {
+    pg *g = P(st);
+    if (st->batch == AB__BATCH_FLAT) {
+        g->in_op = 1;
+        g->op_mark = g->npend;
+        g->op_sent = 0;
+        return AB_OK;
+    }
     int rc = flush_pending(st, 0);
     return rc ? rc : exec_simple(st, "SAVEPOINT ab_op");
 }
 
 static int pg_savepoint_release(ab_store *st)
 {
+    if (st->batch == AB__BATCH_FLAT) {
+        P(st)->in_op = 0;
+        return AB_OK;
+    }
     int rc = flush_pending(st, 0);
     return rc ? rc : exec_simple(st, "RELEASE ab_op");
 }
 
-static void pg_savepoint_rollback(ab_store *st)
+static int pg_savepoint_rollback(ab_store *st)
 {
-    pending_drop(P(st)); /* the failed operation's writes, not sent yet */
-    if (PQstatus(P(st)->conn) == CONNECTION_OK)
-        PQclear(PQexec(P(st)->conn, "ROLLBACK TO ab_op; RELEASE ab_op"));
-    P(st)->cache_gen = -1; /* a price change in it may be undone */
+    pg *g = P(st);
+    g->cache_gen = -1; /* a price change in it may be undone */
+    if (st->batch == AB__BATCH_FLAT) {
+        g->in_op = 0;
+        if (g->op_sent || PQstatus(g->conn) != CONNECTION_OK ||
+            PQtransactionStatus(g->conn) != PQTRANS_INTRANS)
+            return AB_EREPLAY;
+        pending_drop_from(g, g->op_mark); /* its writes, none sent yet */
+        return AB_OK;
+    }
+    pending_drop(g); /* the failed operation's writes, not sent yet */
+    if (PQstatus(g->conn) == CONNECTION_OK)
+        PQclear(PQexec(g->conn, "ROLLBACK TO ab_op; RELEASE ab_op"));
+    return AB_OK;
 }
 
 static void token_read(const PGresult *r, int row, ab_token *t, char *hash_hex)

@@ -863,10 +863,11 @@ static int lite_savepoint_release(ab_store *st)
     return control(st, Q_RELEASE, "release savepoint");
 }
 
-static void lite_savepoint_rollback(ab_store *st)
+static int lite_savepoint_rollback(ab_store *st)
 {
     control(st, Q_ROLLBACK_TO, "rollback to savepoint");
     control(st, Q_RELEASE, "release savepoint");
+    return AB_OK; /* a flat batch is a batch of savepoints here: cheap on SQLite */
 }
 
 static int lite_token_put(ab_store *st, const ab_token *t, const char *hash_hex)
