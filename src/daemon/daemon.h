@@ -29,6 +29,8 @@ typedef struct {
 extern abd_config abd_cfg;
 
 /* One request being answered. */
+#define ABD_DENIAL_REASON_BYTES 64
+
 typedef struct abd_call {
     struct MHD_Connection *conn;
     const char *method;
@@ -54,7 +56,9 @@ typedef struct abd_call {
     int pending; /* 1: suspended, its job queued for the writer; 2: the job is done, reply */
     ab_store *reader; /* the read handle it holds (abd_reader), in a read group if grouped */
     int grouped;
-    /* spend to count in the metrics once the group commit is durable */
+    /* spend and a denial (its reason, "" if none) to count in the metrics once the group
+     * commit is durable */
+    char denial[ABD_DENIAL_REASON_BYTES];
     char spend_budget[AB_PATH_BYTES_MAX + 1];
     char spend_model[AB_NAME_BYTES_MAX];
     int64_t spend_nusd, spend_tokens;
@@ -102,7 +106,10 @@ void abd_store_stop_writer(void);
 void abd_metrics_request(const char *route, int status, double seconds);
 void abd_metrics_batch(size_t size);
 void abd_metrics_store_error(void);
-void abd_metrics_denial(const ab_decision *d);
+void abd_metrics_batch_replay(void);
+/* A denial's label ("usd/day", or "role"), and its count. */
+void abd_metrics_denial_reason(const ab_decision *d, char reason[ABD_DENIAL_REASON_BYTES]);
+void abd_metrics_denial(const char *reason);
 void abd_metrics_spend(const char *budget, const char *model, int64_t nusd, int64_t tokens);
 char *abd_metrics_render(ab_store *st);
 

@@ -35,7 +35,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static family requests, spend, denials;
 static uint64_t batch_buckets_n[BUCKETS], batch_count;
 static double batch_sum;
-static uint64_t store_errors;
+static uint64_t store_errors, batch_replays;
 
 static series *find(family *f, const char *a, const char *b)
 {
@@ -81,6 +81,13 @@ void abd_metrics_batch(size_t size)
     pthread_mutex_unlock(&lock);
 }
 
+void abd_metrics_batch_replay(void)
+{
+    pthread_mutex_lock(&lock);
+    batch_replays++;
+    pthread_mutex_unlock(&lock);
+}
+
 void abd_metrics_store_error(void)
 {
     pthread_mutex_lock(&lock);
@@ -88,14 +95,17 @@ void abd_metrics_store_error(void)
     pthread_mutex_unlock(&lock);
 }
 
-void abd_metrics_denial(const ab_decision *d)
+void abd_metrics_denial_reason(const ab_decision *d, char reason[ABD_DENIAL_REASON_BYTES])
 {
-    char reason[64];
     if (d->budget[0])
-        snprintf(reason, sizeof reason, "%s/%s", ab_metric_name(d->metric),
+        snprintf(reason, ABD_DENIAL_REASON_BYTES, "%s/%s", ab_metric_name(d->metric),
                  ab_window_name(d->window));
     else
-        snprintf(reason, sizeof reason, "role");
+        snprintf(reason, ABD_DENIAL_REASON_BYTES, "role");
+}
+
+void abd_metrics_denial(const char *reason)
+{
     pthread_mutex_lock(&lock);
     series *s = find(&denials, reason, "");
     if (s)
@@ -212,6 +222,11 @@ char *abd_metrics_render(ab_store *st)
             "agentbudget_batch_size_bucket{le=\"+Inf\"} %" PRIu64 "\n"
             "agentbudget_batch_size_sum %.0f\nagentbudget_batch_size_count %" PRIu64 "\n",
             batch_count, batch_sum, batch_count);
+    fprintf(f,
+            "# HELP agentbudget_batch_replays_total Group commits run again as savepoints (a "
+            "request failed after it wrote).\n# TYPE agentbudget_batch_replays_total counter\n"
+            "agentbudget_batch_replays_total %" PRIu64 "\n",
+            batch_replays);
     fprintf(f,
             "# HELP agentbudget_store_errors_total Store failures (group commits or requests).\n"
             "# TYPE agentbudget_store_errors_total counter\nagentbudget_store_errors_total "

@@ -161,8 +161,14 @@ static void reply_status(abd_call *c, ab_store *st, const char *path, int status
 
 static void reply_decision(abd_call *c, const ab_decision *d)
 {
-    if (!d->allowed)
-        abd_metrics_denial(d);
+    if (!d->allowed) {
+        char reason[ABD_DENIAL_REASON_BYTES];
+        abd_metrics_denial_reason(d, reason);
+        if (c->pending == 1) /* a job of the writer: counted once its batch is durable */
+            memcpy(c->denial, reason, sizeof reason);
+        else
+            abd_metrics_denial(reason);
+    }
     abd_reply_json(c, 200, ab_decision_json(d));
 }
 
