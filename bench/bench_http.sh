@@ -8,6 +8,8 @@
 # usage: bench/bench_http.sh [BUILD_DIR]   (default build; builds nothing)
 # AB_BENCH_HTTP_SECONDS sets each wrk run's length (default 10); AB_BENCH_HTTP_DAEMON_FLAGS adds
 # agentbudgetd flags (e.g. "--readers 64"), named in the JSON lines as daemon_flags.
+# AB_BENCH_HTTP_STORE runs the daemon on another store (e.g. postgres://…/db, an empty database)
+# instead of a fresh SQLite file, named in the JSON lines as store.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +20,7 @@ if [ ! -d "$build" ] && [ -d "$root/$build" ]; then
 fi
 seconds=${AB_BENCH_HTTP_SECONDS:-10}
 flags=${AB_BENCH_HTTP_DAEMON_FLAGS:-}
+store_url=${AB_BENCH_HTTP_STORE:-}
 connections=64
 threads=2
 budgets=16
@@ -74,10 +77,13 @@ wait_http() {
 }
 
 # ---- agentbudgetd: the default durable SQLite store (sync=full), no access log ----
+store=${store_url:-sqlite:$tmp/b.db}
+store_name=${store_url:+${store_url%%:*}}
+store_name=${store_name:-sqlite sync=full}
 for attempt in 1 2 3 4 5; do
     port=$(free_port)
     # shellcheck disable=SC2086 # the flags are words
-    "$daemon" --listen "127.0.0.1:$port" --store "sqlite:$tmp/b.db" --no-access-log $flags \
+    "$daemon" --listen "127.0.0.1:$port" --store "$store" --no-access-log $flags \
         >"$tmp/daemon.out" 2>"$tmp/daemon.log" &
     daemon_pid=$!
     if wait_http "http://127.0.0.1:$port/healthz"; then
@@ -186,7 +192,7 @@ BEGIN {
            (ratio >= 0.5 ? "true" : "false")
 }'
 awk -v r="$rc" -v conns="$connections" -v thr="$threads" -v secs="$seconds" -v nb="$budgets" \
-    -v flags="$flags" '
+    -v flags="$flags" -v store="$store_name" '
 function get(line, key,   n, i, kv) {
     n = split(line, kv, " ")
     for (i = 1; i <= n; i++)
@@ -201,9 +207,9 @@ BEGIN {
     ok = pairs >= 10000 && p99 <= 5
     printf "{\"bench\":\"http_reserve_commit\",\"daemon_flags\":\"%s\",\"connections\":%d," \
            "\"threads\":%d,\"seconds\":%d," \
-           "\"budgets\":%d,\"store\":\"sqlite sync=full\",\"pairs_per_s\":%.0f," \
+           "\"budgets\":%d,\"store\":\"%s\",\"pairs_per_s\":%.0f," \
            "\"requests_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"errors\":%d," \
            "\"failed\":%d,\"target_pairs_per_s\":10000,\"target_p99_ms\":5,\"meets_target\":%s}\n",
-           flags, conns, thr, secs, nb, pairs, get(r, "requests") / s, get(r, "p50_us") / 1000, p99,
+           flags, conns, thr, secs, nb, store, pairs, get(r, "requests") / s, get(r, "p50_us") / 1000, p99,
            get(r, "errors"), get(r, "failed"), (ok ? "true" : "false")
 }'
