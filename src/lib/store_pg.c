@@ -476,18 +476,23 @@ static void pending_drop(pg *g)
     pending_drop_from(g, 0);
 }
 
-/* Sends the pending writes, and COMMIT when commit is set, in one round trip (pipeline mode),
- * or one by one with an older libpq. The first failure is the answer. */
-static int flush_pending(ab_store *st, int commit)
+/* Sends the pending writes, then COMMIT when commit is set, or else (tail_r not NULL) the
+ * query tail_id whose answer goes to *tail_r, in one round trip (pipeline mode), or one by one
+ * with an older libpq. The first failure is the answer (and *tail_r stays NULL). A read after
+ * writes (the next operation's chain, in a group commit) so costs one round trip, not two. */
+static int flush_pending_then(ab_store *st, int commit, int tail_id, const params *tail_p,
+                              PGresult **tail_r)
 {
     pg *g = P(st);
-    int rc = AB_OK, n = g->npend;
+    int rc = AB_OK, n = g->npend, tail = tail_r != NULL;
     if (g->in_op && n > g->op_mark)
         g->op_sent = 1;
     g->op_mark = 0;
     for (int i = 0; i < n && !rc; i++)
         rc = prepare(st, g->pend[i].id);
-    if (rc || (!n && !commit)) {
+    if (tail && !rc)
+        rc = prepare(st, tail_id);
+    if (rc || (!n && !commit && !tail)) {
         pending_drop(g);
         return rc;
     }
@@ -506,6 +511,10 @@ static int flush_pending(ab_store *st, int commit)
             if (PQresultStatus(r) != PGRES_COMMAND_OK)
                 rc = pg_fail(st, r, "commit");
             PQclear(r);
+        } else if (!rc && tail) {
+            snprintf(name, sizeof name, "ab%d", tail_id);
+            *tail_r = PQexecPrepared(g->conn, name, tail_p ? tail_p->n : 0,
+                                     tail_p ? tail_p->v : NULL, NULL, NULL, 0);
         }
         return rc;
     }
@@ -521,7 +530,13 @@ static int flush_pending(ab_store *st, int commit)
     }
     if (sent == n && commit && pq.send_params(g->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
         sent++;
-    if (sent != n + (commit ? 1 : 0) || !pq.pipeline_sync(g->conn))
+    if (sent == n && tail) {
+        snprintf(name, sizeof name, "ab%d", tail_id);
+        if (pq.send_prepared(g->conn, name, tail_p ? tail_p->n : 0, tail_p ? tail_p->v : NULL, NULL,
+                             NULL, 0))
+            sent++;
+    }
+    if (sent != n + (commit || tail ? 1 : 0) || !pq.pipeline_sync(g->conn))
         rc = pg_fail(st, NULL, "send");
     /* each query's results end with a NULL; the sync ends the lot */
     int synced = 0;
@@ -537,9 +552,13 @@ static int flush_pending(ab_store *st, int commit)
             synced = 1;
             break;
         }
+        int is_tail = tail && nulls == n; /* the results of query i end with the i-th NULL */
         if (!rc && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_PIPELINE_ABORTED)
-            rc = pg_fail(st, r, "write");
-        PQclear(r);
+            rc = pg_fail(st, r, is_tail ? query_names[tail_id] : "write");
+        if (is_tail && !rc && s != PGRES_PIPELINE_ABORTED && !*tail_r)
+            *tail_r = r;
+        else
+            PQclear(r);
         if (PQstatus(g->conn) != CONNECTION_OK && !rc)
             rc = pg_fail(st, NULL, "write");
         if (PQstatus(g->conn) != CONNECTION_OK)
@@ -549,7 +568,16 @@ static int flush_pending(ab_store *st, int commit)
         rc = pg_fail(st, NULL, "write");
     pq.exit_pipeline(g->conn);
     pending_drop(g);
+    if (rc && tail) {
+        PQclear(*tail_r);
+        *tail_r = NULL;
+    }
     return rc;
+}
+
+static int flush_pending(ab_store *st, int commit)
+{
+    return flush_pending_then(st, commit, 0, NULL, NULL);
 }
 
 /* Keeps a write for the next round trip (copies the parameters). */
@@ -618,11 +646,18 @@ static PGresult *run(ab_store *st, int id, const params *p, int *rc)
     pg *g = P(st);
     char name[16];
     snprintf(name, sizeof name, "ab%d", id);
-    /* a read sees the transaction's own writes: send the pending ones first */
-    if ((g->npend && (*rc = flush_pending(st, 0))) || (*rc = prepare(st, id)))
-        return NULL;
+    /* a read sees the transaction's own writes: the pending ones go first, in the same round
+     * trip */
     g->op_sent |= g->in_op && query_writes(id);
-    PGresult *r = PQexecPrepared(g->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+    PGresult *r = NULL;
+    if (g->npend) {
+        if ((*rc = flush_pending_then(st, 0, id, p, &r)))
+            return NULL;
+    } else {
+        if ((*rc = prepare(st, id)))
+            return NULL;
+        r = PQexecPrepared(g->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+    }
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
         *rc = pg_fail(st, r, query_names[id]);
