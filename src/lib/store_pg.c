@@ -35,6 +35,7 @@ static struct {
     char *(*getvalue)(const PGresult *, int, int);
     int (*getisnull)(const PGresult *, int, int);
     char *(*cmd_tuples)(PGresult *);
+    char *(*cmd_status)(PGresult *);
     PGTransactionStatusType (*transaction_status)(const PGconn *);
     PQnoticeProcessor (*set_notice_processor)(PGconn *, PQnoticeProcessor, void *);
     /* pipeline mode (libpq 14+); without it the writes are sent one by one */
@@ -77,6 +78,7 @@ static void pq_load(void)
         {(void **)&pq.getvalue, "PQgetvalue"},
         {(void **)&pq.getisnull, "PQgetisnull"},
         {(void **)&pq.cmd_tuples, "PQcmdTuples"},
+        {(void **)&pq.cmd_status, "PQcmdStatus"},
         {(void **)&pq.transaction_status, "PQtransactionStatus"},
         {(void **)&pq.set_notice_processor, "PQsetNoticeProcessor"},
     };
@@ -113,6 +115,7 @@ static void pq_load(void)
 #define PQgetvalue pq.getvalue
 #define PQgetisnull pq.getisnull
 #define PQcmdTuples pq.cmd_tuples
+#define PQcmdStatus pq.cmd_status
 #define PQtransactionStatus pq.transaction_status
 #define PQsetNoticeProcessor pq.set_notice_processor
 
@@ -476,6 +479,20 @@ static void pending_drop(pg *g)
     pending_drop_from(g, 0);
 }
 
+/* The answer to COMMIT: a transaction that had failed is rolled back by it, with a command
+ * status of ROLLBACK and no error. None of our failures leaves one open unnoticed, but if one
+ * did, its commit must not be taken for a success (acknowledged, then lost). */
+static int commit_answer(ab_store *st, PGresult *r)
+{
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_fail(st, r, "commit");
+    if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+        return ab__fail(st, AB_ESTORE,
+                        "postgres: the transaction had failed, and its commit rolled it back: "
+                        "nothing of it happened");
+    return AB_OK;
+}
+
 /* Sends the pending writes, then COMMIT when commit is set, or else (tail_r not NULL) the
  * query tail_id whose answer goes to *tail_r, in one round trip (pipeline mode), or one by one
  * with an older libpq. The first failure is the answer (and *tail_r stays NULL). A read after
@@ -508,8 +525,7 @@ static int flush_pending_then(ab_store *st, int commit, int tail_id, const param
         pending_drop(g);
         if (!rc && commit) {
             PGresult *r = PQexec(g->conn, "COMMIT");
-            if (PQresultStatus(r) != PGRES_COMMAND_OK)
-                rc = pg_fail(st, r, "commit");
+            rc = commit_answer(st, r);
             PQclear(r);
         } else if (!rc && tail) {
             snprintf(name, sizeof name, "ab%d", tail_id);
@@ -552,9 +568,12 @@ static int flush_pending_then(ab_store *st, int commit, int tail_id, const param
             synced = 1;
             break;
         }
-        int is_tail = tail && nulls == n; /* the results of query i end with the i-th NULL */
+        /* the results of query i end with the i-th NULL */
+        int is_tail = tail && nulls == n, is_commit = commit && nulls == n;
         if (!rc && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_PIPELINE_ABORTED)
             rc = pg_fail(st, r, is_tail ? query_names[tail_id] : "write");
+        else if (!rc && is_commit && s == PGRES_COMMAND_OK)
+            rc = commit_answer(st, r);
         if (is_tail && !rc && s != PGRES_PIPELINE_ABORTED && !*tail_r)
             *tail_r = r;
         else
