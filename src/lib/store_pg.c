@@ -191,6 +191,9 @@ typedef struct {
     /* an operation of a flat batch (no savepoint): its first pending write, and whether any of
      * its writes was sent (then it cannot be undone alone) */
     int in_op, op_mark, op_sent;
+    /* the transaction's BEGIN, not sent yet: it goes with the first statement, in its round
+     * trip (NULL once sent, or outside a transaction) */
+    const char *begin_sql;
 } pg;
 
 #define P(st) ((pg *)(st)->impl)
@@ -479,6 +482,20 @@ static void pending_drop(pg *g)
     pending_drop_from(g, 0);
 }
 
+/* Sends the transaction's BEGIN now if it is still waiting (for a statement sent on its own). */
+static int begin_now(ab_store *st)
+{
+    pg *g = P(st);
+    if (!g->begin_sql)
+        return AB_OK;
+    const char *sql = g->begin_sql;
+    g->begin_sql = NULL;
+    PGresult *r = PQexec(g->conn, sql);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? AB_OK : pg_fail(st, r, "begin");
+    PQclear(r);
+    return rc;
+}
+
 /* The answer to COMMIT: a transaction that had failed is rolled back by it, with a command
  * status of ROLLBACK and no error. None of our failures leaves one open unnoticed, but if one
  * did, its commit must not be taken for a success (acknowledged, then lost). */
@@ -493,10 +510,11 @@ static int commit_answer(ab_store *st, PGresult *r)
     return AB_OK;
 }
 
-/* Sends the pending writes, then COMMIT when commit is set, or else (tail_r not NULL) the
- * query tail_id whose answer goes to *tail_r, in one round trip (pipeline mode), or one by one
- * with an older libpq. The first failure is the answer (and *tail_r stays NULL). A read after
- * writes (the next operation's chain, in a group commit) so costs one round trip, not two. */
+/* Sends the transaction's BEGIN if it is waiting, the pending writes, then COMMIT when commit
+ * is set, or else (tail_r not NULL) the query tail_id whose answer goes to *tail_r, in one round
+ * trip (pipeline mode), or one by one with an older libpq. The first failure is the answer (and
+ * *tail_r stays NULL). A read after writes (the next operation's chain, in a group commit) so costs
+ * one round trip, not two. */
 static int flush_pending_then(ab_store *st, int commit, int tail_id, const params *tail_p,
                               PGresult **tail_r)
 {
@@ -515,6 +533,7 @@ static int flush_pending_then(ab_store *st, int commit, int tail_id, const param
     }
     char name[16];
     if (!pq.enter_pipeline) {
+        rc = begin_now(st);
         for (int i = 0; i < n && !rc; i++) {
             snprintf(name, sizeof name, "ab%d", g->pend[i].id);
             PGresult *r = PQexecPrepared(g->conn, name, g->pend[i].n, g->pend[i].v, NULL, NULL, 0);
@@ -538,12 +557,17 @@ static int flush_pending_then(ab_store *st, int commit, int tail_id, const param
         pending_drop(g);
         return pg_fail(st, NULL, "pipeline");
     }
-    int sent = 0;
-    for (int i = 0; i < n; i++, sent++) {
+    /* pre: the BEGIN first; then the writes; then the COMMIT or the tail */
+    int sent = 0, pre = g->begin_sql != NULL;
+    if (pre && pq.send_params(g->conn, g->begin_sql, 0, NULL, NULL, NULL, NULL, 0))
+        sent++;
+    g->begin_sql = NULL;
+    for (int i = 0; i < n && sent == pre + i; i++) {
         snprintf(name, sizeof name, "ab%d", g->pend[i].id);
-        if (!pq.send_prepared(g->conn, name, g->pend[i].n, g->pend[i].v, NULL, NULL, 0))
-            break;
+        if (pq.send_prepared(g->conn, name, g->pend[i].n, g->pend[i].v, NULL, NULL, 0))
+            sent++;
     }
+    n += pre; /* from here on, n counts what comes before the COMMIT or the tail */
     if (sent == n && commit && pq.send_params(g->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
         sent++;
     if (sent == n && tail) {
@@ -571,7 +595,10 @@ static int flush_pending_then(ab_store *st, int commit, int tail_id, const param
         /* the results of query i end with the i-th NULL */
         int is_tail = tail && nulls == n, is_commit = commit && nulls == n;
         if (!rc && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_PIPELINE_ABORTED)
-            rc = pg_fail(st, r, is_tail ? query_names[tail_id] : "write");
+            rc = pg_fail(st, r,
+                         is_tail             ? query_names[tail_id]
+                         : pre && nulls == 0 ? "begin"
+                                             : "write");
         else if (!rc && is_commit && s == PGRES_COMMAND_OK)
             rc = commit_answer(st, r);
         if (is_tail && !rc && s != PGRES_PIPELINE_ABORTED && !*tail_r)
@@ -669,7 +696,7 @@ static PGresult *run(ab_store *st, int id, const params *p, int *rc)
      * trip */
     g->op_sent |= g->in_op && query_writes(id);
     PGresult *r = NULL;
-    if (g->npend) {
+    if (g->npend || g->begin_sql) {
         if ((*rc = flush_pending_then(st, 0, id, p, &r)))
             return NULL;
     } else {
@@ -709,6 +736,9 @@ static void text(const PGresult *r, int row, int col, char *dst, size_t size)
 static int exec_simple(ab_store *st, const char *sql)
 {
     P(st)->op_sent |= P(st)->in_op; /* inside an operation only writes run this way */
+    int rc0 = begin_now(st);
+    if (rc0)
+        return rc0;
     PGresult *r = PQexec(P(st)->conn, sql);
     int rc = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
                  ? AB_OK
@@ -741,16 +771,20 @@ static int pg_begin(ab_store *st, int write)
         return rc;
     P(st)->write = write;
     P(st)->gen_seen = -1;
-    PGresult *r = PQexec(P(st)->conn, write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
-                                            : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    rc = PQresultStatus(r) == PGRES_COMMAND_OK ? AB_OK : pg_fail(st, r, "begin");
-    PQclear(r);
-    return rc;
+    /* sent with the first statement: a transaction costs no round trip of its own */
+    P(st)->begin_sql = write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                             : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    return AB_OK;
 }
 
 static int pg_commit(ab_store *st)
 {
-    int rc = flush_pending(st, 1); /* the pending writes and COMMIT: one round trip */
+    pg *g = P(st);
+    if (g->begin_sql && !g->npend) { /* nothing was sent: nothing to end */
+        g->begin_sql = NULL;
+        return AB_OK;
+    }
+    int rc = flush_pending(st, 1); /* BEGIN if waiting, the pending writes and COMMIT: one trip */
     if (rc && PQstatus(P(st)->conn) == CONNECTION_OK)
         PQclear(PQexec(P(st)->conn, "ROLLBACK"));
     return rc;
@@ -758,9 +792,14 @@ static int pg_commit(ab_store *st)
 
 static void pg_rollback(ab_store *st)
 {
-    P(st)->in_op = 0;
-    pending_drop(P(st));
-    if (PQstatus(P(st)->conn) == CONNECTION_OK)
+    pg *g = P(st);
+    g->in_op = 0;
+    pending_drop(g);
+    if (g->begin_sql) { /* nothing was sent */
+        g->begin_sql = NULL;
+        return;
+    }
+    if (PQstatus(g->conn) == CONNECTION_OK)
         PQclear(PQexec(P(st)->conn, "ROLLBACK"));
 }
 
@@ -778,6 +817,9 @@ static void pg_close(ab_store *st)
 
 static int read_version(ab_store *st, int *out)
 {
+    int rc0 = begin_now(st);
+    if (rc0)
+        return rc0;
     PGresult *r = PQexec(P(st)->conn, "SELECT v FROM ab_meta WHERE k='schema_version'");
     int rc = AB_OK;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -1347,7 +1389,7 @@ static int pg_savepoint_rollback(ab_store *st)
     if (st->batch == AB__BATCH_FLAT) {
         g->in_op = 0;
         if (g->op_sent || PQstatus(g->conn) != CONNECTION_OK ||
-            PQtransactionStatus(g->conn) != PQTRANS_INTRANS)
+            (!g->begin_sql && PQtransactionStatus(g->conn) != PQTRANS_INTRANS))
             return AB_EREPLAY;
         pending_drop_from(g, g->op_mark); /* its writes, none sent yet */
         return AB_OK;
