@@ -2,7 +2,8 @@
 # agentbudgetd's group commit on PostgreSQL: the writer runs a batch flat (no savepoint per
 # request); a request that fails after it wrote voids it, and the batch runs again as savepoints.
 # Two requests are made to share one batch: a row lock held from psql stalls the writer on a
-# first request, and the next two queue behind it. Their answers are what each would get alone,
+# first request (the test waits until PostgreSQL shows it waiting), and the next two queue
+# behind it until the lock is let go. Their answers are what each would get alone,
 # and the denial among them is counted once in /metrics (it was counted in the voided run too).
 # usage: daemon_pg_batch.sh AGENTBUDGETD AGENTBUDGET PG_DIR
 D=$1
@@ -30,18 +31,35 @@ post()
         -H 'Content-Type: application/json' --data-binary "$2" -o "$TMP/$1.body" \
         -w '%{http_code}' "$URL$3" >"$TMP/$1.status" &
 }
-psql -qX "$BASE/$DB" -c "BEGIN" -c "SELECT 1 FROM ab_budgets WHERE path='stall' FOR UPDATE" \
-    -c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null &
+# wait_for WHAT CMD... — up to 20 s for CMD to succeed
+wait_for()
+{
+    local what=$1 i
+    shift
+    for ((i = 0; i < 200; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    echo "error: timed out waiting for $what" >&2
+    exit 1
+}
+locks_waited() { [[ $(psql -qXAt "$BASE/$DB" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") -ge 1 ]]; }
+# the locker holds stall's row until it is cancelled (its sleep fails, its transaction ends)
+psql -qX "$BASE/$DB" -c "SET application_name = 'ab_locker'" -c "BEGIN" \
+    -c "SELECT 1 FROM ab_budgets WHERE path='stall' FOR UPDATE" -c "\\! touch $TMP/locked" \
+    -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
 LOCKER=$!
-sleep 0.5
+wait_for "the row lock" test -e "$TMP/locked"
 post a '{"budget":"stall","usage":{"input":1}}' /v1/charge
-sleep 0.5 # the writer waits for the row lock with a's batch; b and c queue for the next one
+wait_for "the writer to wait for the row lock" locks_waited
 post b '{"budget":"tight","usage":{"input":1000000}}' /v1/reserve
-sleep 0.3
+sleep 0.3 # b first, then c: both queue for the writer's next batch
 post c '{"budget":"swept","model":"no-such-model","usage":{"input":1}}' /v1/charge
+sleep 0.5
+psql -qXAt "$BASE/$DB" -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'ab_locker'" >/dev/null
 wait "$LOCKER"
 for r in a b c; do
-    for ((i = 0; i < 100; i++)); do [[ -s $TMP/$r.status ]] && break; sleep 0.1; done
+    wait_for "the answer to $r" test -s "$TMP/$r.status"
 done
 
 expect_eq "$(cat "$TMP/a.status")" 200 "the charge behind the row lock: 200"
