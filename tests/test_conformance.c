@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../src/lib/internal.h" /* the PostgreSQL store without pipelines */
 #include "agentbudget.h"
 #include "test.h"
 #include "testpg.h"
@@ -1099,9 +1100,12 @@ int main(int argc, char **argv)
 {
     kind = argc > 1 ? argv[1] : "memory";
     if (strcmp(kind, "postgres") == 0) {
-        /* argv[2]: a file holding the server's base URL (tests/pg/pg_cluster.sh writes it) */
+        /* argv[2]: a file holding the server's base URL (tests/pg/pg_cluster.sh writes it);
+         * argv[3] --no-pipeline: statements one by one, as with a libpq older than 14 */
         if (pg_base_read(argc > 2 ? argv[2] : NULL, pg_base, sizeof pg_base))
             return 2;
+        if (argc > 3 && strcmp(argv[3], "--no-pipeline") == 0)
+            ab__pg_pipeline_off();
     }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ab-conf-XXXXXX");
     if (!mkdtemp(tmpdir))

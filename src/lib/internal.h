@@ -145,6 +145,10 @@ struct ab_store {
 #define AB__BATCH 1
 #define AB__BATCH_FLAT 2
 
+/* Tests only (tests/test_conformance.c): PostgreSQL stores opened from now on in this process
+ * send statements one by one, as with a libpq older than 14 (no pipeline mode). */
+void ab__pg_pipeline_off(void);
+
 /* Tests only (tests/test_limits.c): the next n transactions that would commit abort instead,
  * as a store does on a serialization failure, so that the retry limit can be reached. */
 void ab__inject_aborts(ab_store *st, int n);

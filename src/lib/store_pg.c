@@ -99,6 +99,12 @@ static void pq_load(void)
         pq.enter_pipeline = NULL;
 }
 
+void ab__pg_pipeline_off(void)
+{
+    pthread_once(&pq_once, pq_load);
+    pq.enter_pipeline = NULL;
+}
+
 #define PQconnectdb pq.connectdb
 #define PQstatus pq.status
 #define PQerrorMessage pq.error_message
