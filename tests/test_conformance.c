@@ -840,13 +840,11 @@ static void test_batch(void)
     batch_basics(st, 0, "b1");
     ab_decision d;
     ab_usage u = {.input = 1000};
-    ab_budget_status b;
-    char hold[40];
     CHECK_OK(st, ab_store_batch_begin(st));
     CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
     CHECK_OK(st, ab_budget_reset(st, "a", AB_RESET_DAY, NULL));
     ab_store_batch_abort(st);
-    b = get(st, "a");
+    ab_budget_status b = get(st, "a");
     CHECK_I64(b.used[D][AB_METRIC_REQUESTS], 2);
     CHECK_RC(st, ab_store_batch_commit(st), AB_EINVAL);
     /* an aborted batch takes its holds and their events with it; the next hold is whole */
@@ -854,6 +852,7 @@ static void test_batch(void)
     CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &events));
     CHECK_OK(st, ab_store_batch_begin(st));
     CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &u, 0, NULL, &d));
+    char hold[40];
     strcpy(hold, d.hold_id);
     CHECK_RC(st, ab_hold_commit(st, hold, &(ab_usage){.input = INT64_MAX}, NULL, &d), AB_EOVERFLOW);
     CHECK_OK(st, ab_hold_commit(st, hold, &u, NULL, &d));
@@ -897,8 +896,6 @@ static void test_batch_flat(void)
     batch_basics(st, 1, "f1");
     ab_decision d;
     ab_usage u = {.input = 1000};
-    ab_budget_status b;
-    char hold[40];
     CHECK_OK(st, ab_budget_charge(st, "b", NULL, &u, NULL, &d));
     int events = 0, events_after = 0;
     CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &events));
@@ -906,6 +903,7 @@ static void test_batch_flat(void)
     /* a failure after a write: the sweep of b's expired hold is written, then the model is
      * unknown */
     CHECK_OK(st, ab_budget_reserve(st, "b", NULL, &u, 1, NULL, &d));
+    char hold[40];
     strcpy(hold, d.hold_id);
     now_ms += 1000;
     CHECK_OK(st, ab_store_batch_begin_flat(st));
@@ -916,7 +914,7 @@ static void test_batch_flat(void)
         CHECK_RC(st, rc, AB_EREPLAY);
         CHECK(strstr(ab_store_errmsg(st), "no-such-model") != NULL);
         CHECK_RC(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d), AB_EREPLAY);
-        CHECK_RC(st, ab_budget_get(st, "a", &b), AB_EREPLAY);
+        CHECK_RC(st, ab_budget_get(st, "a", &(ab_budget_status){0}), AB_EREPLAY);
         CHECK_RC(st, ab_store_batch_commit(st), AB_EREPLAY);
         CHECK_I64(get(st, "a").used[D][REQ], 2); /* neither charge of the batch happened */
         CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &events_after));

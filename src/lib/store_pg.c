@@ -475,6 +475,22 @@ static int prepare(ab_store *st, int id)
     return rc;
 }
 
+/* Runs statement id (prepared already) with n parameters v and waits for its answer. */
+static PGresult *exec_q(pg *g, int id, int n, const char *const *v)
+{
+    char name[16];
+    snprintf(name, sizeof name, "ab%d", id);
+    return PQexecPrepared(g->conn, name, n, v, NULL, NULL, 0);
+}
+
+/* Queues statement id (prepared already) in pipeline mode; 1 if it was queued. */
+static int send_q(pg *g, int id, int n, const char *const *v)
+{
+    char name[16];
+    snprintf(name, sizeof name, "ab%d", id);
+    return pq.send_prepared(g->conn, name, n, v, NULL, NULL, 0);
+}
+
 /* Drops the pending writes from index from on. */
 static void pending_drop_from(pg *g, int from)
 {
@@ -537,12 +553,12 @@ static int flush_pending_then(ab_store *st, int commit, int tail_id, const param
         pending_drop(g);
         return rc;
     }
-    char name[16];
+    int tail_n = tail_p ? tail_p->n : 0;
+    const char *const *tail_v = tail_p ? tail_p->v : NULL;
     if (!pq.enter_pipeline) {
         rc = begin_now(st);
         for (int i = 0; i < n && !rc; i++) {
-            snprintf(name, sizeof name, "ab%d", g->pend[i].id);
-            PGresult *r = PQexecPrepared(g->conn, name, g->pend[i].n, g->pend[i].v, NULL, NULL, 0);
+            PGresult *r = exec_q(g, g->pend[i].id, g->pend[i].n, g->pend[i].v);
             if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
                 rc = pg_fail(st, r, query_names[g->pend[i].id]);
             PQclear(r);
@@ -553,9 +569,7 @@ static int flush_pending_then(ab_store *st, int commit, int tail_id, const param
             rc = commit_answer(st, r);
             PQclear(r);
         } else if (!rc && tail) {
-            snprintf(name, sizeof name, "ab%d", tail_id);
-            *tail_r = PQexecPrepared(g->conn, name, tail_p ? tail_p->n : 0,
-                                     tail_p ? tail_p->v : NULL, NULL, NULL, 0);
+            *tail_r = exec_q(g, tail_id, tail_n, tail_v);
         }
         return rc;
     }
@@ -568,20 +582,13 @@ static int flush_pending_then(ab_store *st, int commit, int tail_id, const param
     if (pre && pq.send_params(g->conn, g->begin_sql, 0, NULL, NULL, NULL, NULL, 0))
         sent++;
     g->begin_sql = NULL;
-    for (int i = 0; i < n && sent == pre + i; i++) {
-        snprintf(name, sizeof name, "ab%d", g->pend[i].id);
-        if (pq.send_prepared(g->conn, name, g->pend[i].n, g->pend[i].v, NULL, NULL, 0))
-            sent++;
-    }
+    for (int i = 0; i < n && sent == pre + i; i++)
+        sent += send_q(g, g->pend[i].id, g->pend[i].n, g->pend[i].v) != 0;
     n += pre; /* from here on, n counts what comes before the COMMIT or the tail */
     if (sent == n && commit && pq.send_params(g->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
         sent++;
-    if (sent == n && tail) {
-        snprintf(name, sizeof name, "ab%d", tail_id);
-        if (pq.send_prepared(g->conn, name, tail_p ? tail_p->n : 0, tail_p ? tail_p->v : NULL, NULL,
-                             NULL, 0))
-            sent++;
-    }
+    if (sent == n && tail)
+        sent += send_q(g, tail_id, tail_n, tail_v) != 0;
     if (sent != n + (commit || tail ? 1 : 0) || !pq.pipeline_sync(g->conn))
         rc = pg_fail(st, NULL, "send");
     /* each query's results end with a NULL; the sync ends the lot */
@@ -696,8 +703,6 @@ static int query_writes(int id)
 static PGresult *run(ab_store *st, int id, const params *p, int *rc)
 {
     pg *g = P(st);
-    char name[16];
-    snprintf(name, sizeof name, "ab%d", id);
     /* a read sees the transaction's own writes: the pending ones go first, in the same round
      * trip */
     g->op_sent |= g->in_op && query_writes(id);
@@ -708,7 +713,7 @@ static PGresult *run(ab_store *st, int id, const params *p, int *rc)
     } else {
         if ((*rc = prepare(st, id)))
             return NULL;
-        r = PQexecPrepared(g->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+        r = exec_q(g, id, p ? p->n : 0, p ? p->v : NULL);
     }
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
