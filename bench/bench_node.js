@@ -47,8 +47,24 @@ const LOOP = `
     if (t >= end) return { pairs_per_s: pairs / ((t - t0) / 1000), sink };
   }`;
 const makeLoop = () => new Function('api', 'ids', 'seconds', 'now', LOOP);
-const loops = { fields: makeLoop(), spread: makeLoop(), binding: makeLoop() };
+const loops = { fields: makeLoop(), spread: makeLoop(), binding: makeLoop(), floor: makeLoop() };
 const now = () => performance.now();
+
+// The floor: the same two native calls per pair, each reading check's arguments as check does
+// (callFloor, src/addon.c), with no library call and the smallest results the loop reads. What
+// the binding would reach if libagentbudget took no time at all.
+const { native } = require('../bindings/node/lib/native');
+function floorApi(s) {
+  return {
+    checkBudget(id, n) {
+      return native.callFloor(s._h, id, n) === true ? { allowed: true, reason: null } : null;
+    },
+    deductBudget(id, input, output) {
+      native.callFloor(s._h, id, input + output);
+      return { session: { tokens_remaining: 0 } };
+    },
+  };
+}
 
 // Limits that no round reaches: 10^15 tokens a session, $1,000,000 a day (an amount of
 // nano-USD below 2^53, as every realistic one is; past it the binding formats the exact
@@ -109,16 +125,18 @@ loops.spread(setupJs(true), ids, 0.2, now);
 {
   const s = setupStore('memory:');
   loops.binding(s, ids, 0.2, now);
+  loops.floor(floorApi(s), ids, 0.2, now);
   s.close();
 }
 
 // memory: alternating rounds, a fresh tracker and a fresh store each (the memory store keeps
 // every event, so it grows while it runs); setup is not timed
-const r = { fields: [], spread: [], binding: [] };
+const r = { fields: [], spread: [], binding: [], floor: [] };
 for (let k = 0; k < ROUNDS; k++) {
   r.fields.push(loops.fields(setupJs(false), ids, ROUND_S, now).pairs_per_s);
   const s = setupStore('memory:');
   r.binding.push(loops.binding(s, ids, ROUND_S, now).pairs_per_s);
+  r.floor.push(loops.floor(floorApi(s), ids, ROUND_S, now).pairs_per_s);
   s.close();
   r.spread.push(loops.spread(setupJs(true), ids, ROUND_S, now).pairs_per_s);
 }
@@ -126,6 +144,9 @@ line('node_check_deduct_memory', r.binding, r.fields,
   'plain in-memory JS budget-tracker (bench/budget_tracker_original.js), status built field by field', {});
 line('node_check_deduct_memory_vs_spread', r.binding, r.spread,
   'the same JS tracker with status built as {...budget, session, daily}', {});
+line('node_call_floor', r.floor, r.fields,
+  'plain in-memory JS budget-tracker; ours: two native calls per pair that do no library work',
+  { target: null });
 
 // the durable store: SQLite in a temporary directory, synchronous=FULL (the default) and NORMAL
 if (SQLITE) {

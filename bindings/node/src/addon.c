@@ -504,18 +504,37 @@ static napi_value js_initialize(napi_env env, napi_callback_info info)
     return status_get(env, c.inst, st, p);
 }
 
+/* The arguments of check and callFloor: (h, path, tokens). The store, or NULL with an exception
+ * pending; *p points into path (size AB_PATH_BYTES_MAX + 1). */
+static ab_store *check_args(napi_env env, napi_callback_info info, char *path, const char **p,
+                            int64_t *tokens)
+{
+    call c;
+    if (call_init(env, info, &c))
+        return NULL;
+    ab_store *st = arg_store(&c, 0);
+    if (!st || arg_str(&c, 1, path, AB_PATH_BYTES_MAX + 1, 0, p, "agentId") ||
+        arg_i64(&c, 2, tokens))
+        return NULL;
+    return st;
+}
+
+static napi_value true_value(napi_env env)
+{
+    napi_value t;
+    napi_get_boolean(env, true, &t);
+    return t;
+}
+
 /* check(h, path, tokens) -> true, or the denial's reason (the original's checkBudget). A budget
  * that does not exist is a denial too: a tracker must fail closed. */
 static napi_value js_check(napi_env env, napi_callback_info info)
 {
-    call c;
     char path[AB_PATH_BYTES_MAX + 1];
     const char *p;
     int64_t tokens;
-    if (call_init(env, info, &c))
-        return NULL;
-    ab_store *st = arg_store(&c, 0);
-    if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "agentId") || arg_i64(&c, 2, &tokens))
+    ab_store *st = check_args(env, info, path, &p, &tokens);
+    if (!st)
         return NULL;
     ab_decision d;
     int rc = ab_budget_check_tokens(st, p, tokens, &d);
@@ -528,12 +547,17 @@ static napi_value js_check(napi_env env, napi_callback_info info)
         throw_ab(env, st, rc);
         return NULL;
     }
-    if (d.allowed) {
-        napi_value t;
-        napi_get_boolean(env, true, &t);
-        return t;
-    }
-    return str(env, d.reason);
+    return d.allowed ? true_value(env) : str(env, d.reason);
+}
+
+/* callFloor(h, path, tokens) -> true: check's arguments read as check reads them, and no
+ * library call. For bench/bench_node.js only: what a call costs before libagentbudget runs. */
+static napi_value js_call_floor(napi_env env, napi_callback_info info)
+{
+    char path[AB_PATH_BYTES_MAX + 1];
+    const char *p;
+    int64_t tokens;
+    return check_args(env, info, path, &p, &tokens) ? true_value(env) : NULL;
 }
 
 /* check with a full usage and a model: the decision object (Store#check). */
@@ -893,6 +917,7 @@ NAPI_MODULE_INIT()
         {"initialize", js_initialize},
         {"check", js_check},
         {"checkUsage", js_check_usage},
+        {"callFloor", js_call_floor},
         {"deduct", js_deduct},
         {"status", js_status},
         {"reset", js_reset},
