@@ -368,12 +368,17 @@ static napi_value status_out(napi_env env, instance *inst, const ab_budget_statu
     return arr;
 }
 
-static napi_value status_get(napi_env env, instance *inst, ab_store *st, const char *path)
+/* The end of a call that changes a budget and answers with its status: rc is the change's result
+ * inside a batch the caller opened (or that ab_store_batch_begin's failure), and the status is
+ * read in the same transaction, so that it is the state this change left. */
+static napi_value batch_status(napi_env env, instance *inst, ab_store *st, const char *path, int rc)
 {
     ab_budget_status b;
-    int rc = ab_budget_get(st, path, &b);
+    if (rc == AB_OK && (rc = ab_budget_get(st, path, &b)) == AB_OK)
+        rc = ab_store_batch_commit(st);
     if (rc) {
         throw_ab(env, st, rc);
+        ab_store_batch_abort(st);
         return NULL;
     }
     return status_out(env, inst, &b);
@@ -496,12 +501,10 @@ static napi_value js_initialize(napi_env env, napi_callback_info info)
         return NULL;
     }
     ab_budget_spec spec = {.role = r, .model = m, .limits = limits, .limits_count = 2};
-    int created = 0, rc = ab_budget_set(st, p, &spec, k, &created);
-    if (rc) {
-        throw_ab(env, st, rc);
-        return NULL;
-    }
-    return status_get(env, c.inst, st, p);
+    int created = 0, rc = ab_store_batch_begin(st);
+    if (rc == AB_OK)
+        rc = ab_budget_set(st, p, &spec, k, &created);
+    return batch_status(env, c.inst, st, p, rc);
 }
 
 /* The arguments of check and callFloor: (h, path, tokens). The store, or NULL with an exception
@@ -598,12 +601,10 @@ static napi_value js_deduct(napi_env env, napi_callback_info info)
         arg_str(&c, 5, key, sizeof key, 1, &k, "key"))
         return NULL;
     ab_decision d;
-    int rc = ab_budget_charge(st, p, m, &u, k, &d);
-    if (rc) {
-        throw_ab(env, st, rc);
-        return NULL;
-    }
-    return status_get(env, c.inst, st, p);
+    int rc = ab_store_batch_begin(st);
+    if (rc == AB_OK)
+        rc = ab_budget_charge(st, p, m, &u, k, &d);
+    return batch_status(env, c.inst, st, p, rc);
 }
 
 /* status(h, path) -> status strings, or null if there is no such budget. */
@@ -644,12 +645,10 @@ static napi_value js_reset(napi_env env, napi_callback_info info)
     if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "agentId") || arg_i64(&c, 2, &which) ||
         arg_str(&c, 3, key, sizeof key, 1, &k, "key"))
         return NULL;
-    int rc = ab_budget_reset(st, p, (int)(which & AB_RESET_ALL), k);
-    if (rc) {
-        throw_ab(env, st, rc);
-        return NULL;
-    }
-    return status_get(env, c.inst, st, p);
+    int rc = ab_store_batch_begin(st);
+    if (rc == AB_OK)
+        rc = ab_budget_reset(st, p, (int)(which & AB_RESET_ALL), k);
+    return batch_status(env, c.inst, st, p, rc);
 }
 
 /* charge(h, path, model|null, usage x5, key|null) -> decision. */
