@@ -121,13 +121,14 @@ int hook_event_parse(cli *c, const char *in, size_t n, struct json_t **ev);
 int hook_event_run(cli *c, const hook_config *cfg, struct json_t *ev);
 
 /* The backend (remote.c): the library on the local store, or agentbudgetd when c->url is set.
- * Same contracts as the ab_ functions they stand for. */
-int be_budget_set(cli *c, const char *path, const ab_budget_spec *sp, const char *key,
-                  int *created);
+ * Same contracts as the ab_ functions they stand for. A change with `after` not NULL fills it
+ * with the budget's status as that change left it (read in the change's own transaction). */
+int be_budget_set(cli *c, const char *path, const ab_budget_spec *sp, const char *key, int *created,
+                  ab_budget_status *after);
 int be_budget_get(cli *c, const char *path, ab_budget_status *b);
 int be_budget_list(cli *c, const char *prefix, ab_budget_fn fn, void *ctx);
 int be_budget_delete(cli *c, const char *path, const char *key);
-int be_budget_reset(cli *c, const char *path, int which, const char *key);
+int be_budget_reset(cli *c, const char *path, int which, const char *key, ab_budget_status *after);
 /* u NULL: a token-only check of `tokens` */
 int be_check(cli *c, const char *path, const char *model, const ab_usage *u, int64_t tokens,
              ab_decision *d);

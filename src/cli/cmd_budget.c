@@ -73,10 +73,8 @@ static int apply(cli *c, const char *path, const ab_budget_spec *spec, const cha
     int created = 0, rc;
     if ((rc = store_open(c)))
         return rc;
-    if ((rc = be_budget_set(c, path, spec, key, &created)))
-        return fail(c, rc);
     ab_budget_status b;
-    if ((rc = be_budget_get(c, path, &b)))
+    if ((rc = be_budget_set(c, path, spec, key, &created, &b)))
         return fail(c, rc);
     if (c->json)
         return print_json(c, ab_status_json(&b));
@@ -246,10 +244,8 @@ int cmd_reset(cli *c, int argc, char **argv)
         return usage_error(c, "reset: choose --session, --daily, --monthly or --all");
     if ((rc = store_open(c)))
         return rc;
-    if ((rc = be_budget_reset(c, p.pos[0], which, opt(&p, reset_opts, "key"))))
-        return fail(c, rc);
     ab_budget_status b;
-    if ((rc = be_budget_get(c, p.pos[0], &b)))
+    if ((rc = be_budget_reset(c, p.pos[0], which, opt(&p, reset_opts, "key"), &b)))
         return fail(c, rc);
     if (c->json)
         return print_json(c, ab_status_json(&b));

@@ -205,7 +205,7 @@ static int session_budget(cli *c, const hook_config *cfg, const char *session, c
     if (rc != AB_ENOTFOUND)
         return rc;
     ab_budget_spec spec = {.role = cfg->role};
-    return be_budget_set(c, out, &spec, NULL, NULL);
+    return be_budget_set(c, out, &spec, NULL, NULL, NULL);
 }
 
 static void print_deny(const char *event, const char *reason)

@@ -431,10 +431,41 @@ static json_t *usage_json(const ab_usage *u)
 
 /* ---- the backend: the library, or the daemon ---- */
 
-int be_budget_set(cli *c, const char *path, const ab_budget_spec *sp, const char *key, int *created)
+/* Local calls that answer with the status their change left: the change and the read are one
+ * batch, one transaction, so that no other writer's change comes in between. rc: the change's
+ * result inside the batch that local_status_begin opened (after NULL: no batch, no read). */
+static int local_status_begin(cli *c, ab_budget_status *after)
 {
-    if (!c->url)
-        return ab_budget_set(c->st, path, sp, key, created);
+    return after ? ab_store_batch_begin(c->st) : AB_OK;
+}
+
+static int local_status_end(cli *c, int rc, const char *path, ab_budget_status *after)
+{
+    if (!after)
+        return rc;
+    if (rc == AB_OK && (rc = ab_budget_get(c->st, path, after)) == AB_OK)
+        return ab_store_batch_commit(c->st);
+    ab_store_batch_abort(c->st);
+    return rc;
+}
+
+/* The daemon's answer to a change, the budget's status, into *after (when not NULL); frees out. */
+static void remote_status(json_t *out, ab_budget_status *after)
+{
+    if (after)
+        status_from(out, after);
+    json_decref(out);
+}
+
+int be_budget_set(cli *c, const char *path, const ab_budget_spec *sp, const char *key, int *created,
+                  ab_budget_status *after)
+{
+    if (!c->url) {
+        int rc = local_status_begin(c, after);
+        if (rc == AB_OK)
+            rc = ab_budget_set(c->st, path, sp, key, created);
+        return local_status_end(c, rc, path, after);
+    }
     json_t *limits = json_array(), *unset = json_array();
     for (size_t i = 0; i < sp->limits_count; i++) {
         char spec[64];
@@ -455,9 +486,11 @@ int be_budget_set(cli *c, const char *path, const ab_budget_spec *sp, const char
     if (sp->model)
         json_object_set_new(body, "model", json_string(sp->model));
     long status = 0;
-    int rc = call_named(c, "PUT", "/v1/budgets/", path, 1, "", body, key, NULL, &status);
+    json_t *out;
+    int rc = call_named(c, "PUT", "/v1/budgets/", path, 1, "", body, key, &out, &status);
     if (rc)
         return rc;
+    remote_status(out, after);
     if (created)
         *created = status == 201;
     return AB_OK;
@@ -506,10 +539,14 @@ int be_budget_delete(cli *c, const char *path, const char *key)
     return call_named(c, "DELETE", "/v1/budgets/", path, 1, "", NULL, key, NULL, NULL);
 }
 
-int be_budget_reset(cli *c, const char *path, int which, const char *key)
+int be_budget_reset(cli *c, const char *path, int which, const char *key, ab_budget_status *after)
 {
-    if (!c->url)
-        return ab_budget_reset(c->st, path, which, key);
+    if (!c->url) {
+        int rc = local_status_begin(c, after);
+        if (rc == AB_OK)
+            rc = ab_budget_reset(c->st, path, which, key);
+        return local_status_end(c, rc, path, after);
+    }
     json_t *w = json_array();
     if (which & AB_RESET_SESSION)
         json_array_append_new(w, json_string("session"));
@@ -521,7 +558,7 @@ int be_budget_reset(cli *c, const char *path, int which, const char *key)
     int rc = call_json(c, "POST", "/v1/reset", json_pack("{s:s,s:o}", "budget", path, "windows", w),
                        key, &out, NULL);
     if (!rc)
-        json_decref(out);
+        remote_status(out, after);
     return rc;
 }
 
