@@ -293,22 +293,20 @@ int main(int argc, char **argv)
     int sig;
     sigwait(&sigs, &sig);
     fprintf(stderr, "{\"msg\":\"stopping\",\"signal\":%d}\n", sig);
-    /* stop accepting, let every request in flight get its reply, then close the connections */
-    MHD_quiesce_daemon(d);
-    if (md)
-        MHD_quiesce_daemon(md);
+    /* let every request in flight get its reply (a request that arrives meanwhile, on a new
+     * connection or an open one, is answered 503 shutting_down), then close the connections.
+     * Not MHD_quiesce_daemon(): with epoll and a thread pool it races a worker thread removing
+     * the same listen socket from its epoll set, and libmicrohttpd 0.9.75 then aborts the
+     * process ("Failed to remove listen FD from epoll set"), seen in daemon_load_sigterm. */
     int left = abd_http_drain(10000);
     fprintf(stderr, "{\"msg\":\"drained\",\"requests_unanswered\":%d}\n", left);
     /* the writer first: it finishes what is queued and resumes every suspended request, which
      * libmicrohttpd requires of a stop; readers stay open for requests still running */
     abd_store_stop_writer();
-    MHD_stop_daemon(d);
+    MHD_stop_daemon(d); /* closes the listen sockets too (not quiesced) */
     if (md)
         MHD_stop_daemon(md);
     abd_store_shutdown();
-    close(fd);
-    if (mfd >= 0)
-        close(mfd);
     if (strncmp(abd_cfg.listen, "unix:", 5) == 0)
         unlink(abd_cfg.listen + 5);
     fprintf(stderr, "{\"msg\":\"stopped\"}\n");

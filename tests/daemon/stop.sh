@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# stop.sh — SIGTERM while a write waits for the store: the daemon lets the waiting charge finish
+# and answers it, answers 503 shutting_down at once to a request that arrives meanwhile (also on
+# a new connection: it keeps accepting until the end, as libmicrohttpd's quiesce races its own
+# epoll workers), and then exits 0 with nothing unanswered.
+# usage: stop.sh PATH-TO-agentbudgetd PATH-TO-agentbudget
+source "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null || { echo "error: 'python3' is required" >&2; exit 2; }
+
+start_daemon main || exit 1
+TOKEN=$ADMIN
+B=team/agent-1
+jreq PUT "/v1/budgets/$B" '{"limits": ["usd/day=10"]}'
+expect_status 201 "budget created"
+
+# ---- another process takes the write lock for 3 s ----
+python3 - "$STORE_FILE" "$TMP/locked" 3 <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(float(sys.argv[3]))
+db.execute("COMMIT")
+PY
+LOCKER=$!
+for ((i = 0; i < 100; i++)); do [[ -e $TMP/locked ]] && break; sleep 0.05; done
+[[ -e $TMP/locked ]] || not_ok "the lock was taken" "no sign from the locking process in 5 s"
+
+# ---- a charge waits for it; the daemon is told to stop ----
+curl -s --max-time 20 -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+    --data-binary "{\"budget\": \"$B\", \"model\": \"claude-sonnet-4-5\", \"usage\": {\"input\": 100000}}" \
+    -o "$TMP/charge.body" -w '%{http_code}' "$URL/v1/charge" >"$TMP/charge.status" &
+CHARGE=$!
+sleep 0.3 # the charge is in the writer, waiting for the lock
+kill -TERM "$PID"
+for ((i = 0; i < 100; i++)); do grep -q '"msg":"stopping"' "$TMP/main.err" && break; sleep 0.05; done
+
+# ---- a new connection meanwhile: 503 at once, not a wait in the listen queue ----
+t=$(date +%s%N)
+req GET /healthz
+ms=$((($(date +%s%N) - t) / 1000000))
+expect_status 503 "a request on a new connection during the stop ($ms ms)"
+expect_jq "$BODY" .error.code shutting_down "it says the daemon is stopping"
+if ((ms < 1000)); then ok "answered at once ($ms ms)"; else not_ok "answered at once" "after $ms ms"; fi
+
+# ---- the waiting charge is answered, and the daemon exits 0 ----
+wait "$CHARGE"
+wait "$LOCKER"
+expect_eq "$(cat "$TMP/charge.status")" 200 "the charge waiting at the stop is answered"
+expect_jq "$(cat "$TMP/charge.body")" .cost_nusd 300000000 "with its cost"
+wait "$PID"
+RC=$?
+expect_eq "$RC" 0 "the daemon exits 0"
+expect_has "$(cat "$TMP/main.err")" '"requests_unanswered":0' "nothing was left unanswered"
+expect_eq "$(sqlite3 "$STORE_FILE" "SELECT used_day_usd FROM budgets WHERE path = '$B'")" 300000000 \
+    "the charge is in the store"
+
+finish
