@@ -434,6 +434,7 @@ typedef struct {
     ab_usage usage;
     int64_t ttl_s;
     int which;
+    int with_status;  /* charge: "status": true, the budget's status in the answer */
     char hold_id[64]; /* commit, release: from the URL */
 } spend_args;
 
@@ -457,6 +458,21 @@ static void job_reserve(ab_store *st, abd_call *c)
         reply_decision(c, &d);
 }
 
+/* {…decision, "status": {…}}: the two objects of the library's JSON joined as they are (parsing
+ * them again would put the exact money figures through doubles). Takes both; NULL if out of
+ * memory. */
+static char *decision_with_status(char *decision, char *status)
+{
+    char *out = NULL;
+    size_t nd = decision ? strlen(decision) : 0, ns = status ? strlen(status) : 0;
+    if (nd >= 2 && ns && (out = malloc(nd + ns + sizeof ",\"status\":}")))
+        snprintf(out, nd + ns + sizeof ",\"status\":}", "%.*s,\"status\":%s}", (int)(nd - 1),
+                 decision, status);
+    free(decision);
+    free(status);
+    return out;
+}
+
 static void job_charge(ab_store *st, abd_call *c)
 {
     spend_args *a = c->args;
@@ -468,20 +484,31 @@ static void job_charge(ab_store *st, abd_call *c)
     }
     if (!d.replayed)
         spend_later(c, a->budget, a->model ? a->model : "-", &d);
-    reply_decision(c, &d);
+    if (!a->with_status) {
+        reply_decision(c, &d);
+        return;
+    }
+    /* read in the charge's own transaction (the writer's batch): the state this charge left */
+    ab_budget_status b;
+    if ((rc = ab_budget_get(st, a->budget, &b))) {
+        abd_fail(c, st, rc);
+        return;
+    }
+    abd_reply_json(c, 200, decision_with_status(ab_decision_json(&d), ab_status_json(&b)));
 }
 
 /* POST /v1/reserve {"budget", "model"?, "usage", "ttl_s"?}; POST /v1/charge {"budget", "model"?,
- * "usage"} */
+ * "usage", "status"?} */
 static void h_spend(abd_call *c, int reserve)
 {
     static const char *const fields[] = {"budget", "model", "usage", "ttl_s", NULL};
-    static const char *const charge_fields[] = {"budget", "model", "usage", NULL};
+    static const char *const charge_fields[] = {"budget", "model", "usage", "status", NULL};
     spend_args *a = abd_args(c, sizeof *a);
     if (!a || body_object(c, reserve ? fields : charge_fields) ||
         str_field(c, c->json, "budget", 1, &a->budget) || path_ok(c, "budget", a->budget) ||
         in_scope(c, a->budget) || str_field(c, c->json, "model", 0, &a->model) ||
-        usage_field(c, 1, &a->usage) || count_field(c, c->json, "ttl_s", 0, &a->ttl_s))
+        usage_field(c, 1, &a->usage) || count_field(c, c->json, "ttl_s", 0, &a->ttl_s) ||
+        bool_field(c, c->json, "status", &a->with_status))
         return;
     if (a->ttl_s > AB_TTL_S_MAX) {
         abd_error(c, 400, "invalid", "ttl_s", "ttl_s: at most %d seconds", AB_TTL_S_MAX);

@@ -155,6 +155,18 @@ req GET "/v1/budgets/$B"
 expect_reply 200 '[.daily_cost_used_nusd, .usage.total.requests] | map(tostring) | join(" ")' \
     "988500000 3" "the keyed charge was counted once"
 
+# ---- charge with "status": true: the decision and the status this charge left, in one answer ----
+S=other/status-after
+jreq PUT "/v1/budgets/$S" '{"limits":["usd/day=10"]}'
+expect_status 201 "a budget for the charge with its status"
+jreq POST /v1/charge "{\"budget\":\"$S\",\"usage\":{\"input\":10000,\"output\":30000},\"status\":true}"
+expect_reply 200 '[.allowed, .cost_nusd, .status.agent_id, .status.daily_cost_used_nusd, .status.session_tokens_used, .status.usage.total.requests] | map(tostring) | join(" ")' \
+    "true 480000000 $S 480000000 40000 1" "POST /v1/charge with \"status\": true answers the status too"
+expect_has "$BODY" '"daily_cost_used":0.48,' "its money is exact in the status too"
+jreq POST /v1/charge "{\"budget\":\"$S\",\"usage\":{\"input\":1},\"status\":false}"
+expect_reply 200 '[.cost_nusd, (has("status") | tostring)] | join(" ")' "3000 false" \
+    "with \"status\": false, the decision alone"
+
 # ---- reset ----
 jreq POST /v1/reset "{\"budget\":\"$B\",\"windows\":[\"session\"]}"
 expect_reply 200 '[.session_tokens_used, .daily_cost_used_nusd, .usage.total.cost_nusd] | map(tostring) | join(" ")' \
@@ -295,8 +307,8 @@ expect_eq "$PAGES" "$((N / 7 + 1))" "the walk took $((N / 7 + 1)) pages for $N e
 # ---- metrics ----
 req GET /metrics
 expect_eq "$STATUS $(header Content-Type)" "200 text/plain; version=0.0.4" "GET /metrics with a token"
-expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="200"} 4' \
-    "agentbudget_requests_total counts the charges"
+expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="200"} 6' \
+    "agentbudget_requests_total counts the charges (two of them with \"status\")"
 expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="409"} 1' "and the conflict"
 expect_has "$BODY" "agentbudget_spend_usd_total{budget=\"$B\",model=\"my-model\"} 1.234568" \
     "agentbudget_spend_usd_total by budget and model"

@@ -118,8 +118,12 @@ class Client {
     v.nonEmptyString(agentId, 'agentId');
     v.wholeNumber(inputTokens, 'inputTokens');
     v.wholeNumber(outputTokens, 'outputTokens');
-    await this.charge(agentId, { input: inputTokens, output: outputTokens }, options);
-    return this.getBudget(agentId);
+    // one request: the charge answers with the status it left ("status": true), so no other
+    // writer's change comes between the two, as it could between a charge and a GET
+    const o = v.optionsObject(options, 'options');
+    const body = { budget: agentId, usage: { input: inputTokens, output: outputTokens }, status: true };
+    if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
+    return (await this.request('POST', '/v1/charge', body, o)).status;
   }
 
   async getBudgetStatus(agentId) {

@@ -115,3 +115,28 @@ test('HTTP errors become Errors with .status and .code', { skip }, async () => {
   assert.equal(ev.events.length, 3);
   assert.equal(typeof ev.next_after, 'number');
 });
+
+test('deductBudget answers with the state its own deduct left, beside resets', { skip }, async (t) => {
+  const A = 'deduct-beside-resets';
+  await admin.initializeBudget(A, 'r', 1e15, 1e6);
+  let stop = false;
+  let resets = 0;
+  const resetter = (async () => {
+    while (!stop) {
+      await admin.resetSession(A);
+      resets++;
+    }
+  })();
+  // each deduct adds 1000 tokens and a reset sets them to 0: whatever came before or after, the
+  // state this deduct left holds its own 1000 tokens
+  const bad = [];
+  for (let k = 0; k < 400; k++) {
+    const s = await admin.deductBudget(A, 700, 300);
+    if (s.session_tokens_used < 1000 || s.session_tokens_used % 1000 !== 0) bad.push(s.session_tokens_used);
+  }
+  stop = true;
+  await resetter;
+  t.diagnostic(`400 deducts beside ${resets} resets; ${bad.length} answers without their own deduct`);
+  assert.ok(resets >= 50, `only ${resets} resets ran beside the deducts`);
+  assert.deepEqual(bad.slice(0, 10), [], `${bad.length} of 400 statuses did not hold their own deduct`);
+});
