@@ -150,6 +150,20 @@ static int deny(ab__ctx *c, const char *op, const char *model, const ab_usage *u
     return c->st->ops->event_append(c->st, &e);
 }
 
+/* The end of an operation that spends or holds: its event on budget (the answer's figures, the
+ * model and the key), then the key's answer saved. */
+static int log_and_answer(ab__ctx *c, const spend_args *a, const char *budget, const char *op,
+                          const char *model, const char *params)
+{
+    ab_event e;
+    ab__event_init(c->st, &e, budget, op, c->now_ms);
+    event_usage(&e, model, a->usage, a->out);
+    if (a->key)
+        ab__strlcpy(e.key, a->key, sizeof e.key);
+    int rc = c->st->ops->event_append(c->st, &e);
+    return rc ? rc : ab__idem_save(c->st, a->key, params, a->out, c->now_ms);
+}
+
 static int op_check(ab__ctx *c, void *v)
 {
     spend_args *a = v;
@@ -253,14 +267,7 @@ static int op_reserve(ab__ctx *c, void *v)
     if ((rc = st->ops->hold_insert(st, &h)))
         return rc;
     ab__strlcpy(a->out->hold_id, h.h.id, sizeof a->out->hold_id);
-    ab_event e;
-    ab__event_init(st, &e, c->b[0].s.path, "reserve", c->now_ms);
-    event_usage(&e, model, a->usage, a->out);
-    if (a->key)
-        ab__strlcpy(e.key, a->key, sizeof e.key);
-    if ((rc = st->ops->event_append(st, &e)))
-        return rc;
-    return ab__idem_save(st, a->key, params, a->out, c->now_ms);
+    return log_and_answer(c, a, c->b[0].s.path, "reserve", model, params);
 }
 
 int ab_budget_reserve(ab_store *st, const char *path, const char *model, const ab_usage *usage,
@@ -334,15 +341,7 @@ static int op_commit(ab__ctx *c, void *v)
     a->out->allowed = 1;
     over_report(c, amount, a->out);
     ab__strlcpy(a->out->hold_id, h.h.id, sizeof a->out->hold_id);
-    ab_event e;
-    ab__event_init(st, &e, h.h.budget, "commit", c->now_ms);
-    event_usage(&e, model, a->usage, a->out);
-    e.allowed = 1;
-    if (a->key)
-        ab__strlcpy(e.key, a->key, sizeof e.key);
-    if ((rc = st->ops->event_append(st, &e)))
-        return rc;
-    return ab__idem_save(st, a->key, params, a->out, c->now_ms);
+    return log_and_answer(c, a, h.h.budget, "commit", model, params);
 }
 
 int ab_hold_commit(ab_store *st, const char *hold_id, const ab_usage *usage, const char *key,
@@ -441,15 +440,7 @@ static int op_charge(ab__ctx *c, void *v)
         return rc;
     a->out->allowed = 1;
     over_report(c, amount, a->out);
-    ab_event e;
-    ab__event_init(st, &e, c->b[0].s.path, "charge", c->now_ms);
-    event_usage(&e, model, a->usage, a->out);
-    e.allowed = 1;
-    if (a->key)
-        ab__strlcpy(e.key, a->key, sizeof e.key);
-    if ((rc = st->ops->event_append(st, &e)))
-        return rc;
-    return ab__idem_save(st, a->key, params, a->out, c->now_ms);
+    return log_and_answer(c, a, c->b[0].s.path, "charge", model, params);
 }
 
 int ab_budget_charge(ab_store *st, const char *path, const char *model, const ab_usage *usage,
