@@ -104,6 +104,27 @@ start_daemon()
 PASSED=0
 FAILED=0
 
+# lock_store SECONDS — another process takes the write lock of $STORE_FILE (the last daemon's
+# SQLite store) and holds it for SECONDS; returns once it has it. Sets LOCKER (its pid: wait for
+# it). Needs python3.
+lock_store()
+{
+    local i
+    command -v python3 >/dev/null || { echo "error: 'python3' is required" >&2; exit 2; }
+    rm -f "$TMP/locked"
+    python3 - "$STORE_FILE" "$TMP/locked" "$1" <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(float(sys.argv[3]))
+db.execute("COMMIT")
+PY
+    LOCKER=$!
+    for ((i = 0; i < 100; i++)); do [[ -e $TMP/locked ]] && return 0; sleep 0.05; done
+    not_ok "the lock was taken" "no sign from the locking process in 5 s"
+}
+
 # req METHOD PATH [CURL-ARGS...] — one request to $URL; sets STATUS, BODY and HDRS (the response
 # headers, CRs removed). TOKEN, when set and not empty, is sent as the bearer token.
 TOKEN=

@@ -5,7 +5,6 @@
 # epoll workers), and then exits 0 with nothing unanswered.
 # usage: stop.sh PATH-TO-agentbudgetd PATH-TO-agentbudget
 source "$(dirname "$0")/lib.sh"
-command -v python3 >/dev/null || { echo "error: 'python3' is required" >&2; exit 2; }
 
 start_daemon main || exit 1
 TOKEN=$ADMIN
@@ -14,17 +13,7 @@ jreq PUT "/v1/budgets/$B" '{"limits": ["usd/day=10"]}'
 expect_status 201 "budget created"
 
 # ---- another process takes the write lock for 3 s ----
-python3 - "$STORE_FILE" "$TMP/locked" 3 <<'PY' &
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-db.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-time.sleep(float(sys.argv[3]))
-db.execute("COMMIT")
-PY
-LOCKER=$!
-for ((i = 0; i < 100; i++)); do [[ -e $TMP/locked ]] && break; sleep 0.05; done
-[[ -e $TMP/locked ]] || not_ok "the lock was taken" "no sign from the locking process in 5 s"
+lock_store 3
 
 # ---- a charge waits for it; the daemon is told to stop ----
 curl -s --max-time 20 -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \

@@ -6,7 +6,6 @@
 # waited for the commit on its HTTP thread would answer nothing until then.
 # usage: suspend.sh PATH-TO-agentbudgetd PATH-TO-agentbudget
 source "$(dirname "$0")/lib.sh"
-command -v python3 >/dev/null || { echo "error: 'python3' is required" >&2; exit 2; }
 
 start_daemon main --threads 1 || exit 1
 TOKEN=$ADMIN
@@ -15,17 +14,7 @@ jreq PUT "/v1/budgets/$B" '{"limits": ["usd/day=10"]}'
 expect_status 201 "budget created"
 
 # ---- another process takes the write lock for 3 s ----
-python3 - "$STORE_FILE" "$TMP/locked" 3 <<'EOF' &
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-db.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-time.sleep(float(sys.argv[3]))
-db.execute("COMMIT")
-EOF
-LOCKER=$!
-for ((i = 0; i < 100; i++)); do [[ -e $TMP/locked ]] && break; sleep 0.05; done
-[[ -e $TMP/locked ]] || not_ok "the lock was taken" "no sign from the locking process in 5 s"
+lock_store 3
 
 # ---- a charge waits for it ----
 T0=$(date +%s%N)
