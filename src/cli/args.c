@@ -68,6 +68,9 @@ int store_open(cli *c)
     int rc = ab_store_open(c->store_url, &c->st);
     if (rc == AB_OK)
         return 0;
+    if (rc == AB_EINVAL && c->store_from) /* say where the bad URL came from */
+        snprintf(c->remote_err, sizeof c->remote_err, "%s: %s", c->store_from,
+                 ab_store_errmsg(c->st));
     return fail(c, rc);
 }
 

@@ -34,7 +34,9 @@ typedef struct {
 
 typedef struct cli {
     const char *store_url;
-    const char *url; /* agentbudgetd's address: then every operation goes through it */
+    const char *store_from; /* where store_url came from, for messages: "--store",
+                             * "AGENTBUDGET_STORE", or NULL (the default store) */
+    const char *url;        /* agentbudgetd's address: then every operation goes through it */
     char remote_err[1024];
     int json;
     const char *cmd; /* the command's name, for messages */

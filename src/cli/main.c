@@ -141,10 +141,13 @@ int main(int argc, char **argv)
         return usage_error(&c, "--store and --url: give one (a store, or the daemon)");
     if (store_flag)
         c.url = NULL; /* an explicit --store beats AGENTBUDGET_URL from the environment */
+    c.store_from = store_flag                    ? "--store"
+                   : c.store_url && *c.store_url ? "AGENTBUDGET_STORE"
+                                                 : NULL;
     if (c.url && strncmp(c.url, "http://", 7) && strncmp(c.url, "https://", 8) &&
         strncmp(c.url, "unix:", 5))
-        return usage_error(&c, "--url: '%s' is not http://HOST:PORT, https://… or unix:PATH",
-                           c.url);
+        return usage_error(&c, "%s: '%s' is not http://HOST:PORT, https://… or unix:PATH",
+                           url_flag ? "--url" : "AGENTBUDGET_URL", c.url);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage_all(argc < 2 ? stderr : stdout);

@@ -51,6 +51,18 @@ run
 expect_rc 2 "no command at all"
 expect_has "$ERR" "usage: agentbudget" "no command at all: usage on stderr"
 
+# a bad store or daemon address names where it came from: the flag or the environment
+AGENTBUDGET_STORE=bogus run list
+expect_rc 2 "a bad AGENTBUDGET_STORE"
+expect_has "$ERR" "error: AGENTBUDGET_STORE: store URL 'bogus'" "a bad AGENTBUDGET_STORE is named"
+run --store bogus list
+expect_has "$ERR" "error: --store: store URL 'bogus'" "a bad --store is named"
+AGENTBUDGET_URL=ftp://x run list
+expect_rc 2 "a bad AGENTBUDGET_URL"
+expect_has "$ERR" "error: AGENTBUDGET_URL: 'ftp://x' is not" "a bad AGENTBUDGET_URL is named"
+run --url ftp://x list
+expect_has "$ERR" "error: --url: 'ftp://x' is not" "a bad --url is named"
+
 # ---- 3: store failures ----
 run --store "sqlite:$TMP/no-such-dir/x.db" status agent-1
 expect_rc 3 "store in a directory that does not exist"
