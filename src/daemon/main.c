@@ -74,14 +74,15 @@ static int parse_uint(const char *name, const char *v, unsigned long lo, unsigne
     return 0;
 }
 
-/* Opens a listening socket for "HOST:PORT", "[V6]:PORT" or "unix:PATH". */
-static int listen_on(const char *addr)
+/* Opens a listening socket for "HOST:PORT", "[V6]:PORT" or "unix:PATH"; field: where addr came
+ * from (a flag or an environment variable), for the messages. */
+static int listen_on(const char *field, const char *addr)
 {
     int fd;
     if (strncmp(addr, "unix:", 5) == 0) {
         struct sockaddr_un un = {.sun_family = AF_UNIX};
         if (strlen(addr + 5) == 0 || strlen(addr + 5) >= sizeof un.sun_path) {
-            fprintf(stderr, "error: --listen: unix socket path must be 1-%zu bytes\n",
+            fprintf(stderr, "error: %s: unix socket path must be 1-%zu bytes\n", field,
                     sizeof un.sun_path - 1);
             return -2;
         }
@@ -98,7 +99,7 @@ static int listen_on(const char *addr)
     char host[256];
     const char *colon = strrchr(addr, ':');
     if (!colon || colon == addr || !colon[1] || (size_t)(colon - addr) >= sizeof host) {
-        fprintf(stderr, "error: --listen: '%s' is not HOST:PORT, [V6]:PORT or unix:PATH\n", addr);
+        fprintf(stderr, "error: %s: '%s' is not HOST:PORT, [V6]:PORT or unix:PATH\n", field, addr);
         return -2;
     }
     snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
@@ -112,7 +113,7 @@ static int listen_on(const char *addr)
                     *res;
     int gai = getaddrinfo(host, colon + 1, &hints, &res);
     if (gai) {
-        fprintf(stderr, "error: --listen: '%s': %s\n", addr, gai_strerror(gai));
+        fprintf(stderr, "error: %s: '%s': %s\n", field, addr, gai_strerror(gai));
         return -2;
     }
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -180,11 +181,20 @@ static unsigned batch_max_default(const char *url)
 int main(int argc, char **argv)
 {
     const char *env;
-    abd_cfg.store_url = getenv("AGENTBUDGET_STORE");
-    if ((env = getenv("AGENTBUDGETD_LISTEN")) && *env)
+    /* where each address came from, for the messages: a flag, or the environment */
+    const char *store_from = NULL, *listen_from = "--listen", *metrics_from = NULL;
+    if ((env = getenv("AGENTBUDGET_STORE")) && *env) {
+        abd_cfg.store_url = env;
+        store_from = "AGENTBUDGET_STORE";
+    }
+    if ((env = getenv("AGENTBUDGETD_LISTEN")) && *env) {
         abd_cfg.listen = env;
-    if ((env = getenv("AGENTBUDGETD_METRICS_LISTEN")) && *env)
+        listen_from = "AGENTBUDGETD_LISTEN";
+    }
+    if ((env = getenv("AGENTBUDGETD_METRICS_LISTEN")) && *env) {
         abd_cfg.metrics_listen = env;
+        metrics_from = "AGENTBUDGETD_METRICS_LISTEN";
+    }
     num_opt nums[] = {
         {"--readers", "AGENTBUDGETD_READERS", 1, 64, &abd_cfg.readers, 0},
         {"--threads", "AGENTBUDGETD_THREADS", 1, 256, &abd_cfg.threads, 0},
@@ -224,13 +234,15 @@ int main(int argc, char **argv)
         }
         int done = 0;
         if (!strcmp(a, "--listen") || !strcmp(a, "--store") || !strcmp(a, "--metrics-listen")) {
-            if (!val || !*val) {
+            /* "--listen --store URL" is a missing address, not the address "--store" */
+            if (!val || !*val || !strncmp(val, "--", 2)) {
                 fprintf(stderr, "error: %s: needs a value\n", a);
                 return 2;
             }
             *(a[2] == 'l'   ? &abd_cfg.listen
               : a[2] == 's' ? &abd_cfg.store_url
                             : &abd_cfg.metrics_listen) = val;
+            *(a[2] == 'l' ? &listen_from : a[2] == 's' ? &store_from : &metrics_from) = a;
             i++;
             continue;
         }
@@ -260,10 +272,10 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    int fd = listen_on(abd_cfg.listen);
+    int fd = listen_on(listen_from, abd_cfg.listen);
     if (fd < 0)
         return -fd;
-    int mfd = abd_cfg.metrics_listen ? listen_on(abd_cfg.metrics_listen) : -1;
+    int mfd = abd_cfg.metrics_listen ? listen_on(metrics_from, abd_cfg.metrics_listen) : -1;
     if (abd_cfg.metrics_listen && mfd < 0)
         return -mfd;
     if (!abd_cfg.batch_max)
@@ -275,7 +287,10 @@ int main(int argc, char **argv)
     char err[600];
     int rc = abd_store_init(abd_cfg.store_url, abd_cfg.readers, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "error: cannot open the store: %s\n", err);
+        if (rc == AB_EINVAL && store_from) /* a bad URL: say where it came from */
+            fprintf(stderr, "error: %s: %s\n", store_from, err);
+        else
+            fprintf(stderr, "error: cannot open the store: %s\n", err);
         return rc == AB_EINVAL ? 2 : 3;
     }
     if (bootstrap_token())

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# bad_options.sh — bad command-line options and environment variables of agentbudgetd: each
+# exits 2 at once, with "error: " and the flag or variable that was bad at the start of stderr,
+# and nothing listening.
+# usage: bad_options.sh PATH-TO-agentbudgetd PATH-TO-agentbudget
+source "$(dirname "$0")/lib.sh"
+
+# FIELD | VAR=VALUE (or -) | ARGS: the field the message must name first, an environment
+# variable to set, and the arguments (a free port is added as --listen unless the case has one)
+CASES=$(
+    cat <<'TABLE'
+--listen                    | -                                    | --listen bogus
+--listen                    | -                                    | --listen 127.0.0.1:
+--listen                    | -                                    | --listen unix:
+--listen                    | -                                    | --listen
+--listen                    | -                                    | --listen --store memory:
+AGENTBUDGETD_LISTEN         | AGENTBUDGETD_LISTEN=bogus            |
+--metrics-listen            | -                                    | --metrics-listen nope
+AGENTBUDGETD_METRICS_LISTEN | AGENTBUDGETD_METRICS_LISTEN=nope     |
+--store                     | -                                    | --store bogus
+--store                     | -                                    | --store sqlite:/tmp/x.db?sync=fast
+AGENTBUDGET_STORE           | AGENTBUDGET_STORE=bogus              |
+--threads                   | -                                    | --threads 0
+--threads                   | -                                    | --threads many
+AGENTBUDGETD_THREADS        | AGENTBUDGETD_THREADS=-1              |
+--readers                   | -                                    | --readers 65
+AGENTBUDGETD_READERS        | AGENTBUDGETD_READERS=1.5             |
+--max-body-bytes            | -                                    | --max-body-bytes 10
+--max-header-bytes          | -                                    | --max-header-bytes 99999999999
+--batch-max                 | -                                    | --batch-max 0
+AGENTBUDGETD_BATCH_MAX      | AGENTBUDGETD_BATCH_MAX=1e3           |
+--timeout                   | -                                    | --timeout 0
+--max-connections           | -                                    | --max-connections
+unknown option '--bogus'    | -                                    | --bogus
+TABLE
+)
+
+while IFS='|' read -r field envset args; do
+    field=$(echo $field)
+    envset=$(echo $envset)
+    args=$(echo $args)
+    [[ -z "$field" ]] && continue
+    [[ $envset == - ]] && envset=""
+    read -r -a argv <<<"$args"
+    # the flags a case does not set, before its own (so that a flag missing its value is last)
+    [[ " $args " == *" --listen"* || $envset == AGENTBUDGETD_LISTEN=* ]] ||
+        argv=(--listen "127.0.0.1:$((20000 + RANDOM % 40000))" "${argv[@]}")
+    [[ " $args " == *" --store"* || $envset == AGENTBUDGET_STORE=* ]] ||
+        argv=(--store "sqlite:$TMP/never.db" "${argv[@]}")
+    what="${envset:+$envset }${args:-(no arguments)}"
+    if [[ -n $envset ]]; then
+        env "$envset" timeout 10 "$ABD" "${argv[@]}" >"$TMP/out" 2>"$TMP/err" </dev/null
+    else
+        timeout 10 "$ABD" "${argv[@]}" >"$TMP/out" 2>"$TMP/err" </dev/null
+    fi
+    RC=$?
+    ERR=$(cat "$TMP/err")
+    OUT=$(cat "$TMP/out")
+    if [[ $RC == 2 && $ERR == "error: $field"* ]]; then
+        ok "$what: exit 2, names $field"
+    else
+        not_ok "$what: exit 2, names $field" "exit status $RC" "stderr: ${ERR:0:300}"
+    fi
+done <<<"$CASES"
+[[ ! -e "$TMP/never.db" ]] && ok "no store was created" || not_ok "no store was created" "$TMP/never.db exists"
+
+finish
