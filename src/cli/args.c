@@ -99,8 +99,13 @@ static int take_option(cli *c, const opt_spec *specs, parsed *p, const char *arg
         if (specs[k].has_arg) {
             if (eq)
                 val = eq + 1;
-            else if (*i + 1 < argc)
+            else if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0)
                 val = argv[++*i];
+            else if (*i + 1 < argc) /* "--input --output 5": not the value "--output" */
+                return usage_error(c,
+                                   "--%s: needs a value, and '%s' is an option (a value that "
+                                   "starts with -- goes as --%s=VALUE)",
+                                   specs[k].name, argv[*i + 1], specs[k].name);
             else
                 return usage_error(c, "--%s: needs a value", specs[k].name);
         } else if (eq) {

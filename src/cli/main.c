@@ -97,6 +97,15 @@ static void usage_all(FILE *f)
                "'agentbudget COMMAND --help' shows a command's options.\n");
 }
 
+/* The value of the global flag at argv[*i], the next word, taken; "" if there is none or it is
+ * another option ("--store --json": a missing URL, not the URL "--json"). */
+static const char *next_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0)
+        return "";
+    return argv[++*i];
+}
+
 int main(int argc, char **argv)
 {
     cli c = {0};
@@ -118,12 +127,12 @@ int main(int argc, char **argv)
             c.json = 1;
         } else if (strcmp(argv[i], "--store") == 0 || strncmp(argv[i], "--store=", 8) == 0) {
             /* an empty URL would silently open the default store: refused below */
-            const char *url = argv[i][7] == '=' ? argv[i] + 8 : i + 1 < argc ? argv[++i] : "";
+            const char *url = argv[i][7] == '=' ? argv[i] + 8 : next_value(argc, argv, &i);
             store_missing = !*url;
             c.store_url = url;
             store_flag = 1;
         } else if (strcmp(argv[i], "--url") == 0 || strncmp(argv[i], "--url=", 6) == 0) {
-            const char *u = argv[i][5] == '=' ? argv[i] + 6 : i + 1 < argc ? argv[++i] : "";
+            const char *u = argv[i][5] == '=' ? argv[i] + 6 : next_value(argc, argv, &i);
             url_flag = 1;
             c.url = *u ? u : NULL;
         } else {
