@@ -97,6 +97,18 @@ jq -cn --arg s "other-session" --arg cwd "$TMP/proj" '{hook_event_name:"Stop",se
     "$AB" hook claude-code >/dev/null
 check "the project's .claude/agentbudget.json names the parent" same "$("$AB" status team/bob/other-session --json | jq -r .agent_id)" "team/bob/other-session"
 
+# a bad config is bad input (exit 2, the field and the rule), not a failing store that denies
+for bad in '{"role": ""}|role:|must be 1-127 bytes' '{"parent": 5}|parent:|must be a string' \
+    '{"colour": "red"}|colour:|unknown field'; do
+    IFS='|' read -r cfg field rule <<<"$bad"
+    echo "$cfg" >"$TMP/proj/.claude/agentbudget.json"
+    out=$(jq -cn --arg s "other-session" --arg cwd "$TMP/proj" \
+        '{hook_event_name:"PreToolUse",session_id:$s,cwd:$cwd,tool_name:"Read"}' |
+        "$AB" hook claude-code 2>"$TMP/err"); rc=$?
+    check "config $cfg: exit 2, '$field $rule', no decision" \
+        same "$rc:$out:$(grep -c -- "$field $rule" "$TMP/err")" "2::1"
+done
+
 # install / uninstall keep everything else
 S=$TMP/settings.json
 cat >"$S" <<'JSON'

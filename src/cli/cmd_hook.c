@@ -59,11 +59,17 @@ static int config_read(cli *c, const char *path, hook_config *cfg, int *found)
             }
             cfg->deny_on_error = !strcmp(s, "deny");
         } else if (!dst || !json_is_string(v) || strlen(json_string_value(v)) >= size) {
+            /* say which rule: an unknown field, a value that is not a string, or too long */
+            char rule[96];
+            if (!dst)
+                snprintf(rule, sizeof rule,
+                         "unknown field (fields: parent, role, store, on_error)");
+            else if (!json_is_string(v))
+                snprintf(rule, sizeof rule, "must be a string");
+            else
+                snprintf(rule, sizeof rule, "at most %zu bytes", size - 1);
             json_decref(j);
-            return usage_error(c,
-                               "config '%s': %s: unknown field or not a string (fields: parent, "
-                               "role, store, on_error)",
-                               path, k);
+            return usage_error(c, "config '%s': %s: %s", path, k, rule);
         } else {
             snprintf(dst, size, "%s", json_string_value(v));
         }
@@ -184,6 +190,19 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript)
     }
     close(fd);
     return rc;
+}
+
+/* A role name as the library takes it (1-127 bytes, no control characters), checked before
+ * anything runs: a bad one from the config or --role is bad input, not a failing store. */
+static int check_role(cli *c, const char *role)
+{
+    size_t n = strlen(role);
+    if (n == 0 || n >= AB_NAME_BYTES_MAX)
+        return usage_error(c, "role: must be 1-%d bytes, not '%s'", AB_NAME_BYTES_MAX - 1, role);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)role[i] < 0x20 || role[i] == 0x7f)
+            return usage_error(c, "role: no control characters");
+    return 0;
 }
 
 /* The budget of a session: created on first sight, with the role's default limits. */
@@ -379,7 +398,7 @@ static int hook_claude_code(cli *c, int argc, char **argv)
         }
         cfg.deny_on_error = !strcmp(v, "deny");
     }
-    if (check_path(c, "parent", cfg.parent)) {
+    if (check_path(c, "parent", cfg.parent) || check_role(c, cfg.role)) {
         json_decref(ev);
         return EXIT_USAGE;
     }
