@@ -6,7 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 
 # FIELD | VAR=VALUE (or -) | ARGS: the field the message must name first, an environment
-# variable to set, and the arguments (a free port is added as --listen unless the case has one)
+# variable to set, and the arguments (a unix socket in $TMP is added as --listen unless the case
+# has one: no port to collide with another test's)
 CASES=$(
     cat <<'TABLE'
 --listen                    | -                                    | --listen bogus
@@ -44,7 +45,7 @@ while IFS='|' read -r field envset args; do
     read -r -a argv <<<"$args"
     # the flags a case does not set, before its own (so that a flag missing its value is last)
     [[ " $args " == *" --listen"* || $envset == AGENTBUDGETD_LISTEN=* ]] ||
-        argv=(--listen "127.0.0.1:$((20000 + RANDOM % 40000))" "${argv[@]}")
+        argv=(--listen "unix:$TMP/d.sock" "${argv[@]}")
     [[ " $args " == *" --store"* || $envset == AGENTBUDGET_STORE=* ]] ||
         argv=(--store "sqlite:$TMP/never.db" "${argv[@]}")
     what="${envset:+$envset }${args:-(no arguments)}"
