@@ -99,12 +99,12 @@ check "the project's .claude/agentbudget.json names the parent" same "$("$AB" st
 
 # a bad config is bad input (exit 2, the field and the rule), not a failing store that denies
 for bad in '{"role": ""}|role:|must be 1-127 bytes' '{"parent": 5}|parent:|must be a string' \
-    '{"colour": "red"}|colour:|unknown field'; do
+    '{"colour": "red"}|colour:|unknown field' '{"store": "bogus"}|config: store:|store URL'; do
     IFS='|' read -r cfg field rule <<<"$bad"
     echo "$cfg" >"$TMP/proj/.claude/agentbudget.json"
     out=$(jq -cn --arg s "other-session" --arg cwd "$TMP/proj" \
         '{hook_event_name:"PreToolUse",session_id:$s,cwd:$cwd,tool_name:"Read"}' |
-        "$AB" hook claude-code 2>"$TMP/err"); rc=$?
+        env -u AGENTBUDGET_STORE "$AB" hook claude-code 2>"$TMP/err"); rc=$? # the config's store
     check "config $cfg: exit 2, '$field $rule', no decision" \
         same "$rc:$out:$(grep -c -- "$field $rule" "$TMP/err")" "2::1"
 done

@@ -283,6 +283,8 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
     int decides = !strcmp(event, "PreToolUse") || !strcmp(event, "UserPromptSubmit");
     char budget[AB_PATH_BYTES_MAX + 1], reason[1200];
     int rc = store_open(c);
+    if (rc == EXIT_USAGE) /* a malformed store URL is bad input (said on stderr), not a store */
+        return rc;        /* that failed: no on_error policy applies */
     if (!rc)
         rc = session_budget(c, cfg, session, budget, sizeof budget);
     /* charge what the session used so far, then decide on the freshest figures */
@@ -402,8 +404,10 @@ static int hook_claude_code(cli *c, int argc, char **argv)
         json_decref(ev);
         return EXIT_USAGE;
     }
-    if (cfg.store[0] && !c->store_url)
+    if (cfg.store[0] && !c->store_url) {
         c->store_url = cfg.store;
+        c->store_from = "config: store";
+    }
     rc = hook_event_run(c, &cfg, ev);
     json_decref(ev);
     return rc;
