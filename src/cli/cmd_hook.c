@@ -68,8 +68,9 @@ static int config_read(cli *c, const char *path, hook_config *cfg, int *found)
                 snprintf(rule, sizeof rule, "must be a string");
             else
                 snprintf(rule, sizeof rule, "at most %zu bytes", size - 1);
-            json_decref(j);
-            return usage_error(c, "config '%s': %s: %s", path, k, rule);
+            int rc = usage_error(c, "config '%s': %s: %s", path, k, rule);
+            json_decref(j); /* after the message: k is the object's own key */
+            return rc;
         } else {
             snprintf(dst, size, "%s", json_string_value(v));
         }
