@@ -128,6 +128,11 @@ static int price_import(cli *c, const char *path)
         printf("{\"imported\":%zu}\n", imported);
     else
         printf("imported %zu prices from '%s'\n", imported, path);
+    if (imported == 0) /* a file of some other shape, most likely: say what was looked for */
+        fprintf(stderr,
+                "warning: no model in '%s' has both input_cost_per_token and "
+                "output_cost_per_token (LiteLLM's model_prices_and_context_window.json)\n",
+                path);
     return 0;
 }
 

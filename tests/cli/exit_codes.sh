@@ -220,4 +220,12 @@ expect_rc 0 "--version"
 expect_eq "$OUT" "agentbudget $(sed -n 's/^#define AB_VERSION "\(.*\)"$/\1/p' \
     "$(dirname "$0")/../../include/agentbudget.h")" "--version prints AB_VERSION"
 
+# a price file with nothing to import: exit 0, but a warning that says what was looked for
+echo '{"not-a-model": 1, "embedding-only": {"input_cost_per_token": 1e-7}}' >"$TMP/noprices.json"
+run price import "$TMP/noprices.json"
+expect_rc 0 "price import of a file with no prices"
+expect_has "$OUT" "imported 0 prices" "it says it imported none"
+expect_has "$ERR" "warning: no model in '$TMP/noprices.json' has both input_cost_per_token and output_cost_per_token" \
+    "and warns what it looked for"
+
 finish
