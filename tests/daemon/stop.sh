@@ -20,7 +20,7 @@ curl -s --max-time 20 -H "Authorization: Bearer $ADMIN" -H 'Content-Type: applic
     --data-binary "{\"budget\": \"$B\", \"model\": \"claude-sonnet-4-5\", \"usage\": {\"input\": 100000}}" \
     -o "$TMP/charge.body" -w '%{http_code}' "$URL/v1/charge" >"$TMP/charge.status" &
 CHARGE=$!
-sleep 0.3 # the charge is in the writer, waiting for the lock
+sleep 1 # the charge is in the writer, waiting for the lock (held 3 s): room for a slow start
 kill -TERM "$PID"
 for ((i = 0; i < 100; i++)); do grep -q '"msg":"stopping"' "$TMP/main.err" && break; sleep 0.05; done
 
