@@ -53,9 +53,11 @@ static void usage(FILE *f)
         "  --batch-max N           requests per group commit (AGENTBUDGETD_BATCH_MAX; 512, 64 on\n"
         "                          PostgreSQL)\n"
         "  --no-access-log         no JSON access-log line per request on stderr\n"
-        "  --help                  this text\n\n"
+        "  --help                  this text\n"
+        "  --version               the version\n\n"
         "On a store without tokens it creates an admin token and prints it once on stdout.\n"
-        "SIGTERM or SIGINT: stop accepting, finish what is in flight, close the store, exit 0.\n");
+        "SIGTERM or SIGINT: finish what is in flight (new requests get 503), close the store,\n"
+        "exit 0.\n");
 }
 
 /* Reads an unsigned option value within [lo, hi]. */
@@ -220,6 +222,10 @@ int main(int argc, char **argv)
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--version")) {
+            printf("agentbudgetd %s\n", AB_VERSION);
+            return 0;
+        }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bad_options.sh — bad command-line options and environment variables of agentbudgetd: each
 # exits 2 at once, with "error: " and the flag or variable that was bad at the start of stderr,
-# and nothing listening.
+# and nothing listening. Then --version and --help, which answer at once.
 # usage: bad_options.sh PATH-TO-agentbudgetd PATH-TO-agentbudget
 source "$(dirname "$0")/lib.sh"
 
@@ -64,5 +64,17 @@ while IFS='|' read -r field envset args; do
     fi
 done <<<"$CASES"
 [[ ! -e "$TMP/never.db" ]] && ok "no store was created" || not_ok "no store was created" "$TMP/never.db exists"
+
+# and the two options that answer at once: --version and --help, on stdout, exit 0
+OUT=$(timeout 10 "$ABD" --version 2>"$TMP/err")
+RC=$?
+ERR=$(cat "$TMP/err")
+[[ $RC == 0 && $OUT =~ ^agentbudgetd\ [0-9]+\.[0-9]+\.[0-9]+$ && -z $ERR ]] &&
+    ok "--version: '$OUT', exit 0" || not_ok "--version: 'agentbudgetd X.Y.Z', exit 0"
+OUT=$(timeout 10 "$ABD" --help 2>"$TMP/err")
+RC=$?
+ERR=$(cat "$TMP/err")
+[[ $RC == 0 && $OUT == "usage: agentbudgetd"* && $OUT == *--version* ]] &&
+    ok "--help: the usage, naming --version, exit 0" || not_ok "--help: the usage, exit 0"
 
 finish
