@@ -202,7 +202,8 @@ typedef struct {
     const char *model; /* default model for token-only checks; NULL: keep or none */
     const ab_limit *limits;
     size_t limits_count;
-    int replace_limits; /* 1: the listed limits are all the limits; 0: merge (amount < 0 removes) */
+    int replace_limits;   /* 1: the listed limits are all the limits; 0: merge (amount < 0 removes);
+                           * limits apply in order, a later one replacing an earlier one */
     int no_role_defaults; /* on create: do not start from the role's default limits */
 } ab_budget_spec;
 
@@ -376,7 +377,8 @@ typedef struct {
     int admin;
 } ab_role;
 
-/* Creates or replaces a role. Globs use fnmatch(3) syntax; deny wins over allow. */
+/* Creates or replaces a role. Globs use fnmatch(3) syntax; deny wins over allow. AB_EINVAL if
+ * two of its limits have the same metric and window. */
 int ab_role_set(ab_store *st, const ab_role *role);
 /* Reads a role; free its strings with ab_role_free(). AB_ENOTFOUND if absent. */
 int ab_role_get(ab_store *st, const char *name, ab_role *out);

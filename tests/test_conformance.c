@@ -697,6 +697,19 @@ static void test_budgets_and_roles(void)
     bad.allow_tools_count = 1;
     CHECK_RC(st, ab_role_set(st, &bad), AB_EINVAL);
     CHECK_RC(st, ab_role_get(st, "long", &got), AB_ENOTFOUND);
+    /* two limits of one metric and window in a role contradict each other: refused, not kept */
+    ab_role twice;
+    memset(&twice, 0, sizeof twice);
+    strcpy(twice.name, "twice");
+    twice.limits[0] = (ab_limit){AB_METRIC_USD, AB_WINDOW_DAY, 1 * AB_NUSD_PER_USD};
+    twice.limits[1] = (ab_limit){AB_METRIC_TOKENS, AB_WINDOW_DAY, 1000};
+    twice.limits[2] = (ab_limit){AB_METRIC_USD, AB_WINDOW_DAY, 2 * AB_NUSD_PER_USD};
+    twice.limits_count = 3;
+    CHECK_RC(st, ab_role_set(st, &twice), AB_EINVAL);
+    CHECK(strstr(ab_store_errmsg(st), "usd/day given twice") != NULL);
+    CHECK_RC(st, ab_role_get(st, "twice", &got), AB_ENOTFOUND);
+    twice.limits_count = 2; /* without the repeat: kept */
+    CHECK_OK(st, ab_role_set(st, &twice));
     CHECK_OK(st, ab_role_delete(st, "reviewer"));
     CHECK_RC(st, ab_role_get(st, "reviewer", &got), AB_ENOTFOUND);
     ab_store_close(st);

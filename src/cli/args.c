@@ -186,15 +186,26 @@ int parse_price(cli *c, const char *field, const char *s, int64_t *out)
     return 0;
 }
 
-int parse_limit(cli *c, const char *field, const char *s, ab_limit *out)
+int limit_append(cli *c, const char *field, const ab_limit *l, ab_limit *list, size_t *n)
 {
-    if (ab_limit_parse(s, out))
+    for (size_t i = 0; i < *n; i++)
+        if (list[i].metric == l->metric && list[i].window == l->window)
+            return usage_error(c, "%s: %s/%s given twice (one limit per metric and window)", field,
+                               ab_metric_name(l->metric), ab_window_name(l->window));
+    list[(*n)++] = *l;
+    return 0;
+}
+
+int parse_limit(cli *c, const char *field, const char *s, ab_limit *list, size_t *n)
+{
+    ab_limit l;
+    if (ab_limit_parse(s, &l))
         return usage_error(c,
                            "%s: '%s' is not a limit (METRIC/WINDOW=AMOUNT with METRIC tokens, usd "
                            "or requests and WINDOW session, day, month or total; e.g. "
                            "usd/day=10)",
                            field, s);
-    return 0;
+    return limit_append(c, field, &l, list, n);
 }
 
 int check_path(cli *c, const char *field, const char *path)

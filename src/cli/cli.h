@@ -62,7 +62,10 @@ const char *opt(const parsed *p, const opt_spec *specs, const char *name);
 int parse_tokens(cli *c, const char *field, const char *s, int64_t *out);
 int parse_usd(cli *c, const char *field, const char *s, int64_t *out);
 int parse_price(cli *c, const char *field, const char *s, int64_t *out);
-int parse_limit(cli *c, const char *field, const char *s, ab_limit *out);
+/* Appends l to list[0..*n), or a usage error naming field if list has its metric and window
+ * already; parse_limit parses "METRIC/WINDOW=AMOUNT" first. list has room for one more. */
+int limit_append(cli *c, const char *field, const ab_limit *l, ab_limit *list, size_t *n);
+int parse_limit(cli *c, const char *field, const char *s, ab_limit *list, size_t *n);
 int check_path(cli *c, const char *field, const char *path);
 
 /* Opens the store (once). Returns 0 or the exit code after printing the error. */

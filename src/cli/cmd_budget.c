@@ -128,15 +128,18 @@ int cmd_set(cli *c, int argc, char **argv)
     size_t n = 0;
     int li = opt_index(set_opts, "limit"), ui = opt_index(set_opts, "unset");
     for (int i = 0; i < p.nmulti[li]; i++)
-        if ((rc = parse_limit(c, "--limit", p.multi[li][i], &limits[n++])))
+        if ((rc = parse_limit(c, "--limit", p.multi[li][i], limits, &n)))
             return rc;
     for (int i = 0; i < p.nmulti[ui]; i++) {
         char spec[96];
+        ab_limit l;
         snprintf(spec, sizeof spec, "%s=0", p.multi[ui][i]);
-        if (ab_limit_parse(spec, &limits[n]))
+        if (ab_limit_parse(spec, &l))
             return usage_error(c, "--unset: '%s' is not METRIC/WINDOW (e.g. usd/day)",
                                p.multi[ui][i]);
-        limits[n++].amount = -1;
+        l.amount = -1;
+        if ((rc = limit_append(c, "--unset", &l, limits, &n)))
+            return rc;
     }
     if (n > AB_LIMITS_MAX)
         return usage_error(c, "--limit: at most %d limits", AB_LIMITS_MAX);

@@ -48,8 +48,9 @@ static int role_set(cli *c, const parsed *p)
         return usage_error(c, "NAME: must be 1-%zu bytes", sizeof r.name - 1);
     strcpy(r.name, p->pos[1]);
     int rc;
+    /* at most one per metric and window, so never more than r.limits holds */
     for (int i = 0; i < p->nmulti[0]; i++)
-        if ((rc = parse_limit(c, "--limit", p->multi[0][i], &r.limits[r.limits_count++])))
+        if ((rc = parse_limit(c, "--limit", p->multi[0][i], r.limits, &r.limits_count)))
             return rc;
     char **lists[] = {r.allow_tools, r.deny_tools, r.allow_models, r.deny_models};
     size_t *counts[] = {&r.allow_tools_count, &r.deny_tools_count, &r.allow_models_count,

@@ -123,12 +123,8 @@ int ab_budget_set(ab_store *st, const char *path, const ab_budget_spec *spec, co
         return rc;
     if (spec->model && *spec->model && (rc = ab__name_valid(st, "model", spec->model)))
         return rc;
-    if (spec->limits_count > AB_LIMITS_MAX)
-        return ab__fail(st, AB_EINVAL, "limits: at most %d", AB_LIMITS_MAX);
-    for (size_t i = 0; i < spec->limits_count; i++)
-        if ((unsigned)spec->limits[i].metric >= AB_METRIC_COUNT ||
-            (unsigned)spec->limits[i].window >= AB_WINDOW_COUNT)
-            return ab__fail(st, AB_EINVAL, "limits[%zu]: unknown metric or window", i);
+    if ((rc = ab__limits_valid(st, spec->limits, spec->limits_count, 1)))
+        return rc;
     budget_args a = {.path = path, .spec = spec, .key = key, .created = created};
     return ab__run(st, 1, op_set, &a);
 }

@@ -232,6 +232,11 @@ int64_t ab__month_start(int64_t ms);
 #define AB__DEFAULT_MODEL "claude-sonnet-4-5"
 
 /* ---- small helpers ---- */
+/* Checks a list of limits: at most AB_LIMITS_MAX, known metrics and windows, and, unless
+ * repeats_ok, one limit per metric and window. A budget's spec applies its limits in order (a
+ * later one for the same metric and window replaces the earlier); a role keeps its list as it is
+ * given, so a repeat there would be two contradicting limits. */
+int ab__limits_valid(ab_store *st, const ab_limit *limits, size_t n, int repeats_ok);
 /* Checks a model or role name: 1-127 bytes, no control characters. */
 int ab__name_valid(ab_store *st, const char *field, const char *s);
 int ab__utf8_valid(const unsigned char *s);

@@ -147,8 +147,8 @@ static int role_valid(ab_store *st, const ab_role *r)
     int rc = ab__name_valid(st, "role name", r->name);
     if (rc)
         return rc;
-    if (r->limits_count > AB_LIMITS_MAX)
-        return ab__fail(st, AB_EINVAL, "limits: at most %d", AB_LIMITS_MAX);
+    if ((rc = ab__limits_valid(st, r->limits, r->limits_count, 0)))
+        return rc;
     char *const *lists[] = {r->allow_tools, r->deny_tools, r->allow_models, r->deny_models};
     const size_t counts[] = {r->allow_tools_count, r->deny_tools_count, r->allow_models_count,
                              r->deny_models_count};
