@@ -806,6 +806,13 @@ static napi_value js_set_budget(napi_env env, napi_callback_info info)
                      "spec.unset[%zu]: '%.120s' is not METRIC/WINDOW (e.g. usd/day)", j, unset[j]);
         limits[n + j].amount = -1;
     }
+    /* one limit per metric and window, as the CLI and the HTTP API want */
+    for (size_t j = 1; j < n + nu && !msg[0]; j++)
+        for (size_t i = 0; i < j && !msg[0]; i++)
+            if (limits[i].metric == limits[j].metric && limits[i].window == limits[j].window)
+                snprintf(msg, sizeof msg, "%s: %s/%s given twice (one limit per metric and window)",
+                         j < n ? "spec.limits" : "spec.unset", ab_metric_name(limits[j].metric),
+                         ab_window_name(limits[j].window));
     strs_free(specs, n);
     strs_free(unset, nu);
     if (msg[0]) {

@@ -46,6 +46,9 @@ const cases = [
   [() => store.commit('', { input: 1 }), RangeError, /^holdId: /],
   [() => store.commit('h_nope', { input: 1 }), Error, /hold/],
   [() => store.setBudget('a', { limits: ['usd/week=1'] }), RangeError, /^spec\.limits\[0\]: 'usd\/week=1' is not METRIC\/WINDOW=AMOUNT/],
+  [() => store.setBudget('a', { limits: ['usd/day=1', 'usd/day=2'] }), RangeError, /^spec\.limits: usd\/day given twice/],
+  [() => store.setBudget('a', { limits: ['usd/day=1'], unset: ['usd/day'] }), RangeError, /^spec\.unset: usd\/day given twice/],
+  [() => store.setRole('r', { limits: ['usd/day=1', 'tokens/day=5', 'usd/day=2'] }), Error, /usd\/day given twice/],
   [() => ab.open(42), TypeError, /^storeUrl: /],
   [() => ab.open('ftp://nowhere'), RangeError, /ftp/],
 ];
