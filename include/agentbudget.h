@@ -104,6 +104,9 @@ typedef struct {
 int ab_limit_parse(const char *spec, ab_limit *out);
 /* Formats a limit back into the spec form; buf must hold 64 bytes. */
 char *ab_limit_format(const ab_limit *l, char *buf, size_t size);
+/* The index of the first of limits[0..n) whose metric and window an earlier one has, or -1. A
+ * role, the CLI and the HTTP API allow one limit per metric and window. */
+long ab_limits_repeated(const ab_limit *limits, size_t n);
 
 /* Checks a budget path ("acme/research/agent-7"): segments of [A-Za-z0-9._:@-], 1-64 bytes each,
  * 1-8 segments, no "." or ".." segment. Returns AB_OK or AB_EINVAL. */

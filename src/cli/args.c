@@ -188,11 +188,11 @@ int parse_price(cli *c, const char *field, const char *s, int64_t *out)
 
 int limit_append(cli *c, const char *field, const ab_limit *l, ab_limit *list, size_t *n)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (list[i].metric == l->metric && list[i].window == l->window)
-            return usage_error(c, "%s: %s/%s given twice (one limit per metric and window)", field,
-                               ab_metric_name(l->metric), ab_window_name(l->window));
-    list[(*n)++] = *l;
+    list[*n] = *l;
+    if (ab_limits_repeated(list, *n + 1) >= 0)
+        return usage_error(c, "%s: %s/%s given twice (one limit per metric and window)", field,
+                           ab_metric_name(l->metric), ab_window_name(l->window));
+    (*n)++;
     return 0;
 }
 

@@ -360,11 +360,10 @@ static int limit_list(abd_call *c, const char *name, int unset, set_args *a)
                              name);
         if (unset)
             l->amount = -1;
-        for (size_t k = 0; k < a->spec.limits_count; k++)
-            if (a->limits[k].metric == l->metric && a->limits[k].window == l->window)
-                return abd_error(c, 400, "invalid", name,
-                                 "%s: %s/%s given twice (one limit per metric and window)", name,
-                                 ab_metric_name(l->metric), ab_window_name(l->window));
+        if (ab_limits_repeated(a->limits, a->spec.limits_count + 1) >= 0)
+            return abd_error(c, 400, "invalid", name,
+                             "%s: %s/%s given twice (one limit per metric and window)", name,
+                             ab_metric_name(l->metric), ab_window_name(l->window));
         a->spec.limits_count++;
     }
     return 0;

@@ -65,21 +65,28 @@ static int segment_char_ok(char c)
            c == '_' || c == ':' || c == '@' || c == '-';
 }
 
+long ab_limits_repeated(const ab_limit *limits, size_t n)
+{
+    for (size_t j = 1; j < n; j++)
+        for (size_t i = 0; i < j; i++)
+            if (limits[i].metric == limits[j].metric && limits[i].window == limits[j].window)
+                return (long)j;
+    return -1;
+}
+
 int ab__limits_valid(ab_store *st, const ab_limit *limits, size_t n, int repeats_ok)
 {
     if (n > AB_LIMITS_MAX)
         return ab__fail(st, AB_EINVAL, "limits: at most %d", AB_LIMITS_MAX);
-    int seen[AB_METRIC_COUNT][AB_WINDOW_COUNT] = {{0}};
-    for (size_t i = 0; i < n; i++) {
-        ab_metric m = limits[i].metric;
-        ab_window w = limits[i].window;
-        if ((unsigned)m >= AB_METRIC_COUNT || (unsigned)w >= AB_WINDOW_COUNT)
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned)limits[i].metric >= AB_METRIC_COUNT ||
+            (unsigned)limits[i].window >= AB_WINDOW_COUNT)
             return ab__fail(st, AB_EINVAL, "limits[%zu]: unknown metric or window", i);
-        if (seen[m][w]++ && !repeats_ok)
-            return ab__fail(st, AB_EINVAL,
-                            "limits: %s/%s given twice (one limit per metric and window)",
-                            ab_metric_name(m), ab_window_name(w));
-    }
+    long j = repeats_ok ? -1 : ab_limits_repeated(limits, n);
+    if (j >= 0)
+        return ab__fail(st, AB_EINVAL,
+                        "limits: %s/%s given twice (one limit per metric and window)",
+                        ab_metric_name(limits[j].metric), ab_window_name(limits[j].window));
     return AB_OK;
 }
 

@@ -807,12 +807,11 @@ static napi_value js_set_budget(napi_env env, napi_callback_info info)
         limits[n + j].amount = -1;
     }
     /* one limit per metric and window, as the CLI and the HTTP API want */
-    for (size_t j = 1; j < n + nu && !msg[0]; j++)
-        for (size_t i = 0; i < j && !msg[0]; i++)
-            if (limits[i].metric == limits[j].metric && limits[i].window == limits[j].window)
-                snprintf(msg, sizeof msg, "%s: %s/%s given twice (one limit per metric and window)",
-                         j < n ? "spec.limits" : "spec.unset", ab_metric_name(limits[j].metric),
-                         ab_window_name(limits[j].window));
+    long rep = msg[0] ? -1 : ab_limits_repeated(limits, n + nu);
+    if (rep >= 0)
+        snprintf(msg, sizeof msg, "%s: %s/%s given twice (one limit per metric and window)",
+                 (size_t)rep < n ? "spec.limits" : "spec.unset", ab_metric_name(limits[rep].metric),
+                 ab_window_name(limits[rep].window));
     strs_free(specs, n);
     strs_free(unset, nu);
     if (msg[0]) {
