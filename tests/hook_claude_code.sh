@@ -48,6 +48,31 @@ rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
 event Stop >/dev/null
 check "re-reading everything charges nothing again" same "$(status '.usage.total.requests')" "$want_msgs"
 
+# a streamed reply: one line per content block, output_tokens growing from line to line, the
+# last block read by a later call; and a subagent's replay of a message under another requestId
+line() { # line MSGID REQID OUTPUT [SIDECHAIN]
+    printf '{"isSidechain":%s,"sessionId":"s","type":"assistant","requestId":"%s","message":{"id":"%s","model":"claude-sonnet-4-5","usage":{"input_tokens":10,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":%s}},"timestamp":"2026-09-01T10:00:00.000Z"}\n' \
+        "${4:-false}" "$2" "$1" "$3"
+}
+stream_event() { # stream_event NAME — a hook call for session "stream"
+    jq -cn --arg e "$1" --arg t "$TMP/stream.jsonl" '{hook_event_name: $e, session_id: "stream", transcript_path: $t}' |
+        "$AB" hook claude-code --parent team/alice --role coder
+}
+stream() { "$AB" status team/alice/stream --json | jq -r "$1"; }
+{ line msg_A req_A 3; line msg_A req_A 3; line msg_A req_A 120; } >"$TMP/stream.jsonl"
+stream_event PostToolUse
+check "a streamed reply is charged its last output_tokens, as one request" same "$(stream '.usage.total.tokens,.usage.total.requests' | paste -sd' ')" "130 1"
+line msg_A req_A 800 >>"$TMP/stream.jsonl"
+stream_event Stop
+check "its last block, read by a later call, adds only what it has more" same "$(stream '.usage.total.tokens')" "810"
+{ line msg_A req_B 800 true; line msg_C req_C 50; line msg_C req_C2 50 true; } >>"$TMP/stream.jsonl"
+stream_event Stop
+check "a subagent's replay of a message under another requestId is not charged again" same "$(stream '.usage.total.tokens')" "870"
+check "the cost is that of 20 input and 850 output tokens at \$3/\$15" same "$(stream '.usage.total.cost')" "0.01281"
+rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
+stream_event Stop
+check "re-read from the start without its state file: nothing charged again" same "$(stream '.usage.total.tokens')" "870"
+
 # decisions: a role that forbids git push, and a session limit that is spent
 "$AB" role set coder --allow-tool '*' --deny-tool 'Bash(git push*)' >/dev/null
 out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "git push origin main"}}')
@@ -81,8 +106,11 @@ check "an ancestor that is spent blocks too" same "$(jq -r .decision <<<"$out")"
 out=$(echo '{not json' | "$AB" hook claude-code 2>&1); rc=$?
 check "malformed hook input: exit 2" same "$rc" "2"
 check "and a clear error" grep -q '^error: hook input: not a JSON object' <<<"$out"
-out=$(echo '{"hook_event_name":"Stop"}' | "$AB" hook claude-code 2>&1); rc=$?
+out=$(echo '{"hook_event_name":"PreToolUse"}' | "$AB" hook claude-code 2>&1); rc=$?
 check "no session_id: exit 2 naming it" same "$rc:$(grep -c session_id <<<"$out")" "2:1"
+# on an event that only charges, exit 2 would tell Claude Code to block: on Stop, to keep working
+out=$(echo '{"hook_event_name":"Stop"}' | "$AB" hook claude-code 2>&1); rc=$?
+check "Stop without session_id: exit 1 (not 2, which keeps Claude working), naming it" same "$rc:$(grep -c session_id <<<"$out")" "1:1"
 out=$(jq -cn --arg s "$SID" '{hook_event_name:"PreToolUse",session_id:$s,tool_name:"Read"}' |
     "$AB" --store sqlite:/nonexistent/dir/x.db hook claude-code 2>/dev/null)
 check "a store failure denies by default" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
@@ -107,6 +135,12 @@ for bad in '{"role": ""}|role:|must be 1-127 bytes' '{"parent": 5}|parent:|must 
         env -u AGENTBUDGET_STORE "$AB" hook claude-code 2>"$TMP/err"); rc=$? # the config's store
     check "config $cfg: exit 2, '$field $rule', no decision" \
         same "$rc:$out:$(grep -c -- "$field $rule" "$TMP/err")" "2::1"
+done
+for event in Stop SubagentStop PostToolUse SessionEnd; do
+    out=$(jq -cn --arg e "$event" --arg cwd "$TMP/proj" '{hook_event_name:$e,session_id:"s",cwd:$cwd}' |
+        env -u AGENTBUDGET_STORE "$AB" hook claude-code 2>"$TMP/err"); rc=$?
+    check "a bad config on $event: exit 1, not 2 (which blocks), and the message" \
+        same "$rc:$out:$(grep -c -- "store URL" "$TMP/err")" "1::1"
 done
 
 # install / uninstall keep everything else

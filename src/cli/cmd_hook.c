@@ -16,7 +16,12 @@
 
 #include "cli.h"
 
-#define HOOK_INPUT_BYTES_MAX (1024 * 1024)
+/* stdin: a PostToolUse event carries the tool's whole output (a file Claude wrote or read) */
+#define HOOK_INPUT_BYTES_MAX (64 * 1024 * 1024)
+/* The exit status of bad input or configuration on an event that only charges: Claude Code
+ * takes 2 there as "block" (Stop and SubagentStop: keep working), any other non-zero status as
+ * an error that it shows and goes on after. */
+#define EXIT_HOOK_NONBLOCKING 1
 #define HOOK_COMMAND "hook claude-code"
 
 static uint64_t fnv64(const char *s)
@@ -106,43 +111,188 @@ static int offset_file(const char *transcript, char *out, size_t size)
     return 0;
 }
 
+/* A message whose lines were charged lately: what its lines have been charged so far. Claude
+ * Code writes one line per content block of a reply, each with the reply's usage as it stood
+ * then, and a streamed reply's output_tokens grow from line to line; the state file keeps the
+ * last messages charged, so that a line read by a later call is charged only what it adds. */
+#define RECENT_MESSAGES 16
+#define STATE_BYTES_MAX (64 + RECENT_MESSAGES * (AB_TRANSCRIPT_ID_BYTES_MAX + 5 * 21 + 2))
+
+typedef struct {
+    char id[AB_TRANSCRIPT_ID_BYTES_MAX + 1];
+    ab_usage charged;
+} message_charged;
+
 typedef struct {
     cli *c;
     const char *budget;
     const char *transcript;
     int64_t charged, cost_nusd;
     int failed;
+    message_charged recent[RECENT_MESSAGES]; /* recent[next - 1] is the newest */
+    size_t recent_count, next;
+    ab_transcript_entry pending; /* the lines of one message read so far, merged */
+    int has_pending;
 } charge_ctx;
 
-/* One usage entry: charged once, under a key made of its message id and request id (or, without
- * them, of the transcript and the line's offset), so that no crash or retry charges twice. */
-static int charge_entry(const ab_transcript_entry *e, void *v)
+static message_charged *recent_find(charge_ctx *k, const char *id)
 {
-    charge_ctx *k = v;
-    char key[2 * AB_TRANSCRIPT_ID_BYTES_MAX + 8];
-    if (e->message_id[0] && e->request_id[0] &&
-        strlen(e->message_id) + strlen(e->request_id) + 4 <= AB_KEY_BYTES_MAX)
-        snprintf(key, sizeof key, "cc:%s:%s", e->message_id, e->request_id);
-    else
+    for (size_t i = 0; i < k->recent_count; i++) {
+        message_charged *m = &k->recent[(k->next + RECENT_MESSAGES - 1 - i) % RECENT_MESSAGES];
+        if (!strcmp(m->id, id))
+            return m;
+    }
+    return NULL;
+}
+
+static void recent_add(charge_ctx *k, const char *id, const ab_usage *u)
+{
+    message_charged *m = &k->recent[k->next];
+    snprintf(m->id, sizeof m->id, "%s", id);
+    m->charged = *u;
+    k->next = (k->next + 1) % RECENT_MESSAGES;
+    if (k->recent_count < RECENT_MESSAGES)
+        k->recent_count++;
+}
+
+/* The state file: the offset on its first line, then one line per recent message, oldest first:
+ * "ID INPUT OUTPUT CACHE_WRITE_5M CACHE_WRITE_1H CACHE_READ". A file of an older agentbudget
+ * (the offset alone) reads as no recent messages. */
+static int64_t state_parse(char *buf, charge_ctx *k)
+{
+    int64_t offset = 0;
+    char *save = NULL, *line = strtok_r(buf, "\n", &save);
+    if (!line || ab_tokens_parse(line, &offset))
+        return 0;
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char id[AB_TRANSCRIPT_ID_BYTES_MAX + 1];
+        ab_usage u;
+        if (sscanf(line, "%255s %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64, id,
+                   &u.input, &u.output, &u.cache_write_5m, &u.cache_write_1h, &u.cache_read) == 6)
+            recent_add(k, id, &u);
+    }
+    return offset;
+}
+
+static int state_format(const charge_ctx *k, int64_t offset, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%" PRId64 "\n", offset);
+    for (size_t i = k->recent_count; i > 0 && n > 0 && (size_t)n < size; i--) {
+        const message_charged *m = &k->recent[(k->next + RECENT_MESSAGES - i) % RECENT_MESSAGES];
+        const ab_usage *u = &m->charged;
+        n += snprintf(out + n, size - (size_t)n,
+                      "%s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", m->id,
+                      u->input, u->output, u->cache_write_5m, u->cache_write_1h, u->cache_read);
+    }
+    return n > 0 && (size_t)n < size ? n : -1;
+}
+
+/* The idempotency key of a message's first charge ("cc:ID", or a hash of a long or spaced id),
+ * and of each growth after it (":" and a hash of what the message has been charged with it), so
+ * that reading the same lines again, after a crash or a lost state file, charges nothing. */
+static void message_key(const char *id, const ab_usage *grown_to, char *out, size_t size)
+{
+    int n = strlen(id) <= 96 && !strpbrk(id, " \t")
+                ? snprintf(out, size, "cc:%s", id)
+                : snprintf(out, size, "cc#%016" PRIx64, fnv64(id));
+    if (grown_to && n > 0 && (size_t)n < size) {
+        char v[128];
+        snprintf(v, sizeof v, "%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64,
+                 grown_to->input, grown_to->output, grown_to->cache_write_5m,
+                 grown_to->cache_write_1h, grown_to->cache_read);
+        snprintf(out + n, size - (size_t)n, ":%016" PRIx64, fnv64(v));
+    }
+}
+
+static int64_t grow(int64_t *charged, int64_t now)
+{
+    int64_t d = now > *charged ? now - *charged : 0;
+    *charged += d;
+    return d;
+}
+
+/* One message (its lines read in a row, merged). A message is charged once, under its message
+ * id: in full the first time, and when a later line of it comes (the same reply read by a later
+ * call, or a subagent's replay of it under another requestId) only what that line has more of
+ * than was charged before. A line without a message id is charged under the transcript and the
+ * line's offset. */
+static int charge_message(charge_ctx *k, const ab_transcript_entry *e)
+{
+    char key[AB_KEY_BYTES_MAX + 1];
+    ab_usage usage = e->usage, grown;
+    message_charged *m = e->message_id[0] ? recent_find(k, e->message_id) : NULL;
+    if (m) {
+        grown = m->charged;
+        usage.input = grow(&grown.input, e->usage.input);
+        usage.output = grow(&grown.output, e->usage.output);
+        usage.cache_write_5m = grow(&grown.cache_write_5m, e->usage.cache_write_5m);
+        usage.cache_write_1h = grow(&grown.cache_write_1h, e->usage.cache_write_1h);
+        usage.cache_read = grow(&grown.cache_read, e->usage.cache_read);
+        if (!memcmp(&grown, &m->charged, sizeof grown))
+            return 0; /* nothing new: the same line again, or a replay */
+        message_key(e->message_id, &grown, key, sizeof key);
+    } else if (e->message_id[0]) {
+        message_key(e->message_id, NULL, key, sizeof key);
+    } else {
         snprintf(key, sizeof key, "cc@%016" PRIx64 ":%" PRId64, fnv64(k->transcript), e->offset);
+    }
     ab_decision d;
     const char *model = e->model[0] ? e->model : NULL;
-    int rc = be_charge(k->c, k->budget, model, &e->usage, key, &d);
+    int rc = be_charge(k->c, k->budget, model, &usage, key, &d);
     if (rc == AB_EUNKNOWNMODEL) { /* like ccusage, an unknown model costs 0: keep its tokens */
         fprintf(stderr, "agentbudget: no price for model '%s': its tokens are counted at $0\n",
                 e->model);
-        rc = be_charge(k->c, k->budget, "<synthetic>", &e->usage, key, &d);
+        rc = be_charge(k->c, k->budget, "<synthetic>", &usage, key, &d);
     }
-    if (rc == AB_ECONFLICT) /* a later line of the same message with other numbers: first wins */
+    if (rc == AB_ECONFLICT) /* charged before with other numbers (a message older than the ones
+                             * the state file keeps): what was charged stands */
         return 0;
     if (rc) {
         k->failed = rc;
         return rc;
     }
+    if (m)
+        m->charged = grown;
+    else if (e->message_id[0])
+        recent_add(k, e->message_id, &e->usage);
     if (!d.replayed) {
         k->charged++;
         k->cost_nusd += d.cost_nusd;
     }
+    return 0;
+}
+
+/* The lines of a message in a row are one charge of each count's largest figure (the last, for
+ * a streamed reply's output), so that a message counts one request. */
+static int charge_flush(charge_ctx *k)
+{
+    if (!k->has_pending)
+        return 0;
+    k->has_pending = 0;
+    return charge_message(k, &k->pending);
+}
+
+static int charge_entry(const ab_transcript_entry *e, void *v)
+{
+    charge_ctx *k = v;
+    ab_transcript_entry *p = &k->pending;
+    if (k->has_pending && e->message_id[0] && !strcmp(e->message_id, p->message_id)) {
+        int64_t *to[] = {&p->usage.input, &p->usage.output, &p->usage.cache_write_5m,
+                         &p->usage.cache_write_1h, &p->usage.cache_read};
+        const int64_t from[] = {e->usage.input, e->usage.output, e->usage.cache_write_5m,
+                                e->usage.cache_write_1h, e->usage.cache_read};
+        for (size_t i = 0; i < 5; i++)
+            if (from[i] > *to[i])
+                *to[i] = from[i];
+        return 0;
+    }
+    int rc = charge_flush(k);
+    if (rc)
+        return rc;
+    if (!e->message_id[0])
+        return charge_message(k, e);
+    *p = *e;
+    k->has_pending = 1;
     return 0;
 }
 
@@ -161,22 +311,26 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript)
             close(fd);
         return AB_ESTORE;
     }
-    char buf[32] = "";
+    char buf[STATE_BYTES_MAX + 1];
     ssize_t n = read(fd, buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = '\0';
-    int64_t offset = 0, next = 0;
-    if (*buf && ab_tokens_parse(strtok(buf, "\n"), &offset))
-        offset = 0;
-    charge_ctx k = {c, budget, transcript, 0, 0, 0};
+    charge_ctx k = {.c = c, .budget = budget, .transcript = transcript};
+    int64_t offset = state_parse(buf, &k), next = 0;
     /* one group commit for the lot on a local store (the daemon does its own) */
     int batch = !c->url, rc = batch ? ab_store_batch_begin(c->st) : AB_OK;
     if (!rc) {
-        rc = ab_transcript_read(transcript, offset, 0, charge_entry, &k, NULL, &next);
+        ab_transcript_stats stats = {0};
+        rc = ab_transcript_read(transcript, offset, 0, charge_entry, &k, &stats, &next);
         if (rc == AB_ECONFLICT) /* the file was replaced: start again from its beginning */
-            rc = ab_transcript_read(transcript, 0, 0, charge_entry, &k, NULL, &next);
+            rc = ab_transcript_read(transcript, 0, 0, charge_entry, &k, &stats, &next);
+        if (rc == AB_OK)
+            rc = charge_flush(&k);
         if (rc == AB_ENOTFOUND) { /* no transcript yet: nothing to charge */
             rc = AB_OK;
             next = offset;
+        } else if (rc == AB_ESTORE && !k.failed) { /* the read failed, not the store */
+            snprintf(c->remote_err, sizeof c->remote_err, "cannot read transcript '%.600s': %s",
+                     transcript, strerror(stats.sys_errno));
         }
         if (batch && rc)
             ab_store_batch_abort(c->st);
@@ -184,9 +338,8 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript)
             rc = ab_store_batch_commit(c->st);
     }
     if (rc == AB_OK && next != offset) { /* after the commit: a crash before it re-reads */
-        char line[32];
-        int len = snprintf(line, sizeof line, "%" PRId64 "\n", next);
-        if (pwrite(fd, line, (size_t)len, 0) != len || ftruncate(fd, len))
+        int len = state_format(&k, next, buf, sizeof buf);
+        if (len < 0 || pwrite(fd, buf, (size_t)len, 0) != len || ftruncate(fd, len))
             fprintf(stderr, "agentbudget: cannot save the offset in '%s'\n", state);
     }
     close(fd);
@@ -347,6 +500,48 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
 static const opt_spec cc_opts[] = {
     {"parent", 1, 0}, {"role", 1, 0}, {"on-error", 1, 0}, {"config", 1, 0}, {NULL, 0, 0}};
 
+/* The configuration (flags, then the project's or the user's file), then the event. */
+static int hook_claude_code_run(cli *c, const parsed *p, json_t *ev)
+{
+    hook_config cfg = {.parent = "claude-code", .role = "claude-code", .deny_on_error = 1};
+    const char *cwd = json_string_value(json_object_get(ev, "cwd"));
+    const char *proj = getenv("CLAUDE_PROJECT_DIR");
+    char path[PATH_MAX];
+    int found = 0, rc;
+    const char *config = opt(p, cc_opts, "config");
+    if (config) {
+        if ((rc = config_read(c, config, &cfg, &found)) ||
+            (!found && (rc = usage_error(c, "--config: no file '%s'", config))))
+            return rc;
+    } else { /* found like settings.json: the project's, then the user's */
+        const char *home = getenv("HOME");
+        snprintf(path, sizeof path, "%s/.claude/agentbudget.json", proj ? proj : cwd ? cwd : ".");
+        if (!(rc = config_read(c, path, &cfg, &found)) && !found && home) {
+            snprintf(path, sizeof path, "%s/.claude/agentbudget.json", home);
+            rc = config_read(c, path, &cfg, &found);
+        }
+        if (rc)
+            return rc;
+    }
+    const char *v;
+    if ((v = opt(p, cc_opts, "parent")))
+        snprintf(cfg.parent, sizeof cfg.parent, "%s", v);
+    if ((v = opt(p, cc_opts, "role")))
+        snprintf(cfg.role, sizeof cfg.role, "%s", v);
+    if ((v = opt(p, cc_opts, "on-error"))) {
+        if (strcmp(v, "deny") && strcmp(v, "allow"))
+            return usage_error(c, "--on-error: deny or allow");
+        cfg.deny_on_error = !strcmp(v, "deny");
+    }
+    if (check_path(c, "parent", cfg.parent) || check_role(c, cfg.role))
+        return EXIT_USAGE;
+    if (cfg.store[0] && !c->store_url) {
+        c->store_url = cfg.store;
+        c->store_from = "config: store";
+    }
+    return hook_event_run(c, &cfg, ev);
+}
+
 static int hook_claude_code(cli *c, int argc, char **argv)
 {
     parsed p;
@@ -365,51 +560,11 @@ static int hook_claude_code(cli *c, int argc, char **argv)
     free(in);
     if (rc)
         return rc;
-    hook_config cfg = {.parent = "claude-code", .role = "claude-code", .deny_on_error = 1};
-    const char *cwd = json_string_value(json_object_get(ev, "cwd"));
-    const char *proj = getenv("CLAUDE_PROJECT_DIR");
-    char path[PATH_MAX];
-    int found = 0;
-    const char *config = opt(&p, cc_opts, "config");
-    if (config) {
-        if ((rc = config_read(c, config, &cfg, &found)) ||
-            (!found && (rc = usage_error(c, "--config: no file '%s'", config)))) {
-            json_decref(ev);
-            return rc;
-        }
-    } else { /* found like settings.json: the project's, then the user's */
-        const char *home = getenv("HOME");
-        snprintf(path, sizeof path, "%s/.claude/agentbudget.json", proj ? proj : cwd ? cwd : ".");
-        if (!(rc = config_read(c, path, &cfg, &found)) && !found && home) {
-            snprintf(path, sizeof path, "%s/.claude/agentbudget.json", home);
-            rc = config_read(c, path, &cfg, &found);
-        }
-        if (rc) {
-            json_decref(ev);
-            return rc;
-        }
-    }
-    const char *v;
-    if ((v = opt(&p, cc_opts, "parent")))
-        snprintf(cfg.parent, sizeof cfg.parent, "%s", v);
-    if ((v = opt(&p, cc_opts, "role")))
-        snprintf(cfg.role, sizeof cfg.role, "%s", v);
-    if ((v = opt(&p, cc_opts, "on-error"))) {
-        if (strcmp(v, "deny") && strcmp(v, "allow")) {
-            json_decref(ev);
-            return usage_error(c, "--on-error: deny or allow");
-        }
-        cfg.deny_on_error = !strcmp(v, "deny");
-    }
-    if (check_path(c, "parent", cfg.parent) || check_role(c, cfg.role)) {
-        json_decref(ev);
-        return EXIT_USAGE;
-    }
-    if (cfg.store[0] && !c->store_url) {
-        c->store_url = cfg.store;
-        c->store_from = "config: store";
-    }
-    rc = hook_event_run(c, &cfg, ev);
+    rc = hook_claude_code_run(c, &p, ev);
+    const char *event = json_string_value(json_object_get(ev, "hook_event_name"));
+    if (rc == EXIT_USAGE && event && strcmp(event, "PreToolUse") &&
+        strcmp(event, "UserPromptSubmit"))
+        rc = EXIT_HOOK_NONBLOCKING;
     json_decref(ev);
     return rc;
 }

@@ -480,7 +480,7 @@ want_has "$out" "is larger than 67108864 bytes" "message"
 verdict "price import (CLI) past 67108865"
 rm -f "$TMP/prices.json"
 
-# ==== 9. hook event on stdin: 1 MiB ====
+# ==== 9. hook event on stdin: 64 MiB (a PostToolUse event carries the tool's whole output) ====
 # A minimal event (Stop; no transcript) makes the session's budget claude-code/SESSION.
 mkdir -p "$TMP/hook"
 hook() # SESSION SIZE: runs the hook on an event padded to SIZE bytes; sets RC and OUT
@@ -490,17 +490,17 @@ hook() # SESSION SIZE: runs the hook on an event padded to SIZE bytes; sets RC a
         "$AB" --store "sqlite:$TMP/hook.db" hook claude-code <"$TMP/event.json" 2>&1)
     RC=$?
 }
-hook lim-at $MIB
+hook lim-at $((64 * MIB))
 want "$RC" 0 "exit status"
 "$AB" --store "sqlite:$TMP/hook.db" status claude-code/lim-at >/dev/null 2>&1 ||
     WHY+=("no budget claude-code/lim-at: the event was not acted on ($OUT)")
-verdict "hook stdin at 1048576"
+verdict "hook stdin at 67108864"
 before=$(dump "$TMP/hook.db")
-hook lim-past $((MIB + 1))
+hook lim-past $((64 * MIB + 1))
 want "$RC" 2 "exit status"
-want_has "$OUT" "more than 1048576 bytes on stdin" "message"
+want_has "$OUT" "more than 67108864 bytes on stdin" "message"
 [[ $before == "$(dump "$TMP/hook.db")" ]] || WHY+=("the store changed")
-verdict "hook stdin past 1048577"
+verdict "hook stdin past 67108865"
 
 # flag_past FLAG MAX: FLAG just past its range (MAX + 1 and 0) exits 2 naming it and creates no
 # store
