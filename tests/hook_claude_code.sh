@@ -117,6 +117,10 @@ check "a store failure denies by default" same "$(jq -r .hookSpecificOutput.perm
 out=$(jq -cn --arg s "$SID" '{hook_event_name:"PreToolUse",session_id:$s,tool_name:"Read"}' |
     "$AB" --store sqlite:/nonexistent/dir/x.db hook claude-code --on-error allow 2>/dev/null)
 check "--on-error allow lets it through" same "$out" ""
+out=$(jq -cn '{hook_event_name:"PreToolUse",session_id:"s",transcript_path:"/",tool_name:"Read"}' |
+    "$AB" hook claude-code 2>/dev/null)
+check "a transcript that cannot be read denies, and says so" same "$(jq -r .hookSpecificOutput.permissionDecisionReason <<<"$out")" \
+    "agentbudget: cannot charge the session (cannot read transcript '/': Is a directory); denied by on_error=deny"
 
 # the config file found like settings.json: the project's
 mkdir -p "$TMP/proj/.claude"

@@ -452,11 +452,11 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
         const char *msg = c->remote_err[0] ? c->remote_err : c->st ? ab_store_errmsg(c->st) : "";
         if (decides && cfg->deny_on_error) {
             snprintf(reason, sizeof reason,
-                     "agentbudget: the budget store failed (%s); denied by on_error=deny", msg);
+                     "agentbudget: cannot charge the session (%s); denied by on_error=deny", msg);
             print_deny(event, reason);
             return 0;
         }
-        fprintf(stderr, "agentbudget: the budget store failed: %s%s\n", msg,
+        fprintf(stderr, "agentbudget: cannot charge the session: %s%s\n", msg,
                 decides ? " (on_error=allow: allowed)" : "");
         return decides ? 0 : EXIT_FAILURE_STORE;
     }
