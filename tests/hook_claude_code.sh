@@ -165,5 +165,17 @@ check "uninstall leaves the file equal, as JSON, to what it was" same "$(jq -S .
 echo '[1,2]' >"$TMP/bad.json"
 "$AB" hook install --settings "$TMP/bad.json" >/dev/null 2>&1; rc=$?
 check "a settings file that is not an object is refused (exit 2) and left alone" same "$rc:$(cat "$TMP/bad.json")" "2:[1,2]"
+# install re-points entries of an agentbudget that moved (keeping their arguments), leaves a
+# command of the user's own alone, and quotes a path with a space for the shell that runs it
+echo '{"hooks":{"PreToolUse":[{"matcher":"*","hooks":[{"type":"command","command":"/usr/local/old/agentbudget hook claude-code --parent team/x"}]}],"Stop":[{"hooks":[{"type":"command","command":"env A=1 agentbudget hook claude-code"}]}]}}' >"$TMP/moved.json"
+"$AB" hook install --settings "$TMP/moved.json" >/dev/null
+check "install re-points a moved agentbudget, keeping its arguments" same "$(jq -r '.hooks.PreToolUse[0].hooks[0].command' "$TMP/moved.json")" "$AB hook claude-code --parent team/x"
+check "and leaves a command of the user's own alone" same "$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/moved.json")" "env A=1 agentbudget hook claude-code"
+mkdir -p "$TMP/my bin"
+cp "$AB" "$TMP/my bin/agentbudget"
+"$TMP/my bin/agentbudget" hook install --settings "$TMP/spaced.json" >/dev/null
+cmd=$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/spaced.json")
+echo '{"hook_event_name":"Stop","session_id":"spaced"}' | sh -c "$cmd"
+check "a path with a space is quoted: the installed command runs" same "$?:$cmd" "0:'$TMP/my bin/agentbudget' hook claude-code"
 echo "hook_claude_code: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

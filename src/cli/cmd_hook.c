@@ -580,6 +580,51 @@ static int is_ours(json_t *hook)
     return cmd && strstr(cmd, "agentbudget") && strstr(cmd, HOOK_COMMAND);
 }
 
+/* The command that runs this agentbudget's hook, its path quoted for sh -c where it needs it. */
+static void hook_command(char *out, size_t size)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        snprintf(out, size, "agentbudget %s", HOOK_COMMAND);
+        return;
+    }
+    self[n] = '\0';
+    if (!self[strspn(self,
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-")]) {
+        snprintf(out, size, "%s %s", self, HOOK_COMMAND);
+        return;
+    }
+    size_t o = 0;
+    out[o++] = '\'';
+    for (const char *p = self; *p && o + 8 < size; p++) {
+        if (*p == '\'') { /* ' -> '\'' */
+            memcpy(out + o, "'\\''", 4);
+            o += 4;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    snprintf(out + o, size - o, "' %s", HOOK_COMMAND);
+}
+
+/* An entry of ours whose program is another agentbudget (a path that moved, an older install):
+ * its command with this one's path and its own arguments kept, in out; 0 if it is not such. */
+static int hook_repointed(json_t *hook, const char *ours, char *out, size_t size)
+{
+    const char *cmd = json_string_value(json_object_get(hook, "command"));
+    const char *at = cmd ? strstr(cmd, " " HOOK_COMMAND) : NULL;
+    size_t prefix = strlen(ours) - strlen(" " HOOK_COMMAND);
+    if (!at || ((size_t)(at - cmd) == prefix && !strncmp(cmd, ours, prefix)))
+        return 0;
+    /* only a plain absolute path to an agentbudget: a command of the user's own is left alone */
+    size_t len = (size_t)(at - cmd);
+    if (cmd[0] != '/' || memchr(cmd, ' ', len) || memchr(cmd, '\'', len) || len < 12 ||
+        strncmp(at - 12, "/agentbudget", 12))
+        return 0;
+    return snprintf(out, size, "%.*s%s", (int)prefix, ours, at) < (int)size;
+}
+
 static int settings_path(cli *c, const parsed *p, const opt_spec *specs, char *out, size_t size)
 {
     const char *settings = opt(p, specs, "settings"), *scope = opt(p, specs, "scope");
@@ -641,16 +686,14 @@ static const opt_spec install_opts[] = {{"settings", 1, 0}, {"scope", 1, 0}, {NU
 static int hook_install(cli *c, int argc, char **argv, int install)
 {
     parsed p;
-    char path[PATH_MAX], self[PATH_MAX], hook_cmd[PATH_MAX + 32];
+    char path[PATH_MAX], hook_cmd[4 * PATH_MAX + 32];
     int rc = args_parse(c, command_find("hook"), install_opts, argc, argv, &p, 0, 0);
     if (rc || (rc = settings_path(c, &p, install_opts, path, sizeof path)))
         return rc;
     json_t *j = settings_load(c, path);
     if (!j)
         return EXIT_USAGE;
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    snprintf(hook_cmd, sizeof hook_cmd, "%s %s", n > 0 ? (self[n] = '\0', self) : "agentbudget",
-             HOOK_COMMAND);
+    hook_command(hook_cmd, sizeof hook_cmd);
     json_t *hooks = json_object_get(j, "hooks");
     if (hooks && !json_is_object(hooks)) {
         json_decref(j);
@@ -664,7 +707,14 @@ static int hook_install(cli *c, int argc, char **argv, int install)
         size_t i, k;
         int present = 0;
         json_array_foreach(list, i, group) json_array_foreach(json_object_get(group, "hooks"), k, h)
+        {
+            char moved[sizeof hook_cmd + 4096];
             present |= is_ours(h);
+            if (install && is_ours(h) && hook_repointed(h, hook_cmd, moved, sizeof moved)) {
+                json_object_set_new(h, "command", json_string(moved));
+                changed = 1;
+            }
+        }
         if (install && !present) {
             if (!json_is_array(list))
                 json_object_set_new(hooks, hook_events[e], list = json_array());
