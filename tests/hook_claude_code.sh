@@ -73,6 +73,17 @@ rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
 stream_event Stop
 check "re-read from the start without its state file: nothing charged again" same "$(stream '.usage.total.tokens')" "870"
 
+# a subagent's spend is charged by the events from inside it (agent_id set; Claude Code names
+# its transcript only on SubagentStop), and SubagentStop then charges nothing again
+mkdir -p "$TMP/stream/subagents"
+line msg_S req_S 90 true >"$TMP/stream/subagents/agent-a1.jsonl"
+jq -cn --arg t "$TMP/stream.jsonl" '{hook_event_name: "PreToolUse", session_id: "stream", transcript_path: $t, agent_id: "a1", agent_type: "general-purpose", tool_name: "Read"}' |
+    "$AB" hook claude-code --parent team/alice --role coder
+check "PreToolUse inside a subagent charges the subagent's transcript" same "$(stream '.usage.total.tokens')" "970"
+jq -cn --arg t "$TMP/stream.jsonl" --arg a "$TMP/stream/subagents/agent-a1.jsonl" '{hook_event_name: "SubagentStop", session_id: "stream", transcript_path: $t, agent_transcript_path: $a}' |
+    "$AB" hook claude-code --parent team/alice --role coder
+check "and SubagentStop does not charge it again" same "$(stream '.usage.total.tokens')" "970"
+
 # decisions: a role that forbids git push, and a session limit that is spent
 "$AB" role set coder --allow-tool '*' --deny-tool 'Bash(git push*)' >/dev/null
 out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "git push origin main"}}')

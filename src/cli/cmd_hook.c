@@ -426,6 +426,22 @@ int hook_event_parse(cli *c, const char *in, size_t n, json_t **ev)
     return 0;
 }
 
+/* An event from inside a subagent (agent_id set; Claude Code sends agent_transcript_path only
+ * with SubagentStop) names the subagent's transcript by where Claude Code keeps it:
+ * <dir>/<session>.jsonl -> <dir>/<session>/subagents/agent-<agent_id>.jsonl. 1 if it did. */
+static int subagent_transcript(json_t *ev, const char *transcript, char *out, size_t size)
+{
+    const char *id = json_string_value(json_object_get(ev, "agent_id"));
+    size_t n = transcript ? strlen(transcript) : 0, idn = id ? strlen(id) : 0;
+    if (!idn || idn > 128 ||
+        id[strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                      "0123456789_-")] ||
+        n <= 6 || strcmp(transcript + n - 6, ".jsonl"))
+        return 0;
+    return snprintf(out, size, "%.*s/subagents/agent-%s.jsonl", (int)(n - 6), transcript, id) <
+           (int)size;
+}
+
 int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
 {
     const char *event = json_string_value(json_object_get(ev, "hook_event_name"));
@@ -442,12 +458,14 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
     if (!rc)
         rc = session_budget(c, cfg, session, budget, sizeof budget);
     /* charge what the session used so far, then decide on the freshest figures */
-    static const char *const paths[] = {"transcript_path", "agent_transcript_path"};
-    for (int i = 0; i < 2 && !rc; i++) {
-        const char *t = json_string_value(json_object_get(ev, paths[i]));
-        if (t && *t)
-            rc = charge_transcript(c, budget, t);
-    }
+    char agent_path[PATH_MAX];
+    const char *transcripts[] = {json_string_value(json_object_get(ev, "transcript_path")),
+                                 json_string_value(json_object_get(ev, "agent_transcript_path"))};
+    if (!transcripts[1] && subagent_transcript(ev, transcripts[0], agent_path, sizeof agent_path))
+        transcripts[1] = agent_path;
+    for (int i = 0; i < 2 && !rc; i++)
+        if (transcripts[i] && *transcripts[i])
+            rc = charge_transcript(c, budget, transcripts[i]);
     if (rc) {
         const char *msg = c->remote_err[0] ? c->remote_err : c->st ? ab_store_errmsg(c->st) : "";
         if (decides && cfg->deny_on_error) {
