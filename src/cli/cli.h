@@ -37,6 +37,7 @@ typedef struct cli {
     const char *store_from; /* where store_url came from, for messages: "--store",
                              * "AGENTBUDGET_STORE", or NULL (the default store) */
     const char *url;        /* agentbudgetd's address: then every operation goes through it */
+    int url_flag;           /* url came from --url, not from AGENTBUDGET_URL */
     char remote_err[1024];
     int json;
     const char *cmd; /* the command's name, for messages */

@@ -73,8 +73,14 @@ int cmd_check(cli *c, int argc, char **argv)
     ab_usage u;
     int64_t t = 0;
     if (tokens) {
-        if (opt(&p, check_opts, "input") || opt(&p, check_opts, "max-output"))
-            return usage_error(c, "--tokens: give either --tokens or --input/--max-output");
+        static const char *const exact[] = {"input", "max-output", "cache-write", "cache-write-1h",
+                                            "cache-read"};
+        for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+            if (opt(&p, check_opts, exact[i]))
+                return usage_error(c,
+                                   "--tokens: give either --tokens or --input/--max-output "
+                                   "(and the cache flags), not --tokens with --%s",
+                                   exact[i]);
         if ((rc = parse_tokens(c, "--tokens", tokens, &t)))
             return rc;
     } else if ((rc = usage_read(c, check_opts, &p, "max-output", 1, &u))) {

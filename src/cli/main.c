@@ -115,6 +115,7 @@ int main(int argc, char **argv)
     if (c.url && !*c.url)
         c.url = NULL;
     int store_flag = 0, url_flag = 0;
+    const char *twice = NULL; /* --store or --url given twice */
     /* global flags anywhere on the line: take them out, keep the rest in order */
     int n = 1;
     for (int i = 1; i < argc; i++) {
@@ -130,9 +131,11 @@ int main(int argc, char **argv)
             const char *url = argv[i][7] == '=' ? argv[i] + 8 : next_value(argc, argv, &i);
             store_missing = !*url;
             c.store_url = url;
+            twice = store_flag ? "--store" : twice;
             store_flag = 1;
         } else if (strcmp(argv[i], "--url") == 0 || strncmp(argv[i], "--url=", 6) == 0) {
             const char *u = argv[i][5] == '=' ? argv[i] + 6 : next_value(argc, argv, &i);
+            twice = url_flag ? "--url" : twice;
             url_flag = 1;
             c.url = *u ? u : NULL;
         } else {
@@ -141,6 +144,8 @@ int main(int argc, char **argv)
     }
     argc = n;
     /* after the whole line is read, so that --json anywhere applies to this error too */
+    if (twice)
+        return usage_error(&c, "%s: given twice (give it once)", twice);
     if (store_missing)
         return usage_error(&c, "--store: needs a URL (memory:, sqlite:PATH, postgres://…)");
     if (url_flag && !c.url)
@@ -150,6 +155,7 @@ int main(int argc, char **argv)
         return usage_error(&c, "--store and --url: give one (a store, or the daemon)");
     if (store_flag)
         c.url = NULL; /* an explicit --store beats AGENTBUDGET_URL from the environment */
+    c.url_flag = url_flag;
     c.store_from = store_flag                    ? "--store"
                    : c.store_url && *c.store_url ? "AGENTBUDGET_STORE"
                                                  : NULL;

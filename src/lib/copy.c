@@ -185,6 +185,12 @@ int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats)
     memset(stats, 0, sizeof *stats);
     if (from == to)
         return ab__fail(to, AB_EINVAL, "copy: the source and the target are the same handle");
+    char id_from[128], id_to[128];
+    if (from->ops == to->ops && from->ops->identity &&
+        from->ops->identity(from, id_from, sizeof id_from) == AB_OK &&
+        to->ops->identity(to, id_to, sizeof id_to) == AB_OK && !strcmp(id_from, id_to))
+        return ab__fail(to, AB_EINVAL,
+                        "copy: the source and the target are the same store (one file)");
     copy_ctx c = {.from = from, .to = to, .force = force, .stats = stats};
     int rc = ab__txn_begin(from, 0);
     if (rc) {

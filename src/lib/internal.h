@@ -116,6 +116,10 @@ typedef struct ab__store_ops {
     int (*token_get)(ab_store *st, const char *id, ab_token *t, char hash_hex[65]);
     int (*token_list)(ab_store *st, ab_token_fn fn, void *ctx);
     int (*token_revoke)(ab_store *st, const char *id, int64_t now_ms); /* AB_ENOTFOUND */
+
+    /* optional: what tells this store from others whatever URL opened it (SQLite: the file's
+     * device and inode), so that a copy refuses to write a store over itself */
+    int (*identity)(ab_store *st, char *out, size_t size);
 } ab__store_ops;
 
 struct ab_store {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -946,7 +947,18 @@ static int lite_token_revoke(ab_store *st, const char *id, int64_t now_ms)
     return step_done(st, s, "revoke token");
 }
 
+static int lite_identity(ab_store *st, char *out, size_t size)
+{
+    const char *file = sqlite3_db_filename(L(st)->db, "main");
+    struct stat sb;
+    if (!file || !*file || stat(file, &sb) != 0)
+        return AB_ENOTFOUND;
+    snprintf(out, size, "sqlite:%ju:%ju", (uintmax_t)sb.st_dev, (uintmax_t)sb.st_ino);
+    return AB_OK;
+}
+
 static const ab__store_ops lite_ops = {
+    .identity = lite_identity,
     .scheme = "sqlite",
     .begin = lite_begin,
     .commit = lite_commit,

@@ -228,4 +228,33 @@ expect_has "$OUT" "imported 0 prices" "it says it imported none"
 expect_has "$ERR" "warning: no model in '$TMP/noprices.json' has both input_cost_per_token and output_cost_per_token" \
     "and warns what it looked for"
 
+# copy: never a store over itself (the same file under another spelling: its idempotency keys,
+# settled holds and event ids went, and a retried keyed charge was charged again), never from a
+# sqlite: source that is not there (opening it made an empty store that --force copied over the
+# target), and AGENTBUDGET_URL (for the commands that can go through the daemon) does not stop it
+"$AB" --store "sqlite:$TMP/copy.db" set copy-agent --limit usd/day=10 >/dev/null
+"$AB" --store "sqlite:$TMP/copy.db" charge copy-agent --input 1000 --output 100 --key k1 >/dev/null
+before=$(sqlite3 "$TMP/copy.db" .dump)
+for to in "sqlite:$TMP/./copy.db" "sqlite://$TMP/copy.db" "sqlite:$TMP/copy-link.db"; do
+    ln -sf "$TMP/copy.db" "$TMP/copy-link.db"
+    run copy --from "sqlite:$TMP/copy.db" --to "$to" --force
+    expect_rc 2 "copy onto the same file as $to"
+    expect_has "$ERR" "the source and the target are the same store" "it says why"
+done
+expect_eq "$(sqlite3 "$TMP/copy.db" .dump)" "$before" "the store is unchanged"
+run --store "sqlite:$TMP/copy.db" charge copy-agent --input 1000 --output 100 --key k1
+expect_has "$OUT" "repeated key" "a retried keyed charge is still a replay"
+cp "$TMP/copy.db" "$TMP/target.db"
+run copy --from "sqlite:$TMP/typo.db" --to "sqlite:$TMP/target.db" --force
+expect_rc 2 "copy from a sqlite: file that is not there"
+expect_has "$ERR" "--from: no store at '$TMP/typo.db'" "it names --from and the file"
+[[ ! -e "$TMP/typo.db" ]] && ok "and makes no file" || not_ok "and makes no file"
+expect_eq "$(sqlite3 "$TMP/target.db" 'select count(*) from budgets')" "1" "the target keeps its budget"
+AGENTBUDGET_URL=http://127.0.0.1:9 run copy --from "sqlite:$TMP/copy.db" --to "sqlite:$TMP/copy2.db"
+expect_rc 0 "copy with AGENTBUDGET_URL in the environment"
+AGENTBUDGET_URL=http://127.0.0.1:9 AGENTBUDGET_STORE="sqlite:$TMP/copy2.db" run migrate
+expect_rc 0 "migrate with AGENTBUDGET_URL in the environment"
+run --url http://127.0.0.1:9 copy --from "sqlite:$TMP/copy.db" --to "sqlite:$TMP/copy3.db"
+expect_rc 2 "copy with --url given"
+
 finish
