@@ -34,6 +34,7 @@ extern abd_config abd_cfg;
 typedef struct abd_call {
     struct MHD_Connection *conn;
     const char *method;
+    int head; /* a HEAD request: routed as GET (libmicrohttpd sends no body) */
     const char *url;
     const char *rest; /* the URL after the route's prefix (a budget path, model, id), decoded */
     const char *body;

@@ -391,11 +391,14 @@ static void access_log(const req *q, const char *addr)
     char path[1024]; /* a path that is not UTF-8 must not drop the request from the log */
     snprintf(path, sizeof path, "%s", q->call.url ? q->call.url : "");
     utf8_clean(path);
-    json_t *line = json_pack("{s:I,s:s,s:s,s:s,s:i,s:f,s:s,s:I}", "time",
-                             (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, "remote", addr,
-                             "method", q->call.method ? q->call.method : "", "path", path, "status",
-                             q->call.status, "ms", ms, "route", q->call.route ? q->call.route : "-",
-                             "body_bytes", (json_int_t)q->len);
+    json_t *line =
+        json_pack("{s:I,s:s,s:s,s:s,s:i,s:f,s:s,s:I}", "time",
+                  (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, "remote", addr, "method",
+                  q->call.head     ? "HEAD"
+                  : q->call.method ? q->call.method
+                                   : "",
+                  "path", path, "status", q->call.status, "ms", ms, "route",
+                  q->call.route ? q->call.route : "-", "body_bytes", (json_int_t)q->len);
     if (line && q->call.authed) /* the token's id, never its secret */
         json_object_set_new(line, "token", json_string(q->call.token.id));
     char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
@@ -489,7 +492,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         pthread_mutex_unlock(&flight_lock);
         clock_gettime(CLOCK_MONOTONIC, &q->start);
         q->call.conn = conn;
-        q->call.method = method;
+        q->call.head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+        q->call.method = q->call.head ? MHD_HTTP_METHOD_GET : method;
         q->call.url = url;
         q->refused = refuse; /* stopping: answered 503 once its body is in (below) */
         q->max = strcmp(url, "/v1/prices/import") == 0 ? abd_cfg.import_bytes_max

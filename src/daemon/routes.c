@@ -272,9 +272,11 @@ static void h_dashboard(abd_call *c)
 
 static void h_metrics(abd_call *c)
 {
-    if (c->token.role != AB_TOKEN_ADMIN) { /* it names every budget: not for agents */
+    /* it names every budget: not for agents, nor for an admin of part of the store */
+    if (c->token.role != AB_TOKEN_ADMIN || c->token.scope[0]) {
         abd_error(c, 403, "forbidden", NULL,
-                  "metrics need an admin token (or the --metrics-listen address)");
+                  "metrics need an admin token for the whole store (scope \"\"), or the "
+                  "--metrics-listen address");
         return;
     }
     ab_store *st = abd_reader(c, 0);
@@ -350,6 +352,9 @@ static int limit_list(abd_call *c, const char *name, int unset, set_args *a)
     {
         char spec[128];
         ab_limit *l = &a->limits[a->spec.limits_count];
+        if (json_is_string(x) && json_string_length(x) > sizeof spec - sizeof "=0")
+            return abd_error(c, 400, "invalid", name, "%s: each item at most %zu bytes", name,
+                             sizeof spec - sizeof "=0");
         if (json_is_string(x))
             snprintf(spec, sizeof spec, unset ? "%s=0" : "%s", json_string_value(x));
         if (!json_is_string(x) || ab_limit_parse(spec, l))
@@ -1091,36 +1096,37 @@ typedef struct {
     const char *path; /* exact, or a prefix when it ends with '/' (the rest goes to c->rest) */
     const char *name;
     void (*fn)(abd_call *c);
+    int no_key; /* a write that an Idempotency-Key cannot make safe to retry: refused with one */
 } route;
 
 static const route routes[] = {
-    {"GET", "/healthz", "healthz", h_healthz},
-    {"GET", "/", "dashboard", h_dashboard},
-    {"GET", "/metrics", "metrics", h_metrics},
-    {"GET", "/v1/budgets", "budgets.list", h_budgets_list},
-    {"GET", "/v1/budgets/", "budgets.get", h_budget_get},
-    {"PUT", "/v1/budgets/", "budgets.put", h_budget_put},
-    {"DELETE", "/v1/budgets/", "budgets.delete", h_budget_delete},
-    {"POST", "/v1/check", "check", h_check},
-    {"POST", "/v1/reserve", "reserve", h_reserve},
-    {"POST", "/v1/charge", "charge", h_charge},
-    {"POST", "/v1/reset", "reset", h_reset},
-    {"GET", "/v1/holds/", "holds.get", h_hold_get},
-    {"POST", "/v1/holds/", "holds.settle", h_hold_action},
-    {"POST", "/v1/permissions/check", "permissions.check", h_permission},
-    {"GET", "/v1/events", "events", h_events},
-    {"GET", "/v1/prices", "prices.list", h_prices_list},
-    {"POST", "/v1/prices/import", "prices.import", h_price_import},
-    {"GET", "/v1/prices/", "prices.get", h_price_get},
-    {"PUT", "/v1/prices/", "prices.put", h_price_put},
-    {"DELETE", "/v1/prices/", "prices.delete", h_price_delete},
-    {"GET", "/v1/roles", "roles.list", h_roles_list},
-    {"GET", "/v1/roles/", "roles.get", h_role_get},
-    {"PUT", "/v1/roles/", "roles.put", h_role_put},
-    {"DELETE", "/v1/roles/", "roles.delete", h_role_delete},
-    {"GET", "/v1/tokens", "tokens.list", h_tokens_list},
-    {"POST", "/v1/tokens", "tokens.create", h_token_create},
-    {"DELETE", "/v1/tokens/", "tokens.delete", h_token_revoke},
+    {"GET", "/healthz", "healthz", h_healthz, 0},
+    {"GET", "/", "dashboard", h_dashboard, 0},
+    {"GET", "/metrics", "metrics", h_metrics, 0},
+    {"GET", "/v1/budgets", "budgets.list", h_budgets_list, 0},
+    {"GET", "/v1/budgets/", "budgets.get", h_budget_get, 0},
+    {"PUT", "/v1/budgets/", "budgets.put", h_budget_put, 0},
+    {"DELETE", "/v1/budgets/", "budgets.delete", h_budget_delete, 0},
+    {"POST", "/v1/check", "check", h_check, 0},
+    {"POST", "/v1/reserve", "reserve", h_reserve, 0},
+    {"POST", "/v1/charge", "charge", h_charge, 0},
+    {"POST", "/v1/reset", "reset", h_reset, 0},
+    {"GET", "/v1/holds/", "holds.get", h_hold_get, 0},
+    {"POST", "/v1/holds/", "holds.settle", h_hold_action, 0},
+    {"POST", "/v1/permissions/check", "permissions.check", h_permission, 0},
+    {"GET", "/v1/events", "events", h_events, 0},
+    {"GET", "/v1/prices", "prices.list", h_prices_list, 0},
+    {"POST", "/v1/prices/import", "prices.import", h_price_import, 1},
+    {"GET", "/v1/prices/", "prices.get", h_price_get, 0},
+    {"PUT", "/v1/prices/", "prices.put", h_price_put, 1},
+    {"DELETE", "/v1/prices/", "prices.delete", h_price_delete, 1},
+    {"GET", "/v1/roles", "roles.list", h_roles_list, 0},
+    {"GET", "/v1/roles/", "roles.get", h_role_get, 0},
+    {"PUT", "/v1/roles/", "roles.put", h_role_put, 1},
+    {"DELETE", "/v1/roles/", "roles.delete", h_role_delete, 1},
+    {"GET", "/v1/tokens", "tokens.list", h_tokens_list, 0},
+    {"POST", "/v1/tokens", "tokens.create", h_token_create, 1},
+    {"DELETE", "/v1/tokens/", "tokens.delete", h_token_revoke, 1},
 };
 
 /* Does route r take url? *rest gets what a prefix route leaves over. */
@@ -1140,8 +1146,8 @@ void abd_route(abd_call *c)
     /* keys are the caller's own: two agents may both use "call-1" (the store sees token:key) */
     const char *key = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Idempotency-Key");
     if (key && c->authed) {
-        if (strlen(key) + strlen(c->token.id) + 1 > AB_KEY_BYTES_MAX) {
-            abd_error(c, 400, "invalid", "key", "Idempotency-Key: at most %zu bytes",
+        if (!*key || strlen(key) + strlen(c->token.id) + 1 > AB_KEY_BYTES_MAX) {
+            abd_error(c, 400, "invalid", "Idempotency-Key", "Idempotency-Key: 1 to %zu bytes",
                       AB_KEY_BYTES_MAX - strlen(c->token.id) - 1);
             return;
         }
@@ -1159,6 +1165,13 @@ void abd_route(abd_call *c)
         if (strcmp(routes[i].method, c->method) == 0) {
             c->route = routes[i].name;
             c->rest = rest;
+            if (key && routes[i].no_key) { /* it would be ignored: a retry would do it again */
+                abd_error(c, 400, "invalid", "Idempotency-Key",
+                          "Idempotency-Key: %s %s takes none (only the budget, spend and hold "
+                          "writes do)",
+                          routes[i].method, routes[i].path);
+                return;
+            }
             routes[i].fn(c);
             return;
         }

@@ -154,10 +154,13 @@ TOKEN=$A2
 req GET /v1/budgets/acme/a2
 expect_reply 200 .agent_id acme/a2 "the other agent's token still works"
 
-# ---- metrics name every budget: not for agent tokens ----
+# ---- metrics name every budget: not for agent tokens, nor for admins of a subtree ----
 TOKEN=$A1
 req GET /metrics
 expect_reply 403 .error.code forbidden "an agent token may not read /metrics"
+TOKEN=$SUB
+req GET /metrics
+expect_reply 403 .error.code forbidden "nor an admin token of part of the store (metrics name every budget)"
 TOKEN=$ADMIN
 req GET /metrics
 expect_status 200 "the admin token may"

@@ -30,6 +30,12 @@ same_as_cli()
 TOKEN=
 req GET /healthz
 expect_reply 200 '[.status, .schema_version] | join(" ")' "ok 4" "GET /healthz without a token"
+# HEAD, as monitors send it: the same status, no body, and no failed authentication counted
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+    head_status=$(curl -s -I --max-time 20 -o "$TMP/head" -w '%{http_code}' "$URL/healthz")
+    [[ $head_status == 200 ]] || break
+done
+expect_eq "$head_status $(grep -c '"status"' "$TMP/head")" "200 0" "HEAD /healthz (12 times) without a token: 200, no body"
 req GET /
 expect_eq "$STATUS $(header Content-Type)" "200 text/html; charset=utf-8" "GET / (dashboard) without a token"
 expect_has "$BODY" "<title>agentbudget</title>" "the dashboard is the HTML page"

@@ -430,8 +430,8 @@ key_case() # LENGTH WANT-STATUS LABEL
     if [[ $2 == 200 ]]; then
         [[ $before != "$(dump "$TMP/main.db")" ]] || WHY+=("nothing was charged")
     else
-        want "$(jq -r .error.field <<<"$BODY")" key "field"
-        want_has "$BODY" "at most $KEY_MAX bytes" "message"
+        want "$(jq -r .error.field <<<"$BODY")" Idempotency-Key "field"
+        want_has "$BODY" "1 to $KEY_MAX bytes" "message"
         [[ $before == "$(dump "$TMP/main.db")" ]] || WHY+=("the store changed")
     fi
     verdict "$3"
