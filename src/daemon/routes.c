@@ -1165,6 +1165,11 @@ void abd_route(abd_call *c)
         if (strcmp(routes[i].method, c->method) == 0) {
             c->route = routes[i].name;
             c->rest = rest;
+            if (c->body_len && (!strcmp(c->method, "GET") || !strcmp(c->method, "DELETE"))) {
+                abd_error(c, 400, "invalid", "body", "body: %s %s takes none", c->method,
+                          routes[i].path);
+                return;
+            }
             if (key && routes[i].no_key) { /* it would be ignored: a retry would do it again */
                 abd_error(c, 400, "invalid", "Idempotency-Key",
                           "Idempotency-Key: %s %s takes none (only the budget, spend and hold "
