@@ -668,15 +668,20 @@ static void h_reset(abd_call *c)
 /* POST /v1/permissions/check {"budget", "operation", "model"?, "estimated_tokens"?} */
 static void h_permission(abd_call *c)
 {
-    static const char *const fields[] = {"budget", "operation", "model", "estimated_tokens", NULL};
+    static const char *const fields[] = {"budget", "operation",        "model",
+                                         "usage",  "estimated_tokens", NULL};
     const char *budget, *op;
     ab_permission_context ctx = {0};
+    ab_usage usage;
     if (body_object(c, fields) || str_field(c, c->json, "budget", 1, &budget) ||
         path_ok(c, "budget", budget) || in_scope(c, budget) ||
         str_field(c, c->json, "operation", 1, &op) ||
-        str_field(c, c->json, "model", 0, &ctx.model) ||
+        str_field(c, c->json, "model", 0, &ctx.model) || usage_field(c, 0, &usage) ||
         count_field(c, c->json, "estimated_tokens", 0, &ctx.estimated_tokens))
         return;
+    json_t *u = json_object_get(c->json, "usage");
+    if (u && !json_is_null(u)) /* an exact estimate instead of estimated_tokens */
+        ctx.usage = &usage;
     ab_decision d;
     ab_store *st = abd_reader(c, 0);
     int rc = ab_check_permission(st, budget, op, &ctx, &d);
