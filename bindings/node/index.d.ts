@@ -117,11 +117,13 @@ export interface PermissionContext {
   estimatedTokens?: number;
   model?: string;
   /** an exact estimate instead of estimatedTokens */
-  usage?: Usage;
+  usage?: UsageOrTokens;
+  /** the caller's own fields (the original's callers pass their security context) */
   [other: string]: unknown;
 }
 
-export type ResetWindows = 'all' | Array<'session' | 'day' | 'daily' | 'month' | 'monthly'>;
+export type ResetWindow = 'session' | 'day' | 'daily' | 'month' | 'monthly';
+export type ResetWindows = 'all' | ResetWindow | ResetWindow[];
 
 export interface BudgetSpec extends KeyOptions {
   role?: string;
@@ -259,7 +261,7 @@ export function setRole(name: string, spec?: RoleSpec): void;
 /** Opens a store by URL (nothing: $AGENTBUDGET_STORE, else the embedded SQLite file). */
 export function open(storeUrl?: string | null): Store;
 /** Makes the module-level functions use this store (or a store opened from this URL). */
-export function setDefaultStore(store: Store | string): Store;
+export function setDefaultStore(store?: Store | string): Store;
 /** The store the module-level functions use (opened on first call). */
 export function defaultStore(): Store;
 /** libagentbudget's version */

@@ -23,7 +23,7 @@ class Client {
   // options: url (default $AGENTBUDGET_URL, else http://127.0.0.1:8700), token (default
   // $AGENTBUDGET_TOKEN), timeoutMs (default 30000), fetch (default the global fetch).
   constructor(options) {
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['url', 'token', 'timeoutMs', 'fetch']);
     const url = o.url === undefined ? (process.env.AGENTBUDGET_URL || 'http://127.0.0.1:8700') : o.url;
     v.nonEmptyString(url, 'options.url');
     if (!/^https?:\/\//.test(url)) throw v.rangeError('options.url', 'an http:// or https:// URL', url);
@@ -43,7 +43,9 @@ class Client {
     const headers = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (options && options.key) headers['idempotency-key'] = v.nonEmptyString(options.key, 'options.key');
+    if (options && options.key !== undefined && options.key !== null) {
+      headers['idempotency-key'] = v.nonEmptyString(options.key, 'options.key');
+    }
     let res;
     let text;
     try {
@@ -70,6 +72,8 @@ class Client {
       const err = data && data.error ? data.error : {};
       const e = new Error(`agentbudgetd: ${err.message || `HTTP ${res.status}`} (${res.status} ${err.code || 'http_error'})`);
       e.status = res.status;
+      // the daemon's own "no budget …" (or "no hold …"), not any 404 (a wrong URL, a proxy)
+      e.notFound = res.status === 404 && err.code === 'not_found' && /^no (budget|hold) /.test(err.message || '');
       e.code = err.code || `http_${res.status}`;
       if (err.field) e.field = err.field;
       if (res.status === 429) e.retryAfter = Number(res.headers.get('retry-after')) || null;
@@ -95,7 +99,7 @@ class Client {
     v.nonEmptyString(role, 'role');
     v.wholeNumber(sessionTokenLimit, 'sessionTokenLimit', true);
     const usd = v.usdAmount(dailyCostLimit, 'dailyCostLimit', true);
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['model', 'key']);
     const body = { role, limits: [`tokens/session=${sessionTokenLimit}`, `usd/day=${usd}`] };
     if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
     return this.request('PUT', `/v1/budgets/${encodePath(agentId)}`, body, o);
@@ -109,7 +113,7 @@ class Client {
       return { allowed: d.allowed, reason: d.reason };
     } catch (e) {
       // an unknown budget (or one outside this token's scope) is a denial: fail closed
-      if (e.status === 404) return { allowed: false, reason: `no budget '${agentId}' (initializeBudget it first)` };
+      if (e.notFound) return { allowed: false, reason: `no budget '${agentId}' (initializeBudget it first)` };
       throw e;
     }
   }
@@ -120,17 +124,24 @@ class Client {
     v.wholeNumber(outputTokens, 'outputTokens');
     // one request: the charge answers with the status it left ("status": true), so no other
     // writer's change comes between the two, as it could between a charge and a GET
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['model', 'key']);
     const body = { budget: agentId, usage: { input: inputTokens, output: outputTokens }, status: true };
     if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
-    return (await this.request('POST', '/v1/charge', body, o)).status;
+    const d = await this.request('POST', '/v1/charge', body, o);
+    if (!d || typeof d.status !== 'object' || d.status === null) {
+      const e = new Error('agentbudgetd: the answer to POST /v1/charge has no status (is this agentbudgetd?)');
+      e.status = 200;
+      e.code = 'bad_response';
+      throw e;
+    }
+    return d.status;
   }
 
   async getBudgetStatus(agentId) {
     try {
       return await this.getBudget(agentId);
     } catch (e) {
-      if (e.status === 404) return null;
+      if (e.notFound) return null;
       throw e;
     }
   }
@@ -152,7 +163,7 @@ class Client {
 
   async setBudget(path, spec) {
     v.nonEmptyString(path, 'path');
-    const o = v.optionsObject(spec, 'spec');
+    const o = v.optionsObject(spec, 'spec', v.SET_BUDGET_KEYS);
     const body = {};
     for (const k of ['role', 'model', 'limits', 'unset', 'replace_limits', 'no_role_defaults']) {
       if (o[k] !== undefined) body[k] = o[k];
@@ -162,7 +173,7 @@ class Client {
 
   async deleteBudget(path, options) {
     v.nonEmptyString(path, 'path');
-    return this.request('DELETE', `/v1/budgets/${encodePath(path)}`, undefined, v.optionsObject(options, 'options'));
+    return this.request('DELETE', `/v1/budgets/${encodePath(path)}`, undefined, v.optionsObject(options, 'options', ['key']));
   }
 
   async listBudgets(prefix) {
@@ -175,12 +186,12 @@ class Client {
     v.windows(windows, 'windows');
     const list = windows === 'all' ? 'all'
       : (typeof windows === 'string' ? [windows] : windows).map((w) => ({ daily: 'day', monthly: 'month' }[w] || w));
-    return this.request('POST', '/v1/reset', { budget: agentId, windows: list }, v.optionsObject(options, 'options'));
+    return this.request('POST', '/v1/reset', { budget: agentId, windows: list }, v.optionsObject(options, 'options', ['key']));
   }
 
   async check(agentId, usage, options) {
     v.nonEmptyString(agentId, 'agentId');
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['model']);
     const body = { budget: agentId, usage: v.usageObject(v.usage(usage, 'usage')) };
     if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
     return this.request('POST', '/v1/check', body);
@@ -188,7 +199,7 @@ class Client {
 
   async reserve(agentId, usage, options) {
     v.nonEmptyString(agentId, 'agentId');
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['model', 'key', 'ttl_s']);
     const body = { budget: agentId, usage: v.usageObject(v.usage(usage, 'usage')) };
     if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
     if (o.ttl_s !== undefined) body.ttl_s = v.wholeNumber(o.ttl_s, 'options.ttl_s', true);
@@ -198,12 +209,12 @@ class Client {
   async commit(holdId, usage, options) {
     v.nonEmptyString(holdId, 'holdId');
     const body = { usage: v.usageObject(v.usage(usage, 'usage')) };
-    return this.request('POST', `/v1/holds/${encodeURIComponent(holdId)}/commit`, body, v.optionsObject(options, 'options'));
+    return this.request('POST', `/v1/holds/${encodeURIComponent(holdId)}/commit`, body, v.optionsObject(options, 'options', ['key']));
   }
 
   async release(holdId, options) {
     v.nonEmptyString(holdId, 'holdId');
-    await this.request('POST', `/v1/holds/${encodeURIComponent(holdId)}/release`, undefined, v.optionsObject(options, 'options'));
+    await this.request('POST', `/v1/holds/${encodeURIComponent(holdId)}/release`, undefined, v.optionsObject(options, 'options', ['key']));
   }
 
   async getHold(holdId) {
@@ -213,7 +224,7 @@ class Client {
 
   async charge(agentId, usage, options) {
     v.nonEmptyString(agentId, 'agentId');
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['model', 'key']);
     const body = { budget: agentId, usage: v.usageObject(v.usage(usage, 'usage')) };
     if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
     return this.request('POST', '/v1/charge', body, o);
@@ -223,15 +234,18 @@ class Client {
   async checkPermission(agentId, operation, context) {
     v.nonEmptyString(agentId, 'agentId');
     v.nonEmptyString(operation, 'operation');
-    const c = v.optionsObject(context, 'context');
+    const c = v.contextObject(context, 'context');
     const body = { budget: agentId, operation };
-    if (c.model) body.model = v.nonEmptyString(c.model, 'context.model');
-    if (c.estimatedTokens) body.estimated_tokens = v.wholeNumber(c.estimatedTokens, 'context.estimatedTokens');
+    if (c.model !== undefined && c.model !== null) body.model = v.nonEmptyString(c.model, 'context.model');
+    if (c.estimatedTokens !== undefined && c.estimatedTokens !== null) {
+      body.estimated_tokens = v.wholeNumber(c.estimatedTokens, 'context.estimatedTokens');
+    }
+    if (c.usage !== undefined && c.usage !== null) body.usage = v.usageObject(v.usage(c.usage, 'context.usage'));
     let d;
     try {
       d = await this.request('POST', '/v1/permissions/check', body);
     } catch (e) {
-      if (e.status === 404) return { allowed: false, reason: `Agent not found: no budget '${agentId}'` };
+      if (e.notFound) return { allowed: false, reason: `Agent not found: no budget '${agentId}'` };
       throw e;
     }
     if (d.allowed) return { allowed: true, reason: null };
@@ -240,7 +254,7 @@ class Client {
 
   // query: {budget, op, since, until, after, limit}; resolves to {events, next_after}.
   async events(query) {
-    const q = v.optionsObject(query, 'query');
+    const q = v.optionsObject(query, 'query', ['budget', 'op', 'since', 'until', 'after', 'limit']);
     const params = new URLSearchParams();
     for (const k of ['budget', 'op', 'since', 'until', 'after', 'limit']) {
       if (q[k] !== undefined && q[k] !== null) params.set(k, String(q[k]));
@@ -251,13 +265,13 @@ class Client {
 
   async setRole(name, spec) {
     v.nonEmptyString(name, 'name');
-    return this.request('PUT', `/v1/roles/${encodeURIComponent(name)}`, v.optionsObject(spec, 'spec'));
+    return this.request('PUT', `/v1/roles/${encodeURIComponent(name)}`, v.optionsObject(spec, 'spec', v.ROLE_KEYS));
   }
 
   // {scope, role: 'agent' | 'admin', label, expires_s}: resolves to the token with its secret
   // (shown this once).
   async createToken(spec) {
-    return this.request('POST', '/v1/tokens', v.optionsObject(spec, 'spec'));
+    return this.request('POST', '/v1/tokens', v.optionsObject(spec, 'spec', ['scope', 'role', 'label', 'expires_s']));
   }
 
   async revokeToken(id) {

@@ -148,7 +148,7 @@ class Store {
     v.nonEmptyString(role, 'role');
     v.wholeNumber(sessionTokenLimit, 'sessionTokenLimit', true);
     const usdText = v.usdAmount(dailyCostLimit, 'dailyCostLimit', true);
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['model', 'key']);
     return status(agentId, native.initialize(this._h, agentId, role, sessionTokenLimit, usdText,
       modelOf(o), keyOf(o)));
   }
@@ -176,7 +176,7 @@ class Store {
     let model = null;
     let key = null;
     if (options !== undefined) {
-      const o = v.optionsObject(options, 'options');
+      const o = v.optionsObject(options, 'options', ['model', 'key']);
       model = modelOf(o);
       key = keyOf(o);
     }
@@ -206,7 +206,7 @@ class Store {
   reset(agentId, windows, options) {
     v.nonEmptyString(agentId, 'agentId');
     const bits = v.windows(windows, 'windows');
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['key']);
     return status(agentId, native.reset(this._h, agentId, bits, keyOf(o)));
   }
 
@@ -214,7 +214,7 @@ class Store {
   check(agentId, usage, options) {
     v.nonEmptyString(agentId, 'agentId');
     const u = v.usage(usage, 'usage');
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['model']);
     return decision(native.checkUsage(this._h, agentId, modelOf(o), u[0], u[1], u[2], u[3], u[4]));
   }
 
@@ -224,7 +224,7 @@ class Store {
   reserve(agentId, usage, options) {
     v.nonEmptyString(agentId, 'agentId');
     const u = v.usage(usage, 'usage');
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['model', 'key', 'ttl_s']);
     const ttl = o.ttl_s === undefined ? 0 : v.wholeNumber(o.ttl_s, 'options.ttl_s', true);
     return decision(native.reserve(this._h, agentId, modelOf(o), u[0], u[1], u[2], u[3], u[4], ttl, keyOf(o)));
   }
@@ -234,14 +234,14 @@ class Store {
   commit(holdId, usage, options) {
     v.nonEmptyString(holdId, 'holdId');
     const u = v.usage(usage, 'usage');
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['key']);
     return decision(native.commit(this._h, holdId, u[0], u[1], u[2], u[3], u[4], keyOf(o)));
   }
 
   // Releases a hold without spending.
   release(holdId, options) {
     v.nonEmptyString(holdId, 'holdId');
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['key']);
     native.release(this._h, holdId, keyOf(o));
   }
 
@@ -249,7 +249,7 @@ class Store {
   charge(agentId, usage, options) {
     v.nonEmptyString(agentId, 'agentId');
     const u = v.usage(usage, 'usage');
-    const o = v.optionsObject(options, 'options');
+    const o = v.optionsObject(options, 'options', ['model', 'key']);
     return decision(native.charge(this._h, agentId, modelOf(o), u[0], u[1], u[2], u[3], u[4], keyOf(o)));
   }
 
@@ -268,7 +268,7 @@ class Store {
   checkPermissionSync(agentId, operation, context) {
     v.nonEmptyString(agentId, 'agentId');
     v.nonEmptyString(operation, 'operation');
-    const c = v.optionsObject(context, 'context');
+    const c = v.contextObject(context, 'context');
     const tokens = c.estimatedTokens === undefined || c.estimatedTokens === null
       ? 0 : v.wholeNumber(c.estimatedTokens, 'context.estimatedTokens');
     const model = v.optionalString(c.model, 'context.model');
@@ -290,7 +290,7 @@ class Store {
   // replace_limits, no_role_defaults, key}. Returns the status (status.created says which).
   setBudget(path, spec) {
     v.nonEmptyString(path, 'path');
-    const o = v.optionsObject(spec, 'spec');
+    const o = v.optionsObject(spec, 'spec', v.SET_BUDGET_KEYS);
     const created = native.setBudget(this._h, path, v.optionalString(o.role, 'spec.role'),
       v.optionalString(o.model, 'spec.model'), v.stringList(o.limits, 'spec.limits'),
       o.replace_limits ? 1 : 0, o.no_role_defaults ? 1 : 0, keyOf(o), v.stringList(o.unset, 'spec.unset'));
@@ -303,7 +303,7 @@ class Store {
   // admin}. Globs are fnmatch(3) patterns; deny wins.
   setRole(name, spec) {
     v.nonEmptyString(name, 'name');
-    const o = v.optionsObject(spec, 'spec');
+    const o = v.optionsObject(spec, 'spec', v.ROLE_KEYS);
     native.setRole(this._h, name, v.stringList(o.limits, 'spec.limits'),
       v.stringList(o.allow_tools, 'spec.allow_tools'), v.stringList(o.deny_tools, 'spec.deny_tools'),
       v.stringList(o.allow_models, 'spec.allow_models'), v.stringList(o.deny_models, 'spec.deny_models'),

@@ -5,6 +5,9 @@
 
 const USD_MAX = 9223372036.854775807; // INT64_MAX nano-USD
 const USAGE_KEYS = ['input', 'output', 'cache_write_5m', 'cache_write_1h', 'cache_read'];
+// the fields of setBudget's and setRole's spec (and of the daemon's PUT bodies)
+const SET_BUDGET_KEYS = ['role', 'model', 'limits', 'unset', 'replace_limits', 'no_role_defaults', 'key'];
+const ROLE_KEYS = ['limits', 'allow_tools', 'deny_tools', 'allow_models', 'deny_models', 'admin'];
 
 function describe(v) {
   if (v === null) return 'null';
@@ -58,14 +61,31 @@ function usdAmount(v, name, positive) {
   if (!Number.isFinite(v) || v < 0 || (positive && v <= 0) || v > USD_MAX) {
     throw rangeError(name, `a number of USD ${positive ? '> 0' : '>= 0'} and <= ${USD_MAX}`, v);
   }
-  const s = Number.isInteger(v) ? String(v) : v.toFixed(9);
+  // the shortest decimal that is this number (20000000.1), not its binary expansion
+  // (toFixed(9) gives 20000000.100000001); rounded to the nano-USD only past 9 decimals
+  let s = String(v);
+  if (/e/i.test(s) || /\.\d{10,}$/.test(s)) s = v.toFixed(9);
   if (positive && !/[1-9]/.test(s)) throw rangeError(name, 'at least 0.000000001 USD', v);
   return s;
 }
 
-function optionsObject(v, name) {
+// An options object whose fields are among `keys`: a misspelt one (limit for limits, modle for
+// model) is a TypeError, as it is to agentbudgetd, not a budget without limits or a charge at
+// another model's price.
+// The permission checker's context: the caller's own object (the original's callers pass what
+// their security manager has), so fields other than estimatedTokens, model and usage are ignored.
+function contextObject(v, name) {
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw typeError(name, 'an object', v);
+  return v;
+}
+
+function optionsObject(v, name, keys) {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw typeError(name, 'an object', v);
+  for (const k of Object.keys(v)) {
+    if (!keys.includes(k)) throw typeError(`${name}.${k}`, `one of ${keys.join(', ')} (unknown field)`, v[k]);
+  }
   return v;
 }
 
@@ -114,6 +134,6 @@ function windows(v, name) {
 }
 
 module.exports = {
-  nonEmptyString, optionalString, wholeNumber, usdAmount, optionsObject, usage, usageObject,
-  stringList, windows, typeError, rangeError, USAGE_KEYS,
+  nonEmptyString, optionalString, wholeNumber, usdAmount, optionsObject, contextObject, usage, usageObject,
+  stringList, windows, typeError, rangeError, USAGE_KEYS, SET_BUDGET_KEYS, ROLE_KEYS,
 };

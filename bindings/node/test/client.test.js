@@ -116,6 +116,31 @@ test('HTTP errors become Errors with .status and .code', { skip }, async () => {
   assert.equal(typeof ev.next_after, 'number');
 });
 
+test('the Client refuses what the Store refuses, and says a wrong URL is one', { skip }, async () => {
+  const ab = require('..');
+  const local = ab.open('memory:');
+  await admin.initializeBudget('cl-perm', 'r', 100000, 10);
+  local.initializeBudget('cl-perm', 'r', 100000, 10);
+  // context.usage is the estimate, as for the Store (it used to be dropped: allowed)
+  const ctx = { usage: { input: 200000 } };
+  const want = local.checkPermissionSync('cl-perm', 'Read', ctx);
+  assert.equal(want.allowed, false);
+  assert.deepEqual(await admin.checkPermission('cl-perm', 'Read', ctx), want);
+  await assert.rejects(admin.checkPermission('cl-perm', 'Read', { estimatedTokens: NaN }), RangeError);
+  // misspelt options and an empty key are refused before any request
+  await assert.rejects(admin.setBudget('cl-perm', { limit: ['usd/day=1'] }), { name: 'TypeError', message: /^spec\.limit: / });
+  await assert.rejects(admin.setRole('cl-r', { deny_tool: ['Bash*'] }), TypeError);
+  await assert.rejects(admin.charge('cl-perm', 1, { key: '' }), RangeError);
+  assert.equal((await admin.getBudgetStatus('cl-perm')).session_tokens_used, 0, 'nothing was charged');
+  // a 404 that is not the daemon's "no budget" (here: a wrong base URL) is an error, not null
+  const wrong = new Client({ url: `${d.url}/api`, token: d.adminToken });
+  await assert.rejects(wrong.getBudgetStatus('cl-perm'), { status: 404 });
+  await assert.rejects(wrong.checkBudget('cl-perm', 1), { status: 404 });
+  await assert.rejects(wrong.checkPermission('cl-perm', 'Read'), { status: 404 });
+  assert.equal(await admin.getBudgetStatus('no-such-agent'), null, "the daemon's own no budget is still null");
+  local.close();
+});
+
 test('deductBudget answers with the state its own deduct left, beside resets', { skip }, async (t) => {
   const A = 'deduct-beside-resets';
   await admin.initializeBudget(A, 'r', 1e15, 1e6);

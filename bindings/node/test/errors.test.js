@@ -49,6 +49,13 @@ const cases = [
   [() => store.setBudget('a', { limits: ['usd/day=1', 'usd/day=2'] }), RangeError, /^spec\.limits: usd\/day given twice/],
   [() => store.setBudget('a', { limits: ['usd/day=1'], unset: ['usd/day'] }), RangeError, /^spec\.unset: usd\/day given twice/],
   [() => store.setRole('r', { limits: ['usd/day=1', 'tokens/day=5', 'usd/day=2'] }), Error, /usd\/day given twice/],
+  // a misspelt option is refused, not ignored (a budget without limits, a role that denies
+  // nothing, a charge at another model's price)
+  [() => store.setBudget('a', { limit: ['usd/day=1'] }), TypeError, /^spec\.limit: must be one of role, model, limits, /],
+  [() => store.setRole('r', { deny_tool: ['Bash*'] }), TypeError, /^spec\.deny_tool: must be one of limits, allow_tools, /],
+  [() => store.deductBudget('a', 10, 5, { modle: 'claude-opus-4-1' }), TypeError, /^options\.modle: must be one of model, key/],
+  [() => store.reserve('a', 10, { ttl: 5 }), TypeError, /^options\.ttl: must be one of model, key, ttl_s/],
+  [() => store.check('a', 10, { key: 'k' }), TypeError, /^options\.key: must be one of model \(unknown field\)/],
   [() => ab.open(42), TypeError, /^storeUrl: /],
   [() => ab.open('ftp://nowhere'), RangeError, /ftp/],
 ];
@@ -78,5 +85,9 @@ test('money: a float limit is taken to the nano-USD, a string exactly', () => {
   assert.equal(s.initializeBudget('x', 'r', 1, '9223372036.854775807').daily_cost_limit_nusd, '9223372036854775807');
   assert.equal(s.initializeBudget('x', 'r', 1, 9.52).daily_cost_limit, 9.52);
   assert.equal(s.initializeBudget('x', 'r', 1, 0.000000001).daily_cost_limit_nusd, '1');
+  // the number's shortest decimal, not its binary expansion (toFixed(9): 20000000.100000001)
+  assert.equal(s.initializeBudget('x', 'r', 1, 20000000.1).daily_cost_limit_nusd, '20000000100000000');
+  assert.equal(s.initializeBudget('x', 'r', 1, 9223372036.85).daily_cost_limit_nusd, '9223372036850000000');
+  assert.equal(s.initializeBudget('x', 'r', 1, 1234567.1234567891).daily_cost_limit_nusd, '1234567123456789');
   s.close();
 });
