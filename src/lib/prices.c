@@ -242,12 +242,35 @@ static int price_valid(ab_store *st, const ab_price *p)
         return rc;
     int64_t *v[AB__PRICE_INTS];
     ab__price_ints((ab_price *)p, v); /* only read here */
+    /* in ab__price_ints' order; a cache price not given is derived from the input price by
+     * ab_price_fill_defaults(), which the message says, as it is no figure the caller wrote */
+    static const char *const names[AB__PRICE_INTS] = {"input",
+                                                      "output",
+                                                      "cache_write_5m",
+                                                      "cache_write_1h",
+                                                      "cache_read",
+                                                      "tier_tokens",
+                                                      "tier_input",
+                                                      "tier_output",
+                                                      "tier_cache_write_5m",
+                                                      "tier_cache_write_1h",
+                                                      "tier_cache_read"};
+    static const char *const derived[AB__PRICE_INTS] = {
+        [2] = " (unless given: 1.25 x input)",   [3] = " (unless given: 2 x input)",
+        [4] = " (unless given: 0.1 x input)",    [8] = " (unless given: 1.25 x tier_input)",
+        [9] = " (unless given: 2 x tier_input)", [10] = " (unless given: 0.1 x tier_input)"};
     for (size_t i = 0; i < AB__PRICE_INTS; i++)
-        if (*v[i] < 0 || (i != AB__PRICE_THRESHOLD && *v[i] > AB_PRICE_UUSD_MAX))
+        if (i == AB__PRICE_THRESHOLD && *v[i] < 0)
+            return ab__fail(st, AB_EINVAL, "price of '%s': %s: must be >= 0 (0: no tier)", p->model,
+                            names[i]);
+        else if (i != AB__PRICE_THRESHOLD && (*v[i] < 0 || *v[i] > AB_PRICE_UUSD_MAX)) {
+            char got[32];
+            ab_price_format(*v[i], got, sizeof got);
             return ab__fail(st, AB_EINVAL,
-                            "price of '%s': every price must be >= 0 and at most 1000000000 USD "
-                            "per million tokens",
-                            p->model);
+                            "price of '%s': %s: must be >= 0 and at most 1000000000 USD per "
+                            "million tokens, not %s%s",
+                            p->model, names[i], got, derived[i] ? derived[i] : "");
+        }
     return AB_OK;
 }
 
