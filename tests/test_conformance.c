@@ -997,6 +997,43 @@ static void test_price_override_after_builtin(void)
 
 /* A second handle on the store of the last fresh(); NULL for memory: (two memory: handles are
  * two stores). */
+/* A store price that is the only price of a model in use is not removed: a budget whose model
+ * it is could not be charged, and an open hold reserved at it could not be committed (the usage
+ * that happened would be lost). Once nothing uses it, or another price covers it, it goes. */
+static void test_price_unset_in_use(void)
+{
+    ab_store *st = fresh(T0);
+    ab_price p = {.model = "only-store", .input = 1000000, .output = 1000000};
+    p.cache_write_5m = p.cache_write_1h = p.cache_read = p.tier_threshold_tokens = -1;
+    ab_price_fill_defaults(&p);
+    CHECK_OK(st, ab_price_set(st, &p));
+    ab_budget_spec spec = {.model = "only-store"};
+    CHECK_OK(st, ab_budget_set(st, "pm", &spec, NULL, NULL));
+    make(st, "other", NULL, NULL);
+    ab_decision d;
+    CHECK_OK(st,
+             ab_budget_reserve(st, "other", "only-store", &(ab_usage){.input = 10}, 0, NULL, &d));
+    char hold[40];
+    strcpy(hold, d.hold_id);
+    CHECK_RC(st, ab_price_unset(st, "only-store"), AB_ECONFLICT);
+    CHECK(strstr(ab_store_errmsg(st), "budget 'pm' has it as its model") != NULL);
+    spec.model = FLAT;
+    CHECK_OK(st, ab_budget_set(st, "pm", &spec, NULL, NULL));
+    CHECK_RC(st, ab_price_unset(st, "only-store"), AB_ECONFLICT);
+    CHECK(strstr(ab_store_errmsg(st), hold) != NULL);
+    ab_price got;
+    CHECK_OK(st, ab_price_get(st, "only-store", &got)); /* refused: still there */
+    CHECK_OK(st, ab_hold_commit(st, hold, &(ab_usage){.input = 5}, NULL, &d));
+    CHECK_OK(st, ab_price_unset(st, "only-store"));
+    CHECK_RC(st, ab_price_get(st, "only-store", &got), AB_EUNKNOWNMODEL);
+    /* an override of a built-in model goes even in use: the built-in price is left */
+    p.model[0] = '\0';
+    strcpy(p.model, FLAT);
+    CHECK_OK(st, ab_price_set(st, &p));
+    CHECK_OK(st, ab_price_unset(st, FLAT));
+    ab_store_close(st);
+}
+
 static ab_store *second_handle(void)
 {
     if (strcmp(kind, "memory") == 0)
@@ -1136,6 +1173,7 @@ int main(int argc, char **argv)
     test_batch_flat();
     test_price_override_after_builtin();
     test_price_seen_by_others();
+    test_price_unset_in_use();
     test_read_group();
     test_batch_flat_refused_write();
     if (strcmp(kind, "memory") == 0) /* 10,000 durable transactions are for the benchmarks */

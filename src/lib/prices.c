@@ -291,12 +291,70 @@ int ab_price_set(ab_store *st, const ab_price *p)
     return ab__txn_finish(st, rc);
 }
 
+typedef struct {
+    const char *model;
+    int64_t *ids; /* every budget's id, for their open holds */
+    size_t n, cap;
+    char user[AB_PATH_BYTES_MAX + AB_HOLD_ID_BYTES + 64]; /* the first user of the model found */
+} model_users;
+
+static int model_user_budget(ab__budget *b, void *v)
+{
+    model_users *u = v;
+    if (!u->user[0] && !strcmp(b->s.model, u->model))
+        snprintf(u->user, sizeof u->user, "budget '%s' has it as its model (change that first)",
+                 b->s.path);
+    if (u->n == u->cap) {
+        int64_t *ids = realloc(u->ids, (u->cap = u->cap ? 2 * u->cap : 256) * sizeof *ids);
+        if (!ids)
+            return AB_ENOMEM;
+        u->ids = ids;
+    }
+    u->ids[u->n++] = b->id;
+    return 0;
+}
+
+/* Who would be left with no price if model had none: a budget whose model it is (its charges
+ * could not be priced), or an open hold reserved at it (it could not be committed: usage that
+ * happened would be lost). Writes the first found into u->user. */
+static int model_in_use(ab_store *st, model_users *u)
+{
+    int rc = st->ops->budget_list(st, NULL, model_user_budget, u);
+    char(*ids)[40] = rc || u->user[0] ? NULL : malloc(sizeof(char[40]) * AB_HOLDS_OPEN_MAX);
+    if (!rc && !u->user[0] && !ids)
+        rc = ab__fail(st, AB_ENOMEM, "out of memory");
+    for (size_t i = 0; ids && !rc && !u->user[0] && i < u->n; i++) {
+        size_t n;
+        rc = st->ops->holds_of_budget(st, u->ids[i], ids, AB_HOLDS_OPEN_MAX, &n);
+        for (size_t k = 0; !rc && !u->user[0] && k < n; k++) {
+            ab__hold h;
+            if ((rc = st->ops->hold_get(st, ids[k], &h)) == AB_OK && !strcmp(h.h.model, u->model))
+                snprintf(u->user, sizeof u->user,
+                         "hold %s on '%s' was reserved at it (commit or release it first)", h.h.id,
+                         h.h.budget);
+        }
+    }
+    free(ids);
+    free(u->ids);
+    return rc;
+}
+
 int ab_price_unset(ab_store *st, const char *model)
 {
     int rc = ab__txn_begin(st, 1);
     if (rc)
         return rc;
     rc = st->ops->price_delete(st, model);
+    if (rc == AB_OK) { /* left with no price (no built-in one, no default) while in use? */
+        ab_price p;
+        model_users u = {.model = model};
+        if ((rc = ab__price_lookup(st, model, &p)) == AB_EUNKNOWNMODEL &&
+            (rc = model_in_use(st, &u)) == AB_OK)
+            rc = u.user[0] ? ab__fail(st, AB_ECONFLICT,
+                                      "price of '%s' is in use and there would be none left: %s",
+                                      model, u.user)
+                           : AB_OK;
+    }
     if (rc == AB_ENOTFOUND)
         ab__fail(st, rc, "no price override for '%s' in the store", model);
     if (rc == AB_OK) {
