@@ -196,6 +196,11 @@ expect_jq "$OUT" '.model' 'my"model' "hold --json: the model name is escaped"
 run price list --json
 expect_jq "$(jq -s . <<<"$OUT" 2>/dev/null)" '.[0].model' 'my"model' "price list --json: the name is escaped"
 run price unset 'my"model' --json
+expect_rc 2 "price unset of a model an open hold was reserved at"
+expect_jq "$OUT" '.error.code' ECONFLICT "price unset of a model in use --json: ECONFLICT"
+expect_has "$OUT" "$H3" "and names the hold"
+run release "$H3"
+run price unset 'my"model' --json
 expect_jq "$OUT" '.unset' 'my"model' "price unset --json: the name is escaped"
 run role set 'r"1' --limit usd/day=1 --allow-tool 'Ba"sh' --json
 expect_jq "$OUT" '[.name, .allow_tools[0]] | @tsv' $'r"1\tBa"sh' "role set --json: names are escaped"
