@@ -286,6 +286,97 @@ static int allows(const char *what, char *const *allow, size_t n_allow, char *co
     return 1;
 }
 
+/* Where the word starting at s ends: the first blank outside quotes (or the end). */
+static const char *word_end(const char *s)
+{
+    char q = 0;
+    for (; *s && (q || *s != ' '); s++) {
+        if (!q && *s == '\\' && s[1])
+            s++;
+        else if (!q && (*s == '\'' || *s == '"'))
+            q = *s;
+        else if (q && *s == q)
+            q = 0;
+    }
+    return s;
+}
+
+/* Appends "Bash(SEG)" for one simple command, made the way a pattern can match it: no leading
+ * VAR=value assignments, the program by its last path component (/usr/bin/git: git), subshell
+ * and group brackets around it dropped. seg has single blanks, none leading or trailing. */
+static void bash_emit(char *seg, size_t n, char *out, size_t *o, size_t *count)
+{
+    while (n && (seg[0] == '(' || seg[0] == '{' || seg[0] == ' '))
+        seg++, n--;
+    while (n && (seg[n - 1] == ')' || seg[n - 1] == '}' || seg[n - 1] == ' '))
+        n--;
+    seg[n] = '\0';
+    for (;;) { /* VAR=value words before the program */
+        const char *e = word_end(seg), *eq = memchr(seg, '=', (size_t)(e - seg));
+        size_t name = eq ? strspn(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789_")
+                         : 0;
+        if (!eq || name == 0 || seg + name != eq || (seg[0] >= '0' && seg[0] <= '9') || !*e)
+            break;
+        n -= (size_t)(e + 1 - seg);
+        seg = (char *)e + 1;
+    }
+    const char *prog_end = word_end(seg), *slash = NULL;
+    for (const char *c = seg; c < prog_end; c++)
+        if (*c == '/')
+            slash = c;
+        else if (*c == '\'' || *c == '"' || *c == '\\')
+            break;
+    if (slash && slash + 1 < prog_end) {
+        n -= (size_t)(slash + 1 - seg);
+        seg = (char *)slash + 1;
+    }
+    if (!n)
+        return;
+    *o += (size_t)sprintf(out + *o, "Bash(%.*s)", (int)n, seg) + 1;
+    (*count)++;
+}
+
+/* The simple commands of a Bash tool call's command line, each as "Bash(COMMAND)": split at
+ * ; & | and newlines outside quotes (so at && and || too), runs of blanks outside quotes made one
+ * space. A role's Bash(…) patterns see each one as well as the whole line: a deny pattern for
+ * "git push*" must stop "cd repo && git push" too. NUL-separated in a malloc'd buffer, *count of
+ * them; NULL if out of memory. */
+static char *bash_simple_commands(const char *cmd, size_t len, size_t *count)
+{
+    char *out = malloc(8 * (len + 1) + len), *seg = malloc(len + 1);
+    size_t o = 0, n = 0;
+    char q = 0;
+    *count = 0;
+    if (!out || !seg) {
+        free(out);
+        free(seg);
+        return NULL;
+    }
+    for (size_t i = 0; i <= len; i++) {
+        char ch = i < len ? cmd[i] : '\0';
+        if (!q && (ch == '\0' || ch == ';' || ch == '&' || ch == '|' || ch == '\n')) {
+            bash_emit(seg, n, out, &o, count);
+            n = 0;
+            continue;
+        }
+        if (!q && (ch == ' ' || ch == '\t' || ch == '\r')) {
+            if (n && seg[n - 1] != ' ')
+                seg[n++] = ' ';
+            continue;
+        }
+        seg[n++] = ch;
+        if (!q && ch == '\\' && i + 1 < len)
+            seg[n++] = cmd[++i];
+        else if (!q && (ch == '\'' || ch == '"'))
+            q = ch;
+        else if (q && ch == q)
+            q = 0;
+    }
+    free(seg);
+    return out;
+}
+
 int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *reason,
                    size_t reason_size)
 {
@@ -294,6 +385,22 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
     if (tool && !allows("tool", r->allow_tools, r->allow_tools_count, r->deny_tools,
                         r->deny_tools_count, tool, r->name, reason, reason_size))
         return 0;
+    size_t len = tool ? strlen(tool) : 0, count = 0;
+    if (len > 6 && !strncmp(tool, "Bash(", 5) && tool[len - 1] == ')') {
+        char *segs = bash_simple_commands(tool + 5, len - 6, &count), *p = segs;
+        if (!segs) {
+            snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name, tool);
+            return 0;
+        }
+        for (size_t i = 0; i < count; i++, p += strlen(p) + 1)
+            if (strcmp(p, tool) &&
+                !allows("tool", r->allow_tools, r->allow_tools_count, r->deny_tools,
+                        r->deny_tools_count, p, r->name, reason, reason_size)) {
+                free(segs);
+                return 0;
+            }
+        free(segs);
+    }
     if (model && !allows("model", r->allow_models, r->allow_models_count, r->deny_models,
                          r->deny_models_count, model, r->name, reason, reason_size))
         return 0;

@@ -1,0 +1,71 @@
+/* test_roles.c — ab_role_allows() on Bash command lines: a role's Bash(…) patterns see the whole
+ * line and each simple command in it, so that a deny pattern is not stepped around by putting
+ * the command after "cd … &&", by extra blanks, a VAR=value prefix or the program's full path,
+ * and an allow list must cover every command of the line. Quoted separators do not split. */
+#include <stdio.h>
+#include <string.h>
+
+#include "agentbudget.h"
+#include "test.h"
+
+static int allowed(char **allow, size_t n_allow, char **deny, size_t n_deny, const char *op,
+                   char *reason, size_t size)
+{
+    ab_role r;
+    memset(&r, 0, sizeof r);
+    strcpy(r.name, "coder");
+    memcpy(r.allow_tools, allow, n_allow * sizeof *allow);
+    r.allow_tools_count = n_allow;
+    memcpy(r.deny_tools, deny, n_deny * sizeof *deny);
+    r.deny_tools_count = n_deny;
+    return ab_role_allows(&r, op, NULL, reason, size);
+}
+
+int main(void)
+{
+    char *any[] = {"*"}, *no_push[] = {"Bash(git push*)"}, *git[] = {"Bash(git *)", "Read"};
+    static const struct {
+        const char *command;
+        int allowed;
+    } deny_push[] = {
+        {"git push origin main", 0},
+        {"cd /repo && git push origin main", 0},
+        {"make test; git push", 0},
+        {"true || git push", 0},
+        {"git status | git push", 0},
+        {"sleep 1 & git push", 0},
+        {"echo x\ngit push", 0},
+        {"git  push", 0},
+        {"\tgit push", 0},
+        {"/usr/bin/git push", 0},
+        {"FOO=1 BAR='a b' git push", 0},
+        {"(cd x; git push)", 0},
+        {"{ git push; }", 0},
+        {"git status", 1},
+        {"echo 'a; git push'", 1},
+        {"echo \"x && git push\"", 1},
+        {"echo a\\;git push", 1},
+        {"ls -la /tmp", 1},
+        {"FOO=1", 1},
+        {"", 1},
+    };
+    char reason[512];
+    for (size_t i = 0; i < sizeof deny_push / sizeof deny_push[0]; i++) {
+        char op[256];
+        snprintf(op, sizeof op, "Bash(%s)", deny_push[i].command);
+        int got = allowed(any, 1, no_push, 1, op, reason, sizeof reason);
+        if (got != deny_push[i].allowed)
+            fprintf(stderr, "deny Bash(git push*): %s: %s\n", op, got ? "allowed" : reason);
+        CHECK(got == deny_push[i].allowed);
+    }
+    /* the reason names the simple command that was denied, and the pattern */
+    CHECK(!allowed(any, 1, no_push, 1, "Bash(cd /repo && git push origin)", reason, sizeof reason));
+    CHECK_STR(reason,
+              "role 'coder' denies tool 'Bash(git push origin)' (pattern 'Bash(git push*)')");
+    /* an allow list covers every command of the line */
+    CHECK(allowed(git, 2, NULL, 0, "Bash(git status && git log)", reason, sizeof reason));
+    CHECK(!allowed(git, 2, NULL, 0, "Bash(git status && rm -rf /)", reason, sizeof reason));
+    CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm -rf /)'");
+    CHECK(allowed(git, 2, NULL, 0, "Read", reason, sizeof reason));
+    return test_summary("roles");
+}
