@@ -88,6 +88,7 @@ check "and SubagentStop does not charge it again" same "$(stream '.usage.total.t
 "$AB" role set coder --allow-tool '*' --deny-tool 'Bash(git push*)' >/dev/null
 out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "git push origin main"}}')
 check "PreToolUse: the role denies git push" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
+check "a role's denial lets Claude go on with another tool (no continue: false)" same "$(jq -c .continue <<<"$out")" "null"
 check "and says which pattern" grep -q 'Bash(git push\*)' <<<"$out"
 out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "ls"}}')
 check "PreToolUse: an allowed tool is allowed silently" same "$out" ""
@@ -106,6 +107,7 @@ check "and says it cannot be checked" grep -q 'cannot be checked' <<<"$out"
 out=$(event PreToolUse '{tool_name: "Read", tool_input: {file_path: "/x"}}')
 check "PreToolUse: every tool is denied once the session is spent" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
 check "the reason names the limit and what is left" grep -q 'session limit.*0 tokens left' <<<"$out"
+check "and the spent budget stops Claude (continue: false), with the reason" same "$(jq -c '[.continue, (.stopReason | test("session limit"))]' <<<"$out")" "[false,true]"
 out=$(event UserPromptSubmit '{prompt: "more"}')
 check "UserPromptSubmit: a new prompt is blocked" same "$(jq -r .decision <<<"$out")" "block"
 "$AB" set "team/alice/$SID" --unset tokens/session >/dev/null

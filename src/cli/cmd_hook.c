@@ -381,7 +381,9 @@ static int session_budget(cli *c, const hook_config *cfg, const char *session, c
     return be_budget_set(c, out, &spec, NULL, NULL, NULL);
 }
 
-static void print_deny(const char *event, const char *reason)
+/* stop: the budget is spent, not only this tool forbidden: Claude Code stops the session's turn
+ * ("continue": false) instead of letting Claude go on, and pay, between denials. */
+static void print_deny(const char *event, const char *reason, int stop)
 {
     json_t *o;
     if (!strcmp(event, "PreToolUse"))
@@ -389,6 +391,10 @@ static void print_deny(const char *event, const char *reason)
                       "permissionDecision", "deny", "permissionDecisionReason", reason);
     else
         o = json_pack("{s:s,s:s}", "decision", "block", "reason", reason);
+    if (o && stop) {
+        json_object_set_new(o, "continue", json_false());
+        json_object_set_new(o, "stopReason", json_string(reason));
+    }
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (s)
         puts(s);
@@ -471,7 +477,7 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
         if (decides && cfg->deny_on_error) {
             snprintf(reason, sizeof reason,
                      "agentbudget: cannot charge the session (%s); denied by on_error=deny", msg);
-            print_deny(event, reason);
+            print_deny(event, reason, 0);
             return 0;
         }
         fprintf(stderr, "agentbudget: cannot charge the session: %s%s\n", msg,
@@ -501,7 +507,7 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
         if (unchecked || cfg->deny_on_error) {
             snprintf(reason, sizeof reason, "agentbudget: %.900s; denied%s", msg,
                      unchecked ? " (this call cannot be checked)" : " by on_error=deny");
-            print_deny(event, reason);
+            print_deny(event, reason, 0);
         } else {
             fprintf(stderr, "agentbudget: the budget store failed: %s (on_error=allow: allowed)\n",
                     msg);
@@ -510,7 +516,7 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
     }
     if (!d.allowed) {
         snprintf(reason, sizeof reason, "agentbudget: %s", d.reason);
-        print_deny(event, reason);
+        print_deny(event, reason, d.limit >= 0 && !strcmp(event, "PreToolUse"));
     }
     return 0;
 }
