@@ -216,6 +216,19 @@ static int held_of(const ab_budget_status *b, void *v)
     return 0;
 }
 
+typedef struct {
+    const char *hold_id;
+    int found;
+} release_seen;
+
+static int find_release(const ab_event *e, void *v)
+{
+    release_seen *r = v;
+    if (!strcmp(e->hold_id, r->hold_id) && !strcmp(e->reason, "budget deleted"))
+        r->found++;
+    return 0;
+}
+
 static int count_expire(const ab_event *e, void *v)
 {
     (void)e;
@@ -313,9 +326,16 @@ static void test_holds(void)
     /* deleting a budget releases its holds from its ancestors */
     CHECK_OK(st, ab_budget_reserve(st, "team/b", NULL, &est, 0, NULL, &d));
     CHECK_I64(get(st, "team").held[USD], 600000000);
+    char deleted_hold[40];
+    strcpy(deleted_hold, d.hold_id);
     CHECK_OK(st, ab_budget_delete(st, "team/b", NULL));
     CHECK_I64(get(st, "team").held[USD], 0);
     CHECK_I64(get(st, "team").holds_open, 0);
+    /* and the log says so: a release event for the hold, before the delete event */
+    ab_event_query rq = {.budget = "team/b", .op = "release"};
+    release_seen rs = {deleted_hold, 0};
+    CHECK_OK(st, ab_events_query(st, &rq, find_release, &rs));
+    CHECK_I64(rs.found, 1);
     ab_store_close(st);
 }
 

@@ -515,10 +515,12 @@ static int model_apply(const op *o, mdecision *d, ab_budget_status *st, const ch
         chain_load(chain, n);
         for (int i = 0; i < nopen;) {
             int hi = open_holds[i];
-            if (H[hi].leaf == o->path)
-                hold_close(hi, 2);
-            else
+            if (H[hi].leaf == o->path) {
+                hold_close(hi, 2); /* released, and logged so ("budget deleted") */
+                emit("release", H[hi].leaf, hi, H[hi].model, 0, 0, 0, 0, 0, 1);
+            } else {
                 i++;
+            }
         }
         B[o->path].exists = 0;
         emit("delete", o->path, -1, -1, o->key, 0, 0, 0, 0, 1);
@@ -1042,12 +1044,14 @@ static int by_mhold(const void *a, const void *b)
     return strcmp(H[((const mevent *)a)->hold].id, H[((const mevent *)b)->hold].id);
 }
 
-/* A sweep expires holds in the store's own order: runs of expiries compare as sets. */
+/* A sweep expires holds, and a delete releases them, in the store's own order: runs of expiries
+ * (and of releases) compare as sets. */
 static void sort_expiry_runs(void)
 {
     for (int i = 0; i < ngot;) {
         int j = i;
-        while (j < ngot && strcmp(got[j].op, "expire") == 0)
+        while (j < ngot && strcmp(got[j].op, got[i].op) == 0 &&
+               (!strcmp(got[i].op, "expire") || !strcmp(got[i].op, "release")))
             j++;
         if (j - i > 1)
             qsort(got + i, (size_t)(j - i), sizeof *got, by_hold);
@@ -1055,7 +1059,8 @@ static void sort_expiry_runs(void)
     }
     for (int i = 0; i < nev;) {
         int j = i;
-        while (j < nev && strcmp(EV[j].op, "expire") == 0)
+        while (j < nev && strcmp(EV[j].op, EV[i].op) == 0 &&
+               (!strcmp(EV[i].op, "expire") || !strcmp(EV[i].op, "release")))
             j++;
         if (j - i > 1)
             qsort(EV + i, (size_t)(j - i), sizeof *EV, by_mhold);

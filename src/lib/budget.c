@@ -246,7 +246,16 @@ static int op_delete(ab__ctx *c, void *v)
             ab__hold h;
             if ((rc = st->ops->hold_get(st, ids[i], &h)))
                 return rc;
-            if (h.h.state == 0 && (rc = ab__hold_close(c, &h, 2)))
+            if (h.h.state != 0)
+                continue;
+            if ((rc = ab__hold_close(c, &h, 2)))
+                return rc;
+            ab_event e; /* the log says where the held amount went, as for any release */
+            ab__event_init(st, &e, h.h.budget, "release", c->now_ms);
+            ab__strlcpy(e.hold_id, h.h.id, sizeof e.hold_id);
+            ab__strlcpy(e.model, h.h.model, sizeof e.model);
+            ab__strlcpy(e.reason, "budget deleted", sizeof e.reason);
+            if ((rc = st->ops->event_append(st, &e)))
                 return rc;
         }
     } while (n == 64);
