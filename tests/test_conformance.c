@@ -792,6 +792,19 @@ static int count_token(const ab_token *t, void *v)
     return 0;
 }
 
+typedef struct {
+    const char *id;
+    int64_t at;
+} revoke_time;
+
+static int revoked_at_of(const ab_token *t, void *v)
+{
+    revoke_time *r = v;
+    if (!strcmp(t->id, r->id))
+        r->at = t->revoked_at_ms;
+    return 0;
+}
+
 static void test_tokens(void)
 {
     ab_store *st = fresh(T0);
@@ -825,8 +838,22 @@ static void test_tokens(void)
     CHECK(strstr(ab_store_errmsg(st), "expired") != NULL);
     CHECK_OK(st, ab_token_verify(st, admin_secret, &got));
     CHECK_OK(st, ab_token_revoke(st, got.id));
+    char revoked_id[AB_TOKEN_ID_BYTES + 2];
+    strcpy(revoked_id, got.id);
     CHECK_RC(st, ab_token_verify(st, admin_secret, &got), AB_EPERM);
     CHECK(strstr(ab_store_errmsg(st), "revoked") != NULL);
+    /* revoking it again changes nothing: its revocation time and its one event stay */
+    int64_t revoked_events = 0;
+    ab_event_query tq = {.op = "token"};
+    CHECK_OK(st, ab_events_query(st, &tq, count_expire, &revoked_events));
+    now_ms += 1000;
+    CHECK_OK(st, ab_token_revoke(st, revoked_id));
+    int64_t events_after = 0;
+    CHECK_OK(st, ab_events_query(st, &tq, count_expire, &events_after));
+    CHECK_I64(events_after, revoked_events);
+    revoke_time rt = {revoked_id, 0};
+    CHECK_OK(st, ab_token_list(st, revoked_at_of, &rt));
+    CHECK_I64(rt.at, T0 + 3600000);
     CHECK_RC(st, ab_token_revoke(st, "t_0000000000000000"), AB_ENOTFOUND);
     CHECK_RC(st, ab_token_revoke(st, "nope"), AB_EINVAL);
     int n = 0;

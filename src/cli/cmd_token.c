@@ -3,10 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
-/* "90" (seconds), "90s", "15m", "12h", "30d" -> seconds; -1 if malformed. */
+/* "90" (seconds), "90s", "15m", "12h", "30d" -> seconds (0: never); -1 if malformed. */
 static int64_t duration_parse(const char *s)
 {
     char num[32];
@@ -22,7 +23,7 @@ static int64_t duration_parse(const char *s)
     memcpy(num, s, n);
     num[n] = '\0';
     int64_t v;
-    if (ab_tokens_parse(num, &v) || v < 1 || v > INT64_C(100) * 365 * 86400 / mult)
+    if (ab_tokens_parse(num, &v) || v < 0 || v > INT64_C(100) * 365 * 86400 / mult)
         return -1;
     return v * mult;
 }
@@ -32,8 +33,20 @@ static int token_out(const ab_token *t, void *v)
     cli *c = v;
     if (c->json)
         return print_json(c, ab_token_json(t)) ? AB_ENOMEM : 0;
+    char state[48] = "";
+    if (t->revoked_at_ms) {
+        snprintf(state, sizeof state, "revoked ");
+    } else if (t->expires_at_ms) {
+        time_t at = (time_t)(t->expires_at_ms / 1000);
+        struct tm tm;
+        gmtime_r(&at, &tm);
+        strftime(state, sizeof state,
+                 t->expires_at_ms <= (int64_t)time(NULL) * 1000 ? "expired %Y-%m-%d %H:%MZ "
+                                                                : "expires %Y-%m-%d %H:%MZ ",
+                 &tm);
+    }
     printf("%s  %-6s %-40s %s%s\n", t->id, t->role == AB_TOKEN_ADMIN ? "admin" : "agent",
-           t->scope[0] ? t->scope : "(everything)", t->revoked_at_ms ? "revoked " : "", t->label);
+           t->scope[0] ? t->scope : "(everything)", state, t->label);
     return 0;
 }
 

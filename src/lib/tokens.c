@@ -110,7 +110,13 @@ int ab_token_revoke(ab_store *st, const char *id)
     int rc = ab__txn_begin(st, 1);
     if (rc)
         return rc;
-    rc = st->ops->token_revoke(st, id, ab__now(st));
+    ab_token t;
+    char hash[65];
+    rc = st->ops->token_get(st, id, &t, hash);
+    if (rc == AB_OK && t.revoked_at_ms) /* once: its time and its event stay the first ones */
+        return ab__txn_finish(st, AB_OK);
+    if (rc == AB_OK)
+        rc = st->ops->token_revoke(st, id, ab__now(st));
     if (rc == AB_ENOTFOUND)
         ab__fail(st, rc, "no token '%s'", id);
     if (rc == AB_OK) {
