@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -131,6 +132,8 @@ int abd_fail(abd_call *c, ab_store *st, int rc)
     if (status == 400 && colon && colon - msg < (long)sizeof field &&
         !memchr(msg, ' ', (size_t)(colon - msg)))
         snprintf(field, sizeof field, "%.*s", (int)(colon - msg), msg);
+    else if (status == 400 && rc == AB_EUNKNOWNMODEL)
+        snprintf(field, sizeof field, "model");
     /* one vocabulary of codes, whether the daemon or the library decided */
     const char *code = status == 404     ? "not_found"
                        : status == 403   ? "forbidden"
@@ -195,7 +198,7 @@ static void slot_fail(throttle_slot *table, const char *key, time_t now)
 static void pair_key(const char *addr, const char *auth, char *out, size_t size)
 {
     char id[17] = "";
-    if (auth && strncmp(auth, "Bearer abt_", 11) == 0 && strlen(auth) > 27 && auth[27] == '_') {
+    if (auth && strncasecmp(auth, "Bearer abt_", 11) == 0 && strlen(auth) > 27 && auth[27] == '_') {
         memcpy(id, auth + 11, 16);
         for (int i = 0; i < 16 && id[0]; i++)
             if (!id[i] || !strchr("0123456789abcdef", id[i]))
@@ -256,7 +259,7 @@ static int authenticate(abd_call *c, const char *addr)
                          "retry in %d s",
                          wait);
     }
-    if (!h || strncmp(h, "Bearer ", 7) != 0) {
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) { /* the scheme is case-insensitive */
         auth_failed(addr, pair);
         return abd_error(c, 401, "unauthorized", "Authorization",
                          "a bearer token is required (Authorization: Bearer abt_…)");

@@ -4,19 +4,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "daemon.h"
 
 /* ---- reading the request ---- */
 
+/* Is the request's Content-Type application/json (a media type is case-insensitive; parameters
+ * such as "; charset=utf-8" may follow, but not more letters: not application/jsonp)? */
+static int json_content(abd_call *c)
+{
+    const char *ct = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Content-Type");
+    if (!ct)
+        return 0;
+    ct += strspn(ct, " \t");
+    return strncasecmp(ct, "application/json", 16) == 0 &&
+           (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ' || ct[16] == '\t');
+}
+
 /* Parses the body as a JSON object whose fields are all in `allowed` (NULL-terminated).
  * 0, or the error reply's status. */
 static int body_object(abd_call *c, const char *const *allowed)
 {
-    const char *ct = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Content-Type");
     if (c->body_len == 0)
         return abd_error(c, 400, "invalid", "body", "a JSON object is required");
-    if (!ct || strncmp(ct, "application/json", 16) != 0)
+    if (!json_content(c))
         return abd_error(c, 415, "unsupported_media_type", "Content-Type",
                          "the body must be application/json");
     json_error_t err;
@@ -905,8 +917,7 @@ static void h_price_import(abd_call *c)
 {
     if (need_admin(c, NULL))
         return;
-    const char *ct = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Content-Type");
-    if (!ct || strncmp(ct, "application/json", 16) != 0) {
+    if (!json_content(c)) {
         abd_error(c, 415, "unsupported_media_type", "Content-Type",
                   "the body must be application/json (LiteLLM's price file)");
         return;
@@ -1134,6 +1145,55 @@ static const route routes[] = {
     {"DELETE", "/v1/tokens/", "tokens.delete", h_token_revoke, 1},
 };
 
+/* The query parameters a route reads ("" none): any other, or one given twice, is refused,
+ * rather than ignored (GET /v1/events?limt=2 answered 1000 events). */
+static const char *route_query(const char *name)
+{
+    if (!strcmp(name, "events"))
+        return " budget op since until after limit ";
+    if (!strcmp(name, "budgets.list"))
+        return " prefix ";
+    if (!strcmp(name, "prices.list"))
+        return " builtin ";
+    return "";
+}
+
+typedef struct {
+    const char *allowed;
+    char bad[96];
+    char seen[256];
+} query_check;
+
+static enum MHD_Result query_arg(void *v, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    (void)value;
+    query_check *q = v;
+    char word[72];
+    snprintf(word, sizeof word, " %.64s ", key ? key : "");
+    if (strlen(key ? key : "") > 64 || !strstr(q->allowed, word))
+        snprintf(q->bad, sizeof q->bad, "%.64s: unknown parameter", key ? key : "");
+    else if (strstr(q->seen, word))
+        snprintf(q->bad, sizeof q->bad, "%.64s: given twice", key);
+    else
+        snprintf(q->seen + strlen(q->seen), sizeof q->seen - strlen(q->seen), "%s", word);
+    return q->bad[0] ? MHD_NO : MHD_YES;
+}
+
+/* 0 if the request's query is one the route reads, else the error reply's status. */
+static int query_ok(abd_call *c, const char *name)
+{
+    query_check q = {.allowed = route_query(name)};
+    MHD_get_connection_values(c->conn, MHD_GET_ARGUMENT_KIND, query_arg, &q);
+    if (!q.bad[0])
+        return 0;
+    const char *allowed = route_query(name);
+    return abd_error(c, 400, "invalid", "query", "query: %s (%s%s)", q.bad,
+                     *allowed ? "this route reads:" : "this route reads none",
+                     *allowed ? allowed : "");
+}
+
 /* Does route r take url? *rest gets what a prefix route leaves over. */
 static int matches(const route *r, const char *url, const char **rest)
 {
@@ -1170,6 +1230,8 @@ void abd_route(abd_call *c)
         if (strcmp(routes[i].method, c->method) == 0) {
             c->route = routes[i].name;
             c->rest = rest;
+            if (query_ok(c, routes[i].name))
+                return;
             if (c->body_len && (!strcmp(c->method, "GET") || !strcmp(c->method, "DELETE"))) {
                 abd_error(c, 400, "invalid", "body", "body: %s %s takes none", c->method,
                           routes[i].path);

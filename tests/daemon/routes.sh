@@ -47,6 +47,11 @@ TOKEN=$ADMIN
 jreq PUT "/v1/budgets/$B" '{"limits":["usd/day=10","tokens/session=100000"]}'
 expect_reply 201 '[.agent_id, (.limits | map(.spec) | join(","))] | join(" ")' \
     "$B tokens/session=100000,usd/day=10.00" "PUT a new budget"
+# a media type and a bearer scheme are case-insensitive, and parameters may follow the type
+TOKEN= req GET "/v1/budgets/$B" -H "Authorization: bearer $ADMIN"
+expect_status 200 "Authorization: bearer (lower case) is a bearer token"
+req PUT "/v1/budgets/$B" -H 'Content-Type: Application/JSON; charset=utf-8' --data-binary '{"limits":["usd/day=10"]}'
+expect_status 200 "Content-Type: Application/JSON; charset=utf-8 is JSON"
 jreq PUT "/v1/budgets/$B" '{"limits":["usd/day=12.5"]}'
 expect_reply 200 '[.daily_cost_limit_nusd, .session_token_limit, (.limits | length)] | join(" ")' \
     "12500000000 100000 2" "PUT on an existing budget updates it (limits merged)"
