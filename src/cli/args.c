@@ -7,16 +7,39 @@
 
 #include "cli.h"
 
+/* The length of the well-formed UTF-8 sequence at p (1-4), 0 if it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+    size_t n = p[0] < 0x80                    ? 1
+               : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+               : (p[0] & 0xf0) == 0xe0        ? 3
+               : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+                                              : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((n == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (n == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+        (n == 4 && p[0] == 0xf0 && p[1] < 0x90) || (n == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+        return 0; /* overlong, a surrogate, past U+10FFFF */
+    return n;
+}
+
+/* s as a JSON string: quotes, backslashes and control characters escaped, and a byte that is
+ * not UTF-8 (a bad argument quoted in an error) as U+FFFD, so the output stays JSON. */
 void json_str(const char *s)
 {
     putchar('"');
-    for (const char *p = s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_len(p);
         if (*p == '"' || *p == '\\')
             printf("\\%c", *p);
-        else if ((unsigned char)*p < 0x20)
-            printf("\\u%04x", (unsigned char)*p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else if (n == 0)
+            fputs("\\ufffd", stdout);
         else
-            putchar(*p);
+            fwrite(p, 1, n, stdout);
+        p += n ? n : 1;
     }
     putchar('"');
 }

@@ -185,6 +185,14 @@ expect_eq "$OUT" "$K1" "reserve with the same key: the same hold"
 run status agent-1 --json
 expect_jq "$OUT" '.holds.open' 1 "reserve with the same key: one hold"
 
+# ---- --json output is JSON even for an argument that is not UTF-8 (it was copied as it was) ----
+"$AB" --json hold $'bad\xff\xc3id' >"$TMP/out" 2>/dev/null
+if python3 -c 'import json,sys; json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))' "$TMP/out" 2>/dev/null; then
+    ok "an error quoting bytes that are not UTF-8 is still JSON"
+else
+    not_ok "an error quoting bytes that are not UTF-8 is still JSON" "$(od -c "$TMP/out" | head -3)"
+fi
+
 # ---- --json output is JSON even for names with quotes ----
 run price set 'my"model' --input 1 --output 2 --json
 expect_rc 0 "price set of a model name with a quote"
