@@ -163,6 +163,12 @@ int main(int argc, char **argv)
         strncmp(c.url, "unix:", 5))
         return usage_error(&c, "%s: '%s' is not http://HOST:PORT, https://… or unix:PATH",
                            url_flag ? "--url" : "AGENTBUDGET_URL", c.url);
+    static char help_flag[] = "--help";
+    if (argc >= 3 && strcmp(argv[1], "help") == 0) { /* help CMD: the command's own help */
+        argv[1] = argv[2];
+        argv[2] = help_flag;
+        argc = 3;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage_all(argc < 2 ? stderr : stdout);

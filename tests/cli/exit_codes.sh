@@ -228,6 +228,9 @@ expect_has "$OUT" "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage,
     "--help: documents the exit codes"
 run help
 expect_rc 0 "help"
+run help status
+expect_rc 0 "help status"
+expect_has "$OUT" "usage: agentbudget status PATH" "help status: the command's own help (not the list)"
 run --version
 expect_rc 0 "--version"
 expect_eq "$OUT" "agentbudget $(sed -n 's/^#define AB_VERSION "\(.*\)"$/\1/p' \
