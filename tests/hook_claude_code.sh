@@ -72,6 +72,10 @@ check "the cost is that of 20 input and 850 output tokens at \$3/\$15" same "$(s
 rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
 stream_event Stop
 check "re-read from the start without its state file: nothing charged again" same "$(stream '.usage.total.tokens')" "870"
+# a bad line is skipped and said on stderr (with where it is), not dropped in silence
+echo '{"type":"assistant","message":{"id":"msg_bad","usage":{"input_tokens":"ten"}}}' >>"$TMP/stream.jsonl"
+stream_event Stop 2>"$TMP/err"
+check "a bad transcript line: a warning naming the file and the byte, nothing charged" same "$(grep -c "stream.jsonl': 1 bad line(s) skipped, not charged (the first at byte" "$TMP/err"):$(stream '.usage.total.tokens')" "1:870"
 
 # a subagent's spend is charged by the events from inside it (agent_id set; Claude Code names
 # its transcript only on SubagentStop), and SubagentStop then charges nothing again

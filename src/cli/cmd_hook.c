@@ -336,6 +336,13 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript)
             ab_store_batch_abort(c->st);
         else if (batch)
             rc = ab_store_batch_commit(c->st);
+        /* bad lines are said, not dropped in silence: what they used is not charged */
+        if (rc == AB_OK && stats.bad_lines)
+            fprintf(stderr,
+                    "agentbudget: transcript '%s': %" PRId64 " bad line(s) skipped, not charged "
+                    "(the first at byte %" PRId64 ": %s)\n",
+                    transcript, stats.bad_lines, stats.bad_line_offset,
+                    stats.bad_reason ? stats.bad_reason : "?");
     }
     if (rc == AB_OK && next != offset) { /* after the commit: a crash before it re-reads */
         int len = state_format(&k, next, buf, sizeof buf);
