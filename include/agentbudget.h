@@ -182,10 +182,12 @@ int ab_store_default_url(char *buf, size_t size);
 typedef struct {
     size_t budgets, holds, events, prices, roles;
     int64_t last_event_id; /* of the source */
+    size_t tokens;
 } ab_copy_stats;
 
 /* Copies everything in `from` into `to` — budgets with their limits and counters, open holds,
- * the event log, price overrides and roles — in one transaction on `to` (all or nothing),
+ * the event log, price overrides, roles and API tokens (their hashes: the same secrets work on
+ * `to`) — in one transaction on `to` (all or nothing),
  * from one snapshot of `from`. Refuses (AB_ECONFLICT) when `to` is not empty unless force,
  * which first removes everything in `to` (in the same transaction): the target becomes a copy
  * of the source. Idempotency records are not copied. Event ids are the target's own; their

@@ -754,6 +754,9 @@ static void test_copy(void)
     CHECK_OK(st, ab_budget_reserve(st, "org/a", NULL, &(ab_usage){.input = 1000}, 0, NULL, &d));
     char hold[40];
     strcpy(hold, d.hold_id);
+    char secret[AB_TOKEN_SECRET_BYTES + 1];
+    ab_token tok;
+    CHECK_OK(st, ab_token_create(st, "org/a", AB_TOKEN_AGENT, "copied", 0, secret, &tok));
     ab_store *same = fresh(T0), *mem;
     CHECK_OK(NULL, ab_store_open("memory:", &mem));
     ab_store_set_clock(mem, fake_clock, NULL);
@@ -762,6 +765,7 @@ static void test_copy(void)
     CHECK_OK(same, ab_store_copy(st, same, 0, &s));
     CHECK_I64(s.budgets, 2);
     CHECK_I64(s.holds, 1);
+    CHECK_I64(s.tokens, 1);
     CHECK_RC(mem, ab_store_copy(st, mem, 0, &s), AB_ECONFLICT);
     CHECK_OK(mem, ab_store_copy(st, mem, 1, &s));
     CHECK_RC(mem, ab_budget_get(mem, "old", &(ab_budget_status){0}), AB_ENOTFOUND);
@@ -779,7 +783,21 @@ static void test_copy(void)
         CHECK_OK(targets[i], ab_hold_commit(targets[i], hold, &(ab_usage){.input = 10}, NULL, &d));
         CHECK_I64(get(targets[i], "org").held[USD], 0);
         /* and the copied idempotency record did not come along: documented */
+        /* the token came along with its hash: the same secret works on the copy */
+        ab_token got;
+        CHECK_OK(targets[i], ab_token_verify(targets[i], secret, &got));
+        CHECK_STR(got.id, tok.id);
+        CHECK_STR(got.scope, "org/a");
     }
+    /* a target holding only tokens is not empty: --force replaces them too */
+    ab_store *only_tokens;
+    CHECK_OK(NULL, ab_store_open("memory:", &only_tokens));
+    char other[AB_TOKEN_SECRET_BYTES + 1];
+    CHECK_OK(only_tokens, ab_token_create(only_tokens, "", AB_TOKEN_ADMIN, NULL, 0, other, NULL));
+    CHECK_RC(only_tokens, ab_store_copy(st, only_tokens, 0, &s), AB_ECONFLICT);
+    CHECK_OK(only_tokens, ab_store_copy(st, only_tokens, 1, &s));
+    CHECK_RC(only_tokens, ab_token_verify(only_tokens, other, &(ab_token){0}), AB_EPERM);
+    ab_store_close(only_tokens);
     ab_store_close(same);
     ab_store_close(mem);
     ab_store_close(st);
@@ -1097,6 +1115,25 @@ static ab_store *second_handle(void)
     return b;
 }
 
+/* A copy onto the same store through another handle is refused, not run: on SQLite it wiped
+ * what the copy does not carry (idempotency keys, settled holds), on PostgreSQL it waited
+ * forever on its own locks. */
+static void test_copy_same_store(void)
+{
+    ab_store *st = fresh(T0), *again = second_handle();
+    if (!again) { /* memory: each handle is its own store */
+        ab_store_close(st);
+        return;
+    }
+    make(st, "org", "usd/day=10", NULL);
+    ab_copy_stats s;
+    CHECK_RC(again, ab_store_copy(st, again, 1, &s), AB_EINVAL);
+    CHECK(strstr(ab_store_errmsg(again), "the same store") != NULL);
+    CHECK_I64(get(st, "org").limit[D][USD], 10000000000);
+    ab_store_close(again);
+    ab_store_close(st);
+}
+
 /* A price set through one handle is used at once by another handle on the same store (the
  * PostgreSQL store caches price overrides per connection). */
 static void test_price_seen_by_others(void)
@@ -1221,6 +1258,7 @@ int main(int argc, char **argv)
     test_price_override_after_builtin();
     test_price_seen_by_others();
     test_price_unset_in_use();
+    test_copy_same_store();
     test_read_group();
     test_batch_flat_refused_write();
     if (strcmp(kind, "memory") == 0) /* 10,000 durable transactions are for the benchmarks */

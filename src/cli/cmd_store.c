@@ -84,10 +84,12 @@ int cmd_copy(cli *c, int argc, char **argv)
     if (rc)
         return fail(c, rc);
     if (c->json)
-        printf("{\"budgets\":%zu,\"holds\":%zu,\"events\":%zu,\"prices\":%zu,\"roles\":%zu}\n",
-               s.budgets, s.holds, s.events, s.prices, s.roles);
+        printf("{\"budgets\":%zu,\"holds\":%zu,\"events\":%zu,\"prices\":%zu,\"roles\":%zu,"
+               "\"tokens\":%zu}\n",
+               s.budgets, s.holds, s.events, s.prices, s.roles, s.tokens);
     else
-        printf("copied %zu budgets, %zu open holds, %zu events, %zu prices, %zu roles\n", s.budgets,
-               s.holds, s.events, s.prices, s.roles);
+        printf(
+            "copied %zu budgets, %zu open holds, %zu events, %zu prices, %zu roles, %zu tokens\n",
+            s.budgets, s.holds, s.events, s.prices, s.roles, s.tokens);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* copy.c — moving a whole store to another (an embedded install to a fleet): budgets with
- * their limits and counters, open holds, the event log, prices and roles, in one transaction
- * on the target. Budget ids differ between stores, so holds are re-pointed at the new ids. */
+ * their limits and counters, open holds, the event log, prices, roles and API tokens, in one
+ * transaction on the target. Budget ids differ between stores, so holds are re-pointed at the new
+ * ids. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,13 @@ static int count_role(const char *name, const char *spec, void *v)
     return 1;
 }
 
+static int count_token(const ab_token *t, void *v)
+{
+    (void)t;
+    (*(size_t *)v)++;
+    return 1;
+}
+
 static int target_empty(ab_store *to, int *empty)
 {
     size_t n = 0;
@@ -62,7 +70,8 @@ static int target_empty(ab_store *to, int *empty)
     if ((rc = to->ops->budget_list(to, NULL, count_one, &n)) < 0 ||
         (rc = to->ops->events_query(to, &q, count_event, &n)) < 0 ||
         (rc = to->ops->price_list(to, count_price, &n)) < 0 ||
-        (rc = to->ops->role_list(to, count_role, &n)) < 0)
+        (rc = to->ops->role_list(to, count_role, &n)) < 0 ||
+        (rc = to->ops->token_list(to, count_token, &n)) < 0)
         return rc;
     *empty = n == 0;
     return AB_OK;
@@ -153,6 +162,43 @@ static int copy_role(const char *name, const char *spec, void *v)
     return rc;
 }
 
+typedef struct {
+    char (*ids)[AB_TOKEN_ID_BYTES + 2];
+    size_t n, cap;
+} token_ids;
+
+static int collect_token(const ab_token *t, void *v)
+{
+    token_ids *k = v;
+    if (k->n == k->cap) {
+        void *p = realloc(k->ids, (k->cap = k->cap ? 2 * k->cap : 64) * sizeof *k->ids);
+        if (!p)
+            return AB_ENOMEM;
+        k->ids = p;
+    }
+    memcpy(k->ids[k->n++], t->id, sizeof *k->ids);
+    return 0;
+}
+
+/* The tokens with their hashes, so that every secret made for the source works on the target
+ * (a daemon moved to the copy keeps its agents and admins). */
+static int copy_tokens(copy_ctx *c)
+{
+    token_ids k = {0};
+    int rc = c->from->ops->token_list(c->from, collect_token, &k);
+    if (rc == AB_ENOMEM)
+        ab__fail(c->to, rc, "out of memory");
+    for (size_t i = 0; i < k.n && !rc; i++) {
+        ab_token t;
+        char hash[65];
+        if ((rc = c->from->ops->token_get(c->from, k.ids[i], &t, hash)) == AB_OK &&
+            (rc = c->to->ops->token_put(c->to, &t, hash)) == AB_OK)
+            c->stats->tokens++;
+    }
+    free(k.ids);
+    return rc;
+}
+
 static int copy_all(copy_ctx *c)
 {
     int rc, empty;
@@ -175,9 +221,10 @@ static int copy_all(copy_ctx *c)
             break;
         q.after_id = c->stats->last_event_id;
     }
-    if ((rc = c->from->ops->price_list(c->from, copy_price, c)))
+    if ((rc = c->from->ops->price_list(c->from, copy_price, c)) ||
+        (rc = c->from->ops->role_list(c->from, copy_role, c)))
         return rc;
-    return c->from->ops->role_list(c->from, copy_role, c);
+    return copy_tokens(c);
 }
 
 int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats)
@@ -185,12 +232,12 @@ int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats)
     memset(stats, 0, sizeof *stats);
     if (from == to)
         return ab__fail(to, AB_EINVAL, "copy: the source and the target are the same handle");
-    char id_from[128], id_to[128];
+    char id_from[256], id_to[256];
     if (from->ops == to->ops && from->ops->identity &&
         from->ops->identity(from, id_from, sizeof id_from) == AB_OK &&
         to->ops->identity(to, id_to, sizeof id_to) == AB_OK && !strcmp(id_from, id_to))
-        return ab__fail(to, AB_EINVAL,
-                        "copy: the source and the target are the same store (one file)");
+        return ab__fail(to, AB_EINVAL, "copy: the source and the target are the same store (%s)",
+                        from->ops->scheme[0] == 's' ? "one file" : "one database");
     copy_ctx c = {.from = from, .to = to, .force = force, .stats = stats};
     int rc = ab__txn_begin(from, 0);
     if (rc) {

@@ -1480,7 +1480,25 @@ static int pg_token_revoke(ab_store *st, const char *id, int64_t now_ms)
     return run_done(st, Q_TOKEN_REVOKE, &p);
 }
 
+/* The database and the server that has it (started at a microsecond of its own), whatever URL
+ * or host name reached it. */
+static int pg_identity(ab_store *st, char *out, size_t size)
+{
+    int rc = ensure_connected(st);
+    if (rc)
+        return rc;
+    PGresult *r = PQexec(P(st)->conn, "SELECT current_database() || '@' || "
+                                      "pg_postmaster_start_time()::text || ':' || "
+                                      "current_setting('port')");
+    rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? AB_OK : AB_ENOTFOUND;
+    if (rc == AB_OK)
+        snprintf(out, size, "postgres:%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
+
 static const ab__store_ops pg_ops = {
+    .identity = pg_identity,
     .scheme = "postgres",
     .begin = pg_begin,
     .commit = pg_commit,

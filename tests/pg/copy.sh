@@ -25,9 +25,10 @@ a check acme/research/agent-7 --tokens 900000
 a price set my-model --input 1 --output 2
 a role set reviewer --allow-tool Read --deny-tool 'Bash(git push*)' --limit usd/day=3
 HOLD=$("$AB" --store "$SRC" reserve acme/research/agent-7 --input 1000 --max-output 1000)
+"$AB" --store "$SRC" token create --scope acme --role agent >/dev/null 2>&1
 
 out=$("$AB" --store "$PG" copy --from "$SRC" --to "$PG")
-check "copy reports what it copied" same "$out" "copied 3 budgets, 1 open holds, 8 events, 1 prices, 1 roles"
+check "copy reports what it copied" same "$out" "copied 3 budgets, 1 open holds, 9 events, 1 prices, 1 roles, 1 tokens"
 for b in acme acme/research acme/research/agent-7; do
     check "status of $b" same "$("$AB" --store "$PG" status "$b" --json)" "$("$AB" --store "$SRC" status "$b" --json)"
 done
@@ -35,6 +36,7 @@ strip_ids() { jq -c 'del(.id)'; }
 check "the event log" same "$("$AB" --store "$PG" events --json | strip_ids)" "$("$AB" --store "$SRC" events --json | strip_ids)"
 check "prices" same "$("$AB" --store "$PG" price list --json)" "$("$AB" --store "$SRC" price list --json)"
 check "roles" same "$("$AB" --store "$PG" role list --json)" "$("$AB" --store "$SRC" role list --json)"
+check "tokens" same "$("$AB" --store "$PG" token list --json)" "$("$AB" --store "$SRC" token list --json)"
 check "the open hold" same "$("$AB" --store "$PG" hold "$HOLD" --json)" "$("$AB" --store "$SRC" hold "$HOLD" --json)"
 # the copied hold is live: committing it on the target settles it against the copied tree
 check "commit the copied hold" "$AB" --store "$PG" commit "$HOLD" --input 1000 --output 10 >/dev/null
@@ -44,7 +46,7 @@ check "held is freed on every level" same "$("$AB" --store "$PG" status acme --j
 check "non-empty target refused with exit 2" same "$?" "2"
 check "the refusal says why" grep -q "not empty" "$TMP/err"
 out=$("$AB" copy --from "$SRC" --to "$PG" --force)
-check "--force replaces the target" same "$out" "copied 3 budgets, 1 open holds, 8 events, 1 prices, 1 roles"
+check "--force replaces the target" same "$out" "copied 3 budgets, 1 open holds, 9 events, 1 prices, 1 roles, 1 tokens"
 check "the event log is the source's after --force" same "$("$AB" --store "$PG" events --json | strip_ids)" "$("$AB" --store "$SRC" events --json | strip_ids)"
 check "the hold is open again after --force" same "$("$AB" --store "$PG" hold "$HOLD" --json)" "$("$AB" --store "$SRC" hold "$HOLD" --json)"
 check "migrate reports the schema" same "$("$AB" --store "$PG" migrate)" "schema version 4 (this agentbudget writes 4)"
