@@ -14,9 +14,11 @@ static int allowed(char **allow, size_t n_allow, char **deny, size_t n_deny, con
     ab_role r;
     memset(&r, 0, sizeof r);
     strcpy(r.name, "coder");
-    memcpy(r.allow_tools, allow, n_allow * sizeof *allow);
+    for (size_t i = 0; i < n_allow; i++)
+        r.allow_tools[i] = allow[i];
     r.allow_tools_count = n_allow;
-    memcpy(r.deny_tools, deny, n_deny * sizeof *deny);
+    for (size_t i = 0; i < n_deny; i++)
+        r.deny_tools[i] = deny[i];
     r.deny_tools_count = n_deny;
     return ab_role_allows(&r, op, NULL, reason, size);
 }
