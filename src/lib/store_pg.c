@@ -47,6 +47,9 @@ static struct {
     int (*send_params)(PGconn *, const char *, int, const Oid *, const char *const *, const int *,
                        const int *, int);
     PGresult *(*get_result)(PGconn *);
+    PQconninfoOption *(*conninfo_parse)(const char *, char **);
+    void (*conninfo_free)(PQconninfoOption *);
+    void (*freemem)(void *);
 } pq;
 static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
 static char pq_error[256];
@@ -81,6 +84,9 @@ static void pq_load(void)
         {(void **)&pq.cmd_status, "PQcmdStatus"},
         {(void **)&pq.transaction_status, "PQtransactionStatus"},
         {(void **)&pq.set_notice_processor, "PQsetNoticeProcessor"},
+        {(void **)&pq.conninfo_parse, "PQconninfoParse"},
+        {(void **)&pq.conninfo_free, "PQconninfoFree"},
+        {(void **)&pq.freemem, "PQfreemem"},
     };
     for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
         if (!(*syms[i].slot = dlsym(h, syms[i].name))) {
@@ -124,6 +130,9 @@ void ab__pg_pipeline_off(void)
 #define PQcmdStatus pq.cmd_status
 #define PQtransactionStatus pq.transaction_status
 #define PQsetNoticeProcessor pq.set_notice_processor
+#define PQconninfoParse pq.conninfo_parse
+#define PQconninfoFree pq.conninfo_free
+#define PQfreemem pq.freemem
 
 enum {
     Q_BUDGET_GET,
@@ -1656,6 +1665,18 @@ int ab__store_pg_open(ab_store *st, const char *conninfo)
     st->ops = &pg_ops;
     if (!(g->conninfo = strdup(conninfo)))
         return ab__fail(st, AB_ENOMEM, "out of memory");
+    /* a URL or key=value string that libpq cannot parse is bad input, said before connecting */
+    char *parse_err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &parse_err);
+    if (!opts) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "%s", parse_err ? parse_err : "out of memory");
+        msg[strcspn(msg, "\n")] = '\0';
+        if (parse_err)
+            PQfreemem(parse_err);
+        return ab__fail(st, parse_err ? AB_EINVAL : AB_ENOMEM, "postgres: cannot connect: %s", msg);
+    }
+    PQconninfoFree(opts);
     g->conn = PQconnectdb(conninfo);
     if (!g->conn)
         return ab__fail(st, AB_ENOMEM, "out of memory");
@@ -1663,9 +1684,11 @@ int ab__store_pg_open(ab_store *st, const char *conninfo)
         char msg[300];
         snprintf(msg, sizeof msg, "%s", PQerrorMessage(g->conn));
         msg[strcspn(msg, "\n")] = '\0';
-        /* a malformed URL or key=value string is bad input; the rest is the store's failure */
-        int bad =
-            strstr(msg, "invalid") || strstr(msg, "missing \"=\"") || strstr(msg, "unrecognized");
+        /* an option's value that libpq refuses before it connects ("invalid integer value …
+         * for connection option \"port\"") is bad input too; what the server or the network
+         * said (a database or role name that does not exist, a host name that does not
+         * resolve) is the store's failure, whatever words it quotes */
+        int bad = strncmp(msg, "invalid ", 8) == 0;
         return ab__fail(st, bad ? AB_EINVAL : AB_ESTORE, "postgres: cannot connect: %s", msg);
     }
     /* the server's notices (a shutdown's WARNING) are not ours to print on stderr */

@@ -53,5 +53,16 @@ check "migrate reports the schema" same "$("$AB" --store "$PG" migrate)" "schema
 check "migrate on SQLite too" same "$("$AB" --store "$SRC" migrate --json)" '{"schema_version":4,"current":4}'
 "$AB" copy --from "$SRC" >/dev/null 2>"$TMP/err"
 check "--to is required" grep -q -- "--to: required" "$TMP/err"
+# what the server says is the store's failure (exit 3) whatever words it quotes; what libpq
+# cannot parse, or refuses before connecting, is bad input (exit 2). The word "invalid" in a
+# database or role name made the first two exit 2.
+HOSTPORT=${BASE#postgres://*@}
+for case in "3|$BASE/invalid_db" "3|postgres://invalid@$HOSTPORT/x" "3|$BASE/nosuchdb" \
+    "2|host=127.0.0.1 dbname='unterminated" "2|host=127.0.0.1 port=abc dbname=x" \
+    "2|host=127.0.0.1 bogus=1" "2|postgres://%zz"; do
+    want=${case%%|*} url=${case#*|}
+    "$AB" --store "$url" list >/dev/null 2>"$TMP/err"
+    check "--store '$url': exit $want" same "$?" "$want"
+done
 echo "copy: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
