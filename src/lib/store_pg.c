@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <libpq-fe.h> /* types and prototypes only: libpq itself is loaded on first use */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ static struct {
     PQconninfoOption *(*conninfo_parse)(const char *, char **);
     void (*conninfo_free)(PQconninfoOption *);
     void (*freemem)(void *);
+    int (*socket)(const PGconn *);
 } pq;
 static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
 static char pq_error[256];
@@ -87,6 +89,7 @@ static void pq_load(void)
         {(void **)&pq.conninfo_parse, "PQconninfoParse"},
         {(void **)&pq.conninfo_free, "PQconninfoFree"},
         {(void **)&pq.freemem, "PQfreemem"},
+        {(void **)&pq.socket, "PQsocket"},
     };
     for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
         if (!(*syms[i].slot = dlsym(h, syms[i].name))) {
@@ -133,6 +136,7 @@ void ab__pg_pipeline_off(void)
 #define PQconninfoParse pq.conninfo_parse
 #define PQconninfoFree pq.conninfo_free
 #define PQfreemem pq.freemem
+#define PQsocket pq.socket
 
 enum {
     Q_BUDGET_GET,
@@ -771,7 +775,12 @@ static int exec_simple(ab_store *st, const char *sql)
 static int ensure_connected(ab_store *st)
 {
     pg *g = P(st);
-    if (PQstatus(g->conn) == CONNECTION_OK)
+    /* PQstatus stays OK on a connection that the server closed while it was idle (a restart)
+     * until it is used. Between transactions nothing is owed to us, so anything to read (the
+     * server's goodbye, the end of the stream) means it is gone: one poll() finds that out
+     * before this operation sends anything, and it reconnects instead of failing */
+    struct pollfd pfd = {.fd = PQsocket(g->conn), .events = POLLIN};
+    if (PQstatus(g->conn) == CONNECTION_OK && pfd.fd >= 0 && poll(&pfd, 1, 0) == 0)
         return AB_OK;
     PQreset(g->conn);
     memset(g->prepared, 0, sizeof g->prepared);
