@@ -76,6 +76,10 @@ static int parse_uint(const char *name, const char *v, unsigned long lo, unsigne
     return 0;
 }
 
+/* The unix socket this daemon made: removed at its stop only if the path is still it. */
+static dev_t unix_dev;
+static ino_t unix_ino;
+
 /* Opens a listening socket for "HOST:PORT", "[V6]:PORT" or "unix:PATH"; field: where addr came
  * from (a flag or an environment variable), for the messages. */
 static int listen_on(const char *field, const char *addr)
@@ -89,13 +93,36 @@ static int listen_on(const char *field, const char *addr)
             return -2;
         }
         strcpy(un.sun_path, addr + 5);
-        unlink(un.sun_path); /* a socket left by a previous run */
+        /* only a socket left by a previous run goes: not a file that is something else, and
+         * not the socket of a daemon that is still listening on it */
+        struct stat sb;
+        if (lstat(un.sun_path, &sb) == 0) {
+            if (!S_ISSOCK(sb.st_mode)) {
+                fprintf(stderr, "error: %s: '%s' exists and is not a socket: left as it is\n",
+                        field, un.sun_path);
+                return -2;
+            }
+            int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            int live = probe >= 0 && connect(probe, (struct sockaddr *)&un, sizeof un) == 0;
+            if (probe >= 0)
+                close(probe);
+            if (live) {
+                fprintf(stderr,
+                        "error: cannot listen on '%s': another process is listening on it\n", addr);
+                return -3;
+            }
+            unlink(un.sun_path);
+        }
         if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
             bind(fd, (struct sockaddr *)&un, sizeof un) || listen(fd, 1024)) {
             fprintf(stderr, "error: cannot listen on '%s': %s\n", addr, strerror(errno));
             return -3;
         }
         chmod(un.sun_path, 0660);
+        if (!unix_ino && stat(un.sun_path, &sb) == 0) { /* --listen's: what the stop removes */
+            unix_dev = sb.st_dev;
+            unix_ino = sb.st_ino;
+        }
         return fd;
     }
     char host[256];
@@ -104,6 +131,11 @@ static int listen_on(const char *field, const char *addr)
         fprintf(stderr, "error: %s: '%s' is not HOST:PORT, [V6]:PORT or unix:PATH\n", field, addr);
         return -2;
     }
+    unsigned long port;
+    char portfield[300];
+    snprintf(portfield, sizeof portfield, "%s: port", field);
+    if (parse_uint(portfield, colon + 1, 0, 65535, &port))
+        return -2;
     snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
     if (host[0] == '[' && host[strlen(host) - 1] == ']') {
         memmove(host, host + 1, strlen(host));
@@ -328,7 +360,9 @@ int main(int argc, char **argv)
     if (md)
         MHD_stop_daemon(md);
     abd_store_shutdown();
-    if (strncmp(abd_cfg.listen, "unix:", 5) == 0)
+    struct stat sb;
+    if (strncmp(abd_cfg.listen, "unix:", 5) == 0 && stat(abd_cfg.listen + 5, &sb) == 0 &&
+        sb.st_dev == unix_dev && sb.st_ino == unix_ino)
         unlink(abd_cfg.listen + 5);
     fprintf(stderr, "{\"msg\":\"stopped\"}\n");
     return 0;

@@ -33,13 +33,17 @@ AGENTBUDGETD_BATCH_MAX      | AGENTBUDGETD_BATCH_MAX=1e3           |
 --timeout                   | -                                    | --timeout 0
 --max-connections           | -                                    | --max-connections
 unknown option '--bogus'    | -                                    | --bogus
+--listen: port              | -                                    | --listen 127.0.0.1:99999
+--listen                    | -                                    | --listen unix:$TMP/precious.txt
 TABLE
 )
 
+echo precious >"$TMP/precious.txt" # a file that --listen unix: must not remove
 while IFS='|' read -r field envset args; do
     field=$(echo $field)
     envset=$(echo $envset)
     args=$(echo $args)
+    args=${args//\$TMP/$TMP}
     [[ -z "$field" ]] && continue
     [[ $envset == - ]] && envset=""
     read -r -a argv <<<"$args"
@@ -64,6 +68,31 @@ while IFS='|' read -r field envset args; do
     fi
 done <<<"$CASES"
 [[ ! -e "$TMP/never.db" ]] && ok "no store was created" || not_ok "no store was created" "$TMP/never.db exists"
+
+[[ $(cat "$TMP/precious.txt" 2>&1) == precious ]] && ok "a file that is not a socket is left as it is" ||
+    not_ok "a file that is not a socket is left as it is" "$(ls -l "$TMP/precious.txt" 2>&1)"
+
+# a unix socket another daemon is listening on is not taken over (the second daemon unlinked it
+# and bound its own: the first went on running, unreachable), nor removed by the second's exit
+SOCK="$TMP/live.sock"
+"$ABD" --listen "unix:$SOCK" --store "sqlite:$TMP/live.db" >"$TMP/live.out" 2>&1 </dev/null &
+LIVE=$!
+DAEMON_PIDS+=("$LIVE")
+for ((i = 0; i < 100; i++)); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://x/healthz) == 200 ]] && break
+    sleep 0.1
+done
+timeout 10 "$ABD" --listen "unix:$SOCK" --store "sqlite:$TMP/other.db" >"$TMP/out" 2>"$TMP/err" </dev/null
+RC=$?
+ERR=$(cat "$TMP/err")
+[[ $RC == 3 && $ERR == *"another process is listening on it"* ]] &&
+    ok "a second daemon on a live unix socket: exit 3, says why" ||
+    not_ok "a second daemon on a live unix socket: exit 3, says why" "exit $RC" "stderr: ${ERR:0:300}"
+[[ $(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://x/healthz) == 200 ]] &&
+    ok "and the first daemon still answers on it" || not_ok "and the first daemon still answers on it"
+kill -TERM "$LIVE"
+wait "$LIVE" 2>/dev/null
+[[ ! -e $SOCK ]] && ok "the first daemon's stop removes its socket" || not_ok "the first daemon's stop removes its socket"
 
 # and the two options that answer at once: --version and --help, on stdout, exit 0
 OUT=$(timeout 10 "$ABD" --version 2>"$TMP/err")
