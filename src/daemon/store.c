@@ -54,12 +54,20 @@ void abd_reader_release(ab_store *st)
     pthread_mutex_unlock(&pool_lock);
 }
 
+/* The events a request makes name the token that made it ("agentbudgetd" before one is
+ * known), so that the audit log says who spent, not only that the daemon did. */
+static void actor_for(ab_store *st, const abd_call *c)
+{
+    ab_store_set_actor(st, c->authed ? c->token.id : "agentbudgetd");
+}
+
 ab_store *abd_reader(abd_call *c, int grouped)
 {
     if (!c->reader) {
         c->reader = abd_reader_acquire();
         c->grouped = grouped && ab_store_read_begin(c->reader) == AB_OK;
     }
+    actor_for(c->reader, c); /* each time: the first call checks the token, and is no one's */
     return c->reader;
 }
 
@@ -82,8 +90,10 @@ static int batch_once(job *list, int flat, size_t *n)
     for (job *j = list; j; j = j->next, (*n)++) {
         j->call->spend_budget[0] = j->call->denial[0] = '\0'; /* a replay answers anew */
         j->call->retry_after_s = 0;
-        if (rc == AB_OK)
+        if (rc == AB_OK) {
+            actor_for(writer_st, j->call);
             j->fn(writer_st, j->call);
+        }
     }
     return rc == AB_OK ? ab_store_batch_commit(writer_st) : rc;
 }

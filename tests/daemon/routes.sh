@@ -292,6 +292,8 @@ expect_reply 200 '[.events[] | .budget + ":" + .op + ":" + (.cost_nusd | tostrin
     "$B:charge:480000000,$B:charge:480000000,$B:charge:1234568000" \
     "GET /v1/events?budget=&op=charge: the three charges (the replay made no event)"
 expect_jq "$BODY" .next_after null "a short page has next_after null"
+expect_jq "$BODY" '[.events[].actor] | unique | join(",")' "$ADMIN_ID" \
+    "each event names the token that made it (the actor), not only the daemon"
 req GET "/v1/events?budget=$B&op=reserve"
 expect_reply 200 '[.events[] | .hold_id] | join(",")' "$HOLD,$HOLD2" "op=reserve: both holds"
 req GET "/v1/events?budget=acme&op=set"
