@@ -386,6 +386,17 @@ static int limit_list(abd_call *c, const char *name, int unset, set_args *a)
     return 0;
 }
 
+/* A budget's "model": a name, or "" to remove it (as `set --model ''`); absent or null keeps it. */
+static int model_field(abd_call *c, const char **out)
+{
+    json_t *v = json_object_get(c->json, "model");
+    if (json_is_string(v) && json_string_length(v) == 0) {
+        *out = "";
+        return 0;
+    }
+    return str_field(c, c->json, "model", 0, out);
+}
+
 static void h_budget_put(abd_call *c)
 {
     static const char *const fields[] = {
@@ -396,9 +407,8 @@ static void h_budget_put(abd_call *c)
     a->path = c->rest;
     a->spec.limits = a->limits;
     if (path_ok(c, "path", c->rest) || need_admin(c, c->rest) || body_object(c, fields) ||
-        str_field(c, c->json, "role", 0, &a->spec.role) ||
-        str_field(c, c->json, "model", 0, &a->spec.model) || limit_list(c, "limits", 0, a) ||
-        limit_list(c, "unset", 1, a) ||
+        str_field(c, c->json, "role", 0, &a->spec.role) || model_field(c, &a->spec.model) ||
+        limit_list(c, "limits", 0, a) || limit_list(c, "unset", 1, a) ||
         bool_field(c, c->json, "replace_limits", &a->spec.replace_limits) ||
         bool_field(c, c->json, "no_role_defaults", &a->spec.no_role_defaults))
         return;

@@ -47,6 +47,11 @@ TOKEN=$ADMIN
 jreq PUT "/v1/budgets/$B" '{"limits":["usd/day=10","tokens/session=100000"]}'
 expect_reply 201 '[.agent_id, (.limits | map(.spec) | join(","))] | join(" ")' \
     "$B tokens/session=100000,usd/day=10.00" "PUT a new budget"
+# "model": "" removes a budget's model, as `set --model ''` does locally (it was refused)
+jreq PUT "/v1/budgets/$B" '{"model":"claude-haiku-4-5"}'
+expect_reply 200 .model claude-haiku-4-5 "PUT a budget's model"
+jreq PUT "/v1/budgets/$B" '{"model":""}'
+expect_reply 200 .model null "PUT \"model\": \"\" removes it"
 # a media type and a bearer scheme are case-insensitive, and parameters may follow the type
 TOKEN= req GET "/v1/budgets/$B" -H "Authorization: bearer $ADMIN"
 expect_status 200 "Authorization: bearer (lower case) is a bearer token"
