@@ -33,6 +33,13 @@ session() { # session MODE...: the worked example's steps, each with its exit st
     "$AB" "$@" commit "$h" --input 2000 --output 1500; echo "exit $?"
     "$AB" "$@" release "$h"; echo "exit $?"
     "$AB" "$@" hold "$h" --json; echo "exit $?"
+    # errors the library decided: the same --json code as locally (ESTATE, EUNKNOWNMODEL,
+    # EOVERFLOW), not the HTTP status's (ECONFLICT, EINVAL)
+    "$AB" "$@" commit "$h" --input 1 --output 1 --json; echo "exit $?"
+    "$AB" "$@" charge backend-dev-001 --model no-such-model --input 1 --output 1 --json; echo "exit $?"
+    "$AB" "$@" charge backend-dev-001 --input 9223372036854775807 --output 1 --json; echo "exit $?"
+    "$AB" "$@" set backend-dev-001 --model claude-haiku-4-5 >/dev/null; echo "exit $?"
+    "$AB" "$@" set backend-dev-001 --model '' --json | jq -c .model; echo "exit $?"
     "$AB" "$@" reset backend-dev-001 --session --json; echo "exit $?"
     "$AB" "$@" set team --limit usd/month=100 --limit requests/day=50; echo "exit $?"
     "$AB" "$@" list; echo "exit $?"

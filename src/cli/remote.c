@@ -97,6 +97,15 @@ static int http_error(cli *c, long status, const char *body)
     snprintf(c->remote_err, sizeof c->remote_err, "%s", msg ? msg : "the daemon said no");
     if (!msg)
         snprintf(c->remote_err, sizeof c->remote_err, "HTTP %ld from the daemon", status);
+    /* the library's own code when it decided (ESTATE, EUNKNOWNMODEL, …): the same --json code
+     * and exit status as a local call */
+    const char *ab_code =
+        json_string_value(json_object_get(json_object_get(j, "error"), "ab_code"));
+    for (int rc = -1; ab_code && rc >= -64; rc--)
+        if (!strcmp(ab_err_name(rc), ab_code)) {
+            json_decref(j);
+            return rc;
+        }
     json_decref(j);
     switch (status) {
     case 400:

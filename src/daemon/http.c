@@ -85,6 +85,22 @@ void abd_reply_obj(abd_call *c, int status, json_t *obj)
     abd_reply_json(c, status, s);
 }
 
+/* {"error": {"code", "message", "field"?, "ab_code"?}}; ab_code: the library's error name
+ * (EUNKNOWNMODEL, ESTATE, …) when the library decided, so that a client can tell apart what
+ * one HTTP status covers. */
+static int error_reply(abd_call *c, int status, const char *code, const char *field,
+                       const char *ab_code, char *msg)
+{
+    utf8_clean(msg); /* the message may quote the URL */
+    json_t *e = json_pack("{s:s,s:s}", "code", code, "message", msg);
+    if (e && field)
+        json_object_set_new(e, "field", json_string(field));
+    if (e && ab_code)
+        json_object_set_new(e, "ab_code", json_string(ab_code));
+    abd_reply_obj(c, status, json_pack("{s:o}", "error", e ? e : json_null()));
+    return status;
+}
+
 int abd_error(abd_call *c, int status, const char *code, const char *field, const char *fmt, ...)
 {
     char msg[1024];
@@ -92,12 +108,7 @@ int abd_error(abd_call *c, int status, const char *code, const char *field, cons
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    utf8_clean(msg); /* the message may quote the URL */
-    json_t *e = json_pack("{s:s,s:s}", "code", code, "message", msg);
-    if (e && field)
-        json_object_set_new(e, "field", json_string(field));
-    abd_reply_obj(c, status, json_pack("{s:o}", "error", e ? e : json_null()));
-    return status;
+    return error_reply(c, status, code, field, NULL, msg);
 }
 
 int abd_fail(abd_call *c, ab_store *st, int rc)
@@ -141,7 +152,9 @@ int abd_fail(abd_call *c, ab_store *st, int rc)
                        : rc == AB_ESTATE ? "hold_not_open"
                        : status == 409   ? "conflict"
                                          : "invalid";
-    return abd_error(c, status, code, field[0] ? field : NULL, "%s", msg);
+    char text[1024];
+    snprintf(text, sizeof text, "%s", msg);
+    return error_reply(c, status, code, field[0] ? field : NULL, ab_err_name(rc), text);
 }
 
 /* ---- the throttle on failed authentication ----

@@ -81,9 +81,10 @@ check_row()
         if ! jq -e '(keys == ["error"]) and (.error | type == "object")
                 and (.error.code | type == "string" and length > 0)
                 and (.error.message | type == "string" and length > 0)
-                and ((.error | keys) - ["code", "field", "message"] == [])
-                and ((.error.field // "") | type == "string")' <<<"$BODY" >/dev/null 2>&1; then
-            REASONS+=("not an error JSON {\"error\":{\"code\",\"message\"[,\"field\"]}}")
+                and ((.error | keys) - ["code", "field", "message", "ab_code"] == [])
+                and ((.error.field // "") | type == "string")
+                and ((.error.ab_code // "EOK") | test("^E[A-Z]+$"))' <<<"$BODY" >/dev/null 2>&1; then
+            REASONS+=("not an error JSON {\"error\":{\"code\",\"message\"[,\"field\"][,\"ab_code\"]}}")
         elif ! jq -e --arg t "$text" '((.error.field // "") | contains($t)) or (.error.message | contains($t))' \
             <<<"$BODY" >/dev/null; then
             REASONS+=("neither error.field nor error.message contains '$text'")
