@@ -587,10 +587,14 @@ struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only)
     unsigned threads = abd_cfg.threads ? abd_cfg.threads : 1;
     if (metrics_only || threads > abd_cfg.connections_max)
         threads = metrics_only ? 1 : abd_cfg.connections_max; /* each thread takes a share */
+    /* a pool of one is no pool: libmicrohttpd says so on stderr, in a line that is not JSON, so
+     * the option is not given then (the connection timeout again takes its place) */
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, metrics_only ? (void *)1 : NULL, MHD_OPTION_THREAD_POOL_SIZE,
-        threads, MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-        abd_cfg.connections_max, MHD_OPTION_CONNECTION_TIMEOUT, abd_cfg.timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, abd_cfg.header_bytes_max, MHD_OPTION_NOTIFY_COMPLETED,
-        request_done, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+        flags, 0, NULL, NULL, handle, metrics_only ? (void *)1 : NULL,
+        threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_TIMEOUT,
+        threads > 1 ? threads : abd_cfg.timeout_s, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+        MHD_OPTION_CONNECTION_LIMIT, abd_cfg.connections_max, MHD_OPTION_CONNECTION_TIMEOUT,
+        abd_cfg.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, abd_cfg.header_bytes_max,
+        MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+        NULL, MHD_OPTION_END);
 }

@@ -56,7 +56,8 @@ static void usage(FILE *f)
         "  --help                  this text\n"
         "  --version               the version\n\n"
         "On a store without tokens it creates an admin token and prints it once on stdout.\n"
-        "SIGTERM or SIGINT: finish what is in flight (new requests get 503), close the store,\n"
+        "SIGTERM, SIGINT or SIGHUP: finish what is in flight (new requests get 503), close the "
+        "store,\n"
         "exit 0.\n");
 }
 
@@ -307,6 +308,7 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP); /* nothing to reload: a hang-up stops in order too, not at once */
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
