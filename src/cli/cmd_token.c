@@ -66,7 +66,10 @@ static int token_create(cli *c, const parsed *p)
         return usage_error(c, "--role: required, agent or admin");
     int64_t ttl = 0;
     if (exp && (ttl = duration_parse(exp)) < 0)
-        return usage_error(c, "--expires: '%s' is not a duration (like 3600, 90m, 12h, 30d)", exp);
+        return usage_error(c,
+                           "--expires: '%s' is not a duration of 0 to 100 years (like 3600, 90m, "
+                           "12h, 30d; 0: never)",
+                           exp);
     int rc = store_open(c);
     if (rc)
         return rc;
