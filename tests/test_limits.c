@@ -381,6 +381,15 @@ static void test_store_url(void)
     CHECK_RC(st, ab_store_open(url, &st), AB_EINVAL);
     CHECK(st && strstr(ab_store_errmsg(st), "busy_ms") != NULL);
     ab_store_close(st);
+    /* an option given twice is refused, not settled by the last one */
+    static const char *const twice[] = {"sync=full&sync=normal", "busy_ms=1&busy_ms=2"};
+    for (size_t i = 0; i < 2; i++) {
+        st = NULL;
+        snprintf(url, sizeof url, "sqlite:%s/twice.db?%s", tmpdir, twice[i]);
+        CHECK_RC(st, ab_store_open(url, &st), AB_EINVAL);
+        CHECK(st && strstr(ab_store_errmsg(st), "given twice") != NULL);
+        ab_store_close(st);
+    }
 }
 
 /* One transcript line: an assistant message with usage, padded (inside the JSON, as spaces)

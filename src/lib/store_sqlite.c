@@ -1060,22 +1060,30 @@ static int migrate(ab_store *st)
 /* Reads "?sync=full|normal&busy_ms=N" into the pragmas to run. */
 static int parse_query(ab_store *st, const char *q, int *sync_full, int *busy_ms)
 {
+    int seen_sync = 0, seen_busy = 0;
     while (q && *q) {
         const char *amp = strchr(q, '&');
         size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        int is_sync = len >= 5 && strncmp(q, "sync=", 5) == 0,
+            is_busy = len >= 8 && strncmp(q, "busy_ms=", 8) == 0;
+        if ((is_sync && seen_sync++) || (is_busy && seen_busy++))
+            return ab__fail(st, AB_EINVAL, "store URL: %s given twice",
+                            is_sync ? "sync" : "busy_ms");
         if (len == 9 && strncmp(q, "sync=full", 9) == 0)
             *sync_full = 1;
         else if (len == 11 && strncmp(q, "sync=normal", 11) == 0)
             *sync_full = 0;
-        else if (len > 8 && strncmp(q, "busy_ms=", 8) == 0) {
+        else if (len > 8 && is_busy) {
             char num[16];
             int64_t v;
             if (len - 8 >= sizeof num)
-                return ab__fail(st, AB_EINVAL, "store URL: busy_ms must be 0-600000");
+                return ab__fail(st, AB_EINVAL,
+                                "store URL: busy_ms must be a whole number of 0 to 600000 ms");
             memcpy(num, q + 8, len - 8);
             num[len - 8] = '\0';
             if (ab_tokens_parse(num, &v) || v > 600000)
-                return ab__fail(st, AB_EINVAL, "store URL: busy_ms must be 0-600000");
+                return ab__fail(st, AB_EINVAL,
+                                "store URL: busy_ms must be a whole number of 0 to 600000 ms");
             *busy_ms = (int)v;
         } else
             return ab__fail(st, AB_EINVAL,
