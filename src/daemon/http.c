@@ -154,6 +154,11 @@ int abd_fail(abd_call *c, ab_store *st, int rc)
                                          : "invalid";
     char text[1024];
     snprintf(text, sizeof text, "%s", msg);
+    /* the store sees a key as "TOKEN_ID:key" (keys are each token's own): the caller sent "key" */
+    char prefix[AB_TOKEN_ID_BYTES + 4];
+    snprintf(prefix, sizeof prefix, "'%s:", c->token.id);
+    for (char *p; c->authed && (p = strstr(text, prefix));)
+        memmove(p + 1, p + strlen(prefix), strlen(p + strlen(prefix)) + 1);
     return error_reply(c, status, code, field[0] ? field : NULL, ab_err_name(rc), text);
 }
 

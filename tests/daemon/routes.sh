@@ -167,6 +167,7 @@ expect_reply 200 '[.cost_nusd, .replayed] | map(tostring) | join(" ")' "48000000
     "the same key and body again: replayed"
 jreq POST /v1/charge "{\"budget\":\"$B\",\"usage\":{\"input\":10001,\"output\":30000}}" -H 'Idempotency-Key: charge-1'
 expect_reply 409 .error.code conflict "the same key with a different body: 409"
+expect_has "$(jq -r .error.message <<<"$BODY")" "key 'charge-1' " "and names the key as the caller sent it (not the store's TOKEN_ID:key)"
 req GET "/v1/budgets/$B"
 expect_reply 200 '[.daily_cost_used_nusd, .usage.total.requests] | map(tostring) | join(" ")' \
     "988500000 3" "the keyed charge was counted once"
