@@ -76,6 +76,14 @@ check "re-read from the start without its state file: nothing charged again" sam
 echo '{"type":"assistant","message":{"id":"msg_bad","usage":{"input_tokens":"ten"}}}' >>"$TMP/stream.jsonl"
 stream_event Stop 2>"$TMP/err"
 check "a bad transcript line: a warning naming the file and the byte, nothing charged" same "$(grep -c "stream.jsonl': 1 bad line(s) skipped, not charged (the first at byte" "$TMP/err"):$(stream '.usage.total.tokens')" "1:870"
+# a message id that is not printable ASCII is charged under a hash of it (as a key it was refused,
+# and the hook failed: every tool denied)
+line "msg_ü" req_U 5 >>"$TMP/stream.jsonl"
+out=$(jq -cn --arg t "$TMP/stream.jsonl" '{hook_event_name: "PreToolUse", session_id: "stream", transcript_path: $t, tool_name: "Read"}' |
+    "$AB" hook claude-code --parent team/alice --role coder 2>/dev/null)
+check "an id with a non-ASCII letter: charged, and the tool allowed" same "$out:$(stream '.usage.total.tokens')" ":885"
+stream_event Stop
+check "and not charged again" same "$(stream '.usage.total.tokens')" "885"
 
 # a subagent's spend is charged by the events from inside it (agent_id set; Claude Code names
 # its transcript only on SubagentStop), and SubagentStop then charges nothing again
@@ -83,10 +91,10 @@ mkdir -p "$TMP/stream/subagents"
 line msg_S req_S 90 true >"$TMP/stream/subagents/agent-a1.jsonl"
 jq -cn --arg t "$TMP/stream.jsonl" '{hook_event_name: "PreToolUse", session_id: "stream", transcript_path: $t, agent_id: "a1", agent_type: "general-purpose", tool_name: "Read"}' |
     "$AB" hook claude-code --parent team/alice --role coder
-check "PreToolUse inside a subagent charges the subagent's transcript" same "$(stream '.usage.total.tokens')" "970"
+check "PreToolUse inside a subagent charges the subagent's transcript" same "$(stream '.usage.total.tokens')" "985"
 jq -cn --arg t "$TMP/stream.jsonl" --arg a "$TMP/stream/subagents/agent-a1.jsonl" '{hook_event_name: "SubagentStop", session_id: "stream", transcript_path: $t, agent_transcript_path: $a}' |
     "$AB" hook claude-code --parent team/alice --role coder
-check "and SubagentStop does not charge it again" same "$(stream '.usage.total.tokens')" "970"
+check "and SubagentStop does not charge it again" same "$(stream '.usage.total.tokens')" "985"
 
 # decisions: a role that forbids git push, and a session limit that is spent
 "$AB" role set coder --allow-tool '*' --deny-tool 'Bash(git push*)' >/dev/null

@@ -174,12 +174,24 @@ static int64_t state_parse(char *buf, charge_ctx *k)
     return offset;
 }
 
+/* 1 if s is 1-96 bytes of printable ASCII without spaces: what a key and a state line take. */
+static int plain_id(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f)
+            return 0;
+    return n > 0 && n <= 96;
+}
+
 static int state_format(const charge_ctx *k, int64_t offset, char *out, size_t size)
 {
     int n = snprintf(out, size, "%" PRId64 "\n", offset);
     for (size_t i = k->recent_count; i > 0 && n > 0 && (size_t)n < size; i--) {
         const message_charged *m = &k->recent[(k->next + RECENT_MESSAGES - i) % RECENT_MESSAGES];
         const ab_usage *u = &m->charged;
+        if (!plain_id(m->id)) /* it would not read back as one line of one word: not kept */
+            continue;
         n += snprintf(out + n, size - (size_t)n,
                       "%s %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", m->id,
                       u->input, u->output, u->cache_write_5m, u->cache_write_1h, u->cache_read);
@@ -192,9 +204,8 @@ static int state_format(const charge_ctx *k, int64_t offset, char *out, size_t s
  * that reading the same lines again, after a crash or a lost state file, charges nothing. */
 static void message_key(const char *id, const ab_usage *grown_to, char *out, size_t size)
 {
-    int n = strlen(id) <= 96 && !strpbrk(id, " \t")
-                ? snprintf(out, size, "cc:%s", id)
-                : snprintf(out, size, "cc#%016" PRIx64, fnv64(id));
+    int n = plain_id(id) ? snprintf(out, size, "cc:%s", id)
+                         : snprintf(out, size, "cc#%016" PRIx64, fnv64(id));
     if (grown_to && n > 0 && (size_t)n < size) {
         char v[128];
         snprintf(v, sizeof v, "%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64,
