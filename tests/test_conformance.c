@@ -500,6 +500,21 @@ static void test_idempotency(void)
     CHECK_OK(st, ab_budget_reset(st, "a", AB_RESET_DAY, "z1"));
     CHECK_I64(get(st, "a").used[D][USD], d1.cost_nusd);
     CHECK_RC(st, ab_budget_charge(st, "a", NULL, &u, "bad key", &d1), AB_EINVAL);
+    /* on the longest path the request is told apart by what comes after it (the parameters
+     * were cut at 512 bytes: another usage under the same key was replayed as the first) */
+    char path[AB_PATH_BYTES_MAX + 1] = "";
+    for (int i = 0; i < AB_PATH_SEGMENTS_MAX; i++)
+        snprintf(path + strlen(path), sizeof path - strlen(path), "%s%.*s", i ? "/" : "",
+                 AB_PATH_SEGMENT_BYTES_MAX,
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    CHECK_I64(strlen(path), AB_PATH_BYTES_MAX - 1);
+    CHECK_OK(st, ab_budget_set(st, path, &(ab_budget_spec){0}, NULL, NULL));
+    ab_usage small = {.input = 1000}, big = {.input = 9000000};
+    CHECK_OK(st, ab_budget_charge(st, path, NULL, &small, "long-1", &d1));
+    CHECK_RC(st, ab_budget_charge(st, path, NULL, &big, "long-1", &d2), AB_ECONFLICT);
+    CHECK_OK(st, ab_budget_charge(st, path, NULL, &small, "long-1", &d2));
+    CHECK_I64(d2.replayed, 1);
+    CHECK_I64(get(st, path).used[D][TOK], 1000);
     ab_store_close(st);
 }
 

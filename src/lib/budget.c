@@ -50,7 +50,7 @@ static int op_set(ab__ctx *c, void *v)
     budget_args *a = v;
     ab_store *st = c->st;
     const ab_budget_spec *sp = a->spec;
-    char params[512];
+    char params[AB__PARAMS_BYTES];
     ab_decision prior;
     int replayed, rc;
     spec_params(params, sizeof params, a->path, sp);
@@ -226,7 +226,7 @@ static int op_delete(ab__ctx *c, void *v)
 {
     budget_args *a = v;
     ab_store *st = c->st;
-    char params[512], ids[64][40];
+    char params[AB__PARAMS_BYTES], ids[64][40];
     ab_decision prior;
     int replayed, rc, children;
     snprintf(params, sizeof params, "delete|%s", a->path);
@@ -287,7 +287,7 @@ static int op_reset(ab__ctx *c, void *v)
 {
     budget_args *a = v;
     ab_store *st = c->st;
-    char params[512];
+    char params[AB__PARAMS_BYTES];
     ab_decision prior;
     int replayed, rc;
     snprintf(params, sizeof params, "reset|%s|%d", a->path, a->which);

@@ -422,12 +422,33 @@ static int decision_decode(const char *s, ab_decision *d)
     return AB_OK;
 }
 
+/* The parameters as a record keeps them: as they are when they fit, else "#" and 128 bits of
+ * hash of all of them (two FNV-1a-64 of different bases), never a cut copy, in which two
+ * requests that differ only past the cut would read alike. */
+static void params_stored(const char *params, char out[1024])
+{
+    size_t n = strlen(params);
+    if (n < 1000) {
+        memcpy(out, params, n + 1);
+        return;
+    }
+    uint64_t h1 = 1469598103934665603ULL, h2 = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < n; i++) {
+        h1 = (h1 ^ (unsigned char)params[i]) * 1099511628211ULL;
+        h2 = (h2 ^ (unsigned char)params[i]) * 0x100000001b3ULL + i;
+    }
+    snprintf(out, 1024, "#%zu:%016" PRIx64 "%016" PRIx64, n, h1, h2);
+}
+
 int ab__idem_check(ab_store *st, const char *key, const char *params, ab_decision *out,
                    int *replayed)
 {
     *replayed = 0;
     if (!key)
         return AB_OK;
+    char stored[1024];
+    params_stored(params, stored);
+    params = stored;
     ab__idem rec;
     int rc = st->ops->idem_get(st, key, &rec);
     if (rc == AB_ENOTFOUND)
@@ -452,7 +473,7 @@ int ab__idem_save(ab_store *st, const char *key, const char *params, const ab_de
     if (!key)
         return AB_OK;
     ab__idem rec;
-    ab__strlcpy(rec.params, params, sizeof rec.params);
+    params_stored(params, rec.params);
     decision_encode(d, rec.result, sizeof rec.result);
     return st->ops->idem_put(st, key, &rec, now_ms);
 }

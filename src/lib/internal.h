@@ -36,6 +36,10 @@ static inline int ab__budget_int_nullable(size_t i)
 #define AB__PRICE_THRESHOLD 5 /* the one that is a token count, not a price */
 void ab__price_ints(ab_price *p, int64_t *out[AB__PRICE_INTS]);
 
+/* An idempotency key's request parameters as the operations format them: every field in full
+ * (a path of 520 bytes, a model of 127, a spec's limits), so that no two requests read alike. */
+#define AB__PARAMS_BYTES 4096
+
 /* A hold as stored. chain_ids are the budgets it is counted in, leaf first. */
 typedef struct {
     ab_hold h;
@@ -47,7 +51,7 @@ typedef struct {
 
 /* One idempotency record: the parameters a key was first used with and the answer given. */
 typedef struct {
-    char params[1024];
+    char params[1024]; /* the request's parameters, or "#" and a hash of them (ab__idem_check) */
     char result[2048];
 } ab__idem;
 

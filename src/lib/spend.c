@@ -215,7 +215,7 @@ static int op_reserve(ab__ctx *c, void *v)
 {
     spend_args *a = v;
     ab_store *st = c->st;
-    char params[512], model[AB_NAME_BYTES_MAX];
+    char params[AB__PARAMS_BYTES], model[AB_NAME_BYTES_MAX];
     int replayed;
     usage_params(params, sizeof params, "reserve", a->path, a->model, a->usage, a->ttl_s, a->key);
     int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
@@ -326,7 +326,7 @@ static int op_commit(ab__ctx *c, void *v)
 {
     spend_args *a = v;
     ab_store *st = c->st;
-    char params[512], model[AB_NAME_BYTES_MAX];
+    char params[AB__PARAMS_BYTES], model[AB_NAME_BYTES_MAX];
     int replayed;
     usage_params(params, sizeof params, "commit", a->hold_id, NULL, a->usage, 0, a->key);
     int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
@@ -363,7 +363,7 @@ static int op_release(ab__ctx *c, void *v)
 {
     spend_args *a = v;
     ab_store *st = c->st;
-    char params[512];
+    char params[AB__PARAMS_BYTES];
     ab_usage none = {0};
     int replayed;
     usage_params(params, sizeof params, "release", a->hold_id, NULL, &none, 0, a->key);
@@ -427,7 +427,7 @@ static int op_charge(ab__ctx *c, void *v)
 {
     spend_args *a = v;
     ab_store *st = c->st;
-    char params[512], model[AB_NAME_BYTES_MAX];
+    char params[AB__PARAMS_BYTES], model[AB_NAME_BYTES_MAX];
     int replayed;
     usage_params(params, sizeof params, "charge", a->path, a->model, a->usage, 0, a->key);
     int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
