@@ -671,6 +671,16 @@ static void test_budgets_and_roles(void)
     ab_budget_spec badm = {.model = "no-such-model"};
     CHECK_RC(st, ab_budget_set(st, "t/rev-1", &badm, NULL, NULL), AB_EUNKNOWNMODEL);
     CHECK_RC(st, ab_budget_set(st, "../x", &badm, NULL, NULL), AB_EINVAL);
+    /* a permission check that fails never reads as allowed (it left allowed = 1) */
+    CHECK_RC(st, ab_check_permission(st, "no/such", "Read", NULL, &d), AB_ENOTFOUND);
+    CHECK_I64(d.allowed, 0);
+    CHECK_RC(st, ab_check_permission(st, "t/rev-1", "", NULL, &d), AB_EINVAL);
+    CHECK_I64(d.allowed, 0);
+    CHECK_RC(st,
+             ab_check_permission(st, "t/rev-1", "Read",
+                                 &(ab_permission_context){.estimated_tokens = -1}, &d),
+             AB_EINVAL);
+    CHECK_I64(d.allowed, 0);
     /* permissions: role first, then the budget */
     ab_permission_context ctx = {.estimated_tokens = 1000};
     CHECK_OK(st, ab_check_permission(st, "t/rev-1", "Read", &ctx, &d));

@@ -451,15 +451,19 @@ static int op_permission(ab__ctx *c, void *v)
 int ab_check_permission(ab_store *st, const char *path, const char *operation,
                         const ab_permission_context *ctx, ab_decision *out)
 {
-    memset(out, 0, sizeof *out);
-    out->allowed = 1;
+    memset(out, 0, sizeof *out); /* allowed 0: a call that fails never reads as allowed */
     if (!operation || !*operation || strlen(operation) > AB_OPERATION_BYTES_MAX)
         return ab__fail(st, AB_EINVAL, "operation: must be 1-%d bytes", AB_OPERATION_BYTES_MAX);
     ab_permission_context none = {0};
     if (!ctx)
         ctx = &none;
+    if (ctx->estimated_tokens < 0)
+        return ab__fail(st, AB_EINVAL, "estimated_tokens: must be >= 0 (0: 1000)");
     perm_args a = {path, operation, ctx->model, out};
+    out->allowed = 1; /* until the role says otherwise (op_permission) */
     int rc = ab__run(st, 0, op_permission, &a);
+    if (rc)
+        out->allowed = 0;
     if (rc || !out->allowed)
         return rc;
     if (ctx->usage)

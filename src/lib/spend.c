@@ -177,6 +177,14 @@ static int op_check(ab__ctx *c, void *v)
     return deny(c, "check", model, a->usage, a->out, NULL);
 }
 
+/* A call that fails decided nothing: its out never reads as allowed, whatever step failed. */
+static int decided(int rc, ab_decision *out)
+{
+    if (rc)
+        out->allowed = 0;
+    return rc;
+}
+
 int ab_budget_check(ab_store *st, const char *path, const char *model, const ab_usage *usage,
                     ab_decision *out)
 {
@@ -185,7 +193,7 @@ int ab_budget_check(ab_store *st, const char *path, const char *model, const ab_
     if (rc)
         return rc;
     spend_args a = {.path = path, .model = model, .usage = usage, .out = out};
-    return ab__run(st, 0, op_check, &a);
+    return decided(ab__run(st, 0, op_check, &a), out);
 }
 
 int ab_budget_check_tokens(ab_store *st, const char *path, int64_t tokens, ab_decision *out)
@@ -282,7 +290,7 @@ int ab_budget_reserve(ab_store *st, const char *path, const char *model, const a
                         AB_TTL_S_DEFAULT);
     spend_args a = {
         .path = path, .model = model, .usage = usage, .key = key, .ttl_s = ttl_s, .out = out};
-    return ab__run(st, 1, op_reserve, &a);
+    return decided(ab__run(st, 1, op_reserve, &a), out);
 }
 
 /* Adds usage to every window of every budget in the chain. */
@@ -356,7 +364,7 @@ int ab_hold_commit(ab_store *st, const char *hold_id, const ab_usage *usage, con
     if (rc || (rc = ab__key_validate(st, key)))
         return rc;
     spend_args a = {.hold_id = id, .usage = usage, .key = key, .out = out};
-    return ab__run(st, 1, op_commit, &a);
+    return decided(ab__run(st, 1, op_commit, &a), out);
 }
 
 static int op_release(ab__ctx *c, void *v)
@@ -451,5 +459,5 @@ int ab_budget_charge(ab_store *st, const char *path, const char *model, const ab
     if (rc || (rc = ab__key_validate(st, key)))
         return rc;
     spend_args a = {.path = path, .model = model, .usage = usage, .key = key, .out = out};
-    return ab__run(st, 1, op_charge, &a);
+    return decided(ab__run(st, 1, op_charge, &a), out);
 }
