@@ -263,33 +263,41 @@ static void client_addr(struct MHD_Connection *conn, char *out, size_t size)
                   (socklen_t)size);
 }
 
-/* Checks the bearer token: 0 and c->token filled, or the error reply's status. */
+/* A failed authentication: counted, then 429 when the address or the token id it claims has
+ * failed too often lately, else 401. */
+static int auth_refused(abd_call *c, const char *addr, const char *pair, const char *fmt,
+                        const char *msg)
+{
+    int wait = throttled(addr, pair); /* a failure while throttled is not counted again */
+    if (wait <= 0)
+        auth_failed(addr, pair);
+    if (wait > 0) {
+        c->retry_after_s = wait;
+        return abd_error(c, 429, "too_many_requests", NULL,
+                         "too many failed authentications from this address or with this token "
+                         "id: retry in %d s",
+                         wait);
+    }
+    return abd_error(c, 401, "unauthorized", "Authorization", fmt, msg);
+}
+
+/* Checks the bearer token: 0 and c->token filled, or the error reply's status. A right secret
+ * is always served: the throttle slows failures only, so that failures made with another's
+ * token id (ids are no secret: events name them) cannot shut that token out. */
 static int authenticate(abd_call *c, const char *addr)
 {
     const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Authorization");
     char pair[128];
     pair_key(addr, h, pair, sizeof pair);
-    int wait = throttled(addr, pair);
-    if (wait > 0) {
-        c->retry_after_s = wait;
-        return abd_error(c, 429, "too_many_requests", NULL,
-                         "too many failed authentications from this address with this token: "
-                         "retry in %d s",
-                         wait);
-    }
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0) { /* the scheme is case-insensitive */
-        auth_failed(addr, pair);
-        return abd_error(c, 401, "unauthorized", "Authorization",
-                         "a bearer token is required (Authorization: Bearer abt_…)");
-    }
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) /* the scheme is case-insensitive */
+        return auth_refused(c, addr, pair, "%s",
+                            "a bearer token is required (Authorization: Bearer abt_…)");
     ab_store *st = abd_reader(c, 1); /* the handler's reads join its transaction */
     int rc = ab_token_verify(st, h + 7, &c->token);
     char msg[256];
     snprintf(msg, sizeof msg, "%s", ab_store_errmsg(st));
-    if (rc == AB_EPERM) {
-        auth_failed(addr, pair);
-        return abd_error(c, 401, "unauthorized", "Authorization", "%s", msg);
-    }
+    if (rc == AB_EPERM)
+        return auth_refused(c, addr, pair, "%s", msg);
     if (rc) {
         abd_metrics_store_error();
         return abd_error(c, 503, "store_unavailable", NULL, "cannot check the token: %s", msg);
