@@ -503,6 +503,21 @@ static enum MHD_Result reply(req *q, struct MHD_Connection *conn)
     return queue(conn, &q->call);
 }
 
+/* Does the request carry the secret of an admin token for the whole store? Checked before an
+ * import's body is read: only such a caller may make the daemon hold 32 MiB (anyone else, up to
+ * the usual body limit, and a connection of its own per request, could exhaust the memory). */
+static int whole_store_admin(struct MHD_Connection *conn)
+{
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return 0;
+    ab_token t;
+    ab_store *st = abd_reader_acquire();
+    int ok = ab_token_verify(st, h + 7, &t) == AB_OK && t.role == AB_TOKEN_ADMIN && !t.scope[0];
+    abd_reader_release(st);
+    return ok;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -525,8 +540,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         q->call.method = q->call.head ? MHD_HTTP_METHOD_GET : method;
         q->call.url = url;
         q->refused = refuse; /* stopping: answered 503 once its body is in (below) */
-        q->max = strcmp(url, "/v1/prices/import") == 0 ? abd_cfg.import_bytes_max
-                                                       : abd_cfg.body_bytes_max;
+        q->max = strcmp(url, "/v1/prices/import") == 0 && !metrics_only && whole_store_admin(conn)
+                     ? abd_cfg.import_bytes_max
+                     : abd_cfg.body_bytes_max;
         *con_cls = q;
         if (head_bytes(conn, method, url, version) + HEAD_REPLY_RESERVE >
             abd_cfg.header_bytes_max) {

@@ -464,6 +464,17 @@ import_case() # SIZE MODEL WANT-STATUS LABEL
 }
 import_case $((32 * MIB)) lim-daemon-at 200 "price import (daemon) at 33554432"
 import_case $((32 * MIB + 1)) lim-daemon-past 413 "price import (daemon) past 33554433"
+# without an admin token for the whole store, an import's body is read only up to the usual body
+# limit: 1 MiB without a token, or with an agent's, is refused before it is read (anyone could
+# make the daemon hold 32 MiB per connection)
+raw pad "$TMP/prices.json" $MIB "$(printf "$PRICE" lim-anon)"
+before=$(dump "$TMP/main.db")
+ADMIN=none http POST /v1/prices/import -H 'Content-Type: application/json' --data-binary @"$TMP/prices.json"
+want "$STATUS" 413 "no token: status"
+want_has "$BODY" "larger than $((64 * 1024)) bytes" "message names the usual limit"
+[[ $before == "$(dump "$TMP/main.db")" ]] || WHY+=("the store changed")
+rm -f "$TMP/prices.json"
+verdict "price import of 1 MiB without an admin token: refused before it is read"
 
 stop_daemon "$MAIN_PID"
 raw pad "$TMP/prices.json" $((64 * MIB)) "$(printf "$PRICE" lim-cli-at)"
