@@ -78,6 +78,9 @@ void abd_reply_json(abd_call *c, int status, char *json); /* takes json */
 void abd_reply_obj(abd_call *c, int status, json_t *obj); /* takes obj */
 int abd_error(abd_call *c, int status, const char *code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* 404 for what is outside the caller's scope, byte for byte what the library's "not found"
+ * answers (ab_code too), so that an agent cannot tell another's budget or hold from none. */
+int abd_not_found(abd_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Maps a library failure to a status and an error reply; returns the status. */
 int abd_fail(abd_call *c, ab_store *st, int rc);
 

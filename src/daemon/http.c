@@ -101,14 +101,30 @@ static int error_reply(abd_call *c, int status, const char *code, const char *fi
     return status;
 }
 
-int abd_error(abd_call *c, int status, const char *code, const char *field, const char *fmt, ...)
+static int error_replyv(abd_call *c, int status, const char *code, const char *field,
+                        const char *ab_code, const char *fmt, va_list ap)
 {
     char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return error_reply(c, status, code, field, ab_code, msg);
+}
+
+int abd_not_found(abd_call *c, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int status = error_replyv(c, 404, "not_found", NULL, ab_err_name(AB_ENOTFOUND), fmt, ap);
     va_end(ap);
-    return error_reply(c, status, code, field, NULL, msg);
+    return status;
+}
+
+int abd_error(abd_call *c, int status, const char *code, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_replyv(c, status, code, field, NULL, fmt, ap);
+    va_end(ap);
+    return status;
 }
 
 int abd_fail(abd_call *c, ab_store *st, int rc)

@@ -143,7 +143,7 @@ static int in_scope(abd_call *c, const char *path)
 {
     if (ab_scope_covers(c->token.scope, path))
         return 0;
-    return abd_error(c, 404, "not_found", NULL, "no budget '%s'", path);
+    return abd_not_found(c, "no budget '%s'", path);
 }
 
 static int need_admin(abd_call *c, const char *path)
@@ -567,7 +567,7 @@ static int hold_in_scope(abd_call *c, ab_store *st, const char *id, ab_hold *h)
         return rc;
     }
     if (!ab_scope_covers(c->token.scope, h->budget)) {
-        abd_error(c, 404, "not_found", NULL, "no hold '%s'", id);
+        abd_not_found(c, "no hold '%s'", id);
         return AB_ENOTFOUND;
     }
     return AB_OK;
