@@ -365,11 +365,16 @@ static int is_open_route(const char *method, const char *url, int metrics_only)
 
 static enum MHD_Result queue(struct MHD_Connection *conn, abd_call *c)
 {
+    /* a reply of ours is handed over, not copied: a large one (an events page of megabytes)
+     * exists once while a slow client reads it */
+    int owned = c->out && !c->static_out;
     const char *body = c->out ? c->out : "";
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        strlen(body), (void *)body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
+    if (owned)
+        c->out = NULL; /* libmicrohttpd frees it with the response */
     MHD_add_response_header(r, "Content-Type",
                             c->content_type ? c->content_type : "application/json");
     MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -623,6 +628,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     return reply(q, conn);
 }
 
+/* libmicrohttpd's own messages (a client that closed early, a request too large for a
+ * connection's memory) as JSON lines like the rest of stderr, not bare text among them. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    utf8_clean(msg);
+    json_t *line = json_pack("{s:s,s:s}", "msg", "libmicrohttpd", "detail", msg);
+    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    if (text)
+        fprintf(stderr, "%s\n", text);
+    free(text);
+    json_decref(line);
+}
+
 struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only)
 {
     /* a few threads, each polling many connections (epoll): a request that writes does not
@@ -635,7 +657,8 @@ struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only)
     /* a pool of one is no pool: libmicrohttpd says so on stderr, in a line that is not JSON, so
      * the option is not given then (the connection timeout again takes its place) */
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, metrics_only ? (void *)1 : NULL,
+        flags, 0, NULL, NULL, handle, metrics_only ? (void *)1 : NULL, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, NULL, /* first, as libmicrohttpd asks */
         threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_CONNECTION_TIMEOUT,
         threads > 1 ? threads : abd_cfg.timeout_s, MHD_OPTION_LISTEN_SOCKET, listen_fd,
         MHD_OPTION_CONNECTION_LIMIT, abd_cfg.connections_max, MHD_OPTION_CONNECTION_TIMEOUT,

@@ -44,14 +44,19 @@ expect_has "$(cat "$TMP/main.err")" '"requests_unanswered":0' "nothing was left 
 expect_eq "$(sqlite3 "$STORE_FILE" "SELECT used_day_usd FROM budgets WHERE path = '$B'")" 300000000 \
     "the charge is in the store"
 
-# ---- SIGHUP stops in order as well (it killed the daemon at once, exit 129); with --threads 1
-# nothing but JSON lines on stderr (libmicrohttpd's warning about a pool of one is not given) ----
+# ---- SIGHUP stops in order as well (it killed the daemon at once, exit 129); nothing but JSON
+# lines on stderr: no warning about a pool of one (--threads 1), libmicrohttpd's own messages as
+# JSON ----
 start_daemon hup --threads 1 || exit 1
+# a request too large for a connection's memory makes libmicrohttpd speak: as JSON lines too
+q=$(seq -s '&' -f 'x%g=1' 1 600)
+curl -s -o /dev/null --max-time 2 "$URL/healthz?$q"
 kill -HUP "$PID"
 wait "$PID"
 RC=$?
 expect_eq "$RC" 0 "SIGHUP: the daemon stops in order, exit 0"
 expect_has "$(cat "$TMP/hup.err")" '{"msg":"stopped"}' "and says it stopped"
-expect_eq "$(grep -cv '^{' "$TMP/hup.err")" 0 "every line on stderr is JSON (--threads 1)"
+expect_eq "$(grep -cv '^{' "$TMP/hup.err")" 0 "every line on stderr is JSON (--threads 1, libmicrohttpd's own)"
+expect_has "$(cat "$TMP/hup.err")" '"msg":"libmicrohttpd"' "libmicrohttpd's message is there, as JSON"
 
 finish
