@@ -1140,6 +1140,28 @@ static ab_store *second_handle(void)
     return b;
 }
 
+/* A hold that would take a budget's held amount past INT64_MAX is refused (AB_EOVERFLOW), as a
+ * charge is: it wrapped to a negative amount, which a limit set later read as room. */
+static void test_held_overflow(void)
+{
+    ab_store *st = fresh(T0);
+    ab_price p = {.model = "pricey", .input = 1000000000000000, .output = 1000000000000000};
+    p.cache_write_5m = p.cache_write_1h = p.cache_read = 0;
+    p.tier_threshold_tokens = 0;
+    CHECK_OK(st, ab_price_set(st, &p));
+    CHECK_OK(st, ab_budget_set(st, "x", &(ab_budget_spec){.model = "pricey"}, NULL, NULL));
+    ab_usage u = {.input = 5000000};
+    ab_decision d;
+    CHECK_OK(st, ab_budget_reserve(st, "x", NULL, &u, 0, NULL, &d));
+    int64_t held = get(st, "x").held[USD];
+    CHECK(held > 0);
+    CHECK_RC(st, ab_budget_reserve(st, "x", NULL, &u, 0, NULL, &d), AB_EOVERFLOW);
+    CHECK_I64(d.allowed, 0);
+    CHECK_I64(get(st, "x").held[USD], held);
+    CHECK_I64(get(st, "x").holds_open, 1);
+    ab_store_close(st);
+}
+
 /* A copy onto the same store through another handle is refused, not run: on SQLite it wiped
  * what the copy does not carry (idempotency keys, settled holds), on PostgreSQL it waited
  * forever on its own locks. */
@@ -1284,6 +1306,7 @@ int main(int argc, char **argv)
     test_price_seen_by_others();
     test_price_unset_in_use();
     test_copy_same_store();
+    test_held_overflow();
     test_read_group();
     test_batch_flat_refused_write();
     if (strcmp(kind, "memory") == 0) /* 10,000 durable transactions are for the benchmarks */

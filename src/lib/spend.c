@@ -264,8 +264,11 @@ static int op_reserve(ab__ctx *c, void *v)
     h.usage = *a->usage;
     for (size_t i = 0; i < c->chain_len; i++) {
         ab__budget *b = &c->b[i];
+        /* never a wrap: a limit set later would read a negative hold as room */
         for (int m = 0; m < AB_METRIC_COUNT; m++)
-            b->s.held[m] += amount[m];
+            if (ab__add(b->s.held[m], amount[m], &b->s.held[m]))
+                return ab__fail(st, AB_EOVERFLOW, "held %s of '%s' would overflow",
+                                ab_metric_name((ab_metric)m), b->s.path);
         b->s.holds_open++;
         if (h.h.expires_at_ms < b->next_expiry_ms)
             b->next_expiry_ms = h.h.expires_at_ms;
