@@ -1,5 +1,6 @@
 /* test_conformance.c — one behavioural suite, run against every store: the argument picks
  * memory or sqlite (a fresh file per case). The clock is replaced through the C API. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -1140,6 +1141,43 @@ static ab_store *second_handle(void)
     return b;
 }
 
+/* A batch's commit or abort from a thread that does not hold it waits for the batch to end and
+ * then finds none (AB_EINVAL): it committed the other thread's batch, and unlocked a lock it did
+ * not hold, which left the handle locked for good. */
+typedef struct {
+    ab_store *st;
+    int rc, done;
+} other_commit;
+
+static void *commit_from_other(void *v)
+{
+    other_commit *o = v;
+    o->rc = ab_store_batch_commit(o->st);
+    __atomic_store_n(&o->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void test_batch_other_thread(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "a", NULL, NULL);
+    ab_decision d;
+    ab_usage u = {.input = 100};
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
+    other_commit o = {st, 0, 0};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, commit_from_other, &o) == 0);
+    usleep(100000);
+    CHECK_I64(__atomic_load_n(&o.done, __ATOMIC_SEQ_CST), 0); /* it waits */
+    CHECK_OK(st, ab_budget_charge(st, "a", NULL, &u, NULL, &d));
+    ab_store_batch_abort(st);
+    pthread_join(t, NULL);
+    CHECK_I64(o.rc, AB_EINVAL);
+    CHECK_I64(get(st, "a").used[AB_WINDOW_TOTAL][TOK], 0); /* the abort undid both */
+    ab_store_close(st);
+}
+
 /* A hold that would take a budget's held amount past INT64_MAX is refused (AB_EOVERFLOW), as a
  * charge is: it wrapped to a negative amount, which a limit set later read as room. */
 static void test_held_overflow(void)
@@ -1307,6 +1345,7 @@ int main(int argc, char **argv)
     test_price_unset_in_use();
     test_copy_same_store();
     test_held_overflow();
+    test_batch_other_thread();
     test_read_group();
     test_batch_flat_refused_write();
     if (strcmp(kind, "memory") == 0) /* 10,000 durable transactions are for the benchmarks */

@@ -207,13 +207,18 @@ int ab_store_read_begin(ab_store *st)
     return rc;
 }
 
+/* The end of a group: the lock is taken first (again, by the thread that holds it for the group:
+ * it is recursive), so that another thread's call waits for the group to end and then finds no
+ * group, instead of ending one it does not hold. */
 void ab_store_read_end(ab_store *st)
 {
-    if (!st->read_group)
-        return;
-    if (st->read_group == 1)
-        st->ops->rollback(st); /* it read only */
-    st->read_group = 0;
+    pthread_mutex_lock(&st->lock);
+    if (st->read_group) {
+        if (st->read_group == 1)
+            st->ops->rollback(st); /* it read only */
+        st->read_group = 0;
+        pthread_mutex_unlock(&st->lock); /* the group's */
+    }
     pthread_mutex_unlock(&st->lock);
 }
 
@@ -239,8 +244,12 @@ int ab_store_batch_begin_flat(ab_store *st)
 
 int ab_store_batch_commit(ab_store *st)
 {
-    if (!st->batch)
-        return ab__fail(st, AB_EINVAL, "no batch is open on this handle");
+    pthread_mutex_lock(&st->lock); /* see ab_store_read_end */
+    if (!st->batch) {
+        int rc = ab__fail(st, AB_EINVAL, "no batch is open on this handle (by this thread)");
+        pthread_mutex_unlock(&st->lock);
+        return rc;
+    }
     int rc, flat = st->batch == AB__BATCH_FLAT;
     st->batch = 0;
     if (st->batch_void) {
@@ -254,18 +263,21 @@ int ab_store_batch_commit(ab_store *st)
         rc = AB_EBUSY;
     }
     st->batch_void = 0;
+    pthread_mutex_unlock(&st->lock); /* the batch's */
     pthread_mutex_unlock(&st->lock);
     return rc;
 }
 
 void ab_store_batch_abort(ab_store *st)
 {
-    if (!st->batch)
-        return;
-    st->batch = 0;
-    if (!st->batch_void)
-        st->ops->rollback(st);
-    st->batch_void = 0;
+    pthread_mutex_lock(&st->lock); /* see ab_store_read_end */
+    if (st->batch) {
+        st->batch = 0;
+        if (!st->batch_void)
+            st->ops->rollback(st);
+        st->batch_void = 0;
+        pthread_mutex_unlock(&st->lock); /* the batch's */
+    }
     pthread_mutex_unlock(&st->lock);
 }
 
