@@ -73,6 +73,10 @@ test)
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DAB_SANITIZE=ON
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j"$JOBS" -LE crash)
+    # the library's thread safety under ThreadSanitizer: one handle, many threads (test_threads)
+    cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DAB_TSAN=ON >/dev/null
+    cmake --build build-tsan --target test_threads -j"$JOBS" >/dev/null
+    TSAN_OPTIONS=halt_on_error=1:exitcode=66 build-tsan/tests/test_threads "$ROOT/build-tsan"
     # libFuzzer harnesses (clang) for the parsers, 30 s each on copies of tests/fuzz/corpus
     tests/fuzz/run.sh 30
     ;;

@@ -49,7 +49,12 @@ int ab__fail(ab_store *st, int rc, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        /* under the handle's lock (recursive: a call holding it already takes it again), as a
+         * failed check of the arguments comes before the call takes it: another thread's call
+         * must not read or write a half-written message */
+        pthread_mutex_lock(&st->lock);
         memcpy(st->errmsg, msg, sizeof msg);
+        pthread_mutex_unlock(&st->lock);
     }
     return rc;
 }
