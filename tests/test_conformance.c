@@ -1178,6 +1178,17 @@ static void test_batch_other_thread(void)
     ab_store_close(st);
 }
 
+/* An actor is a name like a model's: it goes into every event and their JSON (control
+ * characters and bytes that are not UTF-8 were taken, and made the JSON invalid). */
+static void test_actor_name(void)
+{
+    ab_store *a = fresh(T0);
+    CHECK_RC(a, ab_store_set_actor(a, "a\nb"), AB_EINVAL);
+    CHECK_RC(a, ab_store_set_actor(a, "bad\xff"), AB_EINVAL);
+    CHECK_OK(a, ab_store_set_actor(a, "agent-ünï"));
+    ab_store_close(a);
+}
+
 /* A hold that would take a budget's held amount past INT64_MAX is refused (AB_EOVERFLOW), as a
  * charge is: it wrapped to a negative amount, which a limit set later read as room. */
 static void test_held_overflow(void)
@@ -1345,6 +1356,7 @@ int main(int argc, char **argv)
     test_price_unset_in_use();
     test_copy_same_store();
     test_held_overflow();
+    test_actor_name();
     test_batch_other_thread();
     test_read_group();
     test_batch_flat_refused_write();

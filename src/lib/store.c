@@ -33,8 +33,11 @@ void ab_store_set_clock(ab_store *st, ab_clock_fn fn, void *ctx)
 
 int ab_store_set_actor(ab_store *st, const char *actor)
 {
-    if (!actor || !*actor || strlen(actor) >= AB_NAME_BYTES_MAX)
+    if (!actor)
         return ab__fail(st, AB_EINVAL, "actor: must be 1-%d bytes", AB_NAME_BYTES_MAX - 1);
+    int rc = ab__name_valid(st, "actor", actor); /* as model and role names: it is in events */
+    if (rc)
+        return rc;
     pthread_mutex_lock(&st->lock);
     ab__strlcpy(st->actor, actor, sizeof st->actor);
     pthread_mutex_unlock(&st->lock);
