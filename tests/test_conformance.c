@@ -1186,6 +1186,8 @@ static void test_actor_name(void)
     CHECK_RC(a, ab_store_set_actor(a, "a\nb"), AB_EINVAL);
     CHECK_RC(a, ab_store_set_actor(a, "bad\xff"), AB_EINVAL);
     CHECK_OK(a, ab_store_set_actor(a, "agent-ünï"));
+    CHECK_RC(a, ab_price_unset(a, NULL), AB_EINVAL); /* was ENOTFOUND "no price for '(null)'" */
+    CHECK_RC(a, ab_price_unset(a, ""), AB_EINVAL);
     ab_store_close(a);
 }
 

@@ -341,6 +341,8 @@ static int model_in_use(ab_store *st, model_users *u)
 
 int ab_price_unset(ab_store *st, const char *model)
 {
+    if (!model || !*model || strlen(model) >= AB_NAME_BYTES_MAX)
+        return ab__fail(st, AB_EINVAL, "model: must be 1-%d bytes", AB_NAME_BYTES_MAX - 1);
     int rc = ab__txn_begin(st, 1);
     if (rc)
         return rc;
