@@ -21,17 +21,27 @@ start)
     "$0" stop "$DIR" >/dev/null 2>&1 || true
     mkdir -p "$DIR"
     [ "$(id -u)" -eq 0 ] && chown postgres "$DIR"
-    port=""
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 20000))
-        if port_free "$p"; then port=$p; break; fi
-    done
-    [ -n "$port" ] || { echo "error: no free port found" >&2; exit 3; }
     as_owner "$BIN/initdb" -D "$DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
         --no-instructions >"$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log" >&2; exit 3; }
-    as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-        -o "-p $port -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start \
-        >/dev/null || { cat "$DIR/server.log" >&2; exit 3; }
+    # a port below the kernel's ephemeral range (32768 and up), so that no client connection
+    # holds it; and another one if the server finds it taken all the same (it once did)
+    port=""
+    for _ in $(seq 1 10); do
+        p=""
+        for _ in $(seq 1 50); do
+            c=$((20000 + RANDOM % 12000))
+            if port_free "$c"; then p=$c; break; fi
+        done
+        [ -n "$p" ] || break
+        if as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
+            -o "-p $p -k $DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start \
+            >/dev/null; then
+            port=$p
+            break
+        fi
+        grep -q "Address already in use" "$DIR/server.log" || { cat "$DIR/server.log" >&2; exit 3; }
+    done
+    [ -n "$port" ] || { echo "error: no free port found" >&2; cat "$DIR/server.log" >&2 2>/dev/null; exit 3; }
     echo "$port" >"$DIR/port"
     echo "postgres://postgres@127.0.0.1:$port" >"$DIR/url"
     echo "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($DIR)"
