@@ -230,7 +230,8 @@ static int find_release(const ab_event *e, void *v)
     return 0;
 }
 
-static int count_expire(const ab_event *e, void *v)
+/* Counts the events a query walks (into an int64_t). */
+static int count_event(const ab_event *e, void *v)
 {
     (void)e;
     ++*(int64_t *)v;
@@ -371,7 +372,7 @@ static void test_many_expired(void)
     }
     int64_t expired = 0;
     ab_event_query q = {.op = "expire"};
-    CHECK_OK(st, ab_events_query(st, &q, count_expire, &expired));
+    CHECK_OK(st, ab_events_query(st, &q, count_event, &expired));
     CHECK_I64(expired, 100);
     ab_store_close(st);
 }
@@ -441,7 +442,7 @@ static void test_hold_ids_and_sweeps(void)
         CHECK_I64(h.state, 3);
     }
     int64_t expired = 0;
-    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.op = "expire"}, count_expire, &expired));
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.op = "expire"}, count_event, &expired));
     CHECK_I64(expired, 3);
     ab_store_close(src);
     ab_store_close(st);
@@ -761,13 +762,6 @@ static void test_budgets_and_roles(void)
     ab_store_close(st);
 }
 
-static int count_event(const ab_event *e, void *v)
-{
-    (void)e;
-    (*(int *)v)++;
-    return 0;
-}
-
 /* A whole store copied into another of the same kind and into memory: everything arrives,
  * a non-empty target is refused unless forced, and forcing replaces it. */
 static void test_copy(void)
@@ -801,7 +795,7 @@ static void test_copy(void)
         CHECK(memcmp(&a, &b, sizeof a) == 0);
         a = get(st, "org/a"), b = get(targets[i], "org/a");
         CHECK(memcmp(&a, &b, sizeof a) == 0);
-        int ea = 0, eb = 0;
+        int64_t ea = 0, eb = 0;
         CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &ea));
         CHECK_OK(targets[i], ab_events_query(targets[i], &(ab_event_query){0}, count_event, &eb));
         CHECK_I64(eb, ea);
@@ -889,11 +883,11 @@ static void test_tokens(void)
     /* revoking it again changes nothing: its revocation time and its one event stay */
     int64_t revoked_events = 0;
     ab_event_query tq = {.op = "token"};
-    CHECK_OK(st, ab_events_query(st, &tq, count_expire, &revoked_events));
+    CHECK_OK(st, ab_events_query(st, &tq, count_event, &revoked_events));
     now_ms += 1000;
     CHECK_OK(st, ab_token_revoke(st, revoked_id));
     int64_t events_after = 0;
-    CHECK_OK(st, ab_events_query(st, &tq, count_expire, &events_after));
+    CHECK_OK(st, ab_events_query(st, &tq, count_event, &events_after));
     CHECK_I64(events_after, revoked_events);
     revoke_time rt = {revoked_id, 0};
     CHECK_OK(st, ab_token_list(st, revoked_at_of, &rt));
@@ -952,7 +946,7 @@ static void test_batch(void)
     CHECK_I64(b.used[D][AB_METRIC_REQUESTS], 2);
     CHECK_RC(st, ab_store_batch_commit(st), AB_EINVAL);
     /* an aborted batch takes its holds and their events with it; the next hold is whole */
-    int events = 0, events_after = 0;
+    int64_t events = 0, events_after = 0;
     CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &events));
     CHECK_OK(st, ab_store_batch_begin(st));
     CHECK_OK(st, ab_budget_reserve(st, "a", NULL, &u, 0, NULL, &d));
@@ -1001,7 +995,7 @@ static void test_batch_flat(void)
     ab_decision d;
     ab_usage u = {.input = 1000};
     CHECK_OK(st, ab_budget_charge(st, "b", NULL, &u, NULL, &d));
-    int events = 0, events_after = 0;
+    int64_t events = 0, events_after = 0;
     CHECK_OK(st, ab_events_query(st, &(ab_event_query){0}, count_event, &events));
     CHECK_I64(events, 6); /* two budgets set, two charges, a reserve, a commit */
     /* a failure after a write: the sweep of b's expired hold is written, then the model is
@@ -1031,7 +1025,7 @@ static void test_batch_flat(void)
         CHECK_RC(st, rc, AB_EUNKNOWNMODEL);
     }
     int64_t expired = 0; /* the failed charge's sweep was undone with it */
-    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.op = "expire"}, count_expire, &expired));
+    CHECK_OK(st, ab_events_query(st, &(ab_event_query){.op = "expire"}, count_event, &expired));
     CHECK_I64(expired, 0);
     CHECK_OK(st, ab_store_batch_commit(st));
     CHECK_I64(get(st, "a").used[D][REQ], 3);
