@@ -687,7 +687,7 @@ static void h_reset(abd_call *c)
     abd_write(c, job_reset);
 }
 
-/* POST /v1/permissions/check {"budget", "operation", "model"?, "estimated_tokens"?} */
+/* POST /v1/permissions/check {"budget", "operation", "model"?, "usage"?, "estimated_tokens"?} */
 static void h_permission(abd_call *c)
 {
     static const char *const fields[] = {"budget", "operation",        "model",
