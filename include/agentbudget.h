@@ -173,7 +173,8 @@ void ab_store_close(ab_store *st);
 /* Detail of the last failure on this handle ("" if none). Valid until the next call on it. */
 const char *ab_store_errmsg(ab_store *st);
 /* Replaces the clock (tests only; there is deliberately no environment variable or flag for
- * this). fn NULL restores the real clock. */
+ * this). fn NULL restores the real clock. Readings are clamped to 1970-01-01T00:00:00.001Z ..
+ * 9999-12-31T23:59:59.999Z (1 .. 253402300799999 ms). */
 void ab_store_set_clock(ab_store *st, ab_clock_fn fn, void *ctx);
 /* The actor recorded in events made through this handle (default "local"). */
 int ab_store_set_actor(ab_store *st, const char *actor);

@@ -1207,6 +1207,78 @@ static void test_held_overflow(void)
     ab_store_close(st);
 }
 
+/* The clock's readings are clamped to 1970-01-01T00:00:00.001Z .. 9999-12-31T23:59:59.999Z.
+ * Before 1970 the memory store took every hold for expired (a negative time was its "all holds"
+ * sentinel): it closed one twice, counted held -10, and let a request past its limit; at 0 a
+ * revoked token still worked; near INT64_MAX a hold's expiry wrapped negative. */
+static void test_clock_clamped(void)
+{
+    ab_store *st = fresh(-3600000); /* 1969-12-31 23:00 UTC */
+    make(st, "a", "tokens/day=100", NULL);
+    ab_usage u = {.input = 10};
+    ab_decision d1, d2, c;
+    ab_hold h;
+    CHECK_OK(st, ab_budget_reserve(st, "a", FLAT, &u, 1, NULL, &d1));
+    CHECK_OK(st, ab_budget_reserve(st, "a", FLAT, &u, 600, NULL, &d2));
+    CHECK_OK(st, ab_hold_get(st, d2.hold_id, &h));
+    CHECK_I64(h.created_at_ms, 1);
+    CHECK_I64(h.expires_at_ms, 1 + 600000);
+    now_ms += 1000;
+    CHECK_OK(st, ab_hold_commit(st, d2.hold_id, &u, NULL, &c));
+    ab_budget_status b = get(st, "a");
+    CHECK_I64(b.holds_open, 1);
+    CHECK_I64(b.held[TOK], 10);
+    CHECK_I64(b.used[D][TOK], 10);
+    CHECK_OK(st, ab_budget_check(st, "a", FLAT, &(ab_usage){.input = 81}, &c));
+    CHECK_I64(c.allowed, 0);
+    char secret[AB_TOKEN_SECRET_BYTES + 1];
+    ab_token t, got;
+    now_ms = 0;
+    CHECK_OK(st, ab_token_create(st, "a", AB_TOKEN_AGENT, "x", 10, secret, &t));
+    CHECK_I64(t.expires_at_ms, 1 + 10000);
+    CHECK_OK(st, ab_token_revoke(st, t.id));
+    CHECK_RC(st, ab_token_verify(st, secret, &got), AB_EPERM);
+    now_ms = INT64_MAX;
+    CHECK_OK(st, ab_budget_reserve(st, "a", FLAT, &(ab_usage){.input = 1}, 60, NULL, &d1));
+    CHECK_OK(st, ab_hold_get(st, d1.hold_id, &h));
+    CHECK_I64(h.state, 0);
+    CHECK_I64(h.expires_at_ms, INT64_C(253402300799999) + 60000);
+    ab_store_close(st);
+}
+
+static int64_t ticking_clock(void *ctx)
+{
+    return (*(int64_t *)ctx)++;
+}
+
+static int list_first(const ab_budget_status *s, void *ctx)
+{
+    *(ab_budget_status *)ctx = *s;
+    return 0;
+}
+
+/* A listing shows one instant: it read the clock once to find the holds due and again to roll
+ * windows, so a hold expiring between the two was shown held in a window that opened after it
+ * expired (here: the day that begins when the hold expires). */
+static void test_list_one_instant(void)
+{
+    int64_t midnight = (T0 / DAY + 1) * DAY, tick;
+    ab_store *st = fresh(midnight - 1000);
+    make(st, "a", "tokens/day=100", NULL);
+    ab_decision d;
+    CHECK_OK(st, ab_budget_reserve(st, "a", FLAT, &(ab_usage){.input = 10}, 1, NULL, &d));
+    tick = midnight - 1; /* the list's first reading; a later one is past the hold's expiry */
+    ab_store_set_clock(st, ticking_clock, &tick);
+    ab_budget_status s;
+    memset(&s, 0, sizeof s);
+    CHECK_OK(st, ab_budget_list(st, NULL, list_first, &s));
+    CHECK_STR(s.path, "a");
+    CHECK_I64(s.holds_open, 1);
+    CHECK_I64(s.held[TOK], 10);
+    CHECK_I64(s.day_start_ms, midnight - DAY);
+    ab_store_close(st);
+}
+
 /* A copy onto the same store through another handle is refused, not run: on SQLite it wiped
  * what the copy does not carry (idempotency keys, settled holds), on PostgreSQL it waited
  * forever on its own locks. */
@@ -1352,6 +1424,8 @@ int main(int argc, char **argv)
     test_price_unset_in_use();
     test_copy_same_store();
     test_held_overflow();
+    test_clock_clamped();
+    test_list_one_instant();
     test_actor_name();
     test_batch_other_thread();
     test_read_group();

@@ -172,10 +172,12 @@ static int collect_due(ab__budget *b, void *v)
 }
 
 /* Sweeps the expired holds of the listed budgets that have any due, so a listing shows the
- * same holds that a status would. */
+ * same holds that a status would at the same instant (one clock reading for both: a hold that
+ * expires between two readings was neither swept nor hidden). */
 static int op_sweep_due(ab__ctx *c, void *v)
 {
     due_args *d = v;
+    c->now_ms = d->now_ms; /* the instant the listing shows: a hold due just after stays */
     for (size_t i = 0; i < d->n; i++) {
         int rc = ab__chain_load(c, d->paths[i], 1);
         if (rc)
@@ -216,7 +218,7 @@ int ab_budget_list(ab_store *st, const char *prefix, ab_budget_fn fn, void *ctx)
     rc = ab__txn_begin(st, 0);
     if (rc)
         return rc;
-    list_args la = {fn, ctx, ab__now(st)};
+    list_args la = {fn, ctx, due.now_ms}; /* the instant the sweep was made for */
     rc = st->ops->budget_list(st, prefix && *prefix ? prefix : NULL, list_one, &la);
     ab__txn_finish(st, rc < 0 ? rc : AB_OK);
     return rc;

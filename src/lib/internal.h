@@ -163,7 +163,10 @@ void ab__inject_aborts(ab_store *st, int n);
 
 /* Sets the handle's detail message and returns rc. */
 int ab__fail(ab_store *st, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The handle's clock, clamped to [AB__TIME_MIN, AB__TIME_MAX]. */
 int64_t ab__now(ab_store *st);
+#define AB__TIME_MIN INT64_C(1)
+#define AB__TIME_MAX INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
 void ab__hold_id_new(ab_store *st, char out[AB_HOLD_ID_BYTES + 2]);
 /* 1 and the counter (>= 1) that made id if this handle's ab__hold_id_new made it, else 0: a
  * store may keep its own holds by counter instead of by id. */

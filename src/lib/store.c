@@ -18,9 +18,13 @@ static int64_t real_clock(void *ctx)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The clock's reading, kept within 1970-01-01T00:00:00.001Z .. 9999-12-31T23:59:59.999Z: 0 means
+ * "never" (a token not revoked, not expiring), a negative time is a sentinel in a store's walks,
+ * and times near INT64_MAX overflow when a TTL or a window is added to them. */
 int64_t ab__now(ab_store *st)
 {
-    return st->clock(st->clock_ctx);
+    int64_t t = st->clock(st->clock_ctx);
+    return t < AB__TIME_MIN ? AB__TIME_MIN : t > AB__TIME_MAX ? AB__TIME_MAX : t;
 }
 
 void ab_store_set_clock(ab_store *st, ab_clock_fn fn, void *ctx)
