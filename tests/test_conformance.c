@@ -1101,7 +1101,7 @@ static void test_price_unset_in_use(void)
     char hold[40];
     strcpy(hold, d.hold_id);
     CHECK_RC(st, ab_price_unset(st, "only-store"), AB_ECONFLICT);
-    CHECK(strstr(ab_store_errmsg(st), "budget 'pm' has it as its model") != NULL);
+    CHECK(strstr(ab_store_errmsg(st), "budget 'pm' has model 'only-store'") != NULL);
     spec.model = FLAT;
     CHECK_OK(st, ab_budget_set(st, "pm", &spec, NULL, NULL));
     CHECK_RC(st, ab_price_unset(st, "only-store"), AB_ECONFLICT);
@@ -1116,6 +1116,24 @@ static void test_price_unset_in_use(void)
     strcpy(p.model, FLAT);
     CHECK_OK(st, ab_price_set(st, &p));
     CHECK_OK(st, ab_price_unset(st, FLAT));
+    /* a model priced through `default` loses its price with it: the same guard (it was only
+     * for the model named, so a hold reserved at "other-weird" could no longer be committed) */
+    strcpy(p.model, "default");
+    CHECK_OK(st, ab_price_set(st, &p));
+    spec.model = "weird-model";
+    CHECK_OK(st, ab_budget_set(st, "pm", &spec, NULL, NULL));
+    CHECK_OK(st,
+             ab_budget_reserve(st, "other", "other-weird", &(ab_usage){.input = 10}, 0, NULL, &d));
+    strcpy(hold, d.hold_id);
+    CHECK_RC(st, ab_price_unset(st, "default"), AB_ECONFLICT);
+    CHECK(strstr(ab_store_errmsg(st), "budget 'pm' has model 'weird-model'") != NULL);
+    spec.model = FLAT;
+    CHECK_OK(st, ab_budget_set(st, "pm", &spec, NULL, NULL));
+    CHECK_RC(st, ab_price_unset(st, "default"), AB_ECONFLICT);
+    CHECK(strstr(ab_store_errmsg(st), hold) != NULL);
+    CHECK(strstr(ab_store_errmsg(st), "'other-weird'") != NULL);
+    CHECK_OK(st, ab_hold_commit(st, hold, &(ab_usage){.input = 5}, NULL, &d));
+    CHECK_OK(st, ab_price_unset(st, "default"));
     ab_store_close(st);
 }
 

@@ -292,34 +292,63 @@ int ab_price_set(ab_store *st, const ab_price *p)
 }
 
 typedef struct {
-    const char *model;
-    int64_t *ids; /* every budget's id, for their open holds */
+    int64_t *ids;                      /* every budget's id, for their open holds */
+    char (*models)[AB_NAME_BYTES_MAX]; /* and its model ("" none: the default, built in) */
+    char (*paths)[AB_PATH_BYTES_MAX + 1];
     size_t n, cap;
-    char user[AB_PATH_BYTES_MAX + AB_HOLD_ID_BYTES + 64]; /* the first user of the model found */
+    char user[AB_PATH_BYTES_MAX + AB_HOLD_ID_BYTES + AB_NAME_BYTES_MAX + 64]; /* the first found */
 } model_users;
 
 static int model_user_budget(ab__budget *b, void *v)
 {
     model_users *u = v;
-    if (!u->user[0] && !strcmp(b->s.model, u->model))
-        snprintf(u->user, sizeof u->user, "budget '%s' has it as its model (change that first)",
-                 b->s.path);
     if (u->n == u->cap) {
-        int64_t *ids = realloc(u->ids, (u->cap = u->cap ? 2 * u->cap : 256) * sizeof *ids);
-        if (!ids)
+        size_t cap = u->cap ? 2 * u->cap : 256;
+        int64_t *ids = realloc(u->ids, cap * sizeof *ids);
+        if (ids)
+            u->ids = ids;
+        char(*models)[AB_NAME_BYTES_MAX] = ids ? realloc(u->models, cap * sizeof *models) : NULL;
+        if (models)
+            u->models = models;
+        char(*paths)[AB_PATH_BYTES_MAX + 1] =
+            models ? realloc(u->paths, cap * sizeof *paths) : NULL;
+        if (!paths)
             return AB_ENOMEM;
-        u->ids = ids;
+        u->paths = paths;
+        u->cap = cap;
     }
-    u->ids[u->n++] = b->id;
+    u->ids[u->n] = b->id;
+    memcpy(u->models[u->n], b->s.model, sizeof u->models[0]);
+    memcpy(u->paths[u->n++], b->s.path, sizeof u->paths[0]);
     return 0;
 }
 
-/* Who would be left with no price if model had none: a budget whose model it is (its charges
- * could not be priced), or an open hold reserved at it (it could not be committed: usage that
- * happened would be lost). Writes the first found into u->user. */
+/* 1 if model has no price now (not in the store, not built in, no default); "" is priced. */
+static int unpriced(ab_store *st, const char *model, int *rc)
+{
+    ab_price p;
+    if (!model[0])
+        return 0;
+    *rc = ab__price_lookup(st, model, &p);
+    if (*rc == AB_EUNKNOWNMODEL) {
+        *rc = AB_OK;
+        return 1;
+    }
+    return 0;
+}
+
+/* Who is left with no price now that an override is gone: a budget whose model no longer
+ * resolves (its charges could not be priced), or an open hold reserved at such a model (it
+ * could not be committed: usage that happened would be lost). Not only the model removed: a
+ * model priced through `default`, or through a name that resolved to the override, loses its
+ * price too. Writes the first found into u->user. */
 static int model_in_use(ab_store *st, model_users *u)
 {
     int rc = st->ops->budget_list(st, NULL, model_user_budget, u);
+    for (size_t i = 0; !rc && !u->user[0] && i < u->n; i++)
+        if (unpriced(st, u->models[i], &rc))
+            snprintf(u->user, sizeof u->user, "budget '%s' has model '%s' (change that first)",
+                     u->paths[i], u->models[i]);
     char(*ids)[40] = rc || u->user[0] ? NULL : malloc(sizeof(char[40]) * AB_HOLDS_OPEN_MAX);
     if (!rc && !u->user[0] && !ids)
         rc = ab__fail(st, AB_ENOMEM, "out of memory");
@@ -328,14 +357,16 @@ static int model_in_use(ab_store *st, model_users *u)
         rc = st->ops->holds_of_budget(st, u->ids[i], ids, AB_HOLDS_OPEN_MAX, &n);
         for (size_t k = 0; !rc && !u->user[0] && k < n; k++) {
             ab__hold h;
-            if ((rc = st->ops->hold_get(st, ids[k], &h)) == AB_OK && !strcmp(h.h.model, u->model))
+            if ((rc = st->ops->hold_get(st, ids[k], &h)) == AB_OK && unpriced(st, h.h.model, &rc))
                 snprintf(u->user, sizeof u->user,
-                         "hold %s on '%s' was reserved at it (commit or release it first)", h.h.id,
-                         h.h.budget);
+                         "hold %s on '%s' was reserved at '%s' (commit or release it first)",
+                         h.h.id, h.h.budget, h.h.model);
         }
     }
     free(ids);
     free(u->ids);
+    free(u->models);
+    free(u->paths);
     return rc;
 }
 
@@ -347,15 +378,12 @@ int ab_price_unset(ab_store *st, const char *model)
     if (rc)
         return rc;
     rc = st->ops->price_delete(st, model);
-    if (rc == AB_OK) { /* left with no price (no built-in one, no default) while in use? */
-        ab_price p;
-        model_users u = {.model = model};
-        if ((rc = ab__price_lookup(st, model, &p)) == AB_EUNKNOWNMODEL &&
-            (rc = model_in_use(st, &u)) == AB_OK)
-            rc = u.user[0] ? ab__fail(st, AB_ECONFLICT,
-                                      "price of '%s' is in use and there would be none left: %s",
-                                      model, u.user)
-                           : AB_OK;
+    if (rc == AB_OK) { /* anything in use left with no price? */
+        model_users u = {0};
+        if ((rc = model_in_use(st, &u)) == AB_OK && u.user[0])
+            rc =
+                ab__fail(st, AB_ECONFLICT,
+                         "price of '%s' is in use and there would be none left: %s", model, u.user);
     }
     if (rc == AB_ENOTFOUND)
         ab__fail(st, rc, "no price override for '%s' in the store", model);
