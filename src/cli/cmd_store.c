@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -42,9 +43,27 @@ static int sqlite_source_exists(cli *c, const char *url)
     size_t n = strcspn(path, "?");
     char file[PATH_MAX];
     snprintf(file, sizeof file, "%.*s", (int)n, path);
-    if (access(file, F_OK) != 0)
+    struct stat sb;
+    if (stat(file, &sb) != 0)
         return usage_error(c, "--from: no store at '%s' (%s)", file, strerror(errno));
+    if (S_ISREG(sb.st_mode) && sb.st_size == 0) /* what a store that failed to be made leaves */
+        return usage_error(c, "--from: '%s' is an empty file, not a store", file);
     return 0;
+}
+
+/* Opens url into *st for copy, the failure naming the side (--from or --to). */
+static int copy_open(cli *c, const char *side, const char *url, ab_store **st)
+{
+    int rc = ab_store_open(url, st);
+    if (rc == AB_OK)
+        return 0;
+    cli fc = *c;
+    fc.st = NULL;
+    snprintf(fc.remote_err, sizeof fc.remote_err, "%s %s: %s", side, url,
+             *st ? ab_store_errmsg(*st) : ab_strerror(rc));
+    ab_store_close(*st);
+    *st = NULL;
+    return fail(&fc, rc);
 }
 
 static const opt_spec copy_opts[] = {{"from", 1, 0}, {"to", 1, 0}, {"force", 0, 0}, {NULL, 0, 0}};
@@ -67,14 +86,10 @@ int cmd_copy(cli *c, int argc, char **argv)
         return usage_error(c, "--to: must be another store than --from");
     if ((rc = sqlite_source_exists(c, from)))
         return rc;
-    ab_store *src = NULL;
-    c->store_url = to;
-    if ((rc = store_open(c)))
+    ab_store *src = NULL; /* the source first: a target is not made for a copy that fails */
+    if ((rc = copy_open(c, "--from", from, &src)))
         return rc;
-    if ((rc = ab_store_open(from, &src))) {
-        cli fc = *c;
-        fc.st = src;
-        rc = fail(&fc, rc);
+    if ((rc = copy_open(c, "--to", to, &c->st))) {
         ab_store_close(src);
         return rc;
     }

@@ -1,4 +1,5 @@
 /* main.c — the agentbudget command: global flags, the command table, dispatch. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,5 +185,12 @@ int main(int argc, char **argv)
     c.cmd = cmd->name;
     int rc = cmd->fn(&c, argc - 2, argv + 2);
     ab_store_close(c.st);
+    if (fflush(stdout) != 0 || ferror(stdout)) { /* a full disk, a closed stdout */
+        fprintf(stderr,
+                "error: cannot write to standard output: %s (the command ran; what it "
+                "printed is lost)\n",
+                strerror(errno));
+        return EXIT_FAILURE_STORE;
+    }
     return rc < 0 ? 0 : rc;
 }

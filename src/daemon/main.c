@@ -189,8 +189,18 @@ static int bootstrap_token(void)
     if (rc)
         return rc;
     printf("admin token %s (shown once; only its hash is stored):\n%s\n", t.id, secret);
-    fflush(stdout);
-    return 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    /* nobody saw it (stdout full or closed): a token no one holds must not stay valid */
+    int err = errno;
+    st = abd_reader_acquire();
+    rc = ab_token_revoke(st, t.id);
+    abd_reader_release(st);
+    fprintf(stderr,
+            "error: cannot print the first admin token on stdout (%s); %s it. Make one with "
+            "'agentbudget --store URL token create --scope \"\" --role admin'\n",
+            strerror(err), rc ? "could not revoke" : "revoked");
+    return AB_ESTORE;
 }
 
 typedef struct {

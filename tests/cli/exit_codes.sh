@@ -273,4 +273,31 @@ expect_rc 0 "migrate with AGENTBUDGET_URL in the environment"
 run --url http://127.0.0.1:9 copy --from "sqlite:$TMP/copy.db" --to "sqlite:$TMP/copy3.db"
 expect_rc 2 "copy with --url given"
 
+# a 0-byte file (what a store that could not be made on a full disk leaves) is no source: with
+# --force its empty store replaced the target
+: >"$TMP/empty.db"
+run copy --from "sqlite:$TMP/empty.db" --to "sqlite:$TMP/target.db" --force
+expect_rc 2 "copy from an empty file"
+expect_has "$ERR" "--from: '$TMP/empty.db' is an empty file, not a store" "it says so"
+expect_eq "$(sqlite3 "$TMP/target.db" 'select count(*) from budgets')" "1" "the target keeps its budget"
+# a source that cannot be opened: the error names it, and no target is made
+echo "not a database" >"$TMP/junk.db"
+run copy --from "sqlite:$TMP/junk.db" --to "sqlite:$TMP/never.db"
+expect_rc 3 "copy from a file that is not a store"
+expect_has "$ERR" "--from sqlite:$TMP/junk.db: " "the error names the source"
+[[ ! -e "$TMP/never.db" ]] && ok "and makes no target" || not_ok "and makes no target"
+run copy --from "sqlite:$TMP/copy.db" --to "sqlite:$TMP/junk.db"
+expect_rc 3 "copy to a file that is not a store"
+expect_has "$ERR" "--to sqlite:$TMP/junk.db: " "the error names the target"
+
+# output that cannot be written (a full disk, a closed stdout) is a failure, not exit 0: a hold
+# id or a token's secret printed into nothing is lost
+"$AB" reserve agent-1 --input 10 --max-output 10 >/dev/full 2>"$TMP/err"
+RC=$? ERR=$(cat "$TMP/err") OUT=""
+expect_rc 3 "reserve with stdout on a full device"
+expect_has "$ERR" "error: cannot write to standard output: No space left on device" "it says so"
+"$AB" list >&- 2>"$TMP/err"
+RC=$? ERR=$(cat "$TMP/err")
+expect_rc 3 "list with stdout closed"
+
 finish

@@ -94,6 +94,20 @@ kill -TERM "$LIVE"
 wait "$LIVE" 2>/dev/null
 [[ ! -e $SOCK ]] && ok "the first daemon's stop removes its socket" || not_ok "the first daemon's stop removes its socket"
 
+# the first admin token of a new store is shown once on stdout: if it cannot be (a full disk, a
+# closed stdout) nobody has it, so it is revoked and the daemon does not start (it used to start
+# with it, and make none the next time: nobody could get in)
+timeout 10 "$ABD" --listen "unix:$TMP/full.sock" --store "sqlite:$TMP/full.db" >/dev/full \
+    2>"$TMP/err" </dev/null
+RC=$?
+ERR=$(cat "$TMP/err")
+[[ $RC == 3 && $ERR == *"cannot print the first admin token on stdout (No space left on device); revoked it"* ]] &&
+    ok "stdout on a full device: exit 3, the token revoked, says so" ||
+    not_ok "stdout on a full device: exit 3, the token revoked, says so" "exit $RC" "stderr: ${ERR:0:300}"
+[[ $("$AB" --store "sqlite:$TMP/full.db" --json token list | jq -r '.revoked_at != null') == true ]] &&
+    ok "token list shows it revoked" ||
+    not_ok "token list shows it revoked" "$("$AB" --store "sqlite:$TMP/full.db" --json token list 2>&1)"
+
 # and the two options that answer at once: --version and --help, on stdout, exit 0
 OUT=$(timeout 10 "$ABD" --version 2>"$TMP/err")
 RC=$?
