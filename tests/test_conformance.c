@@ -1297,6 +1297,25 @@ static void test_list_one_instant(void)
     ab_store_close(st);
 }
 
+/* SQLite: a store file removed (or replaced) under a running process took the writes made after
+ * it: acknowledged, then gone when the process stopped (the daemon answered 200 to them). A write
+ * is refused instead; what was written before is in the file that was removed, not ours to keep. */
+static void test_sqlite_file_removed(void)
+{
+    if (strcmp(kind, "sqlite") != 0)
+        return;
+    ab_store *st = fresh(T0);
+    make(st, "a", "tokens/day=100", NULL);
+    char file[512];
+    snprintf(file, sizeof file, "%s/store%d.db", tmpdir, case_no);
+    CHECK(unlink(file) == 0);
+    ab_decision d;
+    CHECK_RC(st, ab_budget_charge(st, "a", FLAT, &(ab_usage){.input = 1}, NULL, &d), AB_ESTORE);
+    CHECK(strstr(ab_store_errmsg(st), "was removed or replaced after it was opened") != NULL);
+    CHECK_RC(st, ab_budget_set(st, "b", &(ab_budget_spec){0}, NULL, NULL), AB_ESTORE);
+    ab_store_close(st);
+}
+
 /* A copy onto the same store through another handle is refused, not run: on SQLite it wiped
  * what the copy does not carry (idempotency keys, settled holds), on PostgreSQL it waited
  * forever on its own locks. */
@@ -1444,6 +1463,7 @@ int main(int argc, char **argv)
     test_held_overflow();
     test_clock_clamped();
     test_list_one_instant();
+    test_sqlite_file_removed();
     test_actor_name();
     test_batch_other_thread();
     test_read_group();

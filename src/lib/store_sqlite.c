@@ -55,6 +55,9 @@ typedef struct {
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
     int in_txn;
+    int have_file; /* dev and ino are the file's that was opened */
+    dev_t dev;
+    ino_t ino;
 } lite;
 
 #define L(st) ((lite *)(st)->impl)
@@ -296,8 +299,27 @@ static int control(ab_store *st, int q, const char *what)
     return s ? step_done(st, s, what) : AB_ESTORE;
 }
 
+/* The file at the store's path is still the one this connection opened: writes to a store file
+ * removed (or replaced) under a running process went into a file nobody will open again — they
+ * were acknowledged, then lost when it stopped. A stat() per write transaction. */
+static int lite_file_check(ab_store *st)
+{
+    lite *l = L(st);
+    const char *file = sqlite3_db_filename(l->db, "main");
+    struct stat sb;
+    if (!l->have_file || !file || !*file ||
+        (stat(file, &sb) == 0 && sb.st_dev == l->dev && sb.st_ino == l->ino))
+        return AB_OK;
+    return ab__fail(st, AB_ESTORE,
+                    "sqlite: the store file '%s' was removed or replaced after it was opened: "
+                    "nothing written to it now would be kept (open the store again)",
+                    file);
+}
+
 static int lite_begin(ab_store *st, int write)
 {
+    if (write && lite_file_check(st))
+        return AB_ESTORE;
     int rc = control(st, write ? Q_BEGIN_IMMEDIATE : Q_BEGIN, "begin");
     if (rc)
         return rc;
@@ -1119,7 +1141,15 @@ int ab__store_sqlite_open(ab_store *st, const char *rest)
                         NULL) != SQLITE_OK)
         return lite_fail(st, path);
     sqlite3_busy_timeout(l->db, busy_ms);
-    if ((rc = exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")))
+    if ((rc = exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")) ||
+        (rc = migrate(st)))
         return rc;
-    return migrate(st);
+    const char *file = sqlite3_db_filename(l->db, "main");
+    struct stat sb;
+    if (file && *file && stat(file, &sb) == 0) {
+        l->dev = sb.st_dev;
+        l->ino = sb.st_ino;
+        l->have_file = 1;
+    }
+    return AB_OK;
 }
