@@ -28,9 +28,7 @@ check "on PostgreSQL a group commit takes 64 requests by default" \
     [ "$(grep -m1 '"msg":"listening"' "$TMP/recover.err" | jq .batch_max)" = 64 ]
 
 # stop the server (immediate): the daemon's connections die under it
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate -w stop >/dev/null
-else "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate -w stop >/dev/null; fi
+"$PGCTL" halt "$PGDIR"
 st=$(charge)
 check "while the server is down: 503" [ "$st" = 503 ]
 check "with the store_unavailable code" [ "$(jq -r .error.code "$TMP/body")" = store_unavailable ]

@@ -158,11 +158,7 @@ int main(int argc, char **argv)
     ab_store_close(st);
     /* server down: the CLI exits 3 with a clear message; back up: it works again */
     char stop[1024];
-    snprintf(stop, sizeof stop,
-             "pg_ctl=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)/pg_ctl; "
-             "if [ $(id -u) -eq 0 ]; then runuser -u postgres -- $pg_ctl -D '%s/data' -m "
-             "immediate -w stop; else $pg_ctl -D '%s/data' -m immediate -w stop; fi >/dev/null",
-             argv[2], argv[2]);
+    snprintf(stop, sizeof stop, "'%s' halt '%s'", argv[3], argv[2]);
     CHECK(system(stop) == 0);
     snprintf(cmd, sizeof cmd, "'%s' --store '%s' status org/a >/dev/null 2>&1", argv[4], url);
     int status = system(cmd);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pg_cluster.sh start|stop|restart DIR — a throwaway PostgreSQL server for the tests, listening
+# pg_cluster.sh start|stop|halt|restart DIR — a throwaway PostgreSQL server for the tests, listening
 # only on 127.0.0.1 at a free port, run as the postgres user when we are root (the server refuses
 # to run as root). `start` writes the server's base URL to DIR/url; `stop` stops it
 # (immediately) and removes DIR. Used as a CTest fixture.
@@ -7,8 +7,8 @@
 # and DIR/server.log link to it), not in DIR: the postgres user cannot reach a DIR inside a
 # clone under /root (mode 0700 on Debian), where a root user's checkout usually is.
 set -euo pipefail
-CMD=${1:?usage: pg_cluster.sh start|stop|restart DIR}
-DIR=${2:?usage: pg_cluster.sh start|stop|restart DIR}
+CMD=${1:?usage: pg_cluster.sh start|stop|halt|restart DIR}
+DIR=${2:?usage: pg_cluster.sh start|stop|halt|restart DIR}
 
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$BIN/initdb" ] || { echo "error: PostgreSQL server binaries not found (install postgresql)" >&2; exit 2; }
@@ -53,6 +53,9 @@ start)
     echo "postgres://postgres@127.0.0.1:$port" >"$DIR/url"
     echo "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($DIR)"
     ;;
+halt) # stop the server hard and keep everything, for a restart (connection-loss tests)
+    as_owner "$BIN/pg_ctl" -D "$(cat "$DIR/pgdir")/data" -m immediate -w stop >/dev/null
+    ;;
 restart) # stop hard (if running) and start again on the same port (connection-loss tests)
     PGD=$(cat "$DIR/pgdir")
     as_owner "$BIN/pg_ctl" -D "$PGD/data" -m immediate -w stop >/dev/null 2>&1 || true
@@ -70,7 +73,7 @@ stop)
     rm -rf "$DIR"
     ;;
 *)
-    echo "usage: pg_cluster.sh start|stop|restart DIR" >&2
+    echo "usage: pg_cluster.sh start|stop|halt|restart DIR" >&2
     exit 2
     ;;
 esac
