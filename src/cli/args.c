@@ -1,5 +1,6 @@
 /* args.c — option parsing, field validation with messages that name the field and the rule,
  * and the mapping of library results to output and exit codes. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,37 @@ int fail(cli *c, int rc)
     default:
         return EXIT_USAGE;
     }
+}
+
+int read_all(FILE *f, size_t max, char **out, size_t *n)
+{
+    size_t cap = max < 64 * 1024 ? max + 1 : 64 * 1024, len = 0;
+    char *buf = NULL;
+    for (;;) {
+        char *p = realloc(buf, cap + 1);
+        if (!p) {
+            free(buf);
+            return ENOMEM;
+        }
+        buf = p;
+        len += fread(buf + len, 1, cap - len, f);
+        if (ferror(f)) {
+            int err = errno ? errno : EIO;
+            free(buf);
+            return err;
+        }
+        if (len < cap) /* the end */
+            break;
+        if (cap > max) {
+            free(buf);
+            return EFBIG;
+        }
+        cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *n = len;
+    return 0;
 }
 
 int store_open(cli *c)

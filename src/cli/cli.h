@@ -73,6 +73,10 @@ int check_path(cli *c, const char *field, const char *path);
 int store_open(cli *c);
 /* Prints the library failure and returns its exit code (2 for bad input, 3 for the store). */
 int fail(cli *c, int rc);
+/* Reads f to its end into *out (malloc'd, NUL-terminated), growing the buffer as it goes, so
+ * that a small input needs little memory. 0, or ENOMEM, EFBIG (more than max bytes) or the
+ * read's errno. */
+int read_all(FILE *f, size_t max, char **out, size_t *n);
 /* Prints "error: ..." (and the JSON error object with --json); returns EXIT_USAGE. */
 int usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints s to stdout as a JSON string, quotes and escapes included (names from the user may

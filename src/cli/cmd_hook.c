@@ -442,6 +442,10 @@ int hook_event_parse(cli *c, const char *in, size_t n, json_t **ev)
 {
     json_error_t err;
     *ev = json_loadb(in, n, 0, &err);
+    if (!*ev && json_error_code(&err) == json_error_out_of_memory) {
+        fprintf(stderr, "error: hook input: out of memory\n");
+        return EXIT_FAILURE_STORE;
+    }
     if (!*ev || !json_is_object(*ev)) {
         json_decref(*ev);
         *ev = NULL;
@@ -591,11 +595,14 @@ static int hook_claude_code(cli *c, int argc, char **argv)
     if (rc)
         return rc;
     /* stdin: one event */
-    char *in = malloc(HOOK_INPUT_BYTES_MAX + 1);
-    size_t n = in ? fread(in, 1, HOOK_INPUT_BYTES_MAX + 1, stdin) : 0;
-    if (!in || n > HOOK_INPUT_BYTES_MAX) {
-        free(in);
+    char *in;
+    size_t n;
+    int err = read_all(stdin, HOOK_INPUT_BYTES_MAX, &in, &n);
+    if (err == EFBIG)
         return usage_error(c, "hook input: more than %d bytes on stdin", HOOK_INPUT_BYTES_MAX);
+    if (err) { /* not the input's fault: a failure (3), as a store's would be */
+        fprintf(stderr, "error: hook input: cannot read stdin: %s\n", strerror(err));
+        return EXIT_FAILURE_STORE;
     }
     json_t *ev;
     rc = hook_event_parse(c, in, n, &ev);

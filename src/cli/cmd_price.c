@@ -105,18 +105,18 @@ static int price_import(cli *c, const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return usage_error(c, "FILE: cannot open '%s': %s", path, strerror(errno));
-    char *buf = malloc(PRICE_FILE_BYTES_MAX + 1);
-    size_t n = buf ? fread(buf, 1, PRICE_FILE_BYTES_MAX + 1, f) : 0;
-    int err = ferror(f);
+    char *buf;
+    size_t n;
+    int err = read_all(f, PRICE_FILE_BYTES_MAX, &buf, &n);
     fclose(f);
-    if (!buf || err) {
-        free(buf);
-        return usage_error(c, "FILE: cannot read '%s'", path);
-    }
-    if (n > PRICE_FILE_BYTES_MAX) {
-        free(buf);
+    if (err == EFBIG)
         return usage_error(c, "FILE: '%s' is larger than %d bytes", path, PRICE_FILE_BYTES_MAX);
+    if (err == ENOMEM) {
+        fprintf(stderr, "error: FILE: '%s': out of memory\n", path);
+        return EXIT_FAILURE_STORE;
     }
+    if (err)
+        return usage_error(c, "FILE: cannot read '%s': %s", path, strerror(err));
     int rc = store_open(c);
     size_t imported = 0;
     if (!rc && (rc = be_price_import(c, buf, n, &imported)))

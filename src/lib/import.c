@@ -142,6 +142,8 @@ int ab_price_import_litellm(ab_store *st, const char *json, size_t len, size_t *
     *imported = 0;
     json_error_t err;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    if (!root && json_error_code(&err) == json_error_out_of_memory)
+        return ab__fail(st, AB_ENOMEM, "price file: out of memory");
     if (!root)
         return ab__fail(st, AB_EINVAL, "price file: line %d column %d: %s", err.line, err.column,
                         err.text);

@@ -300,4 +300,18 @@ expect_has "$ERR" "error: cannot write to standard output: No space left on devi
 RC=$? ERR=$(cat "$TMP/err")
 expect_rc 3 "list with stdout closed"
 
+# a small input needs little memory: the hook and price import took 64 MiB up front, and under an
+# address-space limit a failed malloc was reported as bad input (exit 2: on Stop, "keep working",
+# the session never charged). ASan builds reserve terabytes of address space: not there.
+if ! grep -q __asan_init "$AB"; then
+    echo '{"session_id":"s9","transcript_path":"'"$TMP"'/none.jsonl","hook_event_name":"Stop","cwd":"'"$TMP"'"}' >"$TMP/stop.json"
+    (ulimit -v 60000; "$AB" hook claude-code <"$TMP/stop.json" >"$TMP/out" 2>"$TMP/err")
+    RC=$? OUT=$(cat "$TMP/out") ERR=$(cat "$TMP/err")
+    expect_rc 0 "hook claude-code under a 60 MB address-space limit"
+    echo '{"tiny-model":{"input_cost_per_token":0.000001,"output_cost_per_token":0.000002}}' >"$TMP/tiny.json"
+    (ulimit -v 60000; "$AB" price import "$TMP/tiny.json" >"$TMP/out" 2>"$TMP/err")
+    RC=$? OUT=$(cat "$TMP/out") ERR=$(cat "$TMP/err")
+    expect_rc 0 "price import under a 60 MB address-space limit"
+fi
+
 finish
