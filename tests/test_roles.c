@@ -69,5 +69,29 @@ int main(void)
     CHECK(!allowed(git, 2, NULL, 0, "Bash(git status && rm -rf /)", reason, sizeof reason));
     CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm -rf /)'");
     CHECK(allowed(git, 2, NULL, 0, "Read", reason, sizeof reason));
+    /* a single command is normalised for the allow list as it is in a line of several (it was
+     * checked whole: "FOO=1 git log" denied alone, allowed after "cd x &&") */
+    char *git_cd[] = {"Bash(git *)", "Bash(cd *)"};
+    static const char *const allowed_lines[] = {
+        "Bash(FOO=1 git log)",
+        "Bash(/usr/bin/git log)",
+        "Bash(cd x && FOO=1 git log)",
+        "Bash(cd x && /usr/bin/git log)",
+        "Bash(git  log)",
+        "Bash((git log))",
+    };
+    for (size_t i = 0; i < sizeof allowed_lines / sizeof allowed_lines[0]; i++) {
+        int got = allowed(git_cd, 2, NULL, 0, allowed_lines[i], reason, sizeof reason);
+        if (!got)
+            fprintf(stderr, "allow Bash(git *): %s: %s\n", allowed_lines[i], reason);
+        CHECK(got);
+    }
+    /* the whole line matching an allow pattern is not enough: each command must */
+    CHECK(!allowed(git_cd, 2, NULL, 0, "Bash(cd x && rm -rf y)", reason, sizeof reason));
+    CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm -rf y)'");
+    CHECK(!allowed(git_cd, 2, NULL, 0, "Bash(FOO=1 rm y)", reason, sizeof reason));
+    CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm y)'");
+    CHECK(!allowed(git_cd, 2, NULL, 0, "Bash( )", reason, sizeof reason));
+    CHECK(!allowed(git_cd, 2, NULL, 0, "Write", reason, sizeof reason));
     return test_summary("roles");
 }

@@ -382,25 +382,25 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
 {
     if (reason_size)
         reason[0] = '\0';
-    if (tool && !allows("tool", r->allow_tools, r->allow_tools_count, r->deny_tools,
-                        r->deny_tools_count, tool, r->name, reason, reason_size))
-        return 0;
     size_t len = tool ? strlen(tool) : 0, count = 0;
-    if (len > 6 && !strncmp(tool, "Bash(", 5) && tool[len - 1] == ')') {
-        char *segs = bash_simple_commands(tool + 5, len - 6, &count), *p = segs;
-        if (!segs) {
-            snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name, tool);
-            return 0;
-        }
-        for (size_t i = 0; i < count; i++, p += strlen(p) + 1)
-            if (strcmp(p, tool) &&
-                !allows("tool", r->allow_tools, r->allow_tools_count, r->deny_tools,
-                        r->deny_tools_count, p, r->name, reason, reason_size)) {
-                free(segs);
-                return 0;
-            }
-        free(segs);
+    int bash = len > 6 && !strncmp(tool, "Bash(", 5) && tool[len - 1] == ')';
+    /* a command line: deny patterns see it whole and each simple command in it; the allow list
+     * must cover each simple command as normalised (FOO=1 /usr/bin/git log: git log), not the
+     * whole line — "Bash(cd *)" would allow "cd x && rm -rf y" */
+    char *segs = bash ? bash_simple_commands(tool + 5, len - 6, &count) : NULL, *p = segs;
+    if (bash && !segs) {
+        snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name, tool);
+        return 0;
     }
+    int ok =
+        !tool || allows("tool", r->allow_tools, count ? 0 : r->allow_tools_count, r->deny_tools,
+                        r->deny_tools_count, tool, r->name, reason, reason_size);
+    for (size_t i = 0; ok && i < count; i++, p += strlen(p) + 1)
+        ok = allows("tool", r->allow_tools, r->allow_tools_count, r->deny_tools,
+                    r->deny_tools_count, p, r->name, reason, reason_size);
+    free(segs);
+    if (!ok)
+        return 0;
     if (model && !allows("model", r->allow_models, r->allow_models_count, r->deny_models,
                          r->deny_models_count, model, r->name, reason, reason_size))
         return 0;
