@@ -65,6 +65,41 @@ static void test_lookup(void)
     CHECK_OK(NULL, ab_price_builtin("vertex_ai/claude-opus-4-7@default", &p));
     CHECK_STR(p.model, "claude-opus-4-7");
     CHECK_RC(NULL, ab_price_builtin("claude-opus-4-7-nonsense", &p), AB_ENOTFOUND);
+    /* names Claude Code and providers write that ccusage prices (they were unknown: the hook
+     * and the reports counted them at $0): undated and -latest/-0 aliases, the newest date;
+     * Bedrock ids; a context-size suffix; the retired 3.5 and 3 Sonnet */
+    static const char *const names[][2] = {
+        {"claude-sonnet-4", "claude-sonnet-4-20250514"},
+        {"claude-opus-4-0", "claude-opus-4-20250514"},
+        {"claude-3-7-sonnet-latest", "claude-3-7-sonnet-20250219"},
+        {"claude-3-5-sonnet-latest", "claude-3-5-sonnet-20241022"},
+        {"anthropic/claude-sonnet-4", "claude-sonnet-4-20250514"},
+        {"us.anthropic.claude-sonnet-4-20250514-v1:0", "claude-sonnet-4-20250514"},
+        {"anthropic.claude-3-5-sonnet-20241022-v2:0", "claude-3-5-sonnet-20241022"},
+        {"bedrock/eu.anthropic.claude-opus-4-1-20250805-v1:0", "claude-opus-4-1-20250805"},
+        {"claude-sonnet-4-5[1m]", "claude-sonnet-4-5"},
+        {"claude-3-5-sonnet-20240620", "claude-3-5-sonnet-20240620"},
+        {"claude-3-sonnet-20240229", "claude-3-sonnet-20240229"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        memset(&p, 0, sizeof p);
+        int rc = ab_price_builtin(names[i][0], &p);
+        if (rc || strcmp(p.model, names[i][1]))
+            fprintf(stderr, "%s: rc %d, '%s', expected '%s'\n", names[i][0], rc, p.model,
+                    names[i][1]);
+        CHECK(rc == AB_OK && !strcmp(p.model, names[i][1]));
+    }
+    CHECK_OK(NULL, ab_price_builtin("claude-3-5-sonnet-20241022", &p));
+    CHECK_I64(p.input, 3000000);
+    CHECK_I64(p.output, 15000000);
+    CHECK_I64(p.cache_write_5m, 3750000);
+    CHECK_I64(p.cache_read, 300000);
+    /* not any text around a name: a decoration of a provider's only */
+    static const char *const unknown[] = {"xclaude-sonnet-4-5", "claude-sonnet-4-5x",
+                                          "claude-haiku-4", "claude-sonnet-4-5-v",
+                                          "my.claude-sonnet-4-5-extra"};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
+        CHECK_RC(NULL, ab_price_builtin(unknown[i], &p), AB_ENOTFOUND);
     CHECK_RC(NULL, ab_price_builtin("no-such-model", &p), AB_ENOTFOUND);
     /* LiteLLM's wrong 1-hour prices are corrected to 2 x input */
     CHECK_OK(NULL, ab_price_builtin("claude-3-haiku-20240307", &p));

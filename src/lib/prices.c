@@ -107,6 +107,64 @@ static const ab__price_row *find_either(const char *name)
     return builtin_find(norm);
 }
 
+/* What a provider puts around a model's name: before it a region and provider ending in '.' or
+ * a path ending in '/' ("us.anthropic.", "bedrock/"); after it a version ("-v1:0"), a context
+ * size ("[1m]"), ":…" or "@…". Not any suffix: "claude-opus-4-7-nonsense" is no model. */
+static int decoration(const char *name, const char *at, size_t len)
+{
+    const char *after = at + len;
+    if (at > name && at[-1] != '.' && at[-1] != '/')
+        return 0;
+    return !*after || *after == '[' || *after == ':' || *after == '@' ||
+           (after[0] == '-' && after[1] == 'v' && after[2] >= '0' && after[2] <= '9');
+}
+
+/* A name without its date, or with "-latest" or "-0" for it (Anthropic's aliases): the newest
+ * built-in "NAME-YYYYMMDD" ("claude-sonnet-4", "claude-sonnet-4-0" -> claude-sonnet-4-20250514).
+ * The table is sorted, so the last one found is the newest. */
+static const ab__price_row *find_dated(const char *name)
+{
+    size_t n = strlen(name);
+    if (n > 7 && !strcmp(name + n - 7, "-latest"))
+        n -= 7;
+    else if (n > 2 && !strcmp(name + n - 2, "-0"))
+        n -= 2;
+    const ab__price_row *best = NULL;
+    for (size_t i = 0; i < ab__prices_builtin_count; i++) {
+        const char *key = ab__prices_builtin[i].name;
+        if (strncmp(key, name, n) || key[n] != '-' || strlen(key + n + 1) != 8)
+            continue;
+        int digits = 1;
+        for (const char *d = key + n + 1; *d; d++)
+            digits &= *d >= '0' && *d <= '9';
+        if (digits)
+            best = &ab__prices_builtin[i];
+    }
+    return best;
+}
+
+/* The longest built-in name inside name with only a provider's decoration around it: the Bedrock
+ * id "us.anthropic.claude-sonnet-4-20250514-v1:0" holds claude-sonnet-4-20250514,
+ * "claude-sonnet-4-5[1m]" claude-sonnet-4-5. */
+static const ab__price_row *find_inside(const char *name)
+{
+    const ab__price_row *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; i < ab__prices_builtin_count; i++) {
+        const char *key = ab__prices_builtin[i].name;
+        size_t kl = strlen(key);
+        if (kl <= best_len)
+            continue;
+        for (const char *p = strstr(name, key); p; p = strstr(p + 1, key))
+            if (decoration(name, p, kl)) {
+                best = &ab__prices_builtin[i];
+                best_len = kl;
+                break;
+            }
+    }
+    return best;
+}
+
 int ab_price_builtin(const char *model, ab_price *out)
 {
     if (!model || !*model || strlen(model) >= AB_NAME_BYTES_MAX)
@@ -121,6 +179,13 @@ int ab_price_builtin(const char *model, ab_price *out)
         const char *start = slash ? slash + 1 : model;
         snprintf(base, sizeof base, "%.*s", (int)(at - start), start);
         r = find_either(base);
+    }
+    if (!r) { /* an undated alias, then a built-in name inside a longer one */
+        char norm[AB_NAME_BYTES_MAX];
+        normalise(slash ? slash + 1 : model, norm, sizeof norm);
+        r = find_dated(norm);
+        if (!r)
+            r = find_inside(model);
     }
     if (!r)
         return AB_ENOTFOUND;
