@@ -414,6 +414,7 @@ int ab_check_permission(ab_store *st, const char *path, const char *operation,
 typedef enum { AB_TOKEN_AGENT = 0, AB_TOKEN_ADMIN = 1 } ab_token_role;
 #define AB_TOKEN_ID_BYTES 18     /* "t_" + 16 hex digits */
 #define AB_TOKEN_SECRET_BYTES 85 /* "abt_" + 16 hex (the id) + "_" + 64 hex (32 random bytes) */
+#define AB_TOKEN_TTL_S_MAX (INT64_C(100) * 365 * 86400) /* a token's lifetime: 100 years */
 
 typedef struct {
     char id[AB_TOKEN_ID_BYTES + 2];

@@ -45,7 +45,8 @@ static const command commands[] = {
     {"price", cmd_price,
      "price (list [--builtin] | get MODEL | set MODEL --input USD --output USD [--cache-write USD] "
      "[--cache-write-1h USD] [--cache-read USD] [--tier-threshold N --tier-input USD "
-     "--tier-output USD ...] | unset MODEL | import FILE)",
+     "[--tier-output USD] [--tier-cache-write USD] [--tier-cache-write-1h USD] "
+     "[--tier-cache-read USD]] | unset MODEL | import FILE)",
      "model prices in USD per million tokens"},
     {"role", cmd_role,
      "role (list | get NAME | set NAME [--limit SPEC]... [--allow-tool GLOB]... [--deny-tool "

@@ -83,6 +83,8 @@ int abd_error(abd_call *c, int status, const char *code, const char *field, cons
 int abd_not_found(abd_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Maps a library failure to a status and an error reply; returns the status. */
 int abd_fail(abd_call *c, ab_store *st, int rc);
+/* abd_fail with the HTTP status given (0: derived from rc), ab_code still rc's name. */
+int abd_fail_as(abd_call *c, ab_store *st, int rc, int status);
 
 /* ---- store access ---- */
 int abd_store_init(const char *url, unsigned readers, char *err, size_t err_size);

@@ -129,11 +129,17 @@ int abd_error(abd_call *c, int status, const char *code, const char *field, cons
 
 int abd_fail(abd_call *c, ab_store *st, int rc)
 {
+    return abd_fail_as(c, st, rc, 0);
+}
+
+int abd_fail_as(abd_call *c, ab_store *st, int rc, int status)
+{
     const char *msg = st ? ab_store_errmsg(st) : "";
     if (!msg || !*msg)
         msg = ab_strerror(rc);
-    int status;
-    switch (rc) {
+    switch (status ? 0 : rc) {
+    case 0:
+        break;
     case AB_ENOTFOUND:
         status = 404;
         break;
@@ -652,8 +658,8 @@ struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ITC | MHD_USE_ERROR_LOG;
     unsigned threads = abd_cfg.threads ? abd_cfg.threads : 1;
-    if (metrics_only || threads > abd_cfg.connections_max)
-        threads = metrics_only ? 1 : abd_cfg.connections_max; /* each thread takes a share */
+    if (metrics_only)
+        threads = 1; /* main.c keeps threads <= connections_max: each thread takes a share */
     /* a pool of one is no pool: libmicrohttpd says so on stderr, in a line that is not JSON, so
      * the option is not given then (the connection timeout again takes its place) */
     return MHD_start_daemon(

@@ -334,6 +334,8 @@ int main(int argc, char **argv)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         abd_cfg.threads = cpus > 2 ? (unsigned)(cpus < 256 ? cpus : 256) : 2;
     }
+    if (abd_cfg.threads > abd_cfg.connections_max) /* each thread takes a share of them */
+        abd_cfg.threads = abd_cfg.connections_max;
     char err[600];
     int rc = abd_store_init(abd_cfg.store_url, abd_cfg.readers, err, sizeof err);
     if (rc) {

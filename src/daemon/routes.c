@@ -558,6 +558,14 @@ static void h_charge(abd_call *c)
     h_spend(c, 0);
 }
 
+/* 405 with the methods the path takes in Allow. */
+static void method_not_allowed(abd_call *c, const char *allow)
+{
+    snprintf(c->allow, sizeof c->allow, "%s", allow);
+    abd_error(c, 405, "method_not_allowed", NULL, "%s is not allowed here (allowed: %s)", c->method,
+              allow);
+}
+
 /* The hold's budget must be in the caller's scope; AB_OK, or the reply is made. */
 static int hold_in_scope(abd_call *c, ab_store *st, const char *id, ab_hold *h)
 {
@@ -608,7 +616,11 @@ static void h_hold_action(abd_call *c)
     static const char *const fields[] = {"usage", NULL};
     const char *slash = strchr(c->rest, '/');
     spend_args *a;
-    if (!slash || (size_t)(slash - c->rest) >= sizeof a->hold_id) {
+    if (!slash) { /* /v1/holds/ID is read with GET */
+        method_not_allowed(c, "GET");
+        return;
+    }
+    if ((size_t)(slash - c->rest) >= sizeof a->hold_id) {
         abd_error(c, 404, "not_found", NULL, "expected /v1/holds/ID/commit or /release");
         return;
     }
@@ -632,6 +644,11 @@ static void h_hold_action(abd_call *c)
 
 static void h_hold_get(abd_call *c)
 {
+    const char *slash = strchr(c->rest, '/');
+    if (slash && (!strcmp(slash + 1, "commit") || !strcmp(slash + 1, "release"))) {
+        method_not_allowed(c, "POST");
+        return;
+    }
     ab_store *st = abd_reader(c, 0);
     ab_hold h;
     if (hold_in_scope(c, st, c->rest, &h) == AB_OK)
@@ -795,7 +812,7 @@ static void h_price_get(abd_call *c)
     ab_store *st = abd_reader(c, 0);
     int rc = ab_price_get(st, c->rest, &p);
     if (rc)
-        abd_fail(c, st, rc == AB_EUNKNOWNMODEL ? AB_ENOTFOUND : rc);
+        abd_fail_as(c, st, rc, rc == AB_EUNKNOWNMODEL ? 404 : 0); /* ab_code as the CLI's */
     else
         abd_reply_json(c, 200, ab_price_json(&p));
 }
@@ -1086,6 +1103,11 @@ static void h_token_create(abd_call *c)
         str_field(c, c->json, "role", 1, &role) || str_field(c, c->json, "label", 0, &a->label) ||
         count_field(c, c->json, "expires_s", 0, &a->expires_s))
         return;
+    if (a->expires_s > AB_TOKEN_TTL_S_MAX) { /* the library's message names its own "expires" */
+        abd_error(c, 400, "invalid", "expires_s", "expires_s: 0 (never) to %" PRId64 " (100 years)",
+                  AB_TOKEN_TTL_S_MAX);
+        return;
+    }
     json_t *scope = json_object_get(c->json, "scope");
     if (!json_is_string(scope)) {
         abd_error(c, 400, "invalid", "scope", "scope: required, a budget path or \"\" for all");
@@ -1263,10 +1285,10 @@ void abd_route(abd_call *c)
                      methods[0] ? ", " : "", routes[i].method);
     }
     c->route = "none";
-    if (path_known) {
-        snprintf(c->allow, sizeof c->allow, "%s", methods);
-        abd_error(c, 405, "method_not_allowed", NULL, "%s is not allowed here (allowed: %s)",
-                  c->method, methods);
+    if (path_known) { /* /v1/holds/ID takes GET, /v1/holds/ID/ACTION POST: not both */
+        method_not_allowed(c, strncmp(c->url, "/v1/holds/", 10) ? methods
+                              : strchr(c->url + 10, '/')        ? "POST"
+                                                                : "GET");
         return;
     }
     abd_error(c, 404, "not_found", NULL, "no route %s %s", c->method, c->url);

@@ -25,7 +25,7 @@ int ab_token_create(ab_store *st, const char *scope, ab_token_role role, const c
         return ab__fail(st, AB_EINVAL, "scope: '%s' is not a budget path (or \"\" for all)", scope);
     if (role != AB_TOKEN_AGENT && role != AB_TOKEN_ADMIN)
         return ab__fail(st, AB_EINVAL, "role: must be agent or admin");
-    if (ttl_s < 0 || ttl_s > INT64_C(100) * 365 * 86400)
+    if (ttl_s < 0 || ttl_s > AB_TOKEN_TTL_S_MAX)
         return ab__fail(st, AB_EINVAL, "expires: must be 0 (never) to 100 years");
     int rc;
     if (label && *label && (rc = ab__name_valid(st, "label", label)))

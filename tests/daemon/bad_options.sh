@@ -108,6 +108,13 @@ ERR=$(cat "$TMP/err")
     ok "token list shows it revoked" ||
     not_ok "token list shows it revoked" "$("$AB" --store "sqlite:$TMP/full.db" --json token list 2>&1)"
 
+# --threads is capped at --max-connections (each thread takes a share), and the log says what runs
+timeout 2 "$ABD" --listen "unix:$TMP/cap.sock" --store memory: --max-connections 1 --threads 4 \
+    >/dev/null 2>"$TMP/err" </dev/null
+got=$(grep -m1 '"msg":"listening"' "$TMP/err" | jq .threads)
+[[ $got == 1 ]] && ok "--max-connections 1 --threads 4: the log says threads 1" ||
+    not_ok "--max-connections 1 --threads 4: the log says threads 1" "got '$got'"
+
 # and the two options that answer at once: --version and --help, on stdout, exit 0
 OUT=$(timeout 10 "$ABD" --version 2>"$TMP/err")
 RC=$?

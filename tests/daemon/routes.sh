@@ -234,6 +234,9 @@ expect_reply 200 '[.prices[] | select(.model == "claude-sonnet-4-5") | .source, 
 req GET /v1/prices/claude-sonnet-4-5
 expect_reply 200 '[.model, .source, .input, .output, .tier.above_tokens] | map(tostring) | join(" ")' \
     "claude-sonnet-4-5 builtin 3 15 200000" "GET /v1/prices/{model}"
+req GET /v1/prices/no-such-model
+expect_reply 404 '[.error.code, .error.ab_code] | join(" ")' "not_found EUNKNOWNMODEL" \
+    "GET /v1/prices/{unknown}: 404 with the CLI's code (EUNKNOWNMODEL, as without --url)"
 jreq PUT /v1/prices/my-model '{"input":"1.234567","output":"0.000001","cache_read":"0.5"}'
 expect_reply 200 '[.model, .source] | join(" ")' "my-model store" "PUT /v1/prices/{model}"
 for want in '"input":1.234567,' '"output":0.000001,' '"cache_read":0.5' '"cache_write_5m":1.543208,' \
