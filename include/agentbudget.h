@@ -585,7 +585,8 @@ typedef struct {
  * AB_ENOTFOUND if none is left), else $XDG_CONFIG_HOME/claude (~/.config/claude) and
  * ~/.claude, those that exist (maybe none: AB_OK with *count 0). project non-NULL: only
  * projects/<project> (one path segment, else AB_EINVAL). On failure err (may be NULL) says
- * why. Free *out with ab_transcript_files_free(). */
+ * why; on success it is "" or says which directories were not read (unreadable, or more than 32
+ * below projects/): their files are not in the list. Free *out with ab_transcript_files_free(). */
 int ab_transcript_files(const char *const *roots, size_t roots_count, const char *project,
                         ab_transcript_file **out, size_t *count, char *err, size_t err_size);
 void ab_transcript_files_free(ab_transcript_file *files, size_t count);

@@ -1203,6 +1203,13 @@ int cmd_report(cli *c, int argc, char **argv)
         return usage_error(c, "%s", err);
     if (rc)
         return report_fail(c, rc, err[0] ? err : "finding transcripts");
+    if (err[0]) { /* directories whose transcripts are not counted */
+        fprintf(stderr, "warning: %s%s\n", err, o.strict ? "" : "; --strict stops there");
+        if (o.strict) {
+            ab_transcript_files_free(files, n);
+            return EXIT_FAILURE_STORE;
+        }
+    }
     if (n == 0 && p.npos == 1)
         fprintf(stderr, "note: no Claude Code transcripts found (looked in $CLAUDE_CONFIG_DIR, "
                         "else ~/.config/claude/projects and ~/.claude/projects)\n");

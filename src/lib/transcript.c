@@ -1252,13 +1252,24 @@ int ab_transcript_read(const char *path, int64_t offset, int flags, ab_transcrip
 /* ---- finding the files ---- */
 
 #define WALK_DEPTH_MAX 32
+#define AB__STR2(x) #x
+#define AB__STR(x) AB__STR2(x)
 
 typedef struct {
     ab_transcript_file *v;
     size_t n, cap;
     char *err;
     size_t err_size;
+    size_t skipped;                    /* directories not read: unreadable, or too deep */
+    char skipped_first[PATH_MAX + 64]; /* the first, and why */
 } file_list;
+
+/* A directory whose transcripts are not counted: said on success too (ab_transcript_files). */
+static void list_skip(file_list *l, const char *dir, const char *why)
+{
+    if (!l->skipped++)
+        snprintf(l->skipped_first, sizeof l->skipped_first, "%s: %s", dir, why);
+}
 
 static int list_fail(file_list *l, int rc, const char *fmt, const char *arg)
 {
@@ -1339,11 +1350,16 @@ static int is_jsonl(const char *name)
  * projects/ starts in buf. */
 static int walk(file_list *l, char *buf, size_t len, size_t rel_at, int depth)
 {
-    if (depth > WALK_DEPTH_MAX)
+    if (depth > WALK_DEPTH_MAX) {
+        list_skip(l, buf, "more than " AB__STR(WALK_DEPTH_MAX) " directories below projects/");
         return AB_OK;
+    }
     DIR *d = opendir(buf);
-    if (!d)
-        return AB_OK; /* unreadable or vanished: as ccusage, nothing to count there */
+    if (!d) { /* unreadable (ccusage is silent), or vanished since it was listed */
+        if (errno != ENOENT)
+            list_skip(l, buf, strerror(errno));
+        return AB_OK;
+    }
     struct dirent *de;
     int rc = AB_OK;
     while (rc == AB_OK && (de = readdir(d))) {
@@ -1516,7 +1532,7 @@ void ab_transcript_files_free(ab_transcript_file *files, size_t count)
 int ab_transcript_files(const char *const *roots, size_t roots_count, const char *project,
                         ab_transcript_file **out, size_t *count, char *err, size_t err_size)
 {
-    file_list l = {NULL, 0, 0, err, err_size};
+    file_list l = {.err = err, .err_size = err_size};
     int rc = AB_OK;
     *out = NULL;
     *count = 0;
@@ -1556,5 +1572,8 @@ int ab_transcript_files(const char *const *roots, size_t roots_count, const char
     }
     *out = l.v;
     *count = k;
+    if (l.skipped && err && err_size)
+        snprintf(err, err_size, "%zu director%s not read (the first: %s)", l.skipped,
+                 l.skipped == 1 ? "y" : "ies", l.skipped_first);
     return AB_OK;
 }

@@ -175,4 +175,36 @@ for args in "report" "report yearly" "report daily --since 2026-13-01" "report d
     expect_eq "$OUT" "" "$args: nothing on stdout"
 done
 
+# ---- directories that are not read are said, not skipped in silence ----
+SK=$TMP/skip
+mkdir -p "$SK/projects/p"
+line='{"type":"assistant","timestamp":"2026-09-01T10:00:00.000Z","sessionId":"s1","requestId":"r1","message":{"id":"m1","model":"claude-sonnet-4-5","usage":{"input_tokens":100,"output_tokens":10}}}'
+echo "$line" >"$SK/projects/p/s.jsonl"
+deep=$SK/projects/d
+for i in $(seq 1 33); do deep=$deep/x; done
+mkdir -p "$deep"
+echo "${line//m1/m2}" >"$deep/t.jsonl"
+run report daily "$SK" --json
+expect_rc 0 "a file 34 directories below projects/: still exit 0"
+expect_jq "$OUT" '.totals.inputTokens' 100 "its tokens are not counted"
+expect_has "$ERR" "warning: 1 directory not read (the first: $SK/projects/d/x/" "but a warning says which directory"
+expect_has "$ERR" "more than 32 directories below projects/" "and why"
+run report daily "$SK" --strict
+expect_rc 3 "--strict: a directory not read fails"
+# mode 000 does not stop root: as nobody, where nobody can run the binary (not in a clone under
+# a 0700 /root)
+if [[ $(id -u) == 0 ]] && command -v runuser >/dev/null && runuser -u nobody -- "$AB" --version >/dev/null 2>&1; then
+    rm -rf "$SK/projects/d"
+    mkdir -p "$SK/projects/q"
+    echo "${line//m1/m3}" >"$SK/projects/q/u.jsonl"
+    chmod 000 "$SK/projects/q"
+    chmod 755 "$TMP" "$SK" "$SK/projects" "$SK/projects/p"
+    chmod 644 "$SK/projects/p/s.jsonl"
+    runuser -u nobody -- "$AB" report daily "$SK" --strict >"$TMP/out" 2>"$TMP/err"
+    RC=$? OUT=$(cat "$TMP/out") ERR=$(cat "$TMP/err")
+    expect_rc 3 "--strict as another user: an unreadable directory fails"
+    expect_has "$ERR" "$SK/projects/q: Permission denied" "naming it and the reason"
+    chmod 755 "$SK/projects/q"
+fi
+
 finish
