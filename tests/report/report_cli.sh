@@ -207,4 +207,14 @@ if [[ $(id -u) == 0 ]] && command -v runuser >/dev/null && runuser -u nobody -- 
     chmod 755 "$SK/projects/q"
 fi
 
+# ---- what a transcript names reaches the terminal without its control characters ----
+CT=$TMP/ctl
+mkdir -p "$CT/projects/p"
+printf '%s\n' '{"type":"assistant","timestamp":"2026-09-01T10:00:00.000Z","sessionId":"s1","requestId":"r1","message":{"id":"m1","model":"\u001b]0;owned\u0007\u001b[2Jx","usage":{"input_tokens":100,"output_tokens":10}}}' >"$CT/projects/p/s.jsonl"
+run report daily "$CT" --breakdown
+expect_rc 0 "a model name with escape sequences"
+[[ "$OUT$ERR" != *$'\e'* && "$OUT$ERR" != *$'\a'* ]] && ok "no ESC or BEL reaches the table or stderr" ||
+    not_ok "no ESC or BEL reaches the table or stderr"
+expect_has "$OUT" "?]0;owned??[2Jx" "they show as '?'"
+
 finish
