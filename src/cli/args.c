@@ -85,6 +85,15 @@ int fail(cli *c, int rc)
     }
 }
 
+const char *term_safe(const char *s, char *buf, size_t size)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < size; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
 int read_all(FILE *f, size_t max, char **out, size_t *n)
 {
     size_t cap = max < 64 * 1024 ? max + 1 : 64 * 1024, len = 0;

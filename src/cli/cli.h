@@ -77,6 +77,10 @@ int fail(cli *c, int rc);
  * that a small input needs little memory. 0, or ENOMEM, EFBIG (more than max bytes) or the
  * read's errno. */
 int read_all(FILE *f, size_t max, char **out, size_t *n);
+/* s into buf with control characters (ESC, BEL, tab, DEL…) as '?', for human output of what
+ * others wrote: a model or file name from a transcript, a denied command in an event's reason.
+ * One with "\033]0;…\007\033[2J" would retitle and clear the reader's terminal. Returns buf. */
+const char *term_safe(const char *s, char *buf, size_t size);
 /* Prints "error: ..." (and the JSON error object with --json); returns EXIT_USAGE. */
 int usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints s to stdout as a JSON string, quotes and escapes included (names from the user may

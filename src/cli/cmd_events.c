@@ -17,7 +17,7 @@ static int event_out(const ab_event *e, void *v)
         free(j);
         return 0;
     }
-    char when[32], usd[32];
+    char when[32], usd[32], reason[sizeof e->reason];
     time_t t = (time_t)(e->time_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -26,8 +26,8 @@ static int event_out(const ab_event *e, void *v)
            (int)(e->time_ms % 1000), e->op, e->budget[0] ? e->budget : "-",
            e->allowed ? "ok" : "DENIED", e->tokens, ab_usd_format(e->cost_nusd, usd, sizeof usd),
            e->model, e->hold_id[0] ? "  " : "", e->hold_id);
-    if (e->reason[0])
-        printf("       %s\n", e->reason);
+    if (e->reason[0]) /* a denied command is the agent's text: no escapes to the terminal */
+        printf("       %s\n", term_safe(e->reason, reason, sizeof reason));
     return 0;
 }
 

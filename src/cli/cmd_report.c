@@ -914,17 +914,6 @@ static void print_json_report(const report_opts *o, const groups *g,
 
 /* ---- the table ---- */
 
-/* s with control characters (ESC, BEL, tab, DEL…) as '?': model names and file names come from
- * transcripts, and one with "\033]0;…\007\033[2J" would retitle and clear the terminal. */
-static const char *printable(const char *s, char *buf, size_t size)
-{
-    size_t i = 0;
-    for (; s[i] && i + 1 < size; i++)
-        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
-    return buf;
-}
-
 #define COLS 9
 enum { C_KEY, C_MODELS, C_IN, C_OUT, C_CW, C_CR, C_TOTAL, C_COST, C_LAST };
 static const char *const headers[COLS] = {
@@ -1041,7 +1030,7 @@ static void print_row(const row *r, const int show[COLS], const int width[COLS])
     for (int c = 0; c < COLS; c++) {
         if (!show[c])
             continue;
-        const char *s = printable(r->cell[c], clean, sizeof clean);
+        const char *s = term_safe(r->cell[c], clean, sizeof clean);
         int left = c == C_KEY || c == C_MODELS || c == C_LAST;
         const char *gap = n ? "  " : "";
         if ((int)strlen(s) > width[c]) /* cut, with an ellipsis */
@@ -1122,7 +1111,7 @@ static int summarise(cli *c, const report_opts *o, const ab_transcript_file *fil
         if (outs[f].rc == AB_ESTORE) { /* a file that vanished since the listing: nothing */
             if (unreadable++ < 5)
                 fprintf(stderr, "warning: cannot read '%s': %s\n",
-                        printable(files[f].path, clean, sizeof clean), strerror(outs[f].sys_errno));
+                        term_safe(files[f].path, clean, sizeof clean), strerror(outs[f].sys_errno));
             if (first_unreadable == n)
                 first_unreadable = f;
         }
@@ -1130,7 +1119,7 @@ static int summarise(cli *c, const report_opts *o, const ab_transcript_file *fil
     if (o->strict && first_bad < n) {
         const ab_transcript_stats *st = &outs[first_bad].st;
         return usage_error(c, "%s:%" PRId64 ": %s",
-                           printable(files[first_bad].path, clean, sizeof clean), st->bad_line_no,
+                           term_safe(files[first_bad].path, clean, sizeof clean), st->bad_line_no,
                            st->bad_reason);
     }
     if (bad)
@@ -1138,12 +1127,12 @@ static int summarise(cli *c, const report_opts *o, const ab_transcript_file *fil
                 "warning: skipped %" PRId64 " bad line%s in %" PRId64 " file%s (the first: "
                 "%s:%" PRId64 ": %s); --strict stops there\n",
                 bad, bad == 1 ? "" : "s", bad_files, bad_files == 1 ? "" : "s",
-                printable(files[first_bad].path, clean, sizeof clean),
+                term_safe(files[first_bad].path, clean, sizeof clean),
                 outs[first_bad].st.bad_line_no, outs[first_bad].st.bad_reason);
     for (size_t i = 0; i < ms->n; i++)
         if (!ms->v[i].priced)
             fprintf(stderr, "warning: no price for model '%s': its tokens are counted at $0\n",
-                    printable(ms->v[i].name, clean, sizeof clean));
+                    term_safe(ms->v[i].name, clean, sizeof clean));
     if (unreadable && o->strict)
         return EXIT_FAILURE_STORE;
     return 0;

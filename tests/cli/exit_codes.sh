@@ -314,4 +314,17 @@ if ! grep -q __asan_init "$AB"; then
     expect_rc 0 "price import under a 60 MB address-space limit"
 fi
 
+# an event's reason quotes what an agent sent (a denied command): the events table shows its
+# control characters as '?', not as escape sequences for the reader's terminal
+run role set esc-role --deny-tool 'Bash(rm*)'
+run set esc-agent --role esc-role
+run permission esc-agent "Bash(rm $(printf '\033[2J\033]0;x\007'))"
+expect_rc 1 "a denied command with escape sequences"
+run events --budget esc-agent
+[[ "$OUT" != *$'\e'* && "$OUT" != *$'\a'* ]] && ok "events: no ESC or BEL on the terminal" ||
+    not_ok "events: no ESC or BEL on the terminal"
+expect_has "$OUT" "'Bash(rm ?[2J?]0;x?)'" "events: they show as '?'"
+run --json events --budget esc-agent
+expect_has "$OUT" '\u001b[2J' "events --json: escaped as JSON"
+
 finish
