@@ -120,7 +120,13 @@ static int lite_fail(ab_store *st, const char *what)
     sqlite3 *db = L(st)->db;
     int code = db ? sqlite3_errcode(db) : SQLITE_ERROR;
     int rc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? AB_EBUSY : AB_ESTORE;
-    return ab__fail(st, rc, "sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+    /* SQLite makes the -wal and -shm files with the store file's mode: a read-only store read
+     * once leaves them read-only, and making the store writable again is not enough */
+    const char *hint = code == SQLITE_READONLY ? " (the store file, its directory, and its -wal "
+                                                 "and -shm files must be writable by this user)"
+                                               : "";
+    return ab__fail(st, rc, "sqlite: %s: %s%s", what, db ? sqlite3_errmsg(db) : "no database",
+                    hint);
 }
 
 static int exec(ab_store *st, const char *sql)

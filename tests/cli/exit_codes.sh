@@ -327,4 +327,22 @@ expect_has "$OUT" "'Bash(rm ?[2J?]0;x?)'" "events: they show as '?'"
 run --json events --budget esc-agent
 expect_has "$OUT" '\u001b[2J' "events --json: escaped as JSON"
 
+# a store left read-only for this user: exit 3, and the message says which files must be
+# writable (SQLite makes -wal and -shm with the store's mode: making the store file writable
+# again is not enough). As nobody, where nobody can run the binary (mode 0444 does not stop root).
+if [[ $(id -u) == 0 ]] && command -v runuser >/dev/null && runuser -u nobody -- "$AB" --version >/dev/null 2>&1; then
+    RO=$(mktemp -d /tmp/agentbudget-ro.XXXXXX)
+    chmod 777 "$RO"
+    "$AB" --store "sqlite:$RO/b.db" set team >/dev/null
+    chown nobody "$RO/b.db"
+    chmod 444 "$RO/b.db"
+    runuser -u nobody -- "$AB" --store "sqlite:$RO/b.db" list >/dev/null 2>&1
+    chmod 644 "$RO/b.db"
+    runuser -u nobody -- "$AB" --store "sqlite:$RO/b.db" charge team --input 1 --output 1 >"$TMP/out" 2>"$TMP/err"
+    RC=$? OUT=$(cat "$TMP/out") ERR=$(cat "$TMP/err")
+    expect_rc 3 "charge on a store whose -shm file is read-only"
+    expect_has "$ERR" "its -wal and -shm files must be writable by this user" "the message says what to fix"
+    rm -rf "$RO"
+fi
+
 finish
