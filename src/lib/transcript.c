@@ -1302,6 +1302,8 @@ static int describe(ab_transcript_file *f, const char *rel)
     }
     if (n == 2 && len[1] > 6 && memcmp(comp[1] + len[1] - 6, ".jsonl", 6) == 0) {
         sess = 1, proj_end = 1, stem = 1;
+    } else if (n == 1 && len[0] > 6 && memcmp(comp[0] + len[0] - 6, ".jsonl", 6) == 0) {
+        sess = 0, proj_end = 0, stem = 1; /* a directory of transcripts given: no project */
     } else if (n >= 4 && len[n - 2] == 9 && memcmp(comp[n - 2], "subagents", 9) == 0) {
         sess = n - 3, proj_end = n - 3;
     } else {
@@ -1428,6 +1430,19 @@ static int scan_root(file_list *l, const char *root, const char *project)
     int n = snprintf(sub, sizeof sub, "%s/projects", root);
     if (n > 0 && (size_t)n < sizeof sub && is_dir(sub))
         return scan_projects(l, sub, project);
+    /* one project's directory (projects/NAME): read as projects/ with only NAME, so that its
+     * files get the project and session names they get when the config directory is given */
+    n = snprintf(sub, sizeof sub, "%s", root);
+    while (n > 1 && sub[n - 1] == '/')
+        sub[--n] = '\0';
+    char *slash = n > 0 && (size_t)n < sizeof sub ? strrchr(sub, '/') : NULL;
+    if (slash && slash - sub >= 8 && !memcmp(slash - 8, "projects", 8) &&
+        (slash - sub == 8 || slash[-9] == '/') && slash[1]) {
+        *slash = '\0';
+        if (project && strcmp(project, slash + 1))
+            return AB_OK;
+        return scan_projects(l, sub, slash + 1);
+    }
     return scan_projects(l, root, project);
 }
 

@@ -217,4 +217,20 @@ expect_rc 0 "a model name with escape sequences"
     not_ok "no ESC or BEL reaches the table or stderr"
 expect_has "$OUT" "?]0;owned??[2Jx" "they show as '?'"
 
+# ---- a project's directory as PATH names sessions as the config directory does ----
+NM=$TMP/names
+mkdir -p "$NM/projects/p" "$TMP/loose"
+line='{"type":"assistant","timestamp":"2026-09-01T10:00:00.000Z","sessionId":"s1","requestId":"r1","message":{"id":"m1","model":"claude-sonnet-4-5","usage":{"input_tokens":100,"output_tokens":10}}}'
+echo "$line" >"$NM/projects/p/s.jsonl"
+echo "$line" >"$TMP/loose/s.jsonl"
+SESS='[.session[] | [.sessionId, .projectPath] | join("/")] | join(" ")'
+for args in "$NM" "$NM/projects/p" "$NM/projects/p/" "$NM/projects/p $NM" "$NM $NM/projects/p"; do
+    run report session --json $args
+    expect_jq "$OUT" "$SESS" "s/p" "report session $args: session s of project p"
+done
+run report session --json "$NM/projects/p" --project q
+expect_jq "$OUT" '.session | length' 0 "a project's directory and another --project: nothing"
+run report session --json "$TMP/loose"
+expect_jq "$OUT" "$SESS" "s/Unknown Project" "a loose directory: session s (no .jsonl), no project"
+
 finish
