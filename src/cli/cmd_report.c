@@ -812,6 +812,17 @@ static int breakdown_by_cost(const void *a, const void *b)
 
 static void sort_groups(const report_opts *o, groups *g, const models *ms)
 {
+    /* a row with no tokens and no cost (a day of only zero-usage <synthetic> error notices) is
+     * left out, as ccusage's reports leave it out; the totals are the same */
+    size_t k = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        group *x = &g->v[i];
+        if (!x->in && !x->out && !x->cw && !x->cr && !x->cost)
+            free(x->b);
+        else
+            g->v[k++] = *x;
+    }
+    g->n = k;
     if (g->n > 1)
         qsort(g->v, g->n, sizeof *g->v, o->kind <= R_MONTHLY ? by_key : by_cost);
     sort_models = ms;

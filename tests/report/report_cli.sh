@@ -233,4 +233,14 @@ expect_jq "$OUT" '.session | length' 0 "a project's directory and another --proj
 run report session --json "$TMP/loose"
 expect_jq "$OUT" "$SESS" "s/Unknown Project" "a loose directory: session s (no .jsonl), no project"
 
+# ---- a period or session with no tokens and no cost is no row (as in ccusage) ----
+ZR=$TMP/zero
+mkdir -p "$ZR/projects/p"
+echo "$line" >"$ZR/projects/p/a.jsonl"
+echo '{"type":"assistant","timestamp":"2026-09-02T10:00:00.000Z","sessionId":"b","isApiErrorMessage":true,"message":{"id":"msg_2","model":"<synthetic>","usage":{"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}' >"$ZR/projects/p/b.jsonl"
+run report daily --json "$ZR"
+expect_jq "$OUT" '[.daily[].date] | join(" ")' "2026-09-01" "daily: no row for a day of zero usage"
+run report session --json "$ZR"
+expect_jq "$OUT" '[.session[].sessionId] | join(" ")' "a" "session: no row for a session of zero usage"
+
 finish
