@@ -2,6 +2,7 @@
  * memory or sqlite (a fresh file per case). The clock is replaced through the C API. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../src/lib/internal.h" /* the PostgreSQL store without pipelines */
@@ -1316,6 +1317,65 @@ static void test_sqlite_file_removed(void)
     ab_store_close(st);
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* PostgreSQL: a batch that holds a parent's row deadlocks with a writer that holds a sibling
+ * and waits for the parent. The batch's operation, aborted by the server, was retried in place:
+ * it waited again on the sibling, behind the same writer, who waited on the parent the batch
+ * still held — a new deadlock after each deadlock_timeout, 50 times, with every writer of the
+ * tree stuck (about a minute, then AB_EBUSY). Now the batch is voided at once (AB_EREPLAY), its
+ * locks go, and the other writer gets through. The other writer is a plain libpq session here,
+ * with a long deadlock_timeout, so that the batch is the one the server aborts. */
+static void test_batch_deadlock(void)
+{
+    if (strcmp(kind, "postgres") != 0)
+        return;
+    ab_store *st = fresh(T0);
+    make(st, "p", "usd/day=1000", NULL);
+    make(st, "p/c1", "usd/day=100", NULL);
+    make(st, "p/c3", "usd/day=100", NULL);
+    char url[512];
+    snprintf(url, sizeof url, "%s/ab_t_%d_%d", pg_base, (int)getpid(), case_no);
+    PGconn *other = PQconnectdb(url);
+    CHECK(PQstatus(other) == CONNECTION_OK);
+    PQclear(PQexec(other, "BEGIN"));
+    PQclear(PQexec(other, "SET LOCAL deadlock_timeout = '20s'"));
+    PGresult *r = PQexec(other, "SELECT 1 FROM ab_budgets WHERE path = 'p/c3' FOR UPDATE");
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK);
+    PQclear(r);
+    ab_usage u = {.input = 1000};
+    ab_decision d;
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_OK(st, ab_budget_charge(st, "p/c1", FLAT, &u, NULL, &d)); /* holds p/c1 and p */
+    CHECK(PQsendQuery(other, "SELECT 1 FROM ab_budgets WHERE path = 'p' FOR UPDATE") == 1);
+    usleep(200000); /* the other session now waits for p */
+    double t0 = mono_s();
+    CHECK_RC(st, ab_budget_charge(st, "p/c3", FLAT, &u, NULL, &d), AB_EREPLAY);
+    double waited = mono_s() - t0;
+    if (waited > 10)
+        fprintf(stderr, "the batch's deadlock took %.1f s\n", waited);
+    CHECK(waited < 10);
+    CHECK_RC(st, ab_store_batch_commit(st), AB_EREPLAY);
+    /* the other writer got the parent once the batch let go */
+    while ((r = PQgetResult(other))) {
+        CHECK(PQresultStatus(r) == PGRES_TUPLES_OK);
+        PQclear(r);
+    }
+    PQclear(PQexec(other, "COMMIT"));
+    PQfinish(other);
+    /* nothing of the batch happened; each operation alone goes through */
+    CHECK_I64(get(st, "p").used[D][REQ], 0);
+    CHECK_OK(st, ab_budget_charge(st, "p/c1", FLAT, &u, NULL, &d));
+    CHECK_OK(st, ab_budget_charge(st, "p/c3", FLAT, &u, NULL, &d));
+    CHECK_I64(get(st, "p").used[D][REQ], 2);
+    ab_store_close(st);
+}
+
 /* A copy onto the same store through another handle is refused, not run: on SQLite it wiped
  * what the copy does not carry (idempotency keys, settled holds), on PostgreSQL it waited
  * forever on its own locks. */
@@ -1464,6 +1524,7 @@ int main(int argc, char **argv)
     test_clock_clamped();
     test_list_one_instant();
     test_sqlite_file_removed();
+    test_batch_deadlock();
     test_actor_name();
     test_batch_other_thread();
     test_read_group();

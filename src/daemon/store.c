@@ -82,10 +82,15 @@ void abd_reader_done(abd_call *c)
     c->grouped = 0;
 }
 
-/* Runs every job of list in one batch, flat or of savepoints; the batch's commit's answer. */
+#define BATCH_NONE 2 /* batch_once: each job in its own transaction */
+
+/* Runs every job of list in one batch, flat or of savepoints, or (BATCH_NONE) each in its own
+ * transaction; the batch's commit's answer. */
 static int batch_once(job *list, int flat, size_t *n)
 {
-    int rc = flat ? ab_store_batch_begin_flat(writer_st) : ab_store_batch_begin(writer_st);
+    int rc = flat == BATCH_NONE ? AB_OK
+             : flat             ? ab_store_batch_begin_flat(writer_st)
+                                : ab_store_batch_begin(writer_st);
     *n = 0;
     for (job *j = list; j; j = j->next, (*n)++) {
         j->call->spend_budget[0] = j->call->denial[0] = '\0'; /* a replay answers anew */
@@ -95,13 +100,16 @@ static int batch_once(job *list, int flat, size_t *n)
             j->fn(writer_st, j->call);
         }
     }
-    return rc == AB_OK ? ab_store_batch_commit(writer_st) : rc;
+    return rc == AB_OK && flat != BATCH_NONE ? ab_store_batch_commit(writer_st) : rc;
 }
 
 /* Runs one batch: every job queued now, in one transaction. Flat first (on PostgreSQL a
  * savepoint per request costs round trips, and past 64 of them every row visit slows); if a
  * request failed after it wrote, the library voided the batch (nothing of it happened), and it
- * runs again as a batch of savepoints, where each request's failure is its own. */
+ * runs again as a batch of savepoints, where each request's failure is its own. If the store
+ * aborted a request of that one too (a deadlock with another writer: the batch held rows of
+ * several budgets), that was voided as well, and each request runs in its own transaction,
+ * where it locks in the one order every writer uses and the library retries it. */
 static void run_batch(job *list)
 {
     size_t n;
@@ -109,6 +117,10 @@ static void run_batch(job *list)
     if (rc == AB_EREPLAY) {
         abd_metrics_batch_replay();
         rc = batch_once(list, 0, &n);
+    }
+    if (rc == AB_EREPLAY) {
+        abd_metrics_batch_replay();
+        rc = batch_once(list, BATCH_NONE, &n);
     }
     for (job *j = list; j && rc == AB_OK; j = j->next) { /* durable now: count the spend */
         if (j->call->spend_budget[0])

@@ -50,8 +50,13 @@ int ab__txn_end(ab_store *st, int rc)
     } else if (st->batch) {
         if (rc == AB_OK)
             rc = st->ops->savepoint_release(st);
-        else if (st->ops->savepoint_rollback(st) != AB_OK) {
-            /* a flat batch that cannot undo this operation alone: none of it happens */
+        else if (rc == AB__ERETRY || st->ops->savepoint_rollback(st) != AB_OK) {
+            /* a flat batch that cannot undo this operation alone: none of it happens. Nor in
+             * any batch when the store aborted the operation (a deadlock): retried in place, it
+             * would wait again on the rows the batch's earlier operations hold locked, behind the
+             * same writer, and deadlock again — each time after the server's deadlock_timeout,
+             * up to AB__RETRIES_MAX times, with every writer of the tree stuck behind it. Rolled
+             * back, its locks go; run alone, each operation locks in the one order. */
             st->ops->rollback(st);
             st->batch_void = 1;
             rc = ab__fail(st, AB_EREPLAY, "the batch was rolled back (%s: %s): run it again",
