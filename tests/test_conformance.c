@@ -88,6 +88,25 @@ static void test_worked_example(void)
     CHECK_I64(b.limit[D][USD] - b.used[D][USD], 9520000000);
     CHECK_OK(st, ab_budget_check_tokens(st, "backend-dev-001", 5000, &d));
     CHECK_I64(d.allowed, 1);
+    /* a failed check leaves allowed 0 in the struct it was given, even one that said yes */
+    CHECK_RC(st, ab_budget_check_tokens(st, "backend-dev-001", -1, &d), AB_EINVAL);
+    CHECK_I64(d.allowed, 0);
+    /* and the other out-structs: cleared at the start of a call, so a failure leaves no stale
+     * budget, hold, price or token in them */
+    ab_budget_status junk_b;
+    ab_hold junk_h;
+    ab_price junk_p;
+    ab_token junk_t;
+    memset(&junk_b, 1, sizeof junk_b);
+    memset(&junk_h, 1, sizeof junk_h);
+    memset(&junk_p, 1, sizeof junk_p);
+    memset(&junk_t, 1, sizeof junk_t);
+    CHECK_RC(st, ab_budget_get(st, "no-such", &junk_b), AB_ENOTFOUND);
+    CHECK_RC(st, ab_hold_get(st, "h_nope", &junk_h), AB_ENOTFOUND);
+    CHECK_RC(st, ab_price_get(st, "no-such-model", &junk_p), AB_EUNKNOWNMODEL);
+    CHECK_RC(st, ab_token_verify(st, "abt_nope", &junk_t), AB_EPERM);
+    CHECK(junk_b.path[0] == 0 && junk_b.holds_open == 0 && junk_h.id[0] == 0 &&
+          junk_h.tokens == 0 && junk_p.model[0] == 0 && junk_p.input == 0 && junk_t.id[0] == 0);
     CHECK_I64(get(st, "backend-dev-001").operations_blocked, 0);
     /* 60,001 tokens do not fit the 60,000 left */
     CHECK_OK(st, ab_budget_check_tokens(st, "backend-dev-001", 60001, &d));

@@ -140,6 +140,8 @@ static int op_get(ab__ctx *c, void *v)
 
 int ab_budget_get(ab_store *st, const char *path, ab_budget_status *out)
 {
+    if (out) /* out-structs are cleared at the start of a call (c-api.md) */
+        memset(out, 0, sizeof *out);
     budget_args a = {.path = path, .out = out};
     return ab__run(st, 0, op_get, &a);
 }

@@ -28,6 +28,8 @@ static int name_index(const char *const *names, int count, const char *s, size_t
 
 int ab_limit_parse(const char *spec, ab_limit *out)
 {
+    if (out)
+        memset(out, 0, sizeof *out);
     if (!spec)
         return AB_EINVAL;
     const char *slash = strchr(spec, '/');

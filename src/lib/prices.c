@@ -275,6 +275,8 @@ int ab__price_lookup(ab_store *st, const char *model, ab_price *out)
 
 int ab_price_get(ab_store *st, const char *model, ab_price *out)
 {
+    if (out)
+        memset(out, 0, sizeof *out);
     if (!model || !*model || strlen(model) >= AB_NAME_BYTES_MAX)
         return ab__fail(st, AB_EINVAL, "model: must be 1-%d bytes", AB_NAME_BYTES_MAX - 1);
     int rc = ab__txn_begin(st, 0);

@@ -198,6 +198,8 @@ int ab_budget_check(ab_store *st, const char *path, const char *model, const ab_
 
 int ab_budget_check_tokens(ab_store *st, const char *path, int64_t tokens, ab_decision *out)
 {
+    if (out) /* allowed = 0 on every failure, as ab_budget_check's */
+        memset(out, 0, sizeof *out);
     if (tokens < 0)
         return ab__fail(st, AB_EINVAL, "tokens: must be >= 0");
     /* the original's conservative estimate: 1/4 input, 3/4 output (the remainder to output) */
@@ -428,6 +430,8 @@ static int op_hold_get(ab__ctx *c, void *v)
 
 int ab_hold_get(ab_store *st, const char *hold_id, ab_hold *out)
 {
+    if (out)
+        memset(out, 0, sizeof *out);
     if (!hold_id || strlen(hold_id) > AB_HOLD_ID_BYTES)
         return ab__fail(st, AB_EINVAL, "hold: not a hold id");
     spend_args a = {.hold_id = hold_id, .hold_out = out};

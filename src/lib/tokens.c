@@ -62,6 +62,8 @@ int ab_token_create(ab_store *st, const char *scope, ab_token_role role, const c
 
 int ab_token_verify(ab_store *st, const char *secret, ab_token *out)
 {
+    if (out) /* a caller that reads it after a failure sees no token, not the last one */
+        memset(out, 0, sizeof *out);
     /* one answer for every failure, so that a caller learns nothing about which it was */
     const char *why = "unknown or invalid token";
     if (!secret || strlen(secret) != AB_TOKEN_SECRET_BYTES || strncmp(secret, "abt_", 4) != 0 ||
