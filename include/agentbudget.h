@@ -537,6 +537,11 @@ int ab_transcript_parse_line(const char *line, size_t len, ab_transcript_entry *
 
 #define AB_TRANSCRIPT_TAIL 1   /* also parse a last line that has no '\n' (a finished file) */
 #define AB_TRANSCRIPT_STRICT 2 /* stop at the first bad line and return AB_EINVAL */
+/* For enforcement (the hook): what a message's content holds, which the model writes, cannot
+ * make its line bad and so free: inside what is not read, a null under a key ccusage refuses
+ * null for ("id" in a tool's input), nesting past AB_TRANSCRIPT_DEPTH_MAX, and a lone surrogate
+ * escape (as JSON.stringify writes one) are accepted. Reports leave it off: ccusage's rules. */
+#define AB_TRANSCRIPT_LENIENT 4
 
 /* What one ab_transcript_read() saw. */
 typedef struct {

@@ -202,5 +202,24 @@ cp "$AB" "$TMP/my bin/agentbudget"
 cmd=$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/spaced.json")
 echo '{"hook_event_name":"Stop","session_id":"spaced"}' | sh -c "$cmd"
 check "a path with a space is quoted: the installed command runs" same "$?:$cmd" "0:'$TMP/my bin/agentbudget' hook claude-code"
+
+# what the model writes in a tool call's input cannot make its reply free: an "id": null in the
+# input, input nested 200 deep, a lone surrogate (as JSON.stringify writes it) made the line bad
+# for ccusage's rules, and the hook skipped it — $0 for the whole reply
+mk_line() { # mk_line MSG_ID TOOL_INPUT_JSON
+    printf '{"parentUuid":"x","isSidechain":false,"userType":"external","cwd":"/tmp","sessionId":"sx","version":"2.0.14","type":"assistant","requestId":"req_%s","message":{"id":"%s","type":"message","role":"assistant","model":"claude-opus-4-5-20251101","content":[{"type":"tool_use","id":"toolu_1","name":"mcp__x__y","input":%s}],"stop_reason":"tool_use","usage":{"input_tokens":200000,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":64000}},"uuid":"u","timestamp":"2026-11-29T06:00:00.000Z"}\n' "$1" "$1" "$2"
+}
+deep=$(printf '[%.0s' $(seq 1 200))1$(printf ']%.0s' $(seq 1 200))
+{
+    mk_line msg_null '{"command":"ls","id":null}'
+    mk_line msg_deep "{\"a\":$deep}"
+    mk_line msg_surr '{"text":"\ud800"}'
+} >"$TMP/model.jsonl"
+echo '{"hook_event_name":"PostToolUse","session_id":"s-model","transcript_path":"'"$TMP/model.jsonl"'","cwd":"'"$TMP/proj"'"}' |
+    "$AB" hook claude-code --parent team/alice --role coder 2>"$TMP/model.err"
+check "tool input with null, deep nesting, a lone surrogate: every reply charged" \
+    same "$("$AB" status team/alice/s-model --json | jq -c '[.usage.total.requests, .usage.total.tokens, .usage.total.cost]')" "[3,792000,7.8]"
+check "and no bad line reported" same "$(grep -c 'bad line' "$TMP/model.err")" "0"
+
 echo "hook_claude_code: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -331,9 +331,11 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript)
     int batch = !c->url, rc = batch ? ab_store_batch_begin(c->st) : AB_OK;
     if (!rc) {
         ab_transcript_stats stats = {0};
-        rc = ab_transcript_read(transcript, offset, 0, charge_entry, &k, &stats, &next);
+        rc = ab_transcript_read(transcript, offset, AB_TRANSCRIPT_LENIENT, charge_entry, &k, &stats,
+                                &next);
         if (rc == AB_ECONFLICT) /* the file was replaced: start again from its beginning */
-            rc = ab_transcript_read(transcript, 0, 0, charge_entry, &k, &stats, &next);
+            rc = ab_transcript_read(transcript, 0, AB_TRANSCRIPT_LENIENT, charge_entry, &k, &stats,
+                                    &next);
         if (rc == AB_OK)
             rc = charge_flush(&k);
         if (rc == AB_ENOTFOUND) { /* no transcript yet: nothing to charge */

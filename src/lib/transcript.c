@@ -74,6 +74,7 @@ enum {
 typedef struct {
     const unsigned char *p, *end;
     int depth;
+    int lenient; /* AB_TRANSCRIPT_LENIENT: what a message's content holds cannot make it bad */
     const char *err;
     shape s[2];
 } parser;
@@ -135,6 +136,10 @@ static int scan_escape(parser *P)
     if (*s != 'u' || P->end - s < 5 || hex4(s + 1, &cp))
         return fail(P, "bad escape in a string");
     s += 5;
+    if (P->lenient) { /* JSON.stringify writes a lone surrogate as \ud800: valid JSON text */
+        P->p = s;
+        return 0;
+    }
     if (cp >= 0xDC00 && cp <= 0xDFFF)
         return fail(P, "lone surrogate in a string");
     if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -738,7 +743,8 @@ static int parse_member(parser *P, int ctx, keyset *ks)
     char buf[64];
     size_t len;
     const char *t = key_text(&k, buf, sizeof buf, &len);
-    if (*P->p == 'n' && t && null_refused(t, len))
+    /* leniently, only where the fields read are (a tool's input may hold "id": null) */
+    if (*P->p == 'n' && t && (!P->lenient || ctx != X_NONE) && null_refused(t, len))
         return fail(P, "null where ccusage wants a value (id, model, requestId, ...)");
     int code = t && ctx != X_NONE ? key_code(ctx, t, len) : K_NONE;
     return code == K_NONE ? parse_value(P, X_NONE) : member_value(P, ctx, code);
@@ -802,6 +808,31 @@ static int parse_array(parser *P)
 }
 
 /* Any JSON value at P->p (after whitespace); objects read their members as ctx says. */
+/* Leniently, a value nested deeper than AB_TRANSCRIPT_DEPTH_MAX inside what is not read (a
+ * tool's input): skipped without recursion, its brackets counted outside strings. */
+static int skip_nested(parser *P)
+{
+    size_t depth = 0;
+    int in_string = 0;
+    for (; P->p < P->end; P->p++) {
+        unsigned char ch = *P->p;
+        if (in_string) {
+            if (ch == '\\')
+                P->p++;
+            else if (ch == '"')
+                in_string = 0;
+        } else if (ch == '"') {
+            in_string = 1;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if ((ch == '}' || ch == ']') && --depth == 0) {
+            P->p++;
+            return 0;
+        }
+    }
+    return fail(P, "truncated JSON");
+}
+
 static int parse_value(parser *P, int ctx)
 {
     skip_ws(P);
@@ -811,6 +842,8 @@ static int parse_value(parser *P, int ctx)
     switch (*P->p) {
     case '{':
     case '[':
+        if (P->depth >= AB_TRANSCRIPT_DEPTH_MAX && P->lenient && ctx == X_NONE)
+            return skip_nested(P);
         if (++P->depth > AB_TRANSCRIPT_DEPTH_MAX)
             return fail(P, "nested too deeply");
         rc = *P->p == '{' ? parse_object(P, ctx) : parse_array(P);
@@ -1031,7 +1064,7 @@ static int entry_from(const shape *s, int progress, ab_transcript_entry *out)
     return AB_OK;
 }
 
-int ab_transcript_parse_line(const char *line, size_t len, ab_transcript_entry *out)
+static int parse_line(const char *line, size_t len, int lenient, ab_transcript_entry *out)
 {
     const unsigned char *p = (const unsigned char *)line, *end = p + len;
     out->has_usage = 0;
@@ -1052,6 +1085,7 @@ int ab_transcript_parse_line(const char *line, size_t len, ab_transcript_entry *
     memset(&P, 0, sizeof P);
     P.p = p;
     P.end = end;
+    P.lenient = lenient;
     if (parse_value(&P, X_ROOT))
         return bad(out, P.err);
     skip_ws(&P);
@@ -1067,6 +1101,11 @@ int ab_transcript_parse_line(const char *line, size_t len, ab_transcript_entry *
     if (P.s[1].usage_seen)
         return bad(out, shape_why(&P.s[1]));
     return AB_OK; /* valid, but no message.usage: not a usage line */
+}
+
+int ab_transcript_parse_line(const char *line, size_t len, ab_transcript_entry *out)
+{
+    return parse_line(line, len, 0, out);
 }
 
 /* ---- reading a file ---- */
@@ -1088,7 +1127,7 @@ static int read_line(reader *r, const char *line, size_t len, int64_t off)
     ab_transcript_entry e;
     r->line_no++;
     r->st->lines++;
-    int rc = ab_transcript_parse_line(line, len, &e);
+    int rc = parse_line(line, len, (r->flags & AB_TRANSCRIPT_LENIENT) != 0, &e);
     if (rc == AB_EINVAL) {
         if (r->st->bad_lines++ == 0) {
             r->st->bad_line_no = r->line_no;
@@ -1302,8 +1341,6 @@ static int describe(ab_transcript_file *f, const char *rel)
     }
     if (n == 2 && len[1] > 6 && memcmp(comp[1] + len[1] - 6, ".jsonl", 6) == 0) {
         sess = 1, proj_end = 1, stem = 1;
-    } else if (n == 1 && len[0] > 6 && memcmp(comp[0] + len[0] - 6, ".jsonl", 6) == 0) {
-        sess = 0, proj_end = 0, stem = 1; /* a directory of transcripts given: no project */
     } else if (n >= 4 && len[n - 2] == 9 && memcmp(comp[n - 2], "subagents", 9) == 0) {
         sess = n - 3, proj_end = n - 3;
     } else {

@@ -231,7 +231,8 @@ done
 run report session --json "$NM/projects/p" --project q
 expect_jq "$OUT" '.session | length' 0 "a project's directory and another --project: nothing"
 run report session --json "$TMP/loose"
-expect_jq "$OUT" "$SESS" "s/Unknown Project" "a loose directory: session s (no .jsonl), no project"
+expect_jq "$OUT" "$SESS" "s.jsonl/Unknown Project" \
+    "a loose directory: as a file right under projects/ in ccusage (session s.jsonl, no project)"
 
 # ---- a period or session with no tokens and no cost is no row (as in ccusage) ----
 ZR=$TMP/zero
