@@ -332,6 +332,19 @@ static void test_amounts(void)
     ab_budget_status b;
     CHECK_OK(st, ab_budget_get(st, "b", &b));
     CHECK_I64(b.used[AB_WINDOW_TOTAL][AB_METRIC_REQUESTS], 0);
+    /* one agent's absurd usage must not stop its siblings' charges: a parent's counter stays
+     * at INT64_MAX (a sibling's charge failed with EOVERFLOW ever after: the total window is
+     * never reset, nor a parent with children deleted) */
+    CHECK_OK(st, ab_budget_set(st, "t", &spec, NULL, NULL));
+    CHECK_OK(st, ab_budget_set(st, "t/x", &spec, NULL, NULL));
+    CHECK_OK(st, ab_budget_set(st, "t/y", &spec, NULL, NULL));
+    CHECK_OK(st, ab_budget_charge(st, "t/x", "free", &most, NULL, &d));
+    CHECK_OK(st, ab_budget_charge(st, "t/y", "free", &(ab_usage){.input = 1}, NULL, &d));
+    CHECK_OK(st, ab_budget_get(st, "t", &b));
+    CHECK_I64(b.used[AB_WINDOW_TOTAL][AB_METRIC_TOKENS], INT64_MAX);
+    CHECK_I64(b.used[AB_WINDOW_TOTAL][AB_METRIC_REQUESTS], 2);
+    CHECK_OK(st, ab_budget_get(st, "t/y", &b));
+    CHECK_I64(b.used[AB_WINDOW_TOTAL][AB_METRIC_TOKENS], 1);
     ab_store_close(st);
 }
 

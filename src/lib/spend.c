@@ -298,16 +298,23 @@ int ab_budget_reserve(ab_store *st, const char *path, const char *model, const a
     return decided(ab__run(st, 1, op_reserve, &a), out);
 }
 
-/* Adds usage to every window of every budget in the chain. */
+/* Adds usage to every window of every budget in the chain. The leaf's counters refuse to
+ * overflow (AB_EOVERFLOW: the caller's own request is absurd); an ancestor's stay at INT64_MAX
+ * instead, never wrapping: one agent reporting absurd usage must not make every charge of its
+ * siblings fail from then on (the total window is never reset), and a counter at INT64_MAX is
+ * past any limit. The event log keeps the exact amounts. */
 static int spend_chain(ab__ctx *c, const int64_t amount[AB_METRIC_COUNT])
 {
     for (size_t i = 0; i < c->chain_len; i++) {
         ab_budget_status *s = &c->b[i].s;
         for (int w = 0; w < AB_WINDOW_COUNT; w++)
             for (int m = 0; m < AB_METRIC_COUNT; m++)
-                if (ab__add(s->used[w][m], amount[m], &s->used[w][m]))
-                    return ab__fail(c->st, AB_EOVERFLOW, "usage counter of '%s' would overflow",
-                                    s->path);
+                if (ab__add(s->used[w][m], amount[m], &s->used[w][m])) {
+                    if (i == 0)
+                        return ab__fail(c->st, AB_EOVERFLOW, "usage counter of '%s' would overflow",
+                                        s->path);
+                    s->used[w][m] = INT64_MAX;
+                }
         c->dirty[i] = true;
     }
     return AB_OK;
