@@ -741,15 +741,46 @@ static void test_budgets_and_roles(void)
     char *json = ab_decision_json(&d);
     CHECK(json && strstr(json, "\"limit\":null") != NULL);
     free(json);
+    /* the model lists see the model as priced: a provider prefix or an allowed-looking name in
+     * front does not get Opus past a deny or an allow list (they were matched as given only) */
+    ab_permission_context pc = {.estimated_tokens = 10};
+    static const char *const opus_names[] = {"anthropic/claude-opus-4-5",
+                                             "us.anthropic.claude-opus-4-5-20251101-v1:0",
+                                             "vertex_ai/claude-opus-4-5@x", "claude-opus-4.5"};
+    for (size_t i = 0; i < sizeof opus_names / sizeof opus_names[0]; i++) {
+        pc.model = opus_names[i];
+        CHECK_OK(st, ab_check_permission(st, "t/rev-1", "Read", &pc, &d));
+        if (d.allowed)
+            fprintf(stderr, "deny claude-opus-*: '%s' allowed\n", opus_names[i]);
+        CHECK_I64(d.allowed, 0);
+    }
+    char *haiku[] = {"claude-haiku-*"};
+    ab_role only_haiku;
+    memset(&only_haiku, 0, sizeof only_haiku);
+    strcpy(only_haiku.name, "only-haiku");
+    memcpy(only_haiku.allow_models, haiku, sizeof haiku);
+    only_haiku.allow_models_count = 1;
+    CHECK_OK(st, ab_role_set(st, &only_haiku));
+    CHECK_OK(st, ab_budget_set(st, "t/haiku", &(ab_budget_spec){.role = "only-haiku"}, NULL, NULL));
+    pc.model = "claude-haiku-4-5/claude-opus-4-5";
+    CHECK_OK(st, ab_check_permission(st, "t/haiku", "Read", &pc, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK(strstr(d.reason, "is priced as 'claude-opus-4-5'") != NULL);
+    pc.model = "anthropic/claude-haiku-4-5";
+    CHECK_OK(st, ab_check_permission(st, "t/haiku", "Read", &pc, &d));
+    CHECK_I64(d.allowed, 1);
+    pc.model = "claude-haiku-4-5";
+    CHECK_OK(st, ab_check_permission(st, "t/haiku", "Read", &pc, &d));
+    CHECK_I64(d.allowed, 1);
     /* listing */
     make(st, "t/rev-2", NULL, NULL);
     make(st, "u", NULL, NULL);
     int n = 0;
     CHECK_OK(st, ab_budget_list(st, "t", count_budget, &n));
-    CHECK_I64(n, 3);
+    CHECK_I64(n, 4);
     n = 0;
     CHECK_OK(st, ab_budget_list(st, NULL, count_budget, &n));
-    CHECK_I64(n, 4);
+    CHECK_I64(n, 5);
     CHECK_OK(st, ab_budget_delete(st, "t/rev-2", NULL));
     CHECK_RC(st, ab_budget_delete(st, "t/rev-2", NULL), AB_ENOTFOUND);
     /* a pattern the role could not be read back with is refused when it is set (found by

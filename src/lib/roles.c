@@ -429,7 +429,24 @@ static int op_permission(ab__ctx *c, void *v)
         return AB_OK;
     if (rc)
         return rc;
-    int ok = ab_role_allows(&role, a->operation, model, a->out->reason, sizeof a->out->reason);
+    /* the model as it is priced too: "anthropic/claude-opus-4-5" and "claude-haiku-4-5/claude-
+     * opus-4-5" are Opus, whatever a pattern makes of the name as given. A deny pattern matching
+     * either name denies; the allow list is matched against the priced name (a provider prefix
+     * on the given one does not keep it out, nor lets another model in) */
+    char *reason = a->out->reason;
+    size_t rsize = sizeof a->out->reason;
+    ab_price p;
+    int priced = ab__price_lookup(st, model, &p) == AB_OK && p.model[0] &&
+                 strcmp(p.model, model) != 0 && strcmp(p.model, "default") != 0;
+    ab_role deny_only = role; /* shares role's lists: not freed */
+    deny_only.allow_models_count = 0;
+    int ok = ab_role_allows(&role, a->operation, NULL, reason, rsize) &&
+             ab_role_allows(&deny_only, NULL, model, reason, rsize) &&
+             ab_role_allows(&role, NULL, priced ? p.model : model, reason, rsize);
+    if (!ok && priced && strstr(reason, p.model)) {
+        size_t n = strlen(reason);
+        snprintf(reason + n, rsize - n, " (model '%s' is priced as '%s')", model, p.model);
+    }
     ab_role_free(&role);
     if (ok)
         return AB_OK;
