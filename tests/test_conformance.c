@@ -772,6 +772,18 @@ static void test_budgets_and_roles(void)
     pc.model = "claude-haiku-4-5";
     CHECK_OK(st, ab_check_permission(st, "t/haiku", "Read", &pc, &d));
     CHECK_I64(d.allowed, 1);
+    /* a reason cut at its 1023 bytes in the middle of a character: the JSON of the decision
+     * and of its event is still UTF-8 (the cut character becomes U+FFFD) */
+    char op[2100];
+    strcpy(op, "Bash(echo x"); /* odd: the 1023rd byte is the first of an é */
+    for (int i = 0; i < 1000; i++)
+        strcat(op, "\xc3\xa9");
+    strcat(op, ")");
+    CHECK_OK(st, ab_check_permission(st, "t/rev-1", op, &ctx, &d));
+    CHECK_I64(d.allowed, 0);
+    json = ab_decision_json(&d);
+    CHECK(json && ab__utf8_valid((const unsigned char *)json));
+    free(json);
     /* listing */
     make(st, "t/rev-2", NULL, NULL);
     make(st, "u", NULL, NULL);

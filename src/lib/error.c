@@ -69,27 +69,32 @@ int ab__strlcpy(char *dst, const char *src, size_t size)
 }
 
 /* 1 if s is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF). */
+size_t ab__utf8_seq(const unsigned char *s)
+{
+    unsigned c = *s, n = c < 0x80         ? 0
+                         : (c >> 5) == 6  ? 1
+                         : (c >> 4) == 14 ? 2
+                         : (c >> 3) == 30 ? 3
+                                          : 9;
+    if (n == 9 || (n == 1 && c < 0xc2))
+        return 0;
+    unsigned cp = n ? c & (0x3f >> n) : c;
+    for (unsigned i = 1; i <= n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n + 1;
+}
+
 int ab__utf8_valid(const unsigned char *s)
 {
-    while (*s) {
-        unsigned c = *s, n = c < 0x80         ? 0
-                             : (c >> 5) == 6  ? 1
-                             : (c >> 4) == 14 ? 2
-                             : (c >> 3) == 30 ? 3
-                                              : 9;
-        if (n == 9 || (n == 1 && c < 0xc2))
+    for (size_t n; *s; s += n)
+        if (!(n = ab__utf8_seq(s)))
             return 0;
-        unsigned cp = n ? c & (0x3f >> n) : c;
-        for (unsigned i = 1; i <= n; i++) {
-            if ((s[i] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        s += n + 1;
-    }
     return 1;
 }
 

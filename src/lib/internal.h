@@ -251,6 +251,8 @@ int ab__limits_valid(ab_store *st, const ab_limit *limits, size_t n, int repeats
 /* Checks a model or role name: 1-127 bytes, no control characters. */
 int ab__name_valid(ab_store *st, const char *field, const char *s);
 int ab__utf8_valid(const unsigned char *s);
+/* The length of the valid UTF-8 sequence at s (1-4), 0 if it is not one (or s is at a NUL). */
+size_t ab__utf8_seq(const unsigned char *s);
 /* Copies src into dst (size bytes); returns AB_ELIMIT if it does not fit. */
 int ab__strlcpy(char *dst, const char *src, size_t size);
 /* Checked arithmetic: AB_EOVERFLOW instead of wrapping (inline: every limit check adds). */

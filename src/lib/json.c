@@ -55,18 +55,25 @@ void ab__sb_addf(ab__sb *sb, const char *fmt, ...)
     sb->len += (size_t)n;
 }
 
+/* A JSON string: what is not valid UTF-8 (a reason cut in the middle of a character, bytes a
+ * caller sent) becomes U+FFFD, so that the text is always JSON (RFC 8259: UTF-8). */
 void ab__sb_json_str(ab__sb *sb, const char *s)
 {
     ab__sb_add(sb, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = *p < 0x80 ? 1 : ab__utf8_seq(p);
         if (*p == '"' || *p == '\\')
             ab__sb_addf(sb, "\\%c", *p);
         else if (*p < 0x20)
             ab__sb_addf(sb, "\\u%04x", *p);
+        else if (!n)
+            ab__sb_add(sb, "\\ufffd");
         else {
-            char c[2] = {(char)*p, 0};
+            char c[5] = {0};
+            memcpy(c, p, n);
             ab__sb_add(sb, c);
         }
+        p += n ? n : 1;
     }
     ab__sb_add(sb, "\"");
 }
