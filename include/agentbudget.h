@@ -238,8 +238,8 @@ int ab_budget_set(ab_store *st, const char *path, const ab_budget_spec *spec, co
 int ab_budget_get(ab_store *st, const char *path, ab_budget_status *out);
 /* Calls fn for every budget at or under `prefix` (NULL or "": all), in path order. A non-zero
  * return from fn stops the walk and is returned. fn runs inside the store's transaction with
- * the handle locked: it must not call back into the same handle (this holds for every _list
- * and _query callback). */
+ * the handle locked: a call from it on the same handle fails with AB_EINVAL (this holds for
+ * every _list and _query callback). */
 typedef int (*ab_budget_fn)(const ab_budget_status *b, void *ctx);
 int ab_budget_list(ab_store *st, const char *prefix, ab_budget_fn fn, void *ctx);
 /* Deletes a budget; its open holds are released. AB_ECONFLICT if it has child budgets. */

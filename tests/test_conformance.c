@@ -781,6 +781,7 @@ static void test_budgets_and_roles(void)
     strcat(op, ")");
     CHECK_OK(st, ab_check_permission(st, "t/rev-1", op, &ctx, &d));
     CHECK_I64(d.allowed, 0);
+    CHECK(ab__utf8_valid((const unsigned char *)d.reason)); /* cut before the é, whole */
     json = ab_decision_json(&d);
     CHECK(json && ab__utf8_valid((const unsigned char *)json));
     free(json);
@@ -1438,6 +1439,39 @@ static void test_batch_deadlock(void)
     ab_store_close(st);
 }
 
+/* A walk's callback that calls the same handle: refused with AB_EINVAL. The lock is recursive,
+ * so the call ran inside the walk: on memory: a delete freed the budget the walk read next
+ * (valgrind: invalid read), on SQLite it failed with AB_ESTORE ("cannot start a transaction
+ * within a transaction"). */
+typedef struct {
+    ab_store *st;
+    int calls, rc;
+} reenter_args;
+
+static int reenter(const ab_budget_status *b, void *v)
+{
+    reenter_args *r = v;
+    (void)b;
+    if (r->calls++ == 0)
+        r->rc = ab_budget_delete(r->st, "b", NULL);
+    return 0;
+}
+
+static void test_callback_reentry(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "a", NULL, NULL);
+    make(st, "b", NULL, NULL);
+    reenter_args r = {st, 0, 0};
+    CHECK_OK(st, ab_budget_list(st, NULL, reenter, &r));
+    CHECK_I64(r.rc, AB_EINVAL);
+    CHECK_I64(r.calls, 2); /* the walk went on over both, b untouched */
+    CHECK_I64(get(st, "b").holds_open, 0);
+    ab_budget_status b;
+    CHECK_OK(st, ab_budget_get(st, "b", &b));
+    ab_store_close(st);
+}
+
 /* A copy onto the same store through another handle is refused, not run: on SQLite it wiped
  * what the copy does not carry (idempotency keys, settled holds), on PostgreSQL it waited
  * forever on its own locks. */
@@ -1587,6 +1621,7 @@ int main(int argc, char **argv)
     test_list_one_instant();
     test_sqlite_file_removed();
     test_batch_deadlock();
+    test_callback_reentry();
     test_actor_name();
     test_batch_other_thread();
     test_read_group();

@@ -221,7 +221,9 @@ int ab_budget_list(ab_store *st, const char *prefix, ab_budget_fn fn, void *ctx)
     if (rc)
         return rc;
     list_args la = {fn, ctx, due.now_ms}; /* the instant the sweep was made for */
+    st->walking = 1;
     rc = st->ops->budget_list(st, prefix && *prefix ? prefix : NULL, list_one, &la);
+    st->walking = 0;
     ab__txn_finish(st, rc < 0 ? rc : AB_OK);
     return rc;
 }

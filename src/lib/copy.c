@@ -239,14 +239,20 @@ int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats)
         return ab__fail(to, AB_EINVAL, "copy: the source and the target are the same store (%s)",
                         from->ops->scheme[0] == 's' ? "one file" : "one database");
     copy_ctx c = {.from = from, .to = to, .force = force, .stats = stats};
+    /* both handles' locks (recursive) in one order, the lower address first, whichever is the
+     * source: copies A->B and B->A on two threads each held one and waited for the other */
+    ab_store *first = (uintptr_t)from < (uintptr_t)to ? from : to,
+             *second = first == from ? to : from;
+    pthread_mutex_lock(&first->lock);
+    pthread_mutex_lock(&second->lock);
     int rc = ab__txn_begin(from, 0);
     if (rc) {
         ab__strlcpy(to->errmsg, from->errmsg, sizeof to->errmsg);
-        return rc;
+        goto unlock;
     }
     if ((rc = ab__txn_begin(to, 1))) {
         ab__txn_finish(from, rc);
-        return rc;
+        goto unlock;
     }
     rc = copy_all(&c);
     if (rc && !to->errmsg[0] && from->errmsg[0])
@@ -257,5 +263,8 @@ int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats)
     free(c.new_ids);
     if (rc)
         memset(stats, 0, sizeof *stats);
+unlock:
+    pthread_mutex_unlock(&second->lock);
+    pthread_mutex_unlock(&first->lock);
     return rc;
 }

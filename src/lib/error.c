@@ -90,6 +90,19 @@ size_t ab__utf8_seq(const unsigned char *s)
     return n + 1;
 }
 
+void ab__utf8_trim(char *s)
+{
+    size_t n = strlen(s), start = n;
+    while (start > 0 && n - start < 4 && ((unsigned char)s[start - 1] & 0xc0) == 0x80)
+        start--; /* back over continuation bytes to the start of the last sequence */
+    if (start > 0 && (unsigned char)s[start - 1] >= 0x80)
+        start--;
+    else if (start == n)
+        return; /* ends in ASCII */
+    if (!ab__utf8_seq((const unsigned char *)s + start))
+        s[start] = '\0';
+}
+
 int ab__utf8_valid(const unsigned char *s)
 {
     for (size_t n; *s; s += n)

@@ -50,7 +50,9 @@ int ab_events_query(ab_store *st, const ab_event_query *q, ab_event_fn fn, void 
     int rc = ab__txn_begin(st, 0);
     if (rc)
         return rc;
+    st->walking = 1;
     rc = st->ops->events_query(st, &qq, fn, ctx);
+    st->walking = 0;
     ab__txn_finish(st, rc < 0 ? rc : AB_OK);
     return rc;
 }

@@ -148,6 +148,9 @@ struct ab_store {
     char builtin_model[AB_NAME_BYTES_MAX];
     ab_price builtin_price;
     int aborts_to_inject; /* tests only: the next operations' transactions abort (ERETRY) */
+    /* a walk's callback is running (the lock held by its thread, recursive): a call on the
+     * handle from the callback is refused, AB_EINVAL, not run inside the walk */
+    int walking;
 };
 
 #define AB__BATCH 1
@@ -253,6 +256,9 @@ int ab__name_valid(ab_store *st, const char *field, const char *s);
 int ab__utf8_valid(const unsigned char *s);
 /* The length of the valid UTF-8 sequence at s (1-4), 0 if it is not one (or s is at a NUL). */
 size_t ab__utf8_seq(const unsigned char *s);
+/* Cuts a last UTF-8 sequence that is incomplete (a text cut to a buffer's size mid-character):
+ * a reason must stay UTF-8, or PostgreSQL refuses to store its event. */
+void ab__utf8_trim(char *s);
 /* Copies src into dst (size bytes); returns AB_ELIMIT if it does not fit. */
 int ab__strlcpy(char *dst, const char *src, size_t size);
 /* Checked arithmetic: AB_EOVERFLOW instead of wrapping (inline: every limit check adds). */

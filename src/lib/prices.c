@@ -469,7 +469,9 @@ int ab_price_list(ab_store *st, int builtin, ab_price_fn fn, void *ctx)
     int rc = ab__txn_begin(st, 0);
     if (rc)
         return rc;
+    st->walking = 1;
     rc = st->ops->price_list(st, fn, ctx);
+    st->walking = 0;
     ab__txn_finish(st, rc < 0 ? rc : AB_OK);
     if (rc || !builtin)
         return rc;

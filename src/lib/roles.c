@@ -240,7 +240,9 @@ int ab_role_list(ab_store *st, ab_role_fn fn, void *ctx)
     if (rc)
         return rc;
     role_list_args a = {fn, ctx};
+    st->walking = 1;
     rc = st->ops->role_list(st, role_list_one, &a);
+    st->walking = 0;
     ab__txn_finish(st, rc < 0 ? rc : AB_OK);
     return rc;
 }
@@ -277,10 +279,14 @@ static int allows(const char *what, char *const *allow, size_t n_allow, char *co
     const char *g = globs_match(deny, n_deny, s);
     if (g) {
         snprintf(reason, size, "role '%s' denies %s '%s' (pattern '%s')", role, what, s, g);
+        if (size)
+            ab__utf8_trim(reason);
         return 0;
     }
     if (n_allow && !globs_match(allow, n_allow, s)) {
         snprintf(reason, size, "role '%s' does not allow %s '%s'", role, what, s);
+        if (size)
+            ab__utf8_trim(reason);
         return 0;
     }
     return 1;
@@ -446,6 +452,7 @@ static int op_permission(ab__ctx *c, void *v)
     if (!ok && priced && strstr(reason, p.model)) {
         size_t n = strlen(reason);
         snprintf(reason + n, rsize - n, " (model '%s' is priced as '%s')", model, p.model);
+        ab__utf8_trim(reason);
     }
     ab_role_free(&role);
     if (ok)

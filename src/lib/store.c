@@ -195,9 +195,11 @@ int ab_store_open(const char *url, ab_store **out)
 static int group_open(ab_store *st, int write)
 {
     pthread_mutex_lock(&st->lock);
-    if (st->batch || st->read_group) {
+    if (st->batch || st->read_group || st->walking) {
         pthread_mutex_unlock(&st->lock);
-        return ab__fail(st, AB_EINVAL, "a batch or read group is already open on this handle");
+        return ab__fail(st, AB_EINVAL,
+                        st->walking ? "called from a callback of a walk on this handle"
+                                    : "a batch or read group is already open on this handle");
     }
     st->errmsg[0] = '\0';
     int rc = st->ops->begin(st, write);

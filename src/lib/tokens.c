@@ -100,7 +100,9 @@ int ab_token_list(ab_store *st, ab_token_fn fn, void *ctx)
     int rc = ab__txn_begin(st, 0);
     if (rc)
         return rc;
+    st->walking = 1;
     rc = st->ops->token_list(st, fn, ctx);
+    st->walking = 0;
     ab__txn_finish(st, rc < 0 ? rc : AB_OK);
     return rc;
 }
