@@ -821,6 +821,18 @@ static void test_budgets_and_roles(void)
     CHECK_RC(st, ab_role_get(st, "twice", &got), AB_ENOTFOUND);
     twice.limits_count = 2; /* without the repeat: kept */
     CHECK_OK(st, ab_role_set(st, &twice));
+    /* a name that is no name is EINVAL, as for ab_role_get (it was ENOTFOUND) */
+    CHECK_RC(st, ab_role_delete(st, NULL), AB_EINVAL);
+    CHECK_RC(st, ab_role_delete(st, ""), AB_EINVAL);
+    ab_role_free(NULL); /* crashed */
+    ab_role nulls;
+    memset(&nulls, 0, sizeof nulls);
+    strcpy(nulls.name, "nulls");
+    nulls.allow_tools_count = 1; /* allow_tools[0] NULL: crashed */
+    CHECK_RC(st, ab_role_set(st, &nulls), AB_EINVAL);
+    int version;
+    CHECK_OK(st, ab_store_schema_version(st, &version));
+    CHECK_STR(ab_store_errmsg(st), ""); /* not the failure before */
     CHECK_OK(st, ab_role_delete(st, "reviewer"));
     CHECK_RC(st, ab_role_get(st, "reviewer", &got), AB_ENOTFOUND);
     ab_store_close(st);
@@ -933,6 +945,8 @@ static void test_tokens(void)
     CHECK(ab_scope_covers("acme/research", "acme/research/agent-7"));
     CHECK(!ab_scope_covers("acme/research", "acme/research-2"));
     CHECK(!ab_scope_covers("acme/research", "acme"));
+    CHECK(!ab_scope_covers(NULL, "a")); /* crashed; and a NULL path was "covered" */
+    CHECK(!ab_scope_covers("", NULL));
     CHECK(ab_scope_covers("", "anything/at/all"));
     /* expiry and revocation stop a token at once */
     now_ms = T0 + 3600000;

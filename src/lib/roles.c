@@ -14,6 +14,8 @@ int ab__glob_match(const char *pattern, const char *s)
 
 void ab_role_free(ab_role *r)
 {
+    if (!r)
+        return;
     char **lists[] = {r->allow_tools, r->deny_tools, r->allow_models, r->deny_models};
     size_t *counts[] = {&r->allow_tools_count, &r->deny_tools_count, &r->allow_models_count,
                         &r->deny_models_count};
@@ -156,7 +158,7 @@ static int role_valid(ab_store *st, const ab_role *r)
         if (counts[k] > AB_GLOBS_MAX)
             return ab__fail(st, AB_EINVAL, "patterns: at most %d per list", AB_GLOBS_MAX);
         for (size_t i = 0; i < counts[k]; i++)
-            if (!lists[k][i][0] || strlen(lists[k][i]) >= AB_NAME_BYTES_MAX * 2 ||
+            if (!lists[k][i] || !lists[k][i][0] || strlen(lists[k][i]) >= AB_NAME_BYTES_MAX * 2 ||
                 strchr(lists[k][i], '\n') || !ab__utf8_valid((const unsigned char *)lists[k][i]))
                 return ab__fail(st, AB_EINVAL, "pattern: must be 1-%d bytes, one line, UTF-8",
                                 AB_NAME_BYTES_MAX * 2 - 1);
@@ -249,7 +251,10 @@ int ab_role_list(ab_store *st, ab_role_fn fn, void *ctx)
 
 int ab_role_delete(ab_store *st, const char *name)
 {
-    int rc = ab__txn_begin(st, 1);
+    int rc = ab__name_valid(st, "role name", name ? name : ""); /* as ab_role_get: EINVAL */
+    if (rc)
+        return rc;
+    rc = ab__txn_begin(st, 1);
     if (rc)
         return rc;
     rc = st->ops->role_delete(st, name);

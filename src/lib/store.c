@@ -43,6 +43,7 @@ int ab_store_set_actor(ab_store *st, const char *actor)
     if (rc)
         return rc;
     pthread_mutex_lock(&st->lock);
+    st->errmsg[0] = '\0'; /* "" after a call that succeeded, as every call */
     ab__strlcpy(st->actor, actor, sizeof st->actor);
     pthread_mutex_unlock(&st->lock);
     return AB_OK;
@@ -261,6 +262,8 @@ int ab_store_batch_commit(ab_store *st)
     }
     int rc, flat = st->batch == AB__BATCH_FLAT;
     st->batch = 0;
+    if (!st->batch_void) /* else it says why the batch was voided */
+        st->errmsg[0] = '\0';
     if (st->batch_void) {
         rc = AB_EREPLAY; /* rolled back already; errmsg says why */
     } else if ((rc = st->ops->commit(st)) == AB__ERETRY && flat) {
@@ -303,6 +306,7 @@ void ab_store_close(ab_store *st)
 int ab_store_schema_version(ab_store *st, int *out)
 {
     pthread_mutex_lock(&st->lock);
+    st->errmsg[0] = '\0';
     int rc = st->ops->schema_version(st, out);
     pthread_mutex_unlock(&st->lock);
     return rc;

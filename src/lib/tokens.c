@@ -8,6 +8,8 @@
 
 int ab_scope_covers(const char *scope, const char *path)
 {
+    if (!scope || !path) /* covers nothing: a check that cannot be made says no */
+        return 0;
     size_t n = strlen(scope);
     if (n == 0)
         return 1;
