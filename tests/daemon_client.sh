@@ -78,5 +78,26 @@ check "--url and --store together: exit 2" [ "$rc" = 2 ]
 # an explicit --store beats AGENTBUDGET_URL in the environment
 out=$(AGENTBUDGET_URL=http://127.0.0.1:1 "$AB" --store "sqlite:$TMP/local.db" status backend-dev-001 2>&1); rc=$?
 check "--store beats AGENTBUDGET_URL" [ "$rc" = 0 ]
+
+# the Claude Code hook through the daemon with an agent token scoped to its parent: it creates the
+# session's budget (the one PUT an agent token may make: a new budget under its scope, a role only)
+# and charges it; the same token cannot raise its parent's limits (it needed an admin token, which
+# could)
+URL="http://127.0.0.1:$PORT"
+AGENTBUDGET_URL=$URL AGENTBUDGET_TOKEN=$ADMIN "$AB" set team/alice --limit usd/day=5 >/dev/null
+AG=$(AGENTBUDGET_URL=$URL AGENTBUDGET_TOKEN=$ADMIN "$AB" token create --scope team/alice --role agent | tail -1)
+HT=$(mktemp -d)
+printf '%s\n' '{"type":"assistant","timestamp":"2026-11-29T06:00:00.000Z","sessionId":"s1","requestId":"r1","message":{"id":"m1","model":"claude-opus-4-5-20251101","usage":{"input_tokens":200000,"output_tokens":64000}}}' >"$HT/t.jsonl"
+echo '{"hook_event_name":"PostToolUse","session_id":"s1","transcript_path":"'"$HT/t.jsonl"'"}' |
+    HOME=$HT XDG_STATE_HOME=$HT/state AGENTBUDGET_URL=$URL AGENTBUDGET_TOKEN=$AG "$AB" hook claude-code --parent team/alice --role coder
+rc=$?
+check "hook through the daemon with an agent token: exit 0" [ "$rc" = 0 ]
+got=$(AGENTBUDGET_URL=$URL AGENTBUDGET_TOKEN=$ADMIN "$AB" status team/alice/s1 --json | jq -c '[.usage.total.tokens, .usage.total.cost]')
+check "and the session's budget is charged ($got)" [ "$got" = "[264000,2.6]" ]
+AGENTBUDGET_URL=$URL AGENTBUDGET_TOKEN=$AG "$AB" set team/alice --limit usd/day=500 2>/dev/null
+rc=$?
+check "the agent token cannot raise its parent's limit: exit 2" [ "$rc" = 2 ]
+rm -rf "$HT"
+
 echo "daemon_client: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -397,6 +397,27 @@ static int model_field(abd_call *c, const char **out)
     return str_field(c, c->json, "model", 0, out);
 }
 
+/* An agent token's PUT: it may create a budget strictly under its scope, with a role and
+ * nothing else (the role's default limits apply; its scope's limits bind it), but change none:
+ * what the Claude Code hook needs to give each session a budget, without an admin token that
+ * would let the session raise its own limits. */
+static void job_budget_create(ab_store *st, abd_call *c)
+{
+    set_args *a = c->args;
+    ab_budget_status b;
+    int rc = ab_budget_get(st, a->path, &b);
+    if (rc == AB_OK) {
+        abd_error(c, 403, "forbidden", NULL,
+                  "an agent token may create a budget under its scope, not change one");
+        return;
+    }
+    if (rc != AB_ENOTFOUND) {
+        abd_fail(c, st, rc);
+        return;
+    }
+    job_budget_set(st, c);
+}
+
 static void h_budget_put(abd_call *c)
 {
     static const char *const fields[] = {
@@ -406,12 +427,28 @@ static void h_budget_put(abd_call *c)
         return;
     a->path = c->rest;
     a->spec.limits = a->limits;
-    if (path_ok(c, "path", c->rest) || need_admin(c, c->rest) || body_object(c, fields) ||
+    if (path_ok(c, "path", c->rest))
+        return;
+    int agent_create = c->token.role == AB_TOKEN_AGENT &&
+                       ab_scope_covers(c->token.scope, c->rest) &&
+                       strcmp(c->token.scope, c->rest) != 0;
+    if ((!agent_create && need_admin(c, c->rest)) || body_object(c, fields) ||
         str_field(c, c->json, "role", 0, &a->spec.role) || model_field(c, &a->spec.model) ||
         limit_list(c, "limits", 0, a) || limit_list(c, "unset", 1, a) ||
         bool_field(c, c->json, "replace_limits", &a->spec.replace_limits) ||
         bool_field(c, c->json, "no_role_defaults", &a->spec.no_role_defaults))
         return;
+    if (agent_create) { /* a role only: empty lists and false flags are nothing */
+        if (a->spec.model || a->spec.limits_count || a->spec.replace_limits ||
+            a->spec.no_role_defaults) {
+            abd_error(c, 403, "forbidden", NULL,
+                      "an agent token may create a budget under its scope with a role only: "
+                      "limits, model and the rest need an admin token");
+            return;
+        }
+        abd_write(c, job_budget_create);
+        return;
+    }
     abd_write(c, job_budget_set);
 }
 

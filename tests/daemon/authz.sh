@@ -136,8 +136,10 @@ TOKEN=$A1
 BEFORE=$(dump)
 jreq PUT /v1/budgets/acme/a1 '{"limits":["usd/day=1000"]}'
 expect_reply 403 .error.code forbidden "agent: PUT its own budget"
-jreq PUT /v1/budgets/acme/a1/sub '{}'
-expect_reply 403 .error.code forbidden "agent: PUT a budget under its scope"
+jreq PUT /v1/budgets/acme/a1/sub '{"limits":["usd/day=1000"]}'
+expect_reply 403 .error.code forbidden "agent: PUT a budget under its scope with limits"
+jreq PUT /v1/budgets/acme/a1/sub '{"role":"r","model":"claude-haiku-4-5"}'
+expect_reply 403 .error.code forbidden "agent: PUT a budget under its scope with a model"
 req DELETE /v1/budgets/acme/a1
 expect_reply 403 .error.code forbidden "agent: DELETE its budget"
 jreq POST /v1/reset '{"budget":"acme/a1","windows":["day"]}'
@@ -163,6 +165,21 @@ TOKEN=$A2
 req GET /v1/budgets/acme/a2
 expect_reply 200 .agent_id acme/a2 "the other agent's token still works"
 
+
+# ---- an agent token may create a budget under its scope, with a role only, and change none ----
+# (the Claude Code hook's session budgets, without an admin token the session could raise its
+# own limits with)
+TOKEN=$A1
+jreq PUT /v1/budgets/acme/a1/s1 '{"role":"coder"}'
+expect_reply 201 '[.agent_id, .role] | join(" ")' "acme/a1/s1 coder" "agent: create a budget under its scope with a role"
+jreq PUT /v1/budgets/acme/a1/s1 '{"role":"other"}'
+expect_reply 403 .error.code forbidden "agent: PUT it again (a change)"
+TOKEN=$ADMIN req GET /v1/budgets/acme/a1/s1
+expect_reply 200 .role coder "and its role is unchanged"
+TOKEN=$A1 jreq PUT /v1/budgets/acme/a2/s1 '{"role":"coder"}'
+expect_reply 403 .error.code forbidden "agent: create under another's scope: an admin route (leaks nothing)"
+TOKEN=$A1 jreq POST /v1/charge '{"budget":"acme/a1/s1","usage":{"input":100,"output":10}}'
+expect_reply 200 .allowed true "agent: charge its new budget"
 # ---- metrics name every budget: not for agent tokens, nor for admins of a subtree ----
 TOKEN=$A1
 req GET /metrics
