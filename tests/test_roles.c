@@ -69,28 +69,39 @@ int main(void)
     CHECK(!allowed(git, 2, NULL, 0, "Bash(git status && rm -rf /)", reason, sizeof reason));
     CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm -rf /)'");
     CHECK(allowed(git, 2, NULL, 0, "Read", reason, sizeof reason));
-    /* a single command is normalised for the allow list as it is in a line of several (it was
-     * checked whole: "FOO=1 git log" denied alone, allowed after "cd x &&") */
+    /* an allow list sees each command as written, alone or in a line (it saw a single command
+     * whole but one in a line cleaned up: "FOO=1 git log" denied alone, allowed after "cd x &&");
+     * not cleaned up as deny patterns see it: "Bash(git *)" must not let in another program
+     * named git, or git under an environment that makes it run something else */
     char *git_cd[] = {"Bash(git *)", "Bash(cd *)"};
-    static const char *const allowed_lines[] = {
-        "Bash(FOO=1 git log)",
-        "Bash(/usr/bin/git log)",
-        "Bash(cd x && FOO=1 git log)",
-        "Bash(cd x && /usr/bin/git log)",
-        "Bash(git  log)",
-        "Bash((git log))",
+    static const struct {
+        const char *line;
+        int allowed;
+    } allow_cases[] = {
+        {"Bash(git  log)", 1},
+        {"Bash((git log))", 1},
+        {"Bash(cd x && git log)", 1},
+        {"Bash(FOO=1 git log)", 0},
+        {"Bash(/usr/bin/git log)", 0},
+        {"Bash(cd x && FOO=1 git log)", 0},
+        {"Bash(cd x && /usr/bin/git log)", 0},
+        {"Bash(/tmp/evil/git status)", 0},
+        {"Bash(./git status)", 0},
+        {"Bash(GIT_PAGER='rm -rf ~' git log)", 0},
+        {"Bash(LD_PRELOAD=/tmp/x.so git status)", 0},
     };
-    for (size_t i = 0; i < sizeof allowed_lines / sizeof allowed_lines[0]; i++) {
-        int got = allowed(git_cd, 2, NULL, 0, allowed_lines[i], reason, sizeof reason);
-        if (!got)
-            fprintf(stderr, "allow Bash(git *): %s: %s\n", allowed_lines[i], reason);
-        CHECK(got);
+    for (size_t i = 0; i < sizeof allow_cases / sizeof allow_cases[0]; i++) {
+        int got = allowed(git_cd, 2, NULL, 0, allow_cases[i].line, reason, sizeof reason);
+        if (got != allow_cases[i].allowed)
+            fprintf(stderr, "allow Bash(git *): %s: %s\n", allow_cases[i].line,
+                    got ? "allowed" : reason);
+        CHECK(got == allow_cases[i].allowed);
     }
     /* the whole line matching an allow pattern is not enough: each command must */
     CHECK(!allowed(git_cd, 2, NULL, 0, "Bash(cd x && rm -rf y)", reason, sizeof reason));
     CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm -rf y)'");
     CHECK(!allowed(git_cd, 2, NULL, 0, "Bash(FOO=1 rm y)", reason, sizeof reason));
-    CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm y)'");
+    CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(FOO=1 rm y)'");
     CHECK(!allowed(git_cd, 2, NULL, 0, "Bash( )", reason, sizeof reason));
     CHECK(!allowed(git_cd, 2, NULL, 0, "Write", reason, sizeof reason));
     return test_summary("roles");

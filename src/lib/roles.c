@@ -312,9 +312,11 @@ static const char *word_end(const char *s)
     return s;
 }
 
-/* Appends "Bash(SEG)" for one simple command, made the way a pattern can match it: no leading
- * VAR=value assignments, the program by its last path component (/usr/bin/git: git), subshell
- * and group brackets around it dropped. seg has single blanks, none leading or trailing. */
+/* Appends two forms of one simple command, "Bash(SEG)" each: as written (subshell and group
+ * brackets around it dropped; seg has single blanks), for allow lists; and cleaned up further,
+ * for deny lists, which then match more: no leading VAR=value assignments, the program by its
+ * last path component (/usr/bin/git: git). An allow list must not see the cleaned-up form:
+ * "Bash(git *)" would let in /tmp/evil/git and GIT_PAGER='rm -rf ~' git log. */
 static void bash_emit(char *seg, size_t n, char *out, size_t *o, size_t *count)
 {
     while (n && (seg[0] == '(' || seg[0] == '{' || seg[0] == ' '))
@@ -322,6 +324,9 @@ static void bash_emit(char *seg, size_t n, char *out, size_t *o, size_t *count)
     while (n && (seg[n - 1] == ')' || seg[n - 1] == '}' || seg[n - 1] == ' '))
         n--;
     seg[n] = '\0';
+    if (!n)
+        return;
+    *o += (size_t)sprintf(out + *o, "Bash(%.*s)", (int)n, seg) + 1;
     for (;;) { /* VAR=value words before the program */
         const char *e = word_end(seg), *eq = memchr(seg, '=', (size_t)(e - seg));
         size_t name = eq ? strspn(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -342,20 +347,18 @@ static void bash_emit(char *seg, size_t n, char *out, size_t *o, size_t *count)
         n -= (size_t)(slash + 1 - seg);
         seg = (char *)slash + 1;
     }
-    if (!n)
-        return;
     *o += (size_t)sprintf(out + *o, "Bash(%.*s)", (int)n, seg) + 1;
     (*count)++;
 }
 
-/* The simple commands of a Bash tool call's command line, each as "Bash(COMMAND)": split at
- * ; & | and newlines outside quotes (so at && and || too), runs of blanks outside quotes made one
- * space. A role's Bash(…) patterns see each one as well as the whole line: a deny pattern for
- * "git push*" must stop "cd repo && git push" too. NUL-separated in a malloc'd buffer, *count of
- * them; NULL if out of memory. */
+/* The simple commands of a Bash tool call's command line, each as a pair of "Bash(COMMAND)"
+ * (bash_emit: as written, cleaned up): split at ; & | and newlines outside quotes (so at && and
+ * || too), runs of blanks outside quotes made one space. A role's Bash(…) patterns see each one
+ * as well as the whole line: a deny pattern for "git push*" must stop "cd repo && git push" too.
+ * NUL-separated in a malloc'd buffer, *count pairs of them; NULL if out of memory. */
 static char *bash_simple_commands(const char *cmd, size_t len, size_t *count)
 {
-    char *out = malloc(8 * (len + 1) + len), *seg = malloc(len + 1);
+    char *out = malloc(16 * (len + 1) + 2 * len), *seg = malloc(len + 1);
     size_t o = 0, n = 0;
     char q = 0;
     *count = 0;
@@ -406,9 +409,14 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
     int ok =
         !tool || allows("tool", r->allow_tools, count ? 0 : r->allow_tools_count, r->deny_tools,
                         r->deny_tools_count, tool, r->name, reason, reason_size);
-    for (size_t i = 0; ok && i < count; i++, p += strlen(p) + 1)
-        ok = allows("tool", r->allow_tools, r->allow_tools_count, r->deny_tools,
-                    r->deny_tools_count, p, r->name, reason, reason_size);
+    for (size_t i = 0; ok && i < count; i++) { /* as written: both lists; cleaned up: deny */
+        const char *written = p, *cleaned = p + strlen(p) + 1;
+        p = (char *)cleaned + strlen(cleaned) + 1;
+        ok = allows("tool", NULL, 0, r->deny_tools, r->deny_tools_count, cleaned, r->name, reason,
+                    reason_size) &&
+             allows("tool", r->allow_tools, r->allow_tools_count, r->deny_tools,
+                    r->deny_tools_count, written, r->name, reason, reason_size);
+    }
     free(segs);
     if (!ok)
         return 0;
