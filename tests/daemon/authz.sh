@@ -174,6 +174,12 @@ jreq PUT /v1/budgets/acme/a1/s1 '{"role":"coder"}'
 expect_reply 201 '[.agent_id, .role] | join(" ")' "acme/a1/s1 coder" "agent: create a budget under its scope with a role"
 jreq PUT /v1/budgets/acme/a1/s1 '{"role":"other"}'
 expect_reply 403 .error.code forbidden "agent: PUT it again (a change)"
+jreq PUT /v1/budgets/acme/a1/s1 '{"role":"coder"}'
+expect_reply 200 .role coder "agent: PUT it again as made (a retry, or two hooks racing): 200"
+jreq PUT /v1/budgets/acme/a1/s2 '{"role":"coder"}' -H 'Idempotency-Key: mk-s2'
+expect_reply 201 .role coder "agent: create with a key"
+jreq PUT /v1/budgets/acme/a1/s2 '{"role":"coder"}' -H 'Idempotency-Key: mk-s2'
+expect_reply 201 .role coder "agent: the retry with its key: the first answer, 201"
 TOKEN=$ADMIN req GET /v1/budgets/acme/a1/s1
 expect_reply 200 .role coder "and its role is unchanged"
 TOKEN=$A1 jreq PUT /v1/budgets/acme/a2/s1 '{"role":"coder"}'
