@@ -444,7 +444,8 @@ int ab_scope_covers(const char *scope, const char *path);
 /* ---- group commit ---- */
 
 /* Opens one write transaction that the operations made next on this handle, from this thread,
- * join (each as a savepoint: a failed one is rolled back alone). Other threads calling the
+ * join (each as a savepoint: a failed one is rolled back alone; one the store aborted, a
+ * deadlock, voids the batch: AB_EREPLAY, as a flat batch below). Other threads calling the
  * handle wait until ab_store_batch_commit() or _abort(). Nothing is durable until the commit
  * returns AB_OK; if it fails, none of the batch happened. */
 int ab_store_batch_begin(ab_store *st);

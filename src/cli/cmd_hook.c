@@ -325,37 +325,46 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript)
     char buf[STATE_BYTES_MAX + 1];
     ssize_t n = read(fd, buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = '\0';
-    charge_ctx k = {.c = c, .budget = budget, .transcript = transcript};
-    int64_t offset = state_parse(buf, &k), next = 0;
-    /* one group commit for the lot on a local store (the daemon does its own) */
-    int batch = !c->url, rc = batch ? ab_store_batch_begin(c->st) : AB_OK;
-    if (!rc) {
-        ab_transcript_stats stats = {0};
-        rc = ab_transcript_read(transcript, offset, AB_TRANSCRIPT_LENIENT, charge_entry, &k, &stats,
-                                &next);
-        if (rc == AB_ECONFLICT) /* the file was replaced: start again from its beginning */
-            rc = ab_transcript_read(transcript, 0, AB_TRANSCRIPT_LENIENT, charge_entry, &k, &stats,
-                                    &next);
-        if (rc == AB_OK)
-            rc = charge_flush(&k);
-        if (rc == AB_ENOTFOUND) { /* no transcript yet: nothing to charge */
-            rc = AB_OK;
-            next = offset;
-        } else if (rc == AB_ESTORE && !k.failed) { /* the read failed, not the store */
-            snprintf(c->remote_err, sizeof c->remote_err, "cannot read transcript '%.600s': %s",
-                     transcript, strerror(stats.sys_errno));
+    charge_ctx k;
+    int64_t offset = 0, next = 0;
+    int rc = AB_OK;
+    /* one group commit for the lot on a local store (the daemon does its own); a batch the store
+     * voided (PostgreSQL aborted one of its charges: a deadlock) runs again, each charge alone */
+    for (int attempt = 0; attempt < 2 && (attempt == 0 || rc == AB_EREPLAY); attempt++) {
+        k = (charge_ctx){.c = c, .budget = budget, .transcript = transcript};
+        offset = state_parse(buf, &k);
+        next = 0;
+        int batch = !c->url && attempt == 0;
+        rc = batch ? ab_store_batch_begin(c->st) : AB_OK;
+        if (!rc) {
+            ab_transcript_stats stats = {0};
+            rc = ab_transcript_read(transcript, offset, AB_TRANSCRIPT_LENIENT, charge_entry, &k,
+                                    &stats, &next);
+            if (rc == AB_ECONFLICT) /* the file was replaced: start again from its beginning */
+                rc = ab_transcript_read(transcript, 0, AB_TRANSCRIPT_LENIENT, charge_entry, &k,
+                                        &stats, &next);
+            if (rc == AB_OK)
+                rc = charge_flush(&k);
+            if (rc == AB_ENOTFOUND) { /* no transcript yet: nothing to charge */
+                rc = AB_OK;
+                next = offset;
+            } else if (rc == AB_ESTORE && !k.failed) { /* the read failed, not the store */
+                snprintf(c->remote_err, sizeof c->remote_err, "cannot read transcript '%.600s': %s",
+                         transcript, strerror(stats.sys_errno));
+            }
+            if (batch && rc)
+                ab_store_batch_abort(c->st);
+            else if (batch)
+                rc = ab_store_batch_commit(c->st);
+            /* bad lines are said, not dropped in silence: what they used is not charged */
+            if (rc == AB_OK && stats.bad_lines)
+                fprintf(stderr,
+                        "agentbudget: transcript '%s': %" PRId64
+                        " bad line(s) skipped, not charged "
+                        "(the first at byte %" PRId64 ": %s)\n",
+                        transcript, stats.bad_lines, stats.bad_line_offset,
+                        stats.bad_reason ? stats.bad_reason : "?");
         }
-        if (batch && rc)
-            ab_store_batch_abort(c->st);
-        else if (batch)
-            rc = ab_store_batch_commit(c->st);
-        /* bad lines are said, not dropped in silence: what they used is not charged */
-        if (rc == AB_OK && stats.bad_lines)
-            fprintf(stderr,
-                    "agentbudget: transcript '%s': %" PRId64 " bad line(s) skipped, not charged "
-                    "(the first at byte %" PRId64 ": %s)\n",
-                    transcript, stats.bad_lines, stats.bad_line_offset,
-                    stats.bad_reason ? stats.bad_reason : "?");
     }
     if (rc == AB_OK && next != offset) { /* after the commit: a crash before it re-reads */
         int len = state_format(&k, next, buf, sizeof buf);
