@@ -1471,6 +1471,15 @@ static int reenter(const ab_budget_status *b, void *v)
     return 0;
 }
 
+static int reenter_commit(const ab_budget_status *b, void *v)
+{
+    reenter_args *r = v;
+    (void)b;
+    if (r->calls++ == 0)
+        r->rc = ab_store_batch_commit(r->st);
+    return 0;
+}
+
 static void test_callback_reentry(void)
 {
     ab_store *st = fresh(T0);
@@ -1483,6 +1492,15 @@ static void test_callback_reentry(void)
     CHECK_I64(get(st, "b").holds_open, 0);
     ab_budget_status b;
     CHECK_OK(st, ab_budget_get(st, "b", &b));
+    /* a batch's commit from a walk's callback: refused too (it committed mid-walk) */
+    ab_decision d;
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_OK(st, ab_budget_charge(st, "a", FLAT, &(ab_usage){.input = 1}, NULL, &d));
+    r = (reenter_args){st, 0, 0};
+    CHECK_OK(st, ab_budget_list(st, NULL, reenter_commit, &r));
+    CHECK_I64(r.rc, AB_EINVAL);
+    CHECK_OK(st, ab_store_batch_commit(st)); /* the batch was still open */
+    CHECK_I64(get(st, "a").used[D][REQ], 1);
     ab_store_close(st);
 }
 

@@ -223,7 +223,7 @@ int ab_store_read_begin(ab_store *st)
 void ab_store_read_end(ab_store *st)
 {
     pthread_mutex_lock(&st->lock);
-    if (st->read_group) {
+    if (st->read_group && !st->walking) { /* not from a walk's callback: it reads in the group */
         if (st->read_group == 1)
             st->ops->rollback(st); /* it read only */
         st->read_group = 0;
@@ -255,8 +255,10 @@ int ab_store_batch_begin_flat(ab_store *st)
 int ab_store_batch_commit(ab_store *st)
 {
     pthread_mutex_lock(&st->lock); /* see ab_store_read_end */
-    if (!st->batch) {
-        int rc = ab__fail(st, AB_EINVAL, "no batch is open on this handle (by this thread)");
+    if (!st->batch || st->walking) {
+        int rc = ab__fail(st, AB_EINVAL,
+                          st->walking ? "called from a callback of a walk on this handle"
+                                      : "no batch is open on this handle (by this thread)");
         pthread_mutex_unlock(&st->lock);
         return rc;
     }
@@ -283,7 +285,7 @@ int ab_store_batch_commit(ab_store *st)
 void ab_store_batch_abort(ab_store *st)
 {
     pthread_mutex_lock(&st->lock); /* see ab_store_read_end */
-    if (st->batch) {
+    if (st->batch && !st->walking) {
         st->batch = 0;
         if (!st->batch_void)
             st->ops->rollback(st);
@@ -307,6 +309,10 @@ int ab_store_schema_version(ab_store *st, int *out)
 {
     pthread_mutex_lock(&st->lock);
     st->errmsg[0] = '\0';
+    if (st->walking) {
+        pthread_mutex_unlock(&st->lock);
+        return ab__fail(st, AB_EINVAL, "called from a callback of a walk on this handle");
+    }
     int rc = st->ops->schema_version(st, out);
     pthread_mutex_unlock(&st->lock);
     return rc;
