@@ -271,7 +271,9 @@ static size_t put_utf8(char *o, unsigned cp)
 }
 
 /* Decodes a validated string into out (NUL-terminated). Returns its length, or -1 if it does
- * not fit in size - 1 bytes or holds a NUL (which a C string cannot carry). */
+ * not fit in size - 1 bytes, holds a NUL (which a C string cannot carry), or a lone surrogate
+ * (which AB_TRANSCRIPT_LENIENT lets through the scan: a field that is read must not have one,
+ * as it could be no UTF-8). */
 static long decode(const span *s, char *out, size_t size)
 {
     size_t n = 0;
@@ -304,8 +306,12 @@ static long decode(const span *s, char *out, size_t size)
         case 'u':
             hex4(p, &cp);
             p += 4;
+            if (cp >= 0xDC00 && cp <= 0xDFFF)
+                return -1;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
-                hex4(p + 2, &lo);
+                if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) || lo < 0xDC00 ||
+                    lo > 0xDFFF)
+                    return -1;
                 p += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             }

@@ -256,6 +256,45 @@ static void test_tail_strict_stop(void)
 }
 
 /* Many lines across the reader's 1 MiB buffer, and a 10 MB line among them. */
+/* AB_TRANSCRIPT_LENIENT (the hook's): a null under "id", deep nesting and a lone surrogate in a
+ * tool's input no longer make the line bad; in a field that is read, a lone surrogate still
+ * does (it decoded to bytes that are no UTF-8, and one at a string's end read past it). */
+static void test_lenient(void)
+{
+    const char *p = path_in("lenient.jsonl");
+    const char *head = "{\"timestamp\":\"2026-09-01T10:00:00.000Z\",\"requestId\":\"r%d\","
+                       "\"message\":{\"id\":\"m%d\",\"model\":\"%s\",\"content\":[{\"type\":"
+                       "\"tool_use\",\"input\":%s}],\"usage\":{\"input_tokens\":%d,"
+                       "\"output_tokens\":1}}}\n";
+    char deep[700] = "", line[2048], all[8192] = "";
+    for (int i = 0; i < 200; i++)
+        strcat(deep, "[");
+    strcat(deep, "1");
+    for (int i = 0; i < 200; i++)
+        strcat(deep, "]");
+    char deep_input[800];
+    snprintf(deep_input, sizeof deep_input, "{\"a\":%s}", deep);
+    const char *inputs[] = {"{\"id\":null}", deep_input, "{\"t\":\"\\ud800\"}"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(line, sizeof line, head, i, i, "claude-opus-4-5", inputs[i], 10);
+        strcat(all, line);
+    }
+    snprintf(line, sizeof line, head, 3, 3, "claude-opus-4-5\\udc41", "{}", 1000); /* read */
+    strcat(all, line);
+    snprintf(line, sizeof line, head, 4, 4, "claude-opus-4-5\\ud800", "{}", 1000); /* at end */
+    strcat(all, line);
+    write_file(p, "w", all, strlen(all));
+    sink s = {0}, strict = {0};
+    ab_transcript_stats st;
+    CHECK_OK(NULL, ab_transcript_read(p, 0, AB_TRANSCRIPT_LENIENT, collect, &s, &st, NULL));
+    CHECK_I64(s.n, 3);
+    CHECK_I64(s.input_sum, 30);
+    CHECK_I64(st.bad_lines, 2);
+    CHECK_OK(NULL, ab_transcript_read(p, 0, 0, collect, &strict, &st, NULL));
+    CHECK_I64(strict.n, 0); /* ccusage's rules, for reports: all five are bad */
+    CHECK_I64(st.bad_lines, 5);
+}
+
 static void test_long_file(void)
 {
     const char *p = path_in("long.jsonl");
@@ -410,6 +449,7 @@ int main(int argc, char **argv)
     test_big_lines();
     test_read_from_offset();
     test_tail_strict_stop();
+    test_lenient();
     test_long_file();
     test_files();
     char cmd[1100];
