@@ -87,10 +87,22 @@ int fail(cli *c, int rc)
 
 const char *term_safe(const char *s, char *buf, size_t size)
 {
-    size_t i = 0;
-    for (; s[i] && i + 1 < size; i++)
-        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-    buf[i] = '\0';
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && o + 1 < size;) {
+        size_t n = utf8_len(p);
+        int c1 = n == 2 && p[0] == 0xc2 && p[1] <= 0x9f; /* U+0080..U+009F: CSI and the rest */
+        if (n == 0 || c1 || *p < 0x20 || *p == 0x7f) {   /* also a byte that is no UTF-8 */
+            buf[o++] = '?';
+            p += n ? n : 1;
+        } else if (o + n < size) {
+            memcpy(buf + o, p, n);
+            o += n;
+            p += n;
+        } else {
+            break;
+        }
+    }
+    buf[o] = '\0';
     return buf;
 }
 

@@ -455,8 +455,13 @@ static int op_permission(ab__ctx *c, void *v)
     char *reason = a->out->reason;
     size_t rsize = sizeof a->out->reason;
     ab_price p;
-    int priced = ab__price_lookup(st, model, &p) == AB_OK && p.model[0] &&
-                 strcmp(p.model, model) != 0 && strcmp(p.model, "default") != 0;
+    rc = ab__price_lookup(st, model, &p);
+    if (rc != AB_OK && rc != AB_EUNKNOWNMODEL) { /* the store failed: no answer, not "allowed" */
+        ab_role_free(&role);
+        return rc;
+    }
+    int priced =
+        rc == AB_OK && p.model[0] && strcmp(p.model, model) != 0 && strcmp(p.model, "default") != 0;
     ab_role deny_only = role; /* shares role's lists: not freed */
     deny_only.allow_models_count = 0;
     int ok = ab_role_allows(&role, a->operation, NULL, reason, rsize) &&

@@ -1480,7 +1480,8 @@ static int scan_root(file_list *l, const char *root, const char *project)
         sub[--n] = '\0';
     char *slash = n > 0 && (size_t)n < sizeof sub ? strrchr(sub, '/') : NULL;
     if (slash && slash - sub >= 8 && !memcmp(slash - 8, "projects", 8) &&
-        (slash - sub == 8 || slash[-9] == '/') && slash[1]) {
+        (slash - sub == 8 || slash[-9] == '/') && slash[1] && strcmp(slash + 1, ".") &&
+        strcmp(slash + 1, "..")) {
         *slash = '\0';
         if (project && strcmp(project, slash + 1))
             return AB_OK;

@@ -216,6 +216,11 @@ expect_rc 0 "a model name with escape sequences"
 [[ "$OUT$ERR" != *$'\e'* && "$OUT$ERR" != *$'\a'* ]] && ok "no ESC or BEL reaches the table or stderr" ||
     not_ok "no ESC or BEL reaches the table or stderr"
 expect_has "$OUT" "?]0;owned??[2Jx" "they show as '?'"
+printf '%s\n' '{"type":"assistant","timestamp":"2026-09-01T11:00:00.000Z","sessionId":"s1","requestId":"r2","message":{"id":"m2","model":"c1\u009b[2J\u2014y","usage":{"input_tokens":100,"output_tokens":10}}}' >>"$CT/projects/p/s.jsonl"
+run report daily "$CT" --breakdown
+[[ "$OUT$ERR" != *$'\xc2\x9b'* ]] && ok "no C1 CSI (U+009B) reaches the table or stderr" ||
+    not_ok "no C1 CSI (U+009B) reaches the table or stderr"
+expect_has "$ERR" "c1?[2J—y" "it shows as one ?, and a dash (U+2014) stays a dash"
 
 # ---- a project's directory as PATH names sessions as the config directory does ----
 NM=$TMP/names
@@ -224,7 +229,8 @@ line='{"type":"assistant","timestamp":"2026-09-01T10:00:00.000Z","sessionId":"s1
 echo "$line" >"$NM/projects/p/s.jsonl"
 echo "$line" >"$TMP/loose/s.jsonl"
 SESS='[.session[] | [.sessionId, .projectPath] | join("/")] | join(" ")'
-for args in "$NM" "$NM/projects/p" "$NM/projects/p/" "$NM/projects/p $NM" "$NM $NM/projects/p"; do
+for args in "$NM" "$NM/projects/p" "$NM/projects/p/" "$NM/projects/p $NM" "$NM $NM/projects/p" \
+    "$NM/projects/."; do
     run report session --json $args
     expect_jq "$OUT" "$SESS" "s/p" "report session $args: session s of project p"
 done
