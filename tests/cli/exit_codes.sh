@@ -345,4 +345,11 @@ if [[ $(id -u) == 0 ]] && command -v runuser >/dev/null && runuser -u nobody -- 
     rm -rf "$RO"
 fi
 
+# an error naming a store URL does not print its password
+run copy --from "postgres://bob:s3cret-pw@127.0.0.1:9/x" --to "sqlite:$TMP/never2.db"
+expect_rc 3 "copy from a PostgreSQL that is not there"
+[[ "$ERR" != *s3cret-pw* && "$ERR" == *"postgres://bob:***@127.0.0.1:9/x"* ]] &&
+    ok "the error names the URL without its password" ||
+    not_ok "the error names the URL without its password"
+
 finish
