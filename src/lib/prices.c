@@ -359,9 +359,11 @@ int ab_price_set(ab_store *st, const ab_price *p)
 }
 
 typedef struct {
-    int64_t *ids;                      /* every budget's id, for their open holds */
-    char (*models)[AB_NAME_BYTES_MAX]; /* and its model ("" none: the default, built in) */
-    char (*paths)[AB_PATH_BYTES_MAX + 1];
+    struct {
+        int64_t id;                    /* for its open holds */
+        char model[AB_NAME_BYTES_MAX]; /* "" none: the default, built in */
+        char path[AB_PATH_BYTES_MAX + 1];
+    } * v; /* every budget */
     size_t n, cap;
     char user[AB_PATH_BYTES_MAX + AB_HOLD_ID_BYTES + AB_NAME_BYTES_MAX + 64]; /* the first found */
 } model_users;
@@ -371,22 +373,15 @@ static int model_user_budget(ab__budget *b, void *v)
     model_users *u = v;
     if (u->n == u->cap) {
         size_t cap = u->cap ? 2 * u->cap : 256;
-        int64_t *ids = realloc(u->ids, cap * sizeof *ids);
-        if (ids)
-            u->ids = ids;
-        char(*models)[AB_NAME_BYTES_MAX] = ids ? realloc(u->models, cap * sizeof *models) : NULL;
-        if (models)
-            u->models = models;
-        char(*paths)[AB_PATH_BYTES_MAX + 1] =
-            models ? realloc(u->paths, cap * sizeof *paths) : NULL;
-        if (!paths)
+        void *grown = realloc(u->v, cap * sizeof *u->v);
+        if (!grown)
             return AB_ENOMEM;
-        u->paths = paths;
+        u->v = grown;
         u->cap = cap;
     }
-    u->ids[u->n] = b->id;
-    memcpy(u->models[u->n], b->s.model, sizeof u->models[0]);
-    memcpy(u->paths[u->n++], b->s.path, sizeof u->paths[0]);
+    u->v[u->n].id = b->id;
+    memcpy(u->v[u->n].model, b->s.model, sizeof u->v->model);
+    memcpy(u->v[u->n++].path, b->s.path, sizeof u->v->path);
     return 0;
 }
 
@@ -413,15 +408,15 @@ static int model_in_use(ab_store *st, model_users *u)
 {
     int rc = st->ops->budget_list(st, NULL, model_user_budget, u);
     for (size_t i = 0; !rc && !u->user[0] && i < u->n; i++)
-        if (unpriced(st, u->models[i], &rc))
+        if (unpriced(st, u->v[i].model, &rc))
             snprintf(u->user, sizeof u->user, "budget '%s' has model '%s' (change that first)",
-                     u->paths[i], u->models[i]);
+                     u->v[i].path, u->v[i].model);
     char(*ids)[40] = rc || u->user[0] ? NULL : malloc(sizeof(char[40]) * AB_HOLDS_OPEN_MAX);
     if (!rc && !u->user[0] && !ids)
         rc = ab__fail(st, AB_ENOMEM, "out of memory");
     for (size_t i = 0; ids && !rc && !u->user[0] && i < u->n; i++) {
         size_t n;
-        rc = st->ops->holds_of_budget(st, u->ids[i], ids, AB_HOLDS_OPEN_MAX, &n);
+        rc = st->ops->holds_of_budget(st, u->v[i].id, ids, AB_HOLDS_OPEN_MAX, &n);
         for (size_t k = 0; !rc && !u->user[0] && k < n; k++) {
             ab__hold h;
             if ((rc = st->ops->hold_get(st, ids[k], &h)) == AB_OK && unpriced(st, h.h.model, &rc))
@@ -431,9 +426,7 @@ static int model_in_use(ab_store *st, model_users *u)
         }
     }
     free(ids);
-    free(u->ids);
-    free(u->models);
-    free(u->paths);
+    free(u->v);
     return rc;
 }
 
