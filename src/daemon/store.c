@@ -82,15 +82,16 @@ void abd_reader_done(abd_call *c)
     c->grouped = 0;
 }
 
-#define BATCH_NONE 2 /* batch_once: each job in its own transaction */
+/* How batch_once runs its jobs: one flat batch, one batch of savepoints, or each job in its own
+ * transaction. */
+enum { BATCH_FLAT, BATCH_SAVEPOINTS, BATCH_NONE };
 
-/* Runs every job of list in one batch, flat or of savepoints, or (BATCH_NONE) each in its own
- * transaction; the batch's commit's answer. */
-static int batch_once(job *list, int flat, size_t *n)
+/* Runs every job of list as kind says; the batch's commit's answer (AB_OK for BATCH_NONE). */
+static int batch_once(job *list, int kind, size_t *n)
 {
-    int rc = flat == BATCH_NONE ? AB_OK
-             : flat             ? ab_store_batch_begin_flat(writer_st)
-                                : ab_store_batch_begin(writer_st);
+    int rc = kind == BATCH_NONE   ? AB_OK
+             : kind == BATCH_FLAT ? ab_store_batch_begin_flat(writer_st)
+                                  : ab_store_batch_begin(writer_st);
     *n = 0;
     for (job *j = list; j; j = j->next, (*n)++) {
         j->call->spend_budget[0] = j->call->denial[0] = '\0'; /* a replay answers anew */
@@ -100,7 +101,7 @@ static int batch_once(job *list, int flat, size_t *n)
             j->fn(writer_st, j->call);
         }
     }
-    return rc == AB_OK && flat != BATCH_NONE ? ab_store_batch_commit(writer_st) : rc;
+    return rc == AB_OK && kind != BATCH_NONE ? ab_store_batch_commit(writer_st) : rc;
 }
 
 /* Runs one batch: every job queued now, in one transaction. Flat first (on PostgreSQL a
@@ -113,10 +114,10 @@ static int batch_once(job *list, int flat, size_t *n)
 static void run_batch(job *list)
 {
     size_t n;
-    int rc = batch_once(list, 1, &n);
+    int rc = batch_once(list, BATCH_FLAT, &n);
     if (rc == AB_EREPLAY) {
         abd_metrics_batch_replay();
-        rc = batch_once(list, 0, &n);
+        rc = batch_once(list, BATCH_SAVEPOINTS, &n);
     }
     if (rc == AB_EREPLAY) {
         abd_metrics_batch_replay();
