@@ -21,9 +21,7 @@ int ab__txn_begin(ab_store *st, int write)
     pthread_mutex_lock(&st->lock);
     if (st->walking) { /* only the walk's own thread gets here while it runs: its callback */
         pthread_mutex_unlock(&st->lock);
-        return ab__fail(st, AB_EINVAL,
-                        "called from a callback of a walk on this handle (list, events): collect "
-                        "what you need and call after the walk returns, or use another handle");
+        return ab__walk_refused(st);
     }
     st->errmsg[0] = '\0';
     if (st->read_group == 1) {

@@ -166,6 +166,8 @@ void ab__inject_aborts(ab_store *st, int n);
 
 /* Sets the handle's detail message and returns rc. */
 int ab__fail(ab_store *st, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* AB_EINVAL for a call from a walk's callback on the walk's own handle (st->walking). */
+int ab__walk_refused(ab_store *st);
 /* The handle's clock, clamped to [AB__TIME_MIN, AB__TIME_MAX]. */
 int64_t ab__now(ab_store *st);
 #define AB__TIME_MIN INT64_C(1)

@@ -21,6 +21,13 @@ static int64_t real_clock(void *ctx)
 /* The clock's reading, kept within 1970-01-01T00:00:00.001Z .. 9999-12-31T23:59:59.999Z: 0 means
  * "never" (a token not revoked, not expiring), a negative time is a sentinel in a store's walks,
  * and times near INT64_MAX overflow when a TTL or a window is added to them. */
+int ab__walk_refused(ab_store *st)
+{
+    return ab__fail(st, AB_EINVAL,
+                    "called from a callback of a walk on this handle (list, events): collect what "
+                    "you need and call after the walk returns, or use another handle");
+}
+
 int64_t ab__now(ab_store *st)
 {
     int64_t t = st->clock(st->clock_ctx);
@@ -198,9 +205,9 @@ static int group_open(ab_store *st, int write)
     pthread_mutex_lock(&st->lock);
     if (st->batch || st->read_group || st->walking) {
         pthread_mutex_unlock(&st->lock);
-        return ab__fail(st, AB_EINVAL,
-                        st->walking ? "called from a callback of a walk on this handle"
-                                    : "a batch or read group is already open on this handle");
+        return st->walking ? ab__walk_refused(st)
+                           : ab__fail(st, AB_EINVAL,
+                                      "a batch or read group is already open on this handle");
     }
     st->errmsg[0] = '\0';
     int rc = st->ops->begin(st, write);
@@ -256,9 +263,9 @@ int ab_store_batch_commit(ab_store *st)
 {
     pthread_mutex_lock(&st->lock); /* see ab_store_read_end */
     if (!st->batch || st->walking) {
-        int rc = ab__fail(st, AB_EINVAL,
-                          st->walking ? "called from a callback of a walk on this handle"
-                                      : "no batch is open on this handle (by this thread)");
+        int rc = st->walking
+                     ? ab__walk_refused(st)
+                     : ab__fail(st, AB_EINVAL, "no batch is open on this handle (by this thread)");
         pthread_mutex_unlock(&st->lock);
         return rc;
     }
@@ -311,7 +318,7 @@ int ab_store_schema_version(ab_store *st, int *out)
     st->errmsg[0] = '\0';
     if (st->walking) {
         pthread_mutex_unlock(&st->lock);
-        return ab__fail(st, AB_EINVAL, "called from a callback of a walk on this handle");
+        return ab__walk_refused(st);
     }
     int rc = st->ops->schema_version(st, out);
     pthread_mutex_unlock(&st->lock);
