@@ -146,6 +146,9 @@ static int in_scope(abd_call *c, const char *path)
     return abd_not_found(c, "no budget '%s'", path);
 }
 
+/* An admin token changes the budgets under its scope; its scope's own budget (the team's limits
+ * that an admin above set) only an admin token whose scope is wider changes: the team lead's
+ * token does not raise the team's limits. On no path: an admin token for the whole store. */
 static int need_admin(abd_call *c, const char *path)
 {
     if (c->token.role != AB_TOKEN_ADMIN)
@@ -155,6 +158,11 @@ static int need_admin(abd_call *c, const char *path)
                          path ? "this admin token's scope does not cover '%s'"
                               : "this needs an admin token for the whole store (scope \"\")%s",
                          path ? path : "");
+    if (path && c->token.scope[0] && strcmp(c->token.scope, path) == 0)
+        return abd_error(c, 403, "forbidden", NULL,
+                         "an admin token scoped to '%s' changes the budgets under it, not '%s' "
+                         "itself: that needs an admin token whose scope is wider",
+                         path, path);
     return 0;
 }
 

@@ -225,6 +225,20 @@ jreq PUT /v1/prices/my-model '{"input":"1","output":"2"}'
 expect_reply 403 .error.code forbidden "subtree admin: prices need the whole store"
 jreq POST /v1/tokens '{"scope":"acme/a3","role":"agent"}'
 expect_reply 403 .error.code forbidden "subtree admin: tokens need the whole store"
+# its scope's own budget is set from above: it may not raise the team's limits, reset the team's
+# day or delete the team, and nothing changes; spending and a session reset stay an agent's rights
+BEFORE=$(dump)
+jreq PUT /v1/budgets/acme '{"limits":["usd/day=1000"]}'
+expect_reply 403 .error.message "an admin token scoped to 'acme' changes the budgets under it, not 'acme' itself: that needs an admin token whose scope is wider" "subtree admin: PUT its own scope's budget"
+jreq POST /v1/reset '{"budget":"acme","windows":["day"]}'
+expect_reply 403 .error.code forbidden "subtree admin: reset its own scope's day"
+req DELETE /v1/budgets/acme
+expect_reply 403 .error.code forbidden "subtree admin: DELETE its own scope's budget"
+expect_eq "$(dump)" "$BEFORE" "the refused requests on the scope's own budget changed nothing"
+jreq PUT /v1/budgets/acme/a2 '{"limits":["usd/day=5"]}'
+expect_reply 200 .daily_cost_limit_nusd 5000000000 "subtree admin: PUT a budget under its scope"
+jreq POST /v1/reset '{"budget":"acme","windows":["session"]}'
+expect_status 200 "subtree admin: reset its own scope's session (an agent may too)"
 
 # ---- the admin token for the whole store ----
 TOKEN=$ADMIN
