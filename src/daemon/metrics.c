@@ -10,6 +10,8 @@
 #include "daemon.h"
 
 #define SERIES_MAX 4096 /* per family: labels come from outside, so they are bounded */
+#define SLOTS 8192      /* a family's hash index: twice SERIES_MAX, a power of two */
+#define OTHER "_other"  /* the label values of a full family's last series */
 #define BUCKETS 12
 
 static const double latency_buckets[BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -17,7 +19,8 @@ static const double latency_buckets[BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.
 static const double batch_buckets[BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
 
 typedef struct {
-    char a[160], b[160]; /* two label values */
+    char a[AB_PATH_BYTES_MAX + 1]; /* two label values: a budget path, a route or a reason */
+    char b[AB_NAME_BYTES_MAX];     /* a model name or a status */
     int64_t count;
     int64_t value; /* spend: nUSD; tokens */
     int64_t value2;
@@ -25,10 +28,13 @@ typedef struct {
     double sum;
 } series;
 
+/* SERIES_MAX series found by their labels' hash, then one more, (_other, _other), that takes
+ * every update of a label pair that found the family full: the family's sums stay whole. */
 typedef struct {
     series *s;
-    size_t n;
-    size_t dropped;
+    size_t n;          /* series in s, the _other one included once made */
+    uint16_t *slot;    /* SLOTS places: series index + 1, 0 empty */
+    size_t overflowed; /* updates taken by _other */
 } family;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -37,20 +43,49 @@ static uint64_t batch_buckets_n[BUCKETS], batch_count;
 static double batch_sum;
 static uint64_t store_errors, batch_replays;
 
+static uint64_t hash2(const char *a, const char *b)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *a; a++)
+        h = (h ^ (unsigned char)*a) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL; /* no byte of a label: ("ab","") is not ("a","b") */
+    for (; *b; b++)
+        h = (h ^ (unsigned char)*b) * 1099511628211ULL;
+    return h;
+}
+
+/* The series labelled (a, b), made if new; the family's _other series once it holds
+ * SERIES_MAX; NULL only if out of memory. */
 static series *find(family *f, const char *a, const char *b)
 {
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->s[i].a, a) == 0 && strcmp(f->s[i].b, b) == 0)
-            return &f->s[i];
-    if (f->n >= SERIES_MAX) {
-        f->dropped++;
+    if (!f->s && (!(f->s = calloc(SERIES_MAX + 1, sizeof *f->s)) ||
+                  !(f->slot = calloc(SLOTS, sizeof *f->slot)))) {
+        free(f->s);
+        f->s = NULL;
         return NULL;
     }
-    if (!f->s && !(f->s = calloc(SERIES_MAX, sizeof *f->s)))
-        return NULL;
+    series key;
+    snprintf(key.a, sizeof key.a, "%s", a);
+    snprintf(key.b, sizeof key.b, "%s", b);
+    size_t i = hash2(key.a, key.b) & (SLOTS - 1);
+    for (; f->slot[i]; i = (i + 1) & (SLOTS - 1)) {
+        series *s = &f->s[f->slot[i] - 1];
+        if (strcmp(s->a, key.a) == 0 && strcmp(s->b, key.b) == 0)
+            return s;
+    }
+    if (f->n >= SERIES_MAX) {
+        f->overflowed++;
+        if (f->n == SERIES_MAX) {
+            snprintf(f->s[SERIES_MAX].a, sizeof f->s[SERIES_MAX].a, OTHER);
+            snprintf(f->s[SERIES_MAX].b, sizeof f->s[SERIES_MAX].b, OTHER);
+            f->n++;
+        }
+        return &f->s[SERIES_MAX];
+    }
     series *s = &f->s[f->n++];
-    snprintf(s->a, sizeof s->a, "%s", a);
-    snprintf(s->b, sizeof s->b, "%s", b);
+    memcpy(s->a, key.a, sizeof s->a);
+    memcpy(s->b, key.b, sizeof s->b);
+    f->slot[i] = (uint16_t)f->n;
     return s;
 }
 
@@ -233,10 +268,11 @@ char *abd_metrics_render(ab_store *st)
             "%" PRIu64 "\n",
             store_errors);
     fprintf(f,
-            "# HELP agentbudget_metric_series_dropped_total Series not kept (over %d per "
-            "family).\n# TYPE agentbudget_metric_series_dropped_total counter\n"
+            "# HELP agentbudget_metric_series_dropped_total Updates of a new label set that "
+            "found its family full (%d series) and went to the family's series labelled "
+            "\"" OTHER "\".\n# TYPE agentbudget_metric_series_dropped_total counter\n"
             "agentbudget_metric_series_dropped_total %zu\n",
-            SERIES_MAX, requests.dropped + spend.dropped + denials.dropped);
+            SERIES_MAX, requests.overflowed + spend.overflowed + denials.overflowed);
     pthread_mutex_unlock(&lock);
     fputs("# HELP agentbudget_holds_open Open holds counted in each budget.\n"
           "# TYPE agentbudget_holds_open gauge\n",

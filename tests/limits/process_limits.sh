@@ -118,8 +118,9 @@ def timeouts(port, t):
     print(json.dumps(r))
 
 def series(port, token, n):
-    """Charges one budget under n+1 models (a spend series each) on a memory: daemon; the
-    metric's series count and dropped counter after n and after n+1."""
+    """Charges one budget under n+2 models (a spend series each) on a memory: daemon; the
+    metric's series count, dropped counter, _other series and spend summed over every series,
+    after n and after n+2."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     hdr = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
     def call(method, path, body=None):
@@ -131,17 +132,21 @@ def series(port, token, n):
         lines = text.splitlines()
         drop = [l.split()[-1] for l in lines
                 if l.startswith("agentbudget_metric_series_dropped_total ")]
-        return (sum(l.startswith("agentbudget_spend_usd_total{") for l in lines),
-                int(drop[0]) if drop else None)
+        spend = [l for l in lines if l.startswith("agentbudget_spend_usd_total{")]
+        # exact: the figures are decimals of at most 9 places, summed as integer nano-USD
+        nusd = sum(int(round(float(l.split()[-1]) * 10**9)) for l in spend)
+        other = [l.split()[-1] for l in spend if l.startswith(
+            'agentbudget_spend_usd_total{budget="_other",model="_other"}')]
+        return len(spend), int(drop[0]) if drop else None, other[0] if other else None, nusd
     price = {"input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06}
-    r = {"import": call("POST", "/v1/prices/import", {"m%d" % i: price for i in range(n + 1)})[0],
+    r = {"import": call("POST", "/v1/prices/import", {"m%d" % i: price for i in range(n + 2)})[0],
          "budget": call("PUT", "/v1/budgets/series", {})[0]}
     charge = lambda i: call("POST", "/v1/charge", {"budget": "series", "model": "m%d" % i,
                                                    "usage": {"input": 1, "output": 0}})[0]
     r["charges_ok"] = sum(charge(i) == 200 for i in range(n))
-    r["series_at"], r["dropped_at"] = scrape()
-    r["charge_past"] = charge(n)
-    r["series_past"], r["dropped_past"] = scrape()
+    r["series_at"], r["dropped_at"], r["other_at"], r["nusd_at"] = scrape()
+    r["charge_past"] = [charge(n), charge(n + 1), charge(0)]
+    r["series_past"], r["dropped_past"], r["other_past"], r["nusd_past"] = scrape()
     print(json.dumps(r))
 
 def serve(portfile, *sizes):
@@ -569,18 +574,23 @@ verdict "daemon reply read by the CLI past 67108865"
 
 # ==== 12. metric series per family: 4,096 (src/daemon/metrics.c) ====
 # Only the spend family (budget × model) can grow from outside; requests (route × status) and
-# denials (metric/window) are bounded by the code. One budget charged under 4,096 models, then a
-# 4,097th: the charge is made, its series dropped and counted.
+# denials (metric/window) are bounded by the code. One budget charged under 4,096 models ($0.000001
+# each), then a 4,097th and a 4,098th: the charges are made, their spend goes to one series
+# labelled _other and is counted, so the family's sum stays whole; a known series still counts.
 start_daemon_at series memory: || exit 1
 r=$(raw series "$PORT" "$ADMIN" 4096)
 want "$(jq -r '[.import, .budget, .charges_ok] | join(" ")' <<<"$r")" "200 201 4096" "setup"
 want "$(jq -r .series_at <<<"$r")" 4096 "spend series"
 want "$(jq -r .dropped_at <<<"$r")" 0 "dropped"
+want "$(jq -r .other_at <<<"$r")" null "no _other series yet"
+want "$(jq -r .nusd_at <<<"$r")" 4096000 "spend summed over the series (nUSD)"
 verdict "metric series at 4096"
-want "$(jq -r .charge_past <<<"$r")" 200 "the 4,097th charge"
-want "$(jq -r .series_past <<<"$r")" 4096 "spend series"
-want "$(jq -r .dropped_past <<<"$r")" 1 "dropped"
-verdict "metric series past 4097 (dropped and counted)"
+want "$(jq -r '.charge_past | join(" ")' <<<"$r")" "200 200 200" "the 4,097th, 4,098th and a known charge"
+want "$(jq -r .series_past <<<"$r")" 4097 "spend series (4,096 and _other)"
+want "$(jq -r .dropped_past <<<"$r")" 2 "dropped (taken by _other)"
+want "$(jq -r .other_past <<<"$r")" 0.000002 "the _other series' spend"
+want "$(jq -r .nusd_past <<<"$r")" 4099000 "spend summed over the series (nUSD)"
+verdict "metric series past 4097 (in _other, counted)"
 
 # ==== 13. transcript files in one report: 1,000,000 (AB_TRANSCRIPT_FILES_MAX) ====
 # A tree of 1,000,000 empty .jsonl files (in /dev/shm when it has the inodes: about 10 s to make)
