@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # `make install` delivers the library, the header, agentbudget.pc and the CLI: install into a
-# temporary prefix, build a program with pkg-config alone, and run it and the installed CLI.
+# temporary prefix, build a program with pkg-config alone, and run it and the installed CLI; the
+# installed README's links to docs/… resolve; agentbudget.pc finds the header when LIBDIR is an
+# absolute path of its own (configured only, in a scratch build directory).
+# usage: install_test.sh BUILD-DIR SOURCE-DIR
 set -euo pipefail
 BUILD=$1
+SRC=$2
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cmake --install "$BUILD" --prefix "$TMP/prefix" >/dev/null
@@ -33,5 +37,21 @@ export PKG_CONFIG_PATH="$LIBDIR/pkgconfig"
 cc ${EXTRA_CFLAGS:-} "$TMP/ex.c" -o "$TMP/ex" $(pkg-config --cflags --libs agentbudget)
 out=$(LD_LIBRARY_PATH="$LIBDIR" "$TMP/ex")
 [ "$out" = "0.48" ] || { echo "installed library printed '$out', expected 0.48"; exit 1; }
-"$TMP/prefix/bin/agentbudget" --version | grep -q '^agentbudget ' 
-echo "install: 1 passed, 0 failed"
+"$TMP/prefix/bin/agentbudget" --version | grep -q '^agentbudget '
+
+DOC=$TMP/prefix/share/doc/agentbudget
+links=$(grep -o '](docs/[^)#]*' "$DOC/README.md" | sed 's/^](//' | sort -u)
+[ -n "$links" ] || { echo "the installed README links to no docs/ file"; exit 1; }
+for l in $links; do
+    [ -f "$DOC/$l" ] || { echo "the installed README links to $l: not installed at $DOC/$l"; exit 1; }
+done
+
+cmake -S "$SRC" -B "$TMP/abs" -DCMAKE_INSTALL_PREFIX=/opt/ab -DCMAKE_INSTALL_LIBDIR=/opt/ab/lib64 \
+    >/dev/null
+inc=$(pkg-config --define-variable=pcfiledir=/opt/ab/lib64/pkgconfig --variable=includedir \
+    "$TMP/abs/agentbudget.pc")
+lib=$(pkg-config --define-variable=pcfiledir=/opt/ab/lib64/pkgconfig --variable=libdir \
+    "$TMP/abs/agentbudget.pc")
+[ "$(realpath -m "$inc")" = /opt/ab/include ] && [ "$(realpath -m "$lib")" = /opt/ab/lib64 ] ||
+    { echo "with LIBDIR /opt/ab/lib64: includedir '$inc', libdir '$lib'"; exit 1; }
+echo "install: 3 passed, 0 failed"
