@@ -319,7 +319,7 @@ typedef struct {
     int64_t time_ms;
     char budget[AB_PATH_BYTES_MAX + 1];
     /* set, delete, check, reserve, commit, release, expire, charge, reset, price, role,
-     * permission */
+     * permission, token */
     char op[24];
     char model[AB_NAME_BYTES_MAX];
     ab_usage usage;

@@ -59,7 +59,8 @@ int usage_error(cli *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "error: %s\n", msg);
+    char safe[sizeof msg];
+    fprintf(stderr, "error: %s\n", term_safe(msg, safe, sizeof safe)); /* argv quoted in it */
     if (c->json)
         json_error("EINVAL", msg);
     return EXIT_USAGE;
@@ -70,7 +71,8 @@ int fail(cli *c, int rc)
     const char *detail = c->remote_err[0] ? c->remote_err : c->st ? ab_store_errmsg(c->st) : "";
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", detail && *detail ? detail : ab_strerror(rc));
-    fprintf(stderr, "error: %s\n", msg);
+    char safe[sizeof msg];
+    fprintf(stderr, "error: %s\n", term_safe(msg, safe, sizeof safe));
     if (c->json)
         json_error(ab_err_name(rc), msg);
     switch (rc) {
@@ -320,13 +322,13 @@ int print_json(cli *c, char *json)
 
 void print_decision(const ab_decision *d, const char *what)
 {
-    char cost[32];
+    char cost[32], reason[sizeof d->reason]; /* a reason may quote a tool's or model's name */
     ab_usd_format(d->cost_nusd, cost, sizeof cost);
     if (!d->allowed)
-        printf("denied: %s\n", d->reason);
+        printf("denied: %s\n", term_safe(d->reason, reason, sizeof reason));
     else
         printf("%s: %lld tokens, $%s%s\n", what, (long long)d->tokens, cost,
                d->replayed ? " (repeated key: first answer)" : "");
     if (d->allowed && d->over)
-        printf("warning: %s\n", d->reason);
+        printf("warning: %s\n", term_safe(d->reason, reason, sizeof reason));
 }

@@ -54,6 +54,9 @@ int cmd_events(cli *c, int argc, char **argv)
             return usage_error(c, "%s: '%s' is not a whole number%s", field, v,
                                i < 2 ? " of milliseconds since the epoch" : "");
     }
+    if (opt(&p, events_opts, "until") && q.until_ms == 0) /* the library's "no bound" */
+        return usage_error(c, "--until: must be 1 or more (events before that time, in "
+                              "milliseconds since the epoch; leave it out for no bound)");
     if (q.limit > AB_EVENTS_PAGE_MAX || (opt(&p, events_opts, "limit") && q.limit == 0))
         return usage_error(c, "--limit: must be 1-%d", AB_EVENTS_PAGE_MAX);
     if ((rc = store_open(c)))

@@ -100,6 +100,9 @@ int cmd_copy(cli *c, int argc, char **argv)
         return usage_error(c, "--to: required (the store URL to copy into)");
     if (strcmp(from, to) == 0)
         return usage_error(c, "--to: must be another store than --from");
+    if (strncmp(from, "memory:", 7) == 0) /* with --force, its empty store replaced the target */
+        return usage_error(c, "--from: memory: is a new, empty store in this process: there is "
+                              "nothing to copy from it");
     if ((rc = sqlite_source_exists(c, from)))
         return rc;
     ab_store *src = NULL; /* the source first: a target is not made for a copy that fails */

@@ -62,8 +62,10 @@ static int token_create(cli *c, const parsed *p)
         return usage_error(c, "--scope: required (a budget path, or \"\" for everything)");
     if (*scope && check_path(c, "--scope", scope))
         return EXIT_USAGE;
-    if (!role || (strcmp(role, "agent") && strcmp(role, "admin")))
+    if (!role)
         return usage_error(c, "--role: required, agent or admin");
+    if (strcmp(role, "agent") && strcmp(role, "admin"))
+        return usage_error(c, "--role: '%s' is neither agent nor admin", role);
     int64_t ttl = 0;
     if (exp && (ttl = duration_parse(exp)) < 0)
         return usage_error(c,

@@ -90,13 +90,27 @@ static void usage_all(FILE *f)
     fprintf(f, "\nglobal options (anywhere on the line):\n"
                "  --store URL  memory:, sqlite:PATH[?sync=normal], postgres://USER@HOST:PORT/DB;\n"
                "               default $AGENTBUDGET_STORE, else\n"
-               "               sqlite:$XDG_STATE_HOME/agentbudget/budget.db\n"
+               "               sqlite:$XDG_STATE_HOME/agentbudget/budget.db, else\n"
+               "               sqlite:$HOME/.local/state/agentbudget/budget.db\n"
                "  --url URL    go through agentbudgetd (http://HOST:PORT or unix:PATH; default\n"
                "               $AGENTBUDGET_URL) with the token in $AGENTBUDGET_TOKEN\n"
                "  --json       machine-readable output\n\n"
                "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store or system "
                "failure\n"
                "'agentbudget COMMAND --help' shows a command's options.\n");
+}
+
+/* rc, unless what went to stdout could not all be written (a full disk, a closed stdout): 3. */
+static int written(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr,
+                "error: cannot write to standard output: %s (the command ran; what it "
+                "printed is lost)\n",
+                strerror(errno));
+        return EXIT_FAILURE_STORE;
+    }
+    return rc;
 }
 
 /* The value of the global flag at argv[*i], the next word, taken; "" if there is none or it is
@@ -161,10 +175,6 @@ int main(int argc, char **argv)
     c.store_from = store_flag                    ? "--store"
                    : c.store_url && *c.store_url ? "AGENTBUDGET_STORE"
                                                  : NULL;
-    if (c.url && strncmp(c.url, "http://", 7) && strncmp(c.url, "https://", 8) &&
-        strncmp(c.url, "unix:", 5))
-        return usage_error(&c, "%s: '%s' is not http://HOST:PORT, https://… or unix:PATH",
-                           url_flag ? "--url" : "AGENTBUDGET_URL", c.url);
     static char help_flag[] = "--help";
     if (argc >= 3 && strcmp(argv[1], "help") == 0) { /* help CMD: the command's own help */
         argv[1] = argv[2];
@@ -174,24 +184,25 @@ int main(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage_all(argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : 0;
+        return argc < 2 ? EXIT_USAGE : written(0);
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("agentbudget %s\n", AB_VERSION);
-        return 0;
+        return written(0);
     }
     const command *cmd = command_find(argv[1]);
     if (!cmd)
         return usage_error(&c, "unknown command '%s' (see 'agentbudget --help')", argv[1]);
     c.cmd = cmd->name;
+    /* migrate and copy work on stores: AGENTBUDGET_URL, set for the other commands, is no
+     * concern of theirs (--url is, and they refuse it) */
+    if (!url_flag && (cmd->fn == cmd_migrate || cmd->fn == cmd_copy))
+        c.url = NULL;
+    if (c.url && strncmp(c.url, "http://", 7) && strncmp(c.url, "https://", 8) &&
+        strncmp(c.url, "unix:", 5))
+        return usage_error(&c, "%s: '%s' is not http://HOST:PORT, https://… or unix:PATH",
+                           url_flag ? "--url" : "AGENTBUDGET_URL", c.url);
     int rc = cmd->fn(&c, argc - 2, argv + 2);
     ab_store_close(c.st);
-    if (fflush(stdout) != 0 || ferror(stdout)) { /* a full disk, a closed stdout */
-        fprintf(stderr,
-                "error: cannot write to standard output: %s (the command ran; what it "
-                "printed is lost)\n",
-                strerror(errno));
-        return EXIT_FAILURE_STORE;
-    }
-    return rc < 0 ? 0 : rc;
+    return written(rc < 0 ? 0 : rc);
 }

@@ -177,7 +177,8 @@ int ab_store_open(const char *url, ab_store **out)
                             "store: no URL given and neither AGENTBUDGET_STORE, XDG_STATE_HOME "
                             "nor HOME is set to an absolute path");
         url = def;
-        if (strncmp(url, "sqlite:", 7) == 0 && !getenv("AGENTBUDGET_STORE")) {
+        const char *env = getenv("AGENTBUDGET_STORE"); /* set but empty: not set */
+        if (strncmp(url, "sqlite:", 7) == 0 && (!env || !*env)) {
             char dir[4096];
             ab__strlcpy(dir, url + 7, sizeof dir);
             if (mkdirs(dir))

@@ -1137,12 +1137,23 @@ int ab__store_sqlite_open(ab_store *st, const char *rest)
     int rc = parse_query(st, qm ? qm + 1 : NULL, &sync_full, &busy_ms);
     if (rc)
         return rc;
+    if (strcmp(path, ":memory:") == 0)
+        return ab__fail(st, AB_EINVAL,
+                        "store URL: sqlite::memory: is a database that is not kept: use memory: "
+                        "for that, or name a file (sqlite:./:memory: for one called so)");
+    struct stat dir;
+    if (stat(path, &dir) == 0 && S_ISDIR(dir.st_mode))
+        return ab__fail(st, AB_ESTORE, "sqlite: '%s' is a directory, not a store file", path);
+    /* a relative path is opened as ./PATH: else SQLite, built to take URIs, reads "file:…" as
+     * one (and its query as options), not as the file of that name */
+    char open_as[sizeof path + 2];
+    snprintf(open_as, sizeof open_as, "%s%s", path[0] == '/' ? "" : "./", path);
     lite *l = calloc(1, sizeof *l);
     if (!l)
         return ab__fail(st, AB_ENOMEM, "out of memory");
     st->impl = l;
     st->ops = &lite_ops;
-    if (sqlite3_open_v2(path, &l->db,
+    if (sqlite3_open_v2(open_as, &l->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
         return lite_fail(st, path);

@@ -352,4 +352,63 @@ expect_rc 3 "copy from a PostgreSQL that is not there"
     ok "the error names the URL without its password" ||
     not_ok "the error names the URL without its password"
 
+# AGENTBUDGET_STORE set but empty is not set: the default store, its directories made (0700)
+mkdir "$TMP/h2"
+env -u XDG_STATE_HOME HOME="$TMP/h2" AGENTBUDGET_STORE= "$AB" list >"$TMP/out" 2>"$TMP/err"
+RC=$? ERR=$(cat "$TMP/err")
+expect_rc 0 "an empty AGENTBUDGET_STORE opens the default store"
+expect_eq "$(stat -c %a "$TMP/h2/.local/state/agentbudget" 2>&1)" 700 "and makes its directory, 0700"
+
+# sqlite:PATH is a file name, never one of SQLite's URIs or names
+run --store "sqlite::memory:" set zz
+expect_rc 2 "sqlite::memory: is refused"
+expect_has "$ERR" "use memory: for that" "it says what to use"
+mkdir "$TMP/cwd"
+(cd "$TMP/cwd" && "$AB" --store "sqlite:file:u.db?sync=normal" set zz >/dev/null 2>&1)
+[[ -s "$TMP/cwd/file:u.db" && ! -e "$TMP/cwd/u.db" ]] && ok "sqlite:file:u.db is the file ./file:u.db" ||
+    not_ok "sqlite:file:u.db is the file ./file:u.db" "$(ls "$TMP/cwd")"
+run --store "sqlite:$TMP/dir.db" status agent-1
+expect_has "$ERR" "'$TMP/dir.db' is a directory, not a store file" "a directory as the store is named so"
+
+# migrate and copy pay no heed to AGENTBUDGET_URL, even a malformed one
+AGENTBUDGET_URL=garbage AGENTBUDGET_STORE="sqlite:$TMP/copy2.db" run migrate
+expect_rc 0 "migrate with a malformed AGENTBUDGET_URL in the environment"
+AGENTBUDGET_URL=garbage run copy --from "sqlite:$TMP/copy.db" --to "sqlite:$TMP/copy4.db"
+expect_rc 0 "copy with a malformed AGENTBUDGET_URL in the environment"
+AGENTBUDGET_URL=garbage run --help
+expect_rc 0 "--help with a malformed AGENTBUDGET_URL in the environment"
+
+# memory: is no source: with --force its empty store replaced the target
+run copy --from memory: --to "sqlite:$TMP/target.db" --force
+expect_rc 2 "copy from memory:"
+expect_has "$ERR" "--from: memory: is a new, empty store" "it says why"
+expect_eq "$(sqlite3 "$TMP/target.db" 'select count(*) from budgets')" "1" "the target keeps its budget"
+
+# --until 0 would be the library's "no bound": every event, for "time < 0"
+run events --until 0
+expect_rc 2 "events --until 0"
+expect_has "$ERR" "--until: must be 1 or more" "it says the rule"
+
+# help and version on a stdout that cannot be written: exit 3, as every command
+for words in --version version --help help "status --help"; do
+    # shellcheck disable=SC2086
+    "$AB" $words >/dev/full 2>"$TMP/err"
+    RC=$?
+    expect_rc 3 "'$words' to /dev/full"
+done
+
+# terminal escapes in argv reach neither the error on stderr nor a denial's reason on stdout
+run set $'a\e]0;x\a'
+[[ "$ERR" != *$'\e'* && "$ERR" != *$'\a'* && "$ERR" == *"'a?]0;x?'"* ]] &&
+    ok "an error quoting argv shows control characters as '?'" ||
+    not_ok "an error quoting argv shows control characters as '?'" "$(od -c <<<"$ERR" | head -3)"
+run role set no-x --deny-tool 'X*'
+run set esc-perm --role no-x
+run permission esc-perm $'X\e[31mY'
+expect_rc 1 "permission denied for a tool named with an escape"
+[[ "$OUT" != *$'\e'* && "$OUT" == *"'X?[31mY'"* ]] && ok "the denial shows it as '?'" ||
+    not_ok "the denial shows it as '?'" "$(od -c <<<"$OUT" | head -3)"
+run token create --scope "" --role nobody
+expect_has "$ERR" "--role: 'nobody' is neither agent nor admin" "a bad token role is named as given"
+
 finish
