@@ -50,11 +50,10 @@ typedef struct abd_call {
     const char *content_type;
     int static_out; /* out is static, not to be freed */
     int retry_after_s;
-    char allow[64];
-    int closing; /* answer with Connection: close (the daemon is stopping) */ /* the methods of the
-                                                                                 path, on a 405 */
-    void *args;  /* a handler's parameters for its job on the writer (abd_args; freed with it) */
-    int pending; /* 1: suspended, its job queued for the writer; 2: the job is done, reply */
+    char allow[64]; /* the methods of the path, on a 405 */
+    int closing;    /* answer with Connection: close (stopping, or the framing was refused) */
+    void *args;     /* a handler's parameters for its job on the writer (abd_args; freed with it) */
+    int pending;    /* 1: suspended, its job queued for the writer; 2: the job is done, reply */
     ab_store *reader; /* the read handle it holds (abd_reader), in a read group if grouped */
     int grouped;
     /* spend and a denial (its reason, "" if none) to count in the metrics once the group

@@ -521,6 +521,56 @@ static size_t head_bytes(struct MHD_Connection *conn, const char *method, const 
     return n;
 }
 
+typedef struct {
+    int content_length, transfer_encoding, content_encoding;
+    const char *te, *ce;
+} framing;
+
+static enum MHD_Result framing_add(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, "Content-Length") == 0) {
+        f->content_length++;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->transfer_encoding++;
+        f->te = value ? value : "";
+    } else if (strcasecmp(key, "Content-Encoding") == 0) {
+        f->content_encoding++;
+        f->ce = value ? value : "";
+    }
+    return MHD_YES;
+}
+
+/* A body framed so that another reader of the same bytes (a proxy in front) could find another
+ * end to it (RFC 9112 6.3): two Content-Length headers, Content-Length beside Transfer-Encoding,
+ * a transfer coding but chunked; or a body coded (Content-Encoding) that is never decoded here.
+ * Answered at once, nothing done and the connection closed (what follows could be a request
+ * smuggled in); 0 if the framing is sound. */
+static int framing_refused(abd_call *c, struct MHD_Connection *conn)
+{
+    framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_add, &f);
+    c->closing = 1;
+    if (f.content_length > 1)
+        return abd_error(c, 400, "invalid", "Content-Length", "Content-Length: given twice");
+    if (f.transfer_encoding > 1)
+        return abd_error(c, 400, "invalid", "Transfer-Encoding", "Transfer-Encoding: given twice");
+    if (f.transfer_encoding && f.content_length)
+        return abd_error(c, 400, "invalid", "Transfer-Encoding",
+                         "Transfer-Encoding and Content-Length: give one");
+    if (f.transfer_encoding && strcasecmp(f.te, "chunked") != 0)
+        return abd_error(c, 501, "not_implemented", "Transfer-Encoding",
+                         "Transfer-Encoding: only chunked is understood");
+    if (f.content_encoding > 1 || (f.content_encoding && strcasecmp(f.ce, "identity") != 0))
+        return abd_error(c, 415, "unsupported_media_type", "Content-Encoding",
+                         "Content-Encoding: bodies are read as sent, not decoded: send JSON as "
+                         "it is");
+    c->closing = 0;
+    return 0;
+}
+
 static enum MHD_Result reply(req *q, struct MHD_Connection *conn)
 {
     if (!q->call.route)
@@ -579,6 +629,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                       "the request line and headers leave no room for the reply under %zu bytes "
                       "(--max-header-bytes)",
                       abd_cfg.header_bytes_max);
+            q->call.route = "none";
+            return queue(conn, &q->call);
+        }
+        if (framing_refused(&q->call, conn)) {
+            q->too_big = 1; /* what comes is not read */
+            q->answered = 1;
             q->call.route = "none";
             return queue(conn, &q->call);
         }

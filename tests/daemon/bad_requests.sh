@@ -123,6 +123,52 @@ done <"$TABLE"
 if ((ROWS >= 30)); then ok "the table has $ROWS bad requests (at least 30)"; else
     not_ok "the table has at least 30 bad requests" "it has $ROWS"; fi
 
+# ---- framing that a proxy in front could read otherwise: answered at once, connection closed ----
+# raw HEAD-AND-BODY (\r\n written as such): prints each reply's status line and body, one per
+# line, after the daemon closes the connection (or 5 s)
+raw()
+{
+    python3 - "${URL##*:}" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin1"))
+s.settimeout(5)
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except socket.timeout:
+    out += b"\nTIMEOUT"
+for r in out.split(b"HTTP/1.1 ")[1:]:
+    head, _, body = r.partition(b"\r\n\r\n")
+    print(head.split(b"\r\n")[0].decode(), body.decode("latin1"))
+PY
+}
+BEFORE=$(dump)
+charge='{"budget":"acme/a1","usage":{"input":777,"output":0}}'
+smuggled="POST /v1/charge HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $ADMIN\r\nContent-Type: application/json\r\nContent-Length: ${#charge}\r\n\r\n$charge"
+first='{"a":1}'
+head="POST /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $ADMIN\r\nContent-Type: application/json"
+body="$first$smuggled"
+whole=$(printf '%b' "$body" | wc -c) # the bytes, \r\n as two
+got=$(raw "$head\r\nContent-Length: ${#first}\r\nContent-Length: $whole\r\n\r\n$body")
+expect_eq "$(wc -l <<<"$got") $(head -c 15 <<<"$got")" "1 400 Bad Request" "two Content-Length headers: one 400, the rest unread"
+expect_has "$got" '"field":"Content-Length"' "it names Content-Length"
+got=$(raw "$head\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n$first\r\n0\r\n\r\n")
+expect_has "$got" 'Transfer-Encoding and Content-Length: give one' "Content-Length beside Transfer-Encoding: 400"
+got=$(raw "$head\r\nTransfer-Encoding: gzip\r\n\r\n$first")
+expect_eq "$(head -c 20 <<<"$got")" "501 Not Implemented " "Transfer-Encoding: gzip: 501 at once (it waited 30 s for nothing)"
+got=$(raw "$head\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+expect_has "$got" 'Transfer-Encoding: given twice' "Transfer-Encoding twice: 400"
+got=$(raw "$head\r\nContent-Encoding: gzip\r\nContent-Length: ${#first}\r\n\r\n$first")
+expect_has "$got" '"field":"Content-Encoding"' "Content-Encoding: gzip: 415 naming it"
+expect_eq "$(dump)" "$BEFORE" "the refused framings changed nothing (the smuggled charge was not made)"
+got=$(raw "$head\r\nTransfer-Encoding: Chunked\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n")
+expect_has "$got" "unknown field 'a'" "a chunked body alone is read as before"
+
 # ---- a slow client: half a request, then silence past --timeout 2 ----
 BEFORE=$(dump)
 PORT=${URL##*:}
