@@ -20,6 +20,7 @@ typedef struct {
     size_t body_bytes_max;      /* JSON bodies (413 past it) */
     size_t import_bytes_max;    /* POST /v1/prices/import */
     size_t header_bytes_max;    /* request line + headers (431/413 past it) */
+    size_t unsent_bytes_max;    /* replies made and not yet sent, together (503 for large ones) */
     unsigned batch_max;         /* requests in one group commit */
     unsigned auth_failures_max; /* per address per auth_window_s, then 429 */
     unsigned auth_window_s;

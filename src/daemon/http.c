@@ -369,18 +369,85 @@ static int is_open_route(const char *method, const char *url, int metrics_only)
     return strcmp(url, "/healthz") == 0 || strcmp(url, "/") == 0;
 }
 
+/* Replies made and not yet sent, in bytes, together: a client that never reads keeps its reply
+ * (an events page is megabytes), and a thousand of them would keep gigabytes. Past
+ * --max-unsent-bytes a large reply (a read: a write's answer is small) is 503 instead. */
+#define REPLY_LARGE (64 * 1024)
+static size_t unsent_bytes;
+static pthread_mutex_t unsent_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct {
+    char *body;
+    size_t len;
+} unsent;
+
+static void unsent_free(void *cls)
+{
+    unsent *u = cls;
+    pthread_mutex_lock(&unsent_lock);
+    unsent_bytes -= u->len;
+    pthread_mutex_unlock(&unsent_lock);
+    free(u->body);
+    free(u);
+}
+
+/* Counts len in, unless it is large and would take the total past the limit (one reply alone is
+ * always made, however large): then 0, and *total the bytes that wait. */
+static int unsent_take(size_t len, size_t *total)
+{
+    pthread_mutex_lock(&unsent_lock);
+    int ok = len <= REPLY_LARGE || !unsent_bytes || unsent_bytes + len <= abd_cfg.unsent_bytes_max;
+    if (ok)
+        unsent_bytes += len;
+    *total = unsent_bytes;
+    pthread_mutex_unlock(&unsent_lock);
+    return ok;
+}
+
+/* The response for the body c->out, which it takes over (NULL: out of memory). */
+static struct MHD_Response *response_owned(abd_call *c)
+{
+    unsent *u = malloc(sizeof *u);
+    if (!u)
+        return NULL;
+    size_t total;
+    if (!unsent_take(strlen(c->out), &total)) {
+        free(c->out);
+        c->out = NULL;
+        c->retry_after_s = 1;
+        c->content_type = NULL; /* JSON, whatever the reply was to be */
+        abd_error(c, 503, "busy", NULL,
+                  "%zu bytes of replies wait for their clients to read them (--max-unsent-bytes): "
+                  "retry",
+                  total);
+        if (!c->out || !unsent_take(strlen(c->out), &total)) { /* small: always taken */
+            free(u);
+            return NULL;
+        }
+    }
+    *u = (unsent){c->out, strlen(c->out)};
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer_with_free_callback_cls(u->len, u->body, unsent_free, u);
+    if (!r) {
+        u->body = NULL; /* still c->out, freed with the call */
+        unsent_free(u);
+        return NULL;
+    }
+    c->out = NULL;
+    return r;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, abd_call *c)
 {
     /* a reply of ours is handed over, not copied: a large one (an events page of megabytes)
-     * exists once while a slow client reads it */
-    int owned = c->out && !c->static_out;
-    const char *body = c->out ? c->out : "";
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        strlen(body), (void *)body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
+     * exists once while a slow client reads it, and is counted until it is gone */
+    struct MHD_Response *r = c->out && !c->static_out
+                                 ? response_owned(c)
+                                 : MHD_create_response_from_buffer(c->out ? strlen(c->out) : 0,
+                                                                   (void *)(c->out ? c->out : ""),
+                                                                   MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    if (owned)
-        c->out = NULL; /* libmicrohttpd frees it with the response */
     MHD_add_response_header(r, "Content-Type",
                             c->content_type ? c->content_type : "application/json");
     MHD_add_response_header(r, "Cache-Control", "no-store");

@@ -22,6 +22,7 @@ abd_config abd_cfg = {
     .body_bytes_max = 64 * 1024,
     .import_bytes_max = 32 * 1024 * 1024,
     .header_bytes_max = 32 * 1024,
+    .unsent_bytes_max = 256 << 20,
     .batch_max = 0, /* 0: by store, see batch_max_default() */
     .auth_failures_max = 10,
     .auth_window_s = 60,
@@ -50,6 +51,8 @@ static void usage(FILE *f)
         "  --max-body-bytes N      JSON bodies, 413 past it (AGENTBUDGETD_MAX_BODY_BYTES; 65536)\n"
         "  --max-header-bytes N    request line and headers (AGENTBUDGETD_MAX_HEADER_BYTES; "
         "32768)\n"
+        "  --max-unsent-bytes N    replies waiting for slow readers, together; past it a reply\n"
+        "                          over 64 KiB gets 503 (AGENTBUDGETD_MAX_UNSENT_BYTES; 256 MiB)\n"
         "  --batch-max N           requests per group commit (AGENTBUDGETD_BATCH_MAX; 512, 64 on\n"
         "                          PostgreSQL)\n"
         "  --no-access-log         no JSON access-log line per request on stderr\n"
@@ -250,6 +253,8 @@ int main(int argc, char **argv)
          1},
         {"--max-header-bytes", "AGENTBUDGETD_MAX_HEADER_BYTES", 4096, 1 << 20,
          &abd_cfg.header_bytes_max, 1},
+        {"--max-unsent-bytes", "AGENTBUDGETD_MAX_UNSENT_BYTES", 1 << 20, 1UL << 40,
+         &abd_cfg.unsent_bytes_max, 1},
         {"--batch-max", "AGENTBUDGETD_BATCH_MAX", 1, 100000, &abd_cfg.batch_max, 0},
     };
     for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {

@@ -28,6 +28,8 @@ AGENTBUDGETD_THREADS        | AGENTBUDGETD_THREADS=-1              |
 AGENTBUDGETD_READERS        | AGENTBUDGETD_READERS=1.5             |
 --max-body-bytes            | -                                    | --max-body-bytes 10
 --max-header-bytes          | -                                    | --max-header-bytes 99999999999
+--max-unsent-bytes          | -                                    | --max-unsent-bytes 1000
+AGENTBUDGETD_MAX_UNSENT_BYTES | AGENTBUDGETD_MAX_UNSENT_BYTES=1MiB |
 --batch-max                 | -                                    | --batch-max 0
 AGENTBUDGETD_BATCH_MAX      | AGENTBUDGETD_BATCH_MAX=1e3           |
 --timeout                   | -                                    | --timeout 0

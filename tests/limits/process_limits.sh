@@ -149,6 +149,41 @@ def series(port, token, n):
     r["series_past"], r["dropped_past"], r["other_past"], r["nusd_past"] = scrape()
     print(json.dumps(r))
 
+def unsent(port, token, budgets, readers):
+    """Makes `budgets` budgets, then opens `readers` connections that each ask for the list of
+    them (a reply of megabytes, more than the kernel takes into a socket's buffer), read its
+    status line and read no more (a receive buffer of 4 KiB: the rest stays in the daemon);
+    meanwhile a small request; then closes them all and asks once more. Prints the statuses."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    hdr = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+    def call(method, path, body=None):
+        c.request(method, path, body=None if body is None else json.dumps(body), headers=hdr)
+        resp = c.getresponse()
+        return resp.status, resp.read()
+    limits = ["usd/day=10", "usd/month=100", "tokens/session=1000", "tokens/day=5000",
+              "requests/day=100", "requests/month=1000"]
+    r = {"created": sum(call("PUT", "/v1/budgets/u%d" % i, {"limits": limits})[0] == 201
+                        for i in range(budgets))}
+    st, body = call("GET", "/v1/budgets")
+    r["list"], r["list_bytes"] = st, len(body)
+    held, statuses = [], []
+    for _ in range(readers):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", port))
+        s.sendall(("GET /v1/budgets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+                   % token).encode())
+        s.settimeout(30)
+        statuses.append(int(s.recv(64).split()[1]))
+        held.append(s)
+    r["statuses"] = statuses
+    r["small_meanwhile"] = call("POST", "/v1/charge", {"budget": "u0", "usage": {"input": 1}})[0]
+    for s in held:
+        s.close()
+    time.sleep(1)
+    r["list_after"] = call("GET", "/v1/budgets")[0]
+    print(json.dumps(r))
+
 def serve(portfile, *sizes):
     """A stand-in daemon: one connection per size, each answered 200 with a JSON body of that many
     bytes ({"prices":[]} and spaces)."""
@@ -186,6 +221,8 @@ elif cmd == "conns":
     conns(int(args[0]), int(args[1]))
 elif cmd == "timeouts":
     timeouts(int(args[0]), float(args[1]))
+elif cmd == "unsent":
+    unsent(int(args[0]), args[1], int(args[2]), int(args[3]))
 elif cmd == "series":
     series(int(args[0]), args[1], int(args[2]))
 elif cmd == "serve":
@@ -591,6 +628,21 @@ want "$(jq -r .dropped_past <<<"$r")" 2 "dropped (taken by _other)"
 want "$(jq -r .other_past <<<"$r")" 0.000002 "the _other series' spend"
 want "$(jq -r .nusd_past <<<"$r")" 4099000 "spend summed over the series (nUSD)"
 verdict "metric series past 4097 (in _other, counted)"
+
+# ==== 12b. replies waiting for slow readers: --max-unsent-bytes (src/daemon/http.c) ====
+# Clients that ask for a large reply and never read it made the daemon keep each (3.6 MB for an
+# events page of 10,000; a thousand such clients, gigabytes). With the limit at its least, 1 MiB,
+# and a budget list of about 5 MB (3,000 budgets): the first is made (one reply alone always
+# is), the next ones get 503 while it waits; a small reply (a write's answer) is still made;
+# once the reader is gone the list is served again.
+start_daemon_at unsent memory: --max-unsent-bytes 1048576 || exit 1
+r=$(raw unsent "$PORT" "$ADMIN" 3000 4)
+want "$(jq -r '[.created, .list] | join(" ")' <<<"$r")" "3000 200" "setup"
+want "$(jq -r '.list_bytes > 5000000' <<<"$r")" true "a list of more than 5 MB"
+want "$(jq -r '.statuses | join(" ")' <<<"$r")" "200 503 503 503" "four unread lists"
+want "$(jq -r .small_meanwhile <<<"$r")" 200 "a charge meanwhile"
+want "$(jq -r .list_after <<<"$r")" 200 "the list once the readers are gone"
+verdict "unsent replies past 1 MiB (large ones 503)"
 
 # ==== 13. transcript files in one report: 1,000,000 (AB_TRANSCRIPT_FILES_MAX) ====
 # A tree of 1,000,000 empty .jsonl files (in /dev/shm when it has the inodes: about 10 s to make)
