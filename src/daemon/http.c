@@ -588,8 +588,14 @@ static size_t head_bytes(struct MHD_Connection *conn, const char *method, const 
     return n;
 }
 
+/* Headers that must come once: the body's framing, and what a request means (read first-wins, a
+ * second one, from a proxy or a client, would be silently ignored). */
+static const char *const once[] = {"Content-Length", "Transfer-Encoding", "Content-Encoding",
+                                   "Content-Type",   "Authorization",     "Idempotency-Key"};
+#define ONCE_COUNT (sizeof once / sizeof once[0])
+
 typedef struct {
-    int content_length, transfer_encoding, content_encoding;
+    int n[ONCE_COUNT];
     const char *te, *ce;
 } framing;
 
@@ -598,21 +604,20 @@ static enum MHD_Result framing_add(void *cls, enum MHD_ValueKind kind, const cha
 {
     (void)kind;
     framing *f = cls;
-    if (strcasecmp(key, "Content-Length") == 0) {
-        f->content_length++;
-    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
-        f->transfer_encoding++;
+    for (size_t i = 0; i < ONCE_COUNT; i++)
+        if (strcasecmp(key, once[i]) == 0)
+            f->n[i]++;
+    if (strcasecmp(key, "Transfer-Encoding") == 0)
         f->te = value ? value : "";
-    } else if (strcasecmp(key, "Content-Encoding") == 0) {
-        f->content_encoding++;
+    else if (strcasecmp(key, "Content-Encoding") == 0)
         f->ce = value ? value : "";
-    }
     return MHD_YES;
 }
 
 /* A body framed so that another reader of the same bytes (a proxy in front) could find another
  * end to it (RFC 9112 6.3): two Content-Length headers, Content-Length beside Transfer-Encoding,
- * a transfer coding but chunked; or a body coded (Content-Encoding) that is never decoded here.
+ * a transfer coding but chunked; a body coded (Content-Encoding) that is never decoded here; or
+ * another header of once[] given twice.
  * Answered at once, nothing done and the connection closed (what follows could be a request
  * smuggled in); 0 if the framing is sound. */
 static int framing_refused(abd_call *c, struct MHD_Connection *conn)
@@ -620,17 +625,16 @@ static int framing_refused(abd_call *c, struct MHD_Connection *conn)
     framing f = {0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_add, &f);
     c->closing = 1;
-    if (f.content_length > 1)
-        return abd_error(c, 400, "invalid", "Content-Length", "Content-Length: given twice");
-    if (f.transfer_encoding > 1)
-        return abd_error(c, 400, "invalid", "Transfer-Encoding", "Transfer-Encoding: given twice");
-    if (f.transfer_encoding && f.content_length)
+    for (size_t i = 0; i < ONCE_COUNT; i++)
+        if (f.n[i] > 1)
+            return abd_error(c, 400, "invalid", once[i], "%s: given twice", once[i]);
+    if (f.n[1] && f.n[0])
         return abd_error(c, 400, "invalid", "Transfer-Encoding",
                          "Transfer-Encoding and Content-Length: give one");
-    if (f.transfer_encoding && strcasecmp(f.te, "chunked") != 0)
+    if (f.n[1] && strcasecmp(f.te, "chunked") != 0)
         return abd_error(c, 501, "not_implemented", "Transfer-Encoding",
                          "Transfer-Encoding: only chunked is understood");
-    if (f.content_encoding > 1 || (f.content_encoding && strcasecmp(f.ce, "identity") != 0))
+    if (f.n[2] && strcasecmp(f.ce, "identity") != 0)
         return abd_error(c, 415, "unsupported_media_type", "Content-Encoding",
                          "Content-Encoding: bodies are read as sent, not decoded: send JSON as "
                          "it is");

@@ -165,6 +165,11 @@ got=$(raw "$head\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n
 expect_has "$got" 'Transfer-Encoding: given twice' "Transfer-Encoding twice: 400"
 got=$(raw "$head\r\nContent-Encoding: gzip\r\nContent-Length: ${#first}\r\n\r\n$first")
 expect_has "$got" '"field":"Content-Encoding"' "Content-Encoding: gzip: 415 naming it"
+for twice in "Authorization: Bearer $ADMIN" "Content-Type: application/json" "Idempotency-Key: k1"; do
+    got=$(raw "$head\r\n$twice\r\nIdempotency-Key: k2\r\nContent-Length: ${#first}\r\n\r\n$first")
+    [[ $twice == Idem* ]] || got=$(raw "$head\r\n$twice\r\nContent-Length: ${#first}\r\n\r\n$first")
+    expect_has "$got" "\"message\":\"${twice%%:*}: given twice\"" "${twice%%:*} twice: 400 (not the first one silently)"
+done
 expect_eq "$(dump)" "$BEFORE" "the refused framings changed nothing (the smuggled charge was not made)"
 got=$(raw "$head\r\nTransfer-Encoding: Chunked\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n")
 expect_has "$got" "unknown field 'a'" "a chunked body alone is read as before"
