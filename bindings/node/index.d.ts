@@ -41,7 +41,7 @@ export interface BudgetStatus {
   };
   /** open reservations, counted against every limit */
   holds: { open: number; tokens: number; cost: number; cost_nusd: string };
-  /** setBudget only: true if the budget was created, false if updated */
+  /** Store.setBudget only (not the Client's): true if the budget was created, false if updated */
   created?: boolean;
 }
 
@@ -261,7 +261,7 @@ export function setRole(name: string, spec?: RoleSpec): void;
 /** Opens a store by URL (nothing: $AGENTBUDGET_STORE, else the embedded SQLite file). */
 export function open(storeUrl?: string | null): Store;
 /** Makes the module-level functions use this store (or a store opened from this URL). */
-export function setDefaultStore(store?: Store | string): Store;
+export function setDefaultStore(store?: Store | string | null): Store;
 /** The store the module-level functions use (opened on first call). */
 export function defaultStore(): Store;
 /** libagentbudget's version */

@@ -28,38 +28,87 @@ function setDefaultStore(s) {
   return next;
 }
 
+// Named functions, listed by name below: Node.js finds a CommonJS module's named exports for
+// `import { checkBudget } from 'agentbudget'` only in an object of identifiers.
+// the original API
+function initializeBudget(agentId, role, sessionTokenLimit, dailyCostLimit, options) {
+  return store().initializeBudget(agentId, role, sessionTokenLimit, dailyCostLimit, options);
+}
+function checkBudget(agentId, estimatedTokens) {
+  return store().checkBudget(agentId, estimatedTokens);
+}
+function deductBudget(agentId, inputTokens, outputTokens, options) {
+  return store().deductBudget(agentId, inputTokens, outputTokens, options);
+}
+function getBudgetStatus(agentId) {
+  return store().getBudgetStatus(agentId);
+}
+function resetSession(agentId, options) {
+  return store().resetSession(agentId, options);
+}
+function resetDaily(agentId, options) {
+  return store().resetDaily(agentId, options);
+}
+// the permission checker, completed
+function checkPermission(agentId, operation, context) {
+  try {
+    return store().checkPermission(agentId, operation, context);
+  } catch (e) {
+    return Promise.reject(e); // e.g. the default store cannot be opened
+  }
+}
+function checkPermissionSync(agentId, operation, context) {
+  return store().checkPermissionSync(agentId, operation, context);
+}
+// reservations and the rest
+function reserve(agentId, usage, options) {
+  return store().reserve(agentId, usage, options);
+}
+function commit(holdId, usage, options) {
+  return store().commit(holdId, usage, options);
+}
+function release(holdId, options) {
+  return store().release(holdId, options);
+}
+function charge(agentId, usage, options) {
+  return store().charge(agentId, usage, options);
+}
+function check(agentId, usage, options) {
+  return store().check(agentId, usage, options);
+}
+function reset(agentId, windows, options) {
+  return store().reset(agentId, windows, options);
+}
+function setBudget(path, spec) {
+  return store().setBudget(path, spec);
+}
+function setRole(name, spec) {
+  return store().setRole(name, spec);
+}
+const defaultStoreOf = store;
+const { version } = require('./lib/native').native;
+
 module.exports = {
-  // the original API
-  initializeBudget: (agentId, role, sessionTokenLimit, dailyCostLimit, options) =>
-    store().initializeBudget(agentId, role, sessionTokenLimit, dailyCostLimit, options),
-  checkBudget: (agentId, estimatedTokens) => store().checkBudget(agentId, estimatedTokens),
-  deductBudget: (agentId, inputTokens, outputTokens, options) =>
-    store().deductBudget(agentId, inputTokens, outputTokens, options),
-  getBudgetStatus: (agentId) => store().getBudgetStatus(agentId),
-  resetSession: (agentId, options) => store().resetSession(agentId, options),
-  resetDaily: (agentId, options) => store().resetDaily(agentId, options),
-  // the permission checker, completed
-  checkPermission: (agentId, operation, context) => {
-    try {
-      return store().checkPermission(agentId, operation, context);
-    } catch (e) {
-      return Promise.reject(e); // e.g. the default store cannot be opened
-    }
-  },
-  checkPermissionSync: (agentId, operation, context) => store().checkPermissionSync(agentId, operation, context),
-  // reservations and the rest
-  reserve: (agentId, usage, options) => store().reserve(agentId, usage, options),
-  commit: (holdId, usage, options) => store().commit(holdId, usage, options),
-  release: (holdId, options) => store().release(holdId, options),
-  charge: (agentId, usage, options) => store().charge(agentId, usage, options),
-  check: (agentId, usage, options) => store().check(agentId, usage, options),
-  reset: (agentId, windows, options) => store().reset(agentId, windows, options),
-  setBudget: (path, spec) => store().setBudget(path, spec),
-  setRole: (name, spec) => store().setRole(name, spec),
+  initializeBudget,
+  checkBudget,
+  deductBudget,
+  getBudgetStatus,
+  resetSession,
+  resetDaily,
+  checkPermission,
+  checkPermissionSync,
+  reserve,
+  commit,
+  release,
+  charge,
+  check,
+  reset,
+  setBudget,
+  setRole,
   open,
   setDefaultStore,
-  defaultStore: store,
+  defaultStore: defaultStoreOf,
   Store,
   Client,
-  version: require('./lib/native').native.version,
+  version,
 };

@@ -8,8 +8,22 @@ const v = require('./validate');
 
 const PATH_SAFE = /[^A-Za-z0-9._:@\/-]/g;
 
-function encodePath(p) {
-  return p.replace(PATH_SAFE, (c) => encodeURIComponent(c));
+// A segment "." or ".." never reaches the URL: fetch resolves it (written %2e too, by the URL
+// standard), so the budget "../tokens" would be the route /v1/tokens (revoking a token for a
+// deleteBudget). The daemon refuses such paths anyway; here they never leave.
+function noDotSegments(p, name, what) {
+  if (p.split('/').some((s) => s === '.' || s === '..')) throw v.rangeError(name, `${what} without a "." or ".." segment`, p);
+  return p;
+}
+
+// A budget path in a URL: its slashes kept, anything but [A-Za-z0-9._:@-] escaped.
+function encodePath(p, name) {
+  return noDotSegments(p, name, 'a budget path').replace(PATH_SAFE, (c) => encodeURIComponent(c));
+}
+
+// One URL segment (a hold id, a role name, a token id).
+function encodeSegment(s, name) {
+  return encodeURIComponent(noDotSegments(s, name, 'a name'));
 }
 
 // JSON with every "…_nusd": integer turned into a string before parsing, so that nano-USD
@@ -17,6 +31,16 @@ function encodePath(p) {
 // match there.)
 function parseJson(text) {
   return JSON.parse(text.replace(/"(\w+_nusd)":(-?\d+)/g, '"$1":"$2"'));
+}
+
+const TIMEOUT_MS_MAX = 2 ** 31 - 1;
+
+// A header's value: printable ASCII without spaces (what the daemon takes for a token or an
+// idempotency key), refused here, not by fetch as if the daemon could not be reached.
+function headerValue(s, name) {
+  v.nonEmptyString(s, name);
+  if (!/^[\x21-\x7e]+$/.test(s)) throw v.rangeError(name, 'printable ASCII without spaces', s);
+  return s;
 }
 
 class Client {
@@ -29,8 +53,11 @@ class Client {
     if (!/^https?:\/\//.test(url)) throw v.rangeError('options.url', 'an http:// or https:// URL', url);
     this.url = url.replace(/\/+$/, '');
     this.token = o.token === undefined ? (process.env.AGENTBUDGET_TOKEN || null) : o.token;
-    if (this.token !== null) v.nonEmptyString(this.token, 'options.token');
+    if (this.token !== null) headerValue(this.token, 'options.token');
     this.timeoutMs = o.timeoutMs === undefined ? 30000 : v.wholeNumber(o.timeoutMs, 'options.timeoutMs', true);
+    if (this.timeoutMs > TIMEOUT_MS_MAX) {
+      throw v.rangeError('options.timeoutMs', `a whole number of milliseconds from 1 to ${TIMEOUT_MS_MAX} (Node.js timers' most)`, this.timeoutMs);
+    }
     this._fetch = o.fetch || globalThis.fetch;
     if (typeof this._fetch !== 'function') {
       throw v.typeError('options.fetch', 'a function (this Node.js has no global fetch)', this._fetch);
@@ -38,13 +65,15 @@ class Client {
   }
 
   // One request. Resolves to the parsed JSON answer; rejects with an Error carrying .status
-  // and .code (the daemon's error code; "unreachable" with status 0 if there was no answer).
+  // and .code (the daemon's error code; with status 0, "unreachable" if there was no answer,
+  // "timeout" if none came within timeoutMs: a write may then have been made, so retry it with
+  // the same idempotency key).
   async request(method, path, body, options) {
     const headers = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (options && options.key !== undefined && options.key !== null) {
-      headers['idempotency-key'] = v.nonEmptyString(options.key, 'options.key');
+      headers['idempotency-key'] = headerValue(options.key, 'options.key');
     }
     let res;
     let text;
@@ -55,11 +84,24 @@ class Client {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
+    } catch (cause) {
+      const timeout = cause && cause.name === 'TimeoutError';
+      const why = timeout ? `no answer within ${this.timeoutMs} ms` : (cause && cause.cause ? cause.cause.message : cause && cause.message);
+      const e = new Error(`agentbudgetd at ${this.url}: ${why}`, { cause });
+      e.status = 0;
+      e.code = timeout ? 'timeout' : 'unreachable';
+      throw e;
+    }
+    if (!res || typeof res.text !== 'function' || typeof res.status !== 'number') {
+      throw v.typeError('options.fetch', 'a function that resolves to a Response', res);
+    }
+    try {
       text = await res.text();
     } catch (cause) {
-      const e = new Error(`agentbudgetd at ${this.url}: ${cause.cause ? cause.cause.message : cause.message}`, { cause });
+      const timeout = cause && cause.name === 'TimeoutError';
+      const e = new Error(`agentbudgetd at ${this.url}: the answer was cut off (${timeout ? 'timeout' : cause.message})`, { cause });
       e.status = 0;
-      e.code = 'unreachable';
+      e.code = timeout ? 'timeout' : 'unreachable';
       throw e;
     }
     let data = null;
@@ -70,17 +112,18 @@ class Client {
     }
     if (!res.ok) {
       const err = data && data.error ? data.error : {};
-      const e = new Error(`agentbudgetd: ${err.message || `HTTP ${res.status}`} (${res.status} ${err.code || 'http_error'})`);
+      const code = err.code || `http_${res.status}`;
+      const e = new Error(`agentbudgetd: ${err.message || `HTTP ${res.status}`} (${res.status} ${code})`);
       e.status = res.status;
       // the daemon's own "no budget …" (or "no hold …"), not any 404 (a wrong URL, a proxy)
       e.notFound = res.status === 404 && err.code === 'not_found' && /^no (budget|hold) /.test(err.message || '');
-      e.code = err.code || `http_${res.status}`;
+      e.code = code;
       if (err.field) e.field = err.field;
       if (res.status === 429) e.retryAfter = Number(res.headers.get('retry-after')) || null;
       throw e;
     }
-    if (data === null && text) {
-      const e = new Error(`agentbudgetd: the answer to ${method} ${path} is not JSON`);
+    if (data === null) {
+      const e = new Error(`agentbudgetd: the answer to ${method} ${path} is ${text ? 'not JSON' : 'empty'}`);
       e.status = res.status;
       e.code = 'bad_response';
       throw e;
@@ -102,7 +145,7 @@ class Client {
     const o = v.optionsObject(options, 'options', ['model', 'key']);
     const body = { role, limits: [`tokens/session=${sessionTokenLimit}`, `usd/day=${usd}`] };
     if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
-    return this.request('PUT', `/v1/budgets/${encodePath(agentId)}`, body, o);
+    return this.request('PUT', `/v1/budgets/${encodePath(agentId, 'agentId')}`, body, o);
   }
 
   async checkBudget(agentId, estimatedTokens) {
@@ -158,7 +201,7 @@ class Client {
 
   async getBudget(path) {
     v.nonEmptyString(path, 'path');
-    return this.request('GET', `/v1/budgets/${encodePath(path)}`);
+    return this.request('GET', `/v1/budgets/${encodePath(path, 'path')}`);
   }
 
   async setBudget(path, spec) {
@@ -168,12 +211,12 @@ class Client {
     for (const k of ['role', 'model', 'limits', 'unset', 'replace_limits', 'no_role_defaults']) {
       if (o[k] !== undefined) body[k] = o[k];
     }
-    return this.request('PUT', `/v1/budgets/${encodePath(path)}`, body, o);
+    return this.request('PUT', `/v1/budgets/${encodePath(path, 'path')}`, body, o);
   }
 
   async deleteBudget(path, options) {
     v.nonEmptyString(path, 'path');
-    return this.request('DELETE', `/v1/budgets/${encodePath(path)}`, undefined, v.optionsObject(options, 'options', ['key']));
+    return this.request('DELETE', `/v1/budgets/${encodePath(path, 'path')}`, undefined, v.optionsObject(options, 'options', ['key']));
   }
 
   async listBudgets(prefix) {
@@ -209,17 +252,17 @@ class Client {
   async commit(holdId, usage, options) {
     v.nonEmptyString(holdId, 'holdId');
     const body = { usage: v.usageObject(v.usage(usage, 'usage')) };
-    return this.request('POST', `/v1/holds/${encodeURIComponent(holdId)}/commit`, body, v.optionsObject(options, 'options', ['key']));
+    return this.request('POST', `/v1/holds/${encodeSegment(holdId, 'holdId')}/commit`, body, v.optionsObject(options, 'options', ['key']));
   }
 
   async release(holdId, options) {
     v.nonEmptyString(holdId, 'holdId');
-    await this.request('POST', `/v1/holds/${encodeURIComponent(holdId)}/release`, undefined, v.optionsObject(options, 'options', ['key']));
+    await this.request('POST', `/v1/holds/${encodeSegment(holdId, 'holdId')}/release`, undefined, v.optionsObject(options, 'options', ['key']));
   }
 
   async getHold(holdId) {
     v.nonEmptyString(holdId, 'holdId');
-    return this.request('GET', `/v1/holds/${encodeURIComponent(holdId)}`);
+    return this.request('GET', `/v1/holds/${encodeSegment(holdId, 'holdId')}`);
   }
 
   async charge(agentId, usage, options) {
@@ -265,7 +308,7 @@ class Client {
 
   async setRole(name, spec) {
     v.nonEmptyString(name, 'name');
-    return this.request('PUT', `/v1/roles/${encodeURIComponent(name)}`, v.optionsObject(spec, 'spec', v.ROLE_KEYS));
+    return this.request('PUT', `/v1/roles/${encodeSegment(name, 'name')}`, v.optionsObject(spec, 'spec', v.ROLE_KEYS));
   }
 
   // {scope, role: 'agent' | 'admin', label, expires_s}: resolves to the token with its secret
@@ -276,7 +319,7 @@ class Client {
 
   async revokeToken(id) {
     v.nonEmptyString(id, 'id');
-    return this.request('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+    return this.request('DELETE', `/v1/tokens/${encodeSegment(id, 'id')}`);
   }
 }
 

@@ -3,7 +3,8 @@
 // throw TypeError, values out of range RangeError, each naming the argument and the rule (as
 // the original budget-tracker.js validated "type, range, non-empty").
 
-const USD_MAX = 9223372036.854775807; // INT64_MAX nano-USD
+const NUSD_MAX = 9223372036854775807n; // INT64_MAX nano-USD
+const USD_MAX = '9223372036.854775807';
 const USAGE_KEYS = ['input', 'output', 'cache_write_5m', 'cache_write_1h', 'cache_read'];
 // the fields of setBudget's and setRole's spec (and of the daemon's PUT bodies)
 const SET_BUDGET_KEYS = ['role', 'model', 'limits', 'unset', 'replace_limits', 'no_role_defaults', 'key'];
@@ -49,24 +50,45 @@ function wholeNumber(v, name, positive) {
   return v;
 }
 
-// An amount of USD: a finite number (rounded to the nano-USD) or an exact decimal string.
-// Returns the decimal string that the C library parses exactly.
+// The nano-USD of a number of USD >= 0: its shortest decimal (String(0.1) is "0.1", not the
+// binary 0.1000000000000000055…; 2.5e-9 is "0.0000000025"), rounded half up to 9 decimals.
+function nusdOfNumber(v) {
+  const [mant, exp] = String(v).split('e');
+  const [int, frac = ''] = mant.split('.');
+  let digits = int + frac;
+  let point = int.length + (exp ? Number(exp) : 0); // digits before the decimal point
+  if (point < 0) {
+    digits = '0'.repeat(-point) + digits;
+    point = 0;
+  }
+  digits = digits.padEnd(point + 10, '0');
+  const nano = BigInt(digits.slice(0, point + 9) || '0');
+  return digits[point + 9] >= '5' ? nano + 1n : nano;
+}
+
+function usdOfNusd(n) {
+  const frac = (n % 1000000000n).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${n / 1000000000n}${frac ? `.${frac}` : ''}`;
+}
+
+// An amount of USD: a finite number (rounded to the nano-USD) or an exact decimal string,
+// at most INT64_MAX nano-USD. Returns the decimal string that the C library parses exactly.
 function usdAmount(v, name, positive) {
+  let nano;
   if (typeof v === 'string') {
     if (!/^\d+(\.\d{1,9})?$/.test(v)) throw rangeError(name, 'a decimal amount of USD such as "9.52" (at most 9 decimals)', v);
-    if (positive && !/[1-9]/.test(v)) throw rangeError(name, 'an amount of USD > 0', v);
-    return v;
-  }
-  if (typeof v !== 'number') throw typeError(name, 'a number of USD (or a decimal string)', v);
-  if (!Number.isFinite(v) || v < 0 || (positive && v <= 0) || v > USD_MAX) {
+    const [int, frac = ''] = v.split('.');
+    nano = BigInt(int) * 1000000000n + BigInt(frac.padEnd(9, '0'));
+  } else if (typeof v !== 'number') {
+    throw typeError(name, 'a number of USD (or a decimal string)', v);
+  } else if (!Number.isFinite(v) || v < 0) {
     throw rangeError(name, `a number of USD ${positive ? '> 0' : '>= 0'} and <= ${USD_MAX}`, v);
+  } else {
+    nano = nusdOfNumber(v);
   }
-  // the shortest decimal that is this number (20000000.1), not its binary expansion
-  // (toFixed(9) gives 20000000.100000001); rounded to the nano-USD only past 9 decimals
-  let s = String(v);
-  if (/e/i.test(s) || /\.\d{10,}$/.test(s)) s = v.toFixed(9);
-  if (positive && !/[1-9]/.test(s)) throw rangeError(name, 'at least 0.000000001 USD', v);
-  return s;
+  if (nano > NUSD_MAX) throw rangeError(name, `an amount of USD <= ${USD_MAX}`, v);
+  if (positive && nano === 0n) throw rangeError(name, 'at least 0.000000001 USD', v);
+  return typeof v === 'string' ? v : usdOfNusd(nano);
 }
 
 // An options object whose fields are among `keys`: a misspelt one (limit for limits, modle for

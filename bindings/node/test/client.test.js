@@ -165,3 +165,36 @@ test('deductBudget answers with the state its own deduct left, beside resets', {
   assert.ok(resets >= 50, `only ${resets} resets ran beside the deducts`);
   assert.deepEqual(bad.slice(0, 10), [], `${bad.length} of 400 statuses did not hold their own deduct`);
 });
+
+test('an id with a "." or ".." segment never reaches the URL (fetch would resolve it)', { skip }, async () => {
+  const tok = await admin.createToken({ scope: '', role: 'agent' });
+  const victim = new Client({ url: d.url, token: tok.secret });
+  await assert.rejects(admin.getBudgetStatus('../tokens'), { name: 'RangeError', message: /^path: must be a budget path without a "\." or "\.\." segment/ });
+  await assert.rejects(admin.deleteBudget(`../tokens/${tok.id}`), RangeError);
+  await assert.rejects(admin.getBudgetStatus('x/../../roles'), RangeError);
+  await assert.rejects(admin.initializeBudget('./a', 'r', 1, 1), RangeError);
+  await assert.rejects(admin.commit('..', 1), { name: 'RangeError', message: /^holdId: / });
+  await assert.rejects(admin.revokeToken('.'), RangeError);
+  assert.ok(Array.isArray(await victim.listBudgets()), 'the token was not revoked');
+  assert.equal(await admin.getBudgetStatus('a.b'), null, 'dots inside a segment are a name');
+});
+
+test('the Client tells its own mistakes, a timeout and an empty answer from the daemon being down', async (t) => {
+  assert.throws(() => new Client({ url: 'http://127.0.0.1:9', timeoutMs: 2 ** 31 }), { name: 'RangeError', message: /^options\.timeoutMs: / });
+  assert.throws(() => new Client({ url: 'http://127.0.0.1:9', token: 'a\nb' }), { name: 'RangeError', message: /^options\.token: / });
+  const c = new Client({ url: 'http://127.0.0.1:9', token: 'x', timeoutMs: 2000 });
+  await assert.rejects(c.charge('a', 1, { key: 'k\n1' }), { name: 'RangeError', message: /^options\.key: / });
+  const odd = new Client({ url: 'http://127.0.0.1:9', token: 'x', fetch: async () => 42 });
+  await assert.rejects(odd.health(), { name: 'TypeError', message: /^options\.fetch: / });
+  // a server that accepts and never answers; one that answers 200 with nothing
+  const net = require('node:net');
+  const http = require('node:http');
+  const silent = net.createServer(() => {});
+  const empty = http.createServer((req, res) => res.end());
+  await Promise.all([silent, empty].map((s) => new Promise((r) => s.listen(0, '127.0.0.1', r))));
+  t.after(() => { silent.close(); empty.close(); });
+  const slow = new Client({ url: `http://127.0.0.1:${silent.address().port}`, token: 'x', timeoutMs: 300 });
+  await assert.rejects(slow.charge('a', 1), { status: 0, code: 'timeout', message: /no answer within 300 ms/ });
+  const blank = new Client({ url: `http://127.0.0.1:${empty.address().port}`, token: 'x' });
+  await assert.rejects(blank.checkBudget('a', 1), { code: 'bad_response', message: /is empty$/ });
+});

@@ -89,5 +89,15 @@ test('money: a float limit is taken to the nano-USD, a string exactly', () => {
   assert.equal(s.initializeBudget('x', 'r', 1, 20000000.1).daily_cost_limit_nusd, '20000000100000000');
   assert.equal(s.initializeBudget('x', 'r', 1, 9223372036.85).daily_cost_limit_nusd, '9223372036850000000');
   assert.equal(s.initializeBudget('x', 'r', 1, 1234567.1234567891).daily_cost_limit_nusd, '1234567123456789');
+  // half up on the shortest decimal, both ways alike (toFixed(9) gave 1 and 3: binary halves)
+  assert.equal(s.initializeBudget('x', 'r', 1, 1.5e-9).daily_cost_limit_nusd, '2');
+  assert.equal(s.initializeBudget('x', 'r', 1, 2.5e-9).daily_cost_limit_nusd, '3');
+  assert.throws(() => s.initializeBudget('x', 'r', 1, 4e-10), { name: 'RangeError', message: /at least 0\.000000001 USD/ });
+  // the most is INT64_MAX nano-USD, said as such, and the number just past it is refused here
+  // (it passed a check against the double 9223372036.854776 and failed in the library)
+  for (const past of [9223372036.854776, '9223372036.854775808', 1e21]) {
+    assert.throws(() => s.initializeBudget('x', 'r', 1, past),
+      { name: 'RangeError', message: /^dailyCostLimit: must be an amount of USD <= 9223372036\.854775807, got/ });
+  }
   s.close();
 });
