@@ -196,7 +196,10 @@ int main(int argc, char **argv)
     c.cmd = cmd->name;
     /* migrate and copy work on stores: AGENTBUDGET_URL, set for the other commands, is no
      * concern of theirs (--url is, and they refuse it) */
-    if (!url_flag && (cmd->fn == cmd_migrate || cmd->fn == cmd_copy))
+    int asks_help = 0; /* "CMD --help" (or "help CMD", made so above) answers without the URL */
+    for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+        asks_help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+    if (!url_flag && (asks_help || cmd->fn == cmd_migrate || cmd->fn == cmd_copy))
         c.url = NULL;
     if (c.url && strncmp(c.url, "http://", 7) && strncmp(c.url, "https://", 8) &&
         strncmp(c.url, "unix:", 5))

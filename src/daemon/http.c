@@ -392,11 +392,13 @@ static void unsent_free(void *cls)
 }
 
 /* Counts len in, unless it is large and would take the total past the limit (one reply alone is
- * always made, however large): then 0, and *total the bytes that wait. */
-static int unsent_take(size_t len, size_t *total)
+ * always made, however large, and so is one that must always be): then 0, and *total the
+ * bytes that wait. */
+static int unsent_take(size_t len, int always, size_t *total)
 {
     pthread_mutex_lock(&unsent_lock);
-    int ok = len <= REPLY_LARGE || !unsent_bytes || unsent_bytes + len <= abd_cfg.unsent_bytes_max;
+    int ok = always || len <= REPLY_LARGE || !unsent_bytes ||
+             unsent_bytes + len <= abd_cfg.unsent_bytes_max;
     if (ok)
         unsent_bytes += len;
     *total = unsent_bytes;
@@ -411,7 +413,9 @@ static struct MHD_Response *response_owned(abd_call *c)
     if (!u)
         return NULL;
     size_t total;
-    if (!unsent_take(strlen(c->out), &total)) {
+    /* a scrape is always answered: monitoring must not go blind while the limit is reached */
+    int always = c->route && strcmp(c->route, "metrics") == 0;
+    if (!unsent_take(strlen(c->out), always, &total)) {
         free(c->out);
         c->out = NULL;
         c->retry_after_s = 1;
@@ -420,7 +424,7 @@ static struct MHD_Response *response_owned(abd_call *c)
                   "%zu bytes of replies wait for their clients to read them (--max-unsent-bytes): "
                   "retry",
                   total);
-        if (!c->out || !unsent_take(strlen(c->out), &total)) { /* small: always taken */
+        if (!c->out || !unsent_take(strlen(c->out), 1, &total)) {
             free(u);
             return NULL;
         }
@@ -597,6 +601,7 @@ static const char *const once[] = {"Content-Length", "Transfer-Encoding", "Conte
 typedef struct {
     int n[ONCE_COUNT];
     const char *te, *ce;
+    const char *spaced; /* a header name with white space in it ("Transfer-Encoding :") */
 } framing;
 
 static enum MHD_Result framing_add(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -604,6 +609,8 @@ static enum MHD_Result framing_add(void *cls, enum MHD_ValueKind kind, const cha
 {
     (void)kind;
     framing *f = cls;
+    if (strpbrk(key, " \t"))
+        f->spaced = key;
     for (size_t i = 0; i < ONCE_COUNT; i++)
         if (strcasecmp(key, once[i]) == 0)
             f->n[i]++;
@@ -625,15 +632,28 @@ static int framing_refused(abd_call *c, struct MHD_Connection *conn)
     framing f = {0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_add, &f);
     c->closing = 1;
+    if (f.spaced) /* libmicrohttpd keeps the name with its space: a proxy may read it as its own */
+        return abd_error(c, 400, "invalid", NULL,
+                         "a header name with white space in it (before its colon): refused, as "
+                         "RFC 9112 asks");
     for (size_t i = 0; i < ONCE_COUNT; i++)
         if (f.n[i] > 1)
             return abd_error(c, 400, "invalid", once[i], "%s: given twice", once[i]);
     if (f.n[1] && f.n[0])
         return abd_error(c, 400, "invalid", "Transfer-Encoding",
                          "Transfer-Encoding and Content-Length: give one");
-    if (f.n[1] && strcasecmp(f.te, "chunked") != 0)
-        return abd_error(c, 501, "not_implemented", "Transfer-Encoding",
-                         "Transfer-Encoding: only chunked is understood");
+    if (f.n[1]) { /* chunked last, or the body's end is unknown (400); and nothing before it */
+        const char *last = strrchr(f.te, ',');
+        last = last ? last + 1 : f.te;
+        last += strspn(last, " \t");
+        if (strcasecmp(last, "chunked") != 0) /* libmicrohttpd reads "chunked " as no chunked */
+            return abd_error(c, 400, "invalid", "Transfer-Encoding",
+                             "Transfer-Encoding: must end in chunked, with nothing after it (the "
+                             "body's end is unknown otherwise)");
+        if (strchr(f.te, ','))
+            return abd_error(c, 501, "not_implemented", "Transfer-Encoding",
+                             "Transfer-Encoding: only chunked is understood");
+    }
     if (f.n[2] && strcasecmp(f.ce, "identity") != 0)
         return abd_error(c, 415, "unsupported_media_type", "Content-Encoding",
                          "Content-Encoding: bodies are read as sent, not decoded: send JSON as "

@@ -54,6 +54,28 @@ static uint64_t hash2(const char *a, const char *b)
     return h;
 }
 
+/* The place in f's index of the series labelled (a, b), or of the empty place where it goes. */
+static size_t slot_of(const family *f, const char *a, const char *b)
+{
+    size_t i = hash2(a, b) & (SLOTS - 1);
+    for (; f->slot[i]; i = (i + 1) & (SLOTS - 1)) {
+        const series *s = &f->s[f->slot[i] - 1];
+        if (strcmp(s->a, a) == 0 && strcmp(s->b, b) == 0)
+            break;
+    }
+    return i;
+}
+
+/* A new series (a, b) at the empty place i of the index. */
+static series *make(family *f, size_t i, const char *a, const char *b)
+{
+    series *s = &f->s[f->n++];
+    snprintf(s->a, sizeof s->a, "%s", a);
+    snprintf(s->b, sizeof s->b, "%s", b);
+    f->slot[i] = (uint16_t)f->n;
+    return s;
+}
+
 /* The series labelled (a, b), made if new; the family's _other series once it holds
  * SERIES_MAX; NULL only if out of memory. */
 static series *find(family *f, const char *a, const char *b)
@@ -64,29 +86,15 @@ static series *find(family *f, const char *a, const char *b)
         f->s = NULL;
         return NULL;
     }
-    series key;
-    snprintf(key.a, sizeof key.a, "%s", a);
-    snprintf(key.b, sizeof key.b, "%s", b);
-    size_t i = hash2(key.a, key.b) & (SLOTS - 1);
-    for (; f->slot[i]; i = (i + 1) & (SLOTS - 1)) {
-        series *s = &f->s[f->slot[i] - 1];
-        if (strcmp(s->a, key.a) == 0 && strcmp(s->b, key.b) == 0)
-            return s;
-    }
-    if (f->n >= SERIES_MAX) {
+    size_t i = slot_of(f, a, b);
+    if (f->slot[i])
+        return &f->s[f->slot[i] - 1];
+    if (f->n >= SERIES_MAX) { /* full: _other, indexed as any series (it may be a real one) */
         f->overflowed++;
-        if (f->n == SERIES_MAX) {
-            snprintf(f->s[SERIES_MAX].a, sizeof f->s[SERIES_MAX].a, OTHER);
-            snprintf(f->s[SERIES_MAX].b, sizeof f->s[SERIES_MAX].b, OTHER);
-            f->n++;
-        }
-        return &f->s[SERIES_MAX];
+        size_t j = slot_of(f, OTHER, OTHER);
+        return f->slot[j] ? &f->s[f->slot[j] - 1] : make(f, j, OTHER, OTHER);
     }
-    series *s = &f->s[f->n++];
-    memcpy(s->a, key.a, sizeof s->a);
-    memcpy(s->b, key.b, sizeof s->b);
-    f->slot[i] = (uint16_t)f->n;
-    return s;
+    return make(f, i, a, b);
 }
 
 void abd_metrics_request(const char *route, int status, double seconds)

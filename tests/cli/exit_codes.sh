@@ -375,8 +375,11 @@ AGENTBUDGET_URL=garbage AGENTBUDGET_STORE="sqlite:$TMP/copy2.db" run migrate
 expect_rc 0 "migrate with a malformed AGENTBUDGET_URL in the environment"
 AGENTBUDGET_URL=garbage run copy --from "sqlite:$TMP/copy.db" --to "sqlite:$TMP/copy4.db"
 expect_rc 0 "copy with a malformed AGENTBUDGET_URL in the environment"
-AGENTBUDGET_URL=garbage run --help
-expect_rc 0 "--help with a malformed AGENTBUDGET_URL in the environment"
+for words in --help "status --help" "help status" "charge -h"; do
+    # shellcheck disable=SC2086
+    AGENTBUDGET_URL=garbage run $words
+    expect_rc 0 "'$words' with a malformed AGENTBUDGET_URL in the environment"
+done
 
 # memory: is no source: with --force its empty store replaced the target
 run copy --from memory: --to "sqlite:$TMP/target.db" --force

@@ -160,7 +160,15 @@ expect_has "$got" '"field":"Content-Length"' "it names Content-Length"
 got=$(raw "$head\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n$first\r\n0\r\n\r\n")
 expect_has "$got" 'Transfer-Encoding and Content-Length: give one' "Content-Length beside Transfer-Encoding: 400"
 got=$(raw "$head\r\nTransfer-Encoding: gzip\r\n\r\n$first")
-expect_eq "$(head -c 20 <<<"$got")" "501 Not Implemented " "Transfer-Encoding: gzip: 501 at once (it waited 30 s for nothing)"
+expect_has "$got" "must end in chunked" "Transfer-Encoding: gzip: 400 at once (it waited 30 s for nothing)"
+got=$(raw "$head\r\nTransfer-Encoding: chunked \r\n\r\n7\r\n$first\r\n0\r\n\r\n")
+expect_has "$got" "must end in chunked" "Transfer-Encoding: 'chunked ': 400 (libmicrohttpd waited for a body)"
+got=$(raw "$head\r\nTransfer-Encoding: gzip, chunked\r\n\r\n7\r\n$first\r\n0\r\n\r\n")
+expect_eq "$(head -c 20 <<<"$got")" "501 Not Implemented " "Transfer-Encoding: gzip, chunked: 501"
+for spaced in "Transfer-Encoding : chunked" "Content-Length : 7"; do
+    got=$(raw "$head\r\n$spaced\r\nContent-Length: ${#first}\r\n\r\n$first")
+    expect_has "$got" "header name with white space" "'$spaced': 400 (a proxy may read the header as its own)"
+done
 got=$(raw "$head\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
 expect_has "$got" 'Transfer-Encoding: given twice' "Transfer-Encoding twice: 400"
 got=$(raw "$head\r\nContent-Encoding: gzip\r\nContent-Length: ${#first}\r\n\r\n$first")
