@@ -77,6 +77,13 @@ test)
     cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DAB_TSAN=ON >/dev/null
     cmake --build build-tsan --target test_threads -j"$JOBS" >/dev/null
     TSAN_OPTIONS=halt_on_error=1:exitcode=66 build-tsan/tests/test_threads "$ROOT/build-tsan"
+    # and the daemon's threads (HTTP workers, the writer, readers): 64 clients in parallel, and a
+    # stop under load, against a ThreadSanitizer build of it; a race stops it (exit 66)
+    cmake --build build-tsan --target agentbudgetd agentbudget_cli load_parallel -j"$JOBS" >/dev/null
+    TSAN_OPTIONS=halt_on_error=1:exitcode=66 build-tsan/tests/daemon_load/load_parallel \
+        "$ROOT/build-tsan/agentbudgetd"
+    TSAN_OPTIONS=halt_on_error=1:exitcode=66 bash tests/daemon/stop.sh \
+        "$ROOT/build-tsan/agentbudgetd" "$ROOT/build-tsan/agentbudget"
     # libFuzzer harnesses (clang) for the parsers, 30 s each on copies of tests/fuzz/corpus
     tests/fuzz/run.sh 30
     ;;

@@ -55,6 +55,8 @@ typedef struct abd_call {
     int closing;    /* answer with Connection: close (stopping, or the framing was refused) */
     void *args;     /* a handler's parameters for its job on the writer (abd_args; freed with it) */
     int pending;    /* 1: suspended, its job queued for the writer; 2: the job is done, reply */
+    int queued;     /* its job was queued: read by the HTTP thread, which set it (pending is
+                     * the writer's to change from then on) */
     ab_store *reader; /* the read handle it holds (abd_reader), in a read group if grouped */
     int grouped;
     /* spend and a denial (its reason, "" if none) to count in the metrics once the group

@@ -776,7 +776,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     answer(q, conn, metrics_only);
     abd_reader_done(&q->call);
-    if (q->call.pending) /* suspended until the writer has committed its job */
+    if (q->call.queued) /* suspended until the writer has committed its job (and may have: its
+                         * pending is not to be read here, before the writer resumes it) */
         return MHD_YES;
     return reply(q, conn);
 }

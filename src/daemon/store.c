@@ -200,6 +200,7 @@ void abd_write(abd_call *c, abd_job_fn fn)
     }
     /* suspended before the writer can see it: the writer resumes only suspended requests */
     c->pending = 1;
+    c->queued = 1;
     MHD_suspend_connection(c->conn);
     if (queue_tail)
         queue_tail->next = j;
