@@ -553,7 +553,8 @@ typedef struct {
     int64_t bad_line_offset; /* and its byte offset in the file */
     const char *bad_reason;  /* and what is wrong with it (static) */
     int64_t bytes;           /* bytes read */
-    int sys_errno;           /* AB_ENOTFOUND, AB_ESTORE: errno of the call that failed */
+    int sys_errno;           /* AB_ENOTFOUND, AB_ESTORE: errno of the call that failed (EINVAL:
+                              * not a regular file, a FIFO or a device, which is never read) */
 } ab_transcript_stats;
 
 /* Called for each usage entry; a non-zero return stops the read and is returned. */

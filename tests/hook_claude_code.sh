@@ -190,18 +190,64 @@ check "uninstall leaves the file equal, as JSON, to what it was" same "$(jq -S .
 echo '[1,2]' >"$TMP/bad.json"
 "$AB" hook install --settings "$TMP/bad.json" >/dev/null 2>&1; rc=$?
 check "a settings file that is not an object is refused (exit 2) and left alone" same "$rc:$(cat "$TMP/bad.json")" "2:[1,2]"
-# install re-points entries of an agentbudget that moved (keeping their arguments), leaves a
-# command of the user's own alone, and quotes a path with a space for the shell that runs it
+# install points entries of an agentbudget that moved at this one, with the configuration
+# resolved now (defaults here), leaves a command of the user's own alone, and quotes a path with
+# a space for the shell that runs it
+PINNED="hook claude-code --parent claude-code --role claude-code --on-error deny --no-config"
 echo '{"hooks":{"PreToolUse":[{"matcher":"*","hooks":[{"type":"command","command":"/usr/local/old/agentbudget hook claude-code --parent team/x"}]}],"Stop":[{"hooks":[{"type":"command","command":"env A=1 agentbudget hook claude-code"}]}]}}' >"$TMP/moved.json"
 "$AB" hook install --settings "$TMP/moved.json" >/dev/null
-check "install re-points a moved agentbudget, keeping its arguments" same "$(jq -r '.hooks.PreToolUse[0].hooks[0].command' "$TMP/moved.json")" "$AB hook claude-code --parent team/x"
+check "install re-points a moved agentbudget, its configuration resolved now" same "$(jq -r '.hooks.PreToolUse[0].hooks[0].command' "$TMP/moved.json")" "$AB $PINNED"
 check "and leaves a command of the user's own alone" same "$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/moved.json")" "env A=1 agentbudget hook claude-code"
 mkdir -p "$TMP/my bin"
 cp "$AB" "$TMP/my bin/agentbudget"
 "$TMP/my bin/agentbudget" hook install --settings "$TMP/spaced.json" >/dev/null
 cmd=$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/spaced.json")
 echo '{"hook_event_name":"Stop","session_id":"spaced"}' | sh -c "$cmd"
-check "a path with a space is quoted: the installed command runs" same "$?:$cmd" "0:'$TMP/my bin/agentbudget' hook claude-code"
+check "a path with a space is quoted: the installed command runs" same "$?:$cmd" "0:'$TMP/my bin/agentbudget' $PINNED"
+
+# the configuration is pinned in the command (Claude Code reads its hooks' commands when a
+# session starts): the project's .claude/agentbudget.json at install time is in it, and a
+# later edit of that file by the session changes nothing (it chose its own parent and role)
+mkdir -p "$TMP/pin/.claude"
+echo '{"parent":"team/pinned","role":"coder","store":"sqlite:'"$TMP"'/pin.db"}' >"$TMP/pin/.claude/agentbudget.json"
+(cd "$TMP/pin" && env -u AGENTBUDGET_STORE "$AB" hook install >/dev/null)
+cmd=$(jq -r '.hooks.PreToolUse[0].hooks[0].command' "$TMP/pin/.claude/settings.json")
+check "install pins the project's configuration" same "$cmd" "$AB hook claude-code --parent team/pinned --role coder --on-error deny --no-config --store sqlite:$TMP/pin.db"
+echo '{"parent":"team/escape","role":"unlimited","store":"sqlite:'"$TMP"'/fresh.db","on_error":"allow"}' >"$TMP/pin/.claude/agentbudget.json"
+jq -cn --arg cwd "$TMP/pin" '{hook_event_name:"Stop",session_id:"pin1",cwd:$cwd}' |
+    CLAUDE_PROJECT_DIR="$TMP/pin" sh -c "$cmd"
+check "the session's edit of the project file changes nothing: parent, role and store pinned"     same "$("$AB" --store "sqlite:$TMP/pin.db" status team/pinned/pin1 --json | jq -r .role):$([ -e "$TMP/fresh.db" ] && echo made || echo none)" "coder:none"
+"$AB" --store "sqlite:$TMP/pin.db" hook install --settings "$TMP/pin2.json" --parent team/flag --role r2 --on-error allow >/dev/null
+check "install's flags are pinned too, and the store it was given" same "$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/pin2.json")" "$AB hook claude-code --parent team/flag --role r2 --on-error allow --no-config --store sqlite:$TMP/pin.db"
+
+# settings.json: its mode is kept (it may hold a token in "env"), a symbolic link stays one, a
+# read-only file and an event list that is not an array are refused and left as they were
+echo '{"env":{"AGENTBUDGET_TOKEN":"abt_secret"}}' >"$TMP/p600.json"
+chmod 600 "$TMP/p600.json"
+"$AB" hook install --settings "$TMP/p600.json" >/dev/null
+check "install keeps mode 0600" same "$(stat -c %a "$TMP/p600.json")" "600"
+mkdir -p "$TMP/dots"
+echo '{}' >"$TMP/dots/settings.json"
+ln -s "$TMP/dots/settings.json" "$TMP/link.json"
+"$AB" hook install --settings "$TMP/link.json" >/dev/null
+check "a symbolic link stays one, the file it points at installed in"     same "$([ -L "$TMP/link.json" ] && echo link):$(jq '.hooks | length' "$TMP/dots/settings.json")" "link:6"
+echo '{}' >"$TMP/ro.json"
+chmod 444 "$TMP/ro.json"
+"$AB" hook install --settings "$TMP/ro.json" >/dev/null 2>"$TMP/err"; rc=$?
+check "a read-only settings file is refused (exit 2) and left alone" same "$rc:$(cat "$TMP/ro.json"):$(grep -c read-only "$TMP/err")" "2:{}:1"
+printf '{"hooks":{"PreToolUse":{"matcher":"Bash","hooks":[{"type":"command","command":"my-guard.sh"}]}}}' >"$TMP/obj.json"
+cp "$TMP/obj.json" "$TMP/obj.before"
+"$AB" hook install --settings "$TMP/obj.json" >/dev/null 2>"$TMP/err"; rc=$?
+check "an event's hooks that are not an array are refused, not deleted"     same "$rc:$(cmp -s "$TMP/obj.json" "$TMP/obj.before" && echo same)" "2:same"
+
+# a transcript that is a FIFO or a device is never read (it never ends): denied at once
+mkfifo "$TMP/fifo.jsonl"
+ln -s /dev/zero "$TMP/zero.jsonl"
+for t in fifo zero; do
+    out=$(jq -cn --arg t "$TMP/$t.jsonl" '{hook_event_name:"PreToolUse",session_id:"dev",transcript_path:$t,tool_name:"Read",tool_input:{}}' |
+        timeout 10 "$AB" hook claude-code --parent team/alice --role coder 2>/dev/null); rc=$?
+    check "a transcript that is a $t: denied at once, saying why"         same "$rc:$(jq -r '.hookSpecificOutput.permissionDecision' <<<"$out"):$(grep -c 'not a regular file' <<<"$out")" "0:deny:1"
+done
 
 # what the model writes in a tool call's input cannot make its reply free: an "id": null in the
 # input, input nested 200 deep, a lone surrogate (as JSON.stringify writes it) made the line bad

@@ -87,6 +87,12 @@ int fail(cli *c, int rc)
     }
 }
 
+const char *transcript_errstr(int sys_errno)
+{
+    return sys_errno == EINVAL ? "not a regular file (a FIFO or a device is never read)"
+                               : strerror(sys_errno);
+}
+
 const char *term_safe(const char *s, char *buf, size_t size)
 {
     size_t o = 0;

@@ -81,6 +81,8 @@ int read_all(FILE *f, size_t max, char **out, size_t *n);
  * others wrote: a model or file name from a transcript, a denied command in an event's reason.
  * One with "\033]0;…\007\033[2J" would retitle and clear the reader's terminal. Returns buf. */
 const char *term_safe(const char *s, char *buf, size_t size);
+/* Why a transcript could not be read (ab_transcript_stats.sys_errno), in words. */
+const char *transcript_errstr(int sys_errno);
 /* Prints "error: ..." (and the JSON error object with --json); returns EXIT_USAGE. */
 int usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints s to stdout as a JSON string, quotes and escapes included (names from the user may

@@ -350,7 +350,7 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript)
                 next = offset;
             } else if (rc == AB_ESTORE && !k.failed) { /* the read failed, not the store */
                 snprintf(c->remote_err, sizeof c->remote_err, "cannot read transcript '%.600s': %s",
-                         transcript, strerror(stats.sys_errno));
+                         transcript, transcript_errstr(stats.sys_errno));
             }
             if (batch && rc)
                 ab_store_batch_abort(c->st);
@@ -554,49 +554,65 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
     return 0;
 }
 
-static const opt_spec cc_opts[] = {
-    {"parent", 1, 0}, {"role", 1, 0}, {"on-error", 1, 0}, {"config", 1, 0}, {NULL, 0, 0}};
+static const opt_spec cc_opts[] = {{"parent", 1, 0}, {"role", 1, 0},      {"on-error", 1, 0},
+                                   {"config", 1, 0}, {"no-config", 0, 0}, {NULL, 0, 0}};
 
-/* The configuration (flags, then the project's or the user's file), then the event. */
-static int hook_claude_code_run(cli *c, const parsed *p, json_t *ev)
+/* The configuration: the flags of specs in p; else --config FILE; else (unless --no-config) the
+ * project's .claude/agentbudget.json (project NULL: none), then the user's; else the defaults.
+ * A store from a file goes to c, unless --store or AGENTBUDGET_STORE named one. */
+static int config_resolve(cli *c, const parsed *p, const opt_spec *specs, const char *project,
+                          hook_config *cfg)
 {
-    hook_config cfg = {.parent = "claude-code", .role = "claude-code", .deny_on_error = 1};
-    const char *cwd = json_string_value(json_object_get(ev, "cwd"));
-    const char *proj = getenv("CLAUDE_PROJECT_DIR");
+    *cfg = (hook_config){.parent = "claude-code", .role = "claude-code", .deny_on_error = 1};
     char path[PATH_MAX];
-    int found = 0, rc;
-    const char *config = opt(p, cc_opts, "config");
+    int found = 0, rc = 0;
+    const char *config = opt(p, specs, "config");
+    if (config && p->set[opt_index(specs, "no-config")])
+        return usage_error(c, "--config and --no-config: give one");
     if (config) {
-        if ((rc = config_read(c, config, &cfg, &found)) ||
+        if ((rc = config_read(c, config, cfg, &found)) ||
             (!found && (rc = usage_error(c, "--config: no file '%s'", config))))
             return rc;
-    } else { /* found like settings.json: the project's, then the user's */
+    } else if (!p->set[opt_index(specs, "no-config")]) { /* like settings.json: project, user */
         const char *home = getenv("HOME");
-        snprintf(path, sizeof path, "%s/.claude/agentbudget.json", proj ? proj : cwd ? cwd : ".");
-        if (!(rc = config_read(c, path, &cfg, &found)) && !found && home) {
+        if (project) {
+            snprintf(path, sizeof path, "%s/.claude/agentbudget.json", project);
+            rc = config_read(c, path, cfg, &found);
+        }
+        if (!rc && !found && home) {
             snprintf(path, sizeof path, "%s/.claude/agentbudget.json", home);
-            rc = config_read(c, path, &cfg, &found);
+            rc = config_read(c, path, cfg, &found);
         }
         if (rc)
             return rc;
     }
     const char *v;
-    if ((v = opt(p, cc_opts, "parent")))
-        snprintf(cfg.parent, sizeof cfg.parent, "%s", v);
-    if ((v = opt(p, cc_opts, "role")))
-        snprintf(cfg.role, sizeof cfg.role, "%s", v);
-    if ((v = opt(p, cc_opts, "on-error"))) {
+    if ((v = opt(p, specs, "parent")))
+        snprintf(cfg->parent, sizeof cfg->parent, "%s", v);
+    if ((v = opt(p, specs, "role")))
+        snprintf(cfg->role, sizeof cfg->role, "%s", v);
+    if ((v = opt(p, specs, "on-error"))) {
         if (strcmp(v, "deny") && strcmp(v, "allow"))
             return usage_error(c, "--on-error: deny or allow");
-        cfg.deny_on_error = !strcmp(v, "deny");
+        cfg->deny_on_error = !strcmp(v, "deny");
     }
-    if (check_path(c, "parent", cfg.parent) || check_role(c, cfg.role))
+    if (check_path(c, "parent", cfg->parent) || check_role(c, cfg->role))
         return EXIT_USAGE;
-    if (cfg.store[0] && !c->store_url) {
-        c->store_url = cfg.store;
+    if (cfg->store[0] && (!c->store_url || !*c->store_url)) {
+        c->store_url = cfg->store;
         c->store_from = "config: store";
     }
-    return hook_event_run(c, &cfg, ev);
+    return 0;
+}
+
+/* The configuration, then the event. */
+static int hook_claude_code_run(cli *c, const parsed *p, json_t *ev)
+{
+    const char *cwd = json_string_value(json_object_get(ev, "cwd"));
+    const char *proj = getenv("CLAUDE_PROJECT_DIR");
+    hook_config cfg;
+    int rc = config_resolve(c, p, cc_opts, proj ? proj : cwd ? cwd : ".", &cfg);
+    return rc ? rc : hook_event_run(c, &cfg, ev);
 }
 
 static int hook_claude_code(cli *c, int argc, char **argv)
@@ -640,49 +656,78 @@ static int is_ours(json_t *hook)
     return cmd && strstr(cmd, "agentbudget") && strstr(cmd, HOOK_COMMAND);
 }
 
-/* The command that runs this agentbudget's hook, its path quoted for sh -c where it needs it. */
-static void hook_command(char *out, size_t size)
+/* Appends s to out (of size, holding *o bytes), quoted for sh -c where it needs it: in single
+ * quotes when it has a character the shell would split or expand. 0, or -1 if it did not fit. */
+static int sh_word(char *out, size_t size, size_t *o, const char *s)
+{
+    static const char plain[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-:@=,";
+    int quote = !*s || s[strspn(s, plain)];
+    size_t need = strlen(s) * 4 + 3;
+    if (*o + need + 1 > size)
+        return -1;
+    if (quote)
+        out[(*o)++] = '\'';
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') { /* ' -> '\'' */
+            memcpy(out + *o, "'\\''", 4);
+            *o += 4;
+        } else {
+            out[(*o)++] = *p;
+        }
+    }
+    if (quote)
+        out[(*o)++] = '\'';
+    out[*o] = '\0';
+    return 0;
+}
+
+/* The command that runs this agentbudget's hook with cfg pinned: its flags, and --no-config, so
+ * that no file the session can write changes it (Claude Code reads its hooks' commands when a
+ * session starts); store: a store URL to name with --store, or NULL. -1 if it does not fit. */
+static int hook_command(const hook_config *cfg, const char *store, char *out, size_t size)
 {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        snprintf(out, size, "agentbudget %s", HOOK_COMMAND);
-        return;
-    }
-    self[n] = '\0';
-    if (!self[strspn(self,
-                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-")]) {
-        snprintf(out, size, "%s %s", self, HOOK_COMMAND);
-        return;
-    }
+    if (n > 0)
+        self[n] = '\0';
+    else
+        snprintf(self, sizeof self, "agentbudget");
     size_t o = 0;
-    out[o++] = '\'';
-    for (const char *p = self; *p && o + 8 < size; p++) {
-        if (*p == '\'') { /* ' -> '\'' */
-            memcpy(out + o, "'\\''", 4);
-            o += 4;
-        } else {
-            out[o++] = *p;
-        }
-    }
-    snprintf(out + o, size - o, "' %s", HOOK_COMMAND);
+    out[0] = '\0';
+    if (sh_word(out, size, &o, self) ||
+        (size_t)snprintf(out + o, size - o, " %s --parent ", HOOK_COMMAND) >= size - o)
+        return -1;
+    o += strlen(out + o);
+    if (sh_word(out, size, &o, cfg->parent) || o + 8 >= size)
+        return -1;
+    o += (size_t)snprintf(out + o, size - o, " --role ");
+    if (sh_word(out, size, &o, cfg->role))
+        return -1;
+    if ((size_t)snprintf(out + o, size - o, " --on-error %s --no-config%s",
+                         cfg->deny_on_error ? "deny" : "allow",
+                         store ? " --store " : "") >= size - o)
+        return -1;
+    o += strlen(out + o);
+    return store ? sh_word(out, size, &o, store) : 0;
 }
 
-/* An entry of ours whose program is another agentbudget (a path that moved, an older install):
- * its command with this one's path and its own arguments kept, in out; 0 if it is not such. */
-static int hook_repointed(json_t *hook, const char *ours, char *out, size_t size)
+/* Is this entry one that hook install wrote: an agentbudget's path (absolute, plain or in
+ * single quotes), then the hook's words? Such an entry is made this install's command (this
+ * agentbudget, the configuration resolved now); a command of the user's own
+ * (`env X=1 agentbudget hook claude-code`) is left alone. */
+static int hook_written_by_install(json_t *hook)
 {
     const char *cmd = json_string_value(json_object_get(hook, "command"));
     const char *at = cmd ? strstr(cmd, " " HOOK_COMMAND) : NULL;
-    size_t prefix = strlen(ours) - strlen(" " HOOK_COMMAND);
-    if (!at || ((size_t)(at - cmd) == prefix && !strncmp(cmd, ours, prefix)))
+    if (!at)
         return 0;
-    /* only a plain absolute path to an agentbudget: a command of the user's own is left alone */
     size_t len = (size_t)(at - cmd);
-    if (cmd[0] != '/' || memchr(cmd, ' ', len) || memchr(cmd, '\'', len) || len < 12 ||
-        strncmp(at - 12, "/agentbudget", 12))
-        return 0;
-    return snprintf(out, size, "%.*s%s", (int)prefix, ours, at) < (int)size;
+    int quoted = cmd[0] == '\'' && len > 2 && cmd[len - 1] == '\'';
+    const char *path = cmd + quoted;
+    size_t plen = len - 2 * (size_t)quoted;
+    return path[0] == '/' && plen >= 12 && !strncmp(path + plen - 12, "/agentbudget", 12) &&
+           (quoted || !memchr(path, ' ', plen));
 }
 
 static int settings_path(cli *c, const parsed *p, const opt_spec *specs, char *out, size_t size)
@@ -721,10 +766,23 @@ static json_t *settings_load(cli *c, const char *path)
     return j;
 }
 
-/* Writes it back atomically, keeping key order; numbers keep their values. */
-static int settings_save(cli *c, const char *path, json_t *j)
+/* Writes it back atomically, keeping key order; numbers keep their values. A symbolic link
+ * stays one (the file it points at is written), and the file keeps its mode (a settings.json
+ * of mode 0600 may hold a token in its "env"). */
+static int settings_save(cli *c, const char *path_given, json_t *j)
 {
-    char tmp[PATH_MAX + 16], dir[PATH_MAX];
+    char tmp[PATH_MAX + 16], dir[PATH_MAX], path[PATH_MAX];
+    struct stat sb;
+    int existed = stat(path_given, &sb) == 0;
+    if (existed && !(sb.st_mode & S_IWUSR)) /* made read-only on purpose: root could write it */
+        return usage_error(c, "'%s': read-only (mode %03o); left as it was", path_given,
+                           (unsigned)(sb.st_mode & 0777));
+    if (existed ? !realpath(path_given, path)
+                : (size_t)snprintf(path, sizeof path, "%s", path_given) >= sizeof path) {
+        snprintf(c->remote_err, sizeof c->remote_err, "cannot write '%.600s': %s", path_given,
+                 strerror(errno ? errno : ENAMETOOLONG));
+        return fail(c, AB_ESTORE);
+    }
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash) {
@@ -732,7 +790,8 @@ static int settings_save(cli *c, const char *path, json_t *j)
         mkdir(dir, 0755);
     }
     snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-    if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) || rename(tmp, path)) {
+    if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) ||
+        (existed && chmod(tmp, sb.st_mode & 07777)) || rename(tmp, path)) {
         unlink(tmp);
         snprintf(c->remote_err, sizeof c->remote_err, "cannot write '%.600s': %s", path,
                  strerror(errno));
@@ -741,23 +800,50 @@ static int settings_save(cli *c, const char *path, json_t *j)
     return 0;
 }
 
-static const opt_spec install_opts[] = {{"settings", 1, 0}, {"scope", 1, 0}, {NULL, 0, 0}};
+static const opt_spec install_opts[] = {{"settings", 1, 0},  {"scope", 1, 0},    {"parent", 1, 0},
+                                        {"role", 1, 0},      {"on-error", 1, 0}, {"config", 1, 0},
+                                        {"no-config", 0, 0}, {NULL, 0, 0}};
 
 static int hook_install(cli *c, int argc, char **argv, int install)
 {
     parsed p;
-    char path[PATH_MAX], hook_cmd[4 * PATH_MAX + 32];
+    char path[PATH_MAX], hook_cmd[4 * PATH_MAX + 4096];
     int rc = args_parse(c, command_find("hook"), install_opts, argc, argv, &p, 0, 0);
     if (rc || (rc = settings_path(c, &p, install_opts, path, sizeof path)))
         return rc;
+    hook_config cfg;
+    const char *store = NULL;
+    if (install) { /* the configuration the hook is to run with, pinned in its command */
+        const char *scope = opt(&p, install_opts, "scope");
+        int user = scope && !strcmp(scope, "user") && !opt(&p, install_opts, "settings");
+        const char *env_store = c->store_url; /* --store, or AGENTBUDGET_STORE */
+        if ((rc = config_resolve(c, &p, install_opts, user ? NULL : ".", &cfg)))
+            return rc;
+        store = c->store_from && !strcmp(c->store_from, "--store") ? env_store
+                : c->store_from && !strcmp(c->store_from, "config: store")
+                    ? cfg.store
+                    : NULL; /* from the environment: the hook's own, when it runs */
+        if (hook_command(&cfg, store, hook_cmd, sizeof hook_cmd))
+            return usage_error(c, "the hook's command would be longer than %zu bytes",
+                               sizeof hook_cmd - 1);
+    } else {
+        hook_cmd[0] = '\0';
+    }
     json_t *j = settings_load(c, path);
     if (!j)
         return EXIT_USAGE;
-    hook_command(hook_cmd, sizeof hook_cmd);
     json_t *hooks = json_object_get(j, "hooks");
     if (hooks && !json_is_object(hooks)) {
         json_decref(j);
         return usage_error(c, "'%s': hooks: not an object; left as it was", path);
+    }
+    for (size_t e = 0; hooks && e < sizeof hook_events / sizeof hook_events[0]; e++) {
+        json_t *list = json_object_get(hooks, hook_events[e]);
+        if (list && !json_is_array(list)) { /* not Claude Code's form: not ours to replace */
+            json_decref(j);
+            return usage_error(c, "'%s': hooks.%s: not an array; left as it was", path,
+                               hook_events[e]);
+        }
     }
     if (!hooks && install)
         json_object_set_new(j, "hooks", hooks = json_object());
@@ -768,10 +854,10 @@ static int hook_install(cli *c, int argc, char **argv, int install)
         int present = 0;
         json_array_foreach(list, i, group) json_array_foreach(json_object_get(group, "hooks"), k, h)
         {
-            char moved[sizeof hook_cmd + 4096];
             present |= is_ours(h);
-            if (install && is_ours(h) && hook_repointed(h, hook_cmd, moved, sizeof moved)) {
-                json_object_set_new(h, "command", json_string(moved));
+            if (install && is_ours(h) && hook_written_by_install(h) &&
+                strcmp(json_string_value(json_object_get(h, "command")), hook_cmd)) {
+                json_object_set_new(h, "command", json_string(hook_cmd));
                 changed = 1;
             }
         }
@@ -803,10 +889,12 @@ static int hook_install(cli *c, int argc, char **argv, int install)
         json_object_del(j, "hooks");
     rc = changed ? settings_save(c, path, j) : 0;
     json_decref(j);
-    if (!rc)
-        printf("%s %s\n",
-               changed ? (install ? "installed in" : "removed from") : "nothing to change in",
-               path);
+    if (!rc && install)
+        printf("%s %s (parent %s, role %s, on_error %s%s)\n",
+               changed ? "installed in" : "nothing to change in", path, cfg.parent, cfg.role,
+               cfg.deny_on_error ? "deny" : "allow", store ? ", and its store" : "");
+    else if (!rc)
+        printf("%s %s\n", changed ? "removed from" : "nothing to change in", path);
     return rc;
 }
 

@@ -1122,7 +1122,8 @@ static int summarise(cli *c, const report_opts *o, const ab_transcript_file *fil
         if (outs[f].rc == AB_ESTORE) { /* a file that vanished since the listing: nothing */
             if (unreadable++ < 5)
                 fprintf(stderr, "warning: cannot read '%s': %s\n",
-                        term_safe(files[f].path, clean, sizeof clean), strerror(outs[f].sys_errno));
+                        term_safe(files[f].path, clean, sizeof clean),
+                        transcript_errstr(outs[f].sys_errno));
             if (first_unreadable == n)
                 first_unreadable = f;
         }

@@ -53,9 +53,10 @@ static const command commands[] = {
      "GLOB]... [--allow-model GLOB]... [--deny-model GLOB]... [--admin] | delete NAME)",
      "roles: default limits, allowed tools and models"},
     {"hook", cmd_hook,
-     "hook (claude-code [--parent PATH] [--role ROLE] [--on-error deny|allow] [--config FILE] | "
-     "install [--settings PATH] [--scope project|user] | uninstall [--settings PATH] [--scope "
-     "project|user])",
+     "hook (claude-code [--parent PATH] [--role ROLE] [--on-error deny|allow] [--config FILE | "
+     "--no-config] | install [--settings PATH] [--scope project|user] [--parent PATH] [--role "
+     "ROLE] [--on-error deny|allow] [--config FILE | --no-config] | uninstall [--settings PATH] "
+     "[--scope project|user])",
      "Claude Code hooks: charge a session's usage, deny what its budget or role forbids"},
     {"token", cmd_token,
      "token (create --scope PATH --role agent|admin [--expires DURATION] [--label L] | list | "

@@ -1276,12 +1276,19 @@ int ab_transcript_read(const char *path, int64_t offset, int flags, ab_transcrip
     *next_offset = offset;
     if (!path || offset < 0 || !fn)
         return AB_EINVAL;
-    r.fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* not blocking: a FIFO with no writer would wait for ever in open() */
+    r.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (r.fd < 0)
         return read_fail(&r, errno == ENOENT || errno == ENOTDIR ? AB_ENOTFOUND : AB_ESTORE);
     struct stat sb;
     int rc;
     if (fstat(r.fd, &sb) != 0) {
+        rc = read_fail(&r, AB_ESTORE);
+    } else if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) {
+        /* a FIFO or a device (/dev/zero, /dev/urandom): read, it never ends */
+        errno = EINVAL;
+        rc = read_fail(&r, AB_ESTORE);
+    } else if (fcntl(r.fd, F_SETFL, 0) != 0) {
         rc = read_fail(&r, AB_ESTORE);
     } else if (offset > sb.st_size) {
         *next_offset = 0;
