@@ -118,6 +118,10 @@ check "and says it cannot be checked" grep -q 'cannot be checked' <<<"$out"
 "$AB" set "team/alice/$SID" --limit "tokens/session=$want_tokens" >/dev/null
 out=$(event PreToolUse '{tool_name: "Read", tool_input: {file_path: "/x"}}')
 check "PreToolUse: every tool is denied once the session is spent" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
+mkdir -p "$TMP/a-dir"
+out=$(LIVE=$TMP/a-dir HOOK_FLAGS="--on-error allow" event PreToolUse '{tool_name: "Read", tool_input: {file_path: "/x"}}' 2>"$TMP/err")
+check "with on_error=allow a transcript that cannot be read is no way past a spent limit" \
+    same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out"):$(grep -c 'decided without it' "$TMP/err")" "deny:1"
 check "the reason names the limit and what is left" grep -q 'session limit.*0 tokens left' <<<"$out"
 check "and the spent budget stops Claude (continue: false), with the reason" same "$(jq -c '[.continue, (.stopReason | test("session limit"))]' <<<"$out")" "[false,true]"
 out=$(event UserPromptSubmit '{prompt: "more"}')

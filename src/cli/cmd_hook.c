@@ -496,6 +496,7 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
         return rc;        /* that failed: no on_error policy applies */
     if (!rc)
         rc = session_budget(c, cfg, session, budget, sizeof budget);
+    int checkable = !rc; /* the store is there and the session's budget: a check can be made */
     /* charge what the session used so far, then decide on the freshest figures */
     char agent_path[PATH_MAX];
     const char *transcripts[] = {json_string_value(json_object_get(ev, "transcript_path")),
@@ -514,8 +515,17 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
             return 0;
         }
         fprintf(stderr, "agentbudget: cannot charge the session: %s%s\n", msg,
-                decides ? " (on_error=allow: allowed)" : "");
-        return decides ? 0 : EXIT_FAILURE_STORE;
+                !decides    ? ""
+                : checkable ? " (on_error=allow: decided without it)"
+                            : " (on_error=allow: allowed)");
+        if (!decides)
+            return EXIT_FAILURE_STORE;
+        if (!checkable)
+            return 0;
+        /* what was charged before still counts: a spent session stays denied, an unreadable
+         * transcript is no way past its limit */
+        c->remote_err[0] = '\0';
+        rc = 0;
     }
     if (!decides)
         return 0;
