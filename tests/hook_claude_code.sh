@@ -194,13 +194,16 @@ check "uninstall leaves the file equal, as JSON, to what it was" same "$(jq -S .
 echo '[1,2]' >"$TMP/bad.json"
 "$AB" hook install --settings "$TMP/bad.json" >/dev/null 2>&1; rc=$?
 check "a settings file that is not an object is refused (exit 2) and left alone" same "$rc:$(cat "$TMP/bad.json")" "2:[1,2]"
-# install points entries of an agentbudget that moved at this one, with the configuration
-# resolved now (defaults here), leaves a command of the user's own alone, and quotes a path with
-# a space for the shell that runs it
-PINNED="hook claude-code --parent claude-code --role claude-code --on-error deny --no-config"
+# install points entries of an agentbudget that moved at this one: one with arguments of the
+# user's own keeps them (said on stderr: it still reads the configuration files), one without
+# gets the configuration resolved now (defaults here); a command of the user's own is left
+# alone; a path with a space is quoted for the shell that runs it
+PINNED="hook claude-code --parent=claude-code --role=claude-code --on-error=deny --no-config"
 echo '{"hooks":{"PreToolUse":[{"matcher":"*","hooks":[{"type":"command","command":"/usr/local/old/agentbudget hook claude-code --parent team/x"}]}],"Stop":[{"hooks":[{"type":"command","command":"env A=1 agentbudget hook claude-code"}]}]}}' >"$TMP/moved.json"
-"$AB" hook install --settings "$TMP/moved.json" >/dev/null
-check "install re-points a moved agentbudget, its configuration resolved now" same "$(jq -r '.hooks.PreToolUse[0].hooks[0].command' "$TMP/moved.json")" "$AB $PINNED"
+"$AB" hook install --settings "$TMP/moved.json" >/dev/null 2>"$TMP/err"
+check "install re-points a moved agentbudget, keeping its own arguments, and says so" \
+    same "$(jq -r '.hooks.PreToolUse[0].hooks[0].command' "$TMP/moved.json"):$(grep -c 'kept the arguments' "$TMP/err")" "$AB hook claude-code --parent team/x:1"
+check "an entry without arguments (an older install) gets the pinned command" same "$(jq -r '.hooks.SessionEnd[0].hooks[0].command' "$TMP/moved.json")" "$AB $PINNED"
 check "and leaves a command of the user's own alone" same "$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/moved.json")" "env A=1 agentbudget hook claude-code"
 mkdir -p "$TMP/my bin"
 cp "$AB" "$TMP/my bin/agentbudget"
@@ -216,13 +219,31 @@ mkdir -p "$TMP/pin/.claude"
 echo '{"parent":"team/pinned","role":"coder","store":"sqlite:'"$TMP"'/pin.db"}' >"$TMP/pin/.claude/agentbudget.json"
 (cd "$TMP/pin" && env -u AGENTBUDGET_STORE "$AB" hook install >/dev/null)
 cmd=$(jq -r '.hooks.PreToolUse[0].hooks[0].command' "$TMP/pin/.claude/settings.json")
-check "install pins the project's configuration" same "$cmd" "$AB hook claude-code --parent team/pinned --role coder --on-error deny --no-config --store sqlite:$TMP/pin.db"
+check "install pins the project's configuration" same "$cmd" "$AB hook claude-code --parent=team/pinned --role=coder --on-error=deny --no-config --default-store=sqlite:$TMP/pin.db"
 echo '{"parent":"team/escape","role":"unlimited","store":"sqlite:'"$TMP"'/fresh.db","on_error":"allow"}' >"$TMP/pin/.claude/agentbudget.json"
 jq -cn --arg cwd "$TMP/pin" '{hook_event_name:"Stop",session_id:"pin1",cwd:$cwd}' |
-    CLAUDE_PROJECT_DIR="$TMP/pin" sh -c "$cmd"
+    env -u AGENTBUDGET_STORE CLAUDE_PROJECT_DIR="$TMP/pin" sh -c "$cmd"
 check "the session's edit of the project file changes nothing: parent, role and store pinned"     same "$("$AB" --store "sqlite:$TMP/pin.db" status team/pinned/pin1 --json | jq -r .role):$([ -e "$TMP/fresh.db" ] && echo made || echo none)" "coder:none"
 "$AB" --store "sqlite:$TMP/pin.db" hook install --settings "$TMP/pin2.json" --parent team/flag --role r2 --on-error allow >/dev/null
-check "install's flags are pinned too, and the store it was given" same "$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/pin2.json")" "$AB hook claude-code --parent team/flag --role r2 --on-error allow --no-config --store sqlite:$TMP/pin.db"
+check "install's flags are pinned too, and the store it was given" same "$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/pin2.json")" "$AB hook claude-code --parent=team/flag --role=r2 --on-error=allow --no-config --default-store=sqlite:$TMP/pin.db"
+# a pinned store is a default: AGENTBUDGET_URL in the hook's environment still sends it to the
+# daemon (here none: denied, and the pinned store is not charged behind its back)
+out=$(jq -cn '{hook_event_name:"PreToolUse",session_id:"pin-url",tool_name:"Read",tool_input:{}}' |
+    env -u AGENTBUDGET_STORE AGENTBUDGET_URL=http://127.0.0.1:9 AGENTBUDGET_TOKEN=x sh -c "$cmd" 2>/dev/null)
+check "AGENTBUDGET_URL beats a pinned store (no daemon: denied, nothing charged locally)" \
+    same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out"):$("$AB" --store "sqlite:$TMP/pin.db" status team/pinned/pin-url >/dev/null 2>&1; echo $?)" "deny:2"
+"$AB" --store "postgres://ab:s3cret@127.0.0.1:9/ab" hook install --settings "$TMP/pw.json" >/dev/null 2>"$TMP/err"; rc=$?
+check "a store URL with a password is not written into settings.json" same "$rc:$([ -e "$TMP/pw.json" ] && echo made || echo none)" "2:none"
+(cd "$TMP" && "$AB" --store sqlite:rel.db hook install --settings "$TMP/rel.json" >/dev/null)
+check "a relative sqlite: path is pinned absolute" same "$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/rel.json" | grep -o 'default-store=[^ ]*')" "default-store=sqlite:$TMP/rel.db"
+"$AB" hook install --settings "$TMP/dash.json" --parent=--x --role=--y >/dev/null
+jq -cn '{hook_event_name:"Stop",session_id:"dash"}' | sh -c "$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/dash.json")"
+check "a parent or role that starts with -- still runs" same "$?:$("$AB" --json status -- --x/dash | jq -r .role)" "0:--y"
+"$AB" hook install --settings "$TMP/u8.json" --role "$(printf 'r\xe9')" >/dev/null 2>&1; rc=$?
+check "a role that is not UTF-8 is refused, not an install of nothing" same "$rc:$([ -e "$TMP/u8.json" ] && echo made || echo none)" "2:none"
+ln -s "$TMP/nowhere.json" "$TMP/dangling.json"
+"$AB" hook install --settings "$TMP/dangling.json" >/dev/null 2>&1; rc=$?
+check "a dangling symbolic link is refused and stays one" same "$rc:$([ -L "$TMP/dangling.json" ] && echo link)" "2:link"
 
 # settings.json: its mode is kept (it may hold a token in "env"), a symbolic link stays one, a
 # read-only file and an event list that is not an array are refused and left as they were

@@ -565,7 +565,8 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
 }
 
 static const opt_spec cc_opts[] = {{"parent", 1, 0}, {"role", 1, 0},      {"on-error", 1, 0},
-                                   {"config", 1, 0}, {"no-config", 0, 0}, {NULL, 0, 0}};
+                                   {"config", 1, 0}, {"no-config", 0, 0}, {"default-store", 1, 0},
+                                   {NULL, 0, 0}};
 
 /* The configuration: the flags of specs in p; else --config FILE; else (unless --no-config) the
  * project's .claude/agentbudget.json (project NULL: none), then the user's; else the defaults.
@@ -597,6 +598,8 @@ static int config_resolve(cli *c, const parsed *p, const opt_spec *specs, const 
             return rc;
     }
     const char *v;
+    if ((v = opt(p, specs, "default-store"))) /* as a file's store: --store, the environment win */
+        snprintf(cfg->store, sizeof cfg->store, "%s", v);
     if ((v = opt(p, specs, "parent")))
         snprintf(cfg->parent, sizeof cfg->parent, "%s", v);
     if ((v = opt(p, specs, "role")))
@@ -694,7 +697,9 @@ static int sh_word(char *out, size_t size, size_t *o, const char *s)
 
 /* The command that runs this agentbudget's hook with cfg pinned: its flags, and --no-config, so
  * that no file the session can write changes it (Claude Code reads its hooks' commands when a
- * session starts); store: a store URL to name with --store, or NULL. -1 if it does not fit. */
+ * session starts); store: a store URL to name with --default-store (which AGENTBUDGET_URL and
+ * AGENTBUDGET_STORE in the hook's environment still beat, as a file's store), or NULL. Values
+ * as --name=VALUE: one that starts with "--" is still the value. -1 if it does not fit. */
 static int hook_command(const hook_config *cfg, const char *store, char *out, size_t size)
 {
     char self[PATH_MAX];
@@ -703,29 +708,52 @@ static int hook_command(const hook_config *cfg, const char *store, char *out, si
         self[n] = '\0';
     else
         snprintf(self, sizeof self, "agentbudget");
+    const char *names[] = {" " HOOK_COMMAND " --parent=", " --role=", " --on-error=",
+                           " --no-config", store ? " --default-store=" : NULL};
+    const char *values[] = {cfg->parent, cfg->role, cfg->deny_on_error ? "deny" : "allow", NULL,
+                            store};
     size_t o = 0;
     out[0] = '\0';
-    if (sh_word(out, size, &o, self) ||
-        (size_t)snprintf(out + o, size - o, " %s --parent ", HOOK_COMMAND) >= size - o)
+    if (sh_word(out, size, &o, self))
         return -1;
-    o += strlen(out + o);
-    if (sh_word(out, size, &o, cfg->parent) || o + 8 >= size)
-        return -1;
-    o += (size_t)snprintf(out + o, size - o, " --role ");
-    if (sh_word(out, size, &o, cfg->role))
-        return -1;
-    if ((size_t)snprintf(out + o, size - o, " --on-error %s --no-config%s",
-                         cfg->deny_on_error ? "deny" : "allow",
-                         store ? " --store " : "") >= size - o)
-        return -1;
-    o += strlen(out + o);
-    return store ? sh_word(out, size, &o, store) : 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && names[i]; i++) {
+        size_t len = strlen(names[i]);
+        if (o + len >= size)
+            return -1;
+        memcpy(out + o, names[i], len + 1);
+        o += len;
+        if (values[i] && sh_word(out, size, &o, values[i]))
+            return -1;
+    }
+    return 0;
 }
 
 /* Is this entry one that hook install wrote: an agentbudget's path (absolute, plain or in
  * single quotes), then the hook's words? Such an entry is made this install's command (this
  * agentbudget, the configuration resolved now); a command of the user's own
  * (`env X=1 agentbudget hook claude-code`) is left alone. */
+static int hook_written_by_install(json_t *hook);
+
+/* What an entry written by install becomes: ours, when it ran with no arguments (an older
+ * install) or pinned (--no-config, this one's); else - arguments of the user's own - this
+ * agentbudget with its arguments kept (in out), said on stderr, as it still reads the
+ * configuration files. NULL: it does not fit. */
+static const char *hook_updated(json_t *hook, const char *ours, char *out, size_t size)
+{
+    const char *cmd = json_string_value(json_object_get(hook, "command"));
+    const char *args = strstr(cmd, " " HOOK_COMMAND) + strlen(" " HOOK_COMMAND);
+    if (!args[strspn(args, " ")] || strstr(args, " --no-config"))
+        return ours;
+    size_t prefix = (size_t)(strstr(ours, " " HOOK_COMMAND) - ours);
+    if ((size_t)snprintf(out, size, "%.*s %s%s", (int)prefix, ours, HOOK_COMMAND, args) >= size)
+        return NULL;
+    fprintf(stderr,
+            "agentbudget: kept the arguments of '%s': without --no-config that entry reads "
+            ".claude/agentbudget.json on every call, which a session can edit\n",
+            cmd);
+    return out;
+}
+
 static int hook_written_by_install(json_t *hook)
 {
     const char *cmd = json_string_value(json_object_get(hook, "command"));
@@ -784,6 +812,10 @@ static int settings_save(cli *c, const char *path_given, json_t *j)
     char tmp[PATH_MAX + 16], dir[PATH_MAX], path[PATH_MAX];
     struct stat sb;
     int existed = stat(path_given, &sb) == 0;
+    struct stat lsb;
+    if (!existed && lstat(path_given, &lsb) == 0) /* a link to nothing: writing would replace it */
+        return usage_error(c, "'%s': a symbolic link to a file that does not exist; left as it was",
+                           path_given);
     if (existed && !(sb.st_mode & S_IWUSR)) /* made read-only on purpose: root could write it */
         return usage_error(c, "'%s': read-only (mode %03o); left as it was", path_given,
                            (unsigned)(sb.st_mode & 0777));
@@ -810,32 +842,66 @@ static int settings_save(cli *c, const char *path_given, json_t *j)
     return 0;
 }
 
-static const opt_spec install_opts[] = {{"settings", 1, 0},  {"scope", 1, 0},    {"parent", 1, 0},
-                                        {"role", 1, 0},      {"on-error", 1, 0}, {"config", 1, 0},
-                                        {"no-config", 0, 0}, {NULL, 0, 0}};
+/* A store URL with a password in it (postgres://user:pw@…, password=…): not to be written into
+ * a settings.json, which is often committed and readable by all. */
+static int has_password(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    if (scheme) {
+        const char *at = strchr(scheme + 3, '@'), *slash = strchr(scheme + 3, '/');
+        const char *colon = strchr(scheme + 3, ':');
+        if (at && (!slash || at < slash) && colon && colon < at)
+            return 1;
+    }
+    return strstr(url, "password=") != NULL;
+}
+
+static const opt_spec uninstall_opts[] = {{"settings", 1, 0}, {"scope", 1, 0}, {NULL, 0, 0}};
+static const opt_spec install_opts[] = {
+    {"settings", 1, 0},  {"scope", 1, 0},         {"parent", 1, 0},
+    {"role", 1, 0},      {"on-error", 1, 0},      {"config", 1, 0},
+    {"no-config", 0, 0}, {"default-store", 1, 0}, {NULL, 0, 0}};
 
 static int hook_install(cli *c, int argc, char **argv, int install)
 {
     parsed p;
-    char path[PATH_MAX], hook_cmd[4 * PATH_MAX + 4096];
-    int rc = args_parse(c, command_find("hook"), install_opts, argc, argv, &p, 0, 0);
-    if (rc || (rc = settings_path(c, &p, install_opts, path, sizeof path)))
+    char path[PATH_MAX], hook_cmd[4 * PATH_MAX + 4096], store_abs[PATH_MAX + 16];
+    const opt_spec *specs = install ? install_opts : uninstall_opts;
+    int rc = args_parse(c, command_find("hook"), specs, argc, argv, &p, 0, 0);
+    if (rc || (rc = settings_path(c, &p, specs, path, sizeof path)))
         return rc;
     hook_config cfg;
     const char *store = NULL;
     if (install) { /* the configuration the hook is to run with, pinned in its command */
         const char *scope = opt(&p, install_opts, "scope");
-        int user = scope && !strcmp(scope, "user") && !opt(&p, install_opts, "settings");
-        const char *env_store = c->store_url; /* --store, or AGENTBUDGET_STORE */
+        int user = scope && !strcmp(scope, "user");
+        const char *flag_store = c->store_from && !strcmp(c->store_from, "--store")
+                                     ? c->store_url
+                                     : NULL; /* not AGENTBUDGET_STORE: the hook's own */
         if ((rc = config_resolve(c, &p, install_opts, user ? NULL : ".", &cfg)))
             return rc;
-        store = c->store_from && !strcmp(c->store_from, "--store") ? env_store
-                : c->store_from && !strcmp(c->store_from, "config: store")
-                    ? cfg.store
-                    : NULL; /* from the environment: the hook's own, when it runs */
+        store = flag_store ? flag_store : cfg.store[0] ? cfg.store : NULL;
+        if (store && has_password(store))
+            return usage_error(c,
+                               "store: the URL has a password, which would be written into "
+                               "'%s': keep it in ~/.pgpass (or PGPASSWORD in the hook's "
+                               "environment) instead",
+                               path);
+        char cwd[PATH_MAX]; /* a relative sqlite: path would depend on where the hook runs */
+        if (store && !strncmp(store, "sqlite:", 7) && store[7] != '/' && getcwd(cwd, sizeof cwd)) {
+            if ((size_t)snprintf(store_abs, sizeof store_abs, "sqlite:%s/%s", cwd, store + 7) >=
+                sizeof store_abs)
+                return usage_error(c, "store: the path is too long");
+            store = store_abs;
+        }
+        json_t *utf8 = NULL;
         if (hook_command(&cfg, store, hook_cmd, sizeof hook_cmd))
             return usage_error(c, "the hook's command would be longer than %zu bytes",
                                sizeof hook_cmd - 1);
+        if (!(utf8 = json_string(hook_cmd)))
+            return usage_error(c, "the hook's command is not UTF-8 (the role, or the store?): "
+                                  "settings.json could not hold it");
+        json_decref(utf8);
     } else {
         hook_cmd[0] = '\0';
     }
@@ -849,7 +915,7 @@ static int hook_install(cli *c, int argc, char **argv, int install)
     }
     for (size_t e = 0; hooks && e < sizeof hook_events / sizeof hook_events[0]; e++) {
         json_t *list = json_object_get(hooks, hook_events[e]);
-        if (list && !json_is_array(list)) { /* not Claude Code's form: not ours to replace */
+        if (install && list && !json_is_array(list)) { /* not Claude Code's form: not ours */
             json_decref(j);
             return usage_error(c, "'%s': hooks.%s: not an array; left as it was", path,
                                hook_events[e]);
@@ -865,9 +931,12 @@ static int hook_install(cli *c, int argc, char **argv, int install)
         json_array_foreach(list, i, group) json_array_foreach(json_object_get(group, "hooks"), k, h)
         {
             present |= is_ours(h);
-            if (install && is_ours(h) && hook_written_by_install(h) &&
-                strcmp(json_string_value(json_object_get(h, "command")), hook_cmd)) {
-                json_object_set_new(h, "command", json_string(hook_cmd));
+            char repointed[sizeof hook_cmd + 4096];
+            const char *now = install && is_ours(h) && hook_written_by_install(h)
+                                  ? hook_updated(h, hook_cmd, repointed, sizeof repointed)
+                                  : NULL;
+            if (now && strcmp(json_string_value(json_object_get(h, "command")), now)) {
+                json_object_set_new(h, "command", json_string(now));
                 changed = 1;
             }
         }

@@ -54,9 +54,9 @@ static const command commands[] = {
      "roles: default limits, allowed tools and models"},
     {"hook", cmd_hook,
      "hook (claude-code [--parent PATH] [--role ROLE] [--on-error deny|allow] [--config FILE | "
-     "--no-config] | install [--settings PATH] [--scope project|user] [--parent PATH] [--role "
-     "ROLE] [--on-error deny|allow] [--config FILE | --no-config] | uninstall [--settings PATH] "
-     "[--scope project|user])",
+     "--no-config] [--default-store URL] | install [--settings PATH] [--scope project|user] "
+     "[--parent PATH] [--role ROLE] [--on-error deny|allow] [--config FILE | --no-config] "
+     "[--default-store URL] | uninstall [--settings PATH] [--scope project|user])",
      "Claude Code hooks: charge a session's usage, deny what its budget or role forbids"},
     {"token", cmd_token,
      "token (create --scope PATH --role agent|admin [--expires DURATION] [--label L] | list | "
