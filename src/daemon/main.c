@@ -64,6 +64,15 @@ static void usage(FILE *f)
         "exit 0.\n");
 }
 
+/* 0, or 3 if what went to stdout could not all be written (a full disk, a closed stdout). */
+static int written(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    fprintf(stderr, "error: cannot write to standard output: %s\n", strerror(errno));
+    return 3;
+}
+
 /* Reads an unsigned option value within [lo, hi]. */
 static int parse_uint(const char *name, const char *v, unsigned long lo, unsigned long hi,
                       unsigned long *out)
@@ -272,15 +281,15 @@ int main(int argc, char **argv)
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--version")) {
             printf("agentbudgetd %s\n", AB_VERSION);
-            return 0;
+            return written();
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
-            return 0;
+            return written();
         }
         if (!strcmp(a, "--print-routes")) { /* for the test that holds docs/openapi.yaml to it */
             abd_routes_print();
-            return 0;
+            return written();
         }
         if (!strcmp(a, "--no-access-log")) {
             abd_cfg.access_log = 0;

@@ -128,5 +128,11 @@ RC=$?
 ERR=$(cat "$TMP/err")
 [[ $RC == 0 && $OUT == "usage: agentbudgetd"* && $OUT == *--version* ]] &&
     ok "--help: the usage, naming --version, exit 0" || not_ok "--help: the usage, exit 0"
+for opt in --version --help; do
+    timeout 10 "$ABD" $opt >/dev/full 2>"$TMP/err"
+    RC=$?
+    [[ $RC == 3 ]] && grep -q 'cannot write to standard output' "$TMP/err" &&
+        ok "$opt to a full stdout: exit 3, says so" || not_ok "$opt to a full stdout: exit 3" "exit $RC"
+done
 
 finish
