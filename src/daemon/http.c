@@ -412,10 +412,10 @@ static struct MHD_Response *response_owned(abd_call *c)
     unsent *u = malloc(sizeof *u);
     if (!u)
         return NULL;
-    size_t total;
+    size_t total, len = strlen(c->out); /* a page of events is megabytes: measured once */
     /* a scrape is always answered: monitoring must not go blind while the limit is reached */
     int always = c->route && strcmp(c->route, "metrics") == 0;
-    if (!unsent_take(strlen(c->out), always, &total)) {
+    if (!unsent_take(len, always, &total)) {
         free(c->out);
         c->out = NULL;
         c->retry_after_s = 1;
@@ -424,14 +424,14 @@ static struct MHD_Response *response_owned(abd_call *c)
                   "%zu bytes of replies wait for their clients to read them (--max-unsent-bytes): "
                   "retry",
                   total);
-        if (!c->out || !unsent_take(strlen(c->out), 1, &total)) {
+        if (!c->out || !unsent_take(len = strlen(c->out), 1, &total)) {
             free(u);
             return NULL;
         }
     }
-    *u = (unsent){c->out, strlen(c->out)};
+    *u = (unsent){c->out, len};
     struct MHD_Response *r =
-        MHD_create_response_from_buffer_with_free_callback_cls(u->len, u->body, unsent_free, u);
+        MHD_create_response_from_buffer_with_free_callback_cls(len, u->body, unsent_free, u);
     if (!r) {
         u->body = NULL; /* still c->out, freed with the call */
         unsent_free(u);
