@@ -732,7 +732,19 @@ static int hook_command(const hook_config *cfg, const char *store, char *out, si
  * single quotes), then the hook's words? Such an entry is made this install's command (this
  * agentbudget, the configuration resolved now); a command of the user's own
  * (`env X=1 agentbudget hook claude-code`) is left alone. */
-static int hook_written_by_install(json_t *hook);
+static int hook_written_by_install(json_t *hook)
+{
+    const char *cmd = json_string_value(json_object_get(hook, "command"));
+    const char *at = cmd ? strstr(cmd, " " HOOK_COMMAND) : NULL;
+    if (!at)
+        return 0;
+    size_t len = (size_t)(at - cmd);
+    int quoted = cmd[0] == '\'' && len > 2 && cmd[len - 1] == '\'';
+    const char *path = cmd + quoted;
+    size_t plen = len - 2 * (size_t)quoted;
+    return path[0] == '/' && plen >= 12 && !strncmp(path + plen - 12, "/agentbudget", 12) &&
+           (quoted || !memchr(path, ' ', plen));
+}
 
 /* What an entry written by install becomes: ours, when it ran with no arguments (an older
  * install) or pinned (--no-config, this one's); else - arguments of the user's own - this
@@ -752,20 +764,6 @@ static const char *hook_updated(json_t *hook, const char *ours, char *out, size_
             ".claude/agentbudget.json on every call, which a session can edit\n",
             cmd);
     return out;
-}
-
-static int hook_written_by_install(json_t *hook)
-{
-    const char *cmd = json_string_value(json_object_get(hook, "command"));
-    const char *at = cmd ? strstr(cmd, " " HOOK_COMMAND) : NULL;
-    if (!at)
-        return 0;
-    size_t len = (size_t)(at - cmd);
-    int quoted = cmd[0] == '\'' && len > 2 && cmd[len - 1] == '\'';
-    const char *path = cmd + quoted;
-    size_t plen = len - 2 * (size_t)quoted;
-    return path[0] == '/' && plen >= 12 && !strncmp(path + plen - 12, "/agentbudget", 12) &&
-           (quoted || !memchr(path, ' ', plen));
 }
 
 static int settings_path(cli *c, const parsed *p, const opt_spec *specs, char *out, size_t size)
