@@ -643,6 +643,19 @@ static int count_budget(const ab_budget_status *b, void *v)
     return 0;
 }
 
+/* A role whose model list (allow: 1, else deny) is the one glob, and a budget of that role. */
+static void role_with_models(ab_store *st, const char *name, int allow, const char *glob,
+                             const char *budget)
+{
+    ab_role r;
+    memset(&r, 0, sizeof r);
+    strcpy(r.name, name);
+    *(allow ? r.allow_models : r.deny_models) = (char *)glob;
+    *(allow ? &r.allow_models_count : &r.deny_models_count) = 1;
+    CHECK_OK(st, ab_role_set(st, &r));
+    CHECK_OK(st, ab_budget_set(st, budget, &(ab_budget_spec){.role = name}, NULL, NULL));
+}
+
 static void test_budgets_and_roles(void)
 {
     ab_store *st = fresh(T0);
@@ -726,14 +739,7 @@ static void test_budgets_and_roles(void)
     CHECK_I64(get(st, "t/rev-1").operations_blocked, 4);
     /* the role's model rules apply to the model a request is priced at even when neither the
      * request nor the budget names one (claude-sonnet-4-5); a role denial names no limit */
-    char *sonnet[] = {"claude-sonnet-*"};
-    ab_role cheap;
-    memset(&cheap, 0, sizeof cheap);
-    strcpy(cheap.name, "cheap");
-    memcpy(cheap.deny_models, sonnet, sizeof sonnet);
-    cheap.deny_models_count = 1;
-    CHECK_OK(st, ab_role_set(st, &cheap));
-    CHECK_OK(st, ab_budget_set(st, "t/cheap", &(ab_budget_spec){.role = "cheap"}, NULL, NULL));
+    role_with_models(st, "cheap", 0, "claude-sonnet-*", "t/cheap");
     CHECK_OK(st, ab_check_permission(st, "t/cheap", "Read", NULL, &d));
     CHECK_I64(d.allowed, 0);
     CHECK(strstr(d.reason, "claude-sonnet-4-5") != NULL);
@@ -754,14 +760,7 @@ static void test_budgets_and_roles(void)
             fprintf(stderr, "deny claude-opus-*: '%s' allowed\n", opus_names[i]);
         CHECK_I64(d.allowed, 0);
     }
-    char *haiku[] = {"claude-haiku-*"};
-    ab_role only_haiku;
-    memset(&only_haiku, 0, sizeof only_haiku);
-    strcpy(only_haiku.name, "only-haiku");
-    memcpy(only_haiku.allow_models, haiku, sizeof haiku);
-    only_haiku.allow_models_count = 1;
-    CHECK_OK(st, ab_role_set(st, &only_haiku));
-    CHECK_OK(st, ab_budget_set(st, "t/haiku", &(ab_budget_spec){.role = "only-haiku"}, NULL, NULL));
+    role_with_models(st, "only-haiku", 1, "claude-haiku-*", "t/haiku");
     pc.model = "claude-haiku-4-5/claude-opus-4-5";
     CHECK_OK(st, ab_check_permission(st, "t/haiku", "Read", &pc, &d));
     CHECK_I64(d.allowed, 0);
