@@ -25,7 +25,7 @@ extern "C" {
 #define AB_EINVAL (-1)        /* bad input: a field broke a rule (the detail names both) */
 #define AB_ENOTFOUND (-2)     /* no such budget, hold, role or price */
 #define AB_ECONFLICT (-3)     /* idempotency key reused with other parameters, or state conflict */
-#define AB_EEXIST (-4)        /* already exists (reserved: no operation returns it yet) */
+#define AB_EEXIST (-4)        /* already exists (ab_token_create_first: the store has a token) */
 #define AB_ESTORE (-5)        /* the store failed (I/O, corruption, lost connection) */
 #define AB_EOVERFLOW (-6)     /* an amount would not fit in 64 bits */
 #define AB_ENOMEM (-7)        /* out of memory */
@@ -431,6 +431,10 @@ typedef struct {
  * into secret, which must hold AB_TOKEN_SECRET_BYTES + 1 bytes. */
 int ab_token_create(ab_store *st, const char *scope, ab_token_role role, const char *label,
                     int64_t ttl_s, char *secret, ab_token *out);
+/* The first token of a new store: an admin token for every budget, made only if the store has
+ * never had a token (revoked and expired ones count), in one transaction, so that of several
+ * processes starting at once on one new store exactly one makes it. AB_EEXIST otherwise. */
+int ab_token_create_first(ab_store *st, const char *label, char *secret, ab_token *out);
 /* Checks a secret: AB_OK with the token, or AB_EPERM (unknown, wrong, expired or revoked). The
  * hash is compared in constant time. */
 int ab_token_verify(ab_store *st, const char *secret, ab_token *out);

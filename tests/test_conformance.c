@@ -1524,6 +1524,84 @@ static void test_copy_same_store(void)
 
 /* A price set through one handle is used at once by another handle on the same store (the
  * PostgreSQL store caches price overrides per connection). */
+/* The first token: made once, never beside another token (a revoked one counts), and of
+ * handles racing on one new store exactly one makes it. Before ab_token_create_first, daemons
+ * starting at once on a new PostgreSQL database each counted no token and each made one. */
+#define FIRST_RACERS 8
+
+typedef struct {
+    ab_store *st;
+    pthread_barrier_t *go;
+    int rc;
+    char secret[AB_TOKEN_SECRET_BYTES + 1];
+} first_racer;
+
+static void *race_first(void *v)
+{
+    first_racer *r = v;
+    pthread_barrier_wait(r->go);
+    r->rc = ab_token_create_first(r->st, "bootstrap", r->secret, NULL);
+    return NULL;
+}
+
+static void test_token_first(void)
+{
+    ab_store *st = fresh(T0);
+    char secret[AB_TOKEN_SECRET_BYTES + 1], other[AB_TOKEN_SECRET_BYTES + 1];
+    ab_token t, got;
+    CHECK_OK(st, ab_token_create_first(st, "bootstrap", secret, &t));
+    CHECK_OK(st, ab_token_verify(st, secret, &got));
+    CHECK_STR(got.id, t.id);
+    CHECK_STR(got.scope, "");
+    CHECK_I64(got.role, AB_TOKEN_ADMIN);
+    CHECK_STR(got.label, "bootstrap");
+    CHECK_I64(got.expires_at_ms, 0);
+    CHECK_RC(st, ab_token_create_first(st, "bootstrap", other, NULL), AB_EEXIST);
+    int n = 0;
+    CHECK_OK(st, ab_token_list(st, count_token, &n));
+    CHECK_I64(n, 1);
+    ab_store_close(st);
+
+    /* a store whose only token is revoked has had its way in: it gets no other */
+    st = fresh(T0);
+    CHECK_OK(st, ab_token_create(st, "a", AB_TOKEN_AGENT, NULL, 0, secret, &t));
+    CHECK_OK(st, ab_token_revoke(st, t.id));
+    CHECK_RC(st, ab_token_create_first(st, NULL, other, NULL), AB_EEXIST);
+    ab_store_close(st);
+
+    /* racing handles on one new store (threads on one handle for memory:) */
+    st = fresh(T0);
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, FIRST_RACERS);
+    first_racer r[FIRST_RACERS];
+    pthread_t th[FIRST_RACERS];
+    for (int i = 0; i < FIRST_RACERS; i++) {
+        ab_store *h = second_handle();
+        r[i] = (first_racer){.st = h ? h : st, .go = &go};
+    }
+    for (int i = 0; i < FIRST_RACERS; i++)
+        CHECK(pthread_create(&th[i], NULL, race_first, &r[i]) == 0);
+    int made = 0, refused = 0;
+    for (int i = 0; i < FIRST_RACERS; i++) {
+        pthread_join(th[i], NULL);
+        made += r[i].rc == AB_OK;
+        refused += r[i].rc == AB_EEXIST;
+    }
+    CHECK_I64(made, 1);
+    CHECK_I64(refused, FIRST_RACERS - 1);
+    n = 0;
+    CHECK_OK(st, ab_token_list(st, count_token, &n));
+    CHECK_I64(n, 1);
+    for (int i = 0; i < FIRST_RACERS; i++)
+        if (r[i].rc == AB_OK)
+            CHECK_OK(st, ab_token_verify(st, r[i].secret, &got));
+    for (int i = 0; i < FIRST_RACERS; i++)
+        if (r[i].st != st)
+            ab_store_close(r[i].st);
+    pthread_barrier_destroy(&go);
+    ab_store_close(st);
+}
+
 static void test_price_seen_by_others(void)
 {
     ab_store *a = fresh(T0), *b = second_handle();
@@ -1641,6 +1719,7 @@ int main(int argc, char **argv)
     test_budgets_and_roles();
     test_copy();
     test_tokens();
+    test_token_first();
     test_batch();
     test_batch_flat();
     test_price_override_after_builtin();

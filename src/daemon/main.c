@@ -176,30 +176,19 @@ static int listen_on(const char *field, const char *addr)
     return fd;
 }
 
-static int count_token(const ab_token *t, void *v)
-{
-    (void)t;
-    (*(int *)v)++;
-    return 0;
-}
-
-/* A new store has no way in: make the first admin token and show it once. */
+/* A new store has no way in: make the first admin token and show it once. Of several daemons
+ * starting at once on one new store, one makes it; the others find it made (AB_EEXIST). */
 static int bootstrap_token(void)
 {
-    ab_store *st = abd_reader_acquire();
-    int n = 0, rc = ab_token_list(st, count_token, &n);
-    abd_reader_release(st);
-    if (rc || n)
-        return rc;
     char secret[AB_TOKEN_SECRET_BYTES + 1];
     ab_token t;
-    st = abd_reader_acquire();
-    rc = ab_token_create(st, "", AB_TOKEN_ADMIN, "bootstrap", 0, secret, &t);
-    if (rc)
+    ab_store *st = abd_reader_acquire();
+    int rc = ab_token_create_first(st, "bootstrap", secret, &t);
+    if (rc && rc != AB_EEXIST)
         fprintf(stderr, "error: cannot create the first admin token: %s\n", ab_store_errmsg(st));
     abd_reader_release(st);
     if (rc)
-        return rc;
+        return rc == AB_EEXIST ? 0 : rc;
     printf("admin token %s (shown once; only its hash is stored):\n%s\n", t.id, secret);
     if (fflush(stdout) == 0 && !ferror(stdout))
         return 0;
