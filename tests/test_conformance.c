@@ -760,6 +760,20 @@ static void test_budgets_and_roles(void)
             fprintf(stderr, "deny claude-opus-*: '%s' allowed\n", opus_names[i]);
         CHECK_I64(d.allowed, 0);
     }
+    /* nor a store price of the name's own (price set, or a LiteLLM import of
+     * "vertex_ai/claude-opus-4-5"): the name still stands for Opus */
+    for (size_t i = 0; i < sizeof opus_names / sizeof opus_names[0]; i++) {
+        ab_price own = {.input = 5000000, .output = 25000000};
+        ab__strlcpy(own.model, opus_names[i], sizeof own.model);
+        CHECK_OK(st, ab_price_set(st, &own));
+        pc.model = opus_names[i];
+        CHECK_OK(st, ab_check_permission(st, "t/rev-1", "Read", &pc, &d));
+        if (d.allowed)
+            fprintf(stderr, "deny claude-opus-*: '%s' with its own price allowed\n", opus_names[i]);
+        CHECK_I64(d.allowed, 0);
+        CHECK(strstr(d.reason, "claude-opus-4") != NULL);
+        CHECK_OK(st, ab_price_unset(st, opus_names[i]));
+    }
     role_with_models(st, "only-haiku", 1, "claude-haiku-*", "t/haiku");
     pc.model = "claude-haiku-4-5/claude-opus-4-5";
     CHECK_OK(st, ab_check_permission(st, "t/haiku", "Read", &pc, &d));

@@ -43,6 +43,38 @@ int main(void)
         {"FOO=1 BAR='a b' git push", 0},
         {"(cd x; git push)", 0},
         {"{ git push; }", 0},
+        /* quoting as Bash reads it: in "…" and $'…' a backslash escapes the quote, so the
+         * line goes on past it; a # starting a word comments out the rest of its line only */
+        {"echo \"\\\"\"; git push", 0},
+        {"echo $'\\''; git push", 0},
+        {"echo #'\ngit push", 0},
+        {"echo \"a\\\"; git push\"", 1},
+        {"git status # git push", 1},
+        /* what comes before a command without being it */
+        {"\\git push", 0},
+        {"'git' push", 0},
+        {"\"git\" 'push'", 0},
+        {"env git push", 0},
+        {"env -i FOO=1 git push", 0},
+        {"command git push", 0},
+        {"exec git push", 0},
+        {"time git push", 0},
+        {"nohup git push &", 0},
+        {"! git push", 0},
+        {"if true; then git push; fi", 0},
+        {"for i in 1; do git push; done", 0},
+        {">/dev/null git push", 0},
+        {"2> err.txt git push", 0},
+        {"git status 2>&1; git push", 0},
+        {"cd x \\\n&& git push", 0},
+        /* commands inside substitutions are commands of the line */
+        {"echo $(git push)", 0},
+        {"echo `git push`", 0},
+        {"echo \"$(git push)\"", 0},
+        {"cat <(git push)", 0},
+        {"echo $(echo $(git push))", 0},
+        {"echo '$(git push)'", 1},
+        {"echo $((1 + 2))", 1},
         {"git status", 1},
         {"echo 'a; git push'", 1},
         {"echo \"x && git push\"", 1},
@@ -89,6 +121,21 @@ int main(void)
         {"Bash(./git status)", 0},
         {"Bash(GIT_PAGER='rm -rf ~' git log)", 0},
         {"Bash(LD_PRELOAD=/tmp/x.so git status)", 0},
+        /* a quote escaped inside quotes does not hide what follows it */
+        {"Bash(git status \"\\\"\"; rm -rf x)", 0},
+        {"Bash(git log $'\\''; rm -rf x)", 0},
+        {"Bash(git status #'\nrm -rf x)", 0},
+        {"Bash(git log --format=\"%H \\\"x\\\"\")", 1},
+        /* nor does a substitution: its commands need the allow list too */
+        {"Bash(git log $(rm -rf x))", 0},
+        {"Bash(git log `rm -rf x`)", 0},
+        {"Bash(git diff <(rm -rf x))", 0},
+        {"Bash(git log \"$(rm -rf x)\")", 0},
+        {"Bash(git log $(git rev-parse HEAD))", 1},
+        {"Bash(git show \"$(git rev-parse HEAD)\")", 1},
+        /* a redirection's & separates nothing */
+        {"Bash(git status 2>&1)", 1},
+        {"Bash(git status &> out.txt)", 1},
     };
     for (size_t i = 0; i < sizeof allow_cases / sizeof allow_cases[0]; i++) {
         int got = allowed(git_cd, 2, NULL, 0, allow_cases[i].line, reason, sizeof reason);

@@ -297,27 +297,95 @@ static int allows(const char *what, char *const *allow, size_t n_allow, char *co
     return 1;
 }
 
-/* Where the word starting at s ends: the first blank outside quotes (or the end). */
+/* ---- Bash command lines, as far as patterns can see them ---- */
+
+/* Where the word starting at s ends: the first blank outside quotes (or the end). In double
+ * quotes and $'…' a backslash escapes the next character; in single quotes nothing does. */
 static const char *word_end(const char *s)
 {
     char q = 0;
     for (; *s && (q || *s != ' '); s++) {
-        if (!q && *s == '\\' && s[1])
+        if ((q == 0 || q == '"' || q == 'a') && *s == '\\' && s[1])
             s++;
+        else if (!q && *s == '$' && s[1] == '\'')
+            q = 'a', s++;
         else if (!q && (*s == '\'' || *s == '"'))
             q = *s;
-        else if (q && *s == q)
+        else if (q && (*s == q || (q == 'a' && *s == '\'')))
             q = 0;
     }
     return s;
 }
 
+/* The word [s, e) with its quotes and escapes removed, as Bash passes it on ('git' and \git:
+ * git), appended to out. */
+static size_t word_unquoted(const char *s, const char *e, char *out)
+{
+    size_t n = 0;
+    char q = 0;
+    for (; s < e; s++) {
+        if ((q == 0 || q == 'a') && *s == '\\' && s + 1 < e)
+            out[n++] = *++s;
+        else if (q == '"' && *s == '\\' && s + 1 < e && strchr("\"\\$`", s[1]))
+            out[n++] = *++s;
+        else if (!q && *s == '$' && s + 1 < e && s[1] == '\'')
+            q = 'a', s++;
+        else if (!q && (*s == '\'' || *s == '"'))
+            q = *s;
+        else if (q && (*s == q || (q == 'a' && *s == '\'')))
+            q = 0;
+        else
+            out[n++] = *s;
+    }
+    return n;
+}
+
+static int word_is(const char *s, const char *e, const char *w)
+{
+    return (size_t)(e - s) == strlen(w) && !memcmp(s, w, (size_t)(e - s));
+}
+
+/* A redirection word: [n]> [n]>> [n]< <<< &> &>> >& <& >|, maybe with its target in the same
+ * word. *bare: only the operator (the target is the next word). */
+static int word_redirect(const char *s, const char *e, int *bare)
+{
+    const char *p = s;
+    while (p < e && *p >= '0' && *p <= '9')
+        p++;
+    if (p < e && *p == '&' && p == s)
+        p++;
+    if (p == e || (*p != '<' && *p != '>'))
+        return 0;
+    while (p < e && (*p == '<' || *p == '>' || *p == '&' || *p == '|'))
+        p++;
+    *bare = p == e;
+    return 1;
+}
+
+/* Words that come before a command without being it: reserved words, and programs that run the
+ * rest of their line as a command (their options and env's VAR=value words skipped too). */
+static const char *const bash_leaders[] = {"!",    "if",      "then",    "else",  "elif",
+                                           "do",   "while",   "until",   "time",  "env",
+                                           "exec", "command", "builtin", "nohup", NULL};
+
+/* Appends "Bash(COMMAND)" and a NUL to out. */
+static void add_command(ab__sb *out, const char *command)
+{
+    ab__sb_add(out, "Bash(");
+    ab__sb_add(out, command);
+    ab__sb_add(out, ")\x01");
+    if (!out->oom)
+        out->buf[out->len - 1] = '\0';
+}
+
 /* Appends two forms of one simple command, "Bash(SEG)" each: as written (subshell and group
  * brackets around it dropped; seg has single blanks), for allow lists; and cleaned up further,
- * for deny lists, which then match more: no leading VAR=value assignments, the program by its
- * last path component (/usr/bin/git: git). An allow list must not see the cleaned-up form:
- * "Bash(git *)" would let in /tmp/evil/git and GIT_PAGER='rm -rf ~' git log. */
-static void bash_emit(char *seg, size_t n, char *out, size_t *o, size_t *count)
+ * for deny lists, which then match more: no leading VAR=value assignments, redirections,
+ * reserved words (then, do, !, …) or env/command/exec/time/nohup/builtin with their options,
+ * quotes and escapes removed ('git' push: git push), the program by its last path component
+ * (/usr/bin/git: git). An allow list must not see the cleaned-up form: "Bash(git *)" would let
+ * in /tmp/evil/git and GIT_PAGER='rm -rf ~' git log. */
+static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count)
 {
     while (n && (seg[0] == '(' || seg[0] == '{' || seg[0] == ' '))
         seg++, n--;
@@ -326,69 +394,235 @@ static void bash_emit(char *seg, size_t n, char *out, size_t *o, size_t *count)
     seg[n] = '\0';
     if (!n)
         return;
-    *o += (size_t)sprintf(out + *o, "Bash(%.*s)", (int)n, seg) + 1;
-    for (;;) { /* VAR=value words before the program */
-        const char *e = word_end(seg), *eq = memchr(seg, '=', (size_t)(e - seg));
-        size_t name = eq ? strspn(seg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                       "0123456789_")
-                         : 0;
-        if (!eq || name == 0 || seg + name != eq || (seg[0] >= '0' && seg[0] <= '9') || !*e)
-            break;
-        n -= (size_t)(e + 1 - seg);
-        seg = (char *)e + 1;
+    add_command(out, seg);
+    char *clean = malloc(n + 1);
+    if (!clean) {
+        out->oom = 1;
+        return;
     }
-    const char *prog_end = word_end(seg), *slash = NULL;
-    for (const char *c = seg; c < prog_end; c++)
-        if (*c == '/')
-            slash = c;
-        else if (*c == '\'' || *c == '"' || *c == '\\')
-            break;
-    if (slash && slash + 1 < prog_end) {
-        n -= (size_t)(slash + 1 - seg);
-        seg = (char *)slash + 1;
+    size_t c = 0;
+    int leading = 1, options = 0; /* options: a leader's -x words are skipped */
+    for (const char *w = seg; *w;) {
+        const char *e = word_end(w);
+        int bare = 0;
+        if (leading) {
+            const char *eq = memchr(w, '=', (size_t)(e - w));
+            size_t name = strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789_");
+            int skip = (eq && name && w + name == eq && !(w[0] >= '0' && w[0] <= '9')) ||
+                       (options && w[0] == '-') || word_redirect(w, e, &bare);
+            for (size_t i = 0; !skip && bash_leaders[i]; i++)
+                if (word_is(w, e, bash_leaders[i]))
+                    skip = options = 1;
+            if (bare && *e) /* the target of "> file" */
+                e = word_end(e + 1);
+            if (skip) {
+                w = *e ? e + 1 : e;
+                continue;
+            }
+            /* the program: its last path component, unquoted */
+            char *prog = malloc((size_t)(e - w) + 1);
+            if (!prog) {
+                out->oom = 1;
+                break;
+            }
+            size_t pn = word_unquoted(w, e, prog);
+            prog[pn] = '\0';
+            const char *slash = strrchr(prog, '/');
+            const char *base = slash && slash[1] ? slash + 1 : prog;
+            memcpy(clean + c, base, strlen(base));
+            c += strlen(base);
+            free(prog);
+            leading = 0;
+        } else {
+            clean[c++] = ' ';
+            c += word_unquoted(w, e, clean + c);
+        }
+        w = *e ? e + 1 : e;
     }
-    *o += (size_t)sprintf(out + *o, "Bash(%.*s)", (int)n, seg) + 1;
+    clean[c] = '\0';
+    add_command(out, clean);
+    free(clean);
     (*count)++;
 }
 
-/* The simple commands of a Bash tool call's command line, each as a pair of "Bash(COMMAND)"
- * (bash_emit: as written, cleaned up): split at ; & | and newlines outside quotes (so at && and
- * || too), runs of blanks outside quotes made one space. A role's Bash(…) patterns see each one
- * as well as the whole line: a deny pattern for "git push*" must stop "cd repo && git push" too.
- * NUL-separated in a malloc'd buffer, *count pairs of them; NULL if out of memory. */
-static char *bash_simple_commands(const char *cmd, size_t len, size_t *count)
+#define BASH_DEPTH_MAX 16 /* substitutions nested deeper: the line is denied */
+
+/* Where the substitution starting at s[i] ($( <( >( or `) ends: the index of its closing ) or `
+ * (len if it is not closed). Quotes inside it are its own. */
+static size_t subst_end(const char *s, size_t len, size_t i)
 {
-    char *out = malloc(16 * (len + 1) + 2 * len), *seg = malloc(len + 1);
-    size_t o = 0, n = 0;
-    char q = 0;
-    *count = 0;
-    if (!out || !seg) {
-        free(out);
-        free(seg);
-        return NULL;
+    if (s[i] == '`') {
+        for (size_t j = i + 1; j < len; j++)
+            if (s[j] == '\\')
+                j++;
+            else if (s[j] == '`')
+                return j;
+        return len;
     }
+    int depth = 0;
+    char q = 0;
+    for (size_t j = i + 1; j < len; j++) {
+        char ch = s[j];
+        if (q == '\'') {
+            if (ch == '\'')
+                q = 0;
+        } else if (ch == '\\') {
+            j++;
+        } else if (q == '"') {
+            if (ch == '"')
+                q = 0;
+        } else if (ch == '\'' || ch == '"') {
+            q = ch;
+        } else if (ch == '(') {
+            depth++;
+        } else if (ch == ')' && --depth == 0) {
+            return j;
+        }
+    }
+    return len;
+}
+
+static int bash_scan(const char *s, size_t len, int emit, int depth, ab__sb *out, size_t *count);
+
+/* A command substitution or process substitution at s[i]: its commands are commands of the
+ * line too ("git log $(rm -rf x)" runs rm). Appended to seg as written; returns where it ends. */
+static size_t bash_subst(const char *s, size_t len, size_t i, char *seg, size_t *n, int depth,
+                         ab__sb *out, size_t *count, int *too_deep)
+{
+    size_t end = subst_end(s, len, i);
+    size_t from = s[i] == '`' ? i + 1 : i + 2;
+    int arith = s[i] == '$' && from < len && s[from] == '('; /* $(( )): no commands of its own */
+    if (bash_scan(s + from, (end > from ? end : from) - from, !arith, depth + 1, out, count))
+        *too_deep = 1;
+    for (size_t j = i; j <= end && j < len; j++) /* as written, blanks made one space */
+        if (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n') {
+            if (*n && seg[*n - 1] != ' ')
+                seg[(*n)++] = ' ';
+        } else {
+            seg[(*n)++] = s[j];
+        }
+    return end;
+}
+
+/* Splits s into simple commands and emits each (emit == 0: only looks for substitutions, as in
+ * $(( )) arithmetic). Separators outside quotes: ; & | newlines ( and ), but not the & of >& <&
+ * &>; a # that starts a word starts a comment; \ and newline join lines. Returns 1 if
+ * substitutions nest deeper than BASH_DEPTH_MAX. */
+static int bash_scan(const char *s, size_t len, int emit, int depth, ab__sb *out, size_t *count)
+{
+    if (depth > BASH_DEPTH_MAX)
+        return 1;
+    char *seg = malloc(len + 1);
+    if (!seg) {
+        out->oom = 1;
+        return 0;
+    }
+    size_t n = 0;
+    char q = 0; /* ' " or a ($'…') */
+    int too_deep = 0;
     for (size_t i = 0; i <= len; i++) {
-        char ch = i < len ? cmd[i] : '\0';
-        if (!q && (ch == '\0' || ch == ';' || ch == '&' || ch == '|' || ch == '\n')) {
-            bash_emit(seg, n, out, &o, count);
+        char ch = i < len ? s[i] : '\0';
+        char next = i + 1 < len ? s[i + 1] : '\0';
+        if (q == '\'' || q == 'a') {
+            if (i == len)
+                break;
+            seg[n++] = ch;
+            if (q == 'a' && ch == '\\' && next)
+                seg[n++] = s[++i];
+            else if (ch == '\'')
+                q = 0;
+            continue;
+        }
+        if (q == '"') {
+            if (i == len)
+                break;
+            if (ch == '\\' && i + 1 < len) {
+                seg[n++] = ch;
+                seg[n++] = s[++i];
+            } else if ((ch == '$' && next == '(') || ch == '`') {
+                i = bash_subst(s, len, i, seg, &n, depth, out, count, &too_deep);
+            } else {
+                seg[n++] = ch;
+                if (ch == '"')
+                    q = 0;
+            }
+            continue;
+        }
+        if (ch == '\\' && i + 1 < len) {
+            if (next == '\n') { /* a line continued */
+                i++;
+                continue;
+            }
+            seg[n++] = ch;
+            seg[n++] = s[++i];
+            continue;
+        }
+        if (ch == '#' && (n == 0 || seg[n - 1] == ' ')) { /* a comment, to the end of the line */
+            while (i + 1 < len && s[i + 1] != '\n')
+                i++;
+            continue;
+        }
+        if ((ch == '$' || ch == '<' || ch == '>') && next == '(') {
+            i = bash_subst(s, len, i, seg, &n, depth, out, count, &too_deep);
+            continue;
+        }
+        if (ch == '`') {
+            i = bash_subst(s, len, i, seg, &n, depth, out, count, &too_deep);
+            continue;
+        }
+        if ((ch == '>' || ch == '<') && next == '&') { /* >&2: no separator */
+            seg[n++] = ch;
+            seg[n++] = s[++i];
+            continue;
+        }
+        if (ch == '&' && next == '>') { /* &> file */
+            seg[n++] = ch;
+            continue;
+        }
+        if (ch == '\0' || ch == ';' || ch == '&' || ch == '|' || ch == '\n' || ch == '(' ||
+            ch == ')') {
+            if (emit)
+                bash_emit(seg, n, out, count);
             n = 0;
             continue;
         }
-        if (!q && (ch == ' ' || ch == '\t' || ch == '\r')) {
+        if (ch == ' ' || ch == '\t' || ch == '\r') {
             if (n && seg[n - 1] != ' ')
                 seg[n++] = ' ';
             continue;
         }
         seg[n++] = ch;
-        if (!q && ch == '\\' && i + 1 < len)
-            seg[n++] = cmd[++i];
-        else if (!q && (ch == '\'' || ch == '"'))
+        if (ch == '$' && next == '\'') {
+            seg[n++] = s[++i];
+            q = 'a';
+        } else if (ch == '\'' || ch == '"') {
             q = ch;
-        else if (q && ch == q)
-            q = 0;
+        }
     }
+    if (q && emit) /* an unclosed quote: what was read is a command all the same */
+        bash_emit(seg, n, out, count);
     free(seg);
-    return out;
+    return too_deep;
+}
+
+/* The simple commands of a Bash tool call's command line (bash_scan), each as a pair of
+ * "Bash(COMMAND)" (bash_emit: as written, cleaned up), NUL-separated in a malloc'd buffer:
+ * *count pairs. A role's Bash(…) patterns see each one as well as the whole line: a deny pattern
+ * for "git push*" must stop "cd repo && git push" too. NULL if out of memory; *too_deep set if
+ * substitutions nest too deep to follow. */
+static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, int *too_deep)
+{
+    ab__sb out = {0};
+    *count = 0;
+    *too_deep = bash_scan(cmd, len, 1, 0, &out, count);
+    if (out.oom || !out.buf) {
+        free(out.buf);
+        if (!out.oom && !*count) /* nothing to emit: an empty string */
+            return calloc(1, 1);
+        return NULL;
+    }
+    return out.buf;
 }
 
 int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *reason,
@@ -401,9 +635,14 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
     /* a command line: deny patterns see it whole and each simple command in it; the allow list
      * must cover each simple command as normalised (FOO=1 /usr/bin/git log: git log), not the
      * whole line — "Bash(cd *)" would allow "cd x && rm -rf y" */
-    char *segs = bash ? bash_simple_commands(tool + 5, len - 6, &count) : NULL, *p = segs;
-    if (bash && !segs) {
-        snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name, tool);
+    int too_deep = 0;
+    char *segs = bash ? bash_simple_commands(tool + 5, len - 6, &count, &too_deep) : NULL,
+         *p = segs;
+    if (bash && (!segs || too_deep)) {
+        snprintf(reason, reason_size, "role '%s': %s checking '%s'", r->name,
+                 segs ? "substitutions nested too deep" : "out of memory", tool);
+        ab__utf8_trim(reason);
+        free(segs);
         return 0;
     }
     int ok =
@@ -462,14 +701,24 @@ static int op_permission(ab__ctx *c, void *v)
     }
     int priced =
         rc == AB_OK && p.model[0] && strcmp(p.model, model) != 0 && strcmp(p.model, "default") != 0;
+    /* and the built-in model the name stands for, whatever the store prices it at: a store
+     * price of its own for "anthropic/claude-opus-4-5" does not make it other than Opus */
+    ab_price builtin;
+    int named = ab_price_builtin(model, &builtin) == AB_OK && strcmp(builtin.model, model) != 0;
     ab_role deny_only = role; /* shares role's lists: not freed */
     deny_only.allow_models_count = 0;
     int ok = ab_role_allows(&role, a->operation, NULL, reason, rsize) &&
              ab_role_allows(&deny_only, NULL, model, reason, rsize) &&
+             (!named || ab_role_allows(&deny_only, NULL, builtin.model, reason, rsize)) &&
              ab_role_allows(&role, NULL, priced ? p.model : model, reason, rsize);
-    if (!ok && priced && strstr(reason, p.model)) {
+    /* the reason says which model the name was taken for */
+    const char *as = !ok && priced && strstr(reason, p.model)        ? p.model
+                     : !ok && named && strstr(reason, builtin.model) ? builtin.model
+                                                                     : NULL;
+    if (as) {
         size_t n = strlen(reason);
-        snprintf(reason + n, rsize - n, " (model '%s' is priced as '%s')", model, p.model);
+        snprintf(reason + n, rsize - n, " (model '%s' is %s '%s')", model,
+                 as == p.model ? "priced as" : "the built-in", as);
         ab__utf8_trim(reason);
     }
     ab_role_free(&role);
