@@ -162,6 +162,11 @@ static void test_store_prices(void)
     CHECK(strstr(ab_store_errmsg(st), "my-model") != NULL);
     CHECK_OK(st, ab_price_get(st, "<synthetic>", &p));
     CHECK_I64(p.input + p.output + p.cache_read, 0);
+    /* it costs 0 whatever the store says: a price for it is refused, not listed and unused */
+    ab_price synth = p;
+    synth.input = synth.output = 1000000;
+    CHECK_RC(st, ab_price_set(st, &synth), AB_EINVAL);
+    CHECK(strstr(ab_store_errmsg(st), "<synthetic>") != NULL);
     ab_price def = {.model = "default",
                     .input = 1000000,
                     .output = 2000000,
@@ -256,17 +261,39 @@ static void test_import(void)
     CHECK_OK(st, ab_price_get(st, "acme-embed", &p));
     CHECK_I64(p.input, 100000);
     CHECK_I64(p.cache_read, 100000); /* no cache price: the input price */
+    /* several tiers: the last one is the tier, a field it lacks is the base price, not the
+     * earlier tier's (output 4 and cache read 0.5 were taken from the 128k tier) */
+    const char *multi = "{\"multi\": {\"input_cost_per_token\": 1e-06, "
+                        "\"output_cost_per_token\": 2e-06, "
+                        "\"input_cost_per_token_above_128k_tokens\": 2e-06, "
+                        "\"output_cost_per_token_above_128k_tokens\": 4e-06, "
+                        "\"cache_read_input_token_cost_above_128k_tokens\": 5e-07, "
+                        "\"input_cost_per_token_above_200k_tokens\": 3e-06}}";
+    CHECK_OK(st, ab_price_import_litellm(st, multi, strlen(multi), &n));
+    CHECK_OK(st, ab_price_get(st, "multi", &p));
+    CHECK_I64(p.tier_threshold_tokens, 200000);
+    CHECK_I64(p.tier_input, 3000000);
+    CHECK_I64(p.tier_output, 2000000);
+    CHECK_I64(p.tier_cache_read, 1000000);
+    CHECK_I64(p.tier_cache_write_5m, 1000000);
     /* bad documents import nothing and name the problem */
-    const char *bad[] = {"[1,2]",
-                         "{\"m\": {\"input_cost_per_token\": -1e-06, "
-                         "\"output_cost_per_token\": 1e-06}}",
-                         "{\"m\": {\"input_cost_per_token\": \"3\", \"output_cost_per_token\": 1}}",
-                         "{\"m\": {\"input_cost_per_token\": 1e-20, \"output_cost_per_token\": 1}}",
-                         "{\"bad\\u0001model\": {\"input_cost_per_token\": 1e-06, "
-                         "\"output_cost_per_token\": 1e-06}}",
-                         /* 6,000,000 USD per token: above AB_PRICE_UUSD_MAX (fuzz finding) */
-                         "{\"m\": {\"input_cost_per_token\": 6e+06, \"output_cost_per_token\": 1}}",
-                         "{\"broken\": "};
+    const char *bad[] = {
+        "[1,2]",
+        "{\"m\": {\"input_cost_per_token\": -1e-06, "
+        "\"output_cost_per_token\": 1e-06}}",
+        "{\"m\": {\"input_cost_per_token\": \"3\", \"output_cost_per_token\": 1}}",
+        "{\"m\": {\"input_cost_per_token\": 1e-20, \"output_cost_per_token\": 1}}",
+        "{\"bad\\u0001model\": {\"input_cost_per_token\": 1e-06, "
+        "\"output_cost_per_token\": 1e-06}}",
+        /* 6,000,000 USD per token: above AB_PRICE_UUSD_MAX (fuzz finding) */
+        "{\"m\": {\"input_cost_per_token\": 6e+06, \"output_cost_per_token\": 1}}",
+        /* 900 USD per token is in range, its 1-hour cache write (2 x) is not,
+         * as price set says */
+        "{\"m\": {\"input_cost_per_token\": 900, \"output_cost_per_token\": 1}}",
+        /* <synthetic> always costs 0: a price for it would be listed, never used */
+        "{\"<synthetic>\": {\"input_cost_per_token\": 1e-06, "
+        "\"output_cost_per_token\": 1e-06}}",
+        "{\"broken\": "};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = 99;
         CHECK_RC(st, ab_price_import_litellm(st, bad[i], strlen(bad[i]), &n), AB_EINVAL);

@@ -98,26 +98,33 @@ static int entry_to_price(ab_store *st, const char *model, json_t *entry, ab_pri
         return rc;
     if (p->input < 0 || p->output < 0) /* explicit nulls: no token price */
         return AB_OK;
+    /* Several tiers (128k, 200k, 272k): the last one present is the price's tier, all of its
+     * fields from it (one it lacks is the base price, as in LiteLLM), none from another tier. */
     static const char *const tiers[] = {"128k", "200k", "272k"};
+    static const char *const fields[] = {"input_cost_per_token", "output_cost_per_token",
+                                         "cache_creation_input_token_cost",
+                                         "cache_read_input_token_cost"};
+    int64_t *tier_of[] = {&p->tier_input, &p->tier_output, &p->tier_cache_write_5m,
+                          &p->tier_cache_read};
+    const int64_t base[] = {p->input, p->output,
+                            p->cache_write_5m < 0 ? p->input : p->cache_write_5m,
+                            p->cache_read < 0 ? p->input : p->cache_read};
     for (int i = 0; i < 3; i++) {
         char name[96];
         int64_t tin = -1;
-        snprintf(name, sizeof name, "input_cost_per_token_above_%s_tokens", tiers[i]);
+        snprintf(name, sizeof name, "%s_above_%s_tokens", fields[0], tiers[i]);
         if ((rc = field(st, model, entry, name, &tin)))
             return rc;
         if (tin < 0)
             continue;
         p->tier_threshold_tokens = atoi(tiers[i]) * 1000;
-        p->tier_input = tin;
-        snprintf(name, sizeof name, "output_cost_per_token_above_%s_tokens", tiers[i]);
-        if ((rc = field(st, model, entry, name, &p->tier_output)))
-            return rc;
-        snprintf(name, sizeof name, "cache_creation_input_token_cost_above_%s_tokens", tiers[i]);
-        if ((rc = field(st, model, entry, name, &p->tier_cache_write_5m)))
-            return rc;
-        snprintf(name, sizeof name, "cache_read_input_token_cost_above_%s_tokens", tiers[i]);
-        if ((rc = field(st, model, entry, name, &p->tier_cache_read)))
-            return rc;
+        for (int f = 0; f < 4; f++) {
+            int64_t v = f == 0 ? tin : -1;
+            snprintf(name, sizeof name, "%s_above_%s_tokens", fields[f], tiers[i]);
+            if (f && (rc = field(st, model, entry, name, &v)))
+                return rc;
+            *tier_of[f] = v < 0 ? base[f] : v;
+        }
     }
     /* LiteLLM's conventions: no cache price means the input price. Its 1-hour cache-write
      * price is not read: Anthropic bills 2 x input, and LiteLLM has it wrong for some models
@@ -126,15 +133,9 @@ static int entry_to_price(ab_store *st, const char *model, json_t *entry, ab_pri
         p->cache_write_5m = p->input;
     if (p->cache_read < 0)
         p->cache_read = p->input;
-    if (p->tier_threshold_tokens) {
-        if (p->tier_cache_write_5m < 0)
-            p->tier_cache_write_5m = p->cache_write_5m;
-        if (p->tier_cache_read < 0)
-            p->tier_cache_read = p->cache_read;
-    }
     ab_price_fill_defaults(p);
     *skip = 0;
-    return AB_OK;
+    return ab__price_valid(st, p) ? ab__fail(st, AB_EINVAL, "price file: %s", st->errmsg) : AB_OK;
 }
 
 int ab_price_import_litellm(ab_store *st, const char *json, size_t len, size_t *imported)

@@ -238,6 +238,8 @@ int ab__key_validate(ab_store *st, const char *key);
 /* An event of op on budget at time_ms (an operation's own now_ms: one clock read for both). */
 void ab__event_init(ab_store *st, ab_event *e, const char *budget, const char *op, int64_t time_ms);
 int ab__price_lookup(ab_store *st, const char *model, ab_price *out);
+/* What ab_price_set refuses: a bad name, <synthetic>, a price out of range (derived ones too). */
+int ab__price_valid(ab_store *st, const ab_price *p);
 
 /* ---- time ---- */
 int64_t ab__day_start(int64_t ms);

@@ -302,11 +302,15 @@ void ab__price_ints(ab_price *p, int64_t *out[AB__PRICE_INTS])
     memcpy(out, v, sizeof v);
 }
 
-static int price_valid(ab_store *st, const ab_price *p)
+int ab__price_valid(ab_store *st, const ab_price *p)
 {
     int rc = ab__name_valid(st, "model", p->model);
     if (rc)
         return rc;
+    if (strcmp(p->model, "<synthetic>") == 0) /* ab__price_lookup never reads a store price */
+        return ab__fail(st, AB_EINVAL,
+                        "price of '<synthetic>': Claude Code's locally made lines always cost 0; "
+                        "it has no price to set");
     int64_t *v[AB__PRICE_INTS];
     ab__price_ints((ab_price *)p, v); /* only read here */
     /* in ab__price_ints' order; a cache price not given is derived from the input price by
@@ -343,7 +347,7 @@ static int price_valid(ab_store *st, const ab_price *p)
 
 int ab_price_set(ab_store *st, const ab_price *p)
 {
-    int rc = price_valid(st, p);
+    int rc = ab__price_valid(st, p);
     if (rc)
         return rc;
     if ((rc = ab__txn_begin(st, 1)))
