@@ -1466,6 +1466,61 @@ static void test_batch_deadlock(void)
     ab_store_close(st);
 }
 
+/* PostgreSQL: two group commits on one store (two daemons) take turns. Each locks the chains
+ * of its operations one after another; batch A held t1's chain and wanted t2, batch B held t2's
+ * and wanted t1, and deadlock_timeout later one was voided (with two daemons on one tree, writes
+ * fell to 1%). Now the second batch waits for the first to end and both go through. */
+typedef struct {
+    ab_store *st;
+    int first_done, rc[3];
+} batch_b;
+
+static void *run_batch_b(void *v)
+{
+    batch_b *b = v;
+    ab_usage u = {.input = 1000};
+    ab_decision d;
+    b->rc[0] = ab_store_batch_begin(b->st);
+    if (b->rc[0] == AB_OK)
+        b->rc[0] = ab_budget_charge(b->st, "t2/b", FLAT, &u, NULL, &d); /* t2/b and t2 */
+    __atomic_store_n(&b->first_done, 1, __ATOMIC_SEQ_CST);
+    usleep(300000); /* batch A now waits for t2 (before: it did) */
+    b->rc[1] = ab_budget_charge(b->st, "t1/d", FLAT, &u, NULL, &d); /* t1: batch A's */
+    b->rc[2] = ab_store_batch_commit(b->st);
+    return NULL;
+}
+
+static void test_batches_take_turns(void)
+{
+    if (strcmp(kind, "postgres") != 0)
+        return; /* SQLite's write transactions take turns already; memory: has one handle */
+    ab_store *st = fresh(T0);
+    static const char *const paths[] = {"t1", "t1/a", "t1/d", "t2", "t2/b", "t2/c"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        make(st, paths[i], NULL, NULL);
+    batch_b b = {.st = second_handle()};
+    ab_usage u = {.input = 1000};
+    ab_decision d;
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_OK(st, ab_budget_charge(st, "t1/a", FLAT, &u, NULL, &d)); /* t1/a and t1 */
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, run_batch_b, &b) == 0);
+    for (int i = 0; i < 100 && !__atomic_load_n(&b.first_done, __ATOMIC_SEQ_CST); i++)
+        usleep(10000); /* B's first charge: done at once before, now it waits for A */
+    CHECK_OK(st, ab_budget_charge(st, "t2/c", FLAT, &u, NULL, &d)); /* t2: B's, before */
+    CHECK_OK(st, ab_store_batch_commit(st));
+    pthread_join(th, NULL);
+    for (int i = 0; i < 3; i++) {
+        if (b.rc[i])
+            fprintf(stderr, "batch B, step %d: %s\n", i, ab_strerror(b.rc[i]));
+        CHECK_I64(b.rc[i], AB_OK);
+    }
+    CHECK_I64(get(st, "t1").used[D][REQ], 2);
+    CHECK_I64(get(st, "t2").used[D][REQ], 2);
+    ab_store_close(b.st);
+    ab_store_close(st);
+}
+
 /* A walk's callback that calls the same handle: refused with AB_EINVAL. The lock is recursive,
  * so the call ran inside the walk: on memory: a delete freed the budget the walk read next
  * (valgrind: invalid read), on SQLite it failed with AB_ESTORE ("cannot start a transaction
@@ -1745,6 +1800,7 @@ int main(int argc, char **argv)
     test_list_one_instant();
     test_sqlite_file_removed();
     test_batch_deadlock();
+    test_batches_take_turns();
     test_callback_reentry();
     test_actor_name();
     test_batch_other_thread();
