@@ -34,6 +34,15 @@ check "while the server is down: 503" [ "$st" = 503 ]
 check "with the store_unavailable code" [ "$(jq -r .error.code "$TMP/body")" = store_unavailable ]
 st=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")
 check "healthz says 503 too" [ "$st" = 503 ]
+# a caller who is nobody yet (a made-up token) learns that the store is down, not where it is or
+# who connects to it: the detail (the server's address and port) goes to the log
+PGPORT=${BASE##*:}
+FAKE="abt_0000000000000000_$(printf '0%.0s' $(seq 1 64))"
+st=$(curl -s -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $FAKE" \
+    "http://127.0.0.1:$PORT/v1/budgets")
+check "an unknown token while the store is down: 503" [ "$st" = 503 ]
+check "its message names no server detail" [ "$(grep -c -e "$PGPORT" -e postgres "$TMP/body")" = 0 ]
+check "the log has the detail" grep -q '"msg":"cannot check a token".*'"$PGPORT" "$TMP/recover.err"
 check "the daemon is still running" kill -0 $PID
 
 "$PGCTL" restart "$PGDIR" >/dev/null

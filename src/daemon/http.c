@@ -64,6 +64,21 @@ static void utf8_clean(char *s)
             *s = '?';
 }
 
+/* One line of stderr, as JSON like the access log: {"msg": what, "detail": detail}. */
+static void log_line(const char *what, const char *detail)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", detail);
+    msg[strcspn(msg, "\n")] = '\0';
+    utf8_clean(msg);
+    json_t *line = json_pack("{s:s,s:s}", "msg", what, "detail", msg);
+    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    if (text)
+        fprintf(stderr, "%s\n", text);
+    free(text);
+    json_decref(line);
+}
+
 void abd_reply_json(abd_call *c, int status, char *json)
 {
     if (!c->static_out)
@@ -320,9 +335,12 @@ static int authenticate(abd_call *c, const char *addr)
     snprintf(msg, sizeof msg, "%s", ab_store_errmsg(st));
     if (rc == AB_EPERM)
         return auth_refused(c, addr, pair, "%s", msg);
-    if (rc) {
+    if (rc) { /* the caller is nobody yet: the store's detail (its host, user, …) goes to the
+               * log, as /healthz keeps it too */
         abd_metrics_store_error();
-        return abd_error(c, 503, "store_unavailable", NULL, "cannot check the token: %s", msg);
+        log_line("cannot check a token", msg);
+        return abd_error(c, 503, "store_unavailable", NULL,
+                         "cannot check the token: the store does not answer");
     }
     c->authed = 1;
     return 0;
@@ -789,14 +807,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    msg[strcspn(msg, "\n")] = '\0';
-    utf8_clean(msg);
-    json_t *line = json_pack("{s:s,s:s}", "msg", "libmicrohttpd", "detail", msg);
-    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
-    if (text)
-        fprintf(stderr, "%s\n", text);
-    free(text);
-    json_decref(line);
+    log_line("libmicrohttpd", msg);
 }
 
 struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only)
