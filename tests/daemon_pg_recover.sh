@@ -54,5 +54,23 @@ done
 check "after the server is back, charges succeed again" [ "$ok" = 1 ]
 used=$(curl -s "http://127.0.0.1:$PORT/v1/budgets/fleet" -H "Authorization: Bearer $TOKEN" | jq .usage.total.requests)
 check "exactly the acknowledged charges were applied (2)" [ "$used" = 2 ]
+# A group commit whose COMMIT fails may have happened, as far as the daemon knows (a connection
+# lost under it): the 503 must not say "nothing was changed". Made to fail here by a deferred
+# constraint trigger that raises at commit time on a charge of budget "poison".
+psql -qX "$BASE/$DB" >/dev/null <<'SQL'
+CREATE FUNCTION ab_test_boom() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN RAISE EXCEPTION 'boom at commit'; END $$;
+CREATE CONSTRAINT TRIGGER ab_test_boom AFTER INSERT ON ab_events DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW WHEN (NEW.budget = 'poison' AND NEW.op = 'charge') EXECUTE FUNCTION ab_test_boom();
+SQL
+curl -s -X PUT "http://127.0.0.1:$PORT/v1/budgets/poison" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d '{}' >/dev/null
+st=$(curl -s -o "$TMP/body" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/v1/charge" \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"budget":"poison","usage":{"input":1000}}')
+check "a failed commit: 503" [ "$st" = 503 ]
+check "a failed commit does not claim nothing was changed" \
+    [ "$(jq -r .error.message "$TMP/body" | grep -c 'nothing was changed')" = 0 ]
+check "a failed commit says the outcome is not known" grep -q 'is not known' "$TMP/body"
 echo "daemon_pg_recover: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -86,9 +86,11 @@ void abd_reader_done(abd_call *c)
  * transaction. */
 enum { BATCH_FLAT, BATCH_SAVEPOINTS, BATCH_NONE };
 
-/* Runs every job of list as kind says; the batch's commit's answer (AB_OK for BATCH_NONE). */
-static int batch_once(job *list, int kind, size_t *n)
+/* Runs every job of list as kind says; the batch's commit's answer (AB_OK for BATCH_NONE).
+ * *at_commit: the failure, if any, was the commit's. */
+static int batch_once(job *list, int kind, size_t *n, int *at_commit)
 {
+    *at_commit = 0;
     int rc = kind == BATCH_NONE   ? AB_OK
              : kind == BATCH_FLAT ? ab_store_batch_begin_flat(writer_st)
                                   : ab_store_batch_begin(writer_st);
@@ -101,7 +103,10 @@ static int batch_once(job *list, int kind, size_t *n)
             j->fn(writer_st, j->call);
         }
     }
-    return rc == AB_OK && kind != BATCH_NONE ? ab_store_batch_commit(writer_st) : rc;
+    if (rc != AB_OK || kind == BATCH_NONE)
+        return rc;
+    *at_commit = 1;
+    return ab_store_batch_commit(writer_st);
 }
 
 /* Runs one batch: every job queued now, in one transaction. Flat first (on PostgreSQL a
@@ -114,14 +119,15 @@ static int batch_once(job *list, int kind, size_t *n)
 static void run_batch(job *list)
 {
     size_t n;
-    int rc = batch_once(list, BATCH_FLAT, &n);
+    int at_commit;
+    int rc = batch_once(list, BATCH_FLAT, &n, &at_commit);
     if (rc == AB_EREPLAY) {
         abd_metrics_batch_replay();
-        rc = batch_once(list, BATCH_SAVEPOINTS, &n);
+        rc = batch_once(list, BATCH_SAVEPOINTS, &n, &at_commit);
     }
     if (rc == AB_EREPLAY) {
         abd_metrics_batch_replay();
-        rc = batch_once(list, BATCH_NONE, &n);
+        rc = batch_once(list, BATCH_NONE, &n, &at_commit);
     }
     for (job *j = list; j && rc == AB_OK; j = j->next) { /* durable now: count the spend */
         if (j->call->spend_budget[0])
@@ -130,13 +136,20 @@ static void run_batch(job *list)
         if (j->call->denial[0])
             abd_metrics_denial(j->call->denial);
     }
-    if (rc != AB_OK) { /* nothing of the batch happened: every request of it fails alike */
+    if (rc != AB_OK) { /* every request of the batch fails alike */
         char msg[600];
         snprintf(msg, sizeof msg, "%s", ab_store_errmsg(writer_st));
         abd_metrics_store_error();
+        /* a commit whose answer was lost (the connection died under it) may have happened: the
+         * client must not take the request as undone, and retry it without its key */
+        const char *what =
+            at_commit && rc == AB_ESTORE
+                ? "the store failed at the commit, so whether this request was applied is not "
+                  "known (retry with the same Idempotency-Key: if it was applied, that gives its "
+                  "first answer)"
+                : "the store failed, nothing was changed";
         for (job *j = list; j; j = j->next)
-            abd_error(j->call, 503, "store_unavailable", NULL,
-                      "the store failed, nothing was changed: %s", msg);
+            abd_error(j->call, 503, "store_unavailable", NULL, "%s: %s", what, msg);
     }
     abd_metrics_batch(n);
 }
