@@ -473,6 +473,18 @@ static enum MHD_Result queue(struct MHD_Connection *conn, abd_call *c)
     MHD_add_response_header(r, "Content-Type",
                             c->content_type ? c->content_type : "application/json");
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    /* a browser takes a reply for what it says it is, shows none in a frame (the dashboard keeps
+     * a token: a framing page could make its user save another), and the dashboard's page runs
+     * only its own script, reaches only this origin, and sends no referrer */
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    if (c->content_type && !strncmp(c->content_type, "text/html", 9)) {
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'none'; script-src 'unsafe-inline'; style-src "
+                                "'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'; form-action 'none'");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    }
     if (c->retry_after_s > 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", c->retry_after_s);

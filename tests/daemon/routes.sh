@@ -39,8 +39,15 @@ expect_eq "$head_status $(grep -c '"status"' "$TMP/head")" "200 0" "HEAD /health
 req GET /
 expect_eq "$STATUS $(header Content-Type)" "200 text/html; charset=utf-8" "GET / (dashboard) without a token"
 expect_has "$BODY" "<title>agentbudget</title>" "the dashboard is the HTML page"
+# it keeps a token in the browser: not framed by another page, its script talks to this origin
+# only, and no reply is read as anything but its type
+expect_eq "$(header X-Frame-Options)" "DENY" "the dashboard: X-Frame-Options"
+expect_has "$(header Content-Security-Policy)" "frame-ancestors 'none'" "the dashboard: no framing by CSP"
+expect_has "$(header Content-Security-Policy)" "connect-src 'self'" "the dashboard: fetches this origin only"
+expect_eq "$(header X-Content-Type-Options)" "nosniff" "the dashboard: nosniff"
 req GET /metrics
 expect_reply 401 .error.code unauthorized "GET /metrics without a token"
+expect_eq "$(header X-Content-Type-Options)" "nosniff" "a JSON reply: nosniff"
 TOKEN=$ADMIN
 
 # ---- budgets ----
