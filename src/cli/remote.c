@@ -441,21 +441,48 @@ static json_t *usage_json(const ab_usage *u)
 /* ---- the backend: the library, or the daemon ---- */
 
 /* Local calls that answer with the status their change left: the change and the read are one
- * batch, one transaction, so that no other writer's change comes in between. rc: the change's
- * result inside the batch that local_status_begin opened (after NULL: no batch, no read). */
-static int local_status_begin(cli *c, ab_budget_status *after)
-{
-    return after ? ab_store_batch_begin(c->st) : AB_OK;
-}
+ * batch, one transaction, so that no other writer's change comes in between. A batch the store
+ * voided (PostgreSQL aborted it: a deadlock, or another process made the same new budget at
+ * once) did nothing and runs again, as the library runs again a transaction it aborted, instead
+ * of failing as bad input. after NULL: no batch, no read. */
+#define LOCAL_REPLAYS_MAX 50
 
-static int local_status_end(cli *c, int rc, const char *path, ab_budget_status *after)
+typedef struct {
+    const char *path;
+    const ab_budget_spec *spec; /* set */
+    int which;                  /* reset */
+    const char *key;
+    int *created;
+} local_change;
+
+static int local_with_status(cli *c, int (*change)(cli *, const local_change *),
+                             const local_change *a, ab_budget_status *after)
 {
     if (!after)
-        return rc;
-    if (rc == AB_OK && (rc = ab_budget_get(c->st, path, after)) == AB_OK)
-        return ab_store_batch_commit(c->st);
-    ab_store_batch_abort(c->st);
-    return rc;
+        return change(c, a);
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        if ((rc = ab_store_batch_begin(c->st)))
+            return rc;
+        if ((rc = change(c, a)) == AB_OK && (rc = ab_budget_get(c->st, a->path, after)) == AB_OK)
+            rc = ab_store_batch_commit(c->st);
+        else
+            ab_store_batch_abort(c->st);
+        if (rc != AB_EREPLAY || attempt == LOCAL_REPLAYS_MAX)
+            return rc;
+        struct timespec pause = {0, (long)(1000000 * (attempt + 1) + rand() % 1000000)};
+        nanosleep(&pause, NULL); /* racing writers spread out */
+    }
+}
+
+static int local_set(cli *c, const local_change *a)
+{
+    return ab_budget_set(c->st, a->path, a->spec, a->key, a->created);
+}
+
+static int local_reset(cli *c, const local_change *a)
+{
+    return ab_budget_reset(c->st, a->path, a->which, a->key);
 }
 
 /* The daemon's answer to a change, the budget's status, into *after (when not NULL); frees out. */
@@ -470,10 +497,8 @@ int be_budget_set(cli *c, const char *path, const ab_budget_spec *sp, const char
                   ab_budget_status *after)
 {
     if (!c->url) {
-        int rc = local_status_begin(c, after);
-        if (rc == AB_OK)
-            rc = ab_budget_set(c->st, path, sp, key, created);
-        return local_status_end(c, rc, path, after);
+        local_change a = {.path = path, .spec = sp, .key = key, .created = created};
+        return local_with_status(c, local_set, &a, after);
     }
     json_t *limits = json_array(), *unset = json_array();
     for (size_t i = 0; i < sp->limits_count; i++) {
@@ -551,10 +576,8 @@ int be_budget_delete(cli *c, const char *path, const char *key)
 int be_budget_reset(cli *c, const char *path, int which, const char *key, ab_budget_status *after)
 {
     if (!c->url) {
-        int rc = local_status_begin(c, after);
-        if (rc == AB_OK)
-            rc = ab_budget_reset(c->st, path, which, key);
-        return local_status_end(c, rc, path, after);
+        local_change a = {.path = path, .which = which, .key = key};
+        return local_with_status(c, local_reset, &a, after);
     }
     json_t *w = json_array();
     if (which & AB_RESET_SESSION)
