@@ -522,9 +522,16 @@ typedef struct {
     char hold_id[64]; /* commit, release: from the URL */
 } spend_args;
 
-/* Notes spend for the metrics; the writer counts it after the commit (store.c). */
+/* Notes spend for the metrics; the writer counts it after the commit (store.c). The model is
+ * labelled by the built-in model its name stands for, when it stands for one: each of
+ * "x1/claude-haiku-4-5", "x2/claude-haiku-4-5", … is haiku, not a series of its own (an agent
+ * filled every family's 4,096 series that way, for a few cents, and pushed every other team's
+ * spend into _other). */
 static void spend_later(abd_call *c, const char *budget, const char *model, const ab_decision *d)
 {
+    ab_price builtin;
+    if (ab_price_builtin(model, &builtin) == AB_OK)
+        model = builtin.model;
     snprintf(c->spend_budget, sizeof c->spend_budget, "%s", budget);
     snprintf(c->spend_model, sizeof c->spend_model, "%s", model);
     c->spend_nusd = d->cost_nusd;

@@ -341,5 +341,16 @@ expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="200"} 6' \
 expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="409"} 1' "and the conflict"
 expect_has "$BODY" "agentbudget_spend_usd_total{budget=\"$B\",model=\"my-model\"} 1.234568" \
     "agentbudget_spend_usd_total by budget and model"
+# a model name with a provider prefix is labelled as the built-in model it is priced as: one
+# agent sending x1/…, x2/, … would otherwise fill every family's series (and push the rest into
+# _other)
+for p in x1 x2; do
+    jreq POST /v1/charge "{\"budget\":\"$B\",\"model\":\"$p/claude-haiku-4-5\",\"usage\":{\"input\":1000000}}"
+    expect_reply 200 .allowed true "a charge as $p/claude-haiku-4-5"
+done
+req GET /metrics
+expect_has "$BODY" "agentbudget_spend_usd_total{budget=\"$B\",model=\"claude-haiku-4-5\"} 2" \
+    "spend under x1/ and x2/claude-haiku-4-5 is claude-haiku-4-5's (\$1 per million input tokens)"
+expect_eq "$(grep -c 'model="x[12]/' <<<"$BODY")" 0 "no series of the prefixed names"
 
 finish
