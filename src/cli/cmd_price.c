@@ -26,8 +26,10 @@ static int price_out(const ab_price *p, void *v)
             return AB_ENOMEM;
         return 0;
     }
-    printf("%-44s %-7s in %-8s out %-8s cw5m %-8s cw1h %-8s cr %-8s", p->model,
-           p->builtin ? "builtin" : "store", b[0], b[1], b[2], b[3], b[4]);
+    /* the last column padded only when the tier follows it: no blanks at the end of a line */
+    printf("%-44s %-7s in %-8s out %-8s cw5m %-8s cw1h %-8s cr %-*s", p->model,
+           p->builtin ? "builtin" : "store", b[0], b[1], b[2], b[3],
+           p->tier_threshold_tokens ? 8 : 0, b[4]);
     if (p->tier_threshold_tokens)
         printf(" (>%" PRId64 " tokens: in %s out %s)", p->tier_threshold_tokens,
                ab_price_format(p->tier_input, b[0], 32), ab_price_format(p->tier_output, b[1], 32));

@@ -10,8 +10,10 @@ static void text_list(const char *name, char *const *items, size_t n)
     if (!n)
         return;
     printf("  %-12s", name);
-    for (size_t i = 0; i < n; i++)
-        printf(" %s", items[i]);
+    for (size_t i = 0; i < n; i++) { /* a pattern may hold an escape sequence: not to the tty */
+        char safe[AB_NAME_BYTES_MAX * 2];
+        printf(" %s", term_safe(items[i], safe, sizeof safe));
+    }
     printf("\n");
 }
 
@@ -24,7 +26,8 @@ static int role_out(const ab_role *r, void *v)
             return AB_ENOMEM;
         return 0;
     }
-    printf("%s%s\n", r->name, r->admin ? " (admin)" : "");
+    char name[AB_NAME_BYTES_MAX];
+    printf("%s%s\n", term_safe(r->name, name, sizeof name), r->admin ? " (admin)" : "");
     for (size_t i = 0; i < r->limits_count; i++)
         printf("  %-12s %s\n", i ? "" : "limits",
                ab_limit_format(&r->limits[i], spec, sizeof spec));

@@ -182,13 +182,20 @@ int main(int argc, char **argv)
         argv[2] = help_flag;
         argc = 3;
     }
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+    if (argc < 2) { /* the list of commands on stderr; an error as every error, with --json */
+        usage_all(stderr);
+        return usage_error(&c, "no command given");
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
-        usage_all(argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : written(0);
+        usage_all(stdout); /* text, with --json too: it is for people */
+        return written(0);
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("agentbudget %s\n", AB_VERSION);
+        if (c.json)
+            printf("{\"version\":\"%s\"}\n", AB_VERSION);
+        else
+            printf("agentbudget %s\n", AB_VERSION);
         return written(0);
     }
     const command *cmd = command_find(argv[1]);

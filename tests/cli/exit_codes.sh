@@ -50,6 +50,9 @@ expect_has "$ERR" "no-such-agent" "no such budget: names it"
 run
 expect_rc 2 "no command at all"
 expect_has "$ERR" "usage: agentbudget" "no command at all: usage on stderr"
+run --json
+expect_rc 2 "--json and no command"
+expect_eq "$(jq -r .error.code <<<"$OUT")" "EINVAL" "--json and no command: an error object on stdout"
 
 # a bad store or daemon address names where it came from: the flag or the environment
 AGENTBUDGET_STORE=bogus run list
@@ -235,6 +238,12 @@ run --version
 expect_rc 0 "--version"
 expect_eq "$OUT" "agentbudget $(sed -n 's/^#define AB_VERSION "\(.*\)"$/\1/p' \
     "$(dirname "$0")/../../include/agentbudget.h")" "--version prints AB_VERSION"
+run price list --builtin
+expect_rc 0 "price list --builtin"
+expect_eq "$(grep -c ' $' <<<"$OUT")" 0 "price list: no line ends in blanks"
+run --json version
+expect_eq "$(jq -r .version <<<"$OUT")" "$(sed -n 's/^#define AB_VERSION "\(.*\)"$/\1/p' \
+    "$(dirname "$0")/../../include/agentbudget.h")" "--json version: an object"
 
 # a price file with nothing to import: exit 0, but a warning that says what was looked for
 echo '{"not-a-model": 1, "embedding-only": {"input_cost_per_token": 1e-7}}' >"$TMP/noprices.json"
@@ -326,6 +335,13 @@ run events --budget esc-agent
 expect_has "$OUT" "'Bash(rm ?[2J?]0;x?)'" "events: they show as '?'"
 run --json events --budget esc-agent
 expect_has "$OUT" '\u001b[2J' "events --json: escaped as JSON"
+# a role's patterns may hold them too (role set and role get print the role)
+run role set esc-pattern --allow-tool "$(printf 'A\033[31mRED\rB')"
+[[ "$OUT" != *$'\e'* && "$OUT" != *$'\r'* ]] && ok "role set: no ESC or CR on the terminal" ||
+    not_ok "role set: no ESC or CR on the terminal"
+expect_has "$OUT" "A?[31mRED?B" "role set: they show as '?'"
+run role get esc-pattern
+[[ "$OUT" != *$'\e'* ]] && ok "role get: no ESC on the terminal" || not_ok "role get: no ESC on the terminal"
 
 # a store left read-only for this user: exit 3, and the message says which files must be
 # writable (SQLite makes -wal and -shm with the store's mode: making the store file writable
