@@ -1,7 +1,10 @@
 /* test_conformance.c — one behavioural suite, run against every store: the argument picks
  * memory or sqlite (a fresh file per case). The clock is replaced through the C API. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1407,6 +1410,66 @@ static void test_sqlite_file_removed(void)
     ab_store_close(st);
 }
 
+/* SQLite: an I/O error in the middle of a big statement (the disk full while the page cache
+ * spills into the WAL) may make SQLite roll back the whole transaction, not the statement. In a
+ * batch, the next operation's SAVEPOINT then began a transaction of its own and its RELEASE
+ * committed it: the charge after the failed import was stored, and the batch's COMMIT failed,
+ * its callers told nothing happened (agentbudgetd answered 503 "nothing was changed" for
+ * stored charges). Now the batch is void (AB_EREPLAY) and nothing of it stays. The disk fills
+ * up here by a file-size limit (RLIMIT_FSIZE), which the write of the WAL runs into. */
+static void test_sqlite_batch_lost(void)
+{
+    if (strcmp(kind, "sqlite") != 0)
+        return;
+    ab_store *st = fresh(T0);
+    make(st, "a", NULL, NULL);
+    enum { MODELS = 20000 };
+    ab__sb doc = {0};
+    ab__sb_add(&doc, "{");
+    for (int i = 0; i < MODELS; i++)
+        ab__sb_addf(&doc,
+                    "%s\"m%05d-%0100d\": {\"input_cost_per_token\": 3e-06, "
+                    "\"output_cost_per_token\": 1.5e-05}",
+                    i ? ", " : "", i, 0);
+    ab__sb_add(&doc, "}");
+    CHECK(!doc.oom);
+    char file[512], wal[600];
+    snprintf(file, sizeof file, "%s/store%d.db", tmpdir, case_no);
+    snprintf(wal, sizeof wal, "%s-wal", file);
+    struct stat a, b;
+    CHECK(stat(file, &a) == 0);
+    if (stat(wal, &b) != 0)
+        b.st_size = 0;
+    struct rlimit saved, small;
+    CHECK(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    small = saved;
+    small.rlim_cur = (rlim_t)(a.st_size > b.st_size ? a.st_size : b.st_size) + 256 * 1024;
+    void (*old_xfsz)(int) = signal(SIGXFSZ, SIG_IGN);
+    ab_decision d;
+    size_t n = 0;
+    CHECK_OK(st, ab_store_batch_begin_flat(st));
+    CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0);
+    int rc = ab_price_import_litellm(st, doc.buf, doc.len, &n);
+    CHECK(setrlimit(RLIMIT_FSIZE, &saved) == 0);
+    signal(SIGXFSZ, old_xfsz);
+    if (rc == AB_OK)
+        fprintf(stderr, "the import did not fail under a %lld-byte file limit\n",
+                (long long)small.rlim_cur);
+    CHECK(rc == AB_EREPLAY || rc == AB_ESTORE);
+    CHECK_RC(st, ab_budget_charge(st, "a", FLAT, &(ab_usage){.input = 1}, "after", &d), AB_EREPLAY);
+    CHECK_RC(st, ab_store_batch_commit(st), AB_EREPLAY);
+    CHECK_I64(get(st, "a").used[TT][REQ], 0); /* the charge was stored alone */
+    /* run again, with room: all of it */
+    CHECK_OK(st, ab_store_batch_begin_flat(st));
+    CHECK_OK(st, ab_price_import_litellm(st, doc.buf, doc.len, &n));
+    CHECK_OK(st, ab_budget_charge(st, "a", FLAT, &(ab_usage){.input = 1}, "after", &d));
+    CHECK_OK(st, ab_store_batch_commit(st));
+    CHECK_I64(n, MODELS);
+    CHECK_I64(get(st, "a").used[TT][REQ], 1);
+    free(doc.buf);
+    ab_store_close(st);
+}
+
 static double mono_s(void)
 {
     struct timespec ts;
@@ -1799,6 +1862,7 @@ int main(int argc, char **argv)
     test_clock_clamped();
     test_list_one_instant();
     test_sqlite_file_removed();
+    test_sqlite_batch_lost();
     test_batch_deadlock();
     test_batches_take_turns();
     test_callback_reentry();

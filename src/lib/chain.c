@@ -37,6 +37,10 @@ int ab__txn_begin(ab_store *st, int write)
     }
     /* inside a group commit each operation is a savepoint of the open write transaction */
     int rc = st->batch ? st->ops->savepoint(st) : st->ops->begin(st, write);
+    if (rc == AB_EREPLAY && st->batch) { /* the store lost the batch's transaction */
+        st->ops->rollback(st);
+        st->batch_void = 1;
+    }
     if (rc)
         pthread_mutex_unlock(&st->lock);
     return rc;

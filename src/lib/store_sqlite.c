@@ -882,8 +882,21 @@ static int lite_wipe(ab_store *st)
     return AB_OK;
 }
 
+/* 1 if SQLite ended the batch's transaction by itself: after some errors (SQLITE_FULL,
+ * SQLITE_IOERR, SQLITE_NOMEM) it may roll back the whole transaction, not the statement only.
+ * A SAVEPOINT would then begin a transaction of its own and its RELEASE commit it: the batch's
+ * later operations would each be committed alone, and its COMMIT fail, its callers told that
+ * nothing happened. */
+static int txn_lost(ab_store *st)
+{
+    return L(st)->in_txn && sqlite3_get_autocommit(L(st)->db);
+}
+
 static int lite_savepoint(ab_store *st)
 {
+    if (txn_lost(st)) /* an earlier operation's error ended it: the batch is void */
+        return ab__fail(st, AB_EREPLAY,
+                        "sqlite: an error rolled the batch's whole transaction back: run it again");
     return control(st, Q_SAVEPOINT, "savepoint");
 }
 
@@ -894,6 +907,8 @@ static int lite_savepoint_release(ab_store *st)
 
 static int lite_savepoint_rollback(ab_store *st)
 {
+    if (txn_lost(st)) /* not this operation alone: the whole batch was undone */
+        return AB_EREPLAY;
     control(st, Q_ROLLBACK_TO, "rollback to savepoint");
     control(st, Q_RELEASE, "release savepoint");
     return AB_OK; /* a flat batch is a batch of savepoints here: cheap on SQLite */
