@@ -75,6 +75,31 @@ int main(void)
         {"echo $(echo $(git push))", 0},
         {"echo '$(git push)'", 1},
         {"echo $((1 + 2))", 1},
+        /* a review found these: an escaped blank or a CR before # (no comment then), $$ before
+         * '…', a here-document, quotes nested in ${…}, $(( that is a command substitution,
+         * a backquote nested in backquotes */
+        {"echo \\ #; git push", 0},
+        {"echo x\r#; git push", 0},
+        {"echo $$'\\'; git push #'", 0},
+        {"cat <<EOF\ngit '\nEOF\ngit push\n# '", 0},
+        {"echo \"${x:-\"'\"}\"; git push #'", 0},
+        {"echo $((git push) )", 0},
+        {"echo `echo \\`git push\\``", 0},
+        {"cat <<EOF\n$(git push)\nEOF", 0},
+        {"cat <<'EOF'\n$(git push)\nEOF", 1},
+        {"cat <<-EOF\n\tx\n\tEOF\ngit push", 0},
+        {"exec -a foo git push", 0},
+        {"env -u HOME git push", 0},
+        {"nice -n 5 git push", 0},
+        {"/usr/bin/env git push", 0},
+        {"\\command git push", 0},
+        {"'env' git push", 0},
+        {"! { git push; }", 0},
+        {"if true; then { git push; }; fi", 0},
+        {"time { git push; }", 0},
+        {"coproc git push", 0},
+        {"{git,push}", 0},
+        {"echo {a,b}", 1},
         {"git status", 1},
         {"echo 'a; git push'", 1},
         {"echo \"x && git push\"", 1},
@@ -133,6 +158,18 @@ int main(void)
         {"Bash(git log \"$(rm -rf x)\")", 0},
         {"Bash(git log $(git rev-parse HEAD))", 1},
         {"Bash(git show \"$(git rev-parse HEAD)\")", 1},
+        /* the review's: each runs rm after git in Bash */
+        {"Bash(git status \\ #; rm -rf x)", 0},
+        {"Bash(git status\r#; rm -rf x)", 0},
+        {"Bash(git status $$'\\'; rm -rf x #')", 0},
+        {"Bash(git log <<EOF\ngit '\nEOF\nrm -rf x\n# ')", 0},
+        {"Bash(git log \"${x:-\"'\"}\"; rm -rf x #')", 0},
+        {"Bash(git log $((rm -rf x) ))", 0},
+        {"Bash(git log `git log \\`rm -rf x\\``)", 0},
+        /* a here-document's body is no command; what reads it is one (cat needs allowing) */
+        {"Bash(git commit -m \"$(cat <<'EOF'\nfix: don't (break) it\nEOF\n)\")", 0},
+        {"Bash(git log <<'EOF'\nrm -rf x\nEOF)", 1},
+        {"Bash({ git status; })", 1},
         /* a redirection's & separates nothing */
         {"Bash(git status 2>&1)", 1},
         {"Bash(git status &> out.txt)", 1},
@@ -151,5 +188,16 @@ int main(void)
     CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(FOO=1 rm y)'");
     CHECK(!allowed(git_cd, 2, NULL, 0, "Bash( )", reason, sizeof reason));
     CHECK(!allowed(git_cd, 2, NULL, 0, "Write", reason, sizeof reason));
+    /* substitutions nested past what is followed: denied, also with no room for a reason
+     * (a NULL reason of size 0 was written to: UBSan under ASan) */
+    char deep[128] = "Bash(";
+    for (int i = 0; i < 20; i++)
+        strcat(deep, "$(");
+    strcat(deep, "git push)");
+    CHECK(!allowed(any, 1, no_push, 1, deep, reason, sizeof reason));
+    CHECK(strstr(reason, "too deep") != NULL);
+    ab_role bare;
+    memset(&bare, 0, sizeof bare);
+    CHECK(!ab_role_allows(&bare, deep, NULL, NULL, 0));
     return test_summary("roles");
 }

@@ -300,12 +300,15 @@ static int allows(const char *what, char *const *allow, size_t n_allow, char *co
 /* ---- Bash command lines, as far as patterns can see them ---- */
 
 /* Where the word starting at s ends: the first blank outside quotes (or the end). In double
- * quotes and $'…' a backslash escapes the next character; in single quotes nothing does. */
+ * quotes and $'…' a backslash escapes the next character; in single quotes nothing does; $$ is
+ * a parameter, not the $ of $'…'. */
 static const char *word_end(const char *s)
 {
     char q = 0;
     for (; *s && (q || *s != ' '); s++) {
         if ((q == 0 || q == '"' || q == 'a') && *s == '\\' && s[1])
+            s++;
+        else if (!q && *s == '$' && s[1] == '$')
             s++;
         else if (!q && *s == '$' && s[1] == '\'')
             q = 'a', s++;
@@ -318,7 +321,7 @@ static const char *word_end(const char *s)
 }
 
 /* The word [s, e) with its quotes and escapes removed, as Bash passes it on ('git' and \git:
- * git), appended to out. */
+ * git), into out (at least e - s + 1 bytes, NUL-terminated). Returns its length. */
 static size_t word_unquoted(const char *s, const char *e, char *out)
 {
     size_t n = 0;
@@ -328,6 +331,8 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
             out[n++] = *++s;
         else if (q == '"' && *s == '\\' && s + 1 < e && strchr("\"\\$`", s[1]))
             out[n++] = *++s;
+        else if (!q && *s == '$' && s + 1 < e && s[1] == '$')
+            out[n++] = *s++, out[n++] = *s;
         else if (!q && *s == '$' && s + 1 < e && s[1] == '\'')
             q = 'a', s++;
         else if (!q && (*s == '\'' || *s == '"'))
@@ -337,12 +342,23 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
         else
             out[n++] = *s;
     }
+    out[n] = '\0';
     return n;
 }
 
-static int word_is(const char *s, const char *e, const char *w)
+/* The word [s, e) unquoted into out (word_unquoted); a brace expansion {a,b,c} as the whole word,
+ * plain (no quotes, escapes, $ or nested braces), becomes the words it expands to: "a b c"
+ * ({git,push} runs git push). */
+static size_t braces_expanded(const char *s, const char *e, char *out)
 {
-    return (size_t)(e - s) == strlen(w) && !memcmp(s, w, (size_t)(e - s));
+    size_t n = (size_t)(e - s);
+    if (n < 4 || s[0] != '{' || s[n - 1] != '}' || !memchr(s, ',', n) ||
+        strcspn(s + 1, "{}'\"\\$`") != n - 2)
+        return word_unquoted(s, e, out);
+    for (size_t i = 1; i + 1 < n; i++)
+        out[i - 1] = s[i] == ',' ? ' ' : s[i];
+    out[n - 2] = '\0';
+    return n - 2;
 }
 
 /* A redirection word: [n]> [n]>> [n]< <<< &> &>> >& <& >|, maybe with its target in the same
@@ -363,10 +379,26 @@ static int word_redirect(const char *s, const char *e, int *bare)
 }
 
 /* Words that come before a command without being it: reserved words, and programs that run the
- * rest of their line as a command (their options and env's VAR=value words skipped too). */
-static const char *const bash_leaders[] = {"!",    "if",      "then",    "else",  "elif",
-                                           "do",   "while",   "until",   "time",  "env",
-                                           "exec", "command", "builtin", "nohup", NULL};
+ * rest of their line as a command, with the options of theirs that take an argument (env -u
+ * NAME, exec -a NAME, nice -n N); their other options and env's VAR=value words are skipped. */
+static const struct {
+    const char *word, *arg_options;
+} bash_leaders[] = {{"!", ""},      {"{", ""},     {"if", ""},      {"then", ""},    {"else", ""},
+                    {"elif", ""},   {"do", ""},    {"while", ""},   {"until", ""},   {"time", ""},
+                    {"env", "uCS"}, {"exec", "a"}, {"command", ""}, {"builtin", ""}, {"nohup", ""},
+                    {"nice", "n"},  {"coproc", ""}};
+
+/* The leader word w is (unquoted, by its last path component: /usr/bin/env, \command), or
+ * NULL. */
+static const char *leader_options(const char *w)
+{
+    const char *slash = strrchr(w, '/');
+    const char *base = slash && slash[1] ? slash + 1 : w;
+    for (size_t i = 0; i < sizeof bash_leaders / sizeof bash_leaders[0]; i++)
+        if (!strcmp(base, bash_leaders[i].word))
+            return bash_leaders[i].arg_options;
+    return NULL;
+}
 
 /* Appends "Bash(COMMAND)" and a NUL to out. */
 static void add_command(ab__sb *out, const char *command)
@@ -378,249 +410,377 @@ static void add_command(ab__sb *out, const char *command)
         out->buf[out->len - 1] = '\0';
 }
 
-/* Appends two forms of one simple command, "Bash(SEG)" each: as written (subshell and group
- * brackets around it dropped; seg has single blanks), for allow lists; and cleaned up further,
+/* 1 if the word w (unquoted into u) comes before the command and is skipped; *skip_next: its
+ * argument is the next word. *opts: the options of the last leader, NULL before one. */
+static int word_skipped(const char *w, const char *e, const char *u, const char **opts,
+                        int *skip_next)
+{
+    int bare = 0;
+    *skip_next = 0;
+    const char *eq = memchr(w, '=', (size_t)(e - w));
+    size_t name = strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+    if (eq && name && w + name == eq && !(w[0] >= '0' && w[0] <= '9'))
+        return 1; /* VAR=value */
+    if (word_redirect(w, e, &bare)) {
+        *skip_next = bare; /* the target of "> file" */
+        return 1;
+    }
+    if (*opts && u[0] == '-') { /* a leader's option; "-u NAME": NAME too */
+        *skip_next = u[1] && !u[2] && strchr(*opts, u[1]) != NULL;
+        return 1;
+    }
+    const char *o = leader_options(u);
+    if (o)
+        *opts = o;
+    return o != NULL;
+}
+
+/* Appends two forms of one simple command, "Bash(SEG)" each: as written (a group's { and } around
+ * it dropped; seg has single blanks), for allow lists; and cleaned up further,
  * for deny lists, which then match more: no leading VAR=value assignments, redirections,
- * reserved words (then, do, !, …) or env/command/exec/time/nohup/builtin with their options,
- * quotes and escapes removed ('git' push: git push), the program by its last path component
- * (/usr/bin/git: git). An allow list must not see the cleaned-up form: "Bash(git *)" would let
- * in /tmp/evil/git and GIT_PAGER='rm -rf ~' git log. */
+ * reserved words (then, do, !, {, …) or env/command/exec/time/nohup/nice/builtin/coproc with
+ * their options, quotes and escapes removed ('git' push: git push), the program by its last
+ * path component (/usr/bin/git: git). An allow list must not see the cleaned-up form:
+ * "Bash(git *)" would let in /tmp/evil/git and GIT_PAGER='rm -rf ~' git log. */
 static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count)
 {
-    while (n && (seg[0] == '(' || seg[0] == '{' || seg[0] == ' '))
+    /* blanks, and a group's { and } where they stand as words ({git,push} is no group) */
+    while (n && (seg[0] == ' ' || (seg[0] == '{' && (n == 1 || seg[1] == ' '))))
         seg++, n--;
-    while (n && (seg[n - 1] == ')' || seg[n - 1] == '}' || seg[n - 1] == ' '))
+    while (n && (seg[n - 1] == ' ' || (seg[n - 1] == '}' && (n == 1 || seg[n - 2] == ' '))))
         n--;
     seg[n] = '\0';
     if (!n)
         return;
     add_command(out, seg);
-    char *clean = malloc(n + 1);
-    if (!clean) {
+    char *clean = malloc(n + 1), *u = malloc(n + 1);
+    if (!clean || !u) {
+        free(clean);
+        free(u);
         out->oom = 1;
         return;
     }
     size_t c = 0;
-    int leading = 1, options = 0; /* options: a leader's -x words are skipped */
-    for (const char *w = seg; *w;) {
+    int leading = 1, skip_next = 0;
+    const char *opts = NULL;
+    for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
-        int bare = 0;
-        if (leading) {
-            const char *eq = memchr(w, '=', (size_t)(e - w));
-            size_t name = strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                    "0123456789_");
-            int skip = (eq && name && w + name == eq && !(w[0] >= '0' && w[0] <= '9')) ||
-                       (options && w[0] == '-') || word_redirect(w, e, &bare);
-            for (size_t i = 0; !skip && bash_leaders[i]; i++)
-                if (word_is(w, e, bash_leaders[i]))
-                    skip = options = 1;
-            if (bare && *e) /* the target of "> file" */
-                e = word_end(e + 1);
-            if (skip) {
-                w = *e ? e + 1 : e;
-                continue;
-            }
-            /* the program: its last path component, unquoted */
-            char *prog = malloc((size_t)(e - w) + 1);
-            if (!prog) {
-                out->oom = 1;
-                break;
-            }
-            size_t pn = word_unquoted(w, e, prog);
-            prog[pn] = '\0';
-            const char *slash = strrchr(prog, '/');
-            const char *base = slash && slash[1] ? slash + 1 : prog;
-            memcpy(clean + c, base, strlen(base));
-            c += strlen(base);
-            free(prog);
+        size_t un = braces_expanded(w, e, u);
+        const char *word = w;
+        w = e;
+        if (leading && skip_next) {
+            skip_next = 0;
+        } else if (leading && word_skipped(word, e, u, &opts, &skip_next)) {
+            continue;
+        } else if (leading) { /* the program: by its last path component */
+            const char *slash = strrchr(u, '/');
+            const char *base = slash && slash[1] ? slash + 1 : u;
+            size_t bn = strlen(base);
+            memmove(clean + c, base, bn);
+            c += bn;
             leading = 0;
         } else {
             clean[c++] = ' ';
-            c += word_unquoted(w, e, clean + c);
+            memcpy(clean + c, u, un);
+            c += un;
         }
-        w = *e ? e + 1 : e;
     }
     clean[c] = '\0';
     add_command(out, clean);
     free(clean);
+    free(u);
     (*count)++;
 }
 
+/* ---- the scanner: simple commands, substitutions, here-documents ---- */
+
 #define BASH_DEPTH_MAX 16 /* substitutions nested deeper: the line is denied */
+#define HEREDOCS_MAX 8    /* here-documents begun on one line, at most; more: denied */
 
-/* Where the substitution starting at s[i] ($( <( >( or `) ends: the index of its closing ) or `
- * (len if it is not closed). Quotes inside it are its own. */
-static size_t subst_end(const char *s, size_t len, size_t i)
+typedef struct {
+    ab__sb *out;
+    size_t *count;
+    int denied; /* too deep, or too many here-documents: no answer but no */
+} bash_ctx;
+
+/* What bash_scan looks for: simple commands (split, emitted), or only the expansions that run
+ * commands, with quotes as plain characters (a here-document's body; $(( )) arithmetic). */
+enum { SCAN_COMMANDS, SCAN_EXPANSIONS };
+
+typedef struct {
+    char delim[256];
+    int quoted, strip_tabs;
+} heredoc;
+
+static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char term, int mode,
+                        int depth);
+
+/* Where the quote that opens at s[i] closes: ' (nothing escapes), or $' (a backslash does). */
+static size_t end_single(const char *s, size_t len, size_t i, int ansi)
 {
-    if (s[i] == '`') {
-        for (size_t j = i + 1; j < len; j++)
-            if (s[j] == '\\')
-                j++;
-            else if (s[j] == '`')
-                return j;
-        return len;
-    }
-    int depth = 0;
-    char q = 0;
-    for (size_t j = i + 1; j < len; j++) {
-        char ch = s[j];
-        if (q == '\'') {
-            if (ch == '\'')
-                q = 0;
-        } else if (ch == '\\') {
-            j++;
-        } else if (q == '"') {
-            if (ch == '"')
-                q = 0;
-        } else if (ch == '\'' || ch == '"') {
-            q = ch;
-        } else if (ch == '(') {
-            depth++;
-        } else if (ch == ')' && --depth == 0) {
-            return j;
-        }
-    }
-    return len;
+    for (i += ansi ? 2 : 1; i < len; i++)
+        if (ansi && s[i] == '\\')
+            i++;
+        else if (s[i] == '\'')
+            return i;
+    return len - 1;
 }
 
-static int bash_scan(const char *s, size_t len, int emit, int depth, ab__sb *out, size_t *count);
+static size_t end_expansion(bash_ctx *x, const char *s, size_t len, size_t i, int depth);
 
-/* A command substitution or process substitution at s[i]: its commands are commands of the
- * line too ("git log $(rm -rf x)" runs rm). Appended to seg as written; returns where it ends. */
-static size_t bash_subst(const char *s, size_t len, size_t i, char *seg, size_t *n, int depth,
-                         ab__sb *out, size_t *count, int *too_deep)
+/* 1 if s[i] starts an expansion that runs commands or holds them: $( $(( ${ or `. */
+static int expansion_at(const char *s, size_t len, size_t i)
 {
-    size_t end = subst_end(s, len, i);
-    size_t from = s[i] == '`' ? i + 1 : i + 2;
-    int arith = s[i] == '$' && from < len && s[from] == '('; /* $(( )): no commands of its own */
-    if (bash_scan(s + from, (end > from ? end : from) - from, !arith, depth + 1, out, count))
-        *too_deep = 1;
-    for (size_t j = i; j <= end && j < len; j++) /* as written, blanks made one space */
-        if (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n') {
-            if (*n && seg[*n - 1] != ' ')
-                seg[(*n)++] = ' ';
-        } else {
-            seg[(*n)++] = s[j];
-        }
-    return end;
+    return s[i] == '`' || (s[i] == '$' && i + 1 < len && (s[i + 1] == '(' || s[i + 1] == '{'));
 }
 
-/* Splits s into simple commands and emits each (emit == 0: only looks for substitutions, as in
- * $(( )) arithmetic). Separators outside quotes: ; & | newlines ( and ), but not the & of >& <&
- * &>; a # that starts a word starts a comment; \ and newline join lines. Returns 1 if
- * substitutions nest deeper than BASH_DEPTH_MAX. */
-static int bash_scan(const char *s, size_t len, int emit, int depth, ab__sb *out, size_t *count)
+/* Where the double quote that opens at s[i] closes; the expansions in it are scanned. */
+static size_t end_double(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
 {
-    if (depth > BASH_DEPTH_MAX)
-        return 1;
-    char *seg = malloc(len + 1);
-    if (!seg) {
-        out->oom = 1;
-        return 0;
+    for (i++; i < len; i++)
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '"')
+            return i;
+        else if (expansion_at(s, len, i))
+            i = end_expansion(x, s, len, i, depth);
+    return len - 1;
+}
+
+/* Where the ${ at s[i] closes (its }); quotes and expansions in it are its own. */
+static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
+{
+    int braces = 0;
+    for (i += 2; i < len; i++)
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '\'')
+            i = end_single(s, len, i, 0);
+        else if (s[i] == '"')
+            i = end_double(x, s, len, i, depth);
+        else if (expansion_at(s, len, i))
+            i = end_expansion(x, s, len, i, depth);
+        else if (s[i] == '{')
+            braces++;
+        else if (s[i] == '}' && braces-- == 0)
+            return i;
+    return len - 1;
+}
+
+/* A backquoted command at s[i]: where it closes; its text, with \` \\ \$ unescaped (a \` in it
+ * is a nested one), is scanned as a command line of its own. */
+static size_t end_backquote(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
+{
+    size_t j = i + 1;
+    while (j < len && s[j] != '`')
+        j += s[j] == '\\' ? 2 : 1;
+    if (j > len)
+        j = len;
+    char *inner = malloc(j - i + 1);
+    if (!inner) {
+        x->out->oom = 1;
+        return j < len ? j : len - 1;
     }
     size_t n = 0;
-    char q = 0; /* ' " or a ($'…') */
-    int too_deep = 0;
-    for (size_t i = 0; i <= len; i++) {
-        char ch = i < len ? s[i] : '\0';
-        char next = i + 1 < len ? s[i + 1] : '\0';
-        if (q == '\'' || q == 'a') {
-            if (i == len)
+    for (size_t k = i + 1; k < j; k++)
+        inner[n++] = s[k] == '\\' && k + 1 < j && strchr("`\\$", s[k + 1]) ? s[++k] : s[k];
+    inner[n] = '\0';
+    bash_scan(x, inner, n, 0, '\0', SCAN_COMMANDS, depth + 1);
+    free(inner);
+    return j < len ? j : len - 1;
+}
+
+/* An expansion at s[i] (expansion_at, or <( >( process substitution): its commands are scanned
+ * (a $(( that does not close with )) is a command substitution, as Bash reads it). Returns the
+ * index of its last character. */
+static size_t end_expansion(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
+{
+    if (depth >= BASH_DEPTH_MAX) {
+        x->denied = 1;
+        return len - 1;
+    }
+    if (s[i] == '`')
+        return end_backquote(x, s, len, i, depth);
+    if (s[i + 1] == '{')
+        return end_param(x, s, len, i, depth + 1);
+    if (s[i] == '$' && i + 2 < len && s[i + 2] == '(') {
+        size_t k = bash_scan(x, s, len, i + 3, ')', SCAN_EXPANSIONS, depth + 1);
+        if (k + 1 < len && s[k + 1] == ')')
+            return k + 1;
+    }
+    size_t k = bash_scan(x, s, len, i + 2, ')', SCAN_COMMANDS, depth + 1);
+    return k < len ? k : len - 1;
+}
+
+/* A here-document's operator at s[i] (<< or <<-) and its word: noted in hd; returns the index of
+ * the word's last character. */
+static size_t heredoc_word(bash_ctx *x, const char *s, size_t len, size_t i, heredoc *hd, int *nh)
+{
+    size_t j = i + 2;
+    int strip_tabs = j < len && s[j] == '-';
+    j += strip_tabs ? 1 : 0;
+    while (j < len && (s[j] == ' ' || s[j] == '\t'))
+        j++;
+    size_t from = j;
+    char q = 0;
+    for (; j < len && (q || !strchr(" \t\n;&|()<>", s[j])); j++)
+        if (!q && s[j] == '\\')
+            j++;
+        else if (!q && (s[j] == '\'' || s[j] == '"'))
+            q = s[j];
+        else if (q && s[j] == q)
+            q = 0;
+    if (j > len)
+        j = len;
+    if (*nh == HEREDOCS_MAX || j - from >= sizeof hd->delim) {
+        x->denied = 1;
+        return j - 1;
+    }
+    heredoc *h = &hd[(*nh)++];
+    word_unquoted(s + from, s + j, h->delim);
+    h->quoted = memchr(s + from, '\'', j - from) || memchr(s + from, '"', j - from) ||
+                memchr(s + from, '\\', j - from);
+    h->strip_tabs = strip_tabs;
+    return j - 1;
+}
+
+/* The bodies of the here-documents begun on the line that ends at s[i] (a newline), one after
+ * another, each to the line that is its word. A body whose word was not quoted is expanded by
+ * Bash: its $( ) and ` ` run commands, which are scanned. Returns the index of the last
+ * newline of the last body (or len - 1). */
+static size_t heredoc_bodies(bash_ctx *x, const char *s, size_t len, size_t i, const heredoc *hd,
+                             int nh, int depth)
+{
+    size_t pos = i + 1;
+    for (int k = 0; k < nh && pos < len; k++) {
+        size_t start = pos, end = len;
+        while (pos < len) {
+            const char *nl = memchr(s + pos, '\n', len - pos);
+            size_t eol = nl ? (size_t)(nl - s) : len, from = pos;
+            while (hd[k].strip_tabs && from < eol && s[from] == '\t')
+                from++;
+            pos = nl ? eol + 1 : len;
+            if (eol - from == strlen(hd[k].delim) && !memcmp(s + from, hd[k].delim, eol - from)) {
+                end = from;
                 break;
-            seg[n++] = ch;
-            if (q == 'a' && ch == '\\' && next)
-                seg[n++] = s[++i];
-            else if (ch == '\'')
-                q = 0;
-            continue;
-        }
-        if (q == '"') {
-            if (i == len)
-                break;
-            if (ch == '\\' && i + 1 < len) {
-                seg[n++] = ch;
-                seg[n++] = s[++i];
-            } else if ((ch == '$' && next == '(') || ch == '`') {
-                i = bash_subst(s, len, i, seg, &n, depth, out, count, &too_deep);
-            } else {
-                seg[n++] = ch;
-                if (ch == '"')
-                    q = 0;
             }
+        }
+        if (!hd[k].quoted)
+            bash_scan(x, s, end, start, '\0', SCAN_EXPANSIONS, depth + 1);
+    }
+    return pos - 1;
+}
+
+/* Appends s[from..to] to seg as written, runs of blanks and newlines made one space. */
+static void seg_add(char *seg, size_t *n, const char *s, size_t from, size_t to)
+{
+    for (size_t j = from; j <= to; j++)
+        if (s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
+            seg[(*n)++] = s[j];
+        else if (*n && seg[*n - 1] != ' ')
+            seg[(*n)++] = ' ';
+}
+
+/* One step of bash_scan outside quotes, for a character that is part of a word: the index of
+ * the last character it took (quotes, an escape, an expansion, a here-document's word). */
+static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mode, int depth,
+                        heredoc *hd, int *nh)
+{
+    char ch = s[i], next = i + 1 < len ? s[i + 1] : '\0';
+    if (ch == '\\')
+        return i + 1 < len ? i + 1 : i;
+    if (mode == SCAN_EXPANSIONS)
+        return expansion_at(s, len, i) ? end_expansion(x, s, len, i, depth) : i;
+    if (ch == '\'')
+        return end_single(s, len, i, 0);
+    if (ch == '$' && next == '$') /* $$: not the $ of $'…' */
+        return i + 1;
+    if (ch == '$' && next == '\'')
+        return end_single(s, len, i, 1);
+    if (ch == '"')
+        return end_double(x, s, len, i, depth);
+    if (expansion_at(s, len, i) || ((ch == '<' || ch == '>') && next == '('))
+        return end_expansion(x, s, len, i, depth);
+    if (ch == '<' && next == '<' && (i + 2 >= len || s[i + 2] != '<'))
+        return heredoc_word(x, s, len, i, hd, nh);
+    if ((ch == '>' || ch == '<') && next == '&') /* >&2: not a separator */
+        return i + 1;
+    return i;
+}
+
+/* Scans s from i: splits it into simple commands at ; & | newlines ( and ) outside quotes (not
+ * at the & of >& <& &>) and emits each (mode SCAN_COMMANDS), and scans the commands of its
+ * expansions. A # that starts a word comments out the rest of its line; a backslash-newline
+ * joins two lines; only spaces and tabs are blanks. Stops at term (a ')' of the same depth of
+ * parentheses: the end of a $( ) that called it) and returns its index, or len. */
+static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char term, int mode,
+                        int depth)
+{
+    char *seg = malloc(len - i + 1);
+    if (!seg) {
+        x->out->oom = 1;
+        return len;
+    }
+    size_t n = 0;
+    int word_start = 1, parens = 0, nh = 0;
+    heredoc hd[HEREDOCS_MAX];
+    for (; i < len && !x->denied; i++) {
+        char ch = s[i];
+        if (ch == term && parens == 0)
+            break;
+        if (ch == '\\' && i + 1 < len && s[i + 1] == '\n') { /* a line continued */
+            i++;
             continue;
         }
-        if (ch == '\\' && i + 1 < len) {
-            if (next == '\n') { /* a line continued */
-                i++;
-                continue;
-            }
-            seg[n++] = ch;
-            seg[n++] = s[++i];
-            continue;
-        }
-        if (ch == '#' && (n == 0 || seg[n - 1] == ' ')) { /* a comment, to the end of the line */
+        if (mode == SCAN_COMMANDS && ch == '#' && word_start) { /* to the end of the line */
             while (i + 1 < len && s[i + 1] != '\n')
                 i++;
             continue;
         }
-        if ((ch == '$' || ch == '<' || ch == '>') && next == '(') {
-            i = bash_subst(s, len, i, seg, &n, depth, out, count, &too_deep);
-            continue;
-        }
-        if (ch == '`') {
-            i = bash_subst(s, len, i, seg, &n, depth, out, count, &too_deep);
-            continue;
-        }
-        if ((ch == '>' || ch == '<') && next == '&') { /* >&2: no separator */
-            seg[n++] = ch;
-            seg[n++] = s[++i];
-            continue;
-        }
-        if (ch == '&' && next == '>') { /* &> file */
-            seg[n++] = ch;
-            continue;
-        }
-        if (ch == '\0' || ch == ';' || ch == '&' || ch == '|' || ch == '\n' || ch == '(' ||
-            ch == ')') {
-            if (emit)
-                bash_emit(seg, n, out, count);
+        if (strchr(";&|\n()", ch) && !(ch == '&' && i + 1 < len && s[i + 1] == '>')) {
+            parens += ch == '(' ? 1 : ch == ')' && parens ? -1 : 0;
+            if (mode == SCAN_COMMANDS)
+                bash_emit(seg, n, x->out, x->count);
             n = 0;
+            word_start = 1;
+            if (ch == '\n' && nh) {
+                i = heredoc_bodies(x, s, len, i, hd, nh, depth);
+                nh = 0;
+            }
             continue;
         }
-        if (ch == ' ' || ch == '\t' || ch == '\r') {
+        if (ch == ' ' || ch == '\t') {
             if (n && seg[n - 1] != ' ')
                 seg[n++] = ' ';
+            word_start = 1;
             continue;
         }
-        seg[n++] = ch;
-        if (ch == '$' && next == '\'') {
-            seg[n++] = s[++i];
-            q = 'a';
-        } else if (ch == '\'' || ch == '"') {
-            q = ch;
-        }
+        size_t last = word_part(x, s, len, i, mode, depth, hd, &nh);
+        seg_add(seg, &n, s, i, last);
+        i = last;
+        word_start = 0;
     }
-    if (q && emit) /* an unclosed quote: what was read is a command all the same */
-        bash_emit(seg, n, out, count);
+    if (mode == SCAN_COMMANDS && !x->denied)
+        bash_emit(seg, n, x->out, x->count);
     free(seg);
-    return too_deep;
+    return i;
 }
 
 /* The simple commands of a Bash tool call's command line (bash_scan), each as a pair of
  * "Bash(COMMAND)" (bash_emit: as written, cleaned up), NUL-separated in a malloc'd buffer:
  * *count pairs. A role's Bash(…) patterns see each one as well as the whole line: a deny pattern
- * for "git push*" must stop "cd repo && git push" too. NULL if out of memory; *too_deep set if
- * substitutions nest too deep to follow. */
-static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, int *too_deep)
+ * for "git push*" must stop "cd repo && git push" too. NULL if out of memory; *denied set if the
+ * line is too deep (substitutions) or has too many here-documents to follow. */
+static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, int *denied)
 {
     ab__sb out = {0};
+    bash_ctx x = {.out = &out, .count = count};
     *count = 0;
-    *too_deep = bash_scan(cmd, len, 1, 0, &out, count);
+    bash_scan(&x, cmd, len, 0, '\0', SCAN_COMMANDS, 0);
+    *denied = x.denied;
     if (out.oom || !out.buf) {
         free(out.buf);
-        if (!out.oom && !*count) /* nothing to emit: an empty string */
-            return calloc(1, 1);
-        return NULL;
+        return out.oom ? NULL : calloc(1, 1);
     }
     return out.buf;
 }
@@ -635,13 +795,15 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
     /* a command line: deny patterns see it whole and each simple command in it; the allow list
      * must cover each simple command as normalised (FOO=1 /usr/bin/git log: git log), not the
      * whole line — "Bash(cd *)" would allow "cd x && rm -rf y" */
-    int too_deep = 0;
-    char *segs = bash ? bash_simple_commands(tool + 5, len - 6, &count, &too_deep) : NULL,
-         *p = segs;
-    if (bash && (!segs || too_deep)) {
+    int denied = 0;
+    char *segs = bash ? bash_simple_commands(tool + 5, len - 6, &count, &denied) : NULL, *p = segs;
+    if (bash && (!segs || denied)) {
         snprintf(reason, reason_size, "role '%s': %s checking '%s'", r->name,
-                 segs ? "substitutions nested too deep" : "out of memory", tool);
-        ab__utf8_trim(reason);
+                 segs ? "substitutions nested too deep, or too many here-documents,"
+                      : "out of memory",
+                 tool);
+        if (reason_size)
+            ab__utf8_trim(reason);
         free(segs);
         return 0;
     }
