@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -470,8 +472,13 @@ static int local_with_status(cli *c, int (*change)(cli *, const local_change *),
             ab_store_batch_abort(c->st);
         if (rc != AB_EREPLAY || attempt == LOCAL_REPLAYS_MAX)
             return rc;
-        struct timespec pause = {0, (long)(1000000 * (attempt + 1) + rand() % 1000000)};
-        nanosleep(&pause, NULL); /* racing writers spread out */
+        struct timespec now, pause = {0, 1000000L * (attempt + 1)};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        /* racing writers (other processes) spread out: a jitter of this process's own */
+        pause.tv_nsec +=
+            (long)(((unsigned long)now.tv_nsec ^ (unsigned long)getpid() * 2654435761UL) %
+                   1000000UL);
+        nanosleep(&pause, NULL);
     }
 }
 
