@@ -18,19 +18,33 @@ trap 'cleanup; psql -qX "$BASE/postgres" -c "DROP DATABASE IF EXISTS $DB" >/dev/
 "$AB" --store "$BASE/$DB" status nothing >/dev/null 2>&1
 [[ $(psql -qXAt "$BASE/$DB" -c "SELECT count(*) FROM ab_tokens") == 0 ]] || { echo "error: the store has tokens already" >&2; exit 1; }
 
+# a free port below the ephemeral range (where clients' own ports come from)
+free_port() {
+    local p
+    for _ in $(seq 1 50); do
+        p=$((20000 + RANDOM % 12000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+    done
+    return 1
+}
+# start I: daemon I on a free port, its output in $TMP/dI.out (appended: a restart adds to it)
+start() {
+    PORTS[$1]=$(free_port) || exit 2
+    "$ABD" --listen "127.0.0.1:${PORTS[$1]}" --store "$BASE/$DB" --no-access-log \
+        >>"$TMP/d$1.out" 2>"$TMP/d$1.err" </dev/null &
+    DAEMON_PIDS[$1]=$!
+}
 PORTS=()
-for ((i = 0; i < N; i++)); do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    PORTS+=("$port")
-    "$ABD" --listen "127.0.0.1:$port" --store "$BASE/$DB" --no-access-log \
-        >"$TMP/d$i.out" 2>"$TMP/d$i.err" </dev/null &
-    DAEMON_PIDS+=("$!")
-done
-# each one up (or gone), at most 10 s
+for ((i = 0; i < N; i++)); do start "$i"; done
+# each one up, at most 10 s; one whose port was taken after all starts again elsewhere (it is
+# then no longer in the race, and must print no token either)
 for ((i = 0; i < N; i++)); do
     for ((t = 0; t < 100; t++)); do
         [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${PORTS[i]}/healthz") == 200 ]] && break
-        kill -0 "${DAEMON_PIDS[i]}" 2>/dev/null || break
+        if ! kill -0 "${DAEMON_PIDS[i]}" 2>/dev/null; then
+            grep -q "cannot listen" "$TMP/d$i.err" || break
+            start "$i"
+        fi
         sleep 0.1
     done
 done
