@@ -57,10 +57,14 @@ typedef struct {
 
 /* ---- the store interface ---- */
 
+/* ops->begin's write argument for the write transaction of a group commit (any non-zero write is
+ * a write transaction) */
+#define AB__WRITE_GROUP 2
+
 typedef struct ab__store_ops {
     const char *scheme;
     /* begin a transaction; write != 0 takes the write lock at once (BEGIN IMMEDIATE);
-     * AB__BEGIN_BATCH: the write transaction of a group commit (ab_store_batch_begin) */
+     * AB__WRITE_GROUP: the write transaction of a group commit (ab_store_batch_begin) */
     int (*begin)(ab_store *st, int write);
     int (*commit)(ab_store *st);
     void (*rollback)(ab_store *st);
@@ -156,7 +160,6 @@ struct ab_store {
 
 #define AB__BATCH 1
 #define AB__BATCH_FLAT 2
-#define AB__BEGIN_BATCH 2 /* ops->begin's write for a group commit */
 
 /* Tests only (tests/test_conformance.c): PostgreSQL stores opened from now on in this process
  * send statements one by one, as with a libpq older than 14 (no pipeline mode). */

@@ -242,7 +242,7 @@ void ab_store_read_end(ab_store *st)
 
 static int batch_open(ab_store *st, int kind)
 {
-    int rc = group_open(st, AB__BEGIN_BATCH);
+    int rc = group_open(st, AB__WRITE_GROUP);
     if (rc == AB_OK) {
         st->batch = kind; /* the lock stays held until commit or abort */
         st->batch_void = 0;

@@ -439,7 +439,10 @@ static const char *query_sql(int id, char *buf, size_t size)
     case Q_PRICES_BUMP:
         return "UPDATE ab_meta SET v=(v::bigint + 1)::text WHERE k='prices_gen'";
     case Q_BATCH_LOCK: /* see pg_begin; 4242001 is the schema's */
-        return "SELECT pg_advisory_xact_lock(4242002)";
+        /* a group commit whose process stops (paused, its host cut off) while it holds the
+         * lock would stall every other: the server ends its session after a minute idle */
+        return "SELECT pg_advisory_xact_lock(4242002), "
+               "set_config('idle_in_transaction_session_timeout', '60000', true)";
     }
     return NULL;
 }
@@ -813,7 +816,7 @@ static int pg_begin(ab_store *st, int write)
      * fell to 1% with two daemons on one tree. Group commits on one store take turns instead
      * (a lock sent with the first read: no round trip of its own); each is one transaction of
      * many requests, so that turns cost little. */
-    if (write == AB__BEGIN_BATCH) {
+    if (write == AB__WRITE_GROUP) {
         params none = {.n = 0};
         return defer(st, Q_BATCH_LOCK, &none);
     }
