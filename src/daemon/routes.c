@@ -523,15 +523,19 @@ typedef struct {
 } spend_args;
 
 /* Notes spend for the metrics; the writer counts it after the commit (store.c). The model is
- * labelled by the built-in model its name stands for, when it stands for one: each of
- * "x1/claude-haiku-4-5", "x2/claude-haiku-4-5", … is haiku, not a series of its own (an agent
- * filled every family's 4,096 series that way, for a few cents, and pushed every other team's
- * spend into _other). */
-static void spend_later(abd_call *c, const char *budget, const char *model, const ab_decision *d)
+ * labelled "-" when the request named none, else as it was priced: the built-in model its name
+ * stands for ("x1/claude-haiku-4-5", "x2/claude-haiku-4-5", … are haiku, not a series each: an
+ * agent filled every family's 4,096 series that way, for a few cents, and pushed every other team's
+ * spend into _other), else the store's price it was charged at, "default" for every name the
+ * default price covers. */
+static void spend_later(ab_store *st, abd_call *c, const char *budget, const char *model,
+                        const ab_decision *d)
 {
-    ab_price builtin;
-    if (ab_price_builtin(model, &builtin) == AB_OK)
-        model = builtin.model;
+    ab_price p;
+    if (!model) /* priced at the budget's model, or the default one */
+        model = "-";
+    else if (ab_price_builtin(model, &p) == AB_OK || ab_price_get(st, model, &p) == AB_OK)
+        model = p.model;
     snprintf(c->spend_budget, sizeof c->spend_budget, "%s", budget);
     snprintf(c->spend_model, sizeof c->spend_model, "%s", model);
     c->spend_nusd = d->cost_nusd;
@@ -574,7 +578,7 @@ static void job_charge(ab_store *st, abd_call *c)
         return;
     }
     if (!d.replayed)
-        spend_later(c, a->budget, a->model ? a->model : "-", &d);
+        spend_later(st, c, a->budget, a->model, &d);
     if (!a->with_status) {
         reply_decision(c, &d);
         return;
@@ -654,7 +658,7 @@ static void job_commit(ab_store *st, abd_call *c)
         return;
     }
     if (!d.replayed)
-        spend_later(c, h.budget, h.model, &d);
+        spend_later(st, c, h.budget, h.model, &d);
     reply_decision(c, &d);
 }
 

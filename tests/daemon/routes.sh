@@ -352,5 +352,17 @@ req GET /metrics
 expect_has "$BODY" "agentbudget_spend_usd_total{budget=\"$B\",model=\"claude-haiku-4-5\"} 2" \
     "spend under x1/ and x2/claude-haiku-4-5 is claude-haiku-4-5's (\$1 per million input tokens)"
 expect_eq "$(grep -c 'model="x[12]/' <<<"$BODY")" 0 "no series of the prefixed names"
+# so are names the default price covers: one series, "default"
+jreq PUT /v1/prices/default '{"input":"1","output":"1"}'
+expect_eq "$STATUS" 200 "PUT /v1/prices/default"
+for m in custom-1 custom-2; do
+    jreq POST /v1/charge "{\"budget\":\"$B\",\"model\":\"$m\",\"usage\":{\"input\":1000000}}"
+    expect_reply 200 .allowed true "a charge as $m (the default price)"
+done
+req DELETE /v1/prices/default
+req GET /metrics
+expect_has "$BODY" "agentbudget_spend_usd_total{budget=\"$B\",model=\"default\"} 2" \
+    "spend under names the default price covers is labelled default"
+expect_eq "$(grep -c 'model="custom-' <<<"$BODY")" 0 "no series of those names"
 
 finish
