@@ -1654,8 +1654,6 @@ static void test_copy_same_store(void)
     ab_store_close(st);
 }
 
-/* A price set through one handle is used at once by another handle on the same store (the
- * PostgreSQL store caches price overrides per connection). */
 /* The first token: made once, never beside another token (a revoked one counts), and of
  * handles racing on one new store exactly one makes it. Before ab_token_create_first, daemons
  * starting at once on a new PostgreSQL database each counted no token and each made one. */
@@ -1734,6 +1732,8 @@ static void test_token_first(void)
     ab_store_close(st);
 }
 
+/* A price set through one handle is used at once by another handle on the same store (the
+ * PostgreSQL store caches price overrides per connection). */
 static void test_price_seen_by_others(void)
 {
     ab_store *a = fresh(T0), *b = second_handle();

@@ -340,7 +340,7 @@ static int authenticate(abd_call *c, const char *addr)
         abd_metrics_store_error();
         log_line("cannot check a token", msg);
         return abd_error(c, 503, "store_unavailable", NULL,
-                         "cannot check the token: the store does not answer");
+                         "cannot check the token: the store failed (the daemon's log says why)");
     }
     c->authed = 1;
     return 0;
