@@ -1408,6 +1408,22 @@ static void test_sqlite_file_removed(void)
     CHECK(strstr(ab_store_errmsg(st), "was removed or replaced after it was opened") != NULL);
     CHECK_RC(st, ab_budget_set(st, "b", &(ab_budget_spec){0}, NULL, NULL), AB_ESTORE);
     ab_store_close(st);
+
+    /* its -wal and -shm removed (the store file stays): writes went on into the removed log,
+     * and were lost with it, while another process made a new log and took its own locks (two
+     * holds of 60 tokens against a limit of 100 were both allowed) */
+    static const char *const side[] = {"-wal", "-shm"};
+    for (int i = 0; i < 2; i++) {
+        st = fresh(T0);
+        make(st, "a", "tokens/day=100", NULL);
+        CHECK_OK(st, ab_budget_charge(st, "a", FLAT, &(ab_usage){.input = 10}, NULL, &d));
+        char path[600];
+        snprintf(path, sizeof path, "%s/store%d.db%s", tmpdir, case_no, side[i]);
+        CHECK(unlink(path) == 0);
+        CHECK_RC(st, ab_budget_charge(st, "a", FLAT, &(ab_usage){.input = 1}, NULL, &d), AB_ESTORE);
+        CHECK(strstr(ab_store_errmsg(st), side[i]) != NULL);
+        ab_store_close(st);
+    }
 }
 
 /* SQLite: an I/O error in the middle of a big statement (the disk full while the page cache

@@ -2,6 +2,7 @@
  * WAL, BEGIN IMMEDIATE for writers, a busy timeout, synchronous=FULL unless ?sync=normal, and a
  * versioned schema migrated on open. */
 #include <inttypes.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,11 @@ typedef struct {
     int have_file; /* dev and ino are the file's that was opened */
     dev_t dev;
     ino_t ino;
+    /* the same of its -wal and -shm files, once they exist (SQLite keeps them while any
+     * connection is open: another one made in their place is another log, and other locks) */
+    int have_side[2];
+    dev_t side_dev[2];
+    ino_t side_ino[2];
 } lite;
 
 #define L(st) ((lite *)(st)->impl)
@@ -308,14 +314,46 @@ static int control(ab_store *st, int q, const char *what)
 /* The file at the store's path is still the one this connection opened: writes to a store file
  * removed (or replaced) under a running process went into a file nobody will open again — they
  * were acknowledged, then lost when it stopped. A stat() per write transaction. */
+/* Checks that the -wal and -shm files are the ones this connection uses (noting them the
+ * first time they are seen). Removed under a running process, its writes would go to a log no
+ * other process reads, and be lost with it, while another process made new ones beside it. */
+static int side_files_check(ab_store *st, const char *file)
+{
+    lite *l = L(st);
+    static const char *const suffix[2] = {"-wal", "-shm"};
+    for (int i = 0; i < 2; i++) {
+        char path[PATH_MAX];
+        struct stat sb;
+        if (snprintf(path, sizeof path, "%s%s", file, suffix[i]) >= (int)sizeof path)
+            continue;
+        int here = stat(path, &sb) == 0;
+        if (!l->have_side[i]) {
+            if (here) {
+                l->side_dev[i] = sb.st_dev;
+                l->side_ino[i] = sb.st_ino;
+                l->have_side[i] = 1;
+            }
+            continue;
+        }
+        if (!here || sb.st_dev != l->side_dev[i] || sb.st_ino != l->side_ino[i])
+            return ab__fail(st, AB_ESTORE,
+                            "sqlite: the store's '%s' was removed or replaced while the store was "
+                            "open: what this process writes now would be lost (stop every process "
+                            "that has the store open, then open it again)",
+                            path);
+    }
+    return AB_OK;
+}
+
 static int lite_file_check(ab_store *st)
 {
     lite *l = L(st);
     const char *file = sqlite3_db_filename(l->db, "main");
     struct stat sb;
-    if (!l->have_file || !file || !*file ||
-        (stat(file, &sb) == 0 && sb.st_dev == l->dev && sb.st_ino == l->ino))
+    if (!l->have_file || !file || !*file)
         return AB_OK;
+    if (stat(file, &sb) == 0 && sb.st_dev == l->dev && sb.st_ino == l->ino)
+        return side_files_check(st, file);
     return ab__fail(st, AB_ESTORE,
                     "sqlite: the store file '%s' was removed or replaced after it was opened: "
                     "nothing written to it now would be kept (open the store again)",
@@ -1182,6 +1220,7 @@ int ab__store_sqlite_open(ab_store *st, const char *rest)
         l->dev = sb.st_dev;
         l->ino = sb.st_ino;
         l->have_file = 1;
+        side_files_check(st, file); /* notes them: nothing to compare yet */
     }
     return AB_OK;
 }
