@@ -72,6 +72,20 @@ check "the cost is that of 20 input and 850 output tokens at \$3/\$15" same "$(s
 rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
 stream_event Stop
 check "re-read from the start without its state file: nothing charged again" same "$(stream '.usage.total.tokens')" "870"
+# the state file lost between two lines of one reply (deleted, or not written: a full disk; a
+# session can delete it): the reply's growth is charged from what the store's log says it was
+# charged, not dropped (13 tokens were charged for a reply of 810)
+{ line msg_L req_L 3; } >"$TMP/lost.jsonl"
+lost_event() { jq -cn --arg t "$TMP/lost.jsonl" '{hook_event_name: "Stop", session_id: "lost", transcript_path: $t}' |
+    "$AB" hook claude-code --parent team/alice --role coder; }
+lost_event
+rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
+line msg_L req_L 800 >>"$TMP/lost.jsonl"
+lost_event
+check "state file lost mid-reply: the reply is charged its last output_tokens" same "$("$AB" status team/alice/lost --json | jq .usage.total.tokens)" "810"
+rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
+lost_event
+check "and read again without it, nothing more" same "$("$AB" status team/alice/lost --json | jq .usage.total.tokens)" "810"
 # a bad line is skipped and said on stderr (with where it is), not dropped in silence
 echo '{"type":"assistant","message":{"id":"msg_bad","usage":{"input_tokens":"ten"}}}' >>"$TMP/stream.jsonl"
 stream_event Stop 2>"$TMP/err"

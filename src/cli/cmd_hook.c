@@ -222,6 +222,54 @@ static int64_t grow(int64_t *charged, int64_t now)
     return d;
 }
 
+/* What a message has been charged, from the store's log: every charge of the session's budget
+ * under the message's key ("cc:ID") or one of its growth keys ("cc:ID:…"), the daemon's token
+ * prefix ("t_…:") aside. */
+typedef struct {
+    char key[AB_KEY_BYTES_MAX + 1];
+    size_t key_len;
+    ab_usage sum;
+    int64_t last_id, seen;
+} message_log;
+
+static int message_log_add(const ab_event *e, void *v)
+{
+    message_log *l = v;
+    const char *k = e->key;
+    l->last_id = e->id;
+    l->seen++;
+    if (!strncmp(k, "t_", 2) && strlen(k) > 19 && k[18] == ':') /* t_ + 16 hex + ':' */
+        k += 19;
+    if (strncmp(k, l->key, l->key_len) || (k[l->key_len] && k[l->key_len] != ':'))
+        return 0;
+    int64_t *to[] = {&l->sum.input, &l->sum.output, &l->sum.cache_write_5m, &l->sum.cache_write_1h,
+                     &l->sum.cache_read};
+    const int64_t from[] = {e->usage.input, e->usage.output, e->usage.cache_write_5m,
+                            e->usage.cache_write_1h, e->usage.cache_read};
+    for (size_t i = 0; i < 5; i++)
+        if (__builtin_add_overflow(*to[i], from[i], to[i]))
+            *to[i] = INT64_MAX;
+    return 0;
+}
+
+static int message_charged_so_far(charge_ctx *k, const char *id, ab_usage *out)
+{
+    message_log l = {.key_len = 0};
+    message_key(id, NULL, l.key, sizeof l.key);
+    l.key_len = strlen(l.key);
+    ab_event_query q = {.budget = k->budget, .op = "charge", .limit = AB_EVENTS_PAGE_MAX};
+    int64_t page;
+    do { /* page by page: a long session has more charges than a page holds */
+        page = l.seen;
+        q.after_id = l.last_id;
+        int rc = be_events(k->c, &q, message_log_add, &l);
+        if (rc)
+            return rc;
+    } while (l.seen - page == AB_EVENTS_PAGE_MAX);
+    *out = l.sum;
+    return AB_OK;
+}
+
 /* One message (its lines read in a row, merged). A message is charged once, under its message
  * id: in full the first time, and when a later line of it comes (the same reply read by a later
  * call, or a subagent's replay of it under another requestId) only what that line has more of
@@ -255,8 +303,19 @@ static int charge_message(charge_ctx *k, const ab_transcript_entry *e)
                 e->model);
         rc = be_charge(k->c, k->budget, "<synthetic>", &usage, key, &d);
     }
-    if (rc == AB_ECONFLICT) /* charged before with other numbers (a message older than the ones
-                             * the state file keeps): what was charged stands */
+    if (rc == AB_ECONFLICT && !m && e->message_id[0]) {
+        /* charged before with other numbers, and the state file does not say what (it was lost,
+         * or keeps only the last messages): the log says, and only the growth is charged, or
+         * a line that grew since would go uncharged */
+        ab_usage so_far;
+        if ((rc = message_charged_so_far(k, e->message_id, &so_far))) {
+            k->failed = rc;
+            return rc;
+        }
+        recent_add(k, e->message_id, &so_far);
+        return charge_message(k, e); /* now a growth of a message known */
+    }
+    if (rc == AB_ECONFLICT) /* a growth key with other numbers: what was charged stands */
         return 0;
     if (rc) {
         k->failed = rc;
