@@ -143,7 +143,10 @@ int ab_price_import_litellm(ab_store *st, const char *json, size_t len, size_t *
     *imported = 0;
     json_error_t err;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root && json_error_code(&err) == json_error_out_of_memory)
+    /* out of memory is not always said so: a failed allocation can leave the error with no
+     * position and no text (seen under an address-space limit), where a bad document always
+     * has a position */
+    if (!root && (json_error_code(&err) == json_error_out_of_memory || err.line < 0))
         return ab__fail(st, AB_ENOMEM, "price file: out of memory");
     if (!root)
         return ab__fail(st, AB_EINVAL, "price file: line %d column %d: %s", err.line, err.column,
