@@ -1006,15 +1006,36 @@ static int terminal_width(void)
     return n > 0 ? n : 0; /* 0: no limit (a pipe or a file) */
 }
 
+/* Columns a cell takes: its characters, not its bytes (a UTF-8 name is as wide as it reads;
+ * wide CJK characters are taken as one column each). */
+static int text_cols(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* The bytes of s's first cols characters: a cut never splits a character. */
+static int text_prefix(const char *s, int cols)
+{
+    const char *p = s;
+    for (int n = 0; *p; p++) {
+        if (((unsigned char)*p & 0xc0) != 0x80 && n++ == cols)
+            break;
+    }
+    return (int)(p - s);
+}
+
 /* Which columns show, and how wide, for the terminal: the Models column goes first, then the
  * cache columns, Total Tokens, Last Activity and Output; then the first column is cut. */
 static void layout(row *rows, size_t n, int show[COLS], int width[COLS], int term)
 {
     for (int c = 0; c < COLS; c++) {
-        width[c] = (int)strlen(headers[c]);
+        width[c] = text_cols(headers[c]);
         for (size_t i = 0; i < n; i++)
-            if ((int)strlen(rows[i].cell[c]) > width[c])
-                width[c] = (int)strlen(rows[i].cell[c]);
+            if (text_cols(rows[i].cell[c]) > width[c])
+                width[c] = text_cols(rows[i].cell[c]);
     }
     static const int drop[][2] = {
         {C_MODELS, C_MODELS}, {C_CW, C_CR}, {C_TOTAL, C_TOTAL}, {C_LAST, C_LAST}, {C_OUT, C_OUT}};
@@ -1044,11 +1065,13 @@ static void print_row(const row *r, const int show[COLS], const int width[COLS])
         const char *s = term_safe(r->cell[c], clean, sizeof clean);
         int left = c == C_KEY || c == C_MODELS || c == C_LAST;
         const char *gap = n ? "  " : "";
-        if ((int)strlen(s) > width[c]) /* cut, with an ellipsis */
-            n += (size_t)snprintf(line + n, sizeof line - n, "%s%.*s…", gap, width[c] - 1, s);
+        int cols = text_cols(s), pad = width[c] - cols;
+        if (pad < 0) /* cut, with an ellipsis, between characters */
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s%.*s…", gap,
+                                  text_prefix(s, width[c] - 1), s);
         else
-            n += (size_t)snprintf(line + n, sizeof line - n, "%s%*s", gap,
-                                  left ? -width[c] : width[c], s);
+            n += (size_t)snprintf(line + n, sizeof line - n, "%s%*s%s%*s", gap, left ? 0 : pad, "",
+                                  s, left ? pad : 0, "");
         if (n >= sizeof line)
             n = sizeof line - 1;
     }
@@ -1088,8 +1111,8 @@ static int print_table(const report_opts *o, const groups *g, const ab_transcrip
         snprintf(head.cell[c], sizeof head.cell[c], "%s", headers[c]);
     snprintf(head.cell[C_KEY], sizeof head.cell[C_KEY], "%s", column_names[o->kind]);
     layout(rows, n, show, width, terminal_width());
-    if ((int)strlen(head.cell[C_KEY]) > width[C_KEY])
-        width[C_KEY] = (int)strlen(head.cell[C_KEY]);
+    if (text_cols(head.cell[C_KEY]) > width[C_KEY])
+        width[C_KEY] = text_cols(head.cell[C_KEY]);
     print_row(&head, show, width);
     row rule;
     memset(&rule, 0, sizeof rule);

@@ -166,6 +166,28 @@ for cols in 50 80 200; do
     expect_has "$OUT" "Total" "COLUMNS=$cols: a Total row"
 done
 
+# a session named in UTF-8: the table is as wide as its characters, and a cut never splits one
+# (bytes were counted: rows out of line, and "…" after half a character, stdout no UTF-8)
+UNI=$TMP/uni/projects/p
+mkdir -p "$UNI"
+head -n 3 "$(find "$TREE" -name '*.jsonl' | head -1)" >"$UNI/セッション-é-日本語のセッション-ünï.jsonl"
+for cols in 40 60 200; do
+    COLUMNS=$cols CLAUDE_CONFIG_DIR=$TMP/uni run report session
+    valid=$(python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8"); print("yes")' <"$TMP/out" 2>/dev/null)
+    expect_eq "$valid" "yes" "COLUMNS=$cols, a UTF-8 session name: stdout is UTF-8"
+    widths=$(python3 -c 'import sys; print(len({len(l) for l in sys.stdin.read().split("\n") if l.startswith("-")}))' <<<"$OUT")
+    expect_eq "$widths" "1" "COLUMNS=$cols, a UTF-8 session name: the rules are one width"
+    aligned=$(python3 -c 'import sys
+ls = sys.stdin.read().split("\n")
+head = [l for l in ls if l.startswith("Session")][0]
+row = [l for l in ls if l.startswith("セ")][0]
+cost = row[row.index("$"):].split()[0]
+print(head.index("Cost (USD)") + len("Cost (USD)") == row.index("$") + len(cost))' <<<"$OUT")
+    expect_eq "$aligned" "True" "COLUMNS=$cols, a UTF-8 session name: its cost under the Cost heading"
+    widest=$(python3 -c 'import sys; print(max(len(l) for l in sys.stdin.read().split("\n")))' <<<"$OUT")
+    if ((widest <= cols)); then ok "COLUMNS=$cols, a UTF-8 name: the table fits ($widest)"; else not_ok "COLUMNS=$cols, a UTF-8 name: the table fits" "a line of $widest characters"; fi
+done
+
 # usage errors: exit 2, nothing on stdout
 for args in "report" "report yearly" "report daily --since 2026-13-01" "report daily --until 202609" \
     "report daily --timezone Mars/Olympus" "report daily --project a/b" "report daily $TMP/none" \
