@@ -838,9 +838,9 @@ static void iso_ms(int64_t ms, char *buf, size_t size)
     time_t t = (time_t)((ms >= 0 ? ms : ms - 999) / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
-    char s[32];
-    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%03dZ", s, (int)(((ms % 1000) + 1000) % 1000));
+    /* the year in four digits (%Y gives "999" for 999), as ccusage and ISO 8601 write it */
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(((ms % 1000) + 1000) % 1000));
 }
 
 static void json_tokens(const group *x)
@@ -894,7 +894,7 @@ static void json_group(const report_opts *o, const group *x, const ab_transcript
     printf(",\"%s\":", period_keys[o->kind]);
     json_str(period);
     if (o->kind == R_SESSION) {
-        char first[40], last[40];
+        char first[80], last[80];
         iso_ms(x->first_ms, first, sizeof first);
         iso_ms(x->last_ms, last, sizeof last);
         printf(",\"projectPath\":");
@@ -990,7 +990,7 @@ static void fill_group_row(const report_opts *o, const group *x, const ab_transc
     }
     fill_numbers(r, x->in, x->out, x->cw, x->cr, x->cost);
     if (o->kind == R_SESSION && x->last_ms != INT64_MIN) {
-        char last[40];
+        char last[80];
         iso_ms(x->last_ms, last, sizeof last);
         snprintf(r->cell[C_LAST], sizeof r->cell[C_LAST], "%.10s", last);
     }

@@ -188,6 +188,13 @@ print(head.index("Cost (USD)") + len("Cost (USD)") == row.index("$") + len(cost)
     if ((widest <= cols)); then ok "COLUMNS=$cols, a UTF-8 name: the table fits ($widest)"; else not_ok "COLUMNS=$cols, a UTF-8 name: the table fits" "a line of $widest characters"; fi
 done
 
+# a year before 1000 is written in four digits, as ccusage writes it ("999-12-31…" before)
+mkdir -p "$TMP/y999/projects/p"
+printf '{"type":"assistant","sessionId":"s1","requestId":"r1","timestamp":"0999-12-31T23:59:59.999Z","message":{"id":"m1","model":"claude-sonnet-4-5","usage":{"input_tokens":10,"output_tokens":5}}}\n' >"$TMP/y999/projects/p/s1.jsonl"
+CLAUDE_CONFIG_DIR=$TMP/y999 run report session --json
+expect_jq "$OUT" '.session[0] | [.firstActivity, .lastActivity] | @tsv' \
+    "0999-12-31T23:59:59.999Z	0999-12-31T23:59:59.999Z" "session: a year before 1000 in four digits"
+
 # usage errors: exit 2, nothing on stdout
 for args in "report" "report yearly" "report daily --since 2026-13-01" "report daily --until 202609" \
     "report daily --timezone Mars/Olympus" "report daily --project a/b" "report daily $TMP/none" \
