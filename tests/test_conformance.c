@@ -1,5 +1,6 @@
 /* test_conformance.c — one behavioural suite, run against every store: the argument picks
  * memory or sqlite (a fresh file per case). The clock is replaced through the C API. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -1472,6 +1473,10 @@ static void test_sqlite_batch_lost(void)
         fprintf(stderr, "the import did not fail under a %lld-byte file limit\n",
                 (long long)small.rlim_cur);
     CHECK(rc == AB_EREPLAY || rc == AB_ESTORE);
+    /* and says why: "disk I/O error" alone does not tell a full disk from a broken one */
+    if (!strstr(ab_store_errmsg(st), strerror(EFBIG)))
+        fprintf(stderr, "the failed import said: %s\n", ab_store_errmsg(st));
+    CHECK(strstr(ab_store_errmsg(st), strerror(EFBIG)) != NULL);
     CHECK_RC(st, ab_budget_charge(st, "a", FLAT, &(ab_usage){.input = 1}, "after", &d), AB_EREPLAY);
     CHECK_RC(st, ab_store_batch_commit(st), AB_EREPLAY);
     CHECK_I64(get(st, "a").used[TT][REQ], 0); /* the charge was stored alone */

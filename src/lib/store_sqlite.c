@@ -131,8 +131,10 @@ static int lite_fail(ab_store *st, const char *what)
     const char *hint = code == SQLITE_READONLY ? " (the store file, its directory, and its -wal "
                                                  "and -shm files must be writable by this user)"
                                                : "";
-    return ab__fail(st, rc, "sqlite: %s: %s%s", what, db ? sqlite3_errmsg(db) : "no database",
-                    hint);
+    /* an I/O error says which: "disk I/O error" alone does not tell a full disk */
+    int sys = db && (code & 0xff) == SQLITE_IOERR ? sqlite3_system_errno(db) : 0;
+    return ab__fail(st, rc, "sqlite: %s: %s%s%s%s%s", what, db ? sqlite3_errmsg(db) : "no database",
+                    sys ? " (" : "", sys ? strerror(sys) : "", sys ? ")" : "", hint);
 }
 
 static int exec(ab_store *st, const char *sql)
