@@ -128,5 +128,6 @@ void abd_route(abd_call *c);
 void abd_routes_print(void);
 
 extern const char abd_dashboard_html[];
+extern const char abd_dashboard_csp[];
 
 #endif

@@ -3,6 +3,15 @@
  * for and keeps in the browser's local storage. */
 #include "daemon.h"
 
+/* The content security policy the page is served with: only its own script and style run
+ * (their SHA-256, base64; tests/daemon/routes.sh checks them against the page, so a change to
+ * either fails there until these are changed too), it reaches only this origin, and no page
+ * may frame it. */
+const char abd_dashboard_csp[] =
+    "default-src 'none'; script-src 'sha256-7kNYT+vuVh6W9xs4eJwsjBEAS3HDFIzKZrAnpPpn2tY='; "
+    "style-src 'sha256-HQSjnXjnAvDknzQ770EMZ1qFFuMA6naFDb6ycExb3eA='; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 const char abd_dashboard_html[] =
     "<!doctype html>\n"
     "<html lang=\"en\"><head><meta charset=\"utf-8\"><title>agentbudget</title>\n"

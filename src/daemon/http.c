@@ -479,10 +479,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, abd_call *c)
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     if (c->content_type && !strncmp(c->content_type, "text/html", 9)) {
-        MHD_add_response_header(r, "Content-Security-Policy",
-                                "default-src 'none'; script-src 'unsafe-inline'; style-src "
-                                "'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; "
-                                "base-uri 'none'; form-action 'none'");
+        MHD_add_response_header(r, "Content-Security-Policy", abd_dashboard_csp);
         MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     }
     if (c->retry_after_s > 0) {

@@ -45,6 +45,18 @@ expect_eq "$(header X-Frame-Options)" "DENY" "the dashboard: X-Frame-Options"
 expect_has "$(header Content-Security-Policy)" "frame-ancestors 'none'" "the dashboard: no framing by CSP"
 expect_has "$(header Content-Security-Policy)" "connect-src 'self'" "the dashboard: fetches this origin only"
 expect_eq "$(header X-Content-Type-Options)" "nosniff" "the dashboard: nosniff"
+# its script and style run by their hashes, not as any inline code: the policy names the page's own
+HASHES=$(python3 -c '
+import re, hashlib, base64, sys
+html = sys.stdin.read()
+for tag in ("script", "style"):
+    m = re.search(r"<%s>(.*?)</%s>" % (tag, tag), html, re.S)
+    print("%s-src '"'"'sha256-%s'"'"'" % (tag, base64.b64encode(hashlib.sha256(m.group(1).encode()).digest()).decode()))
+' <<<"$BODY")
+CSP=$(header Content-Security-Policy)
+while IFS= read -r h; do expect_has "$CSP" "$h" "the dashboard's policy: $h"; done <<<"$HASHES"
+[[ $CSP != *unsafe-inline* ]] && ok "the dashboard's policy allows no other inline code" ||
+    not_ok "the dashboard's policy allows no other inline code"
 req GET /metrics
 expect_reply 401 .error.code unauthorized "GET /metrics without a token"
 expect_eq "$(header X-Content-Type-Options)" "nosniff" "a JSON reply: nosniff"
