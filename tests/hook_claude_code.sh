@@ -86,6 +86,18 @@ check "state file lost mid-reply: the reply is charged its last output_tokens" s
 rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
 lost_event
 check "and read again without it, nothing more" same "$("$AB" status team/alice/lost --json | jq .usage.total.tokens)" "810"
+# a resumed session's transcript copies the replies of the one it resumes: they were charged
+# there, and are not charged again here (after c4813f7 the conflict on their key, another
+# budget's, read as a reply this session's log did not know: charged again, the team twice)
+line msg_O req_O 800 >"$TMP/orig.jsonl"
+jq -cn --arg t "$TMP/orig.jsonl" '{hook_event_name: "Stop", session_id: "orig", transcript_path: $t}' |
+    "$AB" hook claude-code --parent team/alice --role coder
+team_before=$("$AB" status team --json | jq .usage.total.tokens)
+{ line msg_O req_O 800; line msg_R req_R 5; } >"$TMP/resumed.jsonl"
+jq -cn --arg t "$TMP/resumed.jsonl" '{hook_event_name: "Stop", session_id: "resumed", transcript_path: $t}' |
+    "$AB" hook claude-code --parent team/alice --role coder
+check "a resumed session: only its own new reply is charged" same "$("$AB" status team/alice/resumed --json | jq .usage.total.tokens)" "15"
+check "and the team once" same "$("$AB" status team --json | jq .usage.total.tokens)" "$((team_before + 15))"
 # a bad line is skipped and said on stderr (with where it is), not dropped in silence
 echo '{"type":"assistant","message":{"id":"msg_bad","usage":{"input_tokens":"ten"}}}' >>"$TMP/stream.jsonl"
 stream_event Stop 2>"$TMP/err"

@@ -133,6 +133,7 @@ typedef struct {
     size_t recent_count, next;
     ab_transcript_entry pending; /* the lines of one message read so far, merged */
     int has_pending;
+    struct message_logs *logs; /* what the store's log says replies were charged (loaded once) */
 } charge_ctx;
 
 static message_charged *recent_find(charge_ctx *k, const char *id)
@@ -222,52 +223,129 @@ static int64_t grow(int64_t *charged, int64_t now)
     return d;
 }
 
-/* What a message has been charged, from the store's log: every charge of the session's budget
- * under the message's key ("cc:ID") or one of its growth keys ("cc:ID:…"), the daemon's token
- * prefix ("t_…:") aside. */
+/* What the session's replies have been charged, from the store's log: each charge of the
+ * session's budget under a reply's key ("cc:ID", "cc#HASH") or one of its growth keys (the same
+ * and ":" and 16 hex digits), the daemon's token prefix ("t_" and 16 hex digits and ":") aside,
+ * summed by reply. Read once per call, the first time the state file does not know a reply: a
+ * lost state file then costs one read of the log, not one per reply. */
 typedef struct {
     char key[AB_KEY_BYTES_MAX + 1];
-    size_t key_len;
     ab_usage sum;
-    int64_t last_id, seen;
-} message_log;
+} logged;
 
-static int message_log_add(const ab_event *e, void *v)
+struct message_logs {
+    logged *v;
+    size_t n, cap, sorted; /* v[0..sorted) sorted by key; after it, charges made since */
+    int64_t last_id, page;
+};
+
+static int hex16(const char *s)
 {
-    message_log *l = v;
-    const char *k = e->key;
-    l->last_id = e->id;
-    l->seen++;
-    if (!strncmp(k, "t_", 2) && strlen(k) > 19 && k[18] == ':') /* t_ + 16 hex + ':' */
-        k += 19;
-    if (strncmp(k, l->key, l->key_len) || (k[l->key_len] && k[l->key_len] != ':'))
-        return 0;
-    int64_t *to[] = {&l->sum.input, &l->sum.output, &l->sum.cache_write_5m, &l->sum.cache_write_1h,
-                     &l->sum.cache_read};
-    const int64_t from[] = {e->usage.input, e->usage.output, e->usage.cache_write_5m,
-                            e->usage.cache_write_1h, e->usage.cache_read};
-    for (size_t i = 0; i < 5; i++)
-        if (__builtin_add_overflow(*to[i], from[i], to[i]))
-            *to[i] = INT64_MAX;
-    return 0;
+    return strspn(s, "0123456789abcdef") == 16 && !s[16];
 }
 
-static int message_charged_so_far(charge_ctx *k, const char *id, ab_usage *out)
+/* The reply's key that a charge's key k belongs to, into out. */
+static void reply_key(const char *k, char *out, size_t size)
 {
-    message_log l = {.key_len = 0};
-    message_key(id, NULL, l.key, sizeof l.key);
-    l.key_len = strlen(l.key);
-    ab_event_query q = {.budget = k->budget, .op = "charge", .limit = AB_EVENTS_PAGE_MAX};
-    int64_t page;
-    do { /* page by page: a long session has more charges than a page holds */
-        page = l.seen;
-        q.after_id = l.last_id;
-        int rc = be_events(k->c, &q, message_log_add, &l);
-        if (rc)
-            return rc;
-    } while (l.seen - page == AB_EVENTS_PAGE_MAX);
-    *out = l.sum;
+    if (!strncmp(k, "t_", 2) && strlen(k) > 19 && k[18] == ':')
+        k += 19;
+    size_t n = strlen(k);
+    if (n > 17 && k[n - 17] == ':' && hex16(k + n - 16))
+        n -= 17;
+    snprintf(out, size, "%.*s", (int)n, k);
+}
+
+static int logs_add(struct message_logs *l, const char *key, const ab_usage *u)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        logged *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return AB_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    logged *x = &l->v[l->n++];
+    reply_key(key, x->key, sizeof x->key);
+    x->sum = *u;
     return AB_OK;
+}
+
+static int log_event(const ab_event *e, void *v)
+{
+    struct message_logs *l = v;
+    char reply[AB_KEY_BYTES_MAX + 1];
+    l->last_id = e->id;
+    l->page++;
+    reply_key(e->key, reply, sizeof reply);
+    if (strncmp(reply, "cc:", 3) && strncmp(reply, "cc#", 3)) /* a hook's reply keys only */
+        return 0;
+    return logs_add(l, e->key, &e->usage) ? 1 : 0;
+}
+
+static int logged_cmp(const void *a, const void *b)
+{
+    return strcmp(((const logged *)a)->key, ((const logged *)b)->key);
+}
+
+static int logs_load(charge_ctx *k)
+{
+    struct message_logs *l = calloc(1, sizeof *l);
+    if (!l)
+        return AB_ENOMEM;
+    k->logs = l;
+    ab_event_query q = {.budget = k->budget, .op = "charge", .limit = AB_EVENTS_PAGE_MAX};
+    do { /* page by page: a long session has more charges than a page holds */
+        l->page = 0;
+        q.after_id = l->last_id;
+        int rc = be_events(k->c, &q, log_event, l);
+        if (rc)
+            return rc > 0 ? AB_ENOMEM : rc;
+    } while (l->page == AB_EVENTS_PAGE_MAX);
+    qsort(l->v, l->n, sizeof *l->v, logged_cmp);
+    l->sorted = l->n;
+    return AB_OK;
+}
+
+static void usage_add(ab_usage *to, const ab_usage *u)
+{
+    int64_t *t[] = {&to->input, &to->output, &to->cache_write_5m, &to->cache_write_1h,
+                    &to->cache_read};
+    const int64_t f[] = {u->input, u->output, u->cache_write_5m, u->cache_write_1h, u->cache_read};
+    for (size_t i = 0; i < 5; i++)
+        if (__builtin_add_overflow(*t[i], f[i], t[i]))
+            *t[i] = INT64_MAX;
+}
+
+/* What the reply with this key was charged in the session's budget: 1 and *out if it was
+ * charged there, 0 if never (its charges are another session's: a resumed session's copy). */
+static int logs_find(const struct message_logs *l, const char *key, ab_usage *out)
+{
+    int found = 0;
+    memset(out, 0, sizeof *out);
+    logged probe;
+    snprintf(probe.key, sizeof probe.key, "%s", key);
+    logged *hit = l->sorted ? bsearch(&probe, l->v, l->sorted, sizeof *l->v, logged_cmp) : NULL;
+    while (hit && hit > l->v && !strcmp(hit[-1].key, key))
+        hit--;
+    for (; hit && hit < l->v + l->sorted && !strcmp(hit->key, key); hit++) {
+        found = 1;
+        usage_add(out, &hit->sum);
+    }
+    for (size_t i = l->sorted; i < l->n; i++)
+        if (!strcmp(l->v[i].key, key)) {
+            found = 1;
+            usage_add(out, &l->v[i].sum);
+        }
+    return found;
+}
+
+static void logs_free(charge_ctx *k)
+{
+    if (k->logs)
+        free(k->logs->v);
+    free(k->logs);
+    k->logs = NULL;
 }
 
 /* One message (its lines read in a row, merged). A message is charged once, under its message
@@ -305,15 +383,18 @@ static int charge_message(charge_ctx *k, const ab_transcript_entry *e)
     }
     if (rc == AB_ECONFLICT && !m && e->message_id[0]) {
         /* charged before with other numbers, and the state file does not say what (it was lost,
-         * or keeps only the last messages): the log says, and only the growth is charged, or
-         * a line that grew since would go uncharged */
+         * or keeps only the last replies): the log says, and only the growth is charged, or a
+         * line that grew since would go uncharged. A reply never charged to this session's
+         * budget is another session's (a resumed session's copy): what was charged stands */
         ab_usage so_far;
-        if ((rc = message_charged_so_far(k, e->message_id, &so_far))) {
+        if (!k->logs && (rc = logs_load(k))) {
             k->failed = rc;
             return rc;
         }
+        if (!logs_find(k->logs, key, &so_far))
+            return 0;
         recent_add(k, e->message_id, &so_far);
-        return charge_message(k, e); /* now a growth of a message known */
+        return charge_message(k, e); /* now a growth of a reply known */
     }
     if (rc == AB_ECONFLICT) /* a growth key with other numbers: what was charged stands */
         return 0;
@@ -321,6 +402,8 @@ static int charge_message(charge_ctx *k, const ab_transcript_entry *e)
         k->failed = rc;
         return rc;
     }
+    if (k->logs && !d.replayed && logs_add(k->logs, key, &usage)) /* the log, as it is now */
+        return k->failed = AB_ENOMEM;
     if (m)
         m->charged = grown;
     else if (e->message_id[0])
@@ -384,12 +467,13 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript)
     char buf[STATE_BYTES_MAX + 1];
     ssize_t n = read(fd, buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = '\0';
-    charge_ctx k;
+    charge_ctx k = {.logs = NULL};
     int64_t offset = 0, next = 0;
     int rc = AB_OK;
     /* one group commit for the lot on a local store (the daemon does its own); a batch the store
      * voided (PostgreSQL aborted one of its charges: a deadlock) runs again, each charge alone */
     for (int attempt = 0; attempt < 2 && (attempt == 0 || rc == AB_EREPLAY); attempt++) {
+        logs_free(&k);
         k = (charge_ctx){.c = c, .budget = budget, .transcript = transcript};
         offset = state_parse(buf, &k);
         next = 0;
@@ -430,6 +514,7 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript)
         if (len < 0 || pwrite(fd, buf, (size_t)len, 0) != len || ftruncate(fd, len))
             fprintf(stderr, "agentbudget: cannot save the offset in '%s'\n", state);
     }
+    logs_free(&k);
     close(fd);
     return rc;
 }
