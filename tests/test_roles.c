@@ -100,6 +100,25 @@ int main(void)
         {"coproc git push", 0},
         {"{git,push}", 0},
         {"echo {a,b}", 1},
+        /* a second review found these */
+        {"for ((;#;)); do :; done; git push", 0},
+        {"env -S 'git push'", 0},
+        {"env --unset HOME git push", 0},
+        {"function f { git push; }; f", 0},
+        {"coproc NAME { git push; }", 0},
+        {"cat <<<'E'\ngit push", 0},
+        {"echo $[ #]; git push", 0},
+        /* found by a differential fuzzer against bash: an expansion that may be empty, or
+         * whose default is the command, before it; an unclosed $[ */
+        {"${x/'a'/b}\tgit push", 0},
+        {"$x git push", 0},
+        {"${x:-\ngit push ; }", 0},
+        {"${x:-git} push", 0},
+        {"echo $[\ngit push", 0},
+        {"$HOME/bin/git push", 0},
+        {"${x}git push", 0},
+        {"${x:-command git push}", 0},
+        {"env -u A <<E $(true\ngit push)\nE", 0},
         {"git status", 1},
         {"echo 'a; git push'", 1},
         {"echo \"x && git push\"", 1},
@@ -170,6 +189,17 @@ int main(void)
         {"Bash(git commit -m \"$(cat <<'EOF'\nfix: don't (break) it\nEOF\n)\")", 0},
         {"Bash(git log <<'EOF'\nrm -rf x\nEOF)", 1},
         {"Bash({ git status; })", 1},
+        /* the second review's (a here-string is no here-document; # in arithmetic is no
+         * comment; a here-document begun in $( ) has its body after the line; \" in backquotes
+         * in double quotes is a quote; a here-document's word that is an expansion: denied) */
+        {"Bash(git status <<<'E'\nrm -rf x)", 0},
+        {"Bash(git status; ((#));rm -rf x)", 0},
+        {"Bash((git log $[ #]); rm -rf x)", 0},
+        {"Bash(git log <<${a b}\n${a b}\nrm -rf x)", 0},
+        {"Bash(git log $(git log <<E)\ngit log '\nE\nrm -rf x\n')", 0},
+        {"Bash(git log \"`git log \\\"'\\\"; rm -rf x; git log \\\"'\\\"`\")", 0},
+        {"Bash(git log <<<'x')", 1},
+        {"Bash(git log $((1 + (2 * 3))))", 1},
         /* a redirection's & separates nothing */
         {"Bash(git status 2>&1)", 1},
         {"Bash(git status &> out.txt)", 1},
@@ -188,6 +218,16 @@ int main(void)
     CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(FOO=1 rm y)'");
     CHECK(!allowed(git_cd, 2, NULL, 0, "Bash( )", reason, sizeof reason));
     CHECK(!allowed(git_cd, 2, NULL, 0, "Write", reason, sizeof reason));
+    /* $(( that is no arithmetic, nested: each level is scanned once (it was scanned twice, as
+     * arithmetic and then as a command: 2^15 scans of a 40 KB line took 14 s and 2.5 GB) */
+    static char nested[8 * 1024];
+    strcpy(nested, "Bash(git log ");
+    for (int i = 0; i < 15; i++)
+        strcat(nested, "$((");
+    while (strlen(nested) < sizeof nested - 8)
+        strcat(nested, "a ");
+    strcat(nested, ")");
+    CHECK(!allowed(git, 2, NULL, 0, nested, reason, sizeof reason));
     /* substitutions nested past what is followed: denied, also with no room for a reason
      * (a NULL reason of size 0 was written to: UBSan under ASan) */
     char deep[128] = "Bash(";

@@ -383,10 +383,10 @@ static int word_redirect(const char *s, const char *e, int *bare)
  * NAME, exec -a NAME, nice -n N); their other options and env's VAR=value words are skipped. */
 static const struct {
     const char *word, *arg_options;
-} bash_leaders[] = {{"!", ""},      {"{", ""},     {"if", ""},      {"then", ""},    {"else", ""},
-                    {"elif", ""},   {"do", ""},    {"while", ""},   {"until", ""},   {"time", ""},
-                    {"env", "uCS"}, {"exec", "a"}, {"command", ""}, {"builtin", ""}, {"nohup", ""},
-                    {"nice", "n"},  {"coproc", ""}};
+} bash_leaders[] = {{"!", ""},      {"{", ""},      {"if", ""},      {"then", ""},    {"else", ""},
+                    {"elif", ""},   {"do", ""},     {"while", ""},   {"until", ""},   {"time", ""},
+                    {"env", "uCS"}, {"exec", "a"},  {"command", ""}, {"builtin", ""}, {"nohup", ""},
+                    {"nice", "n"},  {"coproc", ""}, {"function", ""}};
 
 /* The leader word w is (unquoted, by its last path component: /usr/bin/env, \command), or
  * NULL. */
@@ -410,29 +410,68 @@ static void add_command(ab__sb *out, const char *command)
         out->buf[out->len - 1] = '\0';
 }
 
-/* 1 if the word w (unquoted into u) comes before the command and is skipped; *skip_next: its
- * argument is the next word. *opts: the options of the last leader, NULL before one. */
-static int word_skipped(const char *w, const char *e, const char *u, const char **opts,
-                        int *skip_next)
+/* 1 if the word w (unquoted into u) comes before the command and is skipped. *skip_next: the
+ * next word is skipped too (an option's argument, a function's or a coprocess's name). *text:
+ * the command itself is this text (env -S 'rm -rf x' runs rm). *opts: the options of the last
+ * leader, NULL before one. rest: the words after w. */
+static int word_skipped(const char *w, const char *e, char *u, const char *rest, const char **opts,
+                        int *skip_next, const char **text)
 {
     int bare = 0;
     *skip_next = 0;
     const char *eq = memchr(w, '=', (size_t)(e - w));
     size_t name = strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
     if (eq && name && w + name == eq && !(w[0] >= '0' && w[0] <= '9'))
-        return 1; /* VAR=value */
+        return 1;                     /* VAR=value */
+    if (u[0] == '$' && u[1] == '{') { /* ${x:-WORD} and the like may be WORD: the command */
+        const char *p = u + 2 +
+                        strspn(u + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                      "0123456789_");
+        p += *p == ':';
+        if (*p == '-' || *p == '=' || *p == '+') { /* the word is WORD (without the } of ${) */
+            size_t tn = strlen(p + 1);
+            memmove(u, p + 1, tn + 1);
+            if (tn && u[tn - 1] == '}')
+                u[tn - 1] = '\0';
+            if (!*u)
+                return 1;
+            w = e; /* no more a $x or ${…} that may be empty: WORD */
+        }
+    }
+    if (w < e && w[0] == '$' &&
+        (w[1] == '{' ? e[-1] == '}' && !memchr(w + 2, '}', (size_t)(e - w - 3))
+                     : strspn(w + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+                                     "opqrstuvwxyz0123456789_") == (size_t)(e - w - 1)))
+        return 1; /* $x or ${…} alone, which may be empty: "${x/a/b} rm -rf x" runs rm */
     if (word_redirect(w, e, &bare)) {
         *skip_next = bare; /* the target of "> file" */
         return 1;
     }
     if (*opts && u[0] == '-') { /* a leader's option; "-u NAME": NAME too */
-        *skip_next = u[1] && !u[2] && strchr(*opts, u[1]) != NULL;
+        int env = !strcmp(*opts, "uCS");
+        if (env && (!strcmp(u, "-S") || !strcmp(u, "--split-string")))
+            *skip_next = 2; /* the next word is the command */
+        else if (env && (!strncmp(u, "-S", 2) || !strncmp(u, "--split-string=", 15)))
+            *text = u[1] == 'S' ? u + 2 : u + 15;
+        else if (env && (!strcmp(u, "--unset") || !strcmp(u, "--chdir")))
+            *skip_next = 1;
+        else
+            *skip_next = u[1] && !u[2] && strchr(*opts, u[1]) != NULL;
         return 1;
     }
     const char *o = leader_options(u);
-    if (o)
-        *opts = o;
-    return o != NULL;
+    if (!o)
+        return 0;
+    *opts = o;
+    const char *slash = strrchr(u, '/');
+    const char *base = slash && slash[1] ? slash + 1 : u;
+    if (!strcmp(base, "function")) { /* function NAME { …; } */
+        *skip_next = 1;
+    } else if (!strcmp(base, "coproc") && *rest) { /* coproc NAME { …; }: a name before { */
+        const char *after = word_end(rest);
+        *skip_next = *after && after[1] == '{' && (!after[2] || after[2] == ' ');
+    }
+    return 1;
 }
 
 /* Appends two forms of one simple command, "Bash(SEG)" each: as written (a group's { and } around
@@ -468,11 +507,35 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count)
         size_t un = braces_expanded(w, e, u);
         const char *word = w;
         w = e;
-        if (leading && skip_next) {
+        const char *text = NULL;
+        if (leading && skip_next == 1) {
             skip_next = 0;
-        } else if (leading && word_skipped(word, e, u, &opts, &skip_next)) {
             continue;
-        } else if (leading) { /* the program: by its last path component */
+        }
+        if (leading && skip_next == 2) /* env -S 'rm -rf x': the word is the command */
+            text = u;
+        else if (leading && word_skipped(word, e, u, *e ? e + 1 : e, &opts, &skip_next, &text) &&
+                 !text)
+            continue;
+        if (text) { /* as it is: memmove, it may be in u itself */
+            size_t tn = strlen(text);
+            memmove(clean + c, text, tn);
+            c += tn;
+            leading = skip_next = 0;
+        } else if (leading) { /* the program: by its last path component, after $x or ${…}
+                               * in front of it, which may be empty ("${x}rm" runs rm) */
+            char *prog = u;
+            while (prog[0] == '$' && (prog[1] == '{' ? strchr(prog, '}') != NULL
+                                                     : strchr("_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh"
+                                                              "ijklmnopqrstuvwxyz",
+                                                              prog[1]) &&
+                                                           prog[1]))
+                prog = prog[1] == '{' ? strchr(prog, '}') + 1
+                                      : prog + 1 +
+                                            strspn(prog + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                             "abcdefghijklmnopqrstuvwxyz"
+                                                             "0123456789_");
+            memmove(u, prog, strlen(prog) + 1);
             const char *slash = strrchr(u, '/');
             const char *base = slash && slash[1] ? slash + 1 : u;
             size_t bn = strlen(base);
@@ -495,22 +558,27 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count)
 /* ---- the scanner: simple commands, substitutions, here-documents ---- */
 
 #define BASH_DEPTH_MAX 16 /* substitutions nested deeper: the line is denied */
-#define HEREDOCS_MAX 8    /* here-documents begun on one line, at most; more: denied */
-
-typedef struct {
-    ab__sb *out;
-    size_t *count;
-    int denied; /* too deep, or too many here-documents: no answer but no */
-} bash_ctx;
-
-/* What bash_scan looks for: simple commands (split, emitted), or only the expansions that run
- * commands, with quotes as plain characters (a here-document's body; $(( )) arithmetic). */
-enum { SCAN_COMMANDS, SCAN_EXPANSIONS };
+#define HEREDOCS_MAX 8    /* here-documents waiting for their bodies, at most; more: denied */
 
 typedef struct {
     char delim[256];
     int quoted, strip_tabs;
+    int depth; /* the depth of $( ) it was begun at */
 } heredoc;
+
+typedef struct {
+    ab__sb *out;
+    size_t *count;
+    int denied; /* too deep, too many here-documents, an odd word: no answer but no */
+    /* here-documents begun and waiting for the next newline, at whatever depth of $( ) or ` `
+     * they were begun (Bash reads their bodies after the line's newline) */
+    heredoc hd[HEREDOCS_MAX];
+    int nh;
+} bash_ctx;
+
+/* What bash_scan looks for: simple commands (split, emitted), or only the expansions that run
+ * commands, with quotes as plain characters (a here-document's body; arithmetic). */
+enum { SCAN_COMMANDS, SCAN_EXPANSIONS };
 
 static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char term, int mode,
                         int depth);
@@ -526,12 +594,43 @@ static size_t end_single(const char *s, size_t len, size_t i, int ansi)
     return len - 1;
 }
 
-static size_t end_expansion(bash_ctx *x, const char *s, size_t len, size_t i, int depth);
+/* Where the bracket at s[i] ( ( or [ ) closes, by counting alone (quotes and escapes skipped,
+ * nothing scanned): len if it does not. Decides whether $(( … )) is arithmetic in one pass. */
+static size_t bracket_end(const char *s, size_t len, size_t i)
+{
+    char open = s[i], close = open == '(' ? ')' : ']';
+    int depth = 0;
+    for (; i < len; i++)
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '\'')
+            i = end_single(s, len, i, 0);
+        else if (s[i] == '"')
+            for (i++; i < len && s[i] != '"'; i++)
+                i += s[i] == '\\';
+        else if (s[i] == open)
+            depth++;
+        else if (s[i] == close && --depth == 0)
+            return i;
+    return len;
+}
 
-/* 1 if s[i] starts an expansion that runs commands or holds them: $( $(( ${ or `. */
+/* 1 if the (( at s[i] is arithmetic: it closes with )) (else it is a subshell in a subshell, or
+ * a command substitution $( (…) ), as Bash reads it). *end: the index of its last ). */
+static int arithmetic_at(const char *s, size_t len, size_t i, size_t *end)
+{
+    size_t outer = bracket_end(s, len, i), inner = bracket_end(s, len, i + 1);
+    *end = outer;
+    return outer < len && inner + 1 == outer;
+}
+
+static size_t end_expansion(bash_ctx *x, const char *s, size_t len, size_t i, int depth, int dq);
+
+/* 1 if s[i] starts an expansion that runs commands or holds them: $( $(( ${ $[ or `. */
 static int expansion_at(const char *s, size_t len, size_t i)
 {
-    return s[i] == '`' || (s[i] == '$' && i + 1 < len && (s[i + 1] == '(' || s[i + 1] == '{'));
+    return s[i] == '`' ||
+           (s[i] == '$' && i + 1 < len && (s[i + 1] == '(' || s[i + 1] == '{' || s[i + 1] == '['));
 }
 
 /* Where the double quote that opens at s[i] closes; the expansions in it are scanned. */
@@ -543,12 +642,12 @@ static size_t end_double(bash_ctx *x, const char *s, size_t len, size_t i, int d
         else if (s[i] == '"')
             return i;
         else if (expansion_at(s, len, i))
-            i = end_expansion(x, s, len, i, depth);
+            i = end_expansion(x, s, len, i, depth, 1);
     return len - 1;
 }
 
 /* Where the ${ at s[i] closes (its }); quotes and expansions in it are its own. */
-static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
+static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int depth, int dq)
 {
     int braces = 0;
     for (i += 2; i < len; i++)
@@ -559,7 +658,7 @@ static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int de
         else if (s[i] == '"')
             i = end_double(x, s, len, i, depth);
         else if (expansion_at(s, len, i))
-            i = end_expansion(x, s, len, i, depth);
+            i = end_expansion(x, s, len, i, depth, dq);
         else if (s[i] == '{')
             braces++;
         else if (s[i] == '}' && braces-- == 0)
@@ -567,9 +666,9 @@ static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int de
     return len - 1;
 }
 
-/* A backquoted command at s[i]: where it closes; its text, with \` \\ \$ unescaped (a \` in it
- * is a nested one), is scanned as a command line of its own. */
-static size_t end_backquote(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
+/* A backquoted command at s[i]: where it closes; its text, with \` \\ \$ unescaped (and \" in
+ * double quotes: dq), is scanned as a command line of its own (a \` in it is a nested one). */
+static size_t end_backquote(bash_ctx *x, const char *s, size_t len, size_t i, int depth, int dq)
 {
     size_t j = i + 1;
     while (j < len && s[j] != '`')
@@ -583,38 +682,44 @@ static size_t end_backquote(bash_ctx *x, const char *s, size_t len, size_t i, in
     }
     size_t n = 0;
     for (size_t k = i + 1; k < j; k++)
-        inner[n++] = s[k] == '\\' && k + 1 < j && strchr("`\\$", s[k + 1]) ? s[++k] : s[k];
+        inner[n++] =
+            s[k] == '\\' && k + 1 < j && strchr(dq ? "`\\$\"" : "`\\$", s[k + 1]) ? s[++k] : s[k];
     inner[n] = '\0';
+    int nh = x->nh; /* its text is a line of its own: a here-document begun in it ends in it */
     bash_scan(x, inner, n, 0, '\0', SCAN_COMMANDS, depth + 1);
+    x->nh = nh;
     free(inner);
     return j < len ? j : len - 1;
 }
 
-/* An expansion at s[i] (expansion_at, or <( >( process substitution): its commands are scanned
- * (a $(( that does not close with )) is a command substitution, as Bash reads it). Returns the
- * index of its last character. */
-static size_t end_expansion(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
+/* An expansion at s[i] (expansion_at, or <( >( process substitution): its commands are scanned,
+ * once. Returns the index of its last character. dq: it is inside double quotes. */
+static size_t end_expansion(bash_ctx *x, const char *s, size_t len, size_t i, int depth, int dq)
 {
     if (depth >= BASH_DEPTH_MAX) {
         x->denied = 1;
         return len - 1;
     }
     if (s[i] == '`')
-        return end_backquote(x, s, len, i, depth);
+        return end_backquote(x, s, len, i, depth, dq);
     if (s[i + 1] == '{')
-        return end_param(x, s, len, i, depth + 1);
-    if (s[i] == '$' && i + 2 < len && s[i + 2] == '(') {
-        size_t k = bash_scan(x, s, len, i + 3, ')', SCAN_EXPANSIONS, depth + 1);
-        if (k + 1 < len && s[k + 1] == ')')
-            return k + 1;
+        return end_param(x, s, len, i, depth + 1, dq);
+    size_t end;
+    if (s[i + 1] == '[' && (end = bracket_end(s, len, i + 1)) == len)
+        return i + 1; /* a $[ that does not close is two characters */
+    if (s[i + 1] == '[' || (s[i] == '$' && s[i + 2] == '(' && arithmetic_at(s, len, i + 1, &end))) {
+        /* $[ … ] (the old way) or $(( … )) */
+        /* arithmetic: no commands of its own, but the expansions in it run */
+        bash_scan(x, s, end < len ? end : len, i + 2, '\0', SCAN_EXPANSIONS, depth + 1);
+        return end < len ? end : len - 1;
     }
     size_t k = bash_scan(x, s, len, i + 2, ')', SCAN_COMMANDS, depth + 1);
     return k < len ? k : len - 1;
 }
 
-/* A here-document's operator at s[i] (<< or <<-) and its word: noted in hd; returns the index of
- * the word's last character. */
-static size_t heredoc_word(bash_ctx *x, const char *s, size_t len, size_t i, heredoc *hd, int *nh)
+/* A here-document's operator at s[i] (<< or <<-) and its word: noted in x; returns the index of
+ * the word's last character. A word with an expansion in it is not followed (denied). */
+static size_t heredoc_word(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
 {
     size_t j = i + 2;
     int strip_tabs = j < len && s[j] == '-';
@@ -632,40 +737,53 @@ static size_t heredoc_word(bash_ctx *x, const char *s, size_t len, size_t i, her
             q = 0;
     if (j > len)
         j = len;
-    if (*nh == HEREDOCS_MAX || j - from >= sizeof hd->delim) {
+    if (x->nh == HEREDOCS_MAX || j - from >= sizeof x->hd->delim ||
+        memchr(s + from, '$', j - from) || memchr(s + from, '`', j - from)) {
         x->denied = 1;
-        return j - 1;
+        return j > i + 2 ? j - 1 : i + 1;
     }
-    heredoc *h = &hd[(*nh)++];
+    heredoc *h = &x->hd[x->nh++];
+    h->depth = depth;
     word_unquoted(s + from, s + j, h->delim);
     h->quoted = memchr(s + from, '\'', j - from) || memchr(s + from, '"', j - from) ||
                 memchr(s + from, '\\', j - from);
     h->strip_tabs = strip_tabs;
-    return j - 1;
+    return j > i + 2 ? j - 1 : i + 1;
 }
 
-/* The bodies of the here-documents begun on the line that ends at s[i] (a newline), one after
- * another, each to the line that is its word. A body whose word was not quoted is expanded by
- * Bash: its $( ) and ` ` run commands, which are scanned. Returns the index of the last
- * newline of the last body (or len - 1). */
-static size_t heredoc_bodies(bash_ctx *x, const char *s, size_t len, size_t i, const heredoc *hd,
-                             int nh, int depth)
+/* The bodies of the here-documents waiting in x, from the line after the newline at s[i], one
+ * after another, each to the line that is its word. A body whose word was not quoted is
+ * expanded by Bash: its $( ) and ` ` run commands, which are scanned. Returns the index of the
+ * last newline of the last body (or len - 1). */
+static size_t heredoc_bodies(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
 {
     size_t pos = i + 1;
-    for (int k = 0; k < nh && pos < len; k++) {
+    int nh = x->nh, kept = 0;
+    heredoc mine[HEREDOCS_MAX];
+    int n = 0;
+    /* this newline ends the lines of the here-documents begun at this depth or in the $( ) it
+     * holds (their bodies follow it); those of an enclosing line wait for that line's end */
+    for (int k = 0; k < nh; k++)
+        if (x->hd[k].depth >= depth)
+            mine[n++] = x->hd[k];
+        else
+            x->hd[kept++] = x->hd[k];
+    x->nh = kept;
+    for (int k = 0; k < n && pos < len; k++) {
+        const heredoc *h = &mine[k];
         size_t start = pos, end = len;
         while (pos < len) {
             const char *nl = memchr(s + pos, '\n', len - pos);
             size_t eol = nl ? (size_t)(nl - s) : len, from = pos;
-            while (hd[k].strip_tabs && from < eol && s[from] == '\t')
+            while (h->strip_tabs && from < eol && s[from] == '\t')
                 from++;
             pos = nl ? eol + 1 : len;
-            if (eol - from == strlen(hd[k].delim) && !memcmp(s + from, hd[k].delim, eol - from)) {
+            if (eol - from == strlen(h->delim) && !memcmp(s + from, h->delim, eol - from)) {
                 end = from;
                 break;
             }
         }
-        if (!hd[k].quoted)
+        if (!h->quoted)
             bash_scan(x, s, end, start, '\0', SCAN_EXPANSIONS, depth + 1);
     }
     return pos - 1;
@@ -683,14 +801,13 @@ static void seg_add(char *seg, size_t *n, const char *s, size_t from, size_t to)
 
 /* One step of bash_scan outside quotes, for a character that is part of a word: the index of
  * the last character it took (quotes, an escape, an expansion, a here-document's word). */
-static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mode, int depth,
-                        heredoc *hd, int *nh)
+static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mode, int depth)
 {
     char ch = s[i], next = i + 1 < len ? s[i + 1] : '\0';
     if (ch == '\\')
         return i + 1 < len ? i + 1 : i;
     if (mode == SCAN_EXPANSIONS)
-        return expansion_at(s, len, i) ? end_expansion(x, s, len, i, depth) : i;
+        return expansion_at(s, len, i) ? end_expansion(x, s, len, i, depth, 0) : i;
     if (ch == '\'')
         return end_single(s, len, i, 0);
     if (ch == '$' && next == '$') /* $$: not the $ of $'…' */
@@ -700,9 +817,11 @@ static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mo
     if (ch == '"')
         return end_double(x, s, len, i, depth);
     if (expansion_at(s, len, i) || ((ch == '<' || ch == '>') && next == '('))
-        return end_expansion(x, s, len, i, depth);
-    if (ch == '<' && next == '<' && (i + 2 >= len || s[i + 2] != '<'))
-        return heredoc_word(x, s, len, i, hd, nh);
+        return end_expansion(x, s, len, i, depth, 0);
+    if (ch == '<' && next == '<' && i + 2 < len && s[i + 2] == '<') /* <<< a here-string */
+        return i + 2;
+    if (ch == '<' && next == '<')
+        return heredoc_word(x, s, len, i, depth);
     if ((ch == '>' || ch == '<') && next == '&') /* >&2: not a separator */
         return i + 1;
     return i;
@@ -711,8 +830,9 @@ static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mo
 /* Scans s from i: splits it into simple commands at ; & | newlines ( and ) outside quotes (not
  * at the & of >& <& &>) and emits each (mode SCAN_COMMANDS), and scans the commands of its
  * expansions. A # that starts a word comments out the rest of its line; a backslash-newline
- * joins two lines; only spaces and tabs are blanks. Stops at term (a ')' of the same depth of
- * parentheses: the end of a $( ) that called it) and returns its index, or len. */
+ * joins two lines; only spaces and tabs are blanks; (( … )) is arithmetic. Stops at term (a ')'
+ * of the same depth of parentheses: the end of a $( ) that called it) and returns its index, or
+ * len. */
 static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char term, int mode,
                         int depth)
 {
@@ -721,9 +841,8 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         x->out->oom = 1;
         return len;
     }
-    size_t n = 0;
-    int word_start = 1, parens = 0, nh = 0;
-    heredoc hd[HEREDOCS_MAX];
+    size_t n = 0, end;
+    int word_start = 1, parens = 0;
     for (; i < len && !x->denied; i++) {
         char ch = s[i];
         if (ch == term && parens == 0)
@@ -737,16 +856,21 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
                 i++;
             continue;
         }
+        if (ch == '(' && i + 1 < len && s[i + 1] == '(' && arithmetic_at(s, len, i, &end)) {
+            bash_scan(x, s, end, i + 2, '\0', SCAN_EXPANSIONS, depth + 1); /* (( … )) */
+            seg_add(seg, &n, s, i, end);
+            i = end;
+            word_start = 0;
+            continue;
+        }
         if (strchr(";&|\n()", ch) && !(ch == '&' && i + 1 < len && s[i + 1] == '>')) {
             parens += ch == '(' ? 1 : ch == ')' && parens ? -1 : 0;
             if (mode == SCAN_COMMANDS)
                 bash_emit(seg, n, x->out, x->count);
             n = 0;
             word_start = 1;
-            if (ch == '\n' && nh) {
-                i = heredoc_bodies(x, s, len, i, hd, nh, depth);
-                nh = 0;
-            }
+            if (ch == '\n' && x->nh && mode == SCAN_COMMANDS)
+                i = heredoc_bodies(x, s, len, i, depth);
             continue;
         }
         if (ch == ' ' || ch == '\t') {
@@ -755,7 +879,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             word_start = 1;
             continue;
         }
-        size_t last = word_part(x, s, len, i, mode, depth, hd, &nh);
+        size_t last = word_part(x, s, len, i, mode, depth);
         seg_add(seg, &n, s, i, last);
         i = last;
         word_start = 0;
@@ -770,14 +894,20 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
  * "Bash(COMMAND)" (bash_emit: as written, cleaned up), NUL-separated in a malloc'd buffer:
  * *count pairs. A role's Bash(…) patterns see each one as well as the whole line: a deny pattern
  * for "git push*" must stop "cd repo && git push" too. NULL if out of memory; *denied set if the
- * line is too deep (substitutions) or has too many here-documents to follow. */
+ * line is too deep (substitutions), has too many here-documents, or one whose word is an
+ * expansion, to follow. */
 static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, int *denied)
 {
     ab__sb out = {0};
-    bash_ctx x = {.out = &out, .count = count};
+    bash_ctx *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->out = &out;
+    x->count = count;
     *count = 0;
-    bash_scan(&x, cmd, len, 0, '\0', SCAN_COMMANDS, 0);
-    *denied = x.denied;
+    bash_scan(x, cmd, len, 0, '\0', SCAN_COMMANDS, 0);
+    *denied = x->denied;
+    free(x);
     if (out.oom || !out.buf) {
         free(out.buf);
         return out.oom ? NULL : calloc(1, 1);
