@@ -302,7 +302,8 @@ static int logs_load(charge_ctx *k)
         if (rc)
             return rc > 0 ? AB_ENOMEM : rc;
     } while (l->page == AB_EVENTS_PAGE_MAX);
-    qsort(l->v, l->n, sizeof *l->v, logged_cmp);
+    if (l->n) /* qsort takes no NULL, even for none */
+        qsort(l->v, l->n, sizeof *l->v, logged_cmp);
     l->sorted = l->n;
     return AB_OK;
 }
