@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""bash_diff.py VERDICTS [SEED LINES]... — the Bash scanner of role patterns against Bash itself.
+
+Builds random command lines from fragments of shell syntax (quotes, substitutions, here-documents,
+arithmetic, leaders, comments), each with an `rm -rf x` or a `git push` put somewhere in it, and
+asks VERDICTS (tests/roles/verdicts.c) what a role with the allow list Bash(git *) says of each.
+Every line that list allows is then run by bash, in a scratch directory, with a PATH that holds
+only stand-in `git` and `rm` scripts, which print what they were run with: a line the allow list
+allows must run nothing but git. A line that runs something else is an allow-list bypass, and
+fails the test. (Deny lists are a best effort, docs/concepts.md: their misses are counted and
+printed, not failed.) The seeds are fixed: the same lines every run."""
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+FRAGMENTS = [
+    "git status", "git log", "rm -rf x", "git push", "; ", "\n", " && ", " || ", " | ", " & ",
+    "'", '"', "$'", '$"', "`", "\\`", "$(", ")", "$((", "((", "))", "(", "${x:-", "}", "{ ", "; }",
+    "[[ -n x ]]", "<<E", "<<-E", "<<'E'", '<<"E"', "<<\\E", "<<<", "E", "\nE\n", "\tE", "\\",
+    " \\\n", "#", " #", "\t", "\r", "case x in ", "x) ", ";; ", "esac", "function f ", "f() ",
+    "coproc ", "time ", "time -p ", "! ", "exec ", "env -u A ", "env -S ", "command ", "then ",
+    "do ", "for i in 1; do ", "done", "if true; then ", "fi", "$$", "$#", "${#x}", "${x#'}'}",
+    "${x/'a'/b}", " x ", "a=b ", ">x ", "2>&1 ", "<(", ">(", "\\'", '\\"', "$[", "]", " =~ ", "*",
+]
+CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
+
+
+def line(rng):
+    parts = [rng.choice(FRAGMENTS) for _ in range(rng.randint(2, 9))]
+    parts.insert(rng.randint(0, len(parts)), rng.choice(CULPRITS))
+    return "".join(parts)
+
+
+def main():
+    verdicts = sys.argv[1]
+    runs = [(int(sys.argv[i]), int(sys.argv[i + 1])) for i in range(2, len(sys.argv), 2)]
+    runs = runs or [(1, 3000), (2, 3000), (3, 3000)]
+    scratch = tempfile.mkdtemp(prefix="ab-bash-diff-")
+    try:
+        bin_dir = os.path.join(scratch, "bin")
+        os.mkdir(bin_dir)
+        for name in ("git", "rm"):
+            path = os.path.join(bin_dir, name)
+            with open(path, "w") as f:
+                f.write('#!/bin/sh\necho "RAN %s $*" >&2\n' % name)
+            os.chmod(path, 0o755)
+        bypasses = deny_misses = ran_bash = 0
+        for seed, count in runs:
+            rng = random.Random(seed)
+            lines = [line(rng) for _ in range(count)]
+            out = subprocess.run([verdicts], input=b"".join(l.encode() + b"\0" for l in lines),
+                                 capture_output=True, check=True).stdout.decode().split("\n")
+            for text, verdict in zip(lines, out):
+                allowed, not_denied = (v == "1" for v in verdict.split())
+                if not allowed and not not_denied:
+                    continue
+                work = tempfile.mkdtemp(dir=scratch)
+                try:
+                    err = subprocess.run(["/bin/bash", "-c", text], cwd=work, timeout=5,
+                                         env={"PATH": bin_dir, "HOME": work},
+                                         stdin=subprocess.DEVNULL, capture_output=True).stderr
+                except subprocess.TimeoutExpired:
+                    err = b""
+                shutil.rmtree(work, ignore_errors=True)
+                ran_bash += 1
+                ran = [l for l in err.decode(errors="replace").split("\n") if l.startswith("RAN ")]
+                if allowed and any(not l.startswith("RAN git ") for l in ran):
+                    bypasses += 1
+                    print("BYPASS of Bash(git *): %r ran %r" % (text, ran))
+                if not_denied and any(l.startswith(("RAN rm", "RAN git push")) for l in ran):
+                    deny_misses += 1
+        total = sum(c for _, c in runs)
+        print("bash_diff: %d lines, %d run by bash, %d allow-list bypasses, %d deny-list misses "
+              "(a best effort)" % (total, ran_bash, bypasses, deny_misses))
+        return 1 if bypasses else 0
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
