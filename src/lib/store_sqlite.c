@@ -53,18 +53,21 @@ enum {
     Q_COUNT
 };
 
+/* Which file a path named when it was noted: known 0 until then. */
+typedef struct {
+    int known;
+    dev_t dev;
+    ino_t ino;
+} file_id;
+
 typedef struct {
     sqlite3 *db;
     sqlite3_stmt *q[Q_COUNT];
     int in_txn;
-    int have_file; /* dev and ino are the file's that was opened */
-    dev_t dev;
-    ino_t ino;
-    /* the same of its -wal and -shm files, once they exist (SQLite keeps them while any
-     * connection is open: another one made in their place is another log, and other locks) */
-    int have_side[2];
-    dev_t side_dev[2];
-    ino_t side_ino[2];
+    /* the store file, its -wal and its -shm as this connection first saw them (SQLite keeps the
+     * last two while any connection is open: another one made in their place is another log,
+     * and other locks) */
+    file_id file, side[2];
     struct timespec side_checked; /* CLOCK_MONOTONIC_COARSE: checked at most every 50 ms */
 } lite;
 
@@ -315,9 +318,21 @@ static int control(ab_store *st, int q, const char *what)
     return s ? step_done(st, s, what) : AB_ESTORE;
 }
 
-/* The file at the store's path is still the one this connection opened: writes to a store file
- * removed (or replaced) under a running process went into a file nobody will open again — they
- * were acknowledged, then lost when it stopped. A stat() per write transaction. */
+/* Notes which file path names, the first time it exists. */
+static void file_note(const char *path, file_id *id)
+{
+    struct stat sb;
+    if (!id->known && stat(path, &sb) == 0)
+        *id = (file_id){1, sb.st_dev, sb.st_ino};
+}
+
+/* 1 if path still names the file noted in id (or none was noted yet). */
+static int file_same(const char *path, const file_id *id)
+{
+    struct stat sb;
+    return !id->known || (stat(path, &sb) == 0 && sb.st_dev == id->dev && sb.st_ino == id->ino);
+}
+
 /* Checks that the -wal and -shm files are the ones this connection uses (noting them the
  * first time they are seen). Removed under a running process, its writes would go to a log no
  * other process reads, and be lost with it, while another process made new ones beside it. */
@@ -330,42 +345,35 @@ static int side_files_check(ab_store *st, const char *file)
     clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
     int64_t ms = (int64_t)(now.tv_sec - l->side_checked.tv_sec) * 1000 +
                  (now.tv_nsec - l->side_checked.tv_nsec) / 1000000;
-    if ((l->have_side[0] || l->have_side[1]) && ms >= 0 && ms < 50)
+    if ((l->side[0].known || l->side[1].known) && ms >= 0 && ms < 50)
         return AB_OK;
     l->side_checked = now;
     static const char *const suffix[2] = {"-wal", "-shm"};
     for (int i = 0; i < 2; i++) {
         char path[PATH_MAX];
-        struct stat sb;
         if (snprintf(path, sizeof path, "%s%s", file, suffix[i]) >= (int)sizeof path)
             continue;
-        int here = stat(path, &sb) == 0;
-        if (!l->have_side[i]) {
-            if (here) {
-                l->side_dev[i] = sb.st_dev;
-                l->side_ino[i] = sb.st_ino;
-                l->have_side[i] = 1;
-            }
-            continue;
-        }
-        if (!here || sb.st_dev != l->side_dev[i] || sb.st_ino != l->side_ino[i])
+        if (!file_same(path, &l->side[i]))
             return ab__fail(st, AB_ESTORE,
                             "sqlite: the store's '%s' was removed or replaced while the store was "
                             "open: what this process writes now would be lost (stop every process "
                             "that has the store open, then open it again)",
                             path);
+        file_note(path, &l->side[i]);
     }
     return AB_OK;
 }
 
+/* The file at the store's path is still the one this connection opened: writes to a store file
+ * removed (or replaced) under a running process went into a file nobody will open again — they
+ * were acknowledged, then lost when it stopped. A stat() per write transaction. */
 static int lite_file_check(ab_store *st)
 {
     lite *l = L(st);
     const char *file = sqlite3_db_filename(l->db, "main");
-    struct stat sb;
-    if (!l->have_file || !file || !*file)
+    if (!l->file.known || !file || !*file)
         return AB_OK;
-    if (stat(file, &sb) == 0 && sb.st_dev == l->dev && sb.st_ino == l->ino)
+    if (file_same(file, &l->file))
         return side_files_check(st, file);
     return ab__fail(st, AB_ESTORE,
                     "sqlite: the store file '%s' was removed or replaced after it was opened: "
@@ -1228,11 +1236,8 @@ int ab__store_sqlite_open(ab_store *st, const char *rest)
         (rc = migrate(st)))
         return rc;
     const char *file = sqlite3_db_filename(l->db, "main");
-    struct stat sb;
-    if (file && *file && stat(file, &sb) == 0) {
-        l->dev = sb.st_dev;
-        l->ino = sb.st_ino;
-        l->have_file = 1;
+    if (file && *file) {
+        file_note(file, &l->file);
         side_files_check(st, file); /* notes them: nothing to compare yet */
     }
     return AB_OK;
