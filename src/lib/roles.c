@@ -381,22 +381,25 @@ static int word_redirect(const char *s, const char *e, int *bare)
 /* Words that come before a command without being it: reserved words, and programs that run the
  * rest of their line as a command, with the options of theirs that take an argument (env -u
  * NAME, exec -a NAME, nice -n N); their other options and env's VAR=value words are skipped. */
-static const struct {
+typedef struct {
     const char *word, *arg_options;
-} bash_leaders[] = {{"!", ""},      {"{", ""},      {"if", ""},      {"then", ""},    {"else", ""},
-                    {"elif", ""},   {"do", ""},     {"while", ""},   {"until", ""},   {"time", ""},
-                    {"env", "uCS"}, {"exec", "a"},  {"command", ""}, {"builtin", ""}, {"nohup", ""},
-                    {"nice", "n"},  {"coproc", ""}, {"function", ""}};
+} bash_leader;
+
+static const bash_leader bash_leaders[] = {
+    {"!", ""},      {"{", ""},      {"if", ""},      {"then", ""},    {"else", ""},
+    {"elif", ""},   {"do", ""},     {"while", ""},   {"until", ""},   {"time", ""},
+    {"env", "uCS"}, {"exec", "a"},  {"command", ""}, {"builtin", ""}, {"nohup", ""},
+    {"nice", "n"},  {"coproc", ""}, {"function", ""}};
 
 /* The leader word w is (unquoted, by its last path component: /usr/bin/env, \command), or
  * NULL. */
-static const char *leader_options(const char *w)
+static const bash_leader *leader_find(const char *w)
 {
     const char *slash = strrchr(w, '/');
     const char *base = slash && slash[1] ? slash + 1 : w;
     for (size_t i = 0; i < sizeof bash_leaders / sizeof bash_leaders[0]; i++)
         if (!strcmp(base, bash_leaders[i].word))
-            return bash_leaders[i].arg_options;
+            return &bash_leaders[i];
     return NULL;
 }
 
@@ -412,10 +415,10 @@ static void add_command(ab__sb *out, const char *command)
 
 /* 1 if the word w (unquoted into u) comes before the command and is skipped. *skip_next: the
  * next word is skipped too (an option's argument, a function's or a coprocess's name). *text:
- * the command itself is this text (env -S 'rm -rf x' runs rm). *opts: the options of the last
- * leader, NULL before one. rest: the words after w. */
-static int word_skipped(const char *w, const char *e, char *u, const char *rest, const char **opts,
-                        int *skip_next, const char **text)
+ * the command itself is this text (env -S 'rm -rf x' runs rm). *leader: the last leader, NULL
+ * before one. rest: the words after w. */
+static int word_skipped(const char *w, const char *e, char *u, const char *rest,
+                        const bash_leader **leader, int *skip_next, const char **text)
 {
     int bare = 0;
     *skip_next = 0;
@@ -447,8 +450,8 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
         *skip_next = bare; /* the target of "> file" */
         return 1;
     }
-    if (*opts && u[0] == '-') { /* a leader's option; "-u NAME": NAME too */
-        int env = !strcmp(*opts, "uCS");
+    if (*leader && u[0] == '-') { /* a leader's option; "-u NAME": NAME too */
+        int env = !strcmp((*leader)->word, "env");
         if (env && (!strcmp(u, "-S") || !strcmp(u, "--split-string")))
             *skip_next = 2; /* the next word is the command */
         else if (env && (!strncmp(u, "-S", 2) || !strncmp(u, "--split-string=", 15)))
@@ -456,18 +459,16 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
         else if (env && (!strcmp(u, "--unset") || !strcmp(u, "--chdir")))
             *skip_next = 1;
         else
-            *skip_next = u[1] && !u[2] && strchr(*opts, u[1]) != NULL;
+            *skip_next = u[1] && !u[2] && strchr((*leader)->arg_options, u[1]) != NULL;
         return 1;
     }
-    const char *o = leader_options(u);
-    if (!o)
+    const bash_leader *found = leader_find(u);
+    if (!found)
         return 0;
-    *opts = o;
-    const char *slash = strrchr(u, '/');
-    const char *base = slash && slash[1] ? slash + 1 : u;
-    if (!strcmp(base, "function")) { /* function NAME { …; } */
+    *leader = found;
+    if (!strcmp(found->word, "function")) { /* function NAME { …; } */
         *skip_next = 1;
-    } else if (!strcmp(base, "coproc") && *rest) { /* coproc NAME { …; }: a name before { */
+    } else if (!strcmp(found->word, "coproc") && *rest) { /* coproc NAME { …; }: a name before { */
         const char *after = word_end(rest);
         *skip_next = *after && after[1] == '{' && (!after[2] || after[2] == ' ');
     }
@@ -501,7 +502,7 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count)
     }
     size_t c = 0;
     int leading = 1, skip_next = 0;
-    const char *opts = NULL;
+    const bash_leader *leader = NULL;
     for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
         size_t un = braces_expanded(w, e, u);
@@ -514,7 +515,7 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count)
         }
         if (leading && skip_next == 2) /* env -S 'rm -rf x': the word is the command */
             text = u;
-        else if (leading && word_skipped(word, e, u, *e ? e + 1 : e, &opts, &skip_next, &text) &&
+        else if (leading && word_skipped(word, e, u, *e ? e + 1 : e, &leader, &skip_next, &text) &&
                  !text)
             continue;
         if (text) { /* as it is: memmove, it may be in u itself */
