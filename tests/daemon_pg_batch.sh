@@ -10,10 +10,7 @@ D=$1
 PGDIR=$3
 set -- "$D" "$2"
 source "$(dirname "$0")/daemon/lib.sh"
-BASE=$(cat "$PGDIR/url")
-DB="ab_batch_$$"
-psql -qX "$BASE/postgres" -c "CREATE DATABASE $DB" >/dev/null || exit 2
-trap 'cleanup; psql -qX "$BASE/postgres" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1' EXIT
+pg_db "$PGDIR" batch || exit 2
 DAEMON_STORE="$BASE/$DB" start_daemon batch --no-access-log || exit 1
 TOKEN=$ADMIN
 

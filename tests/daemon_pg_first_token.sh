@@ -7,11 +7,8 @@ D=$1
 PGDIR=$3
 set -- "$D" "$2"
 source "$(dirname "$0")/daemon/lib.sh"
-BASE=$(cat "$PGDIR/url")
-DB="ab_first_$$"
+pg_db "$PGDIR" first || exit 2
 N=4
-psql -qX "$BASE/postgres" -c "CREATE DATABASE $DB" >/dev/null || exit 2
-trap 'cleanup; psql -qX "$BASE/postgres" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1' EXIT
 
 # the schema first, so that the daemons race on the token alone (schema creation has a lock of
 # its own); a CLI read makes it without making a token

@@ -9,9 +9,7 @@ set -- "$D" "$2"
 source "$(dirname "$0")/daemon/lib.sh"
 # the server is started again on the way out, should this script stop while it is down
 trap 'cleanup; "$PGCTL" restart "$PGDIR" >/dev/null 2>&1' EXIT
-BASE=$(cat "$PGDIR/url")
-DB="ab_recover_$$"
-psql -qX "$BASE/postgres" -c "CREATE DATABASE $DB" >/dev/null || exit 2
+pg_db "$PGDIR" recover || exit 2
 DAEMON_STORE="$BASE/$DB" start_daemon recover --no-access-log || exit 1
 TOKEN=$ADMIN
 pass=0 fail=0

@@ -25,6 +25,7 @@ for v in $(env | sed -n 's/^\(AGENTBUDGETD_[A-Z_]*\)=.*/\1/p'); do unset "$v"; d
 DAEMON_PIDS=()
 WATCH_PIDS=()
 CLEANUP_DIRS=() # removed on exit with $TMP (scratch outside it, such as /dev/shm)
+PG_DBS=()       # databases made by pg_db, dropped on exit
 
 # stop_daemon PID — SIGTERM, then SIGKILL if it has not stopped within 5 s.
 stop_daemon()
@@ -45,11 +46,24 @@ cleanup()
     local pid
     for pid in "${WATCH_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
     for pid in "${DAEMON_PIDS[@]}"; do stop_daemon "$pid"; done
+    for db in "${PG_DBS[@]}"; do
+        psql -qX "$BASE/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+    done
     rm -rf "$TMP" "${CLEANUP_DIRS[@]}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# pg_db PG_DIR NAME — a new database ab_NAME_PID on the test server whose URL is in PG_DIR/url,
+# dropped on exit (if the server is up then). Sets BASE (the server's URL, no database) and DB.
+pg_db()
+{
+    BASE=$(cat "$1/url") || return 2
+    DB="ab_$2_$$"
+    psql -qX "$BASE/postgres" -c "CREATE DATABASE $DB" >/dev/null || return 2
+    PG_DBS+=("$DB")
+}
 
 # start_daemon NAME [FLAGS...] — starts agentbudgetd on a free 127.0.0.1 port with the store
 # sqlite:$TMP/NAME.db (or $DAEMON_STORE) and waits for /healthz. Sets URL, PORT, PID, ADMIN (the
