@@ -7,12 +7,16 @@ const { Store } = require('./lib/store');
 const { Client } = require('./lib/client');
 
 let defaultStore = null;
+let defaultOwned = false; // opened here (not a Store the caller gave), so closed here when replaced
 
 // The store the module-level functions use: opened on first use from $AGENTBUDGET_STORE, else
 // the default SQLite file ($XDG_STATE_HOME/agentbudget/budget.db or
 // ~/.local/state/agentbudget/budget.db).
 function store() {
-  if (defaultStore === null) defaultStore = new Store();
+  if (defaultStore === null) {
+    defaultStore = new Store();
+    defaultOwned = true;
+  }
   return defaultStore;
 }
 
@@ -22,9 +26,14 @@ function open(storeUrl) {
 }
 
 // Makes the module-level functions use another store (a Store, or a URL to open). Returns it.
+// The one it replaces is closed if it was opened here (from a URL, or the default on first use);
+// a Store the caller made is the caller's to close.
 function setDefaultStore(s) {
-  const next = s instanceof Store ? s : new Store(s);
+  const owned = !(s instanceof Store);
+  const next = owned ? new Store(s) : s;
+  if (defaultStore !== null && defaultStore !== next && defaultOwned) defaultStore.close();
   defaultStore = next;
+  defaultOwned = owned;
   return next;
 }
 

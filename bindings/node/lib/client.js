@@ -34,6 +34,7 @@ function parseJson(text) {
 }
 
 const TIMEOUT_MS_MAX = 2 ** 31 - 1;
+const OPERATION_BYTES_MAX = 4096; // ab_check_permission's bound, which the Store keeps too
 
 // A header's value: printable ASCII without spaces (what the daemon takes for a token or an
 // idempotency key), refused here, not by fetch as if the daemon could not be reached.
@@ -119,7 +120,7 @@ class Client {
       e.notFound = res.status === 404 && err.code === 'not_found' && /^no (budget|hold) /.test(err.message || '');
       e.code = code;
       if (err.field) e.field = err.field;
-      if (res.status === 429) e.retryAfter = Number(res.headers.get('retry-after')) || null;
+      if (res.status === 429 || res.status === 503) e.retryAfter = Number(res.headers.get('retry-after')) || null;
       throw e;
     }
     if (data === null) {
@@ -144,7 +145,7 @@ class Client {
     const usd = v.usdAmount(dailyCostLimit, 'dailyCostLimit', true);
     const o = v.optionsObject(options, 'options', ['model', 'key']);
     const body = { role, limits: [`tokens/session=${sessionTokenLimit}`, `usd/day=${usd}`] };
-    if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
+    if (v.optionalString(o.model, 'options.model') !== null) body.model = o.model;
     return this.request('PUT', `/v1/budgets/${encodePath(agentId, 'agentId')}`, body, o);
   }
 
@@ -169,7 +170,7 @@ class Client {
     // writer's change comes between the two, as it could between a charge and a GET
     const o = v.optionsObject(options, 'options', ['model', 'key']);
     const body = { budget: agentId, usage: { input: inputTokens, output: outputTokens }, status: true };
-    if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
+    if (v.optionalString(o.model, 'options.model') !== null) body.model = o.model;
     const d = await this.request('POST', '/v1/charge', body, o);
     if (!d || typeof d.status !== 'object' || d.status === null) {
       const e = new Error('agentbudgetd: the answer to POST /v1/charge has no status (is this agentbudgetd?)');
@@ -236,7 +237,7 @@ class Client {
     v.nonEmptyString(agentId, 'agentId');
     const o = v.optionsObject(options, 'options', ['model']);
     const body = { budget: agentId, usage: v.usageObject(v.usage(usage, 'usage')) };
-    if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
+    if (v.optionalString(o.model, 'options.model') !== null) body.model = o.model;
     return this.request('POST', '/v1/check', body);
   }
 
@@ -244,7 +245,7 @@ class Client {
     v.nonEmptyString(agentId, 'agentId');
     const o = v.optionsObject(options, 'options', ['model', 'key', 'ttl_s']);
     const body = { budget: agentId, usage: v.usageObject(v.usage(usage, 'usage')) };
-    if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
+    if (v.optionalString(o.model, 'options.model') !== null) body.model = o.model;
     if (o.ttl_s !== undefined) body.ttl_s = v.wholeNumber(o.ttl_s, 'options.ttl_s', true);
     return this.request('POST', '/v1/reserve', body, o);
   }
@@ -269,7 +270,7 @@ class Client {
     v.nonEmptyString(agentId, 'agentId');
     const o = v.optionsObject(options, 'options', ['model', 'key']);
     const body = { budget: agentId, usage: v.usageObject(v.usage(usage, 'usage')) };
-    if (o.model) body.model = v.nonEmptyString(o.model, 'options.model');
+    if (v.optionalString(o.model, 'options.model') !== null) body.model = o.model;
     return this.request('POST', '/v1/charge', body, o);
   }
 
@@ -277,6 +278,9 @@ class Client {
   async checkPermission(agentId, operation, context) {
     v.nonEmptyString(agentId, 'agentId');
     v.nonEmptyString(operation, 'operation');
+    if (Buffer.byteLength(operation) > OPERATION_BYTES_MAX) { // as the Store (and the library) refuse it
+      throw v.rangeError('operation', `at most ${OPERATION_BYTES_MAX} bytes of UTF-8`, operation);
+    }
     const c = v.contextObject(context, 'context');
     const body = { budget: agentId, operation };
     if (c.model !== undefined && c.model !== null) body.model = v.nonEmptyString(c.model, 'context.model');

@@ -131,6 +131,9 @@ class Store {
     if (storeUrl !== undefined && storeUrl !== null && typeof storeUrl !== 'string') {
       throw v.typeError('storeUrl', 'a string such as "sqlite:/path/budget.db" or "memory:"', storeUrl);
     }
+    if (storeUrl === '') { // not the default: an empty $VAR passed on would quietly pick it
+      throw v.rangeError('storeUrl', 'a store URL such as "sqlite:/path/budget.db" (null or nothing: the default)', storeUrl);
+    }
     this._h = native.open(storeUrl || null);
     this.url = storeUrl || null;
   }

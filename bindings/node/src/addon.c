@@ -135,7 +135,9 @@ static int arg_str(call *c, size_t i, char *buf, size_t size, int allow_null, co
         *out = NULL;
         return 0;
     }
-    /* one pass: copy into buf; a copy that fills it may have been cut, so measure then */
+    /* one pass: copy into buf; a copy that (nearly) fills it may have been cut, so measure
+     * then. Nearly: N-API never copies part of a character, so a cut copy may stop up to 3
+     * bytes short of full (a string of 4-byte emoji cut to 4,094 bytes passed as whole) */
     size_t len = 0;
     if (napi_get_value_string_utf8(env, c->argv[i], buf, size, &len) != napi_ok) {
         char msg[96];
@@ -143,7 +145,7 @@ static int arg_str(call *c, size_t i, char *buf, size_t size, int allow_null, co
         throw_type(env, msg);
         return -1;
     }
-    if (len + 1 >= size) {
+    if (len + 4 >= size) {
         size_t full = 0;
         napi_get_value_string_utf8(env, c->argv[i], NULL, 0, &full);
         if (full >= size) {

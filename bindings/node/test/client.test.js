@@ -184,6 +184,11 @@ test('the Client tells its own mistakes, a timeout and an empty answer from the 
   assert.throws(() => new Client({ url: 'http://127.0.0.1:9', token: 'a\nb' }), { name: 'RangeError', message: /^options\.token: / });
   const c = new Client({ url: 'http://127.0.0.1:9', token: 'x', timeoutMs: 2000 });
   await assert.rejects(c.charge('a', 1, { key: 'k\n1' }), { name: 'RangeError', message: /^options\.key: / });
+  // what a Store refuses, the Client refuses too, before any request (an empty model went
+  // unsent and was charged at the default price; an over-long operation went to the daemon)
+  await assert.rejects(c.charge('a', 1, { model: '' }), { name: 'RangeError', message: /^options\.model: must be a non-empty string/ });
+  await assert.rejects(c.initializeBudget('a', 'r', 100, 1, { model: '' }), { name: 'RangeError', message: /^options\.model: / });
+  await assert.rejects(c.checkPermission('a', 'Bash(' + '\u00e9'.repeat(2046) + ')'), { name: 'RangeError', message: /^operation: must be at most 4096 bytes/ });
   const odd = new Client({ url: 'http://127.0.0.1:9', token: 'x', fetch: async () => 42 });
   await assert.rejects(odd.health(), { name: 'TypeError', message: /^options\.fetch: / });
   // a server that accepts and never answers; one that answers 200 with nothing
@@ -191,10 +196,17 @@ test('the Client tells its own mistakes, a timeout and an empty answer from the 
   const http = require('node:http');
   const silent = net.createServer(() => {});
   const empty = http.createServer((req, res) => res.end());
-  await Promise.all([silent, empty].map((s) => new Promise((r) => s.listen(0, '127.0.0.1', r))));
-  t.after(() => { silent.close(); empty.close(); });
+  const busy = http.createServer((req, res) => {
+    res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '7' });
+    res.end('{"error":{"code":"busy","message":"the store is busy"}}');
+  });
+  await Promise.all([silent, empty, busy].map((s) => new Promise((r) => s.listen(0, '127.0.0.1', r))));
+  t.after(() => { silent.close(); empty.close(); busy.close(); });
   const slow = new Client({ url: `http://127.0.0.1:${silent.address().port}`, token: 'x', timeoutMs: 300 });
   await assert.rejects(slow.charge('a', 1), { status: 0, code: 'timeout', message: /no answer within 300 ms/ });
   const blank = new Client({ url: `http://127.0.0.1:${empty.address().port}`, token: 'x' });
   await assert.rejects(blank.checkBudget('a', 1), { code: 'bad_response', message: /is empty$/ });
+  // a 503's Retry-After is kept, as a 429's is
+  const b503 = new Client({ url: `http://127.0.0.1:${busy.address().port}`, token: 'x' });
+  await assert.rejects(b503.charge('a', 1), { status: 503, code: 'busy', retryAfter: 7 });
 });

@@ -56,7 +56,12 @@ const cases = [
   [() => store.deductBudget('a', 10, 5, { modle: 'claude-opus-4-1' }), TypeError, /^options\.modle: must be one of model, key/],
   [() => store.reserve('a', 10, { ttl: 5 }), TypeError, /^options\.ttl: must be one of model, key, ttl_s/],
   [() => store.check('a', 10, { key: 'k' }), TypeError, /^options\.key: must be one of model \(unknown field\)/],
+  // over-long in bytes but cut short of full by N-API at a character's edge: refused, not cut
+  [() => store.checkPermissionSync('a', 'Bash(echo ' + '\u{1F600}'.repeat(1022) + ' && rm -rf /)'), RangeError, /^operation: at most 4096 bytes$/],
+  [() => store.initializeBudget('a', 'a' + '\u{1F600}'.repeat(32), 1000, 1), RangeError, /^role: at most 127 bytes$/],
+  [() => store.charge('a', 1, { model: '\u00e9'.repeat(200) }), RangeError, /^model: at most 127 bytes$/],
   [() => ab.open(42), TypeError, /^storeUrl: /],
+  [() => ab.open(''), RangeError, /^storeUrl: must be a store URL/],
   [() => ab.open('ftp://nowhere'), RangeError, /ftp/],
 ];
 
@@ -100,4 +105,14 @@ test('money: a float limit is taken to the nano-USD, a string exactly', () => {
       { name: 'RangeError', message: /^dailyCostLimit: must be an amount of USD <= 9223372036\.854775807, got/ });
   }
   s.close();
+});
+
+test('setDefaultStore closes the default it opened, not a Store it was given', () => {
+  const first = ab.setDefaultStore('memory:');
+  const given = ab.open('memory:');
+  assert.equal(ab.setDefaultStore(given), given);
+  assert.throws(() => first.getBudgetStatus('x'), { code: 'AB_ECLOSED' });
+  ab.setDefaultStore('memory:');
+  assert.equal(given.getBudgetStatus('x'), null, 'the given Store is still open');
+  given.close();
 });
