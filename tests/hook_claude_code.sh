@@ -157,6 +157,40 @@ check "UserPromptSubmit: a new prompt is blocked" same "$(jq -r .decision <<<"$o
 out=$(event UserPromptSubmit '{prompt: "more"}')
 check "an ancestor that is spent blocks too" same "$(jq -r .decision <<<"$out")" "block"
 
+# a role's model rules are checked against the model the session uses (its newest reply's), not
+# claude-sonnet-4-5 (the budget's model when the hook asked with none)
+mline() { # mline MSGID MODEL OUTPUT
+    printf '{"sessionId":"m","type":"assistant","requestId":"r_%s","message":{"id":"%s","model":"%s","usage":{"input_tokens":10,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":%s}},"timestamp":"2026-09-01T10:00:00.000Z"}\n' \
+        "$1" "$1" "$2" "$3"
+}
+model_event() { # model_event SESSION ROLE TOOL — a PreToolUse on $TMP/SESSION.jsonl, its decision
+    jq -cn --arg s "$1" --arg t "$TMP/$1.jsonl" --arg tool "$3" '{hook_event_name: "PreToolUse", session_id: $s, transcript_path: $t, tool_name: $tool}' |
+        "$AB" hook claude-code --parent models --role "$2" 2>"$TMP/err" >"$TMP/out"
+    if [ -s "$TMP/out" ]; then jq -r .hookSpecificOutput.permissionDecision "$TMP/out"; else echo allow; fi
+}
+"$AB" role set no-opus --allow-tool '*' --deny-model 'claude-opus-*' >/dev/null
+"$AB" role set opus-only --allow-tool '*' --allow-model 'claude-opus-*' >/dev/null
+mline msg_O1 claude-opus-4-5-20251101 20 >"$TMP/opus.jsonl"
+cp "$TMP/opus.jsonl" "$TMP/opus2.jsonl"
+check "deny-model claude-opus-*: an Opus session is denied" same "$(model_event opus no-opus Read)" "deny"
+check "and says which model" grep -q "denies model 'claude-opus-4-5-20251101'" <<<"$(jq -r .hookSpecificOutput.permissionDecisionReason <<<"$(jq -cn --arg t "$TMP/opus.jsonl" '{hook_event_name: "PreToolUse", session_id: "opus", transcript_path: $t, tool_name: "Read"}' | "$AB" hook claude-code --parent models --role no-opus)")"
+check "allow-model claude-opus-*: an Opus session is allowed" same "$(model_event opus2 opus-only Read)" "allow"
+check "and so is its next tool, with no new line (the model kept with the offset)" same "$(model_event opus2 opus-only Read)" "allow"
+mline msg_O2 claude-haiku-4-5 20 >>"$TMP/opus2.jsonl"
+check "the session moved to Haiku: opus-only denies it" same "$(model_event opus2 opus-only Read)" "deny"
+# a model with no price (newer than the table) is no store failure: the role allows it, the
+# budget decides at its own model
+mline msg_F1 claude-future-9 20 >"$TMP/future.jsonl"
+check "a model with no price: its tool is allowed" same "$(model_event future no-opus Read)" "allow"
+# a reply the store cannot take by its model's name (a control character) is charged at $0 as
+# report counts it, with its tokens; it used to fail every call after it (denied for good)
+{ mline msg_W1 claude-sonnet-4-5 20; mline msg_W2 'claude-sonnet-4-5\t' 30; mline msg_W3 claude-sonnet-4-5 40; } >"$TMP/wedge.jsonl"
+check "a reply whose model has a control character: the tool is allowed" same "$(model_event wedge no-opus Read)" "allow"
+check "every reply charged, that one at \$0 (10+20 and 10+40 tokens at \$3/\$15)" same "$("$AB" status models/wedge --json | jq -c '[.usage.total.tokens, .usage.total.requests, .usage.total.cost]')" "[120,3,0.00096]"
+mline msg_W4 claude-sonnet-4-5 50 >>"$TMP/wedge.jsonl"
+model_event wedge no-opus Read >/dev/null
+check "and the lines after it are charged on the next call" same "$("$AB" status models/wedge --json | jq -c '.usage.total.tokens')" "180"
+
 # bad input and a failing store
 out=$(echo '{not json' | "$AB" hook claude-code 2>&1); rc=$?
 check "malformed hook input: exit 2" same "$rc" "2"

@@ -116,7 +116,9 @@ static int offset_file(const char *transcript, char *out, size_t size)
  * then, and a streamed reply's output_tokens grow from line to line; the state file keeps the
  * last messages charged, so that a line read by a later call is charged only what it adds. */
 #define RECENT_MESSAGES 16
-#define STATE_BYTES_MAX (64 + RECENT_MESSAGES * (AB_TRANSCRIPT_ID_BYTES_MAX + 5 * 21 + 2))
+#define STATE_BYTES_MAX                                                                            \
+    (64 + sizeof "@model \n" + AB_NAME_BYTES_MAX +                                                 \
+     RECENT_MESSAGES * (AB_TRANSCRIPT_ID_BYTES_MAX + 5 * 21 + 2))
 
 typedef struct {
     char id[AB_TRANSCRIPT_ID_BYTES_MAX + 1];
@@ -134,6 +136,7 @@ typedef struct {
     ab_transcript_entry pending; /* the lines of one message read so far, merged */
     int has_pending;
     struct message_logs *logs; /* what the store's log says replies were charged (loaded once) */
+    char model[AB_NAME_BYTES_MAX]; /* of the newest reply read (or saved in the state), "" none */
 } charge_ctx;
 
 static message_charged *recent_find(charge_ctx *k, const char *id)
@@ -159,6 +162,19 @@ static void recent_add(charge_ctx *k, const char *id, const ab_usage *u)
 /* The state file: the offset on its first line, then one line per recent message, oldest first:
  * "ID INPUT OUTPUT CACHE_WRITE_5M CACHE_WRITE_1H CACHE_READ". A file of an older agentbudget
  * (the offset alone) reads as no recent messages. */
+/* 1 if a reply's model name is one the library takes (1-127 bytes, no control characters);
+ * else the reply is charged as a model with no price, at $0, as report counts it. */
+static int model_usable(const char *m)
+{
+    size_t n = 0;
+    for (; m[n]; n++)
+        if ((unsigned char)m[n] < 0x20 || m[n] == 0x7f)
+            return 0;
+    return n > 0 && n < AB_NAME_BYTES_MAX;
+}
+
+/* The state file: the offset read to, a line "@model NAME" (the newest reply's model), and a
+ * line "ID INPUT OUTPUT CW5M CW1H CR" for each recent reply and what it was charged. */
 static int64_t state_parse(char *buf, charge_ctx *k)
 {
     int64_t offset = 0;
@@ -166,6 +182,10 @@ static int64_t state_parse(char *buf, charge_ctx *k)
     if (!line || ab_tokens_parse(line, &offset))
         return 0;
     while ((line = strtok_r(NULL, "\n", &save))) {
+        if (!strncmp(line, "@model ", 7) && model_usable(line + 7)) {
+            snprintf(k->model, sizeof k->model, "%s", line + 7);
+            continue;
+        }
         char id[AB_TRANSCRIPT_ID_BYTES_MAX + 1];
         ab_usage u;
         if (sscanf(line, "%255s %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64, id,
@@ -188,6 +208,8 @@ static int plain_id(const char *s)
 static int state_format(const charge_ctx *k, int64_t offset, char *out, size_t size)
 {
     int n = snprintf(out, size, "%" PRId64 "\n", offset);
+    if (k->model[0] && n > 0 && (size_t)n < size)
+        n += snprintf(out + n, size - (size_t)n, "@model %s\n", k->model);
     for (size_t i = k->recent_count; i > 0 && n > 0 && (size_t)n < size; i--) {
         const message_charged *m = &k->recent[(k->next + RECENT_MESSAGES - i) % RECENT_MESSAGES];
         const ab_usage *u = &m->charged;
@@ -376,7 +398,8 @@ static int charge_message(charge_ctx *k, const ab_transcript_entry *e)
     }
     ab_decision d;
     const char *model = e->model[0] ? e->model : NULL;
-    int rc = be_charge(k->c, k->budget, model, &usage, key, &d);
+    int rc = model && !model_usable(model) ? AB_EUNKNOWNMODEL /* a name no store takes */
+                                           : be_charge(k->c, k->budget, model, &usage, key, &d);
     if (rc == AB_EUNKNOWNMODEL) { /* like ccusage, an unknown model costs 0: keep its tokens */
         fprintf(stderr, "agentbudget: no price for model '%s': its tokens are counted at $0\n",
                 e->model);
@@ -430,6 +453,10 @@ static int charge_entry(const ab_transcript_entry *e, void *v)
 {
     charge_ctx *k = v;
     ab_transcript_entry *p = &k->pending;
+    /* the model in use: a role's model rules are checked against it ("<synthetic>" lines are
+     * Claude Code's own, made by no model) */
+    if (e->model[0] && strcmp(e->model, "<synthetic>") && model_usable(e->model))
+        snprintf(k->model, sizeof k->model, "%s", e->model);
     if (k->has_pending && e->message_id[0] && !strcmp(e->message_id, p->message_id)) {
         int64_t *to[] = {&p->usage.input, &p->usage.output, &p->usage.cache_write_5m,
                          &p->usage.cache_write_1h, &p->usage.cache_read};
@@ -451,8 +478,9 @@ static int charge_entry(const ab_transcript_entry *e, void *v)
 }
 
 /* Charges what was appended to one transcript since the last call, under a lock on its state
- * file, in one group commit. */
-static int charge_transcript(cli *c, const char *budget, const char *transcript)
+ * file, in one group commit. model (size AB_NAME_BYTES_MAX): the model of its newest reply, ""
+ * if none is known. */
+static int charge_transcript(cli *c, const char *budget, const char *transcript, char *model)
 {
     char state[PATH_MAX + 128];
     if (offset_file(transcript, state, sizeof state))
@@ -515,6 +543,7 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript)
         if (len < 0 || pwrite(fd, buf, (size_t)len, 0) != len || ftruncate(fd, len))
             fprintf(stderr, "agentbudget: cannot save the offset in '%s'\n", state);
     }
+    snprintf(model, AB_NAME_BYTES_MAX, "%s", k.model);
     logs_free(&k);
     close(fd);
     return rc;
@@ -648,9 +677,13 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
                                  json_string_value(json_object_get(ev, "agent_transcript_path"))};
     if (!transcripts[1] && subagent_transcript(ev, transcripts[0], agent_path, sizeof agent_path))
         transcripts[1] = agent_path;
+    /* the model the session (or, in a subagent, the subagent) is using: what its newest reply
+     * was made by */
+    char models[2][AB_NAME_BYTES_MAX] = {"", ""};
     for (int i = 0; i < 2 && !rc; i++)
         if (transcripts[i] && *transcripts[i])
-            rc = charge_transcript(c, budget, transcripts[i]);
+            rc = charge_transcript(c, budget, transcripts[i], models[i]);
+    const char *model = models[1][0] ? models[1] : models[0][0] ? models[0] : NULL;
     if (rc) {
         const char *msg = c->remote_err[0] ? c->remote_err : c->st ? ab_store_errmsg(c->st) : "";
         if (decides && cfg->deny_on_error) {
@@ -680,9 +713,16 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
         if (!tool || !*tool)
             return usage_error(c, "hook input: tool_name: required for PreToolUse");
         char *op = tool_operation(ev);
-        ab_permission_context pc = {.estimated_tokens = 1};
+        ab_permission_context pc = {.model = model, .estimated_tokens = 1};
         rc = op ? be_permission(c, budget, op, &pc, &d) : AB_ENOMEM;
         free(op);
+        /* a model with no price (newer than the table): the role has allowed the tool and the
+         * model by then (it decides first); the budget is asked at its own model, as its
+         * replies are charged at $0 */
+        if (rc == AB_EUNKNOWNMODEL) {
+            c->remote_err[0] = '\0';
+            rc = be_check(c, budget, NULL, NULL, 1, &d);
+        }
     } else {
         rc = be_check(c, budget, NULL, NULL, 1, &d);
     }
