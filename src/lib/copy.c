@@ -202,7 +202,8 @@ static int copy_tokens(copy_ctx *c)
 static int copy_all(copy_ctx *c)
 {
     int rc, empty;
-    if ((rc = target_empty(c->to, &empty)))
+    if ((c->to->ops->exclusive && (rc = c->to->ops->exclusive(c->to))) ||
+        (rc = target_empty(c->to, &empty)))
         return rc;
     if (!empty && !c->force)
         return ab__fail(c->to, AB_ECONFLICT,

@@ -114,6 +114,12 @@ typedef struct ab__store_ops {
     /* removes everything (the first thing in its transaction; rolled back with it) */
     int (*wipe)(ab_store *st);
 
+    /* optional: keeps every other writer out of the store until this write transaction ends (a
+     * copy's target, checked empty and then filled: two copies, or a copy and an agent's write,
+     * merged into one store). NULL where write transactions exclude each other already
+     * (SQLite's BEGIN IMMEDIATE, the memory store's lock) */
+    int (*exclusive)(ab_store *st);
+
     /* group commit: operations inside one write transaction, each its own savepoint; in a flat
      * batch (st->batch == AB__BATCH_FLAT) a store may mark the operation's start instead, and
      * savepoint_rollback returns AB_EREPLAY if it cannot undo the operation alone */

@@ -1401,6 +1401,13 @@ static int pg_wipe(ab_store *st)
     return rc ? rc : prices_changed(st);
 }
 
+/* EXCLUSIVE: reads go on; writes, and another copy's lock, wait until this transaction ends */
+static int pg_exclusive(ab_store *st)
+{
+    return exec_simple(st, "LOCK TABLE ab_budgets, ab_holds, ab_hold_members, ab_events, "
+                           "ab_idempotency, ab_prices, ab_roles, ab_tokens IN EXCLUSIVE MODE");
+}
+
 /* In a flat batch an operation takes no savepoint: its writes wait in pending as usual, and it
  * marks where they start. Undoing it is dropping them, as long as none was sent and the
  * transaction has not failed; else the batch is void (AB_EREPLAY). The pending writes of the
@@ -1522,7 +1529,9 @@ static int pg_identity(ab_store *st, char *out, size_t size)
     int rc = ensure_connected(st);
     if (rc)
         return rc;
-    PGresult *r = PQexec(P(st)->conn, "SELECT current_database() || '@' || "
+    /* the schema too: two schemas of one database (search_path) are two stores */
+    PGresult *r = PQexec(P(st)->conn, "SELECT current_database() || '.' || "
+                                      "coalesce(current_schema(), '') || '@' || "
                                       "pg_postmaster_start_time()::text || ':' || "
                                       "current_setting('port')");
     rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? AB_OK : AB_ENOTFOUND;
@@ -1567,6 +1576,7 @@ static const ab__store_ops pg_ops = {
     .role_delete = pg_role_delete,
     .role_list = pg_role_list,
     .wipe = pg_wipe,
+    .exclusive = pg_exclusive,
     .savepoint = pg_savepoint,
     .savepoint_release = pg_savepoint_release,
     .savepoint_rollback = pg_savepoint_rollback,

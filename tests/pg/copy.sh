@@ -53,6 +53,41 @@ check "migrate reports the schema" same "$("$AB" --store "$PG" migrate)" "schema
 check "migrate on SQLite too" same "$("$AB" --store "$SRC" migrate --json)" '{"schema_version":4,"current":4}'
 "$AB" copy --from "$SRC" >/dev/null 2>"$TMP/err"
 check "--to is required" grep -q -- "--to: required" "$TMP/err"
+# a copy into an empty target keeps every other writer out until it ends: a write made during
+# it (here an uncommitted role, committed once the copy waits) made the target a merge of the two
+# (two copies racing into one empty database both succeeded). Now the copy waits for the writer,
+# then finds the target not empty.
+DB2="${DB}_race"
+PG2="$BASE/$DB2"
+trap 'rm -rf "$TMP"; for d in $DB $DB2; do psql -qX "$BASE/postgres" -c "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1; done' EXIT
+psql -qX "$BASE/postgres" -c "CREATE DATABASE $DB2" >/dev/null || exit 2
+"$AB" --store "$PG2" migrate >/dev/null || exit 2
+psql -qX "$PG2" -c "BEGIN" -c "INSERT INTO ab_roles(name, spec) VALUES ('intruder', '')" \
+    -c "\\! touch $TMP/held; for i in \$(seq 300); do [ -e $TMP/go ] && break; sleep 0.1; done" \
+    -c "COMMIT" >/dev/null 2>&1 &
+WRITER=$!
+for _ in $(seq 100); do [ -e "$TMP/held" ] && break; sleep 0.1; done
+"$AB" copy --from "$SRC" --to "$PG2" >"$TMP/out" 2>"$TMP/err" &
+COPY=$!
+waits() { [[ $(psql -qXAt "$PG2" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") -ge 1 ]]; }
+for _ in $(seq 100); do waits && break; kill -0 "$COPY" 2>/dev/null || break; sleep 0.1; done
+check "the copy waits for the writer" waits
+touch "$TMP/go"
+wait "$WRITER"
+wait "$COPY"
+check "then refuses the target, no longer empty (exit 2)" same "$?:$(grep -c 'not empty' "$TMP/err")" "2:1"
+check "and merged nothing into it" same "$("$AB" --store "$PG2" list --json | jq -c 'length')" "0"
+
+# two schemas of one database are two stores (storage.md suggests a schema of its own): a copy
+# between them was refused as "the same store"; the same schema still is
+psql -qX "$PG2" -c "CREATE SCHEMA sa" -c "CREATE SCHEMA sb" >/dev/null
+SA="$PG2?options=-csearch_path%3Dsa" SB="$PG2?options=-csearch_path%3Dsb"
+check "copy into schema sa" "$AB" copy --from "$SRC" --to "$SA" >/dev/null
+check "copy from schema sa to schema sb of the same database" "$AB" copy --from "$SA" --to "$SB" >/dev/null
+check "what sb holds is sa's" same "$("$AB" --store "$SB" list --json | jq -c 'map(.agent_id)')" "$("$AB" --store "$SA" list --json | jq -c 'map(.agent_id)')"
+"$AB" copy --from "$SA" --to "$SA&application_name=other" --force >/dev/null 2>"$TMP/err"
+check "one schema onto itself (another URL) is still refused" same "$?:$(grep -c 'same store' "$TMP/err")" "2:1"
+
 # what the server says is the store's failure (exit 3) whatever words it quotes; what libpq
 # cannot parse, or refuses before connecting, is bad input (exit 2). The word "invalid" in a
 # database or role name made the first two exit 2.
