@@ -2,7 +2,8 @@
 # A version-1 SQLite store (with the events_time index that version 2 drops, without the tokens
 # table of version 3, with the events_budget index that version 4 drops) is migrated when
 # opened: `agentbudget migrate` reports version 4, the indexes are gone, the table is there, the
-# data is intact and a budget's events are still found.
+# data is intact and a budget's events are still found. A newer store, another program's
+# database and a file that is not SQLite are refused, and left as they were.
 set -euo pipefail
 AB=$1
 TMP=$(mktemp -d)
@@ -27,5 +28,26 @@ used=$("$AB" --store "$S" status a --json | jq -r .daily_cost_used_nusd)
 sqlite3 "$TMP/b.db" "PRAGMA user_version=99;"
 if "$AB" --store "$S" status a >/dev/null 2>"$TMP/err"; then echo "FAIL: opened a v99 store"; fail=1; fi
 grep -q "newer than this agentbudget" "$TMP/err" || { echo "FAIL: no clear message for a v99 store"; fail=1; }
-echo "migrate_sqlite: $((fail == 0 ? 6 : 0)) passed, $fail failed"
+# another program's database (a mistyped path) is refused and left as it was: its journal mode
+# was set to WAL and its tables added to (or, where a name clashed, the open failed after WAL)
+for t in customers events; do
+    F="$TMP/foreign-$t.db"
+    sqlite3 "$F" "CREATE TABLE $t(id INTEGER PRIMARY KEY, what TEXT); INSERT INTO $t VALUES (1, 'x');"
+    before=$(md5sum <"$F")
+    set +e
+    "$AB" --store "sqlite:$F" list >/dev/null 2>"$TMP/err"
+    rc=$?
+    set -e
+    [ "$rc" = 3 ] || { echo "FAIL: a foreign database ($t) opened with exit $rc"; fail=1; }
+    grep -q "not an agentbudget store: it has a table '$t'.*(store file '$F')" "$TMP/err" ||
+        { echo "FAIL: no clear message for a foreign database ($t): $(cat "$TMP/err")"; fail=1; }
+    [ "$(md5sum <"$F")" = "$before" ] && [ "$(sqlite3 "$F" 'PRAGMA journal_mode')" = delete ] &&
+        [ ! -e "$F-wal" ] || { echo "FAIL: the foreign database ($t) was changed"; fail=1; }
+done
+# a file that is not SQLite at all: the error names it
+echo "not a database" >"$TMP/text.db"
+"$AB" --store "sqlite:$TMP/text.db" list >/dev/null 2>"$TMP/err" || true
+grep -q "file is not a database (store file '$TMP/text.db')" "$TMP/err" ||
+    { echo "FAIL: the error does not name the file: $(cat "$TMP/err")"; fail=1; }
+echo "migrate_sqlite: $((fail == 0 ? 9 : 0)) passed, $fail failed"
 exit $fail

@@ -1103,6 +1103,38 @@ static const ab__store_ops lite_ops = {
 };
 
 /* Creates or migrates the schema to AB_SCHEMA_VERSION, under the write lock. */
+/* A file of schema version 0 that has tables is another program's database (a mistyped store
+ * path): it is refused before anything of it changes, its journal mode included (WAL is set
+ * for good, and a rollback does not undo it). One statement, one snapshot: a store that another
+ * process made meanwhile has its version with its tables. */
+static int foreign_check(ab_store *st)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(L(st)->db,
+                           "SELECT (SELECT user_version FROM pragma_user_version), name FROM "
+                           "sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+                           "ESCAPE '\\' LIMIT 1",
+                           -1, &s, NULL) != SQLITE_OK)
+        return lite_fail(st, "reading the schema");
+    int step = sqlite3_step(s), rc = AB_OK;
+    if (step == SQLITE_ROW && sqlite3_column_int(s, 0) == 0) {
+        const char *name = (const char *)sqlite3_column_text(s, 1);
+        char safe[65];
+        ab__strlcpy(safe, name ? name : "", sizeof safe);
+        for (char *p = safe; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        rc = ab__fail(st, AB_ESTORE,
+                      "sqlite: not an agentbudget store: it has a table '%s' and no schema "
+                      "version; nothing in it was changed (a wrong store path?)",
+                      safe);
+    } else if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = lite_fail(st, "reading the schema");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
 static int migrate(ab_store *st)
 {
     int version, rc = lite_schema_version(st, &version);
@@ -1233,8 +1265,12 @@ int ab__store_sqlite_open(ab_store *st, const char *rest)
         return lite_fail(st, path);
     sqlite3_busy_timeout(l->db, busy_ms);
     if ((rc = exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")) ||
-        (rc = migrate(st)))
-        return rc;
+        (rc = foreign_check(st)) || (rc = migrate(st))) {
+        /* which file: "file is not a database" alone does not say */
+        char msg[sizeof st->errmsg];
+        ab__strlcpy(msg, st->errmsg, sizeof msg);
+        return ab__fail(st, rc, "%s (store file '%s')", msg, path);
+    }
     const char *file = sqlite3_db_filename(l->db, "main");
     if (file && *file) {
         file_note(file, &l->file);
