@@ -195,6 +195,8 @@ check "and the lines after it are charged on the next call" same "$("$AB" status
 out=$(echo '{not json' | "$AB" hook claude-code 2>&1); rc=$?
 check "malformed hook input: exit 2" same "$rc" "2"
 check "and a clear error" grep -q '^error: hook input: not a JSON object' <<<"$out"
+out=$(echo '[1]' | "$AB" hook claude-code 2>&1); rc=$?
+check "an array: exit 2 and says so (it said 'line -1: ')" same "$rc:$out" "2:error: hook input: not a JSON object (an array)"
 out=$(echo '{"hook_event_name":"PreToolUse"}' | "$AB" hook claude-code 2>&1); rc=$?
 check "no session_id: exit 2 naming it" same "$rc:$(grep -c session_id <<<"$out")" "2:1"
 # on an event that only charges, exit 2 would tell Claude Code to block: on Stop, to keep working
@@ -252,6 +254,9 @@ check "installing twice adds nothing" same "$(jq '[.hooks[][] | .hooks[] | selec
 "$AB" hook uninstall --settings "$S" >/dev/null
 check "uninstall leaves the file equal, as JSON, to what it was" same "$(jq -S . "$S")" "$(jq -S . "$TMP/before.json")"
 echo '[1,2]' >"$TMP/bad.json"
+"$AB" hook install --settings "$TMP/scoped.json" --scope bogus >/dev/null 2>"$TMP/err"; rc=$?
+check "install --scope bogus with --settings: exit 2, naming --scope, nothing written" \
+    same "$rc:$(grep -c -- '--scope: project or user' "$TMP/err"):$(test -e "$TMP/scoped.json" && echo written)" "2:1:"
 "$AB" hook install --settings "$TMP/bad.json" >/dev/null 2>&1; rc=$?
 check "a settings file that is not an object is refused (exit 2) and left alone" same "$rc:$(cat "$TMP/bad.json")" "2:[1,2]"
 # install points entries of an agentbudget that moved at this one: one with arguments of the

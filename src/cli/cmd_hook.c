@@ -631,11 +631,13 @@ int hook_event_parse(cli *c, const char *in, size_t n, json_t **ev)
         fprintf(stderr, "error: hook input: out of memory\n");
         return EXIT_FAILURE_STORE;
     }
-    if (!*ev || !json_is_object(*ev)) {
+    if (*ev && !json_is_object(*ev)) { /* JSON, but an array: jansson has no error to tell */
         json_decref(*ev);
         *ev = NULL;
-        return usage_error(c, "hook input: not a JSON object (line %d: %s)", err.line, err.text);
+        return usage_error(c, "hook input: not a JSON object (an array)");
     }
+    if (!*ev)
+        return usage_error(c, "hook input: not a JSON object (line %d: %s)", err.line, err.text);
     return 0;
 }
 
@@ -954,12 +956,12 @@ static const char *hook_updated(json_t *hook, const char *ours, char *out, size_
 static int settings_path(cli *c, const parsed *p, const opt_spec *specs, char *out, size_t size)
 {
     const char *settings = opt(p, specs, "settings"), *scope = opt(p, specs, "scope");
+    if (scope && strcmp(scope, "project") && strcmp(scope, "user")) /* with --settings too */
+        return usage_error(c, "--scope: project or user");
     if (settings) {
         snprintf(out, size, "%s", settings);
         return 0;
     }
-    if (scope && strcmp(scope, "project") && strcmp(scope, "user"))
-        return usage_error(c, "--scope: project or user");
     if (scope && !strcmp(scope, "user")) {
         const char *home = getenv("HOME");
         if (!home)
