@@ -51,20 +51,6 @@ static int sqlite_source_exists(cli *c, const char *url)
     return 0;
 }
 
-/* url for a message, its password (postgres://user:PASSWORD@…, password=…) as "***". */
-static void url_redacted(const char *url, char *out, size_t size)
-{
-    const char *scheme = strstr(url, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    const char *colon = scheme ? memchr(scheme + 3, ':', at ? (size_t)(at - scheme - 3) : 0) : NULL;
-    const char *kv = strstr(url, "password=");
-    if (colon && at)
-        snprintf(out, size, "%.*s***%s", (int)(colon + 1 - url), url, at);
-    else if (kv)
-        snprintf(out, size, "%.*s***%s", (int)(kv + 9 - url), url, kv + 9 + strcspn(kv + 9, " &"));
-    else
-        snprintf(out, size, "%s", url);
-}
-
 /* Opens url into *st for copy, the failure naming the side (--from or --to). */
 static int copy_open(cli *c, const char *side, const char *url, ab_store **st)
 {
@@ -74,7 +60,7 @@ static int copy_open(cli *c, const char *side, const char *url, ab_store **st)
     cli fc = *c;
     fc.st = NULL;
     char shown[512];
-    url_redacted(url, shown, sizeof shown);
+    ab_store_url_redact(url, shown, sizeof shown);
     snprintf(fc.remote_err, sizeof fc.remote_err, "%s %s: %s", side, shown,
              *st ? ab_store_errmsg(*st) : ab_strerror(rc));
     ab_store_close(*st);

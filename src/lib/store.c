@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -193,10 +194,57 @@ int ab_store_open(const char *url, ab_store **out)
     if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0 ||
         is_keyvalue(url))
         return ab__store_pg_open(st, url);
+    char shown[512];
+    ab_store_url_redact(url, shown, sizeof shown);
     return ab__fail(st, AB_EINVAL,
                     "store URL '%s': expected memory:, sqlite:PATH, postgres://… or libpq "
                     "key=value words",
-                    url);
+                    shown);
+}
+
+/* The length of the password value at v: quoted ('…', \\ escapes) up to its closing quote,
+ * else up to a space or '&'. */
+static size_t password_len(const char *v)
+{
+    if (*v != '\'')
+        return strcspn(v, " \t\n&");
+    size_t n = 1;
+    while (v[n] && v[n] != '\'')
+        n += v[n] == '\\' && v[n + 1] ? 2 : 1;
+    return v[n] ? n + 1 : n;
+}
+
+void ab_store_url_redact(const char *url, char *out, size_t size)
+{
+    if (!size)
+        return;
+    size_t o = 0, n = strlen(url), i = 0;
+    /* the user:password@ of a scheme's authority, "//" or not (postgres:/u:pw@h is a typo) */
+    size_t from = 0, to = 0,
+           s = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                           "0123456789+.-");
+    if (s > 0 && url[s] == ':') {
+        size_t a = s + 1 + strspn(url + s + 1, "/"), end = a + strcspn(url + a, "@/?#");
+        const char *colon = url[end] == '@' ? memchr(url + a, ':', end - a) : NULL;
+        if (colon) {
+            from = (size_t)(colon - url) + 1;
+            to = end;
+        }
+    }
+    while (i < n && o + 1 < size) {
+        if (to && i == from) {
+            o += (size_t)snprintf(out + o, size - o, "***");
+            i = to;
+            continue;
+        }
+        if (!strncasecmp(url + i, "password=", 9) && (i == 0 || strchr(" \t?&", url[i - 1]))) {
+            o += (size_t)snprintf(out + o, size - o, "password=***");
+            i += 9 + password_len(url + i + 9);
+            continue;
+        }
+        out[o++] = url[i++];
+    }
+    out[o < size ? o : size - 1] = '\0';
 }
 
 /* Locks the handle and begins the transaction of a batch or read group; the lock stays held

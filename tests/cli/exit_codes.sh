@@ -375,6 +375,21 @@ expect_rc 3 "copy from a PostgreSQL that is not there"
 [[ "$ERR" != *s3cret-pw* && "$ERR" == *"postgres://bob:***@127.0.0.1:9/x"* ]] &&
     ok "the error names the URL without its password" ||
     not_ok "the error names the URL without its password"
+# nor when the scheme is mistyped (the whole URL was printed), in --store, AGENTBUDGET_STORE and
+# copy's sides, nor a quoted password=… with a space in it (its second word was printed)
+for u in 'Postgres://bob:s3cret-pw@h/db' 'postgres:/bob:s3cret-pw@h/db' 'postgresql:/bob:s3cret-pw@h/x' \
+    "bogus:x?password='s3cret-pw and more'&y=1"; do
+    run --store "$u" list
+    [[ $RC == 2 && "$ERR" != *s3cret-pw* && "$ERR" != *"and more"* && "$ERR" == *"***"* ]] &&
+        ok "--store '$u': exit 2, no password" || not_ok "--store '$u': exit 2, no password: $ERR"
+    AGENTBUDGET_STORE=$u run list
+    [[ "$ERR" != *s3cret-pw* ]] && ok "AGENTBUDGET_STORE: no password" || not_ok "AGENTBUDGET_STORE: no password: $ERR"
+    run copy --from "$u" --to "sqlite:$TMP/never3.db"
+    [[ "$ERR" != *s3cret-pw* && "$ERR" != *"and more"* ]] && ok "copy --from '$u': no password" || not_ok "copy --from '$u': no password: $ERR"
+done
+run copy --from "host=127.0.0.1 port=9 password='s3cret-pw and more' dbname=x" --to "sqlite:$TMP/never3.db"
+[[ "$ERR" != *s3cret-pw* && "$ERR" != *"and more"* && "$ERR" == *"password=*** dbname=x"* ]] &&
+    ok "a quoted key=value password: not printed" || not_ok "a quoted key=value password: not printed: $ERR"
 
 # AGENTBUDGET_STORE set but empty is not set: the default store, its directories made (0700)
 mkdir "$TMP/h2"
