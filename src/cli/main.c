@@ -88,17 +88,18 @@ static void usage_all(FILE *f)
                "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nglobal options (anywhere on the line):\n"
-               "  --store URL  memory:, sqlite:PATH[?sync=normal], postgres://USER@HOST:PORT/DB;\n"
-               "               default $AGENTBUDGET_STORE, else\n"
-               "               sqlite:$XDG_STATE_HOME/agentbudget/budget.db, else\n"
-               "               sqlite:$HOME/.local/state/agentbudget/budget.db\n"
-               "  --url URL    go through agentbudgetd (http://HOST:PORT or unix:PATH; default\n"
-               "               $AGENTBUDGET_URL) with the token in $AGENTBUDGET_TOKEN\n"
-               "  --json       machine-readable output\n\n"
-               "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store or system "
-               "failure\n"
-               "'agentbudget COMMAND --help' shows a command's options.\n");
+    fprintf(f,
+            "\nglobal options (anywhere on the line):\n"
+            "  --store URL  memory:, sqlite:PATH[?sync=normal], postgres://USER@HOST:PORT/DB;\n"
+            "               default $AGENTBUDGET_STORE, else\n"
+            "               sqlite:$XDG_STATE_HOME/agentbudget/budget.db, else\n"
+            "               sqlite:$HOME/.local/state/agentbudget/budget.db\n"
+            "  --url URL    via agentbudgetd (http://HOST:PORT, https://HOST:PORT or unix:PATH;\n"
+            "               default $AGENTBUDGET_URL) with the token in $AGENTBUDGET_TOKEN\n"
+            "  --json       machine-readable output\n\n"
+            "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store or system "
+            "failure\n"
+            "'agentbudget COMMAND --help' shows a command's options.\n");
 }
 
 /* rc, unless what went to stdout could not all be written (a full disk, a closed stdout): 3. */
