@@ -191,6 +191,22 @@ mline msg_W4 claude-sonnet-4-5 50 >>"$TMP/wedge.jsonl"
 model_event wedge no-opus Read >/dev/null
 check "and the lines after it are charged on the next call" same "$("$AB" status models/wedge --json | jq -c '.usage.total.tokens')" "180"
 
+# a transcript that another file replaced (moved in its place), or that was rewritten in place,
+# is read again from its start: it was read from the old offset, and the replies before it in
+# the new file were never charged (nothing said, when the lines had the same length)
+{ mline msg_R1 claude-sonnet-4-5 100; mline msg_R2 claude-sonnet-4-5 100; } >"$TMP/repl.jsonl"
+model_event repl no-opus Read >/dev/null
+{ mline msg_R3 claude-sonnet-4-5 200; mline msg_R4 claude-sonnet-4-5 200; mline msg_R5 claude-sonnet-4-5 200; } >"$TMP/repl.new"
+mv "$TMP/repl.new" "$TMP/repl.jsonl"
+model_event repl no-opus Read >/dev/null
+check "a transcript replaced by a longer file: every reply of it charged" same "$("$AB" status models/repl --json | jq -c '[.usage.total.tokens, .usage.total.requests]')" "[850,5]"
+{ mline msg_R6 claude-sonnet-4-5 300; mline msg_R7 claude-sonnet-4-5 300; mline msg_R8 claude-sonnet-4-5 300; } >"$TMP/repl.new"
+cat "$TMP/repl.new" >"$TMP/repl.jsonl" # the same inode, the same length, other replies
+model_event repl no-opus Read >/dev/null
+check "rewritten in place, as long as before: its replies charged too" same "$("$AB" status models/repl --json | jq -c '[.usage.total.tokens, .usage.total.requests]')" "[1780,8]"
+model_event repl no-opus Read >/dev/null
+check "and not again on the next call" same "$("$AB" status models/repl --json | jq -c '.usage.total.requests')" "8"
+
 # bad input and a failing store
 out=$(echo '{not json' | "$AB" hook claude-code 2>&1); rc=$?
 check "malformed hook input: exit 2" same "$rc" "2"

@@ -117,7 +117,7 @@ static int offset_file(const char *transcript, char *out, size_t size)
  * last messages charged, so that a line read by a later call is charged only what it adds. */
 #define RECENT_MESSAGES 16
 #define STATE_BYTES_MAX                                                                            \
-    (64 + sizeof "@model \n" + AB_NAME_BYTES_MAX +                                                 \
+    (64 + sizeof "@model \n" + AB_NAME_BYTES_MAX + sizeof "@file \n" + 64 +                        \
      RECENT_MESSAGES * (AB_TRANSCRIPT_ID_BYTES_MAX + 5 * 21 + 2))
 
 typedef struct {
@@ -137,6 +137,7 @@ typedef struct {
     int has_pending;
     struct message_logs *logs; /* what the store's log says replies were charged (loaded once) */
     char model[AB_NAME_BYTES_MAX]; /* of the newest reply read (or saved in the state), "" none */
+    char mark[64]; /* the file read and the bytes before the offset (transcript_mark), "" none */
 } charge_ctx;
 
 static message_charged *recent_find(charge_ctx *k, const char *id)
@@ -162,6 +163,28 @@ static void recent_add(charge_ctx *k, const char *id, const ab_usage *u)
 /* The state file: the offset on its first line, then one line per recent message, oldest first:
  * "ID INPUT OUTPUT CACHE_WRITE_5M CACHE_WRITE_1H CACHE_READ". A file of an older agentbudget
  * (the offset alone) reads as no recent messages. */
+/* What tells the transcript read up to offset from another file put in its place, or the same
+ * file rewritten: its device and inode, and a hash of the (up to) 64 bytes before the offset,
+ * which an append does not change. "" if it cannot be read (the read says why, if it matters). */
+static void transcript_mark(const char *path, int64_t offset, char *out, size_t size)
+{
+    out[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat sb;
+    if (fd < 0)
+        return;
+    char tail[65];
+    int64_t n = offset < 64 ? offset : 64;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        pread(fd, tail, (size_t)n, (off_t)(offset - n)) == (ssize_t)n) {
+        uint64_t h = 1469598103934665603ULL;
+        for (int64_t i = 0; i < n; i++)
+            h = (h ^ (unsigned char)tail[i]) * 1099511628211ULL;
+        snprintf(out, size, "%jx:%jx:%016" PRIx64, (uintmax_t)sb.st_dev, (uintmax_t)sb.st_ino, h);
+    }
+    close(fd);
+}
+
 /* 1 if a reply's model name is one the library takes (1-127 bytes, no control characters);
  * else the reply is charged as a model with no price, at $0, as report counts it. */
 static int model_usable(const char *m)
@@ -173,8 +196,9 @@ static int model_usable(const char *m)
     return n > 0 && n < AB_NAME_BYTES_MAX;
 }
 
-/* The state file: the offset read to, a line "@model NAME" (the newest reply's model), and a
- * line "ID INPUT OUTPUT CW5M CW1H CR" for each recent reply and what it was charged. */
+/* The state file: the offset read to, a line "@file MARK" (transcript_mark), a line
+ * "@model NAME" (the newest reply's model), and a line "ID INPUT OUTPUT CW5M CW1H CR" for each
+ * recent reply and what it was charged. */
 static int64_t state_parse(char *buf, charge_ctx *k)
 {
     int64_t offset = 0;
@@ -182,6 +206,10 @@ static int64_t state_parse(char *buf, charge_ctx *k)
     if (!line || ab_tokens_parse(line, &offset))
         return 0;
     while ((line = strtok_r(NULL, "\n", &save))) {
+        if (!strncmp(line, "@file ", 6)) {
+            snprintf(k->mark, sizeof k->mark, "%s", line + 6);
+            continue;
+        }
         if (!strncmp(line, "@model ", 7) && model_usable(line + 7)) {
             snprintf(k->model, sizeof k->model, "%s", line + 7);
             continue;
@@ -208,6 +236,8 @@ static int plain_id(const char *s)
 static int state_format(const charge_ctx *k, int64_t offset, char *out, size_t size)
 {
     int n = snprintf(out, size, "%" PRId64 "\n", offset);
+    if (k->mark[0] && n > 0 && (size_t)n < size)
+        n += snprintf(out + n, size - (size_t)n, "@file %s\n", k->mark);
     if (k->model[0] && n > 0 && (size_t)n < size)
         n += snprintf(out + n, size - (size_t)n, "@model %s\n", k->model);
     for (size_t i = k->recent_count; i > 0 && n > 0 && (size_t)n < size; i--) {
@@ -505,6 +535,14 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript,
         logs_free(&k);
         k = (charge_ctx){.c = c, .budget = budget, .transcript = transcript};
         offset = state_parse(buf, &k);
+        /* another file in its place (moved there), or the file rewritten: read it from the
+         * start (what was charged of it is found by its keys); a shorter one the read finds */
+        char now[sizeof k.mark];
+        if (offset > 0 && k.mark[0]) {
+            transcript_mark(transcript, offset, now, sizeof now);
+            if (now[0] && strcmp(now, k.mark))
+                offset = 0;
+        }
         next = 0;
         int batch = !c->url && attempt == 0;
         rc = batch ? ab_store_batch_begin(c->st) : AB_OK;
@@ -538,6 +576,8 @@ static int charge_transcript(cli *c, const char *budget, const char *transcript,
                         stats.bad_reason ? stats.bad_reason : "?");
         }
     }
+    if (rc == AB_OK && next > 0)
+        transcript_mark(transcript, next, k.mark, sizeof k.mark);
     if (rc == AB_OK && next != offset) { /* after the commit: a crash before it re-reads */
         int len = state_format(&k, next, buf, sizeof buf);
         if (len < 0 || pwrite(fd, buf, (size_t)len, 0) != len || ftruncate(fd, len))
