@@ -1145,6 +1145,8 @@ static int migrate(ab_store *st)
                         "the store's schema is version %d, newer than this agentbudget (%d): "
                         "upgrade agentbudget",
                         version, AB_SCHEMA_VERSION);
+    if (version == 0 && (rc = foreign_check(st))) /* before anything that writes */
+        return rc;
     if (sqlite3_exec(L(st)->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
         return lite_fail(st, "journal_mode=WAL");
     if ((rc = exec(st, "BEGIN IMMEDIATE")))
@@ -1265,7 +1267,7 @@ int ab__store_sqlite_open(ab_store *st, const char *rest)
         return lite_fail(st, path);
     sqlite3_busy_timeout(l->db, busy_ms);
     if ((rc = exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")) ||
-        (rc = foreign_check(st)) || (rc = migrate(st))) {
+        (rc = migrate(st))) {
         /* which file: "file is not a database" alone does not say */
         char msg[sizeof st->errmsg];
         ab__strlcpy(msg, st->errmsg, sizeof msg);
