@@ -4,10 +4,12 @@
  * ids. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
 #define ID_MAP_MAX 1000000
+#define COPY_TRIES 20 /* of a copy its target's writers made give way (see ab_store_copy) */
 
 typedef struct {
     ab_store *from, *to;
@@ -239,32 +241,49 @@ int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats)
         to->ops->identity(to, id_to, sizeof id_to) == AB_OK && !strcmp(id_from, id_to))
         return ab__fail(to, AB_EINVAL, "copy: the source and the target are the same store (%s)",
                         from->ops->scheme[0] == 's' ? "one file" : "one database");
-    copy_ctx c = {.from = from, .to = to, .force = force, .stats = stats};
     /* both handles' locks (recursive) in one order, the lower address first, whichever is the
      * source: copies A->B and B->A on two threads each held one and waited for the other */
     ab_store *first = (uintptr_t)from < (uintptr_t)to ? from : to,
              *second = first == from ? to : from;
     pthread_mutex_lock(&first->lock);
     pthread_mutex_lock(&second->lock);
-    int rc = ab__txn_begin(from, 0);
-    if (rc) {
-        ab__strlcpy(to->errmsg, from->errmsg, sizeof to->errmsg);
-        goto unlock;
+    int rc;
+    /* a target whose writers it gave way to (its tables not locked in time: store_pg.c's
+     * pg_exclusive), or that aborted it, is copied into again, a little later each time */
+    for (int attempt = 0;; attempt++) {
+        copy_ctx c = {.from = from, .to = to, .force = force, .stats = stats};
+        memset(stats, 0, sizeof *stats);
+        if ((rc = ab__txn_begin(from, 0))) {
+            ab__strlcpy(to->errmsg, from->errmsg, sizeof to->errmsg);
+            break;
+        }
+        if ((rc = ab__txn_begin(to, 1))) {
+            ab__txn_finish(from, rc);
+            break;
+        }
+        rc = copy_all(&c);
+        if (rc && !to->errmsg[0] && from->errmsg[0])
+            ab__strlcpy(to->errmsg, from->errmsg, sizeof to->errmsg);
+        rc = ab__txn_end(to, rc);
+        ab__txn_finish(from, rc ? AB_EBUSY : AB_OK);
+        free(c.old_ids);
+        free(c.new_ids);
+        if (rc != AB__ERETRY)
+            break;
+        if (attempt + 1 >= COPY_TRIES) {
+            char last[sizeof to->errmsg];
+            ab__strlcpy(last, to->errmsg, sizeof last);
+            rc = ab__fail(to, AB_EBUSY,
+                          "copy: the target's writers kept it from locking the target (%d tries; "
+                          "%s): stop them and try again",
+                          COPY_TRIES, last);
+            break;
+        }
+        struct timespec ts = {0, (long)(20000000 * (attempt + 1) + rand() % 20000000)};
+        nanosleep(&ts, NULL);
     }
-    if ((rc = ab__txn_begin(to, 1))) {
-        ab__txn_finish(from, rc);
-        goto unlock;
-    }
-    rc = copy_all(&c);
-    if (rc && !to->errmsg[0] && from->errmsg[0])
-        ab__strlcpy(to->errmsg, from->errmsg, sizeof to->errmsg);
-    rc = ab__txn_finish(to, rc);
-    ab__txn_finish(from, rc ? rc : AB_OK);
-    free(c.old_ids);
-    free(c.new_ids);
     if (rc)
         memset(stats, 0, sizeof *stats);
-unlock:
     pthread_mutex_unlock(&second->lock);
     pthread_mutex_unlock(&first->lock);
     return rc;

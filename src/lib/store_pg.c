@@ -468,7 +468,9 @@ static int pg_fail(ab_store *st, PGresult *res, const char *what)
     while (w > clean && w[-1] == ' ')
         w--;
     *w = '\0';
-    if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "23505"))) {
+    /* 55P03: a lock not had within lock_timeout (pg_exclusive's, or one in the URL's options) */
+    if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "23505") ||
+                  !strcmp(state, "55P03"))) {
         ab__fail(st, AB__ERETRY, "postgres: %s: %s (SQLSTATE %s)", what, clean, state);
         return AB__ERETRY;
     }
@@ -1401,11 +1403,17 @@ static int pg_wipe(ab_store *st)
     return rc ? rc : prices_changed(st);
 }
 
-/* EXCLUSIVE: reads go on; writes, and another copy's lock, wait until this transaction ends */
+/* EXCLUSIVE: reads go on; writes, and another copy's lock, wait until this transaction ends.
+ * The tables are locked one after another, in an order no writer keeps (a reserve locks budgets
+ * then holds, a commit holds then budgets): a writer holding one and waiting for another that
+ * the copy has would deadlock with it, so the copy waits at most 200 ms for each, well before
+ * deadlock_timeout (1 s), and gives way (AB__ERETRY: ab_store_copy begins again) */
 static int pg_exclusive(ab_store *st)
 {
-    return exec_simple(st, "LOCK TABLE ab_budgets, ab_holds, ab_hold_members, ab_events, "
-                           "ab_idempotency, ab_prices, ab_roles, ab_tokens IN EXCLUSIVE MODE");
+    return exec_simple(st, "SET LOCAL lock_timeout = '200ms'; "
+                           "LOCK TABLE ab_budgets, ab_holds, ab_hold_members, ab_events, "
+                           "ab_idempotency, ab_prices, ab_roles, ab_tokens IN EXCLUSIVE MODE; "
+                           "SET LOCAL lock_timeout TO DEFAULT");
 }
 
 /* In a flat batch an operation takes no savepoint: its writes wait in pending as usual, and it
