@@ -190,6 +190,10 @@ check "every reply charged, that one at \$0 (10+20 and 10+40 tokens at \$3/\$15)
 mline msg_W4 claude-sonnet-4-5 50 >>"$TMP/wedge.jsonl"
 model_event wedge no-opus Read >/dev/null
 check "and the lines after it are charged on the next call" same "$("$AB" status models/wedge --json | jq -c '.usage.total.tokens')" "180"
+# and the role sees that name, not the model before it: an Opus reply named with a tab is still
+# Opus to deny-model claude-opus-* (it was allowed, the last usable model standing in for it)
+{ mline msg_T1 claude-haiku-4-5 20; mline msg_T2 'claude-opus-4-5\t' 30; } >"$TMP/tab.jsonl"
+check "an Opus reply with a control character in its name: denied by deny-model claude-opus-*" same "$(model_event tab no-opus Read)" "deny"
 
 # a transcript that another file replaced (moved in its place), or that was rewritten in place,
 # is read again from its start: it was read from the old offset, and the replies before it in

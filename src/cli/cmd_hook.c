@@ -484,9 +484,15 @@ static int charge_entry(const ab_transcript_entry *e, void *v)
     charge_ctx *k = v;
     ab_transcript_entry *p = &k->pending;
     /* the model in use: a role's model rules are checked against it ("<synthetic>" lines are
-     * Claude Code's own, made by no model) */
-    if (e->model[0] && strcmp(e->model, "<synthetic>") && model_usable(e->model))
+     * Claude Code's own, made by no model). A name no store takes is checked as it reads with
+     * '?' for its control characters: 'claude-opus-4-5\t' is still denied by claude-opus-*, and
+     * an allow list does not take it; the previous reply's model would let it through */
+    if (e->model[0] && strcmp(e->model, "<synthetic>")) {
         snprintf(k->model, sizeof k->model, "%s", e->model);
+        for (char *m = k->model; *m; m++)
+            if ((unsigned char)*m < 0x20 || *m == 0x7f)
+                *m = '?';
+    }
     if (k->has_pending && e->message_id[0] && !strcmp(e->message_id, p->message_id)) {
         int64_t *to[] = {&p->usage.input, &p->usage.output, &p->usage.cache_write_5m,
                          &p->usage.cache_write_1h, &p->usage.cache_read};
