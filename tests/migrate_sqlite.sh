@@ -30,16 +30,17 @@ if "$AB" --store "$S" status a >/dev/null 2>"$TMP/err"; then echo "FAIL: opened 
 grep -q "newer than this agentbudget" "$TMP/err" || { echo "FAIL: no clear message for a v99 store"; fail=1; }
 # another program's database (a mistyped path) is refused and left as it was: its journal mode
 # was set to WAL and its tables added to (or, where a name clashed, the open failed after WAL)
-for t in customers events; do
+for t in customers events versioned; do
     F="$TMP/foreign-$t.db"
     sqlite3 "$F" "CREATE TABLE $t(id INTEGER PRIMARY KEY, what TEXT); INSERT INTO $t VALUES (1, 'x');"
+    [ "$t" = versioned ] && sqlite3 "$F" "PRAGMA user_version=2" # applications set it too
     before=$(md5sum <"$F")
     set +e
     "$AB" --store "sqlite:$F" list >/dev/null 2>"$TMP/err"
     rc=$?
     set -e
     [ "$rc" = 3 ] || { echo "FAIL: a foreign database ($t) opened with exit $rc"; fail=1; }
-    grep -q "not an agentbudget store: it has a table '$t'.*(store file '$F')" "$TMP/err" ||
+    grep -q "not an agentbudget store: \(it has a table '$t'\|its schema version is 2 but it has no budgets table\).*(store file '$F')" "$TMP/err" ||
         { echo "FAIL: no clear message for a foreign database ($t): $(cat "$TMP/err")"; fail=1; }
     [ "$(md5sum <"$F")" = "$before" ] && [ "$(sqlite3 "$F" 'PRAGMA journal_mode')" = delete ] &&
         [ ! -e "$F-wal" ] || { echo "FAIL: the foreign database ($t) was changed"; fail=1; }

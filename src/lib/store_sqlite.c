@@ -1103,33 +1103,42 @@ static const ab__store_ops lite_ops = {
 };
 
 /* Creates or migrates the schema to AB_SCHEMA_VERSION, under the write lock. */
-/* A file of schema version 0 that has tables is another program's database (a mistyped store
- * path): it is refused before anything of it changes, its journal mode included (WAL is set
- * for good, and a rollback does not undo it). One statement, one snapshot: a store that another
- * process made meanwhile has its version with its tables. */
+/* Another program's database (a mistyped store path) is refused before anything of it changes,
+ * its journal mode included (WAL is set for good, and a rollback does not undo it): a file of
+ * schema version 0 that has tables, or of another version without agentbudget's budgets table
+ * (applications set user_version too). One statement, one snapshot: a store that another process
+ * made meanwhile has its version with its tables. */
 static int foreign_check(ab_store *st)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(L(st)->db,
-                           "SELECT (SELECT user_version FROM pragma_user_version), name FROM "
-                           "sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
-                           "ESCAPE '\\' LIMIT 1",
+                           "SELECT (SELECT user_version FROM pragma_user_version), (SELECT name "
+                           "FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "
+                           "ESCAPE '\\' LIMIT 1), EXISTS (SELECT 1 FROM sqlite_master WHERE type = "
+                           "'table' AND name = 'budgets')",
                            -1, &s, NULL) != SQLITE_OK)
         return lite_fail(st, "reading the schema");
-    int step = sqlite3_step(s), rc = AB_OK;
-    if (step == SQLITE_ROW && sqlite3_column_int(s, 0) == 0) {
+    int rc = AB_OK;
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        rc = lite_fail(st, "reading the schema");
+    } else {
+        int version = sqlite3_column_int(s, 0), ours = sqlite3_column_int(s, 2);
         const char *name = (const char *)sqlite3_column_text(s, 1);
         char safe[65];
         ab__strlcpy(safe, name ? name : "", sizeof safe);
         for (char *p = safe; *p; p++)
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
                 *p = '?';
-        rc = ab__fail(st, AB_ESTORE,
-                      "sqlite: not an agentbudget store: it has a table '%s' and no schema "
-                      "version; nothing in it was changed (a wrong store path?)",
-                      safe);
-    } else if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        rc = lite_fail(st, "reading the schema");
+        if (version == 0 && name)
+            rc = ab__fail(st, AB_ESTORE,
+                          "sqlite: not an agentbudget store: it has a table '%s' and no schema "
+                          "version; nothing in it was changed (a wrong store path?)",
+                          safe);
+        else if (version != 0 && !ours)
+            rc = ab__fail(st, AB_ESTORE,
+                          "sqlite: not an agentbudget store: its schema version is %d but it has "
+                          "no budgets table; nothing in it was changed (a wrong store path?)",
+                          version);
     }
     sqlite3_finalize(s);
     return rc;
@@ -1140,13 +1149,13 @@ static int migrate(ab_store *st)
     int version, rc = lite_schema_version(st, &version);
     if (rc || version == AB_SCHEMA_VERSION)
         return rc;
+    if ((rc = foreign_check(st))) /* before anything that writes */
+        return rc;
     if (version > AB_SCHEMA_VERSION)
         return ab__fail(st, AB_ESTORE,
                         "the store's schema is version %d, newer than this agentbudget (%d): "
                         "upgrade agentbudget",
                         version, AB_SCHEMA_VERSION);
-    if (version == 0 && (rc = foreign_check(st))) /* before anything that writes */
-        return rc;
     if (sqlite3_exec(L(st)->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
         return lite_fail(st, "journal_mode=WAL");
     if ((rc = exec(st, "BEGIN IMMEDIATE")))
