@@ -207,11 +207,23 @@ int ab_store_open(const char *url, ab_store **out)
 static size_t password_len(const char *v)
 {
     if (*v != '\'')
-        return strcspn(v, " \t\n&");
+        return strcspn(v, " \t\n\r\v\f&");
     size_t n = 1;
     while (v[n] && v[n] != '\'')
         n += v[n] == '\\' && v[n + 1] ? 2 : 1;
     return v[n] ? n + 1 : n;
+}
+
+/* The length of "password = " at url + i (any case, spaces around '='), if a key starts there
+ * (at the start, or after a space, '?' or '&'); else 0. */
+static size_t password_key(const char *url, size_t i)
+{
+    if ((i > 0 && !strchr(" \t\n\r\v\f?&", url[i - 1])) || strncasecmp(url + i, "password", 8))
+        return 0;
+    size_t n = 8 + strspn(url + i + 8, " \t\n\r\v\f");
+    if (url[i + n] != '=')
+        return 0;
+    return n + 1 + strspn(url + i + n + 1, " \t\n\r\v\f");
 }
 
 void ab_store_url_redact(const char *url, char *out, size_t size)
@@ -219,30 +231,34 @@ void ab_store_url_redact(const char *url, char *out, size_t size)
     if (!size)
         return;
     size_t o = 0, n = strlen(url), i = 0;
-    /* the user:password@ of a scheme's authority, "//" or not (postgres:/u:pw@h is a typo) */
-    size_t from = 0, to = 0,
-           s = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                           "0123456789+.-");
-    if (s > 0 && url[s] == ':') {
-        size_t a = s + 1 + strspn(url + s + 1, "/"), end = a + strcspn(url + a, "@/?#");
-        const char *colon = url[end] == '@' ? memchr(url + a, ':', end - a) : NULL;
-        if (colon) {
+    /* USER:PASSWORD@: after the scheme's "X:" and slashes (or from the start, if the scheme is
+     * mistyped past recognition), to the last '@' (one in the password is not a separator to
+     * libpq's eye alone: '#', '/' and '?' are taken raw too); "X:PASSWORD@" where the user was
+     * taken for the scheme */
+    size_t from = 0, to = 0, begin = 0,
+           s = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    const char *at = strrchr(url, '@');
+    if (s > 0 && url[s] == ':')
+        begin = s + 1 + strspn(url + s + 1, "/");
+    if (at && (size_t)(at - url) > begin && strncmp(url, "sqlite:", 7)) { /* a path: no user */
+        const char *colon = memchr(url + begin, ':', (size_t)(at - url) - begin);
+        if (colon)
             from = (size_t)(colon - url) + 1;
-            to = end;
-        }
+        else if (begin == s + 1) /* "alice:s3cret@host": no slash, no second colon */
+            from = begin;
+        to = from ? (size_t)(at - url) : 0;
     }
     while (i < n && o + 1 < size) {
+        size_t key;
         if (to && i == from) {
             o += (size_t)snprintf(out + o, size - o, "***");
             i = to;
-            continue;
+        } else if ((key = password_key(url, i))) {
+            o += (size_t)snprintf(out + o, size - o, "%.*s***", (int)key, url + i);
+            i += key + password_len(url + i + key);
+        } else {
+            out[o++] = url[i++];
         }
-        if (!strncasecmp(url + i, "password=", 9) && (i == 0 || strchr(" \t?&", url[i - 1]))) {
-            o += (size_t)snprintf(out + o, size - o, "password=***");
-            i += 9 + password_len(url + i + 9);
-            continue;
-        }
-        out[o++] = url[i++];
     }
     out[o < size ? o : size - 1] = '\0';
 }
