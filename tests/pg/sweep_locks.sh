@@ -40,5 +40,24 @@ check "no deadlock on the server" same "$(deadlocks)" "$before"
 "$AB" --store "$S" --json status org/b >/dev/null
 check "the expired hold is swept later (org: 1 open hold, org/a's)" same "$("$AB" --store "$S" --json status org | jq -c '.holds.open')" "1"
 check "its expiry is in the log once" same "$("$AB" --store "$S" --json events --op expire | jq -s 'length')" "1"
+# a commit of an expired hold locks the hold, then its chain; a reserve on the same leaf locks
+# the chain, then (sweeping) the hold: the sweep leaves the hold to the commit
+H=$("$AB" --store "$S" reserve org/b --input 1000 --max-output 1000 --ttl 1) || exit 2
+sleep 1.2
+before=$(deadlocks)
+rm -f "$TMP/held"
+psql -qX "$S" -c "BEGIN" -c "SELECT 1 FROM ab_holds WHERE id='$H' FOR UPDATE" \
+    -c "\\! touch $TMP/held" -c "SELECT pg_sleep(0.5)" \
+    -c "SELECT 1 FROM ab_budgets WHERE path='org/b' FOR UPDATE" -c "COMMIT" >/dev/null 2>"$TMP/psql.err" &
+WRITER=$!
+for _ in $(seq 100); do [ -e "$TMP/held" ] && break; sleep 0.05; done
+"$AB" --store "$S" reserve org/b --input 1000 --max-output 1000 >/dev/null 2>"$TMP/err"
+rc=$?
+wait "$WRITER"
+check "a reserve on org/b beside a commit of its expired hold: exit 0" same "$rc:$(cat "$TMP/err")" "0:"
+check "the committer was not aborted" same "$(cat "$TMP/psql.err")" ""
+check "no deadlock on the server" same "$(deadlocks)" "$before"
+"$AB" --store "$S" commit "$H" --input 10 --output 10 >/dev/null 2>"$TMP/err"
+check "the expired hold, committed late, is refused as expired" grep -q "is not open (it is expired)" "$TMP/err"
 echo "sweep_locks: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
