@@ -175,6 +175,7 @@ enum {
     Q_TOKEN_REVOKE,
     Q_PRICES_BUMP,
     Q_BATCH_LOCK,
+    Q_WRITE_LOCK,
     Q_COUNT
 };
 
@@ -326,6 +327,7 @@ static const char *const query_names[Q_COUNT] = {
     [Q_TOKEN_REVOKE] = "revoke token",
     [Q_PRICES_BUMP] = "note a price change",
     [Q_BATCH_LOCK] = "wait for other group commits",
+    [Q_WRITE_LOCK] = "wait for a group commit",
 };
 
 static const char *query_sql(int id, char *buf, size_t size)
@@ -452,6 +454,10 @@ static const char *query_sql(int id, char *buf, size_t size)
         /* a group commit whose process stops (paused, its host cut off) while it holds the
          * lock would stall every other: the server ends its session after a minute idle */
         return "SELECT pg_advisory_xact_lock(4242002), "
+               "set_config('idle_in_transaction_session_timeout', '60000', true)";
+    case Q_WRITE_LOCK: /* the same lock, shared: writers of one operation do not wait for each
+                        * other, only for a group commit (and it for them) */
+        return "SELECT pg_advisory_xact_lock_shared(4242002), "
                "set_config('idle_in_transaction_session_timeout', '60000', true)";
     }
     return NULL;
@@ -827,10 +833,14 @@ static int pg_begin(ab_store *st, int write)
      * each other until deadlock_timeout aborts one, and the batch runs again, and again: writes
      * fell to 1% with two daemons on one tree. Group commits on one store take turns instead
      * (a lock sent with the first read: no round trip of its own); each is one transaction of
-     * many requests, so that turns cost little. */
-    if (write == AB__WRITE_GROUP) {
+     * many requests, so that turns cost little. A writer of one operation (the CLI, a program
+     * on the library) locks one chain in the same order as every other, but a group commit
+     * beside it does not: it takes the lock shared, so that it waits for group commits and
+     * they for it (they deadlocked with CLI writers on one tree, hundreds of times a minute),
+     * while such writers go on together. */
+    if (write) {
         params none = {.n = 0};
-        return defer(st, Q_BATCH_LOCK, &none);
+        return defer(st, write == AB__WRITE_GROUP ? Q_BATCH_LOCK : Q_WRITE_LOCK, &none);
     }
     return AB_OK;
 }
