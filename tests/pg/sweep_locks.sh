@@ -20,23 +20,32 @@ pass=0 fail=0
 check() { if "${@:2}"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
 same() { [ "$1" = "$2" ] || { echo "  got:  $1"; echo "  want: $2"; return 1; }; }
 deadlocks() { grep -c "deadlock detected" "$LOG" 2>/dev/null; }
+# race WHAT LEAF FIRST_LOCKS NEXT_LOCK — a writer in psql takes FIRST_LOCKS (SQL), then, while a
+# reserve on LEAF runs, NEXT_LOCK; both must get through: the reserve exits 0, the writer is not
+# aborted, and the server saw no deadlock
+race()
+{
+    local what=$1 leaf=$2 first=$3 next=$4 before rc writer
+    before=$(deadlocks)
+    rm -f "$TMP/held"
+    psql -qX "$S" -c "BEGIN" -c "$first" -c "\\! touch $TMP/held" -c "SELECT pg_sleep(0.5)" \
+        -c "$next" -c "COMMIT" >/dev/null 2>"$TMP/psql.err" &
+    writer=$!
+    for _ in $(seq 100); do [ -e "$TMP/held" ] && break; sleep 0.05; done
+    "$AB" --store "$S" reserve "$leaf" --input 1000 --max-output 1000 >/dev/null 2>"$TMP/err"
+    rc=$?
+    wait "$writer"
+    check "$what: the reserve on $leaf exits 0" same "$rc:$(cat "$TMP/err")" "0:"
+    check "$what: the writer was not aborted" same "$(cat "$TMP/psql.err")" ""
+    check "$what: no deadlock on the server" same "$(deadlocks)" "$before"
+}
 
 for b in org org/a org/b; do "$AB" --store "$S" set "$b" --limit usd/day=100 >/dev/null || exit 2; done
 "$AB" --store "$S" reserve org/b --input 1000 --max-output 1000 --ttl 1 >/dev/null || exit 2
 sleep 1.2 # the hold of org/b, counted in org, has expired
-before=$(deadlocks)
 # a writer on org/b: its row now, org's next (as a reserve on org/b locks its chain)
-psql -qX "$S" -c "BEGIN" -c "SELECT 1 FROM ab_budgets WHERE path='org/b' FOR UPDATE" \
-    -c "\\! touch $TMP/held" -c "SELECT pg_sleep(0.5)" \
-    -c "SELECT 1 FROM ab_budgets WHERE path='org' FOR UPDATE" -c "COMMIT" >/dev/null 2>"$TMP/psql.err" &
-WRITER=$!
-for _ in $(seq 100); do [ -e "$TMP/held" ] && break; sleep 0.05; done
-"$AB" --store "$S" reserve org/a --input 1000 --max-output 1000 >/dev/null 2>"$TMP/err"
-rc=$?
-wait "$WRITER"
-check "the reserve on org/a beside a writer on org/b: exit 0" same "$rc:$(cat "$TMP/err")" "0:"
-check "the writer was not aborted" same "$(cat "$TMP/psql.err")" ""
-check "no deadlock on the server" same "$(deadlocks)" "$before"
+race "a writer on org/b" org/a "SELECT 1 FROM ab_budgets WHERE path='org/b' FOR UPDATE" \
+    "SELECT 1 FROM ab_budgets WHERE path='org' FOR UPDATE"
 # the hold is still swept: by the next operation that reaches it with nothing in the way
 "$AB" --store "$S" --json status org/b >/dev/null
 check "the expired hold is swept later (org: 1 open hold, org/a's)" same "$("$AB" --store "$S" --json status org | jq -c '.holds.open')" "1"
@@ -45,19 +54,8 @@ check "its expiry is in the log once" same "$("$AB" --store "$S" --json events -
 # the chain, then (sweeping) the hold: the sweep leaves the hold to the commit
 H=$("$AB" --store "$S" reserve org/b --input 1000 --max-output 1000 --ttl 1) || exit 2
 sleep 1.2
-before=$(deadlocks)
-rm -f "$TMP/held"
-psql -qX "$S" -c "BEGIN" -c "SELECT 1 FROM ab_holds WHERE id='$H' FOR UPDATE" \
-    -c "\\! touch $TMP/held" -c "SELECT pg_sleep(0.5)" \
-    -c "SELECT 1 FROM ab_budgets WHERE path='org/b' FOR UPDATE" -c "COMMIT" >/dev/null 2>"$TMP/psql.err" &
-WRITER=$!
-for _ in $(seq 100); do [ -e "$TMP/held" ] && break; sleep 0.05; done
-"$AB" --store "$S" reserve org/b --input 1000 --max-output 1000 >/dev/null 2>"$TMP/err"
-rc=$?
-wait "$WRITER"
-check "a reserve on org/b beside a commit of its expired hold: exit 0" same "$rc:$(cat "$TMP/err")" "0:"
-check "the committer was not aborted" same "$(cat "$TMP/psql.err")" ""
-check "no deadlock on the server" same "$(deadlocks)" "$before"
+race "a commit of the expired hold" org/b "SELECT 1 FROM ab_holds WHERE id='$H' FOR UPDATE" \
+    "SELECT 1 FROM ab_budgets WHERE path='org/b' FOR UPDATE"
 "$AB" --store "$S" commit "$H" --input 10 --output 10 >/dev/null 2>"$TMP/err"
 check "the expired hold, committed late, is refused as expired" grep -q "is not open (it is expired)" "$TMP/err"
 # a group commit (agentbudgetd's, a hook's) locks one chain after another, out of the order a
@@ -65,19 +63,8 @@ check "the expired hold, committed late, is refused as expired" grep -q "is not 
 # locks org/b and then org. They deadlocked (hundreds of times a minute with daemons and CLI
 # writers on one tree); a single writer now waits for a group commit to end (the group commit
 # lock, 4242002, shared), and a group commit for it
-before=$(deadlocks)
-rm -f "$TMP/held"
-psql -qX "$S" -c "BEGIN" -c "SELECT pg_advisory_xact_lock(4242002)" \
-    -c "SELECT 1 FROM ab_budgets WHERE path IN ('org/a', 'org') ORDER BY length(path) DESC FOR UPDATE" \
-    -c "\\! touch $TMP/held" -c "SELECT pg_sleep(0.5)" \
-    -c "SELECT 1 FROM ab_budgets WHERE path='org/b' FOR UPDATE" -c "COMMIT" >/dev/null 2>"$TMP/psql.err" &
-WRITER=$!
-for _ in $(seq 100); do [ -e "$TMP/held" ] && break; sleep 0.05; done
-"$AB" --store "$S" reserve org/b --input 1000 --max-output 1000 >/dev/null 2>"$TMP/err"
-rc=$?
-wait "$WRITER"
-check "a reserve on org/b beside a group commit that takes org/b last: exit 0" same "$rc:$(cat "$TMP/err")" "0:"
-check "the group commit was not aborted" same "$(cat "$TMP/psql.err")" ""
-check "no deadlock on the server" same "$(deadlocks)" "$before"
+race "a group commit" org/b "SELECT pg_advisory_xact_lock(4242002); SELECT 1 FROM ab_budgets WHERE \
+path IN ('org/a', 'org') ORDER BY length(path) DESC FOR UPDATE" \
+    "SELECT 1 FROM ab_budgets WHERE path='org/b' FOR UPDATE"
 echo "sweep_locks: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
