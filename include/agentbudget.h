@@ -182,9 +182,9 @@ int ab_store_set_actor(ab_store *st, const char *actor);
 int ab_store_default_url(char *buf, size_t size);
 /* Writes url into out (size bytes, always terminated) with its password as "***": the one in
  * SCHEME://USER:PASSWORD@… (to the last '@'; the scheme mistyped too: one slash or none, or
- * USER:PASSWORD@… alone) and every password=VALUE (spaces around '=' allowed, quoted or not, as
- * libpq's key=value words and a URL's query take it). For messages: a URL may be shown, its
- * password not (a percent-encoded "password" key is not recognised). */
+ * USER:PASSWORD@… alone) and every password=VALUE and sslpassword=VALUE (spaces around '='
+ * allowed, quoted or not, as libpq's key=value words and a URL's query take it; the key in any
+ * case, its letters percent-encoded too). For messages: a URL may be shown, its password not. */
 void ab_store_url_redact(const char *url, char *out, size_t size);
 typedef struct {
     size_t budgets, holds, events, prices, roles;

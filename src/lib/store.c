@@ -1,4 +1,5 @@
 /* store.c — opening a store by URL, the handle's clock, actor and error detail, hold ids. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,13 +215,38 @@ static size_t password_len(const char *v)
     return v[n] ? n + 1 : n;
 }
 
-/* The length of "password = " at url + i (any case, spaces around '='), if a key starts there
- * (at the start, or after a space, '?' or '&'); else 0. */
+/* How many bytes of s spell word (lower case), any case, each letter as itself or as "%XX"
+ * (libpq decodes a URI's parameter names, so "pass%77ord" is "password"); 0 if they do not. */
+static size_t spelled(const char *s, const char *word)
+{
+    size_t n = 0;
+    for (; *word; word++) {
+        unsigned v;
+        if (tolower((unsigned char)s[n]) == *word)
+            n++;
+        else if (s[n] == '%' && isxdigit((unsigned char)s[n + 1]) &&
+                 isxdigit((unsigned char)s[n + 2]) && sscanf(s + n + 1, "%2x", &v) == 1 &&
+                 tolower((int)v) == *word)
+            n += 3;
+        else
+            return 0;
+    }
+    return n;
+}
+
+/* The length of "password = " (or "sslpassword = ", the client key's passphrase) at url + i
+ * (any case, letters maybe percent-encoded, spaces around '='), if a key starts there (at the
+ * start, or after a space, '?' or '&'); else 0. */
 static size_t password_key(const char *url, size_t i)
 {
-    if ((i > 0 && !strchr(" \t\n\r\v\f?&", url[i - 1])) || strncasecmp(url + i, "password", 8))
+    if (i > 0 && !strchr(" \t\n\r\v\f?&", url[i - 1]))
         return 0;
-    size_t n = 8 + strspn(url + i + 8, " \t\n\r\v\f");
+    size_t n = spelled(url + i, "ssl");
+    size_t w = spelled(url + i + n, "password");
+    if (!w)
+        return 0;
+    n += w;
+    n += strspn(url + i + n, " \t\n\r\v\f");
     if (url[i + n] != '=')
         return 0;
     return n + 1 + strspn(url + i + n + 1, " \t\n\r\v\f");

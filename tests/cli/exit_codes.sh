@@ -376,11 +376,14 @@ expect_rc 3 "copy from a PostgreSQL that is not there"
     ok "the error names the URL without its password" ||
     not_ok "the error names the URL without its password"
 # nor when the scheme is mistyped (the whole URL was printed), in --store, AGENTBUDGET_STORE and
-# copy's sides, nor a quoted password=… with a space in it (its second word was printed)
+# copy's sides, nor a quoted password=… with a space in it (its second word was printed), nor a
+# URI's password key percent-encoded (libpq decodes it), nor sslpassword (the client key's)
 for u in 'Postgres://bob:s3cret-pw@h/db' 'postgres:/bob:s3cret-pw@h/db' 'postgresql:/bob:s3cret-pw@h/x' \
     "bogus:x?password='s3cret-pw and more'&y=1" 'alice:s3cret-pw@db.example.com/ab' \
     'postgres//bob:s3cret-pw@h/db' 'postgres://bob:s3cret-pw#and more@127.0.0.1:9/x' \
-    'host=127.0.0.1 port=9 password = s3cret-pw dbname=x'; do
+    'host=127.0.0.1 port=9 password = s3cret-pw dbname=x' \
+    'postgres://127.0.0.1:9/x?pass%77ord=s3cret-pw' 'postgres://127.0.0.1:9/x?%70assword=s3cret-pw' \
+    'postgres://127.0.0.1:9/x?sslpassword=s3cret-pw' 'host=127.0.0.1 port=9 sslpassword=s3cret-pw'; do
     run --store "$u" list
     [[ "$ERR" != *s3cret-pw* && "$ERR" != *"and more"* ]] &&
         ok "--store '$u': no password" || not_ok "--store '$u': no password: $ERR"
