@@ -190,15 +190,16 @@ typedef struct {
     size_t budgets, holds, events, prices, roles;
     int64_t last_event_id; /* of the source */
     size_t tokens;
+    size_t keys; /* idempotency records */
 } ab_copy_stats;
 
 /* Copies everything in `from` into `to` — budgets with their limits and counters, open holds,
- * the event log, price overrides, roles and API tokens (their hashes: the same secrets work on
- * `to`) — in one transaction on `to` (all or nothing),
- * from one snapshot of `from`. Refuses (AB_ECONFLICT) when `to` is not empty unless force,
- * which first removes everything in `to` (in the same transaction): the target becomes a copy
- * of the source. Idempotency records are not copied. Event ids are the target's own; their
- * order is kept. */
+ * the event log, price overrides, roles, API tokens (their hashes: the same secrets work on
+ * `to`) and idempotency records (a keyed request retried on `to` is answered, not applied
+ * again) — in one transaction on `to` (all or nothing), from one snapshot of `from`. Refuses
+ * (AB_ECONFLICT) when `to` is not empty unless force, which first removes everything in `to`
+ * (in the same transaction): the target becomes a copy of the source. Settled holds are not
+ * copied (they live on as events). Event ids are the target's own; their order is kept. */
 int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats);
 
 /* The store's schema version (after migration) and the version this library writes. */

@@ -857,6 +857,7 @@ static void test_budgets_and_roles(void)
 
 /* A whole store copied into another of the same kind and into memory: everything arrives,
  * a non-empty target is refused unless forced, and forcing replaces it. */
+#define KEYS_MANY 2100 /* idempotency keys: more than two of copy.c's pages */
 static void test_copy(void)
 {
     ab_store *st = fresh(T0);
@@ -870,6 +871,13 @@ static void test_copy(void)
     char secret[AB_TOKEN_SECRET_BYTES + 1];
     ab_token tok;
     CHECK_OK(st, ab_token_create(st, "org/a", AB_TOKEN_AGENT, "copied", 0, secret, &tok));
+    CHECK_OK(st, ab_store_batch_begin(st));
+    for (int k = 0; k < KEYS_MANY; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "m%04d", k);
+        CHECK_OK(st, ab_budget_charge(st, "org", NULL, &(ab_usage){.input = 1}, key, &d));
+    }
+    CHECK_OK(st, ab_store_batch_commit(st));
     ab_store *same = fresh(T0), *mem;
     CHECK_OK(NULL, ab_store_open("memory:", &mem));
     ab_store_set_clock(mem, fake_clock, NULL);
@@ -879,6 +887,7 @@ static void test_copy(void)
     CHECK_I64(s.budgets, 2);
     CHECK_I64(s.holds, 1);
     CHECK_I64(s.tokens, 1);
+    CHECK_I64(s.keys, KEYS_MANY + 1);
     CHECK_RC(mem, ab_store_copy(st, mem, 0, &s), AB_ECONFLICT);
     CHECK_OK(mem, ab_store_copy(st, mem, 1, &s));
     CHECK_RC(mem, ab_budget_get(mem, "old", &(ab_budget_status){0}), AB_ENOTFOUND);
@@ -895,7 +904,23 @@ static void test_copy(void)
         /* the copied hold settles against the copied tree */
         CHECK_OK(targets[i], ab_hold_commit(targets[i], hold, &(ab_usage){.input = 10}, NULL, &d));
         CHECK_I64(get(targets[i], "org").held[USD], 0);
-        /* and the copied idempotency record did not come along: documented */
+        /* the idempotency record came along: the keyed charge retried is answered, not
+         * applied again (it was charged twice) */
+        ab_budget_status before = get(targets[i], "org/a");
+        CHECK_OK(targets[i],
+                 ab_budget_charge(targets[i], "org/a", NULL, &(ab_usage){.input = 5000}, "k", &d));
+        CHECK(d.replayed);
+        ab_budget_status after = get(targets[i], "org/a");
+        CHECK(memcmp(&before, &after, sizeof before) == 0);
+        /* and so did every one of the keys, across pages */
+        ab_decision again;
+        for (int k = 0; k < KEYS_MANY; k++) {
+            char key[16];
+            snprintf(key, sizeof key, "m%04d", k);
+            CHECK_OK(targets[i], ab_budget_charge(targets[i], "org", NULL, &(ab_usage){.input = 1},
+                                                  key, &again));
+            CHECK(again.replayed);
+        }
         /* the token came along with its hash: the same secret works on the copy */
         ab_token got;
         CHECK_OK(targets[i], ab_token_verify(targets[i], secret, &got));

@@ -105,11 +105,11 @@ int cmd_copy(cli *c, int argc, char **argv)
         return fail(c, rc);
     if (c->json)
         printf("{\"budgets\":%zu,\"holds\":%zu,\"events\":%zu,\"prices\":%zu,\"roles\":%zu,"
-               "\"tokens\":%zu}\n",
-               s.budgets, s.holds, s.events, s.prices, s.roles, s.tokens);
+               "\"tokens\":%zu,\"keys\":%zu}\n",
+               s.budgets, s.holds, s.events, s.prices, s.roles, s.tokens, s.keys);
     else
-        printf(
-            "copied %zu budgets, %zu open holds, %zu events, %zu prices, %zu roles, %zu tokens\n",
-            s.budgets, s.holds, s.events, s.prices, s.roles, s.tokens);
+        printf("copied %zu budgets, %zu open holds, %zu events, %zu prices, %zu roles, %zu "
+               "tokens, %zu idempotency keys\n",
+               s.budgets, s.holds, s.events, s.prices, s.roles, s.tokens, s.keys);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* copy.c — moving a whole store to another (an embedded install to a fleet): budgets with
- * their limits and counters, open holds, the event log, prices, roles and API tokens, in one
- * transaction on the target. Budget ids differ between stores, so holds are re-pointed at the new
- * ids. */
+ * their limits and counters, open holds, the event log, prices, roles, API tokens and
+ * idempotency records, in one transaction on the target. Budget ids differ between stores, so holds
+ * are re-pointed at the new ids. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -201,6 +201,39 @@ static int copy_tokens(copy_ctx *c)
     return rc;
 }
 
+#define KEYS_PAGE 1000
+
+typedef struct {
+    copy_ctx *c;
+    char last[AB_KEY_BYTES_MAX + 1];
+    size_t got;
+} keys_page;
+
+static int copy_key(const char *key, const ab__idem *rec, void *v)
+{
+    keys_page *k = v;
+    int rc = k->c->to->ops->idem_put(k->c->to, key, rec, rec->time_ms);
+    if (rc)
+        return rc;
+    k->c->stats->keys++;
+    k->got++;
+    return ab__strlcpy(k->last, key, sizeof k->last) ? AB_ESTORE : 0;
+}
+
+/* The idempotency records, so that a request retried across the move is answered as the first
+ * time instead of applied again. */
+static int copy_keys(copy_ctx *c)
+{
+    keys_page k = {.c = c};
+    int rc;
+    do {
+        k.got = 0;
+        if ((rc = c->from->ops->idem_list(c->from, k.last, KEYS_PAGE, copy_key, &k)))
+            return rc;
+    } while (k.got);
+    return AB_OK;
+}
+
 static int copy_all(copy_ctx *c)
 {
     int rc, empty;
@@ -225,9 +258,9 @@ static int copy_all(copy_ctx *c)
         q.after_id = c->stats->last_event_id;
     }
     if ((rc = c->from->ops->price_list(c->from, copy_price, c)) ||
-        (rc = c->from->ops->role_list(c->from, copy_role, c)))
+        (rc = c->from->ops->role_list(c->from, copy_role, c)) || (rc = copy_tokens(c)))
         return rc;
-    return copy_tokens(c);
+    return copy_keys(c);
 }
 
 int ab_store_copy(ab_store *from, ab_store *to, int force, ab_copy_stats *stats)

@@ -53,6 +53,7 @@ typedef struct {
 typedef struct {
     char params[1024]; /* the request's parameters, or "#" and a hash of them (ab__idem_check) */
     char result[2048];
+    int64_t time_ms; /* when it was saved (set by idem_list) */
 } ab__idem;
 
 /* ---- the store interface ---- */
@@ -99,6 +100,10 @@ typedef struct ab__store_ops {
 
     int (*idem_get)(ab_store *st, const char *key, ab__idem *out); /* AB_ENOTFOUND */
     int (*idem_put)(ab_store *st, const char *key, const ab__idem *rec, int64_t now_ms);
+    /* the records whose keys sort after `after` ("" for the first), in key order; a store may
+     * stop after `limit` of them (a page: the caller asks again after the last key it got) */
+    int (*idem_list)(ab_store *st, const char *after, size_t limit,
+                     int (*fn)(const char *key, const ab__idem *rec, void *ctx), void *ctx);
 
     int (*price_get)(ab_store *st, const char *model, ab_price *out); /* AB_ENOTFOUND */
     int (*price_put)(ab_store *st, const ab_price *p);

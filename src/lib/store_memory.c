@@ -899,11 +899,11 @@ static int mem_idem_get(ab_store *st, const char *key, ab__idem *out)
 
 static int mem_idem_put(ab_store *st, const char *key, const ab__idem *rec, int64_t now_ms)
 {
-    (void)now_ms;
     ab__idem *copy = malloc(sizeof *copy);
     if (!copy)
         return ab__fail(st, AB_ENOMEM, "out of memory");
     *copy = *rec;
+    copy->time_ms = now_ms;
     int rc = put_logged(st, &M(st)->idem, key, copy, 0);
     if (rc)
         free(copy);
@@ -970,6 +970,24 @@ static int mem_price_list(ab_store *st, ab_price_fn fn, void *ctx)
         p.builtin = 0;
         rc = fn(&p, ctx);
     }
+    free(keys);
+    return rc;
+}
+
+/* all of them at once: sorting the keys again for each page would cost more than the pages
+ * save */
+static int mem_idem_list(ab_store *st, const char *after, size_t limit,
+                         int (*fn)(const char *, const ab__idem *, void *), void *ctx)
+{
+    (void)limit;
+    size_t n;
+    char **keys = sorted_keys(&M(st)->idem, &n);
+    if (!keys)
+        return ab__fail(st, AB_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (strcmp(keys[i], after) > 0)
+            rc = fn(keys[i], map_get(&M(st)->idem, keys[i]), ctx);
     free(keys);
     return rc;
 }
@@ -1114,6 +1132,7 @@ static const ab__store_ops mem_ops = {
     .events_query = mem_events_query,
     .idem_get = mem_idem_get,
     .idem_put = mem_idem_put,
+    .idem_list = mem_idem_list,
     .price_get = mem_price_get,
     .price_put = mem_price_put,
     .price_delete = mem_price_delete,

@@ -161,6 +161,7 @@ enum {
     Q_EVENTS_QUERY,
     Q_IDEM_GET,
     Q_IDEM_PUT,
+    Q_IDEM_LIST,
     Q_PRICE_GET,
     Q_PRICE_PUT,
     Q_PRICE_DELETE,
@@ -313,6 +314,7 @@ static const char *const query_names[Q_COUNT] = {
     [Q_EVENTS_QUERY] = "query events",
     [Q_IDEM_GET] = "read idempotency key",
     [Q_IDEM_PUT] = "save idempotency key",
+    [Q_IDEM_LIST] = "list idempotency keys",
     [Q_PRICE_GET] = "read price",
     [Q_PRICE_PUT] = "save price",
     [Q_PRICE_DELETE] = "delete price",
@@ -412,6 +414,9 @@ static const char *query_sql(int id, char *buf, size_t size)
         return "SELECT params, result FROM ab_idempotency WHERE key=$1";
     case Q_IDEM_PUT:
         return "INSERT INTO ab_idempotency(key, params, result, time_ms) VALUES($1,$2,$3,$4)";
+    case Q_IDEM_LIST:
+        return "SELECT key, params, result, time_ms FROM ab_idempotency WHERE key > $1 ORDER BY "
+               "key LIMIT $2";
     case Q_PRICE_GET:
         return "SELECT " PRICE_COLS " FROM ab_prices WHERE model=$1";
     case Q_PRICE_PUT:
@@ -726,6 +731,7 @@ static int query_writes(int id)
     case Q_HOLDS_MIN_EXPIRY:
     case Q_EVENTS_QUERY:
     case Q_IDEM_GET:
+    case Q_IDEM_LIST:
     case Q_PRICE_GET:
     case Q_PRICE_LIST:
     case Q_ROLE_GET:
@@ -1278,6 +1284,27 @@ static int pg_idem_put(ab_store *st, const char *key, const ab__idem *rec, int64
     return defer(st, Q_IDEM_PUT, &p);
 }
 
+static int pg_idem_list(ab_store *st, const char *after, size_t limit,
+                        int (*fn)(const char *, const ab__idem *, void *), void *ctx)
+{
+    params p = {.n = 0};
+    p_str(&p, after);
+    p_i64(&p, (int64_t)limit);
+    int rc;
+    PGresult *r = run(st, Q_IDEM_LIST, &p, &rc);
+    if (!r)
+        return rc;
+    for (int i = 0; i < PQntuples(r) && !rc; i++) {
+        ab__idem rec;
+        text(r, i, 1, rec.params, sizeof rec.params);
+        text(r, i, 2, rec.result, sizeof rec.result);
+        rec.time_ms = i64(r, i, 3);
+        rc = fn(PQgetvalue(r, i, 0), &rec, ctx);
+    }
+    PQclear(r);
+    return rc;
+}
+
 static void price_read(const PGresult *r, int row, ab_price *p)
 {
     memset(p, 0, sizeof *p);
@@ -1595,6 +1622,7 @@ static const ab__store_ops pg_ops = {
     .events_query = pg_events_query,
     .idem_get = pg_idem_get,
     .idem_put = pg_idem_put,
+    .idem_list = pg_idem_list,
     .price_get = pg_price_get,
     .price_put = pg_price_put,
     .price_delete = pg_price_delete,

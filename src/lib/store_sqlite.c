@@ -30,6 +30,7 @@ enum {
     Q_EVENT_INSERT,
     Q_IDEM_GET,
     Q_IDEM_PUT,
+    Q_IDEM_LIST,
     Q_PRICE_GET,
     Q_PRICE_PUT,
     Q_PRICE_DELETE,
@@ -208,6 +209,9 @@ static const char *query_sql(int id, char *buf, size_t size)
         return "SELECT params, result FROM idempotency WHERE key=?1";
     case Q_IDEM_PUT:
         return "INSERT INTO idempotency(key, params, result, time_ms) VALUES(?1,?2,?3,?4)";
+    case Q_IDEM_LIST:
+        return "SELECT key, params, result, time_ms FROM idempotency WHERE key > ?1 ORDER BY key "
+               "LIMIT ?2";
     case Q_PRICE_GET:
         return "SELECT model, input, output, cache_write_5m, cache_write_1h, cache_read, "
                "tier_threshold, tier_input, tier_output, tier_cache_write_5m, "
@@ -810,6 +814,30 @@ static int lite_idem_put(ab_store *st, const char *key, const ab__idem *rec, int
     return step_done(st, s, "save idempotency key");
 }
 
+static int lite_idem_list(ab_store *st, const char *after, size_t limit,
+                          int (*fn)(const char *, const ab__idem *, void *), void *ctx)
+{
+    sqlite3_stmt *s = stmt(st, Q_IDEM_LIST);
+    if (!s)
+        return AB_ESTORE;
+    bind_text(s, 1, after);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        char key[AB_KEY_BYTES_MAX + 1];
+        ab__idem rec;
+        col_text(s, 0, key, sizeof key);
+        col_text(s, 1, rec.params, sizeof rec.params);
+        col_text(s, 2, rec.result, sizeof rec.result);
+        rec.time_ms = sqlite3_column_int64(s, 3);
+        rc = fn(key, &rec, ctx);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = lite_fail(st, "list idempotency keys");
+    sqlite3_reset(s);
+    return rc;
+}
+
 static void price_read(sqlite3_stmt *s, ab_price *p)
 {
     memset(p, 0, sizeof *p);
@@ -1084,6 +1112,7 @@ static const ab__store_ops lite_ops = {
     .events_query = lite_events_query,
     .idem_get = lite_idem_get,
     .idem_put = lite_idem_put,
+    .idem_list = lite_idem_list,
     .price_get = lite_price_get,
     .price_put = lite_price_put,
     .price_delete = lite_price_delete,

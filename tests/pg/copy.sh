@@ -28,7 +28,7 @@ HOLD=$("$AB" --store "$SRC" reserve acme/research/agent-7 --input 1000 --max-out
 "$AB" --store "$SRC" token create --scope acme --role agent >/dev/null 2>&1
 
 out=$("$AB" --store "$PG" copy --from "$SRC" --to "$PG")
-check "copy reports what it copied" same "$out" "copied 3 budgets, 1 open holds, 9 events, 1 prices, 1 roles, 1 tokens"
+check "copy reports what it copied" same "$out" "copied 3 budgets, 1 open holds, 9 events, 1 prices, 1 roles, 1 tokens, 1 idempotency keys"
 for b in acme acme/research acme/research/agent-7; do
     check "status of $b" same "$("$AB" --store "$PG" status "$b" --json)" "$("$AB" --store "$SRC" status "$b" --json)"
 done
@@ -37,6 +37,12 @@ check "the event log" same "$("$AB" --store "$PG" events --json | strip_ids)" "$
 check "prices" same "$("$AB" --store "$PG" price list --json)" "$("$AB" --store "$SRC" price list --json)"
 check "roles" same "$("$AB" --store "$PG" role list --json)" "$("$AB" --store "$SRC" role list --json)"
 check "tokens" same "$("$AB" --store "$PG" token list --json)" "$("$AB" --store "$SRC" token list --json)"
+# the idempotency record came along: the keyed charge retried on the target is answered as the
+# first time, not charged again (it was charged twice)
+before=$("$AB" --store "$PG" status acme/research/agent-7 --json)
+check "a keyed charge retried on the target: replayed" same \
+    "$("$AB" --store "$PG" --json charge acme/research/agent-7 --input 10000 --output 30000 --key c1 | jq -c '[.replayed, .cost_nusd]')" '[true,480000000]'
+check "... and not charged again" same "$("$AB" --store "$PG" status acme/research/agent-7 --json)" "$before"
 check "the open hold" same "$("$AB" --store "$PG" hold "$HOLD" --json)" "$("$AB" --store "$SRC" hold "$HOLD" --json)"
 # the copied hold is live: committing it on the target settles it against the copied tree
 check "commit the copied hold" "$AB" --store "$PG" commit "$HOLD" --input 1000 --output 10 >/dev/null
@@ -46,7 +52,7 @@ check "held is freed on every level" same "$("$AB" --store "$PG" status acme --j
 check "non-empty target refused with exit 2" same "$?" "2"
 check "the refusal says why" grep -q "not empty" "$TMP/err"
 out=$("$AB" copy --from "$SRC" --to "$PG" --force)
-check "--force replaces the target" same "$out" "copied 3 budgets, 1 open holds, 9 events, 1 prices, 1 roles, 1 tokens"
+check "--force replaces the target" same "$out" "copied 3 budgets, 1 open holds, 9 events, 1 prices, 1 roles, 1 tokens, 1 idempotency keys"
 check "the event log is the source's after --force" same "$("$AB" --store "$PG" events --json | strip_ids)" "$("$AB" --store "$SRC" events --json | strip_ids)"
 check "the hold is open again after --force" same "$("$AB" --store "$PG" hold "$HOLD" --json)" "$("$AB" --store "$SRC" hold "$HOLD" --json)"
 check "migrate reports the schema" same "$("$AB" --store "$PG" migrate)" "schema version 4 (this agentbudget writes 4)"
