@@ -602,21 +602,33 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 #define HEAD_REPLY_RESERVE 1024
 #define HEAD_LINE_OVERHEAD 64 /* libmicrohttpd's bookkeeping per header line or query argument */
 
+typedef struct {
+    size_t bytes, lines;
+} head_size;
+
 static enum MHD_Result head_add(void *cls, enum MHD_ValueKind kind, const char *key,
                                 const char *value)
 {
     (void)kind;
-    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4 + HEAD_LINE_OVERHEAD;
+    head_size *h = cls;
+    h->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+    h->lines++;
     return MHD_YES;
 }
 
-/* About what the request's head takes of the pool (at least its bytes on the wire). */
+/* About what the request's head takes of the pool (at least its bytes on the wire): the head as
+ * read, not its values as libmicrohttpd keeps them (white space around a value is trimmed off,
+ * and a head padded with it was taken for a small one), plus the bookkeeping of each line. */
 static size_t head_bytes(struct MHD_Connection *conn, const char *method, const char *url,
                          const char *version)
 {
-    size_t n = strlen(method) + strlen(url) + strlen(version) + 4;
-    MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, head_add, &n);
-    return n;
+    head_size h = {strlen(method) + strlen(url) + strlen(version) + 4, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND, head_add, &h);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (ci && ci->header_size > h.bytes)
+        h.bytes = ci->header_size;
+    return h.bytes + h.lines * HEAD_LINE_OVERHEAD;
 }
 
 /* Headers that must come once: the body's framing, and what a request means (read first-wins, a
