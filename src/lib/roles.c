@@ -312,12 +312,81 @@ static const char *word_end(const char *s)
             s++;
         else if (!q && *s == '$' && s[1] == '\'')
             q = 'a', s++;
+        else if (!q && *s == '$' && s[1] == '"') /* $"…": a double quote (translated) */
+            q = '"', s++;
         else if (!q && (*s == '\'' || *s == '"'))
             q = *s;
         else if (q && (*s == q || (q == 'a' && *s == '\'')))
             q = 0;
     }
     return s;
+}
+
+/* The escape of $'…' at s (after its backslash, before e), as Bash decodes it, into out: \x67 is
+ * g, \147 is g, \u0067 is g, \cG is ^G, \n a newline; an unknown one is itself with its
+ * backslash. Returns the bytes it took from s; *n: the bytes written (never more than taken + 1:
+ * a \u or \U escape's UTF-8 is shorter than it). */
+static size_t ansi_escape(const char *s, const char *e, char *out, size_t *n)
+{
+    static const char simple[] = "a\ab\be\033E\033f\fn\nr\rt\tv\v\\\\'\'\"\"?\?";
+    const char *hit = strchr(simple, *s);
+    if (*s && hit && (hit - simple) % 2 == 0) {
+        out[0] = hit[1];
+        *n = 1;
+        return 1;
+    }
+    unsigned long v = 0;
+    size_t k = 0, max = 0;
+    int base = 16;
+    if (*s >= '0' && *s <= '7')
+        base = 8, max = 3;
+    else if (*s == 'x')
+        max = 2;
+    else if (*s == 'u')
+        max = 4;
+    else if (*s == 'U')
+        max = 8;
+    else if (*s == 'c' && s + 1 < e) {
+        out[0] = (char)(s[1] & 0x1f);
+        *n = 1;
+        return 2;
+    }
+    if (!max) { /* unknown: kept as written */
+        out[0] = '\\';
+        *n = 1;
+        return 0;
+    }
+    const char *d = base == 8 ? s : s + 1;
+    for (; k < max && d + k < e; k++) {
+        int c = (unsigned char)d[k], x = c >= '0' && c <= '9'   ? c - '0'
+                                         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                                : 99;
+        if (x >= base)
+            break;
+        v = v * (unsigned long)base + (unsigned long)x;
+    }
+    size_t took = (size_t)(d - s) + k;
+    if (!k) { /* \x with no digit: kept as written */
+        out[0] = '\\';
+        *n = 1;
+        return 0;
+    }
+    if (*s != 'u' && *s != 'U') {
+        out[0] = (char)(v & 0xff);
+        *n = 1;
+    } else if (v < 0x80) {
+        out[0] = (char)v, *n = 1;
+    } else if (v < 0x800) {
+        out[0] = (char)(0xc0 | (v >> 6)), out[1] = (char)(0x80 | (v & 0x3f)), *n = 2;
+    } else if (v < 0x10000) {
+        out[0] = (char)(0xe0 | (v >> 12)), out[1] = (char)(0x80 | ((v >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (v & 0x3f)), *n = 3;
+    } else {
+        out[0] = (char)(0xf0 | ((v >> 18) & 0x07)), out[1] = (char)(0x80 | ((v >> 12) & 0x3f));
+        out[2] = (char)(0x80 | ((v >> 6) & 0x3f)), out[3] = (char)(0x80 | (v & 0x3f)), *n = 4;
+    }
+    return took;
 }
 
 /* The word [s, e) with its quotes and escapes removed, as Bash passes it on ('git' and \git:
@@ -327,7 +396,11 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
     size_t n = 0;
     char q = 0;
     for (; s < e; s++) {
-        if ((q == 0 || q == 'a') && *s == '\\' && s + 1 < e)
+        size_t w;
+        if (q == 'a' && *s == '\\' && s + 1 < e) {
+            s += ansi_escape(s + 1, e, out + n, &w);
+            n += w;
+        } else if (q == 0 && *s == '\\' && s + 1 < e)
             out[n++] = *++s;
         else if (q == '"' && *s == '\\' && s + 1 < e && strchr("\"\\$`", s[1]))
             out[n++] = *++s;
@@ -335,6 +408,8 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
             out[n++] = *s++, out[n++] = *s;
         else if (!q && *s == '$' && s + 1 < e && s[1] == '\'')
             q = 'a', s++;
+        else if (!q && *s == '$' && s + 1 < e && s[1] == '"')
+            q = '"', s++;
         else if (!q && (*s == '\'' || *s == '"'))
             q = *s;
         else if (q && (*s == q || (q == 'a' && *s == '\'')))
@@ -346,19 +421,46 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
     return n;
 }
 
-/* The word [s, e) unquoted into out (word_unquoted); a brace expansion {a,b,c} as the whole word,
- * plain (no quotes, escapes, $ or nested braces), becomes the words it expands to: "a b c"
- * ({git,push} runs git push). */
+/* The word [s, e) unquoted into out (word_unquoted); a plain word (no quotes, escapes or $) with
+ * a brace group PRE{a,b,…}POST in it (its first {, with a comma before its } and no other brace
+ * between) becomes the words Bash expands it to, "PREaPOST PREbPOST …" without the empty ones:
+ * {git,push} and git {,push} run git push, git pu{sh,} runs git push pu. Returns the length;
+ * with out NULL it only measures it (it may be longer than the word). */
 static size_t braces_expanded(const char *s, const char *e, char *out)
 {
-    size_t n = (size_t)(e - s);
-    if (n < 4 || s[0] != '{' || s[n - 1] != '}' || !memchr(s, ',', n) ||
-        strcspn(s + 1, "{}'\"\\$`") != n - 2)
+    size_t n = (size_t)(e - s), len = 0;
+    const char *open = memchr(s, '{', n), *close = NULL;
+    if (open)
+        close = memchr(open, '}', (size_t)(e - open));
+    if (!close || strcspn(s, "'\"\\$`") < n || memchr(open + 1, '{', (size_t)(close - open - 1)) ||
+        !memchr(open, ',', (size_t)(close - open))) {
+        if (!out)
+            return n;
         return word_unquoted(s, e, out);
-    for (size_t i = 1; i + 1 < n; i++)
-        out[i - 1] = s[i] == ',' ? ' ' : s[i];
-    out[n - 2] = '\0';
-    return n - 2;
+    }
+    size_t pre = (size_t)(open - s), post = (size_t)(e - close - 1);
+    for (const char *a = open + 1;;) {
+        const char *z = memchr(a, ',', (size_t)(close - a));
+        z = z ? z : close;
+        size_t alt = (size_t)(z - a);
+        if (pre + alt + post) {
+            if (len && out)
+                out[len] = ' ';
+            len += len ? 1 : 0;
+            if (out) {
+                memcpy(out + len, s, pre);
+                memcpy(out + len + pre, a, alt);
+                memcpy(out + len + pre + alt, close + 1, post);
+            }
+            len += pre + alt + post;
+        }
+        if (z == close)
+            break;
+        a = z + 1;
+    }
+    if (out)
+        out[len] = '\0';
+    return len;
 }
 
 /* A redirection word: [n]> [n]>> [n]< <<< &> &>> >& <& >|, maybe with its target in the same
@@ -383,13 +485,19 @@ static int word_redirect(const char *s, const char *e, int *bare)
  * NAME, exec -a NAME, nice -n N); their other options and env's VAR=value words are skipped. */
 typedef struct {
     const char *word, *arg_options;
+    const char *const *long_args; /* its long options that take an argument (NULL-terminated) */
 } bash_leader;
 
+static const char *const env_long[] = {"unset", "chdir", "split-string", NULL};
+static const char *const nice_long[] = {"adjustment", NULL};
+
 static const bash_leader bash_leaders[] = {
-    {"!", ""},      {"{", ""},      {"if", ""},      {"then", ""},    {"else", ""},
-    {"elif", ""},   {"do", ""},     {"while", ""},   {"until", ""},   {"time", ""},
-    {"env", "uCS"}, {"exec", "a"},  {"command", ""}, {"builtin", ""}, {"nohup", ""},
-    {"nice", "n"},  {"coproc", ""}, {"function", ""}};
+    {"!", "", NULL},          {"{", "", NULL},          {"if", "", NULL},
+    {"then", "", NULL},       {"else", "", NULL},       {"elif", "", NULL},
+    {"do", "", NULL},         {"while", "", NULL},      {"until", "", NULL},
+    {"time", "", NULL},       {"env", "uCS", env_long}, {"exec", "a", NULL},
+    {"command", "", NULL},    {"builtin", "", NULL},    {"nohup", "", NULL},
+    {"nice", "n", nice_long}, {"coproc", "", NULL},     {"function", "", NULL}};
 
 /* The leader word w is (unquoted, by its last path component: /usr/bin/env, \command), or
  * NULL. */
@@ -411,6 +519,43 @@ static void add_command(ab__sb *out, const char *command)
     ab__sb_add(out, ")\x01");
     if (!out->oom)
         out->buf[out->len - 1] = '\0';
+}
+
+/* Bash's special parameters ($@ and $* are empty without arguments, $! without a background
+ * job; the others are not empty, but a command named by them is no known one either) */
+#define SPECIAL_PARAMS "@*#?-$!0123456789"
+
+/* A leader's option word u ("-…"): *skip_next 1 if the next word is its argument, 2 if the next
+ * word is the command (env -S); *text the command if the word holds it (env -SCMD,
+ * --split-string=CMD). Short options come bundled too (env -iu NAME: NAME is -u's; exec -ca
+ * NAME), long ones abbreviated (env --unse NAME, nice --adj 5: getopt takes any prefix that is
+ * not ambiguous, and an ambiguous one runs nothing), their argument after = or the next word. */
+static void leader_option(const bash_leader *l, const char *u, int *skip_next, const char **text)
+{
+    int env = !strcmp(l->word, "env");
+    if (u[1] == '-') {
+        const char *eq = strchr(u, '=');
+        size_t n = eq ? (size_t)(eq - u - 2) : strlen(u + 2);
+        for (const char *const *o = l->long_args; n && o && *o; o++) {
+            if (strncmp(u + 2, *o, n) || n > strlen(*o))
+                continue;
+            int split = env && !strcmp(*o, "split-string");
+            if (eq && split)
+                *text = eq + 1;
+            else if (!eq)
+                *skip_next = split ? 2 : 1;
+            return;
+        }
+        return;
+    }
+    for (size_t k = 1; u[k]; k++)
+        if (strchr(l->arg_options, u[k])) {
+            if (env && u[k] == 'S' && u[k + 1])
+                *text = u + k + 1;
+            else if (!u[k + 1])
+                *skip_next = env && u[k] == 'S' ? 2 : 1;
+            return;
+        }
 }
 
 /* 1 if the word w (unquoted into u) comes before the command and is skipped. *skip_next: the
@@ -443,23 +588,17 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
     }
     if (w < e && w[0] == '$' &&
         (w[1] == '{' ? e[-1] == '}' && !memchr(w + 2, '}', (size_t)(e - w - 3))
-                     : strspn(w + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
-                                     "opqrstuvwxyz0123456789_") == (size_t)(e - w - 1)))
-        return 1; /* $x or ${…} alone, which may be empty: "${x/a/b} rm -rf x" runs rm */
+         : e - w == 2 && strchr(SPECIAL_PARAMS, w[1])
+             ? 1
+             : strspn(w + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+                             "opqrstuvwxyz0123456789_") == (size_t)(e - w - 1)))
+        return 1; /* $x, $@ or ${…} alone, which may be empty: "${x/a/b} rm -rf x" runs rm */
     if (word_redirect(w, e, &bare)) {
         *skip_next = bare; /* the target of "> file" */
         return 1;
     }
     if (*leader && u[0] == '-') { /* a leader's option; "-u NAME": NAME too */
-        int env = !strcmp((*leader)->word, "env");
-        if (env && (!strcmp(u, "-S") || !strcmp(u, "--split-string")))
-            *skip_next = 2; /* the next word is the command */
-        else if (env && (!strncmp(u, "-S", 2) || !strncmp(u, "--split-string=", 15)))
-            *text = u[1] == 'S' ? u + 2 : u + 15;
-        else if (env && (!strcmp(u, "--unset") || !strcmp(u, "--chdir")))
-            *skip_next = 1;
-        else
-            *skip_next = u[1] && !u[2] && strchr((*leader)->arg_options, u[1]) != NULL;
+        leader_option(*leader, u, skip_next, text);
         return 1;
     }
     const bash_leader *found = leader_find(u);
@@ -482,7 +621,9 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
  * their options, quotes and escapes removed ('git' push: git push), the program by its last
  * path component (/usr/bin/git: git). An allow list must not see the cleaned-up form:
  * "Bash(git *)" would let in /tmp/evil/git and GIT_PAGER='rm -rf ~' git log. */
-static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count)
+#define BASH_EXPANDED_MAX (1 << 20) /* a command's words as braces expand them; longer: denied */
+
+static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count, int *denied)
 {
     /* blanks, and a group's { and } where they stand as words ({git,push} is no group) */
     while (n && (seg[0] == ' ' || (seg[0] == '{' && (n == 1 || seg[1] == ' '))))
@@ -493,7 +634,17 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count)
     if (!n)
         return;
     add_command(out, seg);
-    char *clean = malloc(n + 1), *u = malloc(n + 1);
+    size_t need = 1;
+    for (const char *w = seg; *w; w = *w ? w + 1 : w) {
+        const char *e = word_end(w);
+        need += braces_expanded(w, e, NULL) + 1;
+        w = e;
+        if (need > BASH_EXPANDED_MAX) {
+            *denied = 1;
+            return;
+        }
+    }
+    char *clean = malloc(need), *u = malloc(need);
     if (!clean || !u) {
         free(clean);
         free(u);
@@ -526,16 +677,20 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count)
         } else if (leading) { /* the program: by its last path component, after $x or ${…}
                                * in front of it, which may be empty ("${x}rm" runs rm) */
             char *prog = u;
-            while (prog[0] == '$' && (prog[1] == '{' ? strchr(prog, '}') != NULL
-                                                     : strchr("_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh"
-                                                              "ijklmnopqrstuvwxyz",
-                                                              prog[1]) &&
-                                                           prog[1]))
+            while (
+                prog[0] == '$' && prog[1] &&
+                (prog[1] == '{'
+                     ? strchr(prog, '}') != NULL
+                     : strchr(
+                           "_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" SPECIAL_PARAMS,
+                           prog[1]) != NULL))
                 prog = prog[1] == '{' ? strchr(prog, '}') + 1
-                                      : prog + 1 +
-                                            strspn(prog + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                             "abcdefghijklmnopqrstuvwxyz"
-                                                             "0123456789_");
+                       : strchr(SPECIAL_PARAMS, prog[1])
+                           ? prog + 2
+                           : prog + 1 +
+                                 strspn(prog + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                  "abcdefghijklmnopqrstuvwxyz"
+                                                  "0123456789_");
             memmove(u, prog, strlen(prog) + 1);
             const char *slash = strrchr(u, '/');
             const char *base = slash && slash[1] ? slash + 1 : u;
@@ -654,6 +809,10 @@ static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int de
     for (i += 2; i < len; i++)
         if (s[i] == '\\')
             i++;
+        else if (s[i] == '$' && i + 1 < len && s[i + 1] == '$') /* $$: not the $ of $'…' */
+            i++;
+        else if (s[i] == '$' && i + 1 < len && s[i + 1] == '\'') /* ${x:-$'\''}: one quote */
+            i = end_single(s, len, i, 1);
         else if (s[i] == '\'')
             i = end_single(s, len, i, 0);
         else if (s[i] == '"')
@@ -790,11 +949,16 @@ static size_t heredoc_bodies(bash_ctx *x, const char *s, size_t len, size_t i, i
     return pos - 1;
 }
 
-/* Appends s[from..to] to seg as written, runs of blanks and newlines made one space. */
+/* Appends s[from..to] to seg as written, runs of blanks and newlines made one space, and a
+ * backslash-newline taken out but in a single quote (it joins lines, in double quotes too:
+ * git "pu\<newline>sh" runs git push). */
 static void seg_add(char *seg, size_t *n, const char *s, size_t from, size_t to)
 {
+    int single = s[from] == '\'' || (s[from] == '$' && from < to && s[from + 1] == '\'');
     for (size_t j = from; j <= to; j++)
-        if (s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
+        if (!single && s[j] == '\\' && j < to && s[j + 1] == '\n')
+            j++;
+        else if (s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
             seg[(*n)++] = s[j];
         else if (*n && seg[*n - 1] != ' ')
             seg[(*n)++] = ' ';
@@ -867,7 +1031,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         if (strchr(";&|\n()", ch) && !(ch == '&' && i + 1 < len && s[i + 1] == '>')) {
             parens += ch == '(' ? 1 : ch == ')' && parens ? -1 : 0;
             if (mode == SCAN_COMMANDS)
-                bash_emit(seg, n, x->out, x->count);
+                bash_emit(seg, n, x->out, x->count, &x->denied);
             n = 0;
             word_start = 1;
             if (ch == '\n' && x->nh && mode == SCAN_COMMANDS)
@@ -886,7 +1050,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         word_start = 0;
     }
     if (mode == SCAN_COMMANDS && !x->denied)
-        bash_emit(seg, n, x->out, x->count);
+        bash_emit(seg, n, x->out, x->count, &x->denied);
     free(seg);
     return i;
 }
@@ -930,7 +1094,8 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
     char *segs = bash ? bash_simple_commands(tool + 5, len - 6, &count, &denied) : NULL, *p = segs;
     if (bash && (!segs || denied)) {
         snprintf(reason, reason_size, "role '%s': %s checking '%s'", r->name,
-                 segs ? "substitutions nested too deep, or too many here-documents,"
+                 segs ? "substitutions nested too deep, too many here-documents, or braces "
+                        "expanding too far,"
                       : "out of memory",
                  tool);
         if (reason_size)

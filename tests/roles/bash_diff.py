@@ -24,6 +24,7 @@ FRAGMENTS = [
     "coproc ", "time ", "time -p ", "! ", "exec ", "env -u A ", "env -S ", "command ", "then ",
     "do ", "for i in 1; do ", "done", "if true; then ", "fi", "$$", "$#", "${#x}", "${x#'}'}",
     "${x/'a'/b}", " x ", "a=b ", ">x ", "2>&1 ", "<(", ">(", "\\'", '\\"', "$[", "]", " =~ ", "*",
+    "$'\\''", "${x:-$'", "$@ ", "$! ", "{,", ",}", "{", ",", "env -iu A ", "nice --adj 5 ", "$'\\x67it' ", "\"pu\\\nsh\" ",
 ]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
