@@ -729,9 +729,10 @@ static void job_reset(ab_store *st, abd_call *c)
         reply_status(c, st, a->budget, 200);
 }
 
-/* POST /v1/reset {"budget", "windows": ["session", "day", "month"] | "all"}. Agents may reset the
- * session of budgets in their scope (a new session, as the original resetSession); the day and
- * month windows need an admin token. */
+/* POST /v1/reset {"budget", "windows": ["session", "day", "month"] | "all"}. An admin token: an
+ * agent token's holder — the Claude Code session whose tools run with the hook's environment —
+ * would lift its own session limit with it. An admin token resets the session of its scope's own
+ * budget too; its day and month only one with a wider scope (need_admin). */
 static void h_reset(abd_call *c)
 {
     static const char *const fields[] = {"budget", "windows", NULL};
@@ -761,6 +762,12 @@ static void h_reset(abd_call *c)
     if (!a->which) {
         abd_error(c, 400, "invalid", "windows",
                   "windows: required, [\"session\", \"day\", \"month\"] or \"all\"");
+        return;
+    }
+    if (c->token.role != AB_TOKEN_ADMIN) {
+        abd_error(c, 403, "forbidden", NULL,
+                  "resetting a window needs an admin token (an agent would lift its own session "
+                  "limit)");
         return;
     }
     if (a->which != AB_RESET_SESSION && need_admin(c, a->budget))

@@ -81,8 +81,12 @@ jreq POST "/v1/holds/$H1/commit" '{"usage":{"input":50,"output":50}}'
 expect_reply 200 .hold_id "$H1" "agent: commit its own hold"
 jreq POST /v1/charge '{"budget":"acme/a1","usage":{"input":10000,"output":30000}}'
 expect_reply 200 .cost_nusd 480000000 "agent: charge in scope"
+# no window reset, not even the session's: the holder of the Claude Code hook's agent token (the
+# session's tools run with it) lifted its own usd/session limit with it
+BEFORE=$(dump)
 jreq POST /v1/reset '{"budget":"acme/a1","windows":["session"]}'
-expect_reply 200 .session_tokens_used 0 "agent: reset the session of its budget"
+expect_reply 403 .error.message "resetting a window needs an admin token (an agent would lift its own session limit)" "agent: reset the session of its budget"
+expect_eq "$(dump)" "$BEFORE" "agent: the refused reset changed nothing"
 req GET /v1/budgets
 expect_reply 200 '[.budgets[].agent_id] | join(",")' acme/a1 "agent: GET /v1/budgets is narrowed to its scope"
 req GET "/v1/budgets?prefix=acme"
@@ -238,7 +242,7 @@ expect_eq "$(dump)" "$BEFORE" "the refused requests on the scope's own budget ch
 jreq PUT /v1/budgets/acme/a2 '{"limits":["usd/day=5"]}'
 expect_reply 200 .daily_cost_limit_nusd 5000000000 "subtree admin: PUT a budget under its scope"
 jreq POST /v1/reset '{"budget":"acme","windows":["session"]}'
-expect_status 200 "subtree admin: reset its own scope's session (an agent may too)"
+expect_status 200 "subtree admin: reset its own scope's session"
 
 # ---- the admin token for the whole store ----
 TOKEN=$ADMIN

@@ -43,10 +43,11 @@ test('the original API through the daemon, with the same shapes', { skip }, asyn
   assert.match(no.reason, /session limit of 'backend-dev-001' exceeded/);
   assert.equal((await agent.getBudgetStatus(A)).operations_blocked, 1);
 
-  let s = await agent.resetSession(A);
+  // resets need an admin token: an agent would lift its own session limit
+  await assert.rejects(agent.resetSession(A), { status: 403, code: 'forbidden' });
+  let s = await admin.resetSession(A);
   assert.equal(s.session_tokens_used, 0);
   assert.equal(s.daily_cost_used, 0.48);
-  // the daily reset needs an admin token
   await assert.rejects(agent.resetDaily(A), { status: 403, code: 'forbidden' });
   s = await admin.resetDaily(A);
   assert.equal(s.daily_cost_used, 0);
