@@ -78,12 +78,14 @@ kill_writers() {
     local p killed=("${pids[@]}")
     ((${#killed[@]})) || return 0
     pids=()
-    for p in "${killed[@]}"; do kill -9 -- "-$p" 2>/dev/null || true; done
-    # wait until every process of the groups is dead: a zombie is (the orphans are reaped by
-    # whatever init there is, which may take its time)
+    # until every process of the groups is dead: a zombie is (the orphans are reaped by whatever
+    # init there is, which may take its time). Killed again each time round: a writer killed
+    # before its setsid ran was in no group of its own yet, and lived on in one it made after
+    # the kill (under load: the test then waited on it until its timeout)
     local sessions
     sessions=$(IFS=,; echo "${killed[*]}")
-    while ps -o stat= -s "$sessions" | awk '$1 !~ /^Z/ { n++ } END { exit !n }'; do
+    while ps -o stat= -s "$sessions" -p "$sessions" | awk '$1 !~ /^Z/ { n++ } END { exit !n }'; do
+        for p in "${killed[@]}"; do kill -9 -- "-$p" "$p" 2>/dev/null || true; done
         sleep 0.01
     done
 }
