@@ -491,6 +491,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, abd_call *c)
         MHD_add_response_header(r, "Connection", "close");
     if (c->status == 405 && c->allow[0])
         MHD_add_response_header(r, "Allow", c->allow);
+    if (c->status == 401) /* what a client must send (RFC 9110 11.6.1) */
+        MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"agentbudgetd\"");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)c->status, r);
     MHD_destroy_response(r);
     return ok;

@@ -622,12 +622,17 @@ static void h_charge(abd_call *c)
     h_spend(c, 0);
 }
 
-/* 405 with the methods the path takes in Allow. */
+/* 405 with the methods the path takes in Allow: HEAD too where GET is (it works wherever GET
+ * does). */
 static void method_not_allowed(abd_call *c, const char *allow)
 {
-    snprintf(c->allow, sizeof c->allow, "%s", allow);
+    const char *get = strstr(allow, "GET");
+    if (get)
+        snprintf(c->allow, sizeof c->allow, "%.*sGET, HEAD%s", (int)(get - allow), allow, get + 3);
+    else
+        snprintf(c->allow, sizeof c->allow, "%s", allow);
     abd_error(c, 405, "method_not_allowed", NULL, "%s is not allowed here (allowed: %s)", c->method,
-              allow);
+              c->allow);
 }
 
 /* The hold's budget must be in the caller's scope; AB_OK, or the reply is made. */

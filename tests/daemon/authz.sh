@@ -37,6 +37,7 @@ H2=$(hold acme/a2)
 TOKEN=
 req GET /v1/budgets/acme/a1
 expect_reply 401 '[.error.code, .error.field] | join(" ")' "unauthorized Authorization" "no token"
+expect_eq "$(header WWW-Authenticate)" 'Bearer realm="agentbudgetd"' "a 401 says which scheme (RFC 9110)"
 jreq POST /v1/check '{"budget":"acme/a1","tokens":1}'
 expect_reply 401 .error.code unauthorized "no token on POST /v1/check"
 req GET /v1/budgets/acme/a1 -H "Authorization: Basic YWRtaW46YWRtaW4="
