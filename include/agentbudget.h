@@ -273,7 +273,8 @@ typedef struct {
     int64_t limit;                      /* the deciding limit's amount (-1 if none) */
     int64_t used;                       /* used + held before this request, in the metric's unit */
     int64_t requested;                  /* what this request asked for, in the metric's unit */
-    int64_t remaining;                  /* limit - used (0 if over) */
+    int64_t remaining;                  /* limit - used (0 if over; used is INT64_MAX if
+                                           used + held does not fit) */
     char reason[AB_REASON_BYTES_MAX];   /* human sentence; "" if allowed */
     int64_t cost_nusd;                  /* the cost priced for this request */
     int64_t tokens;                     /* tokens counted for this request */

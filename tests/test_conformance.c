@@ -1345,6 +1345,39 @@ static void test_held_overflow(void)
     ab_store_close(st);
 }
 
+/* An ancestor's counter stays at INT64_MAX (two children charged 5e18 tokens each); an open hold
+ * on top of it wrapped used + held to about -9.2e18: the status showed "remaining"
+ * -9223372036853776807, and a check, denied, said so in its reason (and in the event log). */
+static void test_saturated_remaining(void)
+{
+    ab_store *st = fresh(T0);
+    ab_price p = {.model = "free"};
+    CHECK_OK(st, ab_price_set(st, &p));
+    ab_budget_spec free_spec = {.model = "free"};
+    CHECK_OK(st, ab_budget_set(st, "p", &free_spec, NULL, NULL));
+    CHECK_OK(st, ab_budget_set(st, "p/a", &free_spec, NULL, NULL));
+    CHECK_OK(st, ab_budget_set(st, "p/b", &free_spec, NULL, NULL));
+    ab_decision d;
+    ab_usage big = {.input = INT64_C(5000000000000000000)};
+    CHECK_OK(st, ab_budget_charge(st, "p/a", NULL, &big, NULL, &d));
+    CHECK_OK(st, ab_budget_charge(st, "p/b", NULL, &big, NULL, &d));
+    CHECK_OK(st, ab_budget_reserve(st, "p/a", NULL, &(ab_usage){.input = 1000}, 600, NULL, &d));
+    make(st, "p", "tokens/day=1000000", NULL);
+    ab_budget_status b = get(st, "p");
+    CHECK_I64(b.used[D][TOK], INT64_MAX);
+    CHECK_I64(b.held[TOK], 1000);
+    char *json = ab_status_json(&b);
+    CHECK(json && strstr(json, "\"held\":1000,\"remaining\":0}") != NULL);
+    free(json);
+    CHECK_OK(st, ab_budget_check(st, "p/a", NULL, &(ab_usage){.input = 1}, &d));
+    CHECK_I64(d.allowed, 0);
+    CHECK_STR(d.budget, "p");
+    CHECK_I64(d.used, INT64_MAX);
+    CHECK_I64(d.remaining, 0);
+    CHECK(strstr(d.reason, "requested 1 tokens, 0 tokens left of 1000000 tokens") != NULL);
+    ab_store_close(st);
+}
+
 /* The clock's readings are clamped to 1970-01-01T00:00:00.001Z .. 9999-12-31T23:59:59.999Z.
  * Before 1970 the memory store took every hold for expired (a negative time was its "all holds"
  * sentinel): it closed one twice, counted held -10, and let a request past its limit; at 0 a
@@ -1906,6 +1939,7 @@ int main(int argc, char **argv)
     test_price_unset_in_use();
     test_copy_same_store();
     test_held_overflow();
+    test_saturated_remaining();
     test_clock_clamped();
     test_list_one_instant();
     test_sqlite_file_removed();

@@ -42,13 +42,15 @@ static void print_status(const ab_budget_status *b)
                 continue;
             if (!any++)
                 printf("limits:\n");
-            int64_t used = b->used[w][m], held = b->held[m], left = lim - used - held;
+            int64_t used = b->used[w][m], held = b->held[m];
+            /* used may be INT64_MAX (a saturated ancestor): lim - used - held could wrap */
+            int64_t left = used >= lim || held >= lim - used ? 0 : lim - used - held;
             char spec[64], u[40], h[40], l[40];
             ab_limit limit = {(ab_metric)m, (ab_window)w, lim};
             printf("  %-24s used %-14s held %-12s left %s\n",
                    ab_limit_format(&limit, spec, sizeof spec),
                    amount((ab_metric)m, used, u, sizeof u), amount((ab_metric)m, held, h, sizeof h),
-                   amount((ab_metric)m, left > 0 ? left : 0, l, sizeof l));
+                   amount((ab_metric)m, left, l, sizeof l));
         }
     if (!any)
         printf("limits:    none\n");

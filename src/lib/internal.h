@@ -286,6 +286,14 @@ static inline int ab__add(int64_t a, int64_t b, int64_t *out)
 {
     return __builtin_add_overflow(a, b, out) ? AB_EOVERFLOW : AB_OK;
 }
+/* used + held of a status, staying at INT64_MAX instead of wrapping: an ancestor's counter is
+ * kept at INT64_MAX by design (see spend_chain), and an open hold on top of it wrapped to about
+ * -9.2e18, which read as room. */
+static inline int64_t ab__add_sat(int64_t a, int64_t b)
+{
+    int64_t sum;
+    return __builtin_add_overflow(a, b, &sum) ? (b > 0 ? INT64_MAX : INT64_MIN) : sum;
+}
 
 /* A growable string for JSON and serialised records. */
 typedef struct {

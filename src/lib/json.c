@@ -109,7 +109,7 @@ static int64_t remaining(const ab_budget_status *b, int w, int m)
     int64_t limit = b->limit[w][m];
     if (limit < 0)
         return -1;
-    int64_t used = b->used[w][m] + b->held[m];
+    int64_t used = ab__add_sat(b->used[w][m], b->held[m]);
     return used < limit ? limit - used : 0;
 }
 

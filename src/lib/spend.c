@@ -74,8 +74,11 @@ static int limits_decide(const ab__ctx *c, const int64_t amount[AB_METRIC_COUNT]
                 int64_t limit = s->limit[w][m], used;
                 if (limit < 0)
                     continue;
-                if (ab__add(s->used[w][m], s->held[m], &used) == AB_OK && used <= limit &&
-                    amount[m] <= limit - used)
+                /* past INT64_MAX is past any limit; the decision shows it saturated, not wrapped */
+                int fits = ab__add(s->used[w][m], s->held[m], &used) == AB_OK;
+                if (!fits)
+                    used = INT64_MAX;
+                if (fits && used <= limit && amount[m] <= limit - used)
                     continue;
                 d->allowed = 0;
                 ab__strlcpy(d->budget, s->path, sizeof d->budget);

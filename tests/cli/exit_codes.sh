@@ -458,4 +458,16 @@ expect_rc 1 "permission denied for a tool named with an escape"
 run token create --scope "" --role nobody
 expect_has "$ERR" "--role: 'nobody' is neither agent nor admin" "a bad token role is named as given"
 
+# an ancestor's counter saturated at INT64_MAX with a hold of 2,000,000 tokens over its limit of
+# 1,000,000: "left" computed as limit - used - held wrapped to 9223372036853775809
+run price set free --input 0 --output 0
+for b in sat sat/a sat/b; do run set "$b" --model free; done
+run charge sat/a --input 5000000000000000000 --output 0
+run charge sat/b --input 5000000000000000000 --output 0
+run reserve sat/a --input 2000000 --max-output 0
+run set sat --limit tokens/day=1000000
+run status sat
+expect_has "$OUT" "used 9223372036854775807 held 2000000      left 0" \
+    "status: nothing left past a saturated counter with a hold on top"
+
 finish

@@ -332,8 +332,9 @@ static int64_t remaining(const ab_budget_status *b, int w, int m)
     int64_t limit = b->limit[w][m];
     if (limit < 0)
         return -1;
-    int64_t used = b->used[w][m] + b->held[m];
-    return used < limit ? limit - used : 0;
+    /* used may be INT64_MAX (a saturated ancestor): used + held could wrap */
+    int64_t used = b->used[w][m], held = b->held[m];
+    return used >= limit || held >= limit - used ? 0 : limit - used - held;
 }
 
 /* Writes a status into the scratch arrays and returns its strings: the role, or [role, model]
