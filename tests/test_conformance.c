@@ -1450,6 +1450,36 @@ static void test_list_one_instant(void)
     ab_store_close(st);
 }
 
+static int list_none(const ab_budget_status *s, void *ctx)
+{
+    (void)s;
+    (void)ctx;
+    return 0;
+}
+
+/* A sweep stamps updated_at, whichever read made it: one made by a listing wrote the budget
+ * without it, so the budget looked unchanged since the reserve; a status that swept stored it
+ * but returned the old one. */
+static void test_list_sweep_updated_at(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "a", "tokens/day=1000", NULL);
+    make(st, "b", "tokens/day=1000", NULL);
+    ab_decision d;
+    CHECK_OK(st, ab_budget_reserve(st, "a", FLAT, &(ab_usage){.input = 10}, 60, NULL, &d));
+    CHECK_OK(st, ab_budget_reserve(st, "b", FLAT, &(ab_usage){.input = 10}, 60, NULL, &d));
+    now_ms = T0 + 120000; /* both holds expired */
+    CHECK_OK(st, ab_budget_list(st, "a", list_none, NULL));
+    ab_budget_status b = get(st, "b"); /* the same sweep, made by a status */
+    CHECK_I64(b.holds_open, 0);
+    CHECK_I64(b.updated_at_ms, T0 + 120000);
+    now_ms += 1000; /* a read with nothing to sweep writes nothing */
+    b = get(st, "a");
+    CHECK_I64(b.holds_open, 0);
+    CHECK_I64(b.updated_at_ms, T0 + 120000);
+    ab_store_close(st);
+}
+
 /* SQLite: a store file removed (or replaced) under a running process took the writes made after
  * it: acknowledged, then gone when the process stopped (the daemon answered 200 to them). A write
  * is refused instead; what was written before is in the file that was removed, not ours to keep. */
@@ -1942,6 +1972,7 @@ int main(int argc, char **argv)
     test_saturated_remaining();
     test_clock_clamped();
     test_list_one_instant();
+    test_list_sweep_updated_at();
     test_sqlite_file_removed();
     test_sqlite_batch_lost();
     test_batch_deadlock();

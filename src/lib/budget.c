@@ -133,8 +133,11 @@ static int op_get(ab__ctx *c, void *v)
 {
     budget_args *a = v;
     int rc = ab__chain_load(c, a->path, 0);
-    if (rc == AB_OK)
+    if (rc == AB_OK) {
         *a->out = c->b[0].s;
+        if (c->write && c->dirty[0]) /* swept: what ab__run's flush will store */
+            a->out->updated_at_ms = c->now_ms;
+    }
     return rc;
 }
 
@@ -184,10 +187,9 @@ static int op_sweep_due(ab__ctx *c, void *v)
         int rc = ab__chain_load(c, d->paths[i], 1);
         if (rc)
             return rc;
-        size_t k;
-        for (k = 0; k < c->n; k++) /* write back now: the next load starts a fresh context */
-            if (c->dirty[k] && (rc = c->st->ops->budget_update(c->st, &c->b[k])))
-                return rc;
+        /* write back now, stamped as any sweep is: the next load starts a fresh context */
+        if ((rc = ab__ctx_flush(c)))
+            return rc;
         c->n = c->chain_len = 0;
         memset(c->dirty, 0, sizeof c->dirty);
     }

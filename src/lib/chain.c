@@ -335,7 +335,7 @@ static int chain_sweep(ab__ctx *c)
     return AB_OK;
 }
 
-static int flush(ab__ctx *c)
+int ab__ctx_flush(ab__ctx *c)
 {
     for (size_t i = 0; i < c->n; i++) {
         if (!c->dirty[i])
@@ -370,7 +370,7 @@ int ab__run(ab_store *st, int write, ab__op_fn fn, void *args)
         /* c->write, not write: inside a group commit a read runs as a write too (it may sweep
          * expired holds, a check may count a denial), and what it changed must be kept */
         if (rc == AB_OK && c->write)
-            rc = flush(c);
+            rc = ab__ctx_flush(c);
         if (rc == AB_OK && st->aborts_to_inject > 0 && !st->batch) {
             st->aborts_to_inject--;
             rc = AB__ERETRY;

@@ -238,6 +238,9 @@ int ab__chain_load(ab__ctx *c, const char *path, int leaf_optional);
 /* The budget with this id from c, loading and rolling it if needed; NULL if it is gone. */
 int ab__ctx_budget(ab__ctx *c, int64_t id, ab__budget **out);
 void ab__ctx_dirty(ab__ctx *c, const ab__budget *b);
+/* Writes back c's dirty budgets, their updated_at set to c->now_ms (ab__run does it at the end;
+ * an op that loads one chain after another calls it between them). */
+int ab__ctx_flush(ab__ctx *c);
 /* Rolls windows of b forward to now (a clock that went back changes nothing). */
 int ab__roll(ab__budget *b, int64_t now_ms);
 /* Takes an open hold's amounts out of every budget it is counted in and sets its state. */
