@@ -1409,11 +1409,24 @@ static void test_clock_clamped(void)
     CHECK_I64(t.expires_at_ms, 1 + 10000);
     CHECK_OK(st, ab_token_revoke(st, t.id));
     CHECK_RC(st, ab_token_verify(st, secret, &got), AB_EPERM);
-    now_ms = INT64_MAX;
-    CHECK_OK(st, ab_budget_reserve(st, "a", FLAT, &(ab_usage){.input = 1}, 60, NULL, &d1));
+    /* a hold's expiry is clamped too: one made in the last 7 days of 9999 expired after the
+     * clock's last reading, so it stayed open for ever */
+    now_ms = INT64_C(253402300799999) - 2 * DAY;
+    CHECK_OK(st, ab_budget_reserve(st, "a", FLAT, &(ab_usage){.input = 1}, 7 * 86400, NULL, &d1));
     CHECK_OK(st, ab_hold_get(st, d1.hold_id, &h));
     CHECK_I64(h.state, 0);
-    CHECK_I64(h.expires_at_ms, INT64_C(253402300799999) + 60000);
+    CHECK_I64(h.expires_at_ms, INT64_C(253402300799999));
+    now_ms = INT64_MAX;
+    CHECK_OK(st, ab_hold_get(st, d1.hold_id, &h));
+    CHECK_I64(h.state, 3);
+    b = get(st, "a");
+    CHECK_I64(b.holds_open, 0);
+    CHECK_I64(b.held[TOK], 0);
+    /* and one made at the last reading expires at once */
+    CHECK_OK(st, ab_budget_reserve(st, "a", FLAT, &(ab_usage){.input = 1}, 60, NULL, &d1));
+    CHECK_OK(st, ab_hold_get(st, d1.hold_id, &h));
+    CHECK_I64(h.expires_at_ms, INT64_C(253402300799999));
+    CHECK_I64(h.state, 3);
     ab_store_close(st);
 }
 

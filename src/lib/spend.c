@@ -266,6 +266,8 @@ static int op_reserve(ab__ctx *c, void *v)
     h.requests = amount[AB_METRIC_REQUESTS];
     h.h.created_at_ms = c->now_ms;
     h.h.expires_at_ms = c->now_ms + (a->ttl_s ? a->ttl_s : AB_TTL_S_DEFAULT) * 1000;
+    if (h.h.expires_at_ms > AB__TIME_MAX) /* past the clock's last reading it never expired */
+        h.h.expires_at_ms = AB__TIME_MAX;
     h.usage = *a->usage;
     for (size_t i = 0; i < c->chain_len; i++) {
         ab__budget *b = &c->b[i];
