@@ -401,6 +401,55 @@ static void test_many_expired(void)
     ab_store_close(st);
 }
 
+typedef struct {
+    int64_t expires_at_ms[71]; /* by the hold's tokens */
+    int64_t last_ms;
+    char last_id[AB_HOLD_ID_BYTES + 2];
+    int n, out_of_order;
+} expire_order;
+
+static int check_expire_order(const ab_event *e, void *v)
+{
+    expire_order *o = v;
+    int64_t at = o->expires_at_ms[e->tokens];
+    if (o->n++ && (at < o->last_ms || (at == o->last_ms && strcmp(e->hold_id, o->last_id) < 0)))
+        o->out_of_order++;
+    o->last_ms = at;
+    ab__strlcpy(o->last_id, e->hold_id, sizeof o->last_id);
+    return 0;
+}
+
+/* One sweep logs its expire events by (expiry, hold id) in every store: SQLite did (its index's
+ * order), PostgreSQL by hold id, the memory store in the order of its open holds. 70 holds: more
+ * than one batch of the sweep; every expiry twice, so ties are ordered by id; one released, which
+ * reorders the memory store's open holds. */
+static void test_expire_order(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "org", NULL, NULL);
+    make(st, "org/a", NULL, NULL);
+    expire_order o;
+    memset(&o, 0, sizeof o);
+    ab_decision d;
+    char released[AB_HOLD_ID_BYTES + 2] = "";
+    for (int i = 1; i <= 70; i++) {
+        int ttl_s = 1 + (i * 37) % 35;
+        o.expires_at_ms[i] = T0 + ttl_s * 1000;
+        CHECK_OK(st,
+                 ab_budget_reserve(st, "org/a", FLAT, &(ab_usage){.input = i}, ttl_s, NULL, &d));
+        if (i == 3)
+            ab__strlcpy(released, d.hold_id, sizeof released);
+    }
+    CHECK_OK(st, ab_hold_release(st, released, NULL));
+    now_ms = T0 + 36000;
+    CHECK_I64(get(st, "org").holds_open, 0);
+    ab_event_query q = {.op = "expire"};
+    CHECK_OK(st, ab_events_query(st, &q, check_expire_order, &o));
+    CHECK_I64(o.n, 69);
+    CHECK_I64(o.out_of_order, 0);
+    ab_store_close(st);
+}
+
 /* A hold is found by its exact id only, and an open hold is swept whichever way it came to be
  * open: made here, copied from another store (its id made elsewhere), or closed inside a batch
  * that was aborted. (The memory store keeps its own holds by the id's counter, others by id, and
@@ -1968,6 +2017,7 @@ int main(int argc, char **argv)
     test_hierarchy();
     test_holds();
     test_many_expired();
+    test_expire_order();
     test_hold_ids_and_sweeps();
     test_idempotency();
     test_events_and_rollback();

@@ -213,16 +213,14 @@ int ab__hold_close(ab__ctx *c, ab__hold *h, int state)
     return c->st->ops->hold_set_state(c->st, h->h.id, state);
 }
 
-#define SWEEP_BATCH 64
-
 /* Expires the open holds counted in b whose TTL has passed, then recomputes b's next expiry. */
 static int sweep(ab__ctx *c, size_t idx)
 {
     ab_store *st = c->st;
-    char ids[SWEEP_BATCH][40];
+    char ids[AB__SWEEP_BATCH][40];
     size_t n;
     do {
-        int rc = st->ops->holds_expired(st, c->b[idx].id, c->now_ms, ids, SWEEP_BATCH, &n);
+        int rc = st->ops->holds_expired(st, c->b[idx].id, c->now_ms, ids, AB__SWEEP_BATCH, &n);
         if (rc)
             return rc;
         for (size_t i = 0; i < n; i++) {
@@ -242,7 +240,7 @@ static int sweep(ab__ctx *c, size_t idx)
             if ((rc = st->ops->event_append(st, &e)))
                 return rc;
         }
-    } while (n == SWEEP_BATCH);
+    } while (n == AB__SWEEP_BATCH);
     int rc = st->ops->holds_min_expiry(st, c->b[idx].id, &c->b[idx].next_expiry_ms);
     c->dirty[idx] = true;
     return rc;

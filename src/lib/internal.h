@@ -62,6 +62,9 @@ typedef struct {
  * a write transaction) */
 #define AB__WRITE_GROUP 2
 
+/* How many expired holds a sweep asks a store for at a time (ops->holds_expired's max). */
+#define AB__SWEEP_BATCH 64
+
 typedef struct ab__store_ops {
     const char *scheme;
     /* begin a transaction; write != 0 takes the write lock at once (BEGIN IMMEDIATE);
@@ -88,7 +91,9 @@ typedef struct ab__store_ops {
     int (*hold_get)(ab_store *st, const char *id, ab__hold *out); /* AB_ENOTFOUND */
     int (*hold_insert)(ab_store *st, const ab__hold *h);
     int (*hold_set_state)(ab_store *st, const char *id, int state);
-    /* ids of open holds counted in budget_id whose expiry is <= now_ms (at most max) */
+    /* ids of open holds counted in budget_id whose expiry is <= now_ms: the first max (at most
+     * AB__SWEEP_BATCH) by (expiry, id), in that order, so that every store logs a sweep's
+     * expire events in one order */
     int (*holds_expired)(ab_store *st, int64_t budget_id, int64_t now_ms, char (*ids)[40],
                          size_t max, size_t *n);
     int (*holds_of_budget)(ab_store *st, int64_t leaf_id, char (*ids)[40], size_t max, size_t *n);

@@ -794,10 +794,43 @@ static int holds_walk(ab_store *st, int64_t budget_id, int leaf_only, int64_t no
     return AB_OK;
 }
 
+/* Orders holds as the SQL stores' sweeps do: by expiry, then id. */
+static int hold_before(const mem_hold *a, const mem_hold *b)
+{
+    if (a->expires_at_ms != b->expires_at_ms)
+        return a->expires_at_ms < b->expires_at_ms;
+    return strcmp(a->id, b->id) < 0;
+}
+
+/* The first max expired holds counted in budget_id by (expiry, id), in that order, as SQLite
+ * and PostgreSQL give them: a sweep then logs its expire events in the same order in every
+ * store (in the open holds' order it followed reserves and releases). A sweep's path only, not
+ * the hot one: a kept sorted array of at most AB__SWEEP_BATCH holds. */
 static int mem_holds_expired(ab_store *st, int64_t budget_id, int64_t now_ms, char (*ids)[40],
                              size_t max, size_t *n)
 {
-    return holds_walk(st, budget_id, 0, now_ms, ids, max, n, NULL);
+    mem *m = M(st);
+    const mem_hold *first[AB__SWEEP_BATCH];
+    if (max > AB__SWEEP_BATCH) /* the contract (internal.h); chain.c's sweep asks for that */
+        max = AB__SWEEP_BATCH;
+    *n = 0;
+    for (size_t i = 0; i < m->open_len; i++) {
+        const mem_hold *h = m->open[i];
+        if (h->expires_at_ms > now_ms)
+            continue;
+        int member = 0;
+        for (size_t j = 0; j < h->chain_len; j++)
+            member |= h->chain_ids[j] == budget_id;
+        if (!member || (*n == max && !hold_before(h, first[max - 1])))
+            continue;
+        size_t k = *n < max ? (*n)++ : max - 1; /* full: the last one makes room */
+        for (; k > 0 && hold_before(h, first[k - 1]); k--)
+            first[k] = first[k - 1];
+        first[k] = h;
+    }
+    for (size_t i = 0; i < *n; i++)
+        ab__strlcpy(ids[i], first[i]->id, 40);
+    return AB_OK;
 }
 
 static int mem_holds_of_budget(ab_store *st, int64_t leaf_id, char (*ids)[40], size_t max,

@@ -391,13 +391,13 @@ static const char *query_sql(int id, char *buf, size_t size)
          * the chain it came through, where other writers lock a hold and then its chain, or
          * another leaf and then the ancestor: waiting there deadlocked them. What is skipped
          * is settled by the writer holding it, or by a later sweep */
-        return "WITH h AS (SELECT id FROM ab_holds WHERE state=0 AND id IN (SELECT hold_id FROM "
-               "ab_hold_members WHERE budget_id=$1 AND expires_at<=$2 ORDER BY expires_at, "
-               "hold_id LIMIT $3) FOR UPDATE SKIP LOCKED), b AS (SELECT id FROM ab_budgets WHERE "
-               "id IN (SELECT budget_id FROM ab_hold_members WHERE hold_id IN (SELECT id FROM h)) "
-               "FOR UPDATE SKIP LOCKED) SELECT h.id FROM h WHERE NOT EXISTS (SELECT 1 FROM "
-               "ab_hold_members m WHERE m.hold_id=h.id AND m.budget_id NOT IN (SELECT id FROM b)) "
-               "ORDER BY h.id";
+        return "WITH h AS (SELECT id, expires_at FROM ab_holds WHERE state=0 AND id IN (SELECT "
+               "hold_id FROM ab_hold_members WHERE budget_id=$1 AND expires_at<=$2 ORDER BY "
+               "expires_at, hold_id LIMIT $3) FOR UPDATE SKIP LOCKED), b AS (SELECT id FROM "
+               "ab_budgets WHERE id IN (SELECT budget_id FROM ab_hold_members WHERE hold_id IN "
+               "(SELECT id FROM h)) FOR UPDATE SKIP LOCKED) SELECT h.id FROM h WHERE NOT EXISTS "
+               "(SELECT 1 FROM ab_hold_members m WHERE m.hold_id=h.id AND m.budget_id NOT IN "
+               "(SELECT id FROM b)) ORDER BY h.expires_at, h.id COLLATE \"C\"";
     case Q_HOLDS_OF_BUDGET:
         return "SELECT id FROM ab_holds WHERE leaf_id=$1 AND state=0 ORDER BY id LIMIT $2";
     case Q_HOLDS_MIN_EXPIRY:

@@ -196,7 +196,8 @@ static const char *query_sql(int id, char *buf, size_t size)
     case Q_HOLD_MEMBERS_DELETE:
         return "DELETE FROM hold_members WHERE hold_id=?1";
     case Q_HOLDS_EXPIRED:
-        return "SELECT hold_id FROM hold_members WHERE budget_id=?1 AND expires_at<=?2 LIMIT ?3";
+        return "SELECT hold_id FROM hold_members WHERE budget_id=?1 AND expires_at<=?2 ORDER BY "
+               "expires_at, hold_id LIMIT ?3";
     case Q_HOLDS_OF_BUDGET:
         return "SELECT id FROM holds WHERE leaf_id=?1 AND state=0 LIMIT ?2";
     case Q_HOLDS_MIN_EXPIRY:
