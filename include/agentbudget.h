@@ -362,7 +362,8 @@ int ab_price_get(ab_store *st, const char *model, ab_price *out);
  * caller; ab_price_fill_defaults() does it the usual way. */
 int ab_price_set(ab_store *st, const ab_price *price);
 /* Fills cache prices that are < 0: cache write 5m = 1.25 x input, 1h = 2 x input,
- * cache read = 0.1 x input; tier prices < 0 from the tier input likewise. */
+ * cache read = 0.1 x input, each rounded up to a whole uUSD/Mtok; tier prices < 0 from the tier
+ * input likewise. */
 void ab_price_fill_defaults(ab_price *p);
 /* Removes a store override (the built-in price applies again). */
 int ab_price_unset(ab_store *st, const char *model);

@@ -177,6 +177,27 @@ static void test_store_prices(void)
     CHECK_I64(def.cache_write_5m, 1250000);
     CHECK_I64(def.cache_write_1h, 2000000);
     CHECK_I64(def.cache_read, 100000);
+    /* a derived price that is not whole rounds up, as money does against the spender, in the
+     * tier too: 1.25 x 1.234567 = 1.54320875, 0.1 x 1.234567 = 0.1234567 (they were truncated) */
+    ab_price odd = {.model = "odd",
+                    .input = 1234567,
+                    .output = 5000000,
+                    .cache_write_5m = -1,
+                    .cache_write_1h = -1,
+                    .cache_read = -1,
+                    .tier_threshold_tokens = 200000,
+                    .tier_input = 2345679,
+                    .tier_output = -1,
+                    .tier_cache_write_5m = -1,
+                    .tier_cache_write_1h = -1,
+                    .tier_cache_read = -1};
+    ab_price_fill_defaults(&odd);
+    CHECK_I64(odd.cache_write_5m, 1543209);
+    CHECK_I64(odd.cache_write_1h, 2469134);
+    CHECK_I64(odd.cache_read, 123457);
+    CHECK_I64(odd.tier_cache_write_5m, 2932099); /* 2.93209875 */
+    CHECK_I64(odd.tier_cache_write_1h, 4691358);
+    CHECK_I64(odd.tier_cache_read, 234568); /* 0.2345679 */
     CHECK_OK(st, ab_price_set(st, &def));
     CHECK_OK(st, ab_price_get(st, "my-model", &p));
     CHECK_STR(p.model, "default");

@@ -206,25 +206,30 @@ int ab_price_builtin_at(size_t i, ab_price *out)
     return AB_OK;
 }
 
-/* times num/den of price, saturating at INT64_MAX (ab_price_set then refuses it). */
-static int64_t scaled(int64_t price, int64_t num, int64_t den)
+/* price x num/den, rounded up to a whole uUSD/Mtok (a derived price must not undercharge: 1.25 x
+ * 1.234567 is 1.54320875, stored as 1.543209), saturating at INT64_MAX (ab_price_set then refuses
+ * it). den is small, so the remainder times num cannot overflow. A negative price (no input
+ * given) stays negative: ab_price_set refuses the input itself. */
+static int64_t scaled_up(int64_t price, int64_t num, int64_t den)
 {
+    if (price < 0)
+        return price;
     int64_t r;
     if (__builtin_mul_overflow(price / den, num, &r) ||
-        __builtin_add_overflow(r, price % den * num / den, &r))
+        __builtin_add_overflow(r, (price % den * num + den - 1) / den, &r))
         return INT64_MAX;
     return r;
 }
 
 void ab_price_fill_defaults(ab_price *p)
 {
-    /* Anthropic's ratios: 5-minute cache write 1.25x input, 1-hour 2x, cache read 0.1x. */
+    /* Anthropic's ratios, rounded up: 5-minute cache write 1.25x input, 1-hour 2x, read 0.1x. */
     if (p->cache_write_5m < 0)
-        p->cache_write_5m = scaled(p->input, 5, 4);
+        p->cache_write_5m = scaled_up(p->input, 5, 4);
     if (p->cache_write_1h < 0)
-        p->cache_write_1h = scaled(p->input, 2, 1);
+        p->cache_write_1h = scaled_up(p->input, 2, 1);
     if (p->cache_read < 0)
-        p->cache_read = p->input / 10;
+        p->cache_read = scaled_up(p->input, 1, 10);
     if (p->tier_threshold_tokens <= 0) {
         p->tier_threshold_tokens = 0;
         p->tier_input = p->tier_output = p->tier_cache_write_5m = 0;
@@ -236,11 +241,11 @@ void ab_price_fill_defaults(ab_price *p)
     if (p->tier_output < 0)
         p->tier_output = p->output;
     if (p->tier_cache_write_5m < 0)
-        p->tier_cache_write_5m = scaled(p->tier_input, 5, 4);
+        p->tier_cache_write_5m = scaled_up(p->tier_input, 5, 4);
     if (p->tier_cache_write_1h < 0)
-        p->tier_cache_write_1h = scaled(p->tier_input, 2, 1);
+        p->tier_cache_write_1h = scaled_up(p->tier_input, 2, 1);
     if (p->tier_cache_read < 0)
-        p->tier_cache_read = p->tier_input / 10;
+        p->tier_cache_read = scaled_up(p->tier_input, 1, 10);
 }
 
 /* The lookup order, inside a transaction the caller holds. */
