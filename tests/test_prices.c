@@ -314,11 +314,19 @@ static void test_import(void)
         /* <synthetic> always costs 0: a price for it would be listed, never used */
         "{\"<synthetic>\": {\"input_cost_per_token\": 1e-06, "
         "\"output_cost_per_token\": 1e-06}}",
+        /* a bad field of a tier that has no input price (it was never read) */
+        "{\"m\": {\"input_cost_per_token\": 3e-06, \"output_cost_per_token\": 1.5e-05, "
+        "\"output_cost_per_token_above_200k_tokens\": \"bad\"}}",
+        "{\"m\": {\"input_cost_per_token\": 3e-06, \"output_cost_per_token\": 1.5e-05, "
+        "\"cache_read_input_token_cost_above_128k_tokens\": -1e-06}}",
         "{\"broken\": "};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = 99;
         CHECK_RC(st, ab_price_import_litellm(st, bad[i], strlen(bad[i]), &n), AB_EINVAL);
         CHECK_I64(n, 0);
+        if (strstr(bad[i], "\"bad\""))
+            CHECK(strstr(ab_store_errmsg(st), "'m'.output_cost_per_token_above_200k_tokens") !=
+                  NULL);
     }
     CHECK(strstr(ab_store_errmsg(st), "line") != NULL);
     CHECK_RC(st, ab_price_get(st, "m", &p), AB_EUNKNOWNMODEL);

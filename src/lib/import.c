@@ -110,21 +110,20 @@ static int entry_to_price(ab_store *st, const char *model, json_t *entry, ab_pri
                             p->cache_write_5m < 0 ? p->input : p->cache_write_5m,
                             p->cache_read < 0 ? p->input : p->cache_read};
     for (int i = 0; i < 3; i++) {
-        char name[96];
-        int64_t tin = -1;
-        snprintf(name, sizeof name, "%s_above_%s_tokens", fields[0], tiers[i]);
-        if ((rc = field(st, model, entry, name, &tin)))
-            return rc;
-        if (tin < 0)
+        /* every field of every tier is read, so a bad one is refused even in a tier that has
+         * no input price (and so is no tier) */
+        int64_t v[4] = {-1, -1, -1, -1};
+        for (int f = 0; f < 4; f++) {
+            char name[96];
+            snprintf(name, sizeof name, "%s_above_%s_tokens", fields[f], tiers[i]);
+            if ((rc = field(st, model, entry, name, &v[f])))
+                return rc;
+        }
+        if (v[0] < 0)
             continue;
         p->tier_threshold_tokens = atoi(tiers[i]) * 1000;
-        for (int f = 0; f < 4; f++) {
-            int64_t v = f == 0 ? tin : -1;
-            snprintf(name, sizeof name, "%s_above_%s_tokens", fields[f], tiers[i]);
-            if (f && (rc = field(st, model, entry, name, &v)))
-                return rc;
-            *tier_of[f] = v < 0 ? base[f] : v;
-        }
+        for (int f = 0; f < 4; f++)
+            *tier_of[f] = v[f] < 0 ? base[f] : v[f];
     }
     /* LiteLLM's conventions: no cache price means the input price. Its 1-hour cache-write
      * price is not read: Anthropic bills 2 x input, and LiteLLM has it wrong for some models
