@@ -14,6 +14,9 @@
 #define OTHER "_other"  /* the label values of a full family's last series */
 #define BUCKETS 12
 
+/* spend and token sums: each update adds up to INT64_MAX, so an int64 counter could wrap */
+__extension__ typedef unsigned __int128 u128;
+
 static const double latency_buckets[BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                 0.05,   0.1,   0.25,   0.5,   1.0,  5.0};
 static const double batch_buckets[BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
@@ -22,8 +25,8 @@ typedef struct {
     char a[AB_PATH_BYTES_MAX + 1]; /* two label values: a budget path, a route or a reason */
     char b[AB_NAME_BYTES_MAX];     /* a model name or a status */
     int64_t count;
-    int64_t value; /* spend: nUSD; tokens */
-    int64_t value2;
+    u128 nusd; /* spend family: nUSD and tokens, exact */
+    u128 tokens;
     uint64_t buckets[BUCKETS];
     double sum;
 } series;
@@ -156,15 +159,47 @@ void abd_metrics_denial(const char *reason)
     pthread_mutex_unlock(&lock);
 }
 
+/* Adds v (a cost or a token count, never negative) to a sum. 2^65 additions of INT64_MAX fill
+ * 128 bits, so the sum stays exact; were it ever full it would stay full, never wrap. */
+static void sum_add(u128 *sum, int64_t v)
+{
+    if (v > 0 && __builtin_add_overflow(*sum, (u128)v, sum))
+        *sum = ~(u128)0;
+}
+
 void abd_metrics_spend(const char *budget, const char *model, int64_t nusd, int64_t tokens)
 {
     pthread_mutex_lock(&lock);
     series *s = find(&spend, budget, model);
     if (s) {
-        s->value += nusd;
-        s->value2 += tokens;
+        sum_add(&s->nusd, nusd);
+        sum_add(&s->tokens, tokens);
     }
     pthread_mutex_unlock(&lock);
+}
+
+/* v in decimal digits; buf holds at least 40 bytes (2^128 has 39 digits). */
+static char *u128_format(u128 v, char *buf)
+{
+    char rev[40];
+    size_t n = 0;
+    do {
+        rev[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = rev[n - 1 - i];
+    buf[n] = '\0';
+    return buf;
+}
+
+/* nusd as USD, as ab_usd_format() prints it ("1.234568", "2.00"), past INT64_MAX too. */
+static void usd_print(FILE *f, u128 nusd)
+{
+    char whole[40], frac[32];
+    /* the fraction as the library prints it, "0.234568": its digits after "0" */
+    ab_usd_format((int64_t)(nusd % 1000000000), frac, sizeof frac);
+    fprintf(f, "%s%s", u128_format(nusd / 1000000000, whole), frac + 1);
 }
 
 /* Label values need \, " and newlines escaped. */
@@ -230,22 +265,24 @@ char *abd_metrics_render(ab_store *st)
           "commit).\n# TYPE agentbudget_spend_usd_total counter\n",
           f);
     for (size_t i = 0; i < spend.n; i++) {
-        char usd[32];
         fputs("agentbudget_spend_usd_total{budget=\"", f);
         label(f, spend.s[i].a);
         fputs("\",model=\"", f);
         label(f, spend.s[i].b);
-        fprintf(f, "\"} %s\n", ab_usd_format(spend.s[i].value, usd, sizeof usd));
+        fputs("\"} ", f);
+        usd_print(f, spend.s[i].nusd);
+        fputc('\n', f);
     }
     fputs("# HELP agentbudget_tokens_total Tokens recorded through this daemon.\n"
           "# TYPE agentbudget_tokens_total counter\n",
           f);
     for (size_t i = 0; i < spend.n; i++) {
+        char tokens[40];
         fputs("agentbudget_tokens_total{budget=\"", f);
         label(f, spend.s[i].a);
         fputs("\",model=\"", f);
         label(f, spend.s[i].b);
-        fprintf(f, "\"} %" PRId64 "\n", spend.s[i].value2);
+        fprintf(f, "\"} %s\n", u128_format(spend.s[i].tokens, tokens));
     }
     fputs("# HELP agentbudget_denials_total Denied requests by the limit (metric/window) or role "
           "that decided.\n# TYPE agentbudget_denials_total counter\n",

@@ -377,5 +377,20 @@ req GET /metrics
 expect_has "$BODY" "agentbudget_spend_usd_total{budget=\"$B\",model=\"default\"} 2" \
     "spend under names the default price covers is labelled default"
 expect_eq "$(grep -c 'model="custom-' <<<"$BODY")" 0 "no series of those names"
+# a series' spend can pass INT64_MAX nUSD (\$9.2 billion): a budget of that name made again (or
+# the _other series) takes another; the sum stays exact, where an int64 wrapped negative
+jreq PUT /v1/prices/whale-model '{"input":"999999999.999999","output":"1","cache_write_5m":"0","cache_write_1h":"0","cache_read":"0"}'
+expect_eq "$STATUS" 200 "PUT /v1/prices/whale-model (about \$1000 per token)"
+for i in 1 2; do
+    jreq PUT /v1/budgets/whale '{}'
+    jreq POST /v1/charge '{"budget":"whale","model":"whale-model","usage":{"input":5000000}}'
+    expect_reply 200 .cost_nusd 4999999999999995000 "whale's charge $i: \$4999999999.999995"
+    req DELETE /v1/budgets/whale
+done
+req GET /metrics
+expect_has "$BODY" 'agentbudget_spend_usd_total{budget="whale",model="whale-model"} 9999999999.99999' \
+    "the spend of both charges, 9999999999999990000 nUSD, past INT64_MAX and exact"
+expect_has "$BODY" 'agentbudget_tokens_total{budget="whale",model="whale-model"} 10000000' \
+    "and their tokens"
 
 finish
