@@ -79,6 +79,29 @@ check "--url and --store together: exit 2" [ "$rc" = 2 ]
 out=$(AGENTBUDGET_URL=http://127.0.0.1:1 "$AB" --store "sqlite:$TMP/local.db" status backend-dev-001 2>&1); rc=$?
 check "--store beats AGENTBUDGET_URL" [ "$rc" = 0 ]
 
+# a field that is not UTF-8 cannot go into a request's JSON: it is refused naming the field (exit
+# 2), never left out: the permission check then took the budget's default model and allowed a
+# model the role denies, and a role was stored without its deny pattern
+remote() { AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "http://127.0.0.1:$PORT" "$@"; }
+remote role set haiku-only --allow-model 'claude-haiku*' >/dev/null
+remote set utf/a --role haiku-only --model claude-haiku-4-5 >/dev/null
+bad=$'claude-opus-4-5\xff'
+for args in "permission utf/a Read --model" "check utf/a --input 1 --max-output 1 --model" \
+    "charge utf/a --input 1 --output 1 --model" "reserve utf/a --input 1 --max-output 1 --model" \
+    "set utf/a --model" "set utf/a --role" "permission utf/a" "role set r2 --deny-tool" \
+    "role set r2 --allow-model" "token create --scope utf --role agent --label"; do
+    read -ra a <<<"$args"
+    out=$(remote "${a[@]}" "$bad" 2>&1); rc=$?
+    flag=${a[-1]}
+    [[ $flag == --* ]] || flag=TOOL
+    check "${a[*]} (not UTF-8): exit 2 ($rc)" [ "$rc" = 2 ]
+    check "${a[*]} (not UTF-8): names $flag" grep -q -- "^error: $flag: .* is not UTF-8" <<<"$out"
+done
+out=$(remote role get r2 2>&1); rc=$?
+check "the role with a bad pattern was not stored" [ "$rc" = 2 ]
+got=$(remote status utf/a --json | jq -c '[.model, .role, .usage.total.requests]')
+check "the budget is as it was ($got)" [ "$got" = '["claude-haiku-4-5","haiku-only",0]' ]
+
 # the Claude Code hook through the daemon with an agent token scoped to its parent: it creates the
 # session's budget (the one PUT an agent token may make: a new budget under its scope, a role only)
 # and charges it; the same token cannot raise its parent's limits (it needed an admin token, which

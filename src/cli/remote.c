@@ -432,6 +432,43 @@ static int call_named(cli *c, const char *method, const char *prefix, const char
     return rc;
 }
 
+/* s as a JSON string, or NULL with the message naming field in c->remote_err. JSON carries only
+ * UTF-8; jansson's NULL for anything else, put into an object or an array, would leave the field
+ * out without a word, and the daemon would decide on something else (the budget's default model,
+ * a role without that tool). */
+static json_t *jtext(cli *c, const char *field, const char *s)
+{
+    json_t *v = json_string(s);
+    if (!v)
+        snprintf(c->remote_err, sizeof c->remote_err,
+                 "%s: '%s' is not UTF-8, which a request to agentbudgetd (JSON) cannot carry",
+                 field, s);
+    return v;
+}
+
+/* obj[key] = s, or AB_EINVAL (see jtext; field names it in the message). */
+static int set_text(cli *c, json_t *obj, const char *key, const char *field, const char *s)
+{
+    json_t *v = jtext(c, field, s);
+    if (!v)
+        return AB_EINVAL;
+    json_object_set_new(obj, key, v);
+    return AB_OK;
+}
+
+/* {"budget": path, "model": model (unless NULL)} into *out, or AB_EINVAL. */
+static int budget_body(cli *c, const char *path, const char *model, json_t **out)
+{
+    json_t *body = json_object();
+    int rc = set_text(c, body, "budget", "PATH", path);
+    if (!rc && model)
+        rc = set_text(c, body, "model", "--model", model);
+    if (rc)
+        json_decref(body);
+    *out = rc ? NULL : body;
+    return rc;
+}
+
 static json_t *usage_json(const ab_usage *u)
 {
     return json_pack("{s:I,s:I,s:I,s:I,s:I}", "input", (json_int_t)u->input, "output",
@@ -522,14 +559,18 @@ int be_budget_set(cli *c, const char *path, const ab_budget_spec *sp, const char
     json_t *body =
         json_pack("{s:o,s:o,s:b,s:b}", "limits", limits, "unset", unset, "replace_limits",
                   sp->replace_limits, "no_role_defaults", sp->no_role_defaults);
+    int rc = AB_OK;
     if (sp->role)
-        json_object_set_new(body, "role", json_string(sp->role));
-    if (sp->model)
-        json_object_set_new(body, "model", json_string(sp->model));
+        rc = set_text(c, body, "role", "--role", sp->role);
+    if (!rc && sp->model)
+        rc = set_text(c, body, "model", "--model", sp->model);
+    if (rc) {
+        json_decref(body);
+        return rc;
+    }
     long status = 0;
     json_t *out;
-    int rc = call_named(c, "PUT", "/v1/budgets/", path, 1, "", body, key, &out, &status);
-    if (rc)
+    if ((rc = call_named(c, "PUT", "/v1/budgets/", path, 1, "", body, key, &out, &status)))
         return rc;
     remote_status(out, after);
     if (created)
@@ -593,10 +634,14 @@ int be_budget_reset(cli *c, const char *path, int which, const char *key, ab_bud
         json_array_append_new(w, json_string("day"));
     if (which & AB_RESET_MONTH)
         json_array_append_new(w, json_string("month"));
-    json_t *out;
-    int rc = call_json(c, "POST", "/v1/reset", json_pack("{s:s,s:o}", "budget", path, "windows", w),
-                       key, &out, NULL);
-    if (!rc)
+    json_t *body, *out;
+    int rc = budget_body(c, path, NULL, &body);
+    if (rc) {
+        json_decref(w);
+        return rc;
+    }
+    json_object_set_new(body, "windows", w);
+    if (!(rc = call_json(c, "POST", "/v1/reset", body, key, &out, NULL)))
         remote_status(out, after);
     return rc;
 }
@@ -619,9 +664,10 @@ int be_check(cli *c, const char *path, const char *model, const ab_usage *u, int
     if (!c->url)
         return u ? ab_budget_check(c->st, path, model, u, d)
                  : ab_budget_check_tokens(c->st, path, tokens, d);
-    json_t *body = json_pack("{s:s}", "budget", path);
-    if (model)
-        json_object_set_new(body, "model", json_string(model));
+    json_t *body;
+    int rc = budget_body(c, path, model, &body);
+    if (rc)
+        return rc;
     if (u)
         json_object_set_new(body, "usage", usage_json(u));
     else
@@ -634,9 +680,11 @@ int be_reserve(cli *c, const char *path, const char *model, const ab_usage *u, i
 {
     if (!c->url)
         return ab_budget_reserve(c->st, path, model, u, ttl_s, key, d);
-    json_t *body = json_pack("{s:s,s:o}", "budget", path, "usage", usage_json(u));
-    if (model)
-        json_object_set_new(body, "model", json_string(model));
+    json_t *body;
+    int rc = budget_body(c, path, model, &body);
+    if (rc)
+        return rc;
+    json_object_set_new(body, "usage", usage_json(u));
     if (ttl_s)
         json_object_set_new(body, "ttl_s", json_integer(ttl_s));
     return decision_call(c, "/v1/reserve", body, key, d);
@@ -647,9 +695,11 @@ int be_charge(cli *c, const char *path, const char *model, const ab_usage *u, co
 {
     if (!c->url)
         return ab_budget_charge(c->st, path, model, u, key, d);
-    json_t *body = json_pack("{s:s,s:o}", "budget", path, "usage", usage_json(u));
-    if (model)
-        json_object_set_new(body, "model", json_string(model));
+    json_t *body;
+    int rc = budget_body(c, path, model, &body);
+    if (rc)
+        return rc;
+    json_object_set_new(body, "usage", usage_json(u));
     return decision_call(c, "/v1/charge", body, key, d);
 }
 
@@ -688,9 +738,12 @@ int be_permission(cli *c, const char *path, const char *op, const ab_permission_
 {
     if (!c->url)
         return ab_check_permission(c->st, path, op, ctx, d);
-    json_t *body = json_pack("{s:s,s:s}", "budget", path, "operation", op);
-    if (ctx->model)
-        json_object_set_new(body, "model", json_string(ctx->model));
+    json_t *body;
+    int rc = budget_body(c, path, ctx->model, &body);
+    if (!rc && (rc = set_text(c, body, "operation", "TOOL", op)))
+        json_decref(body);
+    if (rc)
+        return rc;
     if (ctx->estimated_tokens)
         json_object_set_new(body, "estimated_tokens", json_integer(ctx->estimated_tokens));
     return decision_call(c, "/v1/permissions/check", body, NULL, d);
@@ -868,10 +921,24 @@ int be_role_set(cli *c, const ab_role *r)
     char *const *src[] = {r->allow_tools, r->deny_tools, r->allow_models, r->deny_models};
     const size_t counts[] = {r->allow_tools_count, r->deny_tools_count, r->allow_models_count,
                              r->deny_models_count};
+    static const char *const flags[] = {"--allow-tool", "--deny-tool", "--allow-model",
+                                        "--deny-model"};
+    int rc = AB_OK;
     for (int k = 0; k < 4; k++) {
         lists[k] = json_array();
-        for (size_t i = 0; i < counts[k]; i++)
-            json_array_append_new(lists[k], json_string(src[k][i]));
+        for (size_t i = 0; i < counts[k] && !rc; i++) {
+            json_t *v = jtext(c, flags[k], src[k][i]);
+            if (v)
+                json_array_append_new(lists[k], v);
+            else
+                rc = AB_EINVAL; /* a dropped deny pattern would allow what it denies */
+        }
+    }
+    if (rc) {
+        for (int k = 0; k < 4; k++)
+            json_decref(lists[k]);
+        json_decref(limits);
+        return rc;
     }
     for (size_t i = 0; i < r->limits_count; i++) {
         char spec[64];
@@ -896,15 +963,18 @@ int be_token_create(cli *c, const char *scope, ab_token_role role, const char *l
 {
     if (!c->url)
         return ab_token_create(c->st, scope, role, label, ttl, secret, t);
-    json_t *body =
-        json_pack("{s:s,s:s}", "scope", scope, "role", role == AB_TOKEN_ADMIN ? "admin" : "agent");
-    if (label)
-        json_object_set_new(body, "label", json_string(label));
+    json_t *body = json_pack("{s:s}", "role", role == AB_TOKEN_ADMIN ? "admin" : "agent");
+    int rc = set_text(c, body, "scope", "--scope", scope);
+    if (!rc && label)
+        rc = set_text(c, body, "label", "--label", label);
+    if (rc) {
+        json_decref(body);
+        return rc;
+    }
     if (ttl)
         json_object_set_new(body, "expires_s", json_integer(ttl));
     json_t *out;
-    int rc = call_json(c, "POST", "/v1/tokens", body, NULL, &out, NULL);
-    if (rc)
+    if ((rc = call_json(c, "POST", "/v1/tokens", body, NULL, &out, NULL)))
         return rc;
     token_from(out, t);
     jstr(out, "secret", secret, AB_TOKEN_SECRET_BYTES + 1);
