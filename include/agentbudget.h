@@ -319,6 +319,13 @@ int ab_hold_get(ab_store *st, const char *hold_id, ab_hold *out);
  * reasons; out->over says if a limit is now exceeded. */
 int ab_budget_charge(ab_store *st, const char *path, const char *model, const ab_usage *usage,
                      const char *key, ab_decision *out);
+/* ab_budget_charge of what a request already charged as `before` grew by since (a streamed
+ * reply's later output): usage is priced as the cost of before + usage less the cost of before,
+ * so that the long-context tier is decided by the whole request; its tokens are usage's, and it
+ * counts one request. */
+int ab_budget_charge_growth(ab_store *st, const char *path, const char *model,
+                            const ab_usage *before, const ab_usage *usage, const char *key,
+                            ab_decision *out);
 
 /* ---- events: the append-only audit log ---- */
 

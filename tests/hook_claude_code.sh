@@ -86,6 +86,27 @@ check "state file lost mid-reply: the reply is charged its last output_tokens" s
 rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
 lost_event
 check "and read again without it, nothing more" same "$("$AB" status team/alice/lost --json | jq .usage.total.tokens)" "810"
+# a streamed reply over the long-context threshold (150,000 input + 60,000 cache-read tokens), its
+# later output read by a later call: that output is part of the one request, priced at the tier's
+# $22.50 a million, not the base $15 (it was $0.948022 where the request costs $0.954)
+long_line() { # long_line MSGID OUTPUT
+    printf '{"isSidechain":false,"sessionId":"s","type":"assistant","requestId":"req_%s","message":{"id":"%s","model":"claude-sonnet-4-5","usage":{"input_tokens":150000,"cache_creation_input_tokens":0,"cache_read_input_tokens":60000,"output_tokens":%s}},"timestamp":"2026-09-01T10:00:00.000Z"}\n' \
+        "$1" "$1" "$2"
+}
+long_event() { jq -cn --arg t "$TMP/long.jsonl" '{hook_event_name: "Stop", session_id: "long", transcript_path: $t}' |
+    "$AB" hook claude-code --parent team/alice --role coder; }
+long_line msg_T 3 >"$TMP/long.jsonl"
+long_event
+long_line msg_T 800 >>"$TMP/long.jsonl"
+long_event
+check "a long-context reply's later output is priced at the tier's rate: \$6/\$22.50, cache reads \$0.60" same "$("$AB" status team/alice/long --json | jq -r .usage.total.cost)" "0.954"
+# and so when the state file was lost between its lines (the growth from the store's log)
+long_line msg_U 3 >"$TMP/long.jsonl"
+long_event
+rm -rf "$XDG_STATE_HOME/agentbudget/claude-code"
+long_line msg_U 800 >>"$TMP/long.jsonl"
+long_event
+check "... and from the log, with the state file lost" same "$("$AB" status team/alice/long --json | jq -r .usage.total.cost)" "1.908"
 # a resumed session's transcript copies the replies of the one it resumes: they were charged
 # there, and are not charged again here (after c4813f7 the conflict on their key, another
 # budget's, read as a reply this session's log did not know: charged again, the team twice)

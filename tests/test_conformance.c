@@ -1372,6 +1372,54 @@ static void test_actor_name(void)
     ab_store_close(a);
 }
 
+/* A request's growth (a streamed reply's later output) is priced as part of the whole request:
+ * the long-context tier is decided by the whole. Charged on its own, 797 more output tokens of a
+ * reply with 210,000 tokens of context were priced at the base $15 a million, not the tier's
+ * $22.50. The growth and what it grew from cost what the whole request costs. */
+static void test_charge_growth(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "g", NULL, NULL);
+    make(st, "whole", NULL, NULL);
+    const char *m = "claude-sonnet-4-5"; /* $3/$15, over 200,000 tokens $6/$22.50 */
+    ab_usage first = {.input = 150000, .cache_read = 60000, .output = 3}, more = {.output = 797},
+             all = {.input = 150000, .cache_read = 60000, .output = 800};
+    ab_decision a, b, w;
+    CHECK_OK(st, ab_budget_charge(st, "whole", m, &all, NULL, &w));
+    CHECK_OK(st, ab_budget_charge(st, "g", m, &first, NULL, &a));
+    CHECK_OK(st, ab_budget_charge_growth(st, "g", m, &first, &more, "grow-1", &b));
+    CHECK_I64(b.cost_nusd, 797 * INT64_C(22500)); /* 797 x $22.50 / 1e6, in nUSD */
+    CHECK_I64(b.tokens, 797);
+    CHECK_I64(a.cost_nusd + b.cost_nusd, w.cost_nusd);
+    CHECK_I64(get(st, "g").used[TT][USD], w.cost_nusd);
+    CHECK_I64(get(st, "g").used[TT][TOK], get(st, "whole").used[TT][TOK]);
+    CHECK_I64(get(st, "g").used[TT][AB_METRIC_REQUESTS], 2); /* a growth counts a request */
+    /* its event: the growth's tokens at the growth's cost */
+    ab_event_query q = {.budget = "g", .op = "charge", .after_id = 0};
+    sums sum = {0};
+    CHECK_OK(st, ab_events_query(st, &q, sum_event, &sum));
+    CHECK_I64(sum.cost, w.cost_nusd);
+    /* the key's repeat answers the same; from another before it is another request: refused */
+    ab_decision again;
+    CHECK_OK(st, ab_budget_charge_growth(st, "g", m, &first, &more, "grow-1", &again));
+    CHECK(again.replayed && again.cost_nusd == b.cost_nusd);
+    ab_usage other = first;
+    other.output = 4;
+    CHECK_RC(st, ab_budget_charge_growth(st, "g", m, &other, &more, "grow-1", &again),
+             AB_ECONFLICT);
+    CHECK_RC(st, ab_budget_charge_growth(st, "g", m, &first, &more, "grow-plain", &again), AB_OK);
+    CHECK_RC(st, ab_budget_charge(st, "g", m, &more, "grow-plain", &again), AB_ECONFLICT);
+    /* bad input in what it grew from: refused, nothing charged */
+    ab_usage bad = {.input = -1};
+    int64_t before = get(st, "g").used[TT][USD];
+    CHECK_RC(st, ab_budget_charge_growth(st, "g", m, &bad, &more, NULL, &again), AB_EINVAL);
+    CHECK_I64(get(st, "g").used[TT][USD], before);
+    /* no before: a plain charge */
+    CHECK_OK(st, ab_budget_charge_growth(st, "g", m, NULL, &more, NULL, &again));
+    CHECK_I64(again.cost_nusd, 797 * INT64_C(15000));
+    ab_store_close(st);
+}
+
 /* A hold that would take a budget's held amount past INT64_MAX is refused (AB_EOVERFLOW), as a
  * charge is: it wrapped to a negative amount, which a limit set later read as room. */
 static void test_held_overflow(void)
@@ -2032,6 +2080,7 @@ int main(int argc, char **argv)
     test_price_unset_in_use();
     test_copy_same_store();
     test_held_overflow();
+    test_charge_growth();
     test_saturated_remaining();
     test_clock_clamped();
     test_list_one_instant();

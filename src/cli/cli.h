@@ -150,8 +150,9 @@ int be_check(cli *c, const char *path, const char *model, const ab_usage *u, int
              ab_decision *d);
 int be_reserve(cli *c, const char *path, const char *model, const ab_usage *u, int64_t ttl_s,
                const char *key, ab_decision *d);
-int be_charge(cli *c, const char *path, const char *model, const ab_usage *u, const char *key,
-              ab_decision *d);
+/* before: u is what a request charged as before grew by (ab_budget_charge_growth), or NULL */
+int be_charge(cli *c, const char *path, const char *model, const ab_usage *before,
+              const ab_usage *u, const char *key, ab_decision *d);
 int be_commit(cli *c, const char *hold, const ab_usage *u, const char *key, ab_decision *d);
 int be_release(cli *c, const char *hold, const char *key);
 int be_hold_get(cli *c, const char *hold, ab_hold *h);

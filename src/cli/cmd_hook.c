@@ -428,12 +428,13 @@ static int charge_message(charge_ctx *k, const ab_transcript_entry *e)
     }
     ab_decision d;
     const char *model = e->model[0] ? e->model : NULL;
-    int rc = model && !model_usable(model) ? AB_EUNKNOWNMODEL /* a name no store takes */
-                                           : be_charge(k->c, k->budget, model, &usage, key, &d);
+    int rc = model && !model_usable(model)
+                 ? AB_EUNKNOWNMODEL /* a name no store takes */
+                 : be_charge(k->c, k->budget, model, m ? &m->charged : NULL, &usage, key, &d);
     if (rc == AB_EUNKNOWNMODEL) { /* like ccusage, an unknown model costs 0: keep its tokens */
         fprintf(stderr, "agentbudget: no price for model '%s': its tokens are counted at $0\n",
                 e->model);
-        rc = be_charge(k->c, k->budget, "<synthetic>", &usage, key, &d);
+        rc = be_charge(k->c, k->budget, "<synthetic>", NULL, &usage, key, &d);
     }
     if (rc == AB_ECONFLICT && !m && e->message_id[0]) {
         /* charged before with other numbers, and the state file does not say what (it was lost,

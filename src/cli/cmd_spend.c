@@ -207,7 +207,7 @@ int cmd_charge(cli *c, int argc, char **argv)
         (rc = usage_read(c, charge_opts, &p, "output", 1, &u)) || (rc = store_open(c)))
         return rc;
     ab_decision d;
-    if ((rc = be_charge(c, p.pos[0], model, &u, opt(&p, charge_opts, "key"), &d)))
+    if ((rc = be_charge(c, p.pos[0], model, NULL, &u, opt(&p, charge_opts, "key"), &d)))
         return fail(c, rc);
     if (c->json)
         return print_json(c, ab_decision_json(&d));

@@ -690,16 +690,18 @@ int be_reserve(cli *c, const char *path, const char *model, const ab_usage *u, i
     return decision_call(c, "/v1/reserve", body, key, d);
 }
 
-int be_charge(cli *c, const char *path, const char *model, const ab_usage *u, const char *key,
-              ab_decision *d)
+int be_charge(cli *c, const char *path, const char *model, const ab_usage *before,
+              const ab_usage *u, const char *key, ab_decision *d)
 {
     if (!c->url)
-        return ab_budget_charge(c->st, path, model, u, key, d);
+        return ab_budget_charge_growth(c->st, path, model, before, u, key, d);
     json_t *body;
     int rc = budget_body(c, path, model, &body);
     if (rc)
         return rc;
     json_object_set_new(body, "usage", usage_json(u));
+    if (before)
+        json_object_set_new(body, "charged_before", usage_json(before));
     return decision_call(c, "/v1/charge", body, key, d);
 }
 

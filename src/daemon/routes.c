@@ -95,14 +95,15 @@ static int bool_field(abd_call *c, json_t *obj, const char *name, int *out)
 }
 
 /* "usage": {"input": N, "output": N, "cache_write_5m": N, "cache_write_1h": N, "cache_read": N} */
-static int usage_field(abd_call *c, int required, ab_usage *u)
+/* The usage object in field name of the body into u (all 0 if it is absent and not required). */
+static int usage_object(abd_call *c, const char *name, int required, ab_usage *u)
 {
     memset(u, 0, sizeof *u);
-    json_t *v = json_object_get(c->json, "usage");
+    json_t *v = json_object_get(c->json, name);
     if (!v || json_is_null(v))
-        return required ? abd_error(c, 400, "invalid", "usage", "usage: required") : 0;
+        return required ? abd_error(c, 400, "invalid", name, "%s: required", name) : 0;
     if (!json_is_object(v))
-        return abd_error(c, 400, "invalid", "usage", "usage: must be an object of token counts");
+        return abd_error(c, 400, "invalid", name, "%s: must be an object of token counts", name);
     static const char *const names[] = {"input", "output", "cache_write_5m", "cache_write_1h",
                                         "cache_read"};
     int64_t *dst[] = {&u->input, &u->output, &u->cache_write_5m, &u->cache_write_1h,
@@ -115,7 +116,7 @@ static int usage_field(abd_call *c, int required, ab_usage *u)
         while (i < 5 && strcmp(names[i], k) != 0)
             i++;
         char field[64];
-        snprintf(field, sizeof field, "usage.%s", k);
+        snprintf(field, sizeof field, "%s.%s", name, k);
         if (i == 5)
             return abd_error(c, 400, "invalid", field, "unknown field '%s'", field);
         if (!json_is_integer(x) || json_integer_value(x) < 0)
@@ -123,6 +124,11 @@ static int usage_field(abd_call *c, int required, ab_usage *u)
         *dst[i] = (int64_t)json_integer_value(x);
     }
     return 0;
+}
+
+static int usage_field(abd_call *c, int required, ab_usage *u)
+{
+    return usage_object(c, "usage", required, u);
 }
 
 static int path_ok(abd_call *c, const char *field, const char *path)
@@ -516,6 +522,8 @@ static void h_check(abd_call *c)
 typedef struct {
     const char *budget, *model;
     ab_usage usage;
+    ab_usage before; /* charge: "charged_before", what the request grew from */
+    int has_before;
     int64_t ttl_s;
     int which;
     int with_status;  /* charge: "status": true, the budget's status in the answer */
@@ -572,7 +580,8 @@ static void job_charge(ab_store *st, abd_call *c)
 {
     spend_args *a = c->args;
     ab_decision d;
-    int rc = ab_budget_charge(st, a->budget, a->model, &a->usage, c->key, &d);
+    int rc = ab_budget_charge_growth(st, a->budget, a->model, a->has_before ? &a->before : NULL,
+                                     &a->usage, c->key, &d);
     if (rc) {
         abd_fail(c, st, rc);
         return;
@@ -593,18 +602,21 @@ static void job_charge(ab_store *st, abd_call *c)
 }
 
 /* POST /v1/reserve {"budget", "model"?, "usage", "ttl_s"?}; POST /v1/charge {"budget", "model"?,
- * "usage", "status"?} */
+ * "usage", "charged_before"?, "status"?} */
 static void h_spend(abd_call *c, int reserve)
 {
     static const char *const fields[] = {"budget", "model", "usage", "ttl_s", NULL};
-    static const char *const charge_fields[] = {"budget", "model", "usage", "status", NULL};
+    static const char *const charge_fields[] = {"budget", "model",          "usage",
+                                                "status", "charged_before", NULL};
     spend_args *a = abd_args(c, sizeof *a);
     if (!a || body_object(c, reserve ? fields : charge_fields) ||
         str_field(c, c->json, "budget", 1, &a->budget) || path_ok(c, "budget", a->budget) ||
         in_scope(c, a->budget) || str_field(c, c->json, "model", 0, &a->model) ||
         usage_field(c, 1, &a->usage) || count_field(c, c->json, "ttl_s", 0, &a->ttl_s) ||
-        bool_field(c, c->json, "status", &a->with_status))
+        bool_field(c, c->json, "status", &a->with_status) ||
+        usage_object(c, "charged_before", 0, &a->before))
         return;
+    a->has_before = !reserve && json_is_object(json_object_get(c->json, "charged_before"));
     if (a->ttl_s > AB_TTL_S_MAX) {
         abd_error(c, 400, "invalid", "ttl_s", "ttl_s: at most %d seconds", AB_TTL_S_MAX);
         return;

@@ -11,6 +11,7 @@ typedef struct {
     const char *path;
     const char *model;
     const ab_usage *usage;
+    const ab_usage *before; /* a growth: what the request was charged before (else NULL) */
     const char *hold_id;
     const char *key;
     int64_t ttl_s;
@@ -29,9 +30,27 @@ static int usage_valid(ab_store *st, const ab_usage *u)
     return AB_OK;
 }
 
-/* Prices usage at model (the leaf's model, else the default when model is NULL). */
+/* The cost of before + u less the cost of before (0 if a tier's rates made it less). */
+static int growth_cost(const ab_price *p, const ab_usage *before, const ab_usage *u, int64_t *out)
+{
+    ab_usage all;
+    int64_t was, is;
+    int rc;
+    if ((rc = ab__add(before->input, u->input, &all.input)) ||
+        (rc = ab__add(before->output, u->output, &all.output)) ||
+        (rc = ab__add(before->cache_write_5m, u->cache_write_5m, &all.cache_write_5m)) ||
+        (rc = ab__add(before->cache_write_1h, u->cache_write_1h, &all.cache_write_1h)) ||
+        (rc = ab__add(before->cache_read, u->cache_read, &all.cache_read)) ||
+        (rc = ab_cost_compute(p, before, &was)) || (rc = ab_cost_compute(p, &all, &is)))
+        return rc;
+    *out = is > was ? is - was : 0;
+    return AB_OK;
+}
+
+/* Prices usage at model (the leaf's model, else the default when model is NULL); with before,
+ * as the growth of a request charged before (growth_cost). */
 static int price_usage(ab__ctx *c, const char *model, const ab_usage *u, ab_decision *d,
-                       char *model_used, int64_t amount[AB_METRIC_COUNT])
+                       char *model_used, int64_t amount[AB_METRIC_COUNT], const ab_usage *before)
 {
     if (!model || !*model)
         model = c->chain_len && c->b[0].s.model[0] ? c->b[0].s.model : AB__DEFAULT_MODEL;
@@ -41,7 +60,9 @@ static int price_usage(ab__ctx *c, const char *model, const ab_usage *u, ab_deci
     ab_price p;
     if ((rc = ab__price_lookup(c->st, model, &p)))
         return rc;
-    if ((rc = ab_cost_compute(&p, u, &d->cost_nusd)) || (rc = ab_usage_tokens(u, &d->tokens)))
+    if ((rc = before ? growth_cost(&p, before, u, &d->cost_nusd)
+                     : ab_cost_compute(&p, u, &d->cost_nusd)) ||
+        (rc = ab_usage_tokens(u, &d->tokens)))
         return ab__fail(c->st, rc,
                         "usage: the token count or the cost of these tokens is out of range "
                         "(over %lld)",
@@ -173,7 +194,7 @@ static int op_check(ab__ctx *c, void *v)
     char model[AB_NAME_BYTES_MAX];
     int64_t amount[AB_METRIC_COUNT];
     int rc = ab__chain_load(c, a->path, 0);
-    if (rc || (rc = price_usage(c, a->model, a->usage, a->out, model, amount)))
+    if (rc || (rc = price_usage(c, a->model, a->usage, a->out, model, amount, NULL)))
         return rc;
     if (limits_decide(c, amount, a->out))
         return AB_OK;
@@ -236,7 +257,7 @@ static int op_reserve(ab__ctx *c, void *v)
         return rc;
     int64_t amount[AB_METRIC_COUNT];
     if ((rc = ab__chain_load(c, a->path, 0)) ||
-        (rc = price_usage(c, a->model, a->usage, a->out, model, amount)))
+        (rc = price_usage(c, a->model, a->usage, a->out, model, amount, NULL)))
         return rc;
     if (c->b[0].s.holds_open >= AB_HOLDS_OPEN_MAX) {
         size_t n = 0;
@@ -360,7 +381,7 @@ static int op_commit(ab__ctx *c, void *v)
     ab__hold h;
     int64_t amount[AB_METRIC_COUNT];
     if ((rc = hold_open(c, a->hold_id, &h)) || (rc = ab__chain_load(c, h.h.budget, 0)) ||
-        (rc = price_usage(c, h.h.model, a->usage, a->out, model, amount)) ||
+        (rc = price_usage(c, h.h.model, a->usage, a->out, model, amount, NULL)) ||
         (rc = ab__hold_close(c, &h, 1)) || (rc = spend_chain(c, amount)))
         return rc;
     a->out->allowed = 1;
@@ -457,12 +478,16 @@ static int op_charge(ab__ctx *c, void *v)
     char params[AB__PARAMS_BYTES], model[AB_NAME_BYTES_MAX];
     int replayed;
     usage_params(params, sizeof params, "charge", a->path, a->model, a->usage, 0, a->key);
+    if (a->before && a->key) { /* a growth: what it grew from is a parameter too */
+        size_t n = strlen(params);
+        usage_params(params + n, sizeof params - n, "|growth", "", "", a->before, 0, a->key);
+    }
     int rc = ab__idem_check(st, a->key, params, a->out, &replayed);
     if (rc || replayed)
         return rc;
     int64_t amount[AB_METRIC_COUNT];
     if ((rc = ab__chain_load(c, a->path, 0)) ||
-        (rc = price_usage(c, a->model, a->usage, a->out, model, amount)) ||
+        (rc = price_usage(c, a->model, a->usage, a->out, model, amount, a->before)) ||
         (rc = spend_chain(c, amount)))
         return rc;
     a->out->allowed = 1;
@@ -478,5 +503,20 @@ int ab_budget_charge(ab_store *st, const char *path, const char *model, const ab
     if (rc || (rc = ab__key_validate(st, key)))
         return rc;
     spend_args a = {.path = path, .model = model, .usage = usage, .key = key, .out = out};
+    return decided(ab__run(st, 1, op_charge, &a), out);
+}
+
+int ab_budget_charge_growth(ab_store *st, const char *path, const char *model,
+                            const ab_usage *before, const ab_usage *usage, const char *key,
+                            ab_decision *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!before)
+        return ab_budget_charge(st, path, model, usage, key, out);
+    int rc = usage_valid(st, before);
+    if (rc || (rc = usage_valid(st, usage)) || (rc = ab__key_validate(st, key)))
+        return rc;
+    spend_args a = {
+        .path = path, .model = model, .usage = usage, .before = before, .key = key, .out = out};
     return decided(ab__run(st, 1, op_charge, &a), out);
 }

@@ -191,6 +191,17 @@ req GET "/v1/budgets/$B"
 expect_reply 200 '[.daily_cost_used_nusd, .usage.total.requests] | map(tostring) | join(" ")' \
     "988500000 3" "the keyed charge was counted once"
 
+# ---- charge with "charged_before": a request's growth, priced as part of the whole request ----
+# 797 more output tokens of a reply with 210,000 tokens of context: the tier's $22.50 a million
+jreq POST /v1/charge '{"budget":"other/status-grow","model":"claude-sonnet-4-5","usage":{"output":797},"charged_before":{"input":150000,"cache_read":60000,"output":3}}'
+expect_status 404 "a growth on a budget that does not exist: 404"
+jreq PUT /v1/budgets/other/status-grow '{"limits":["usd/day=10"]}'
+jreq POST /v1/charge '{"budget":"other/status-grow","model":"claude-sonnet-4-5","usage":{"output":797},"charged_before":{"input":150000,"cache_read":60000,"output":3}}'
+expect_reply 200 '[.cost_nusd, .tokens] | map(tostring) | join(" ")' "17932500 797" \
+    "POST /v1/charge with \"charged_before\": the growth at the long-context tier's rate"
+jreq POST /v1/charge '{"budget":"other/status-grow","model":"claude-sonnet-4-5","usage":{"output":797}}'
+expect_reply 200 .cost_nusd 11955000 "without it, the same tokens alone at the base rate"
+
 # ---- charge with "status": true: the decision and the status this charge left, in one answer ----
 S=other/status-after
 jreq PUT "/v1/budgets/$S" '{"limits":["usd/day=10"]}'
@@ -349,8 +360,8 @@ expect_eq "$PAGES" "$((N / 7 + 1))" "the walk took $((N / 7 + 1)) pages for $N e
 # ---- metrics ----
 req GET /metrics
 expect_eq "$STATUS $(header Content-Type)" "200 text/plain; version=0.0.4" "GET /metrics with a token"
-expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="200"} 6' \
-    "agentbudget_requests_total counts the charges (two of them with \"status\")"
+expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="200"} 8' \
+    "agentbudget_requests_total counts the charges (two of them with \"status\", a growth and the same tokens alone)"
 expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="409"} 1' "and the conflict"
 expect_has "$BODY" "agentbudget_spend_usd_total{budget=\"$B\",model=\"my-model\"} 1.234568" \
     "agentbudget_spend_usd_total by budget and model"
