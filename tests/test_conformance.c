@@ -1606,6 +1606,12 @@ static void test_sqlite_file_removed(void)
     CHECK_RC(st, ab_budget_charge(st, "a", FLAT, &(ab_usage){.input = 1}, NULL, &d), AB_ESTORE);
     CHECK(strstr(ab_store_errmsg(st), "was removed or replaced after it was opened") != NULL);
     CHECK_RC(st, ab_budget_set(st, "b", &(ab_budget_spec){0}, NULL, NULL), AB_ESTORE);
+    /* and a read: it answered from the removed file (agentbudgetd's /healthz said ok while
+     * every write failed) */
+    int version;
+    CHECK_RC(st, ab_store_schema_version(st, &version), AB_ESTORE);
+    ab_budget_status gone;
+    CHECK_RC(st, ab_budget_get(st, "a", &gone), AB_ESTORE);
     ab_store_close(st);
 
     /* its -wal and -shm removed (the store file stays): writes went on into the removed log,

@@ -371,15 +371,17 @@ static int side_files_check(ab_store *st, const char *file)
 
 /* The file at the store's path is still the one this connection opened: writes to a store file
  * removed (or replaced) under a running process went into a file nobody will open again — they
- * were acknowledged, then lost when it stopped. A stat() per write transaction. */
-static int lite_file_check(ab_store *st)
+ * were acknowledged, then lost when it stopped — and reads answered from it what the store no
+ * longer says (a daemon's /healthz said ok while every write failed). A stat() per transaction;
+ * the -wal and -shm files are checked for writes (side_files_check). */
+static int lite_file_check(ab_store *st, int write)
 {
     lite *l = L(st);
     const char *file = sqlite3_db_filename(l->db, "main");
     if (!l->file.known || !file || !*file)
         return AB_OK;
     if (file_same(file, &l->file))
-        return side_files_check(st, file);
+        return write ? side_files_check(st, file) : AB_OK;
     return ab__fail(st, AB_ESTORE,
                     "sqlite: the store file '%s' was removed or replaced after it was opened: "
                     "nothing written to it now would be kept (open the store again)",
@@ -388,7 +390,7 @@ static int lite_file_check(ab_store *st)
 
 static int lite_begin(ab_store *st, int write)
 {
-    if (write && lite_file_check(st))
+    if (lite_file_check(st, write))
         return AB_ESTORE;
     int rc = control(st, write ? Q_BEGIN_IMMEDIATE : Q_BEGIN, "begin");
     if (rc)
@@ -426,6 +428,8 @@ static void lite_close(ab_store *st)
 
 static int lite_schema_version(ab_store *st, int *out)
 {
+    if (lite_file_check(st, 0)) /* what agentbudgetd's /healthz asks: the store's own file */
+        return AB_ESTORE;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(L(st)->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
         return lite_fail(st, "user_version");

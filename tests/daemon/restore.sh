@@ -4,7 +4,7 @@
 # place, as the docs said before, let SQLite apply that old log to the copy: charges made after
 # the backup came back (or the store was corrupt, when the backup was older than the log's last
 # checkpoint). `sqlite3 budget.db ".restore COPY"` writes the copy through SQLite: the store is
-# the backup.
+# the backup. And a daemon whose store file was replaced answers 503 to /healthz too.
 # usage: restore.sh PATH-TO-agentbudgetd PATH-TO-agentbudget
 source "$(dirname "$0")/lib.sh"
 
@@ -33,4 +33,17 @@ moved=$(usage "$TMP/moved/main.db" 2>&1)
 sqlite3 "$STORE_FILE" ".restore $TMP/backup.db"
 expect_eq "$(usage "$STORE_FILE")" "$want" "restored with sqlite3 .restore: the store is the backup"
 expect_eq "$(sqlite3 "$STORE_FILE" 'PRAGMA integrity_check')" ok "and it is sound"
+
+# a store file replaced under a running daemon (a backup moved over it): every write fails, and
+# /healthz says so (it said ok: a health check never asked for the restart the writes needed)
+start_daemon live || exit 1
+TOKEN=$ADMIN
+req GET /healthz
+expect_status 200 "/healthz of a daemon on its store"
+cp "$TMP/backup.db" "$TMP/other.db"
+mv "$TMP/other.db" "$STORE_FILE"
+req GET /healthz
+expect_reply 503 .error.code store_unavailable "/healthz once the store file was replaced"
+jreq POST /v1/charge '{"budget":"a","usage":{"input":1}}'
+expect_status 503 "and a write"
 finish
