@@ -145,6 +145,14 @@ int main(void)
         {"git pu{sh,}", 0},
         {"{git,} push", 0},
         {"git \"pu\\\nsh\"", 0},
+        /* a review of those: a { alone in ${…} opens nothing; an escaped backslash before a
+         * newline; a NUL from $'…' ends that quote's text only */
+        {"echo ${x:-{a}; git push", 0},
+        {"echo \"${x:-{a}\"; git push", 0},
+        {"env -u \"\\\\\n\" git push", 0},
+        {"git pu$'\\0'sh", 0},
+        {"$'\\x00'git push", 0},
+        {"git pu$'\\u0000xyz'sh", 0},
         {"echo pu{sh,}", 1},
         {"cp file.{txt,bak}", 1},
         {"echo $'git push'", 1},
@@ -210,6 +218,8 @@ int main(void)
         {"Bash(git log ${x:-$'\\''}; rm -rf x)", 0},
         {"Bash(git log ${x#$'\\''}; rm -rf x)", 0},
         {"Bash(git log \"${x:-$'\\''}\"; rm -rf x)", 0},
+        {"Bash(git log ${x:-{a}; rm -rf x)", 0},
+        {"Bash(git log \"${x:-{a}\"; rm -rf x)", 0},
         {"Bash(git show \"$(git rev-parse HEAD)\")", 1},
         /* the review's: each runs rm after git in Bash */
         {"Bash(git status \\ #; rm -rf x)", 0},

@@ -346,7 +346,7 @@ static size_t ansi_escape(const char *s, const char *e, char *out, size_t *n)
         max = 4;
     else if (*s == 'U')
         max = 8;
-    else if (*s == 'c' && s + 1 < e) {
+    else if (*s == 'c' && s + 1 < e && s[1] != '\'') { /* \c' is \c, and the quote closes */
         out[0] = (char)(s[1] & 0x1f);
         *n = 1;
         return 2;
@@ -399,7 +399,16 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
         size_t w;
         if (q == 'a' && *s == '\\' && s + 1 < e) {
             s += ansi_escape(s + 1, e, out + n, &w);
-            n += w;
+            /* a NUL ends what $'…' gives (pu$'\0x'sh is push), not the word */
+            if (w == 1 && out[n] == '\0')
+                q = 'z';
+            else
+                n += w;
+        } else if (q == 'z') { /* the rest of a $'…' cut by a NUL, to its closing quote */
+            if (*s == '\\' && s + 1 < e)
+                s++;
+            else if (*s == '\'')
+                q = 0;
         } else if (q == 0 && *s == '\\' && s + 1 < e)
             out[n++] = *++s;
         else if (q == '"' && *s == '\\' && s + 1 < e && strchr("\"\\$`", s[1]))
@@ -432,7 +441,11 @@ static size_t braces_expanded(const char *s, const char *e, char *out)
     const char *open = memchr(s, '{', n), *close = NULL;
     if (open)
         close = memchr(open, '}', (size_t)(e - open));
-    if (!close || strcspn(s, "'\"\\$`") < n || memchr(open + 1, '{', (size_t)(close - open - 1)) ||
+    int plain = 1;
+    /* the word only (strcspn went on to the end of the line: quadratic in words) */
+    for (size_t i = 0; plain && close && i < n; i++)
+        plain = !strchr("'\"\\$`", s[i]) || !s[i];
+    if (!close || !plain || memchr(open + 1, '{', (size_t)(close - open - 1)) ||
         !memchr(open, ',', (size_t)(close - open))) {
         if (!out)
             return n;
@@ -802,10 +815,11 @@ static size_t end_double(bash_ctx *x, const char *s, size_t len, size_t i, int d
     return len - 1;
 }
 
-/* Where the ${ at s[i] closes (its }); quotes and expansions in it are its own. */
+/* Where the ${ at s[i] closes (its first } outside the quotes and expansions in it: a { alone
+ * opens nothing, as Bash reads ${x:-{a}; rm -rf x — the line went on as the parameter, and rm
+ * was no command of it). */
 static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int depth, int dq)
 {
-    int braces = 0;
     for (i += 2; i < len; i++)
         if (s[i] == '\\')
             i++;
@@ -819,9 +833,7 @@ static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int de
             i = end_double(x, s, len, i, depth);
         else if (expansion_at(s, len, i))
             i = end_expansion(x, s, len, i, depth, dq);
-        else if (s[i] == '{')
-            braces++;
-        else if (s[i] == '}' && braces-- == 0)
+        else if (s[i] == '}')
             return i;
     return len - 1;
 }
@@ -958,6 +970,8 @@ static void seg_add(char *seg, size_t *n, const char *s, size_t from, size_t to)
     for (size_t j = from; j <= to; j++)
         if (!single && s[j] == '\\' && j < to && s[j + 1] == '\n')
             j++;
+        else if (!single && s[j] == '\\' && j < to && s[j + 1] == '\\') /* \\: one, escaped */
+            seg[(*n)++] = s[j], seg[(*n)++] = s[++j];
         else if (s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
             seg[(*n)++] = s[j];
         else if (*n && seg[*n - 1] != ' ')
