@@ -176,6 +176,22 @@ static int listen_on(const char *field, const char *addr)
     return fd;
 }
 
+/* The address fd listens on as HOST:PORT ([V6]:PORT), the port the kernel chose for :0 too;
+ * given as it was for unix:PATH or if it cannot be read. */
+static void bound_address(int fd, const char *given, char *out, size_t size)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    if (strncmp(given, "unix:", 5) == 0 || getsockname(fd, (struct sockaddr *)&sa, &len) ||
+        getnameinfo((struct sockaddr *)&sa, len, host, sizeof host, port, sizeof port,
+                    NI_NUMERICHOST | NI_NUMERICSERV)) {
+        snprintf(out, size, "%s", given);
+        return;
+    }
+    snprintf(out, size, sa.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+}
+
 /* A new store has no way in: make the first admin token and show it once. Of several daemons
  * starting at once on one new store, one makes it; the others find it made (AB_EEXIST). */
 static int bootstrap_token(void)
@@ -356,10 +372,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: cannot start the HTTP server\n");
         return 3;
     }
-    fprintf(stderr,
-            "{\"msg\":\"listening\",\"listen\":\"%s\",\"version\":\"%s\",\"batch_max\":%u,"
-            "\"threads\":%u}\n",
-            abd_cfg.listen, AB_VERSION, abd_cfg.batch_max, abd_cfg.threads);
+    /* what it listens on (the port chosen for :0), the metrics' address and the store (its
+     * password hidden) */
+    char at[600], mat[600], store[1024];
+    bound_address(fd, abd_cfg.listen, at, sizeof at);
+    if (mfd >= 0)
+        bound_address(mfd, abd_cfg.metrics_listen, mat, sizeof mat);
+    ab_store_url_redact(abd_cfg.store_url, store, sizeof store);
+    json_t *line = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i}", "msg", "listening", "listen", at, "store",
+                             store, "version", AB_VERSION, "batch_max", (int)abd_cfg.batch_max,
+                             "threads", (int)abd_cfg.threads);
+    if (line && mfd >= 0)
+        json_object_set_new(line, "metrics_listen", json_string(mat));
+    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    fprintf(stderr, "%s\n", text ? text : "{\"msg\":\"listening\"}");
+    free(text);
+    json_decref(line);
     int sig;
     sigwait(&sigs, &sig);
     fprintf(stderr, "{\"msg\":\"stopping\",\"signal\":%d}\n", sig);
@@ -368,8 +396,10 @@ int main(int argc, char **argv)
      * Not MHD_quiesce_daemon(): with epoll and a thread pool it races a worker thread removing
      * the same listen socket from its epoll set, and libmicrohttpd 0.9.75 then aborts the
      * process ("Failed to remove listen FD from epoll set"), seen in daemon_load_sigterm. */
+    /* those still running after 10 s (a write waiting for the store's lock) are answered before
+     * the daemon exits: the writer and libmicrohttpd's threads finish them */
     int left = abd_http_drain(10000);
-    fprintf(stderr, "{\"msg\":\"drained\",\"requests_unanswered\":%d}\n", left);
+    fprintf(stderr, "{\"msg\":\"drained\",\"requests_still_running\":%d}\n", left);
     /* the writer first: it finishes what is queued and resumes every suspended request, which
      * libmicrohttpd requires of a stop; readers stay open for requests still running */
     abd_store_stop_writer();

@@ -117,6 +117,20 @@ got=$(grep -m1 '"msg":"listening"' "$TMP/err" | jq .threads)
 [[ $got == 1 ]] && ok "--max-connections 1 --threads 4: the log says threads 1" ||
     not_ok "--max-connections 1 --threads 4: the log says threads 1" "got '$got'"
 
+# --listen HOST:0: the log names the port the kernel chose (it said ":0"), which answers, and the
+# store, its password hidden
+timeout 3 "$ABD" --listen 127.0.0.1:0 --store "sqlite:$TMP/port0.db" >/dev/null 2>"$TMP/err" </dev/null &
+P0=$!
+for ((i = 0; i < 50; i++)); do grep -q '"msg":"listening"' "$TMP/err" && break; sleep 0.1; done
+at=$(grep -m1 '"msg":"listening"' "$TMP/err" | jq -r .listen)
+store=$(grep -m1 '"msg":"listening"' "$TMP/err" | jq -r .store)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$at/healthz")
+[[ $at == 127.0.0.1:* && $at != 127.0.0.1:0 && $code == 200 && $store == "sqlite:$TMP/port0.db" ]] &&
+    ok "--listen 127.0.0.1:0: the log names the port chosen ($at) and the store" ||
+    not_ok "--listen 127.0.0.1:0: the log names the port chosen and the store" "listen '$at', /healthz $code, store '$store'"
+kill "$P0" 2>/dev/null
+wait "$P0" 2>/dev/null
+
 # and the two options that answer at once: --version and --help, on stdout, exit 0
 OUT=$(timeout 10 "$ABD" --version 2>"$TMP/err")
 RC=$?

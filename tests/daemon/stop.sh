@@ -40,7 +40,7 @@ expect_jq "$(cat "$TMP/charge.body")" .cost_nusd 300000000 "with its cost"
 wait "$PID"
 RC=$?
 expect_eq "$RC" 0 "the daemon exits 0"
-expect_has "$(cat "$TMP/main.err")" '"requests_unanswered":0' "nothing was left unanswered"
+expect_has "$(cat "$TMP/main.err")" '"requests_still_running":0' "nothing was still running after the drain"
 expect_eq "$(sqlite3 "$STORE_FILE" "SELECT used_day_usd FROM budgets WHERE path = '$B'")" 300000000 \
     "the charge is in the store"
 
