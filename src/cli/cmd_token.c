@@ -69,8 +69,8 @@ static int token_create(cli *c, const parsed *p)
     int64_t ttl = 0;
     if (exp && (ttl = duration_parse(exp)) < 0)
         return usage_error(c,
-                           "--expires: '%s' is not a duration of 0 to 100 years (like 3600, 90m, "
-                           "12h, 30d; 0: never)",
+                           "--expires: '%s' is not a duration of 0 to 100 years, 36500d (like "
+                           "3600, 90m, 12h, 30d; 0: never)",
                            exp);
     int rc = store_open(c);
     if (rc)

@@ -557,7 +557,8 @@ static void access_log(const req *q, const char *addr)
                   q->call.route ? q->call.route : "-", "body_bytes", (json_int_t)q->len);
     if (line && q->call.authed) /* the token's id, never its secret */
         json_object_set_new(line, "token", json_string(q->call.token.id));
-    char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    /* 9 significant digits: "ms":1.007604, not the double's 1.0076039999999999 */
+    char *s = line ? json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
     if (s)
         fprintf(stderr, "%s\n", s);
     free(s);

@@ -404,4 +404,10 @@ expect_has "$BODY" 'agentbudget_spend_usd_total{budget="whale",model="whale-mode
 expect_has "$BODY" 'agentbudget_tokens_total{budget="whale",model="whale-model"} 10000000' \
     "and their tokens"
 
+# ---- the access log: a JSON line per request; its "ms" without a double's noise ----
+log=$(grep -c '"route":' "$TMP/main.err")
+[[ $log -gt 50 ]] && ok "the access log has a line per request ($log)" || not_ok "the access log has a line per request ($log)"
+noisy=$(grep -o '"ms":[0-9.e+-]*' "$TMP/main.err" | sed 's/"ms"://; s/^0*//; s/\.//' | awk 'length($0) > 10' | head -3)
+expect_eq "$noisy" "" "its \"ms\" have at most 9 significant digits (1.0076039999999999 was written)"
+
 finish
