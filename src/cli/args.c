@@ -254,8 +254,8 @@ int parse_usd(cli *c, const char *field, const char *s, int64_t *out)
 {
     if (ab_usd_parse(s, out))
         return usage_error(c,
-                           "%s: '%s' is not a USD amount (digits with at most 9 decimals, like "
-                           "10 or 0.48; no sign or exponent)",
+                           "%s: '%s' is not a USD amount (digits with at most 9 decimals, at "
+                           "most 9223372036.854775807, like 10 or 0.48; no sign or exponent)",
                            field, s);
     return 0;
 }
