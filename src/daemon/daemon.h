@@ -74,6 +74,9 @@ struct MHD_Daemon *abd_http_start(int listen_fd, int metrics_only);
 /* Turns new requests away and waits up to timeout_ms for those in flight; returns how many are
  * still unanswered. */
 int abd_http_drain(unsigned timeout_ms);
+/* Replaces every byte of s past ASCII with '?' when s is not UTF-8 (a %-decoded URL, a store's
+ * path can be anything), so that jansson, which takes only UTF-8, can hold it in a log line. */
+void abd_utf8_clean(char *s);
 
 /* ---- responses ---- */
 void abd_reply_json(abd_call *c, int status, char *json); /* takes json */

@@ -50,9 +50,7 @@ typedef struct {
 
 /* ---- replies ---- */
 
-/* Replaces every byte of s past ASCII with '?' when s is not UTF-8 (a %-decoded URL can be
- * anything), so that jansson, which takes only UTF-8, can hold it. */
-static void utf8_clean(char *s)
+void abd_utf8_clean(char *s)
 {
     json_t *probe = json_string(s);
     if (probe) {
@@ -70,7 +68,7 @@ static void log_line(const char *what, const char *detail)
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", detail);
     msg[strcspn(msg, "\n")] = '\0';
-    utf8_clean(msg);
+    abd_utf8_clean(msg);
     json_t *line = json_pack("{s:s,s:s}", "msg", what, "detail", msg);
     char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
     if (text)
@@ -106,7 +104,7 @@ void abd_reply_obj(abd_call *c, int status, json_t *obj)
 static int error_reply(abd_call *c, int status, const char *code, const char *field,
                        const char *ab_code, char *msg)
 {
-    utf8_clean(msg); /* the message may quote the URL */
+    abd_utf8_clean(msg); /* the message may quote the URL */
     json_t *e = json_pack("{s:s,s:s}", "code", code, "message", msg);
     if (e && field)
         json_object_set_new(e, "field", json_string(field));
@@ -546,7 +544,7 @@ static void access_log(const req *q, const char *addr)
                 (double)(mono.tv_nsec - q->start.tv_nsec) / 1e6;
     char path[1024]; /* a path that is not UTF-8 must not drop the request from the log */
     snprintf(path, sizeof path, "%s", q->call.url ? q->call.url : "");
-    utf8_clean(path);
+    abd_utf8_clean(path);
     json_t *line =
         json_pack("{s:I,s:s,s:s,s:s,s:i,s:f,s:s,s:I}", "time",
                   (json_int_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, "remote", addr, "method",

@@ -374,11 +374,14 @@ int main(int argc, char **argv)
     }
     /* what it listens on (the port chosen for :0), the metrics' address and the store (its
      * password hidden) */
-    char at[600], mat[600], store[1024];
+    char at[600], mat[600] = "", store[1024];
     bound_address(fd, abd_cfg.listen, at, sizeof at);
     if (mfd >= 0)
         bound_address(mfd, abd_cfg.metrics_listen, mat, sizeof mat);
     ab_store_url_redact(abd_cfg.store_url, store, sizeof store);
+    abd_utf8_clean(at); /* a path not UTF-8 must not empty the line (jansson takes only UTF-8) */
+    abd_utf8_clean(mat);
+    abd_utf8_clean(store);
     json_t *line = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i}", "msg", "listening", "listen", at, "store",
                              store, "version", AB_VERSION, "batch_max", (int)abd_cfg.batch_max,
                              "threads", (int)abd_cfg.threads);

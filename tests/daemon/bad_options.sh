@@ -118,18 +118,32 @@ got=$(grep -m1 '"msg":"listening"' "$TMP/err" | jq .threads)
     not_ok "--max-connections 1 --threads 4: the log says threads 1" "got '$got'"
 
 # --listen HOST:0: the log names the port the kernel chose (it said ":0"), which answers, and the
-# store, its password hidden
-timeout 3 "$ABD" --listen 127.0.0.1:0 --store "sqlite:$TMP/port0.db" >/dev/null 2>"$TMP/err" </dev/null &
-P0=$!
-for ((i = 0; i < 50; i++)); do grep -q '"msg":"listening"' "$TMP/err" && break; sleep 0.1; done
-at=$(grep -m1 '"msg":"listening"' "$TMP/err" | jq -r .listen)
-store=$(grep -m1 '"msg":"listening"' "$TMP/err" | jq -r .store)
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$at/healthz")
-[[ $at == 127.0.0.1:* && $at != 127.0.0.1:0 && $code == 200 && $store == "sqlite:$TMP/port0.db" ]] &&
-    ok "--listen 127.0.0.1:0: the log names the port chosen ($at) and the store" ||
-    not_ok "--listen 127.0.0.1:0: the log names the port chosen and the store" "listen '$at', /healthz $code, store '$store'"
-kill "$P0" 2>/dev/null
-wait "$P0" 2>/dev/null
+# store, its password hidden; also when the store's path is not UTF-8 (the line was
+# {"msg":"listening"} alone). listening STORE: starts a daemon on 127.0.0.1:0, sets AT and
+# STORE_SHOWN from its listening line and CODE from a /healthz at AT, and stops it.
+listening()
+{
+    timeout 3 "$ABD" --listen 127.0.0.1:0 --store "$1" >/dev/null 2>"$TMP/err" </dev/null &
+    local pid=$! i
+    for ((i = 0; i < 50; i++)); do
+        grep -m1 '"msg":"listening"' "$TMP/err" | jq -e .listen >/dev/null 2>&1 && break # all of it
+        sleep 0.1
+    done
+    AT=$(grep -m1 '"msg":"listening"' "$TMP/err" | jq -r .listen)
+    STORE_SHOWN=$(grep -m1 '"msg":"listening"' "$TMP/err" | jq -r .store)
+    CODE=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$AT/healthz")
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+listening "sqlite:$TMP/port0.db"
+[[ $AT == 127.0.0.1:* && $AT != 127.0.0.1:0 && $CODE == 200 && $STORE_SHOWN == "sqlite:$TMP/port0.db" ]] &&
+    ok "--listen 127.0.0.1:0: the log names the port chosen ($AT) and the store" ||
+    not_ok "--listen 127.0.0.1:0: the log names the port chosen and the store" "listen '$AT', /healthz $CODE, store '$STORE_SHOWN'"
+mkdir "$TMP/caf$(printf '\xe9')"
+listening "sqlite:$TMP/caf$(printf '\xe9')/p.db"
+[[ $AT == 127.0.0.1:* && $AT != 127.0.0.1:0 && $CODE == 200 && $STORE_SHOWN == "sqlite:$TMP/caf?/p.db" ]] &&
+    ok "a store path that is not UTF-8: the line still names the port ($AT), the byte as '?'" ||
+    not_ok "a store path that is not UTF-8: the line still names the port" "listen '$AT', store '$STORE_SHOWN'"
 
 # and the two options that answer at once: --version and --help, on stdout, exit 0
 OUT=$(timeout 10 "$ABD" --version 2>"$TMP/err")
