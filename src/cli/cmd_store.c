@@ -101,6 +101,10 @@ int cmd_copy(cli *c, int argc, char **argv)
     ab_copy_stats s;
     rc = ab_store_copy(src, c->st, p.set[opt_index(copy_opts, "force")], &s);
     ab_store_close(src);
+    if (rc == AB_ECONFLICT) /* the library says "force": here that is a flag */
+        snprintf(c->remote_err, sizeof c->remote_err,
+                 "the target store is not empty: refusing to copy into it (--force replaces "
+                 "everything in it with the source's contents)");
     if (rc)
         return fail(c, rc);
     if (c->json)

@@ -50,7 +50,7 @@ check "held is freed on every level" same "$("$AB" --store "$PG" status acme --j
 # a non-empty target is refused unless --force
 "$AB" copy --from "$SRC" --to "$PG" >/dev/null 2>"$TMP/err"
 check "non-empty target refused with exit 2" same "$?" "2"
-check "the refusal says why" grep -q "not empty" "$TMP/err"
+check "the refusal says why, and names --force" grep -q "not empty.*(--force replaces" "$TMP/err"
 out=$("$AB" copy --from "$SRC" --to "$PG" --force)
 check "--force replaces the target" same "$out" "copied 3 budgets, 1 open holds, 9 events, 1 prices, 1 roles, 1 tokens, 1 idempotency keys"
 check "the event log is the source's after --force" same "$("$AB" --store "$PG" events --json | strip_ids)" "$("$AB" --store "$SRC" events --json | strip_ids)"
