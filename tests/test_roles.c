@@ -219,6 +219,24 @@ int main(void)
         {"Bash(git log ${x#$'\\''}; rm -rf x)", 0},
         {"Bash(git log \"${x:-$'\\''}\"; rm -rf x)", 0},
         {"Bash(git log ${x:-{a}; rm -rf x)", 0},
+        /* a hunt against bash found these (each ran rm): bash's command table, <( ) and
+         * ' in ${…}, a backslash-newline anywhere, a value assigned in an expansion and run
+         * later in the line */
+        {"Bash(git ${BASH_CMDS[git]=/usr/bin/env} rm -rf x)", 0},
+        {"Bash(git ${x-<(rm -rf x)})", 0},
+        {"Bash(git ${x->(rm -rf x)})", 0},
+        {"Bash(git \"${x-'$(rm -rf x)'}\")", 0},
+        {"Bash(git <<E\n${x-'$(rm -rf x)'}\nE)", 0},
+        {"Bash(git $[${x-'$(rm -rf x)'}])", 0},
+        {"Bash(git $((${x-'$(rm -rf x)'})))", 0},
+        {"Bash(git \"$\\\n(rm -rf x)\")", 0},
+        {"Bash(git $\\\n'\\'';rm -rf x;#')", 0},
+        {"Bash(git <<\\\nE\nE\nrm -rf x)", 0},
+        {"Bash(git <<E\\\nX\nEX\nrm -rf x)", 0},
+        {"Bash(git <<E\nE\\\n\nrm -rf x)", 0},
+        {"Bash(git <\\\n<E\ngit '\nE\nrm -rf x\n')", 0},
+        {"Bash(git ${x=a[\\$(rm -rf x)]}$[x])", 0},
+        {"Bash(git ${x=\\$(rm -rf x)}${x@P})", 0},
         {"Bash(git log \"${x:-{a}\"; rm -rf x)", 0},
         {"Bash(git show \"$(git rev-parse HEAD)\")", 1},
         /* the review's: each runs rm after git in Bash */
@@ -247,6 +265,14 @@ int main(void)
         /* a redirection's & separates nothing */
         {"Bash(git status 2>&1)", 1},
         {"Bash(git status &> out.txt)", 1},
+        /* the word after >& is expanded twice: quotes do not stop its substitutions */
+        {"Bash(git log ; git push >&'$(rm -rf x)')", 0},
+        {"Bash(git push >& $'$(rm -rf x)')", 0},
+        {"Bash(git push >&'x)", 1},
+        {"Bash(git log >&'out.txt')", 1},
+        /* what must still pass: a line continued, a default that assigns nothing */
+        {"Bash(git log \\\n  --oneline)", 1},
+        {"Bash(git log ${x:-HEAD})", 1},
     };
     for (size_t i = 0; i < sizeof allow_cases / sizeof allow_cases[0]; i++) {
         int got = allowed(git_cd, 2, NULL, 0, allow_cases[i].line, reason, sizeof reason);

@@ -827,12 +827,18 @@ static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int de
             i++;
         else if (s[i] == '$' && i + 1 < len && s[i + 1] == '\'') /* ${x:-$'\''}: one quote */
             i = end_single(s, len, i, 1);
-        else if (s[i] == '\'')
-            i = end_single(s, len, i, 0);
-        else if (s[i] == '"')
+        else if (s[i] == '\'') {
+            /* in double quotes, a here-document or arithmetic a ' in ${…} is a character, and
+             * "${x-'$(rm)'}" runs rm: what it holds is scanned for expansions whatever the
+             * context (where it does quote, that denies more, never less) */
+            size_t j = end_single(s, len, i, 0);
+            bash_scan(x, s, j, i + 1, '\0', SCAN_EXPANSIONS, depth + 1);
+            i = j;
+        } else if (s[i] == '"')
             i = end_double(x, s, len, i, depth);
-        else if (expansion_at(s, len, i))
-            i = end_expansion(x, s, len, i, depth, dq);
+        else if (expansion_at(s, len, i) ||
+                 ((s[i] == '<' || s[i] == '>') && i + 1 < len && s[i + 1] == '('))
+            i = end_expansion(x, s, len, i, depth, dq); /* ${x-<(rm)} runs rm too */
         else if (s[i] == '}')
             return i;
     return len - 1;
@@ -1001,8 +1007,30 @@ static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mo
         return i + 2;
     if (ch == '<' && next == '<')
         return heredoc_word(x, s, len, i, depth);
-    if ((ch == '>' || ch == '<') && next == '&') /* >&2: not a separator */
+    if ((ch == '>' || ch == '<') && next == '&') { /* >&2: not a separator */
+        /* Bash expands the word after >& twice (it takes >& WORD for &> WORD): quotes do not
+         * keep its substitutions from running, >&'$(rm -rf x)' runs rm. What single quotes hold
+         * in that word (the rest of it is scanned as any word is) is scanned for them */
+        size_t w = i + 2;
+        while (w < len && (s[w] == ' ' || s[w] == '\t'))
+            w++;
+        while (w < len && !strchr(" \t\n;&|()<>", s[w])) {
+            int ansi = s[w] == '$' && w + 1 < len && s[w + 1] == '\'';
+            if (s[w] == '\'' || ansi) {
+                size_t k = end_single(s, len, w, ansi);
+                if (k > w + (size_t)ansi) /* what it holds, if anything */
+                    bash_scan(x, s, k, w + 1 + (size_t)ansi, '\0', SCAN_EXPANSIONS, depth + 1);
+                w = k + 1;
+            } else if (s[w] == '"') { /* scanned as a word's: only to its end here */
+                for (w++; w < len && s[w] != '"'; w++)
+                    w += s[w] == '\\';
+                w++;
+            } else {
+                w += s[w] == '\\' ? 2 : 1;
+            }
+        }
         return i + 1;
+    }
     return i;
 }
 
@@ -1094,11 +1122,83 @@ static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, in
     return out.buf;
 }
 
+/* What in a command line no pattern can follow, or NULL: bash's own tables of commands and
+ * aliases (git ${BASH_CMDS[git]=/usr/bin/env} rm -rf x runs rm, not git), a parameter
+ * expansion that assigns (${x=…}, ${x:=…}: the value is run later in the line by arithmetic, an
+ * index or ${x@P}: git ${x=a[\$(rm)]}$[x] runs rm), and prompt expansion (${x@P}). */
+static const char *bash_opaque(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (!strncmp(s + i, "BASH_CMDS", 9) || !strncmp(s + i, "BASH_ALIASES", 12))
+            return "bash's table of commands or aliases";
+        if (s[i] == '@' && i + 2 < len && s[i + 1] == 'P' && s[i + 2] == '}')
+            return "a prompt expansion, ${…@P},";
+        if (s[i] != '$' || i + 1 >= len || s[i + 1] != '{')
+            continue;
+        size_t j = i + 2 + strspn(s + i + 2, "!#");
+        j += strspn(s + j, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+        if (j < len && s[j] == '[') { /* an element: to its ] */
+            const char *close = memchr(s + j, ']', len - j);
+            j = close ? (size_t)(close - s) + 1 : len;
+        }
+        j += j < len && s[j] == ':';
+        if (j < len && s[j] == '=')
+            return "an expansion that assigns, ${x=…},";
+    }
+    return NULL;
+}
+
+static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t reason_size);
+
 int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *reason,
                    size_t reason_size)
 {
     if (reason_size)
         reason[0] = '\0';
+    size_t len = tool ? strlen(tool) : 0;
+    int bash = len > 6 && !strncmp(tool, "Bash(", 5) && tool[len - 1] == ')';
+    const char *opaque = bash && (r->allow_tools_count || r->deny_tools_count)
+                             ? bash_opaque(tool + 5, len - 6)
+                             : NULL;
+    if (opaque) {
+        snprintf(reason, reason_size, "role '%s': '%s' holds %s which no pattern can follow",
+                 r->name, tool, opaque);
+        if (reason_size)
+            ab__utf8_trim(reason);
+        return 0;
+    }
+    if (!tool_allows(r, tool, reason, reason_size))
+        return 0;
+    /* Bash takes a backslash-newline out before it reads a line, but in single quotes (and a
+     * here-document's body under a quoted word): the line is checked both with them and
+     * without, git "$\<newline>(rm)" runs rm */
+    if (bash && strstr(tool, "\\\n")) {
+        char *joined = malloc(len + 1);
+        if (!joined) {
+            snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name, tool);
+            return 0;
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++)
+            if (tool[i] == '\\' && tool[i + 1] == '\n')
+                i++;
+            else
+                joined[n++] = tool[i];
+        joined[n] = '\0';
+        int ok = tool_allows(r, joined, reason, reason_size);
+        free(joined);
+        if (!ok)
+            return 0;
+    }
+    if (model && !allows("model", r->allow_models, r->allow_models_count, r->deny_models,
+                         r->deny_models_count, model, r->name, reason, reason_size))
+        return 0;
+    return 1;
+}
+
+/* The tool part of ab_role_allows for one form of the tool's name. */
+static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t reason_size)
+{
     size_t len = tool ? strlen(tool) : 0, count = 0;
     int bash = len > 6 && !strncmp(tool, "Bash(", 5) && tool[len - 1] == ')';
     /* a command line: deny patterns see it whole and each simple command in it; the allow list
@@ -1129,12 +1229,7 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
                     r->deny_tools_count, written, r->name, reason, reason_size);
     }
     free(segs);
-    if (!ok)
-        return 0;
-    if (model && !allows("model", r->allow_models, r->allow_models_count, r->deny_models,
-                         r->deny_models_count, model, r->name, reason, reason_size))
-        return 0;
-    return 1;
+    return ok;
 }
 
 typedef struct {

@@ -26,13 +26,32 @@ FRAGMENTS = [
     "${x/'a'/b}", " x ", "a=b ", ">x ", "2>&1 ", "<(", ">(", "\\'", '\\"', "$[", "]", " =~ ", "*",
     "$'\\''", "${x:-$'", "$@ ", "$! ", "{,", ",}", "{", ",", "env -iu A ", "nice --adj 5 ", "$'\\x67it' ", "\"pu\\\nsh\" ",
 ]
+# more, from a hunt for bypasses: parameter expansions, $'…' escapes, backslash-newlines in
+# every context, case, arrays, here-documents, bash's command table
+EXTRA = [
+    "${x#", "${x##*", "${x%", "${x/", "/", "${x//", "${!x}", "${!x", "${x@Q}", "${x@P}", "${x@E}", "${x:=", "${x=", "${x+",
+    "${x:+", "${x:?", "${#", "${a[", "${x:1:", "$x", "$'\\0'", "$'\\c'", "$'\\x27'", "$'\\u0027'", "$'\\''", "\\$", "\\\n",
+    "\"\\\n\"", "'\\\n'", "$'\\\n'", "}", "{", "{}", "{ git log; }", "case $x in ", "(x) ", "*) ", ";&", ";;&", "[[ ", " ]]",
+    "((x))", "$[x]", "$((x))", "<<-E\n\tE\n", "<<<'", "<<<\"", "coproc git ", "coproc c { ", "function git { ",
+    "git() ", "git() { ", "\r", "time -p ", "! ", "a=(", "a=( ", "declare ", "eval ", "alias ", "\\git ", "'git' ",
+    "x='a[$(rm -rf x)]' ", "$(\\\n", "`\\\n", "#)", "# ", "x#", "$#)", "&>", ">&", "|&", "&", ";", "\"$(", "\"`", "'\"'", "\"'\"",
+    "$(<", "$( (", "$((", ")) ", ") )", "<(git log)", "${x:-\"", "${x:-'", "${x:-`", "${x:-$(", "\"${x:-'", "'}\"", "}\"",
+    "${x:-\\}", "${x:-\\'", "<<E ", "<<E;", "<<\"E\"x ", "<<E$x ", "<<E\\\n", "\nE", "E\n", "$\"", "${x//'/'/", "\"${x/'a'/'b'}\"",
+    "${x:='a[$(rm -rf x)]'}", "$((", "'$(rm -rf x)'", "git log ", "git ", " git", "then git ", "do git ",
+]
+FRAGMENTS += EXTRA
+FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git]=/tmp/bin/rm}", "$\\\n{", "\\\n(",
+              "'\\\n", "$'\\'", "\"$(\\\n", "<<E\\\n", "E\\\n", "\\\nE", "<\\\n(", "(\\\n(", ")\\\n)", "&\\\n&",
+              "|\\\n|", ";\\\n;", "$\\\n[", "\"$\\\n(", "<<-\\\nE", "${x-`", "${x-\"'\"", "\"${x-\"'\"}\""]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
 def line(rng):
-    parts = [rng.choice(FRAGMENTS) for _ in range(rng.randint(2, 9))]
+    parts = [rng.choice(FRAGMENTS) for _ in range(rng.randint(2, 14))]
     parts.insert(rng.randint(0, len(parts)), rng.choice(CULPRITS))
-    return "".join(parts)
+    # a git command in front, most of the time: more lines for the allow list to let through
+    pre = rng.choice(["", "git log ", "git log ", "git ", "git log \"", "git log $(git "])
+    return pre + "".join(parts)
 
 
 def main():
