@@ -270,6 +270,28 @@ int main(void)
         {"Bash(git push >& $'$(rm -rf x)')", 0},
         {"Bash(git push >&'x)", 1},
         {"Bash(git log >&'out.txt')", 1},
+        /* a second hunt's (each ran rm): arithmetic on $_ (the last word of the command before)
+         * or any variable, an index or offset naming one, ${!…}; a backslash-newline inside a
+         * word; a nested index; \" in a here-document's word; bash's POSIX mode */
+        {"Bash(git log 'a[$(rm -rf x)]'; git log $((_)))", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log $[_])", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log ${!_})", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log ${x[_]})", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log ${#_[_]})", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log \"${@:_}\")", 0},
+        {"Bash(git log #\\\ngit log \"$\\\n(rm -rf x)\")", 0},
+        {"Bash(git log $'\\\\\n' \"$\\\n(rm -rf x)\")", 0},
+        {"Bash(git log <<'E'\nx\\\nE\ngit log \"$\\\n(rm -rf x)\"\n)", 0},
+        {"Bash(git log ${x\\\n=a[\\$(rm -rf x)]}$[x])", 0},
+        {"Bash(git ${BASH_\\\nCMDS[git]=/bin/rm} -rf x)", 0},
+        {"Bash(git log '$(rm -rf x)'; git log ${_@\\\nP})", 0},
+        {"Bash(git log ${b[x[1]]=c[\\$(rm -rf x)]}$[b])", 0},
+        {"Bash(git log <<\"\\\"\"\n\"\nrm -rf x)", 0},
+        {"Bash(git log $((POSIXLY_CORRECT=1))\ngit log \"${x-'}\"; rm -rf x; git log \"'}\")", 0},
+        {"Bash(git log -n $((1+2)))", 1},
+        {"Bash(git log \"${@}\")", 1},
+        {"Bash(git log >&<(git log)x='$(rm -rf x)')", 0},
+        {"Bash(git log >&<(git log))", 1},
         /* what must still pass: a line continued, a default that assigns nothing */
         {"Bash(git log \\\n  --oneline)", 1},
         {"Bash(git log ${x:-HEAD})", 1},

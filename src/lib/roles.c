@@ -907,7 +907,7 @@ static size_t heredoc_word(bash_ctx *x, const char *s, size_t len, size_t i, int
     size_t from = j;
     char q = 0;
     for (; j < len && (q || !strchr(" \t\n;&|()<>", s[j])); j++)
-        if (!q && s[j] == '\\')
+        if ((!q || q == '"') && s[j] == '\\') /* <<"\"" is the word " */
             j++;
         else if (!q && (s[j] == '\'' || s[j] == '"'))
             q = s[j];
@@ -1014,9 +1014,12 @@ static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mo
         size_t w = i + 2;
         while (w < len && (s[w] == ' ' || s[w] == '\t'))
             w++;
-        while (w < len && !strchr(" \t\n;&|()<>", s[w])) {
+        while (w < len && (!strchr(" \t\n;&|()<>", s[w]) ||
+                           ((s[w] == '<' || s[w] == '>') && w + 1 < len && s[w + 1] == '('))) {
             int ansi = s[w] == '$' && w + 1 < len && s[w + 1] == '\'';
-            if (s[w] == '\'' || ansi) {
+            if (s[w] == '<' || s[w] == '>') { /* <(…): part of the word, scanned as one */
+                w = bracket_end(s, len, w + 1) + 1;
+            } else if (s[w] == '\'' || ansi) {
                 size_t k = end_single(s, len, w, ansi);
                 if (k > w + (size_t)ansi) /* what it holds, if anything */
                     bash_scan(x, s, k, w + 1 + (size_t)ansi, '\0', SCAN_EXPANSIONS, depth + 1);
@@ -1126,8 +1129,11 @@ static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, in
  * aliases (git ${BASH_CMDS[git]=/usr/bin/env} rm -rf x runs rm, not git), a parameter
  * expansion that assigns (${x=…}, ${x:=…}: the value is run later in the line by arithmetic, an
  * index or ${x@P}: git ${x=a[\$(rm)]}$[x] runs rm), and prompt expansion (${x@P}). */
+#define BASH_BRACKETS_MAX 64 /* indexes or arithmetic looked into, at most; more: refused */
+
 static const char *bash_opaque(const char *s, size_t len)
 {
+    int brackets = 0;
     for (size_t i = 0; i < len; i++) {
         if (!strncmp(s + i, "BASH_CMDS", 9) || !strncmp(s + i, "BASH_ALIASES", 12))
             return "bash's table of commands or aliases";
@@ -1137,13 +1143,69 @@ static const char *bash_opaque(const char *s, size_t len)
             continue;
         size_t j = i + 2 + strspn(s + i + 2, "!#");
         j += strspn(s + j, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
-        if (j < len && s[j] == '[') { /* an element: to its ] */
-            const char *close = memchr(s + j, ']', len - j);
-            j = close ? (size_t)(close - s) + 1 : len;
+        if (j < len && s[j] == '[') {           /* an element: to its ] (${b[x[1]]=…}) */
+            if (++brackets > BASH_BRACKETS_MAX) /* each looks to its end: not quadratic */
+                return "more than 64 indexes,";
+            j = bracket_end(s, len, j) + 1;
         }
         j += j < len && s[j] == ':';
         if (j < len && s[j] == '=')
             return "an expansion that assigns, ${x=…},";
+    }
+    return NULL;
+}
+
+/* 1 if [from, to) of s holds a letter or _: a variable's name, in arithmetic. */
+static int names_in(const char *s, size_t from, size_t to)
+{
+    for (size_t k = from; k < to; k++)
+        if (s[k] == '_' || (s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z'))
+            return 1;
+    return 0;
+}
+
+/* What an allow list cannot follow either, or NULL. Arithmetic evaluates a variable's value as
+ * an expression, and an index in it runs the command substitutions it holds: git log
+ * 'a[$(rm -rf x)]'; git log $((_)) runs rm ($_ is the last word of the command before). So
+ * arithmetic ($((…)), ((…)), $[…]), an index (${x[…]}), an offset (${x:…}) that names a
+ * variable, and indirection (${!x}), are refused under an allow list; so is a backslash-newline
+ * that does not follow a blank (one inside a word or token: "$\<newline>(rm)"). */
+static const char *bash_opaque_allow(const char *s, size_t len)
+{
+    int brackets = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\\' && i + 1 < len && s[i + 1] == '\n' && i > 0 && s[i - 1] != ' ' &&
+            s[i - 1] != '\t')
+            return "a backslash-newline inside a word,";
+        size_t open = (s[i] == '$' && i + 2 < len && s[i + 1] == '(' && s[i + 2] == '(') ? i + 1
+                      : (s[i] == '(' && i + 1 < len && s[i + 1] == '(')                  ? i
+                      : (s[i] == '$' && i + 1 < len && s[i + 1] == '[')                  ? i + 1
+                                                                                         : len;
+        if (open < len && ++brackets > BASH_BRACKETS_MAX)
+            return "more than 64 arithmetic expansions or indexes,";
+        if (open < len && names_in(s, open, bracket_end(s, len, open)))
+            return "arithmetic on a variable,";
+        if (s[i] != '$' || i + 1 >= len || s[i + 1] != '{')
+            continue;
+        size_t j = i + 2;
+        if (j < len && s[j] == '!')
+            return "an indirect expansion, ${!…},";
+        j += j < len && s[j] == '#';
+        j += j < len && strchr("@*", s[j]) && s[j]
+                 ? 1
+                 : strspn(s + j, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+        if (j < len && s[j] == '[' && ++brackets > BASH_BRACKETS_MAX)
+            return "more than 64 arithmetic expansions or indexes,";
+        if (j < len && s[j] == '[' && names_in(s, j + 1, bracket_end(s, len, j)) &&
+            !(j + 2 < len && strchr("@*", s[j + 1]) && s[j + 2] == ']'))
+            return "an index that names a variable, ${x[…]},";
+        if (j + 1 < len && s[j] == ':' && !strchr("-=+?", s[j + 1])) {
+            if (++brackets > BASH_BRACKETS_MAX)
+                return "more than 64 arithmetic expansions or indexes,";
+            const char *end = memchr(s + j, '}', len - j);
+            if (names_in(s, j + 1, end ? (size_t)(end - s) : len))
+                return "an offset that names a variable, ${x:…},";
+        }
     }
     return NULL;
 }
@@ -1157,24 +1219,12 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
         reason[0] = '\0';
     size_t len = tool ? strlen(tool) : 0;
     int bash = len > 6 && !strncmp(tool, "Bash(", 5) && tool[len - 1] == ')';
-    const char *opaque = bash && (r->allow_tools_count || r->deny_tools_count)
-                             ? bash_opaque(tool + 5, len - 6)
-                             : NULL;
-    if (opaque) {
-        snprintf(reason, reason_size, "role '%s': '%s' holds %s which no pattern can follow",
-                 r->name, tool, opaque);
-        if (reason_size)
-            ab__utf8_trim(reason);
-        return 0;
-    }
-    if (!tool_allows(r, tool, reason, reason_size))
-        return 0;
     /* Bash takes a backslash-newline out before it reads a line, but in single quotes (and a
      * here-document's body under a quoted word): the line is checked both with them and
      * without, git "$\<newline>(rm)" runs rm */
+    char *joined = NULL;
     if (bash && strstr(tool, "\\\n")) {
-        char *joined = malloc(len + 1);
-        if (!joined) {
+        if (!(joined = malloc(len + 1))) {
             snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name, tool);
             return 0;
         }
@@ -1185,11 +1235,31 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
             else
                 joined[n++] = tool[i];
         joined[n] = '\0';
-        int ok = tool_allows(r, joined, reason, reason_size);
-        free(joined);
-        if (!ok)
-            return 0;
     }
+    const char *opaque = NULL;
+    for (int v = 0; v < 2 && !opaque && bash && (r->allow_tools_count || r->deny_tools_count);
+         v++) {
+        const char *t = v ? joined : tool;
+        if (!t)
+            continue;
+        size_t tl = strlen(t);
+        opaque = bash_opaque(t + 5, tl - 6);
+        if (!opaque && r->allow_tools_count)
+            opaque = bash_opaque_allow(t + 5, tl - 6);
+    }
+    if (opaque) {
+        free(joined);
+        snprintf(reason, reason_size, "role '%s': '%s' holds %s which no pattern can follow",
+                 r->name, tool, opaque);
+        if (reason_size)
+            ab__utf8_trim(reason);
+        return 0;
+    }
+    int ok = tool_allows(r, tool, reason, reason_size) &&
+             (!joined || tool_allows(r, joined, reason, reason_size));
+    free(joined);
+    if (!ok)
+        return 0;
     if (model && !allows("model", r->allow_models, r->allow_models_count, r->deny_models,
                          r->deny_models_count, model, r->name, reason, reason_size))
         return 0;
