@@ -268,8 +268,9 @@ int main(void)
         /* the word after >& is expanded twice: quotes do not stop its substitutions */
         {"Bash(git log ; git push >&'$(rm -rf x)')", 0},
         {"Bash(git push >& $'$(rm -rf x)')", 0},
-        {"Bash(git push >&'x)", 1},
-        {"Bash(git log >&'out.txt')", 1},
+        {"Bash(git push >&'x)", 0}, /* quotes there: refused, as $ \\ ` are */
+        {"Bash(git log >&'out.txt')", 0},
+        {"Bash(git log >& out.txt)", 1},
         /* a second hunt's (each ran rm): arithmetic on $_ (the last word of the command before)
          * or any variable, an index or offset naming one, ${!…}; a backslash-newline inside a
          * word; a nested index; \" in a here-document's word; bash's POSIX mode */
@@ -292,6 +293,20 @@ int main(void)
         {"Bash(git log \"${@}\")", 1},
         {"Bash(git log >&<(git log)x='$(rm -rf x)')", 0},
         {"Bash(git log >&<(git log))", 1},
+        /* a third hunt's: what bash's second pass of the word after >& runs ($ hidden by \\,
+         * quotes, $'\\x24', $_); offsets of special parameters, after an index, with ${…} in them
+         */
+        {"Bash(git >&\\$\\(rm -rf x\\))", 0},
+        {"Bash(git >&\"\\$(rm -rf x)\")", 0},
+        {"Bash(git log >& $'\\x24(rm -rf x)')", 0},
+        {"Bash(git '$(rm -rf x)';git >&\"$_\")", 0},
+        {"Bash(git 'a[$(rm -rf x)]';git ${?:_})", 0},
+        {"Bash(git 'a[$(rm -rf x)]';git ${-:_})", 0},
+        {"Bash(git 'a[$(rm -rf x)]';git ${?:0:_})", 0},
+        {"Bash(git 'a[$(rm -rf x)]';git ${PWD[0]:_})", 0},
+        {"Bash(git 'a[$(rm -rf x)]';git ${PWD:${#}+_})", 0},
+        {"Bash(git 'a[$(rm -rf x)]';git ${?/#/${?:_}})", 0},
+        {"Bash(git log ${x:${#}})", 1},
         /* what must still pass: a line continued, a default that assigns nothing */
         {"Bash(git log \\\n  --oneline)", 1},
         {"Bash(git log ${x:-HEAD})", 1},

@@ -1139,6 +1139,19 @@ static const char *bash_opaque(const char *s, size_t len)
             return "bash's table of commands or aliases";
         if (s[i] == '@' && i + 2 < len && s[i + 1] == 'P' && s[i + 2] == '}')
             return "a prompt expansion, ${…@P},";
+        if (s[i] == '>' && i + 1 < len && s[i + 1] == '&') {
+            /* bash expands the word after >& twice: what its first pass leaves ($ from \$, "\$",
+             * $'\x24', $_) is run by the second, git >&"\$(rm)" runs rm */
+            size_t w = i + 2;
+            while (w < len && (s[w] == ' ' || s[w] == '\t'))
+                w++;
+            size_t e = w + strcspn(s + w, " \t\n;&|()<>");
+            if (e > len)
+                e = len;
+            for (size_t k = w; k < e; k++)
+                if (strchr("$`\\\"'", s[k]))
+                    return "a word after >& that bash expands twice,";
+        }
         if (s[i] != '$' || i + 1 >= len || s[i + 1] != '{')
             continue;
         size_t j = i + 2 + strspn(s + i + 2, "!#");
@@ -1191,19 +1204,28 @@ static const char *bash_opaque_allow(const char *s, size_t len)
         if (j < len && s[j] == '!')
             return "an indirect expansion, ${!…},";
         j += j < len && s[j] == '#';
-        j += j < len && strchr("@*", s[j]) && s[j]
+        j += j < len && strchr("@*?-$", s[j]) && s[j] /* special parameters: ${?:_} */
                  ? 1
                  : strspn(s + j, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
-        if (j < len && s[j] == '[' && ++brackets > BASH_BRACKETS_MAX)
-            return "more than 64 arithmetic expansions or indexes,";
-        if (j < len && s[j] == '[' && names_in(s, j + 1, bracket_end(s, len, j)) &&
-            !(j + 2 < len && strchr("@*", s[j + 1]) && s[j + 2] == ']'))
-            return "an index that names a variable, ${x[…]},";
+        if (j < len && s[j] == '[') {
+            if (++brackets > BASH_BRACKETS_MAX)
+                return "more than 64 arithmetic expansions or indexes,";
+            size_t close = bracket_end(s, len, j);
+            if (names_in(s, j + 1, close) &&
+                !(j + 2 < len && strchr("@*", s[j + 1]) && s[j + 2] == ']'))
+                return "an index that names a variable, ${x[…]},";
+            j = close + 1; /* then an offset may follow: ${PWD[0]:_} */
+        }
         if (j + 1 < len && s[j] == ':' && !strchr("-=+?", s[j + 1])) {
             if (++brackets > BASH_BRACKETS_MAX)
                 return "more than 64 arithmetic expansions or indexes,";
-            const char *end = memchr(s + j, '}', len - j);
-            if (names_in(s, j + 1, end ? (size_t)(end - s) : len))
+            size_t k = j + 1; /* to the } that closes it, past ${…} nested in it: ${x:${#}+_} */
+            for (int depth = 1; k < len; k++) {
+                depth += s[k] == '{' ? 1 : s[k] == '}' ? -1 : 0;
+                if (!depth)
+                    break;
+            }
+            if (names_in(s, j + 1, k))
                 return "an offset that names a variable, ${x:…},";
         }
     }
