@@ -40,19 +40,27 @@ test('deductBudget answers with the state its own deduct left, beside another pr
     before = store.deductBudget('a', 700, 300).session_tokens_used;
   }
   // each deduct adds 1000 tokens; a reset sets them to 0. Whatever the other process did before
-  // or after, the state this deduct left holds this deduct's 1000 tokens.
+  // or after, the state this deduct left holds this deduct's 1000 tokens. At least 3,000 deducts
+  // and until 20 resets came in between (a reset seen as a drop): this loop's writes, back to
+  // back, can keep the other process from the lock for long (on a loaded machine it got 2 resets
+  // in 3,000 deducts), so it pauses 2 ms every 100 deducts.
   let deducts = 0;
+  let seen = 0;
+  let last = 0;
   const bad = [];
-  for (let k = 0; k < 3000; k++) {
+  for (let k = 0; k < 200000 && (deducts < 3000 || seen < 20); k++) {
     const s = store.deductBudget('a', 700, 300);
     deducts++;
     if (s.session_tokens_used < 1000 || s.session_tokens_used % 1000 !== 0) bad.push(s.session_tokens_used);
+    if (s.session_tokens_used <= last) seen++;
+    last = s.session_tokens_used;
+    if (deducts % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
   }
   fs.writeFileSync(stop, '');
   const code = await exited;
   assert.equal(code, 0, `the resetting process failed: ${err}`);
   const resets = Number(out);
-  t.diagnostic(`${deducts} deducts beside ${resets} resets; ${bad.length} answers without their own deduct`);
+  t.diagnostic(`${deducts} deducts beside ${resets} resets (${seen} seen between deducts); ${bad.length} answers without their own deduct`);
   assert.ok(resets >= 20, `the other process reset ${resets} times: too few for the test to mean anything`);
   assert.deepEqual(bad.slice(0, 10), [], `${bad.length} of ${deducts} statuses did not hold their own deduct`);
 });
