@@ -774,6 +774,15 @@ static int mem_hold_set_state(ab_store *st, const char *id, int state)
 }
 
 /* Walks open holds counted in budget_id (expired ones only when now_ms >= 0). */
+/* 1 if h is counted in budget_id (leaf_only: if budget_id is its own budget). */
+static int hold_counted_in(const mem_hold *h, int64_t budget_id, int leaf_only)
+{
+    for (size_t j = 0; j < (leaf_only ? 1 : h->chain_len); j++)
+        if (h->chain_ids[j] == budget_id)
+            return 1;
+    return 0;
+}
+
 static int holds_walk(ab_store *st, int64_t budget_id, int leaf_only, int64_t now_ms,
                       char (*ids)[40], size_t max, size_t *n, int64_t *min_expiry)
 {
@@ -781,10 +790,7 @@ static int holds_walk(ab_store *st, int64_t budget_id, int leaf_only, int64_t no
     *n = 0;
     for (size_t i = 0; i < m->open_len; i++) {
         const mem_hold *h = m->open[i];
-        int member = 0;
-        for (size_t j = 0; j < (leaf_only ? 1 : h->chain_len); j++)
-            member |= h->chain_ids[j] == budget_id;
-        if (!member)
+        if (!hold_counted_in(h, budget_id, leaf_only))
             continue;
         if (min_expiry && h->expires_at_ms < *min_expiry)
             *min_expiry = h->expires_at_ms;
@@ -816,12 +822,8 @@ static int mem_holds_expired(ab_store *st, int64_t budget_id, int64_t now_ms, ch
     *n = 0;
     for (size_t i = 0; i < m->open_len; i++) {
         const mem_hold *h = m->open[i];
-        if (h->expires_at_ms > now_ms)
-            continue;
-        int member = 0;
-        for (size_t j = 0; j < h->chain_len; j++)
-            member |= h->chain_ids[j] == budget_id;
-        if (!member || (*n == max && !hold_before(h, first[max - 1])))
+        if (h->expires_at_ms > now_ms || !hold_counted_in(h, budget_id, 0) ||
+            (*n == max && !hold_before(h, first[max - 1])))
             continue;
         size_t k = *n < max ? (*n)++ : max - 1; /* full: the last one makes room */
         for (; k > 0 && hold_before(h, first[k - 1]); k--)
