@@ -726,6 +726,27 @@ static int whole_store_admin(struct MHD_Connection *conn)
     return ok;
 }
 
+/* A client that sends "Expect: 100-continue" waits for the daemon's go before it sends the body:
+ * the token is checked first, so that a caller without one is told 401 and sends nothing (as
+ * RFC 9110 10.1.1 allows), rather than being asked for a body only to be refused after it. The
+ * check is made again, as for any request, once the body is in. 0: ask for the body. */
+static int continue_refused(req *q, struct MHD_Connection *conn, int metrics_only)
+{
+    const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+    if (!e || strcasecmp(e, "100-continue") != 0 || metrics_only ||
+        is_open_route(q->call.method, q->call.url, 0))
+        return 0;
+    char addr[48];
+    client_addr(conn, addr, sizeof addr);
+    int refused = authenticate(&q->call, addr);
+    abd_reader_done(&q->call); /* no reader is held while the body comes */
+    if (refused)
+        q->call.closing = 1;
+    else
+        q->call.authed = 0; /* answer() checks it again, with the body */
+    return refused;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -765,6 +786,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         }
         if (framing_refused(&q->call, conn)) {
             q->too_big = 1; /* what comes is not read */
+            q->answered = 1;
+            q->call.route = "none";
+            return queue(conn, &q->call);
+        }
+        if (continue_refused(q, conn, metrics_only)) {
+            q->too_big = 1; /* the body is not asked for, and not read */
             q->answered = 1;
             q->call.route = "none";
             return queue(conn, &q->call);

@@ -182,6 +182,20 @@ expect_eq "$(dump)" "$BEFORE" "the refused framings changed nothing (the smuggle
 got=$(raw "$head\r\nTransfer-Encoding: Chunked\r\n\r\n7\r\n{\"a\":1}\r\n0\r\n\r\n")
 expect_has "$got" "unknown field 'a'" "a chunked body alone is read as before"
 
+# ---- Expect: 100-continue: the token is checked before the body is asked for ----
+BEFORE=$(dump)
+expecting="POST /v1/charge HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${#charge}"
+got=$(raw "$expecting\r\n\r\n")
+expect_eq "$(head -c 17 <<<"$got")" "401 Unauthorized " "Expect: 100-continue without a token: 401 at once, no 100 (it asked for the body first)"
+expect_eq "$(wc -l <<<"$got")" 1 "one reply, and the connection closed: $(tr '\n' ' ' <<<"${got:0:80}")"
+got=$(raw "$expecting\r\nAuthorization: Bearer abt_0000000000000000_nope\r\n\r\n")
+expect_eq "$(head -c 17 <<<"$got")" "401 Unauthorized " "Expect: 100-continue with a wrong token: 401 at once"
+got=$(raw "$expecting\r\nAuthorization: Bearer $ADMIN\r\n\r\n")
+expect_eq "$(head -c 13 <<<"$got")" "100 Continue " "Expect: 100-continue with the admin token: 100, the body asked for"
+expect_eq "$(dump)" "$BEFORE" "no body came: nothing charged"
+got=$(raw "$expecting\r\nAuthorization: Bearer $ADMIN\r\n\r\n$charge")
+expect_has "$got" '"allowed":true' "and with the body sent after the 100, the charge is answered"
+
 # ---- a slow client: half a request, then silence past --timeout 2 ----
 BEFORE=$(dump)
 PORT=${URL##*:}
