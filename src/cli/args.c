@@ -283,24 +283,10 @@ int limit_append(cli *c, const char *field, const ab_limit *l, ab_limit *list, s
 int parse_limit(cli *c, const char *field, const char *s, ab_limit *list, size_t *n)
 {
     ab_limit l;
-    const char *eq = strchr(s, '=');
-    char head[64];
-    if (ab_limit_parse(s, &l) && eq && (size_t)(eq - s) < sizeof head - 2) {
-        /* the metric and window are right: then the amount is what is wrong; say its rule */
-        snprintf(head, sizeof head, "%.*s=0", (int)(eq - s), s);
-        if (ab_limit_parse(head, &l) == AB_OK)
-            return usage_error(c, "%s: '%s': the amount must be %s", field, s,
-                               l.metric == AB_METRIC_USD
-                                   ? "USD as a decimal with at most 9 decimals, no sign, at most "
-                                     "9223372036.854775807 (e.g. 10 or 0.50)"
-                                   : "a whole number of 0 to 9223372036854775807, no sign");
-    }
-    if (ab_limit_parse(s, &l))
-        return usage_error(c,
-                           "%s: '%s' is not a limit (METRIC/WINDOW=AMOUNT with METRIC tokens, usd "
-                           "or requests and WINDOW session, day, month or total; e.g. "
-                           "usd/day=10)",
-                           field, s);
+    char why[320];
+    if (ab_limit_explain(s, why, sizeof why))
+        return usage_error(c, "%s: %s", field, why);
+    ab_limit_parse(s, &l);
     return limit_append(c, field, &l, list, n);
 }
 

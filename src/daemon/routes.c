@@ -383,6 +383,9 @@ static int limit_list(abd_call *c, const char *name, int unset, set_args *a)
                              sizeof spec - sizeof "=0");
         if (json_is_string(x))
             snprintf(spec, sizeof spec, unset ? "%s=0" : "%s", json_string_value(x));
+        char why[320]; /* a limit's rule, as the CLI says it: the amount's, or the names' */
+        if (json_is_string(x) && !unset && ab_limit_explain(spec, why, sizeof why))
+            return abd_error(c, 400, "invalid", name, "%s: %s", name, why);
         if (!json_is_string(x) || ab_limit_parse(spec, l))
             return abd_error(c, 400, "invalid", name,
                              unset ? "%s: each item is METRIC/WINDOW (e.g. \"usd/day\")"

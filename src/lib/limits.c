@@ -50,6 +50,32 @@ int ab_limit_parse(const char *spec, ab_limit *out)
     return AB_OK;
 }
 
+char *ab_limit_explain(const char *spec, char *buf, size_t size)
+{
+    ab_limit l;
+    if (!spec || ab_limit_parse(spec, &l) == AB_OK)
+        return NULL;
+    const char *eq = strchr(spec, '=');
+    char head[64];
+    if (eq && (size_t)(eq - spec) < sizeof head - 2) {
+        /* the metric and window are right: then the amount is what is wrong; say its rule */
+        snprintf(head, sizeof head, "%.*s=0", (int)(eq - spec), spec);
+        if (ab_limit_parse(head, &l) == AB_OK) {
+            snprintf(buf, size, "'%s': the amount must be %s", spec,
+                     l.metric == AB_METRIC_USD
+                         ? "USD as a decimal with at most 9 decimals, no sign, at most "
+                           "9223372036.854775807 (e.g. 10 or 0.50)"
+                         : "a whole number of 0 to 9223372036854775807, no sign");
+            return buf;
+        }
+    }
+    snprintf(buf, size,
+             "'%s' is not a limit (METRIC/WINDOW=AMOUNT with METRIC tokens, usd or requests and "
+             "WINDOW session, day, month or total; e.g. usd/day=10)",
+             spec);
+    return buf;
+}
+
 char *ab_limit_format(const ab_limit *l, char *buf, size_t size)
 {
     char amount[32];

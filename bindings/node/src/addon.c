@@ -795,12 +795,12 @@ static napi_value js_set_budget(napi_env env, napi_callback_info info)
         return NULL;
     }
     ab_limit limits[2 * LIST_MAX];
-    char msg[256] = "";
+    char msg[384] = "", why[320];
     for (size_t j = 0; j < n && !msg[0]; j++)
-        if (ab_limit_parse(specs[j], &limits[j]))
-            snprintf(msg, sizeof msg,
-                     "spec.limits[%zu]: '%.120s' is not METRIC/WINDOW=AMOUNT (e.g. usd/day=10)", j,
-                     specs[j]);
+        if (ab_limit_explain(specs[j], why, sizeof why))
+            snprintf(msg, sizeof msg, "spec.limits[%zu]: %s", j, why);
+        else
+            ab_limit_parse(specs[j], &limits[j]);
     for (size_t j = 0; j < nu && !msg[0]; j++) {
         char spec0[160];
         snprintf(spec0, sizeof spec0, "%.120s=0", unset[j]);
@@ -870,12 +870,13 @@ static napi_value js_set_role(napi_env env, napi_callback_info info)
         goto out;
     }
     for (size_t j = 0; j < ns; j++) {
-        if (ab_limit_parse(specs[j], &rl->limits[j])) {
-            napi_throw_range_error(
-                env, "AB_EINVAL",
-                "spec.limits: each must be METRIC/WINDOW=AMOUNT (e.g. usd/day=10)");
+        char why[320], msg[384];
+        if (ab_limit_explain(specs[j], why, sizeof why)) {
+            snprintf(msg, sizeof msg, "spec.limits[%zu]: %s", j, why);
+            napi_throw_range_error(env, "AB_EINVAL", msg);
             goto out;
         }
+        ab_limit_parse(specs[j], &rl->limits[j]);
         rl->limits_count++;
     }
     int rc = ab_role_set(st, rl);
