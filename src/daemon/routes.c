@@ -69,18 +69,27 @@ static int str_field(abd_call *c, json_t *obj, const char *name, int required, c
 }
 
 /* A non-negative whole number (token counts, seconds). */
-static int count_field(abd_call *c, json_t *obj, const char *name, int required, int64_t *out)
+/* obj's whole number name, >= 0; errors name it as prefix + name ("tier.above_tokens"). */
+static int count_field_in(abd_call *c, json_t *obj, const char *prefix, const char *name,
+                          int required, int64_t *out)
 {
+    char field[64];
+    snprintf(field, sizeof field, "%s%s", prefix, name);
     json_t *v = json_object_get(obj, name);
     if (!v || json_is_null(v)) {
         if (required)
-            return abd_error(c, 400, "invalid", name, "%s: required", name);
+            return abd_error(c, 400, "invalid", field, "%s: required", field);
         return 0;
     }
     if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return abd_error(c, 400, "invalid", name, "%s: must be a whole number >= 0", name);
+        return abd_error(c, 400, "invalid", field, "%s: must be a whole number >= 0", field);
     *out = (int64_t)json_integer_value(v);
     return 0;
+}
+
+static int count_field(abd_call *c, json_t *obj, const char *name, int required, int64_t *out)
+{
+    return count_field_in(c, obj, "", name, required, out);
 }
 
 static int bool_field(abd_call *c, json_t *obj, const char *name, int *out)
@@ -989,16 +998,21 @@ static void h_price_put(abd_call *c)
                 return;
             }
         }
-        if (count_field(c, tier, "above_tokens", 1, &p->tier_threshold_tokens) ||
+        if (count_field_in(c, tier, "tier.", "above_tokens", 1, &p->tier_threshold_tokens) ||
             price_field(c, tier, "tier.", "input", &p->tier_input) ||
             price_field(c, tier, "tier.", "output", &p->tier_output) ||
             price_field(c, tier, "tier.", "cache_write_5m", &p->tier_cache_write_5m) ||
             price_field(c, tier, "tier.", "cache_write_1h", &p->tier_cache_write_1h) ||
             price_field(c, tier, "tier.", "cache_read", &p->tier_cache_read))
             return;
-        if (p->tier_threshold_tokens < 1 || p->tier_input < 0) {
-            abd_error(c, 400, "invalid", "tier",
-                      "tier: needs above_tokens >= 1 and an input price");
+        if (p->tier_threshold_tokens < 1) {
+            abd_error(c, 400, "invalid", "tier.above_tokens",
+                      "tier.above_tokens: must be at least 1 (a request's input, cache-write and "
+                      "cache-read tokens over it are all priced at the tier's rates)");
+            return;
+        }
+        if (p->tier_input < 0) {
+            abd_error(c, 400, "invalid", "tier.input", "tier.input: required");
             return;
         }
     }
