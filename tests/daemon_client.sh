@@ -120,6 +120,21 @@ check "and the session's budget is charged ($got)" [ "$got" = "[264000,2.6]" ]
 AGENTBUDGET_URL=$URL AGENTBUDGET_TOKEN=$AG "$AB" set team/alice --limit usd/day=500 2>/dev/null
 rc=$?
 check "the agent token cannot raise its parent's limit: exit 2" [ "$rc" = 2 ]
+# a role's denial of one tool, through the daemon, lets Claude take another way as it does on a
+# local store: no "continue": false (the daemon's "limit": null was read as a limit of 0, a spent
+# budget, which stops the session)
+hook_push() { # hook_push STORE-ENV...: the hook's answer to a git push under role nopush
+    echo '{"hook_event_name":"PreToolUse","session_id":"s2","transcript_path":"'"$HT/none.jsonl"'","tool_name":"Bash","tool_input":{"command":"git push origin"}}' |
+        env HOME=$HT XDG_STATE_HOME=$HT/state "$@" "$AB" hook claude-code --parent team/alice --role nopush --no-config
+}
+AGENTBUDGET_URL=$URL AGENTBUDGET_TOKEN=$ADMIN "$AB" role set nopush --deny-tool 'Bash(git push*)' >/dev/null
+"$AB" --store "sqlite:$HT/local.db" role set nopush --deny-tool 'Bash(git push*)' >/dev/null
+"$AB" --store "sqlite:$HT/local.db" set team/alice --limit usd/day=5 >/dev/null
+remote_out=$(hook_push AGENTBUDGET_URL=$URL AGENTBUDGET_TOKEN=$AG)
+local_out=$(hook_push AGENTBUDGET_STORE="sqlite:$HT/local.db")
+got=$(jq -c '[.hookSpecificOutput.permissionDecision, .continue]' <<<"$remote_out")
+check "a role's denial through the daemon: deny, and Claude goes on ($got)" [ "$got" = '["deny",null]' ]
+check "and the same answer as on a local store" [ "$remote_out" = "$local_out" ]
 rm -rf "$HT"
 
 echo "daemon_client: $pass passed, $fail failed"

@@ -275,6 +275,7 @@ static void status_from(json_t *j, ab_budget_status *b)
 static void decision_from(json_t *j, ab_decision *d)
 {
     memset(d, 0, sizeof *d);
+    d->limit = -1; /* "limit": null, no limit decided, as the library says it (0 would be one) */
     d->allowed = json_is_true(json_object_get(j, "allowed"));
     d->over = json_is_true(json_object_get(j, "over"));
     d->replayed = json_is_true(json_object_get(j, "replayed"));
