@@ -69,6 +69,37 @@ check "a bad token: exit 2" [ "$rc" = 2 ]
 out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "http://127.0.0.1:1" status x 2>&1); rc=$?
 check "no daemon: exit 3" [ "$rc" = 3 ]
 check "no daemon: names the address" grep -q "cannot reach agentbudgetd at http://127.0.0.1:1" <<<"$out"
+# a daemon that takes the connection and never answers: the request gives up after
+# AGENTBUDGET_TIMEOUT, the hook after its own 10 s (it waited 60 s, Claude Code's limit for a hook)
+mute_port_file=$TMP/mute.port
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+while True:
+    conns.append(s.accept()[0])' "$mute_port_file" &
+MUTE_PID=$!
+WATCH_PIDS+=("$MUTE_PID")
+for _ in $(seq 50); do [ -s "$mute_port_file" ] && break; sleep 0.1; done
+MUTE="http://127.0.0.1:$(cat "$mute_port_file")"
+for bad in 0 -1 1.5 3601 10s x " 5"; do
+    out=$(AGENTBUDGET_TIMEOUT=$bad AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "$MUTE" status x 2>&1); rc=$?
+    check "AGENTBUDGET_TIMEOUT=$bad: exit 2 naming the rule ($out)" grep -q "AGENTBUDGET_TIMEOUT: '$bad': must be a whole number of seconds from 1 to 3600" <<<"$out"
+done
+t0=$(date +%s)
+out=$(AGENTBUDGET_TIMEOUT=1 AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "$MUTE" status x 2>&1); rc=$?
+t1=$(date +%s)
+check "a mute daemon with AGENTBUDGET_TIMEOUT=1: exit 3 within 5 s (rc $rc, $((t1 - t0)) s: $out)" [ "$rc" = 3 -a $((t1 - t0)) -le 5 ]
+t0=$(date +%s)
+out=$(echo '{"hook_event_name":"PreToolUse","session_id":"s9","transcript_path":"/nonexistent","tool_name":"Read"}' |
+    HOME=$TMP XDG_STATE_HOME=$TMP/state AGENTBUDGET_URL=$MUTE AGENTBUDGET_TOKEN=$TOKEN "$AB" hook claude-code --no-config 2>&1); rc=$?
+t1=$(date +%s)
+check "the hook and a mute daemon: answered after its 10 s, not 60 ($((t1 - t0)) s)" \
+    [ "$rc" = 0 -a $((t1 - t0)) -ge 9 -a $((t1 - t0)) -le 20 ]
+check "and denied by on_error=deny (${out:0:200})" grep -q '"permissionDecision":"deny".*Timeout.*on_error=deny' <<<"$out"
+kill "$MUTE_PID" 2>/dev/null
+
 out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "http://127.0.0.1:$PORT" migrate 2>&1); rc=$?
 check "migrate needs a store: exit 2" [ "$rc" = 2 ]
 out=$("$AB" --url ftp://x status a 2>&1); rc=$?

@@ -39,6 +39,8 @@ typedef struct cli {
     const char *url;        /* agentbudgetd's address: then every operation goes through it */
     int url_flag;           /* url came from --url, not from AGENTBUDGET_URL */
     char remote_err[1024];
+    long timeout_s; /* a request to the daemon, whole: AGENTBUDGET_TIMEOUT, else 0 (the
+                     * command's default: 60 s, the hook's 10 s) */
     int json;
     const char *cmd; /* the command's name, for messages */
     ab_store *st;

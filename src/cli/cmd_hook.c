@@ -868,6 +868,11 @@ static int hook_claude_code(cli *c, int argc, char **argv)
     int rc = args_parse(c, command_find("hook"), cc_opts, argc, argv, &p, 0, 0);
     if (rc)
         return rc;
+    /* a daemon that does not answer is given 10 s, then on_error decides: well inside Claude
+     * Code's own timeout for a hook (60 s in some of its versions), past which it is not the
+     * hook that decides, and each tool call waits no longer than a locked local store makes it */
+    if (!c->timeout_s)
+        c->timeout_s = 10;
     /* stdin: one event */
     char *in;
     size_t n;

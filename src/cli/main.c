@@ -95,7 +95,8 @@ static void usage_all(FILE *f)
             "               sqlite:$XDG_STATE_HOME/agentbudget/budget.db, else\n"
             "               sqlite:$HOME/.local/state/agentbudget/budget.db\n"
             "  --url URL    via agentbudgetd (http://HOST:PORT, https://HOST:PORT or unix:PATH;\n"
-            "               default $AGENTBUDGET_URL) with the token in $AGENTBUDGET_TOKEN\n"
+            "               default $AGENTBUDGET_URL) with the token in $AGENTBUDGET_TOKEN;\n"
+            "               a request may take $AGENTBUDGET_TIMEOUT seconds (default 60)\n"
             "  --json       machine-readable output\n\n"
             "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store or system "
             "failure\n"
@@ -214,6 +215,17 @@ int main(int argc, char **argv)
         strncmp(c.url, "unix:", 5))
         return usage_error(&c, "%s: '%s' is not http://HOST:PORT, https://… or unix:PATH",
                            url_flag ? "--url" : "AGENTBUDGET_URL", c.url);
+    const char *t = c.url ? getenv("AGENTBUDGET_TIMEOUT") : NULL;
+    if (t && *t) {
+        char *end;
+        errno = 0;
+        c.timeout_s = strtol(t, &end, 10);
+        if (*t < '0' || *t > '9' || *end || errno || c.timeout_s < 1 || c.timeout_s > 3600)
+            return usage_error(&c,
+                               "AGENTBUDGET_TIMEOUT: '%s': must be a whole number of seconds "
+                               "from 1 to 3600 (how long a request to agentbudgetd may take)",
+                               t);
+    }
     int rc = cmd->fn(&c, argc - 2, argv + 2);
     ab_store_close(c.st);
     return written(rc < 0 ? 0 : rc);

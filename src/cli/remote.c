@@ -159,7 +159,9 @@ static int http(cli *c, const char *method, const char *path, const char *body, 
     curl.setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl.setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl.setopt(h, CURLOPT_WRITEDATA, &s);
-    curl.setopt(h, CURLOPT_TIMEOUT, 60L);
+    long timeout_s = c->timeout_s ? c->timeout_s : 60;
+    curl.setopt(h, CURLOPT_TIMEOUT, timeout_s);
+    curl.setopt(h, CURLOPT_CONNECTTIMEOUT, timeout_s < 10 ? timeout_s : 10L);
     curl.setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (strncmp(c->url, "unix:", 5) == 0) { /* unix:PATH: the daemon's --listen unix:PATH */
         curl.setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->url + 5);
