@@ -296,7 +296,8 @@ class Store {
     const o = v.optionsObject(spec, 'spec', v.SET_BUDGET_KEYS);
     const created = native.setBudget(this._h, path, v.optionalString(o.role, 'spec.role'),
       v.optionalString(o.model, 'spec.model'), v.stringList(o.limits, 'spec.limits'),
-      o.replace_limits ? 1 : 0, o.no_role_defaults ? 1 : 0, keyOf(o), v.stringList(o.unset, 'spec.unset'));
+      v.optionalBoolean(o.replace_limits, 'spec.replace_limits') ? 1 : 0,
+      v.optionalBoolean(o.no_role_defaults, 'spec.no_role_defaults') ? 1 : 0, keyOf(o), v.stringList(o.unset, 'spec.unset'));
     const s = this.getBudgetStatus(path);
     s.created = created;
     return s;
@@ -310,7 +311,7 @@ class Store {
     native.setRole(this._h, name, v.stringList(o.limits, 'spec.limits'),
       v.stringList(o.allow_tools, 'spec.allow_tools'), v.stringList(o.deny_tools, 'spec.deny_tools'),
       v.stringList(o.allow_models, 'spec.allow_models'), v.stringList(o.deny_models, 'spec.deny_models'),
-      o.admin ? 1 : 0);
+      v.optionalBoolean(o.admin, 'spec.admin') ? 1 : 0);
   }
 }
 

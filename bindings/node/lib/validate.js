@@ -45,8 +45,16 @@ function optionalString(v, name) {
 function wholeNumber(v, name, positive) {
   if (typeof v !== 'number') throw typeError(name, 'a number', v);
   if (!Number.isSafeInteger(v) || v < (positive ? 1 : 0)) {
-    throw rangeError(name, positive ? 'a whole number > 0' : 'a whole number >= 0', v);
+    // 2 ** 53 is whole, but not exact as a number: the rule says where exactness ends
+    throw rangeError(name, `a whole number from ${positive ? 1 : 0} to ${Number.MAX_SAFE_INTEGER} (2 ** 53 - 1)`, v);
   }
+  return v;
+}
+
+// An optional yes-or-no option: true, false, or absent (false). 'no' is not false.
+function optionalBoolean(v, name) {
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw typeError(name, 'true or false', v);
   return v;
 }
 
@@ -156,6 +164,6 @@ function windows(v, name) {
 }
 
 module.exports = {
-  nonEmptyString, optionalString, wholeNumber, usdAmount, optionsObject, contextObject, usage, usageObject,
+  nonEmptyString, optionalString, wholeNumber, optionalBoolean, usdAmount, optionsObject, contextObject, usage, usageObject,
   stringList, windows, typeError, rangeError, USAGE_KEYS, SET_BUDGET_KEYS, ROLE_KEYS,
 };

@@ -239,6 +239,12 @@ static int arg_strs(call *c, size_t i, char **out, size_t *n, const char *name)
         }
         napi_get_value_string_utf8(env, v, s, sl + 1, &sl);
         out[(*n)++] = s;
+        if (strlen(s) != sl) { /* cut at the NUL, "Read\0*" would be stored as "Read" */
+            char msg[128];
+            snprintf(msg, sizeof msg, "%s[%u]: must not contain a NUL character", name, k);
+            napi_throw_range_error(env, "AB_EINVAL", msg);
+            goto fail;
+        }
     }
     return 0;
 fail:

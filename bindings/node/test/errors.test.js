@@ -16,7 +16,7 @@ const cases = [
   [() => store.initializeBudget('a', null, 1000, 1), TypeError, /^role: /],
   [() => store.initializeBudget('a', '', 1000, 1), RangeError, /^role: /],
   [() => store.initializeBudget('a', 'r', '1000', 1), TypeError, /^sessionTokenLimit: must be a number, got the string "1000"$/],
-  [() => store.initializeBudget('a', 'r', -1, 1), RangeError, /^sessionTokenLimit: must be a whole number > 0/],
+  [() => store.initializeBudget('a', 'r', -1, 1), RangeError, /^sessionTokenLimit: must be a whole number from 1 to 9007199254740991 \(2 \*\* 53 - 1\)/],
   [() => store.initializeBudget('a', 'r', 0, 1), RangeError, /^sessionTokenLimit: /],
   [() => store.initializeBudget('a', 'r', 1.5, 1), RangeError, /^sessionTokenLimit: /],
   [() => store.initializeBudget('a', 'r', NaN, 1), RangeError, /^sessionTokenLimit: /],
@@ -29,7 +29,9 @@ const cases = [
   [() => store.initializeBudget('bad agent id', 'r', 1000, 1), RangeError, /budget path 'bad agent id': segments of/],
   [() => store.checkBudget(null, 5), TypeError, /^agentId: /],
   [() => store.checkBudget('a'), TypeError, /^estimatedTokens: must be a number, got undefined$/],
-  [() => store.checkBudget('a', -5), RangeError, /^estimatedTokens: must be a whole number >= 0, got number -5$/],
+  [() => store.checkBudget('a', -5), RangeError, /^estimatedTokens: must be a whole number from 0 to 9007199254740991 \(2 \*\* 53 - 1\), got number -5$/],
+  // whole, but past where a number is exact: the message says where that is
+  [() => store.checkBudget('a', 2 ** 53), RangeError, /^estimatedTokens: must be a whole number from 0 to 9007199254740991 \(2 \*\* 53 - 1\), got number 9007199254740992$/],
   [() => store.checkBudget('a', 2 ** 60), RangeError, /^estimatedTokens: /],
   [() => store.checkBudget('a/../b', 5), RangeError, /budget path/],
   [() => store.deductBudget('a', '10', 5), TypeError, /^inputTokens: /],
@@ -51,6 +53,13 @@ const cases = [
   [() => store.setBudget('a', { limits: ['usd/day=1', 'usd/day=2'] }), RangeError, /^spec\.limits: usd\/day given twice/],
   [() => store.setBudget('a', { limits: ['usd/day=1'], unset: ['usd/day'] }), RangeError, /^spec\.unset: usd\/day given twice/],
   [() => store.setRole('r', { limits: ['usd/day=1', 'tokens/day=5', 'usd/day=2'] }), Error, /usd\/day given twice/],
+  // yes-or-no options are booleans: 'no' is truthy, and made an admin role or dropped limits
+  [() => store.setRole('r', { admin: 'no' }), TypeError, /^spec\.admin: must be true or false, got the string "no"$/],
+  [() => store.setBudget('a', { limits: ['usd/day=6'], replace_limits: 'false' }), TypeError, /^spec\.replace_limits: must be true or false/],
+  [() => store.setBudget('a', { no_role_defaults: 1 }), TypeError, /^spec\.no_role_defaults: must be true or false/],
+  // a NUL in a list's string: refused, not cut there ('Read\0*' was stored as 'Read')
+  [() => store.setRole('r', { allow_tools: ['Bash(git *)', 'Read\0*'] }), RangeError, /^spec\.allow_tools\[1\]: must not contain a NUL character$/],
+  [() => store.setBudget('a', { limits: ['usd/day=1\0junk'] }), RangeError, /^spec\.limits\[0\]: must not contain a NUL character$/],
   // a misspelt option is refused, not ignored (a budget without limits, a role that denies
   // nothing, a charge at another model's price)
   [() => store.setBudget('a', { limit: ['usd/day=1'] }), TypeError, /^spec\.limit: must be one of role, model, limits, /],
