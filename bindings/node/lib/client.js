@@ -44,6 +44,28 @@ function headerValue(s, name) {
   return s;
 }
 
+// The daemon's base URL: http:// or https://, a host, no query or fragment (the paths are
+// added to it: "…?x=1" would take them into the query, "…#" would drop them), no user or
+// password (the token goes in options.token). Refused here, a RangeError, rather than as
+// "unreachable" (retryable) at the first request.
+function checkUrl(url) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    throw v.rangeError('options.url', 'an http:// or https:// URL (it does not parse as a URL)', url);
+  }
+  if (!/^https?:$/.test(u.protocol) || !/^https?:\/\/[^/]/i.test(url) || !u.hostname) {
+    throw v.rangeError('options.url', 'an http:// or https:// URL with a host', url);
+  }
+  if (/[?#]/.test(url)) {
+    throw v.rangeError('options.url', 'a base URL without a query (?) or fragment (#): the client adds the paths', url);
+  }
+  if (u.username || u.password) {
+    throw v.rangeError('options.url', 'a URL without a user or password (the token goes in options.token)', url);
+  }
+}
+
 class Client {
   // options: url (default $AGENTBUDGET_URL, else http://127.0.0.1:8700), token (default
   // $AGENTBUDGET_TOKEN), timeoutMs (default 30000), fetch (default the global fetch).
@@ -51,7 +73,7 @@ class Client {
     const o = v.optionsObject(options, 'options', ['url', 'token', 'timeoutMs', 'fetch']);
     const url = o.url === undefined ? (process.env.AGENTBUDGET_URL || 'http://127.0.0.1:8700') : o.url;
     v.nonEmptyString(url, 'options.url');
-    if (!/^https?:\/\//.test(url)) throw v.rangeError('options.url', 'an http:// or https:// URL', url);
+    checkUrl(url);
     this.url = url.replace(/\/+$/, '');
     this.token = o.token === undefined ? (process.env.AGENTBUDGET_TOKEN || null) : o.token;
     if (this.token !== null) headerValue(this.token, 'options.token');

@@ -181,6 +181,14 @@ test('an id with a "." or ".." segment never reaches the URL (fetch would resolv
 });
 
 test('the Client tells its own mistakes, a timeout and an empty answer from the daemon being down', async (t) => {
+  // a URL that is not one, or would move the paths into a query or drop them after a '#', is
+  // refused here (it was "unreachable" at the first request, or reached another route)
+  for (const url of ['http://', 'http:///x', 'http://a b:80', 'http://127.0.0.1:8700?x=1', 'http://127.0.0.1:8700#', 'http://u:p@127.0.0.1:8700', 'ftp://x', 'http//x']) {
+    assert.throws(() => new Client({ url, token: 'x' }), { name: 'RangeError', message: /^options\.url: must be /, code: 'ERR_OUT_OF_RANGE' }, url);
+  }
+  for (const url of ['http://127.0.0.1:8700', 'https://budget.example/', 'http://[::1]:8700', 'http://h:1/prefix/']) {
+    assert.doesNotThrow(() => new Client({ url, token: 'x' }), url);
+  }
   assert.throws(() => new Client({ url: 'http://127.0.0.1:9', timeoutMs: 2 ** 31 }), { name: 'RangeError', message: /^options\.timeoutMs: / });
   assert.throws(() => new Client({ url: 'http://127.0.0.1:9', token: 'a\nb' }), { name: 'RangeError', message: /^options\.token: / });
   const c = new Client({ url: 'http://127.0.0.1:9', token: 'x', timeoutMs: 2000 });
