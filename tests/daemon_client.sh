@@ -104,6 +104,27 @@ out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "http://127.0.0.1:$PORT" migrate 2>&1
 check "migrate needs a store: exit 2" [ "$rc" = 2 ]
 out=$("$AB" --url ftp://x status a 2>&1); rc=$?
 check "a bad --url: exit 2" [ "$rc" = 2 ]
+# an address that is not one: exit 2 naming the fault, not 3 as if the daemon were down
+for bad in 'http://127.0.0.1:1?x=1|query' 'http://127.0.0.1:1/#|fragment' 'http://u:secret@127.0.0.1:1|user or password' \
+    'http://|needs a host' 'http://:8700|needs a host' 'http:///v1|needs a host' 'http://a b|white space' 'unix:|socket'; do
+    out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "${bad%|*}" status a 2>&1); rc=$?
+    check "--url '${bad%|*}': exit 2 naming its fault ($rc: $out)" [ "$rc" = 2 ]
+    check "--url '${bad%|*}': says '${bad#*|}'" grep -q "^error: --url: .*${bad#*|}" <<<"$out"
+done
+check "the password is not shown" [ -z "$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url http://u:secret@127.0.0.1:1 status a 2>&1 | grep secret)" ]
+# the hook tells it as a wrong configuration: exit 2 where that blocks a tool, 1 (non-blocking)
+# after Stop, where 2 would wake Claude again (it was 2 for every event)
+for ev in PreToolUse:2 Stop:1; do
+    out=$(echo '{"hook_event_name":"'"${ev%:*}"'","session_id":"s1","tool_name":"Read"}' |
+        HOME=$TMP AGENTBUDGET_URL='http://127.0.0.1:1?x' AGENTBUDGET_TOKEN=$TOKEN "$AB" hook claude-code --no-config 2>&1); rc=$?
+    check "the hook on ${ev%:*} with AGENTBUDGET_URL with a query: exit ${ev#*:} ($rc: $out)" [ "$rc" = "${ev#*:}" ]
+    check "and says why" grep -q "^error: AGENTBUDGET_URL: .*query" <<<"$out"
+    out=$(echo '{"hook_event_name":"'"${ev%:*}"'","session_id":"s1","tool_name":"Read"}' |
+        HOME=$TMP AGENTBUDGET_URL="http://127.0.0.1:$PORT" AGENTBUDGET_TIMEOUT=0 AGENTBUDGET_TOKEN=$TOKEN "$AB" hook claude-code --no-config 2>&1); rc=$?
+    check "the hook on ${ev%:*} with AGENTBUDGET_TIMEOUT=0: exit ${ev#*:} ($rc: $out)" [ "$rc" = "${ev#*:}" ]
+done
+out=$(AGENTBUDGET_URL='http://127.0.0.1:1?x' AGENTBUDGET_TOKEN=$TOKEN "$AB" status a 2>&1); rc=$?
+check "AGENTBUDGET_URL with a query: exit 2 naming the variable ($out)" grep -q "^error: AGENTBUDGET_URL: .*query" <<<"$out"
 out=$("$AB" --url "http://127.0.0.1:$PORT" --store memory: status a 2>&1); rc=$?
 check "--url and --store together: exit 2" [ "$rc" = 2 ]
 # an explicit --store beats AGENTBUDGET_URL in the environment

@@ -39,8 +39,10 @@ typedef struct cli {
     const char *url;        /* agentbudgetd's address: then every operation goes through it */
     int url_flag;           /* url came from --url, not from AGENTBUDGET_URL */
     char remote_err[1024];
-    long timeout_s; /* a request to the daemon, whole: AGENTBUDGET_TIMEOUT, else 0 (the
-                     * command's default: 60 s, the hook's 10 s) */
+    long timeout_s;      /* a request to the daemon, whole: AGENTBUDGET_TIMEOUT, else 0 (the
+                          * command's default: 60 s, the hook's 10 s) */
+    char env_fault[512]; /* a wrong AGENTBUDGET_URL or AGENTBUDGET_TIMEOUT, for the hook to
+                          * tell once it has read its event ("" if none) */
     int json;
     const char *cmd; /* the command's name, for messages */
     ab_store *st;

@@ -888,7 +888,7 @@ static int hook_claude_code(cli *c, int argc, char **argv)
     free(in);
     if (rc)
         return rc;
-    rc = hook_claude_code_run(c, &p, ev);
+    rc = c->env_fault[0] ? usage_error(c, "%s", c->env_fault) : hook_claude_code_run(c, &p, ev);
     const char *event = json_string_value(json_object_get(ev, "hook_event_name"));
     if (rc == EXIT_USAGE && event && strcmp(event, "PreToolUse") &&
         strcmp(event, "UserPromptSubmit"))

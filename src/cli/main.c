@@ -125,6 +125,30 @@ static const char *next_value(int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+/* What is wrong with agentbudgetd's address (http[s]://HOST[:PORT][/PREFIX] or unix:PATH), or
+ * NULL. The request's path is added to it: a query or fragment would take the path into it or
+ * drop it; a user and password would be shown in every error that names the address. */
+static const char *url_fault(const char *url)
+{
+    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8) && strncmp(url, "unix:", 5))
+        return "the address must be http://HOST:PORT, https://… or unix:PATH";
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return "the address has white space or a control character in it";
+    if (!strncmp(url, "unix:", 5))
+        return url[5] ? NULL : "unix: needs the socket's path (unix:PATH)";
+    const char *host = strstr(url, "://") + 3;
+    size_t authority = strcspn(host, "/");
+    if (!authority || *host == ':')
+        return "the address needs a host (http://HOST:PORT)";
+    if (memchr(host, '@', authority))
+        return "the address has a user or password in it (the token goes in AGENTBUDGET_TOKEN)";
+    if (strpbrk(url, "?#"))
+        return "the address has a query (?) or fragment (#) in it: give the daemon's base "
+               "address, the request's path is added to it";
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     cli c = {0};
@@ -211,21 +235,27 @@ int main(int argc, char **argv)
         asks_help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
     if (!url_flag && (asks_help || cmd->fn == cmd_migrate || cmd->fn == cmd_copy))
         c.url = NULL;
-    if (c.url && strncmp(c.url, "http://", 7) && strncmp(c.url, "https://", 8) &&
-        strncmp(c.url, "unix:", 5))
-        return usage_error(&c, "%s: '%s' is not http://HOST:PORT, https://… or unix:PATH",
-                           url_flag ? "--url" : "AGENTBUDGET_URL", c.url);
+    /* the Claude Code hook tells a fault of these after reading its event, as it tells a wrong
+     * configuration: exit 2 there blocks a tool, but after Stop it would wake Claude again */
+    int defer = cmd->fn == cmd_hook && argc > 2 && !strcmp(argv[2], "claude-code");
+    const char *bad_url = c.url ? url_fault(c.url) : NULL;
     const char *t = c.url ? getenv("AGENTBUDGET_TIMEOUT") : NULL;
-    if (t && *t) {
+    if (bad_url) /* told as what it is, not as a daemon that cannot be reached (exit 3) */
+        snprintf(c.env_fault, sizeof c.env_fault, "%s: '%.200s': %s",
+                 url_flag ? "--url" : "AGENTBUDGET_URL", strchr(c.url, '@') ? "…" : c.url,
+                 /* a password is not shown */ bad_url);
+    else if (t && *t) {
         char *end;
         errno = 0;
         c.timeout_s = strtol(t, &end, 10);
         if (*t < '0' || *t > '9' || *end || errno || c.timeout_s < 1 || c.timeout_s > 3600)
-            return usage_error(&c,
-                               "AGENTBUDGET_TIMEOUT: '%s': must be a whole number of seconds "
-                               "from 1 to 3600 (how long a request to agentbudgetd may take)",
-                               t);
+            snprintf(c.env_fault, sizeof c.env_fault,
+                     "AGENTBUDGET_TIMEOUT: '%.100s': must be a whole number of seconds from 1 to "
+                     "3600 (how long a request to agentbudgetd may take)",
+                     t);
     }
+    if (c.env_fault[0] && !defer)
+        return usage_error(&c, "%s", c.env_fault);
     int rc = cmd->fn(&c, argc - 2, argv + 2);
     ab_store_close(c.st);
     return written(rc < 0 ? 0 : rc);
