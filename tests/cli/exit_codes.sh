@@ -62,9 +62,9 @@ run --store bogus list
 expect_has "$ERR" "error: --store: store URL 'bogus'" "a bad --store is named"
 AGENTBUDGET_URL=ftp://x run list
 expect_rc 2 "a bad AGENTBUDGET_URL"
-expect_has "$ERR" "error: AGENTBUDGET_URL: 'ftp://x' is not" "a bad AGENTBUDGET_URL is named"
+expect_has "$ERR" "error: AGENTBUDGET_URL: 'ftp://x': the address must be http://HOST:PORT" "a bad AGENTBUDGET_URL is named"
 run --url ftp://x list
-expect_has "$ERR" "error: --url: 'ftp://x' is not" "a bad --url is named"
+expect_has "$ERR" "error: --url: 'ftp://x': the address must be http://HOST:PORT" "a bad --url is named"
 
 # ---- 3: store failures ----
 run --store "sqlite:$TMP/no-such-dir/x.db" status agent-1
