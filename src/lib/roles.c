@@ -1037,6 +1037,113 @@ static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mo
     return i;
 }
 
+/* case statements, as far as the scanner must follow them: a pattern's ) ends no $( ), so that
+ * "$(case x in x) rm -rf x;; esac)" is one substitution, rm a command of it. */
+#define CASES_MAX 16 /* case statements nested in one $( ) or line, at most; more: denied */
+
+enum { CASE_SUBJECT, CASE_IN, CASE_PATTERN, CASE_BODY };
+
+typedef struct {
+    unsigned char state[CASES_MAX];
+    int parens[CASES_MAX]; /* the depth of parentheses the case began at */
+    int n;
+    int fresh;       /* a pattern list begins: esac ends the case, a ( opens the pattern */
+    int reserved_ok; /* a reserved word may come next (after ; & | ( ) newline, if, do, …) */
+} case_state;
+
+/* 1 if s[i] begins the word w, unquoted and whole (a metacharacter or the end after it). */
+static int word_is(const char *s, size_t len, size_t i, const char *w)
+{
+    size_t n = strlen(w);
+    return i + n <= len && !memcmp(s + i, w, n) &&
+           (i + n == len || (s[i + n] && strchr(" \t\n;&|()<>", s[i + n])));
+}
+
+/* A word that begins at s[i], for the case statements in c: case (where a reserved word may
+ * come), its subject, in, a pattern's first word, esac. Bash refuses a case with no "in" after
+ * its subject: denied (*denied). Only where Bash takes "case" as a reserved word is it one:
+ * taking it for one elsewhere would read past the ) that ends a $( ). */
+static void case_word(case_state *c, const char *s, size_t len, size_t i, int parens, int *denied)
+{
+    static const char *const keep[] = {"!",     "{",     "}",  "if",   "then", "else", "elif",
+                                       "while", "until", "do", "done", "fi",   "esac"};
+    int top = c->n - 1, ok = c->reserved_ok;
+    c->reserved_ok = 0;
+    if (top >= 0 && c->state[top] == CASE_SUBJECT) {
+        c->state[top] = CASE_IN;
+        return;
+    }
+    if (top >= 0 && c->state[top] == CASE_IN) {
+        if (!word_is(s, len, i, "in"))
+            *denied = 1;
+        c->state[top] = CASE_PATTERN;
+        c->fresh = 1;
+        return;
+    }
+    if (top >= 0 && c->state[top] == CASE_PATTERN) {
+        if (c->fresh && word_is(s, len, i, "esac"))
+            c->n--, c->reserved_ok = 1;
+        c->fresh = 0;
+        return;
+    }
+    if (ok && word_is(s, len, i, "case")) {
+        if (c->n == CASES_MAX) {
+            *denied = 1;
+            return;
+        }
+        c->state[c->n] = CASE_SUBJECT;
+        c->parens[c->n++] = parens;
+        return;
+    }
+    if (ok && top >= 0 && word_is(s, len, i, "esac")) {
+        c->n--;
+        c->reserved_ok = 1;
+        return;
+    }
+    for (size_t k = 0; ok && k < sizeof keep / sizeof keep[0]; k++)
+        if (word_is(s, len, i, keep[k]))
+            c->reserved_ok = 1;
+}
+
+/* The separator s[i] (; & | newline ( )) for the case statements in c, at parens: 1 if it is
+ * a case's own (the ) or optional ( of a pattern, ;; ;& ;;&), taken whole (*i moved to its
+ * last character); 0 if it separates as anywhere. */
+static int case_separator(case_state *c, const char *s, size_t len, size_t *i, int parens,
+                          int *denied)
+{
+    int top = c->n - 1;
+    char ch = s[*i];
+    c->reserved_ok = 1;
+    if (top < 0)
+        return 0;
+    if (c->state[top] == CASE_SUBJECT || (c->state[top] == CASE_IN && ch != '\n')) {
+        *denied = 1; /* Bash refuses it: case followed by no word, or no "in" */
+        return 0;
+    }
+    if (c->state[top] == CASE_PATTERN) {
+        if (ch == ')' && parens == c->parens[top]) {
+            c->state[top] = CASE_BODY;
+            return 1;
+        }
+        if (ch == '(' && c->fresh) {
+            c->fresh = 0;
+            return 1;
+        }
+        if (ch == ';' || ch == '&')
+            *denied = 1; /* ;; or & in a pattern list: Bash refuses it */
+        c->fresh = ch == '\n' ? c->fresh : 0;
+        return 0;
+    }
+    if (c->state[top] == CASE_BODY && ch == ';' && *i + 1 < len &&
+        (s[*i + 1] == ';' || s[*i + 1] == '&')) { /* ;; ;& ;;& */
+        *i += s[*i + 1] == ';' && *i + 2 < len && s[*i + 2] == '&' ? 2 : 1;
+        c->state[top] = CASE_PATTERN;
+        c->fresh = 1;
+        return 1;
+    }
+    return 0;
+}
+
 /* Scans s from i: splits it into simple commands at ; & | newlines ( and ) outside quotes (not
  * at the & of >& <& &>) and emits each (mode SCAN_COMMANDS), and scans the commands of its
  * expansions. A # that starts a word comments out the rest of its line; a backslash-newline
@@ -1053,8 +1160,17 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
     }
     size_t n = 0, end;
     int word_start = 1, parens = 0;
+    case_state cases = {.reserved_ok = 1};
     for (; i < len && !x->denied; i++) {
         char ch = s[i];
+        int in_case = mode == SCAN_COMMANDS && cases.n;
+        if (in_case && strchr(";&|\n()", ch) &&
+            case_separator(&cases, s, len, &i, parens, &x->denied)) {
+            bash_emit(seg, n, x->out, x->count, &x->denied); /* a pattern's ), ;; … */
+            n = 0;
+            word_start = 1;
+            continue;
+        }
         if (ch == term && parens == 0)
             break;
         if (ch == '\\' && i + 1 < len && s[i + 1] == '\n') { /* a line continued */
@@ -1067,6 +1183,9 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             continue;
         }
         if (ch == '(' && i + 1 < len && s[i + 1] == '(' && arithmetic_at(s, len, i, &end)) {
+            if (in_case && cases.state[cases.n - 1] == CASE_PATTERN)
+                x->denied = 1; /* (( in a pattern list: not followed */
+            cases.reserved_ok = 0;
             bash_scan(x, s, end, i + 2, '\0', SCAN_EXPANSIONS, depth + 1); /* (( … )) */
             seg_add(seg, &n, s, i, end);
             i = end;
@@ -1075,6 +1194,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         }
         if (strchr(";&|\n()", ch) && !(ch == '&' && i + 1 < len && s[i + 1] == '>')) {
             parens += ch == '(' ? 1 : ch == ')' && parens ? -1 : 0;
+            cases.reserved_ok = 1;
             if (mode == SCAN_COMMANDS)
                 bash_emit(seg, n, x->out, x->count, &x->denied);
             n = 0;
@@ -1089,6 +1209,8 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             word_start = 1;
             continue;
         }
+        if (mode == SCAN_COMMANDS && word_start)
+            case_word(&cases, s, len, i, parens, &x->denied);
         size_t last = word_part(x, s, len, i, mode, depth);
         seg_add(seg, &n, s, i, last);
         i = last;
