@@ -317,6 +317,12 @@ int main(void)
         {"Bash(git 'a[$(rm -rf x)]';git ${PWD:${#}+_})", 0},
         {"Bash(git 'a[$(rm -rf x)]';git ${?/#/${?:_}})", 0},
         {"Bash(git log ${x:${#}})", 1},
+        /* a fourth hunt's (each ran rm): a redirection that assigns its file descriptor to a
+         * variable, {NAME}>, evaluates an index in NAME, and $_ in it */
+        {"Bash(git log 'b[$(rm -rf x)]'; git log {a[_]}>/dev/null)", 0},
+        {"Bash(git log 'b[$(rm -rf x)]'; git log {a[$(git log x)${_}]}>/dev/null)", 0},
+        {"Bash(git log {fd}>/dev/null)", 0},
+        {"Bash(git log ${x}>out.txt)", 1},
         /* what must still pass: a line continued, a default that assigns nothing */
         {"Bash(git log \\\n  --oneline)", 1},
         {"Bash(git log ${x:-HEAD})", 1},

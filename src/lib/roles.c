@@ -1305,6 +1305,22 @@ static int names_in(const char *s, size_t from, size_t to)
  * arithmetic ($((…)), ((…)), $[…]), an index (${x[…]}), an offset (${x:…}) that names a
  * variable, and indirection (${!x}), are refused under an allow list; so is a backslash-newline
  * that does not follow a blank (one inside a word or token: "$\<newline>(rm)"). */
+/* 1 if the } at s[i], before a < or >, is no {NAME}> (a redirection that assigns the file
+ * descriptor to NAME, evaluating an index in it: {a[_]}>x runs what $_ names): a } standing
+ * alone ({ …; }>x), or the end of ${NAME} standing alone (git log ${x}>out). Anything else
+ * may be one, as far as a look back can tell ({a[$(…) …]}>x holds blanks). */
+static int redirect_after_brace_ok(const char *s, size_t i)
+{
+    if (i == 0 || strchr(" \t\n;&|", s[i - 1]))
+        return 1;
+    size_t k = i;
+    while (k > 0 && (s[k - 1] == '_' || (s[k - 1] >= 'a' && s[k - 1] <= 'z') ||
+                     (s[k - 1] >= 'A' && s[k - 1] <= 'Z') || (s[k - 1] >= '0' && s[k - 1] <= '9')))
+        k--;
+    return k >= 2 && k < i && s[k - 1] == '{' && s[k - 2] == '$' &&
+           (k == 2 || strchr(" \t\n;&|", s[k - 3]));
+}
+
 static const char *bash_opaque_allow(const char *s, size_t len)
 {
     int brackets = 0;
@@ -1312,6 +1328,9 @@ static const char *bash_opaque_allow(const char *s, size_t len)
         if (s[i] == '\\' && i + 1 < len && s[i + 1] == '\n' && i > 0 && s[i - 1] != ' ' &&
             s[i - 1] != '\t')
             return "a backslash-newline inside a word,";
+        if (s[i] == '}' && i + 1 < len && (s[i + 1] == '<' || s[i + 1] == '>') &&
+            !redirect_after_brace_ok(s, i))
+            return "a redirection that assigns a variable, {x}>…,";
         size_t open = (s[i] == '$' && i + 2 < len && s[i + 1] == '(' && s[i + 2] == '(') ? i + 1
                       : (s[i] == '(' && i + 1 < len && s[i + 1] == '(')                  ? i
                       : (s[i] == '$' && i + 1 < len && s[i + 1] == '[')                  ? i + 1

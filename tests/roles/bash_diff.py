@@ -43,7 +43,8 @@ FRAGMENTS += EXTRA
 FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git]=/tmp/bin/rm}", "$\\\n{", "\\\n(",
               "'\\\n", "$'\\'", "\"$(\\\n", "<<E\\\n", "E\\\n", "\\\nE", "<\\\n(", "(\\\n(", ")\\\n)", "&\\\n&",
               "|\\\n|", ";\\\n;", "$\\\n[", "\"$\\\n(", "<<-\\\nE", "${x-`", "${x-\"'\"", "\"${x-\"'\"}\"",
-              "$(case x in x) ", "\"$(case x in x) ", "(x) ", "x|y) ", "esac)", ";;esac)", ";& "]
+              "$(case x in x) ", "\"$(case x in x) ", "(x) ", "x|y) ", "esac)", ";;esac)", ";& ",
+              "{a[_]}>/dev/null ", "{a[$(git log)_]}>x ", "{x}>&- ", "'b[$(rm -rf x)]' "]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
