@@ -163,6 +163,7 @@ int main(void)
         {"echo \"$(case x in x) echo;; esac)\"; git push", 0},
         {"echo \"$(echo case x in x) ; git push\"", 1},
         {"echo \"$(case x in x) echo;; esac) git push\"", 1},
+        {"echo $(( `))` )) \\\\\\'; git push #'", 0},
         {"echo pu{sh,}", 1},
         {"cp file.{txt,bak}", 1},
         {"echo $'git push'", 1},
@@ -323,6 +324,13 @@ int main(void)
         {"Bash(git log 'b[$(rm -rf x)]'; git log {a[$(git log x)${_}]}>/dev/null)", 0},
         {"Bash(git log {fd}>/dev/null)", 0},
         {"Bash(git log ${x}>out.txt)", 1},
+        /* and arithmetic whose end the scanner counted wrong: Bash skips a backquote and a
+         * $'…' with its \' as a whole (both ran rm: as a command after the arithmetic Bash saw
+         * end, which the scanner took for quoted, or glob-named, letters kept out of it) */
+        {"Bash(git log $(( `))` )) git log \\\\\\'; rm -rf x #')", 0},
+        {"Bash(git log $(( ${?#$'\\''}1 )) ; /\?\?\?/\?\?\? ' ))')", 0},
+        {"Bash(git log $[ `]` ] git log)", 0},
+        {"Bash(git log $((1 + 2)) $[3] \"$((4))\")", 1},
         /* what must still pass: a line continued, a default that assigns nothing */
         {"Bash(git log \\\n  --oneline)", 1},
         {"Bash(git log ${x:-HEAD})", 1},

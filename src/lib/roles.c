@@ -784,6 +784,20 @@ static size_t bracket_end(const char *s, size_t len, size_t i)
     return len;
 }
 
+/* 1 if the bracket at s[i] (of (( $(( or $[) holds, up to where bracket_end has it close (or
+ * the end), what bracket_end does not read as Bash does: a backquote (Bash skips to its end, and
+ * $(( `))` )) is one substitution), $'…' (its \' escapes a quote) or a double quote (the $( )
+ * and backquotes in it are parsed). Where they are, the scanner cannot tell where Bash ends it,
+ * nor whether Bash takes it for arithmetic: the line is denied. */
+static int bracket_unsure(const char *s, size_t len, size_t i)
+{
+    size_t end = bracket_end(s, len, i);
+    for (size_t k = i; k < end && k < len; k++)
+        if (s[k] == '`' || s[k] == '"' || (s[k] == '$' && k + 1 < len && s[k + 1] == '\''))
+            return 1;
+    return 0;
+}
+
 /* 1 if the (( at s[i] is arithmetic: it closes with )) (else it is a subshell in a subshell, or
  * a command substitution $( (…) ), as Bash reads it). *end: the index of its last ). */
 static int arithmetic_at(const char *s, size_t len, size_t i, size_t *end)
@@ -883,6 +897,11 @@ static size_t end_expansion(bash_ctx *x, const char *s, size_t len, size_t i, in
     if (s[i + 1] == '{')
         return end_param(x, s, len, i, depth + 1, dq);
     size_t end;
+    if ((s[i + 1] == '[' || (s[i + 1] == '(' && i + 2 < len && s[i + 2] == '(')) &&
+        bracket_unsure(s, len, i + 1)) {
+        x->denied = 1;
+        return len - 1;
+    }
     if (s[i + 1] == '[' && (end = bracket_end(s, len, i + 1)) == len)
         return i + 1; /* a $[ that does not close is two characters */
     if (s[i + 1] == '[' || (s[i] == '$' && s[i + 2] == '(' && arithmetic_at(s, len, i + 1, &end))) {
@@ -1182,6 +1201,8 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
                 i++;
             continue;
         }
+        if (ch == '(' && i + 1 < len && s[i + 1] == '(' && bracket_unsure(s, len, i))
+            x->denied = 1;
         if (ch == '(' && i + 1 < len && s[i + 1] == '(' && arithmetic_at(s, len, i, &end)) {
             if (in_case && cases.state[cases.n - 1] == CASE_PATTERN)
                 x->denied = 1; /* (( in a pattern list: not followed */
