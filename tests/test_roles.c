@@ -331,6 +331,16 @@ int main(void)
         {"Bash(git log $(( ${?#$'\\''}1 )) ; /\?\?\?/\?\?\? ' ))')", 0},
         {"Bash(git log $[ `]` ] git log)", 0},
         {"Bash(git log $((1 + 2)) $[3] \"$((4))\")", 1},
+        /* an index, offset or arithmetic whose end a substitution in it hid: the name after
+         * it was not looked at (each ran rm) */
+        {"Bash(git log 'a[$(rm -rf x)]'; git log ${x[`#]\ngit log`_]})", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log ${PWD:`#}\ngit log`_})", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log ${x[$(#]\ngit log\n)_]})", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log ${x[\"$(#\"]\"\ngit log\n)\"_]})", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log $(( $(#)))\ngit log\n)git +_ )))", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log $[ $(#]\ngit log\n)git +_ ])", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log ${x[${@+]}_]})", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; git log ${PWD:${@+\\}}_})", 0},
         /* what must still pass: a line continued, a default that assigns nothing */
         {"Bash(git log \\\n  --oneline)", 1},
         {"Bash(git log ${x:-HEAD})", 1},
