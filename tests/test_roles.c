@@ -341,6 +341,12 @@ int main(void)
         {"Bash(git log 'a[$(rm -rf x)]'; git log $[ $(#]\ngit log\n)git +_ ])", 0},
         {"Bash(git log 'a[$(rm -rf x)]'; git log ${x[${@+]}_]})", 0},
         {"Bash(git log 'a[$(rm -rf x)]'; git log ${PWD:${@+\\}}_})", 0},
+        /* $'…' in ${…} in double quotes or a here-document: Bash expands what it decodes to
+         * (a differential fuzzer's find; each ran rm) */
+        {"Bash(git log \"${x:-$'$(rm -rf x)'}\")", 0},
+        {"Bash(git log \"${x:-$'\\x24(rm -rf x)'}\")", 0},
+        {"Bash(git log <<E\n${x:-$'`rm -rf x`'}\nE)", 0},
+        {"Bash(git log \"${x:-$'a b'}\")", 1},
         /* what must still pass: a line continued, a default that assigns nothing */
         {"Bash(git log \\\n  --oneline)", 1},
         {"Bash(git log ${x:-HEAD})", 1},

@@ -829,6 +829,33 @@ static size_t end_double(bash_ctx *x, const char *s, size_t len, size_t i, int d
     return len - 1;
 }
 
+/* A $'…' at s[i] inside ${…}: where it closes. In double quotes (and a here-document) Bash
+ * puts what it decodes to into the word unquoted, and expands it: "${x:-$'$(rm -rf x)'}" and
+ * $'\x24(…)' run rm. What it decodes to is scanned for expansions, whatever the context. */
+static size_t ansi_in_param(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
+{
+    size_t j = end_single(s, len, i, 1), n = 0;
+    char *text = malloc(j - i + 2);
+    if (!text) {
+        x->out->oom = 1;
+        return j;
+    }
+    for (size_t k = i + 2; k < j; k++) {
+        size_t w = 1;
+        if (s[k] == '\\' && k + 1 < j)
+            k += ansi_escape(s + k + 1, s + j, text + n, &w);
+        else
+            text[n] = s[k];
+        if (w == 1 && text[n] == '\0') /* a NUL ends what it gives */
+            break;
+        n += w;
+    }
+    text[n] = '\0';
+    bash_scan(x, text, n, 0, '\0', SCAN_EXPANSIONS, depth + 1);
+    free(text);
+    return j;
+}
+
 /* Where the ${ at s[i] closes (its first } outside the quotes and expansions in it: a { alone
  * opens nothing, as Bash reads ${x:-{a}; rm -rf x — the line went on as the parameter, and rm
  * was no command of it). */
@@ -840,7 +867,7 @@ static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int de
         else if (s[i] == '$' && i + 1 < len && s[i + 1] == '$') /* $$: not the $ of $'…' */
             i++;
         else if (s[i] == '$' && i + 1 < len && s[i + 1] == '\'') /* ${x:-$'\''}: one quote */
-            i = end_single(s, len, i, 1);
+            i = ansi_in_param(x, s, len, i, depth);
         else if (s[i] == '\'') {
             /* in double quotes, a here-document or arithmetic a ' in ${…} is a character, and
              * "${x-'$(rm)'}" runs rm: what it holds is scanned for expansions whatever the
