@@ -1358,12 +1358,6 @@ static int names_in(const char *s, size_t from, size_t to)
     return 0;
 }
 
-/* What an allow list cannot follow either, or NULL. Arithmetic evaluates a variable's value as
- * an expression, and an index in it runs the command substitutions it holds: git log
- * 'a[$(rm -rf x)]'; git log $((_)) runs rm ($_ is the last word of the command before). So
- * arithmetic ($((…)), ((…)), $[…]), an index (${x[…]}), an offset (${x:…}) that names a
- * variable, and indirection (${!x}), are refused under an allow list; so is a backslash-newline
- * that does not follow a blank (one inside a word or token: "$\<newline>(rm)"). */
 /* 1 if the } at s[i], before a < or >, is no {NAME}> (a redirection that assigns the file
  * descriptor to NAME, evaluating an index in it: {a[_]}>x runs what $_ names): a } standing
  * alone ({ …; }>x), or the end of ${NAME} standing alone (git log ${x}>out). Anything else
@@ -1380,6 +1374,13 @@ static int redirect_after_brace_ok(const char *s, size_t i)
            (k == 2 || strchr(" \t\n;&|", s[k - 3]));
 }
 
+/* What an allow list cannot follow either, or NULL. Arithmetic evaluates a variable's value as
+ * an expression, and an index in it runs the command substitutions it holds: git log
+ * 'a[$(rm -rf x)]'; git log $((_)) runs rm ($_ is the last word of the command before). So
+ * arithmetic ($((…)), ((…)), $[…]), an index (${x[…]}), an offset (${x:…}) that names a
+ * variable, and indirection (${!x}), are refused under an allow list; so is a backslash-newline
+ * that does not follow a blank (one inside a word or token: "$\<newline>(rm)"), and a {NAME}>
+ * redirection. */
 static const char *bash_opaque_allow(const char *s, size_t len)
 {
     int brackets = 0;
