@@ -238,6 +238,22 @@ check "malformed hook input: exit 2" same "$rc" "2"
 check "and a clear error" grep -q '^error: hook input: not a JSON object' <<<"$out"
 out=$(echo '[1]' | "$AB" hook claude-code 2>&1); rc=$?
 check "an array: exit 2 and says so (it said 'line -1: ')" same "$rc:$out" "2:error: hook input: not a JSON object (an array)"
+# a field of another type than Claude Code sends is refused, naming it (it was read as absent: a
+# Bash tool_input that is a string was checked as "Bash", past every deny pattern for commands)
+for bad in 'PreToolUse|"tool_name":"Read","transcript_path":5|transcript_path: must be a string|2' \
+    'PostToolUse|"tool_name":"Read","agent_id":5|agent_id: must be a string|1' \
+    'PreToolUse|"tool_name":"Bash","tool_input":"rm -rf x"|tool_input: must be an object|2' \
+    'PreToolUse|"tool_name":"Bash","tool_input":{"command":["rm"]}|tool_input.command: required for Bash|2' \
+    'PreToolUse|"tool_name":7|tool_name: must be a string|2' \
+    'Stop|"cwd":{}|cwd: must be a string|1'; do
+    IFS='|' read -r b_ev b_fields b_msg b_rc <<<"$bad"
+    out=$(echo '{"hook_event_name":"'"$b_ev"'","session_id":"typed",'"$b_fields"'}' | "$AB" hook claude-code --no-config 2>&1); rc=$?
+    check "$b_ev with $b_fields: exit $b_rc ($rc: $out)" same "$rc" "$b_rc"
+    check "and says '$b_msg'" grep -q "^error: hook input: $b_msg" <<<"$out"
+done
+out=$(echo '{"hook_event_name":"PreToolUse","session_id":"s1","session_id":"s2","tool_name":"Read"}' | "$AB" hook claude-code --no-config 2>&1); rc=$?
+check "a key given twice: exit 2, not the last one taken ($out)" same "$rc:$(grep -c 'duplicate object key' <<<"$out")" "2:1"
+check "and no session budget made for either" same "$("$AB" list --json | jq '[.[] | select(.agent_id | test("/(s1|s2|typed)$"))] | length')" "0"
 out=$(echo '{"hook_event_name":"PreToolUse"}' | "$AB" hook claude-code 2>&1); rc=$?
 check "no session_id: exit 2 naming it" same "$rc:$(grep -c session_id <<<"$out")" "2:1"
 # on an event that only charges, exit 2 would tell Claude Code to block: on Stop, to keep working

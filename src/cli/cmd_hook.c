@@ -673,7 +673,8 @@ static char *tool_operation(json_t *ev)
 int hook_event_parse(cli *c, const char *in, size_t n, json_t **ev)
 {
     json_error_t err;
-    *ev = json_loadb(in, n, 0, &err);
+    /* a key given twice is refused: which one counts (the last, for jansson) would be a guess */
+    *ev = json_loadb(in, n, JSON_REJECT_DUPLICATES, &err);
     if (!*ev && json_error_code(&err) == json_error_out_of_memory) {
         fprintf(stderr, "error: hook input: out of memory\n");
         return EXIT_FAILURE_STORE;
@@ -704,6 +705,29 @@ static int subagent_transcript(json_t *ev, const char *transcript, char *out, si
            (int)size;
 }
 
+/* The fields the hook reads, of the types Claude Code sends: one of another type is refused,
+ * not read as absent (a Bash tool_input that is no object was checked as "Bash", which no
+ * deny pattern for a command matches). */
+static int fields_typed(cli *c, json_t *ev)
+{
+    static const char *const strings[] = {"transcript_path", "agent_transcript_path", "agent_id",
+                                          "cwd", "tool_name"};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        json_t *v = json_object_get(ev, strings[i]);
+        if (v && !json_is_string(v) && !json_is_null(v))
+            return usage_error(c, "hook input: %s: must be a string", strings[i]);
+    }
+    json_t *input = json_object_get(ev, "tool_input");
+    if (input && !json_is_object(input) && !json_is_null(input))
+        return usage_error(c, "hook input: tool_input: must be an object");
+    const char *tool = json_string_value(json_object_get(ev, "tool_name"));
+    const char *event = json_string_value(json_object_get(ev, "hook_event_name"));
+    if (tool && !strcmp(tool, "Bash") && !strcmp(event, "PreToolUse") &&
+        !json_is_string(json_object_get(input, "command")))
+        return usage_error(c, "hook input: tool_input.command: required for Bash, a string");
+    return 0;
+}
+
 int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
 {
     const char *event = json_string_value(json_object_get(ev, "hook_event_name"));
@@ -712,6 +736,8 @@ int hook_event_run(cli *c, const hook_config *cfg, json_t *ev)
         return usage_error(c, "hook input: hook_event_name: required, a string");
     if (!session || !*session || strlen(session) > 255)
         return usage_error(c, "hook input: session_id: required, a string of 1-255 bytes");
+    if (fields_typed(c, ev))
+        return EXIT_USAGE;
     int decides = !strcmp(event, "PreToolUse") || !strcmp(event, "UserPromptSubmit");
     char budget[AB_PATH_BYTES_MAX + 1], reason[1200];
     int rc = store_open(c);
