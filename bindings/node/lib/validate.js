@@ -154,7 +154,7 @@ const WINDOW_BITS = { session: 1, day: 2, daily: 2, month: 4, monthly: 4 };
 function windows(v, name) {
   if (v === 'all') return 7;
   const list = typeof v === 'string' ? [v] : v;
-  if (!Array.isArray(list) || list.length === 0) throw typeError(name, "'all' or an array of 'session', 'day', 'month'", v);
+  if (!Array.isArray(list) || list.length === 0) throw typeError(name, "'all' or a non-empty array of 'session', 'day', 'month'", v);
   let bits = 0;
   for (const w of list) {
     if (!Object.prototype.hasOwnProperty.call(WINDOW_BITS, w)) throw rangeError(name, "'all' or some of 'session', 'day', 'month'", w);

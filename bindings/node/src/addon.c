@@ -499,8 +499,8 @@ static napi_value js_initialize(napi_env env, napi_callback_info info)
     if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "agentId") ||
         arg_str(&c, 2, role, sizeof role, 0, &r, "role") || arg_i64(&c, 3, &limits[0].amount) ||
         arg_str(&c, 4, usd, sizeof usd, 0, &u, "dailyCostLimit") ||
-        arg_str(&c, 5, model, sizeof model, 1, &m, "model") ||
-        arg_str(&c, 6, key, sizeof key, 1, &k, "key"))
+        arg_str(&c, 5, model, sizeof model, 1, &m, "options.model") ||
+        arg_str(&c, 6, key, sizeof key, 1, &k, "options.key"))
         return NULL;
     if (ab_usd_parse(u, &limits[1].amount)) {
         char msg[128];
@@ -583,7 +583,7 @@ static napi_value js_check_usage(napi_env env, napi_callback_info info)
         return NULL;
     ab_store *st = arg_store(&c, 0);
     if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "agentId") ||
-        arg_str(&c, 2, model, sizeof model, 1, &m, "model") || arg_usage(&c, 3, &u))
+        arg_str(&c, 2, model, sizeof model, 1, &m, "options.model") || arg_usage(&c, 3, &u))
         return NULL;
     ab_decision d;
     int rc = ab_budget_check(st, p, m, &u, &d);
@@ -606,8 +606,8 @@ static napi_value js_deduct(napi_env env, napi_callback_info info)
         return NULL;
     ab_store *st = arg_store(&c, 0);
     if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "agentId") || arg_i64(&c, 2, &u.input) ||
-        arg_i64(&c, 3, &u.output) || arg_str(&c, 4, model, sizeof model, 1, &m, "model") ||
-        arg_str(&c, 5, key, sizeof key, 1, &k, "key"))
+        arg_i64(&c, 3, &u.output) || arg_str(&c, 4, model, sizeof model, 1, &m, "options.model") ||
+        arg_str(&c, 5, key, sizeof key, 1, &k, "options.key"))
         return NULL;
     ab_decision d;
     int rc = ab_store_batch_begin(st);
@@ -652,7 +652,7 @@ static napi_value js_reset(napi_env env, napi_callback_info info)
         return NULL;
     ab_store *st = arg_store(&c, 0);
     if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "agentId") || arg_i64(&c, 2, &which) ||
-        arg_str(&c, 3, key, sizeof key, 1, &k, "key"))
+        arg_str(&c, 3, key, sizeof key, 1, &k, "options.key"))
         return NULL;
     int rc = ab_store_batch_begin(st);
     if (rc == AB_OK)
@@ -671,8 +671,8 @@ static napi_value js_charge(napi_env env, napi_callback_info info)
         return NULL;
     ab_store *st = arg_store(&c, 0);
     if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "agentId") ||
-        arg_str(&c, 2, model, sizeof model, 1, &m, "model") || arg_usage(&c, 3, &u) ||
-        arg_str(&c, 8, key, sizeof key, 1, &k, "key"))
+        arg_str(&c, 2, model, sizeof model, 1, &m, "options.model") || arg_usage(&c, 3, &u) ||
+        arg_str(&c, 8, key, sizeof key, 1, &k, "options.key"))
         return NULL;
     ab_decision d;
     int rc = ab_budget_charge(st, p, m, &u, k, &d);
@@ -695,8 +695,8 @@ static napi_value js_reserve(napi_env env, napi_callback_info info)
         return NULL;
     ab_store *st = arg_store(&c, 0);
     if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "agentId") ||
-        arg_str(&c, 2, model, sizeof model, 1, &m, "model") || arg_usage(&c, 3, &u) ||
-        arg_i64(&c, 8, &ttl_s) || arg_str(&c, 9, key, sizeof key, 1, &k, "key"))
+        arg_str(&c, 2, model, sizeof model, 1, &m, "options.model") || arg_usage(&c, 3, &u) ||
+        arg_i64(&c, 8, &ttl_s) || arg_str(&c, 9, key, sizeof key, 1, &k, "options.key"))
         return NULL;
     ab_decision d;
     int rc = ab_budget_reserve(st, p, m, &u, ttl_s, k, &d);
@@ -718,7 +718,7 @@ static napi_value js_commit(napi_env env, napi_callback_info info)
         return NULL;
     ab_store *st = arg_store(&c, 0);
     if (!st || arg_str(&c, 1, id, sizeof id, 0, &i, "holdId") || arg_usage(&c, 2, &u) ||
-        arg_str(&c, 7, key, sizeof key, 1, &k, "key"))
+        arg_str(&c, 7, key, sizeof key, 1, &k, "options.key"))
         return NULL;
     ab_decision d;
     int rc = ab_hold_commit(st, i, &u, k, &d);
@@ -739,7 +739,7 @@ static napi_value js_release(napi_env env, napi_callback_info info)
         return NULL;
     ab_store *st = arg_store(&c, 0);
     if (!st || arg_str(&c, 1, id, sizeof id, 0, &i, "holdId") ||
-        arg_str(&c, 2, key, sizeof key, 1, &k, "key"))
+        arg_str(&c, 2, key, sizeof key, 1, &k, "options.key"))
         return NULL;
     int rc = ab_hold_release(st, i, k);
     if (rc) {
@@ -792,8 +792,8 @@ static napi_value js_set_budget(napi_env env, napi_callback_info info)
     ab_store *st = arg_store(&c, 0);
     if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "path") ||
         arg_str(&c, 2, role, sizeof role, 1, &r, "role") ||
-        arg_str(&c, 3, model, sizeof model, 1, &m, "model") || arg_i64(&c, 5, &replace) ||
-        arg_i64(&c, 6, &no_defaults) || arg_str(&c, 7, key, sizeof key, 1, &k, "key") ||
+        arg_str(&c, 3, model, sizeof model, 1, &m, "spec.model") || arg_i64(&c, 5, &replace) ||
+        arg_i64(&c, 6, &no_defaults) || arg_str(&c, 7, key, sizeof key, 1, &k, "spec.key") ||
         arg_strs(&c, 4, specs, &n, "spec.limits"))
         return NULL;
     if (arg_strs(&c, 8, unset, &nu, "spec.unset")) {

@@ -70,7 +70,13 @@ const cases = [
   // over-long in bytes but cut short of full by N-API at a character's edge: refused, not cut
   [() => store.checkPermissionSync('a', 'Bash(echo ' + '\u{1F600}'.repeat(1022) + ' && rm -rf /)'), RangeError, /^operation: at most 4096 bytes$/],
   [() => store.initializeBudget('a', 'a' + '\u{1F600}'.repeat(32), 1000, 1), RangeError, /^role: at most 127 bytes$/],
-  [() => store.charge('a', 1, { model: '\u00e9'.repeat(200) }), RangeError, /^model: at most 127 bytes$/],
+  [() => store.charge('a', 1, { model: '\u00e9'.repeat(200) }), RangeError, /^options\.model: at most 127 bytes$/],
+  // a native check names the option as the caller wrote it (it said model:, key:)
+  [() => store.deductBudget('a', 1, 1, { model: 'x\0' }), RangeError, /^options\.model: must not contain a NUL character$/],
+  [() => store.charge('a', 1, { key: 'k\0' }), RangeError, /^options\.key: must not contain a NUL character$/],
+  [() => store.setBudget('a', { model: 'm\0' }), RangeError, /^spec\.model: must not contain a NUL character$/],
+  // an empty list of windows is an array, and the rule says it must not be empty
+  [() => store.reset('a', []), TypeError, /^windows: must be 'all' or a non-empty array of 'session', 'day', 'month'/],
   [() => ab.open(42), TypeError, /^storeUrl: /],
   [() => ab.open(''), RangeError, /^storeUrl: must be a store URL/],
   [() => ab.open('ftp://nowhere'), RangeError, /ftp/],
