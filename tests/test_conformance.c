@@ -1471,7 +1471,7 @@ static void test_saturated_remaining(void)
     CHECK_STR(d.budget, "p");
     CHECK_I64(d.used, INT64_MAX);
     CHECK_I64(d.remaining, 0);
-    CHECK(strstr(d.reason, "requested 1 tokens, 0 tokens left of 1000000 tokens") != NULL);
+    CHECK(strstr(d.reason, "requested 1 token, 0 tokens left of 1000000 tokens") != NULL);
     ab_store_close(st);
 }
 

@@ -52,6 +52,11 @@ static void json_error(const char *code, const char *message)
     printf("}}\n");
 }
 
+const char *plural_s(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 int usage_error(cli *c, const char *fmt, ...)
 {
     char msg[1024];

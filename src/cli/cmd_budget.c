@@ -55,12 +55,14 @@ static void print_status(const ab_budget_status *b)
     if (!any)
         printf("limits:    none\n");
     char usd[32];
-    printf("%-10s %" PRId64 " tokens, $%s, %" PRId64 " requests\n", "today",
-           b->used[AB_WINDOW_DAY][AB_METRIC_TOKENS],
-           ab_usd_format(b->used[AB_WINDOW_DAY][AB_METRIC_USD], usd, sizeof usd),
-           b->used[AB_WINDOW_DAY][AB_METRIC_REQUESTS]);
+    const int64_t *today = b->used[AB_WINDOW_DAY];
+    printf("%-10s %" PRId64 " token%s, $%s, %" PRId64 " request%s\n", "today",
+           today[AB_METRIC_TOKENS], plural_s(today[AB_METRIC_TOKENS]),
+           ab_usd_format(today[AB_METRIC_USD], usd, sizeof usd), today[AB_METRIC_REQUESTS],
+           plural_s(today[AB_METRIC_REQUESTS]));
     printf("%-10s %" PRId64 " open\n", "holds", b->holds_open);
-    printf("%-10s %" PRId64 " operations\n", "blocked", b->operations_blocked);
+    printf("%-10s %" PRId64 " operation%s\n", "blocked", b->operations_blocked,
+           plural_s(b->operations_blocked));
     print_time("created", b->created_at_ms);
     print_time("last reset", b->last_reset_ms);
 }

@@ -112,8 +112,11 @@ int cmd_copy(cli *c, int argc, char **argv)
                "\"tokens\":%zu,\"keys\":%zu}\n",
                s.budgets, s.holds, s.events, s.prices, s.roles, s.tokens, s.keys);
     else
-        printf("copied %zu budgets, %zu open holds, %zu events, %zu prices, %zu roles, %zu "
-               "tokens, %zu idempotency keys\n",
-               s.budgets, s.holds, s.events, s.prices, s.roles, s.tokens, s.keys);
+        printf("copied %zu budget%s, %zu open hold%s, %zu event%s, %zu price%s, %zu role%s, %zu "
+               "token%s, %zu idempotency key%s\n",
+               s.budgets, plural_s((long long)s.budgets), s.holds, plural_s((long long)s.holds),
+               s.events, plural_s((long long)s.events), s.prices, plural_s((long long)s.prices),
+               s.roles, plural_s((long long)s.roles), s.tokens, plural_s((long long)s.tokens),
+               s.keys, plural_s((long long)s.keys));
     return 0;
 }

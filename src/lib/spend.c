@@ -80,7 +80,8 @@ static const char *unit_format(ab_metric m, int64_t v, char *buf, size_t size)
         char usd[32];
         snprintf(buf, size, "$%s", ab_usd_format(v, usd, sizeof usd));
     } else {
-        snprintf(buf, size, "%" PRId64 " %s", v, ab_metric_name(m));
+        const char *name = ab_metric_name(m); /* "1 token", "1 request" */
+        snprintf(buf, size, "%" PRId64 " %.*s", v, (int)strlen(name) - (v == 1), name);
     }
     return buf;
 }

@@ -470,4 +470,13 @@ run status sat
 expect_has "$OUT" "used 9223372036854775807 held 2000000      left 0" \
     "status: nothing left past a saturated counter with a hold on top"
 
+# one of a thing is said in the singular: "1 request", not "1 requests" (status, a denial)
+run set one-req --limit requests/day=1
+run charge one-req --input 1 --output 0
+run check one-req --tokens 0
+expect_rc 1 "a second request past requests/day=1: denied"
+expect_eq "$OUT$ERR" "denied: day limit of 'one-req' exceeded: requested 1 request, 0 requests left of 1 request" "the denial says 1 request"
+run status one-req
+expect_eq "$(grep -E '^(today|blocked) ' <<<"$OUT")" $'today      1 token, $0.000003, 1 request\nblocked    1 operation' "status says 1 token, 1 request today, 1 operation blocked"
+
 finish

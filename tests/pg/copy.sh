@@ -28,7 +28,7 @@ HOLD=$("$AB" --store "$SRC" reserve acme/research/agent-7 --input 1000 --max-out
 "$AB" --store "$SRC" token create --scope acme --role agent >/dev/null 2>&1
 
 out=$("$AB" --store "$PG" copy --from "$SRC" --to "$PG")
-check "copy reports what it copied" same "$out" "copied 3 budgets, 1 open holds, 9 events, 1 prices, 1 roles, 1 tokens, 1 idempotency keys"
+check "copy reports what it copied" same "$out" "copied 3 budgets, 1 open hold, 9 events, 1 price, 1 role, 1 token, 1 idempotency key"
 for b in acme acme/research acme/research/agent-7; do
     check "status of $b" same "$("$AB" --store "$PG" status "$b" --json)" "$("$AB" --store "$SRC" status "$b" --json)"
 done
@@ -52,7 +52,7 @@ check "held is freed on every level" same "$("$AB" --store "$PG" status acme --j
 check "non-empty target refused with exit 2" same "$?" "2"
 check "the refusal says why, and names --force" grep -q "not empty.*(--force replaces" "$TMP/err"
 out=$("$AB" copy --from "$SRC" --to "$PG" --force)
-check "--force replaces the target" same "$out" "copied 3 budgets, 1 open holds, 9 events, 1 prices, 1 roles, 1 tokens, 1 idempotency keys"
+check "--force replaces the target" same "$out" "copied 3 budgets, 1 open hold, 9 events, 1 price, 1 role, 1 token, 1 idempotency key"
 check "the event log is the source's after --force" same "$("$AB" --store "$PG" events --json | strip_ids)" "$("$AB" --store "$SRC" events --json | strip_ids)"
 check "the hold is open again after --force" same "$("$AB" --store "$PG" hold "$HOLD" --json)" "$("$AB" --store "$SRC" hold "$HOLD" --json)"
 check "migrate reports the schema" same "$("$AB" --store "$PG" migrate)" "schema version 4 (this agentbudget writes 4)"
