@@ -164,6 +164,13 @@ int main(void)
         {"echo \"$(echo case x in x) ; git push\"", 1},
         {"echo \"$(case x in x) echo;; esac) git push\"", 1},
         {"echo $(( `))` )) \\\\\\'; git push #'", 0},
+        /* an extended glob pattern is part of a word: no comment, separator or here-document
+         * in it; a process substitution in it runs (with extglob on, and in [[ ]] without) */
+        {"echo @(#x) ; git push", 0},
+        {"[[ x == @(#x) ]] ; git push", 0},
+        {"echo @(x<<E)\ngit push\nE", 0},
+        {"echo @(<(git push))", 0},
+        {"!(#x) ; git push", 0},
         {"echo pu{sh,}", 1},
         {"cp file.{txt,bak}", 1},
         {"echo $'git push'", 1},
@@ -347,6 +354,15 @@ int main(void)
         {"Bash(git log \"${x:-$'\\x24(rm -rf x)'}\")", 0},
         {"Bash(git log <<E\n${x:-$'`rm -rf x`'}\nE)", 0},
         {"Bash(git log \"${x:-$'a b'}\")", 1},
+        /* an extended glob pattern (Claude Code's shell may have extglob on): what it holds
+         * is no command, and it hides the line that follows from the scanner (each ran rm
+         * under bash -O extglob); refused, whatever it holds */
+        {"Bash(git log @(#x) ; rm -rf x)", 0},
+        {"Bash(git log $*(#) ; rm -rf x)", 0},
+        {"Bash(git log +(x|#) ; rm -rf x)", 0},
+        {"Bash(git log @(x<<git)\nrm -rf x\ngit)", 0},
+        {"Bash(git log @(x))", 0},
+        {"Bash(git log '@(#x)' \"*(x)\" \\!\\(x\\))", 1},
         /* what must still pass: a line continued, a default that assigns nothing */
         {"Bash(git log \\\n  --oneline)", 1},
         {"Bash(git log ${x:-HEAD})", 1},

@@ -743,6 +743,7 @@ typedef struct {
      * they were begun (Bash reads their bodies after the line's newline) */
     heredoc hd[HEREDOCS_MAX];
     int nh;
+    int extglob; /* an extended glob pattern, @(…): no allow list follows one */
 } bash_ctx;
 
 /* What bash_scan looks for: simple commands (split, emitted), or only the expansions that run
@@ -1013,6 +1014,34 @@ static size_t heredoc_bodies(bash_ctx *x, const char *s, size_t len, size_t i, i
     return pos - 1;
 }
 
+/* An extended glob pattern at s[i], @( *( +( ?( or !( : where its ) is. Bash with extglob on
+ * (and right of == or != in [[ ]], whatever the option) reads it as part of a word, to the )
+ * that matches, with no comment, here-document or separator in it: git log @(#x) ; rm -rf y runs
+ * rm. Its quotes and expansions are scanned, and <( ) and >( ) in it, which run. */
+static size_t extglob_end(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
+{
+    int open = 0;
+    x->extglob = 1;
+    for (size_t k = i + 1; k < len; k++) {
+        char c = s[k], next = k + 1 < len ? s[k + 1] : '\0';
+        if (c == '\\')
+            k++;
+        else if (c == '\'' || (c == '$' && next == '\''))
+            k = end_single(s, len, k, c == '$');
+        else if (c == '$' && next == '$')
+            k++;
+        else if (c == '"')
+            k = end_double(x, s, len, k, depth);
+        else if (expansion_at(s, len, k) || ((c == '<' || c == '>') && next == '('))
+            k = end_expansion(x, s, len, k, depth, 0);
+        else if (c == '(')
+            open++;
+        else if (c == ')' && --open == 0)
+            return k;
+    }
+    return len - 1;
+}
+
 /* Appends s[from..to] to seg as written, runs of blanks and newlines made one space, and a
  * backslash-newline taken out but in a single quote (it joins lines, in double quotes too:
  * git "pu\<newline>sh" runs git push). */
@@ -1039,6 +1068,13 @@ static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mo
         return i + 1 < len ? i + 1 : i;
     if (mode == SCAN_EXPANSIONS)
         return expansion_at(s, len, i) ? end_expansion(x, s, len, i, depth, 0) : i;
+    if (ch && strchr("@*+?!", ch) && next == '(') {
+        /* !( that begins a word is ! and a subshell without extglob, a pattern with it:
+         * either reading may hide the other's commands, !(#x) ; rm -rf x */
+        if (ch == '!' && (i == 0 || strchr(" \t\n;&|()<>", s[i - 1])))
+            x->denied = 1;
+        return extglob_end(x, s, len, i, depth);
+    }
     if (ch == '\'')
         return end_single(s, len, i, 0);
     if (ch == '$' && next == '$') /* $$: not the $ of $'…' */
@@ -1275,8 +1311,9 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
  * *count pairs. A role's Bash(…) patterns see each one as well as the whole line: a deny pattern
  * for "git push*" must stop "cd repo && git push" too. NULL if out of memory; *denied set if the
  * line is too deep (substitutions), has too many here-documents, or one whose word is an
- * expansion, to follow. */
-static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, int *denied)
+ * expansion, to follow; *extglob set if it holds an extended glob pattern (extglob_end). */
+static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, int *denied,
+                                  int *extglob)
 {
     ab__sb out = {0};
     bash_ctx *x = calloc(1, sizeof *x);
@@ -1287,6 +1324,7 @@ static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, in
     *count = 0;
     bash_scan(x, cmd, len, 0, '\0', SCAN_COMMANDS, 0);
     *denied = x->denied;
+    *extglob = x->extglob;
     free(x);
     if (out.oom || !out.buf) {
         free(out.buf);
@@ -1497,8 +1535,20 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
     /* a command line: deny patterns see it whole and each simple command in it; the allow list
      * must cover each simple command as normalised (FOO=1 /usr/bin/git log: git log), not the
      * whole line — "Bash(cd *)" would allow "cd x && rm -rf y" */
-    int denied = 0;
-    char *segs = bash ? bash_simple_commands(tool + 5, len - 6, &count, &denied) : NULL, *p = segs;
+    int denied = 0, extglob = 0;
+    char *segs = bash ? bash_simple_commands(tool + 5, len - 6, &count, &denied, &extglob) : NULL,
+         *p = segs;
+    if (bash && segs && !denied && extglob && r->allow_tools_count) {
+        /* what Bash makes of it depends on shopt extglob, which the line does not show */
+        snprintf(reason, reason_size,
+                 "role '%s': '%s' holds an extended glob pattern, @(…), which no allow pattern "
+                 "can follow",
+                 r->name, tool);
+        if (reason_size)
+            ab__utf8_trim(reason);
+        free(segs);
+        return 0;
+    }
     if (bash && (!segs || denied)) {
         snprintf(reason, reason_size, "role '%s': %s checking '%s'", r->name,
                  segs ? "substitutions nested too deep, too many here-documents, or braces "

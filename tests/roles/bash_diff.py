@@ -4,10 +4,10 @@
 Builds random command lines from fragments of shell syntax (quotes, substitutions, here-documents,
 arithmetic, leaders, comments), each with an `rm -rf x` or a `git push` put somewhere in it, and
 asks VERDICTS (tests/roles/verdicts.c) what a role with the allow list Bash(git *) says of each.
-Every line that list allows is then run by bash, in a scratch directory, with a PATH that holds
-only stand-in `git` and `rm` scripts, which print what they were run with: a line the allow list
-allows must run nothing but git. A line that runs something else is an allow-list bypass, and
-fails the test. (Deny lists are a best effort, docs/concepts.md: their misses are counted and
+Every line that list allows is then run by bash (with extglob on, as a user's shell may have
+it), in a scratch directory, with a PATH that holds only stand-in `git` and `rm` scripts, which
+print what they were run with: a line the allow list allows must run nothing but git. A line
+that runs something else is an allow-list bypass, and fails the test. (Deny lists are a best effort, docs/concepts.md: their misses are counted and
 printed, not failed.) The seeds are fixed: the same lines every run."""
 import os
 import random
@@ -47,7 +47,8 @@ FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git
               "{a[_]}>/dev/null ", "{a[$(git log)_]}>x ", "{x}>&- ", "'b[$(rm -rf x)]' ",
               "$(( `))`", "$(( ${?#$'\\''}1 ", "\\\\\\'", "$[ `]`", " )) ",
               "${x[`#]\n", "`_]}", "${PWD:${@+\\}}_}", "${x[${@+]}_]}", "$(( $(#)))\n", ")git +_ ))",
-              "\"${x:-$'$(rm -rf x)'}\"", "${x:-$'\\x24(rm -rf x)'}"]
+              "\"${x:-$'$(rm -rf x)'}\"", "${x:-$'\\x24(rm -rf x)'}",
+              "@(#x) ", "@(", "!(", "*(", "+(x|", "?(", "$*(", "[[ x == @(", "@(x<<E) "]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
@@ -84,7 +85,9 @@ def main():
                     continue
                 work = tempfile.mkdtemp(dir=scratch)
                 try:
-                    err = subprocess.run(["/bin/bash", "-c", text], cwd=work, timeout=5,
+                    # extglob on, as Claude Code's shell may have it: @(…) is then a word
+                    err = subprocess.run(["/bin/bash", "-O", "extglob", "-c", text], cwd=work,
+                                         timeout=5,
                                          env={"PATH": bin_dir, "HOME": work},
                                          stdin=subprocess.DEVNULL, capture_output=True).stderr
                 except subprocess.TimeoutExpired:
