@@ -363,6 +363,14 @@ int main(void)
         {"Bash(git log @(x<<git)\nrm -rf x\ngit)", 0},
         {"Bash(git log @(x))", 0},
         {"Bash(git log '@(#x)' \"*(x)\" \\!\\(x\\))", 1},
+        /* in a multibyte locale (GBK, BIG5; JOHAB) a non-ASCII byte may take the \ ` } or <
+         * after it into one character: each ran rm under such a locale (€ is e2 82 ac) */
+        {"Bash(git log \xe2\x82\xac\\; rm -rf x)", 0},
+        {"Bash(git log \"\xe2\x82\xac\\\"; rm -rf x; #\")", 0},
+        {"Bash(git log \xe2\x82\xac`git log`rm -rf x`)", 0},
+        {"Bash(git log ${x:-\xe2\x82\xac} #}; rm -rf x)", 0},
+        {"Bash(git log \xd9<<E\nrm -rf x\nE)", 0},
+        {"Bash(git log --author=\"J\xc3\xa9r\xc3\xb4me\" \xe2\x82\xac)", 1},
         /* what must still pass: a line continued, a default that assigns nothing */
         {"Bash(git log \\\n  --oneline)", 1},
         {"Bash(git log ${x:-HEAD})", 1},

@@ -1417,12 +1417,19 @@ static int redirect_after_brace_ok(const char *s, size_t i)
  * 'a[$(rm -rf x)]'; git log $((_)) runs rm ($_ is the last word of the command before). So
  * arithmetic ($((…)), ((…)), $[…]), an index (${x[…]}), an offset (${x:…}) that names a
  * variable, and indirection (${!x}), are refused under an allow list; so is a backslash-newline
- * that does not follow a blank (one inside a word or token: "$\<newline>(rm)"), and a {NAME}>
- * redirection. */
+ * that does not follow a blank (one inside a word or token: "$\<newline>(rm)"), a {NAME}>
+ * redirection, and a non-ASCII byte that a multibyte locale may join to a \ ` < ] or }. */
 static const char *bash_opaque_allow(const char *s, size_t len)
 {
     int brackets = 0;
     for (size_t i = 0; i < len; i++) {
+        /* in a multibyte locale (GBK, BIG5, Shift_JIS, JOHAB) a byte of 0x80 or more may begin
+         * a character whose second byte is an ASCII one: Bash then reads no escape, backquote,
+         * here-document or close there: git log €\; rm -rf x runs rm under LC_ALL=zh_CN.GBK
+         * (€ is e2 82 ac; GBK reads e2 82, then ac \ as one character) */
+        if ((unsigned char)s[i] >= 0x80 && i + 1 < len && s[i + 1] && strchr("\\`<]}", s[i + 1]))
+            return "a non-ASCII byte before \\, `, <, ] or } (one character to Bash in a "
+                   "multibyte locale),";
         if (s[i] == '\\' && i + 1 < len && s[i + 1] == '\n' && i > 0 && s[i - 1] != ' ' &&
             s[i - 1] != '\t')
             return "a backslash-newline inside a word,";
