@@ -371,6 +371,11 @@ int main(void)
         {"Bash(git log ${x:-\xe2\x82\xac} #}; rm -rf x)", 0},
         {"Bash(git log \xd9<<E\nrm -rf x\nE)", 0},
         {"Bash(git log --author=\"J\xc3\xa9r\xc3\xb4me\" \xe2\x82\xac)", 1},
+        /* <<- with a word that begins with a tab: Bash compares each line with the word
+         * before it strips the line's tabs, and after (the body ended at <tab>E; rm ran) */
+        {"Bash(git log <<-\"\tE\"\n\tE\nrm -rf x\n\t\tE)", 0},
+        {"Bash(git log <<-E\n\tgit log\n\t\tE\nrm -rf x)", 0},
+        {"Bash(git log <<-E\n\trm -rf x\n\tE)", 1},
         /* what must still pass: a line continued, a default that assigns nothing */
         {"Bash(git log \\\n  --oneline)", 1},
         {"Bash(git log ${x:-HEAD})", 1},

@@ -999,12 +999,15 @@ static size_t heredoc_bodies(bash_ctx *x, const char *s, size_t len, size_t i, i
         size_t start = pos, end = len;
         while (pos < len) {
             const char *nl = memchr(s + pos, '\n', len - pos);
-            size_t eol = nl ? (size_t)(nl - s) : len, from = pos;
+            size_t eol = nl ? (size_t)(nl - s) : len, from = pos, line = pos;
             while (h->strip_tabs && from < eol && s[from] == '\t')
                 from++;
             pos = nl ? eol + 1 : len;
-            if (eol - from == strlen(h->delim) && !memcmp(s + from, h->delim, eol - from)) {
-                end = from;
+            /* <<- ends at the word with its tabs too, as Bash compares the line before it
+             * strips them: <<-"<tab>E" ends at <tab>E */
+            if ((eol - from == strlen(h->delim) && !memcmp(s + from, h->delim, eol - from)) ||
+                (eol - line == strlen(h->delim) && !memcmp(s + line, h->delim, eol - line))) {
+                end = line;
                 break;
             }
         }
