@@ -4,11 +4,11 @@
 Builds random command lines from fragments of shell syntax (quotes, substitutions, here-documents,
 arithmetic, leaders, comments), each with an `rm -rf x` or a `git push` put somewhere in it, and
 asks VERDICTS (tests/roles/verdicts.c) what a role with the allow list Bash(git *) says of each.
-Every line that list allows is then run by bash (with extglob on, as a user's shell may have
-it), in a scratch directory, with a PATH that holds only stand-in `git` and `rm` scripts, which
-print what they were run with: a line the allow list allows must run nothing but git. A line
-that runs something else is an allow-list bypass, and fails the test. (Deny lists are a best effort, docs/concepts.md: their misses are counted and
-printed, not failed.) The seeds are fixed: the same lines every run."""
+Every line that list allows is then run by bash, with extglob off and on (as a user's shell may
+have it), in a scratch directory, with a PATH that holds only stand-in `git` and `rm` scripts,
+which print what they were run with: a line the allow list allows must run nothing but git. A
+line that runs something else is an allow-list bypass, and fails the test. (Deny lists are a
+best effort, docs/concepts.md: their misses are counted and printed, not failed.) The seeds are fixed: the same lines every run."""
 import os
 import random
 import shutil
@@ -84,25 +84,29 @@ def main():
                 allowed, not_denied = (v == "1" for v in verdict.split())
                 if not allowed and not not_denied:
                     continue
-                work = tempfile.mkdtemp(dir=scratch)
-                try:
-                    # extglob on, as Claude Code's shell may have it: @(…) is then a word
-                    err = subprocess.run(["/bin/bash", "-O", "extglob", "-c", text], cwd=work,
-                                         timeout=5,
-                                         env={"PATH": bin_dir, "HOME": work},
-                                         stdin=subprocess.DEVNULL, capture_output=True).stderr
-                except subprocess.TimeoutExpired:
-                    err = b""
-                shutil.rmtree(work, ignore_errors=True)
-                ran_bash += 1
-                ran = [l for l in err.decode(errors="replace").split("\n") if l.startswith("RAN ")]
+                # with extglob off, and on, as a user's shell may have it (Claude Code's
+                # snapshot of it): @(…) is then a word, and !( no subshell
+                ran = []
+                for opts in ([], ["-O", "extglob"]):
+                    work = tempfile.mkdtemp(dir=scratch)
+                    try:
+                        err = subprocess.run(["/bin/bash", *opts, "-c", text], cwd=work,
+                                             timeout=5, env={"PATH": bin_dir, "HOME": work},
+                                             stdin=subprocess.DEVNULL,
+                                             capture_output=True).stderr
+                    except subprocess.TimeoutExpired:
+                        err = b""
+                    shutil.rmtree(work, ignore_errors=True)
+                    ran_bash += 1
+                    ran += [l for l in err.decode(errors="replace").split("\n")
+                            if l.startswith("RAN ")]
                 if allowed and any(not l.startswith("RAN git ") for l in ran):
                     bypasses += 1
                     print("BYPASS of Bash(git *): %r ran %r" % (text, ran))
                 if not_denied and any(l.startswith(("RAN rm", "RAN git push")) for l in ran):
                     deny_misses += 1
         total = sum(c for _, c in runs)
-        print("bash_diff: %d lines, %d run by bash, %d allow-list bypasses, %d deny-list misses "
+        print("bash_diff: %d lines, %d runs of bash, %d allow-list bypasses, %d deny-list misses "
               "(a best effort)" % (total, ran_bash, bypasses, deny_misses))
         return 1 if bypasses else 0
     finally:
