@@ -316,6 +316,19 @@ check "install --scope bogus with --settings: exit 2, naming --scope, nothing wr
     same "$rc:$(grep -c -- '--scope: project or user' "$TMP/err"):$(test -e "$TMP/scoped.json" && echo written)" "2:1:"
 "$AB" hook install --settings "$TMP/bad.json" >/dev/null 2>&1; rc=$?
 check "a settings file that is not an object is refused (exit 2) and left alone" same "$rc:$(cat "$TMP/bad.json")" "2:[1,2]"
+out=$("$AB" hook install --settings "$TMP/bad.json" 2>&1)
+check "and says it is an array (it said 'line -1: ')" same "$out" "error: '$TMP/bad.json': not a JSON object (an array); left as it was"
+printf '{"a":' >"$TMP/cut.json"
+out=$("$AB" hook install --settings "$TMP/cut.json" 2>&1); rc=$?
+check "a settings file that is no JSON: exit 2, 'cannot be read as JSON', left alone ($out)" same "$rc:$(grep -c 'cannot be read as JSON (line 1' <<<"$out"):$(cat "$TMP/cut.json")" '2:1:{"a":'
+for empty in '' ' \n\t\r\n'; do
+    printf "$empty" >"$TMP/empty.json"
+    "$AB" hook install --settings "$TMP/empty.json" >/dev/null 2>&1; rc=$?
+    check "an empty settings file ('$empty', a file touched): taken as {}, the hooks installed" same "$rc:$(jq -c '.hooks | keys | length' "$TMP/empty.json")" "0:6"
+done
+printf '\0\0' >"$TMP/nul.json"
+"$AB" hook install --settings "$TMP/nul.json" >/dev/null 2>&1; rc=$?
+check "NUL bytes are not white space: refused, left alone" same "$rc:$(od -An -c "$TMP/nul.json" | tr -d ' ')" '2:\0\0'
 # install points entries of an agentbudget that moved at this one: one with arguments of the
 # user's own keeps them (said on stderr: it still reads the configuration files), one without
 # gets the configuration resolved now (defaults here); a command of the user's own is left

@@ -1051,17 +1051,30 @@ static int settings_path(cli *c, const parsed *p, const opt_spec *specs, char *o
     return 0;
 }
 
-/* Loads settings.json (an absent file is an empty object). */
+/* Loads settings.json (an absent file, or one of white space only, is an empty object). */
 static json_t *settings_load(cli *c, const char *path)
 {
     if (access(path, F_OK) != 0)
         return json_object();
+    FILE *f = fopen(path, "r");
+    int ch = EOF;
+    while (f && (ch = getc(f)) != EOF && ch && strchr(" \t\r\n", ch))
+        ;
+    if (f)
+        fclose(f);
+    if (f && ch == EOF) /* nothing but white space: a file touched, not yet written */
+        return json_object();
     json_error_t err;
-    json_t *j = json_load_file(path, 0, &err);
-    if (!j || !json_is_object(j)) {
-        json_decref(j);
-        usage_error(c, "'%s': not a JSON object (line %d: %s); left as it was", path, err.line,
+    json_t *j = json_load_file(path, JSON_DECODE_ANY, &err);
+    if (!j) {
+        usage_error(c, "'%s': cannot be read as JSON (line %d: %s); left as it was", path, err.line,
                     err.text);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        usage_error(c, "'%s': not a JSON object (%s); left as it was", path,
+                    json_is_array(j) ? "an array" : "a single value");
+        json_decref(j);
         return NULL;
     }
     return j;
