@@ -235,7 +235,7 @@ check "and not again on the next call" same "$("$AB" status models/repl --json |
 # bad input and a failing store
 out=$(echo '{not json' | "$AB" hook claude-code 2>&1); rc=$?
 check "malformed hook input: exit 2" same "$rc" "2"
-check "and a clear error" grep -q '^error: hook input: not a JSON object' <<<"$out"
+check "and a clear error" grep -q '^error: hook input: cannot be read as JSON (line 1: ' <<<"$out"
 out=$(echo '[1]' | "$AB" hook claude-code 2>&1); rc=$?
 check "an array: exit 2 and says so (it said 'line -1: ')" same "$rc:$out" "2:error: hook input: not a JSON object (an array)"
 # a field of another type than Claude Code sends is refused, naming it (it was read as absent: a
@@ -278,7 +278,9 @@ jq -cn --arg s "other-session" --arg cwd "$TMP/proj" '{hook_event_name:"Stop",se
 check "the project's .claude/agentbudget.json names the parent" same "$("$AB" status team/bob/other-session --json | jq -r .agent_id)" "team/bob/other-session"
 
 # a bad config is bad input (exit 2, the field and the rule), not a failing store that denies
-for bad in '{"role": ""}|role:|must be 1-127 bytes' '{"parent": 5}|parent:|must be a string' \
+for bad in '["a"]|agentbudget.json'"'"':|not a JSON object (an array)' \
+    '{"role": "a", "role": "b"}|agentbudget.json'"'"':|cannot be read as JSON (line 1: duplicate' \
+    '{"role": ""}|role:|must be 1-127 bytes' '{"parent": 5}|parent:|must be a string' \
     '{"colour": "red"}|colour:|unknown field' '{"store": "bogus"}|config: store:|store URL'; do
     IFS='|' read -r cfg field rule <<<"$bad"
     echo "$cfg" >"$TMP/proj/.claude/agentbudget.json"

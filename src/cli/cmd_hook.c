@@ -33,18 +33,32 @@ static uint64_t fnv64(const char *s)
 }
 
 /* Reads .claude/agentbudget.json of the project (then of the user) into cfg; flags win later. */
+/* 0 if *j (as jansson loaded it, with err) is a JSON object; else *j freed and NULL, and why in
+ * why: it could not be read (where, and jansson's reason), or it is an array or a value. */
+static int object_or_why(json_t **j, const json_error_t *err, char *why, size_t size)
+{
+    if (*j && json_is_object(*j))
+        return 0;
+    if (*j)
+        snprintf(why, size, "not a JSON object (%s)",
+                 json_is_array(*j) ? "an array" : "a single value");
+    else
+        snprintf(why, size, "cannot be read as JSON (line %d: %s)", err->line, err->text);
+    json_decref(*j);
+    *j = NULL;
+    return -1;
+}
+
 static int config_read(cli *c, const char *path, hook_config *cfg, int *found)
 {
     json_error_t err;
     *found = 0;
     if (access(path, F_OK) != 0)
         return 0;
-    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!j || !json_is_object(j)) {
-        json_decref(j);
-        return usage_error(c, "config '%s': not a JSON object (line %d: %s)", path, err.line,
-                           err.text);
-    }
+    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    char why[256];
+    if (object_or_why(&j, &err, why, sizeof why))
+        return usage_error(c, "config '%s': %s", path, why);
     const char *k;
     json_t *v;
     json_object_foreach(j, k, v)
@@ -674,19 +688,13 @@ int hook_event_parse(cli *c, const char *in, size_t n, json_t **ev)
 {
     json_error_t err;
     /* a key given twice is refused: which one counts (the last, for jansson) would be a guess */
-    *ev = json_loadb(in, n, JSON_REJECT_DUPLICATES, &err);
+    *ev = json_loadb(in, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (!*ev && json_error_code(&err) == json_error_out_of_memory) {
         fprintf(stderr, "error: hook input: out of memory\n");
         return EXIT_FAILURE_STORE;
     }
-    if (*ev && !json_is_object(*ev)) { /* JSON, but an array: jansson has no error to tell */
-        json_decref(*ev);
-        *ev = NULL;
-        return usage_error(c, "hook input: not a JSON object (an array)");
-    }
-    if (!*ev)
-        return usage_error(c, "hook input: not a JSON object (line %d: %s)", err.line, err.text);
-    return 0;
+    char why[256];
+    return object_or_why(ev, &err, why, sizeof why) ? usage_error(c, "hook input: %s", why) : 0;
 }
 
 /* An event from inside a subagent (agent_id set; Claude Code sends agent_transcript_path only
@@ -1066,17 +1074,9 @@ static json_t *settings_load(cli *c, const char *path)
         return json_object();
     json_error_t err;
     json_t *j = json_load_file(path, JSON_DECODE_ANY, &err);
-    if (!j) {
-        usage_error(c, "'%s': cannot be read as JSON (line %d: %s); left as it was", path, err.line,
-                    err.text);
-        return NULL;
-    }
-    if (!json_is_object(j)) {
-        usage_error(c, "'%s': not a JSON object (%s); left as it was", path,
-                    json_is_array(j) ? "an array" : "a single value");
-        json_decref(j);
-        return NULL;
-    }
+    char why[256];
+    if (object_or_why(&j, &err, why, sizeof why))
+        usage_error(c, "'%s': %s; left as it was", path, why);
     return j;
 }
 
