@@ -41,8 +41,8 @@ static int token_out(const ab_token *t, void *v)
         struct tm tm;
         gmtime_r(&at, &tm);
         strftime(state, sizeof state,
-                 t->expires_at_ms <= (int64_t)time(NULL) * 1000 ? "expired %Y-%m-%d %H:%MZ "
-                                                                : "expires %Y-%m-%d %H:%MZ ",
+                 t->expires_at_ms <= (int64_t)time(NULL) * 1000 ? "expired %Y-%m-%d %H:%M:%SZ "
+                                                                : "expires %Y-%m-%d %H:%M:%SZ ",
                  &tm);
     }
     printf("%s  %-6s %-40s %s%s\n", t->id, t->role == AB_TOKEN_ADMIN ? "admin" : "agent",

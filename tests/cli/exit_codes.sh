@@ -470,6 +470,14 @@ run status sat
 expect_has "$OUT" "used 9223372036854775807 held 2000000      left 0" \
     "status: nothing left past a saturated counter with a hold on top"
 
+# token list: when a token expires, to the second (a token 2 s old read "expires" until the minute
+# changed, the same minute it had expired in)
+run token create --scope one-sec --role agent --expires 2s
+run --json token list
+at=$(jq -r 'select(.scope == "one-sec") | .expires_at' <<<"$OUT")
+run token list
+expect_has "$OUT" "expires $(date -u -d "@$((at / 1000))" '+%Y-%m-%d %H:%M:%S')Z" "token list shows its expiry to the second"
+
 # one of a thing is said in the singular: "1 request", not "1 requests" (status, a denial)
 run set one-req --limit requests/day=1
 run charge one-req --input 1 --output 0
