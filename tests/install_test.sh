@@ -13,6 +13,9 @@ cmake --install "$BUILD" --prefix "$TMP/prefix" >/dev/null
 LIBDIR=$(dirname "$(find "$TMP/prefix" -name agentbudget.pc)")/..
 test -f "$TMP/prefix/include/agentbudget.h"
 test -x "$TMP/prefix/bin/agentbudget"
+# both manual pages, where man finds them (the unit's Documentation= names agentbudgetd(8))
+test -f "$TMP/prefix/share/man/man1/agentbudget.1" || { echo "agentbudget.1 is not installed"; exit 1; }
+test -f "$TMP/prefix/share/man/man8/agentbudgetd.8" || { echo "agentbudgetd.8 is not installed"; exit 1; }
 cat >"$TMP/ex.c" <<'C'
 #include <agentbudget.h>
 #include <stdio.h>
