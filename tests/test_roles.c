@@ -171,6 +171,10 @@ int main(void)
         {"echo @(x<<E)\ngit push\nE", 0},
         {"echo @(<(git push))", 0},
         {"!(#x) ; git push", 0},
+        /* a backslash-newline in a here-document's body joins its lines where the word is
+         * not quoted (no end at x \<newline>E), and not where it is: a line checked as written
+         * and with them all taken out saw neither as Bash does */
+        {"cat <<'B'\n \\\nB\ncat <<A\n \\\nA\necho '\nA\ngit push\nB\necho \\'", 0},
         {"echo pu{sh,}", 1},
         {"cp file.{txt,bak}", 1},
         {"echo $'git push'", 1},
@@ -376,6 +380,13 @@ int main(void)
         {"Bash(git log <<-\"\tE\"\n\tE\nrm -rf x\n\t\tE)", 0},
         {"Bash(git log <<-E\n\tgit log\n\t\tE\nrm -rf x)", 0},
         {"Bash(git log <<-E\n\trm -rf x\n\tE)", 1},
+        /* a here-document's body: Bash joins a line that ends in a backslash to the next one
+         * where its word is not quoted, and not where it is (rm ran) */
+        {"Bash(git log <<'B'\n \\\nB\ngit log <<A\n \\\nA\ngit log '\nA\nrm -rf x\nB\ngit "
+         "log \\')",
+         0},
+        {"Bash(git log <<A\n \\\n$(rm -rf x)\nA)", 0},
+        {"Bash(git log <<A\nx \\\nA\nA)", 1},
         /* what must still pass: a line continued, a default that assigns nothing */
         {"Bash(git log \\\n  --oneline)", 1},
         {"Bash(git log ${x:-HEAD})", 1},

@@ -976,10 +976,31 @@ static size_t heredoc_word(bash_ctx *x, const char *s, size_t len, size_t i, int
     return j > i + 2 ? j - 1 : i + 1;
 }
 
+/* The line of a here-document's body that begins at s[pos], as Bash reads it, into buf (at
+ * least len - pos + 1 bytes, NUL-terminated; *n its length): to its newline and, under a word
+ * that was not quoted (join), on past each newline an unescaped backslash escapes, which Bash
+ * takes out with its backslash (x \<newline>E is no end of the body; x \\<newline>E is). Returns
+ * the index of the newline that ends it (or len). */
+static size_t heredoc_line(const char *s, size_t len, size_t pos, int join, char *buf, size_t *n)
+{
+    size_t k = pos;
+    *n = 0;
+    for (; k < len && s[k] != '\n'; k++)
+        if (join && s[k] == '\\' && k + 1 < len && s[k + 1] == '\n')
+            k++;
+        else if (join && s[k] == '\\' && k + 1 < len)
+            buf[(*n)++] = s[k++], buf[(*n)++] = s[k];
+        else
+            buf[(*n)++] = s[k];
+    buf[*n] = '\0';
+    return k;
+}
+
 /* The bodies of the here-documents waiting in x, from the line after the newline at s[i], one
- * after another, each to the line that is its word. A body whose word was not quoted is
- * expanded by Bash: its $( ) and ` ` run commands, which are scanned. Returns the index of the
- * last newline of the last body (or len - 1). */
+ * after another, each to the line that is its word (heredoc_line: with its backslash-newlines
+ * taken out, where the word was not quoted). A body whose word was not quoted is expanded by
+ * Bash, after it joins those lines: its $( ) and ` ` run commands, which are scanned. Returns
+ * the index of the last newline of the last body (or len - 1). */
 static size_t heredoc_bodies(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
 {
     size_t pos = i + 1;
@@ -994,26 +1015,35 @@ static size_t heredoc_bodies(bash_ctx *x, const char *s, size_t len, size_t i, i
         else
             x->hd[kept++] = x->hd[k];
     x->nh = kept;
+    char *body = malloc(len - pos + 1), *line = malloc(len - pos + 1);
+    if (!body || !line) {
+        free(body);
+        free(line);
+        x->out->oom = 1;
+        return len - 1;
+    }
     for (int k = 0; k < n && pos < len; k++) {
         const heredoc *h = &mine[k];
-        size_t start = pos, end = len;
+        size_t bn = 0, dn = strlen(h->delim);
         while (pos < len) {
-            const char *nl = memchr(s + pos, '\n', len - pos);
-            size_t eol = nl ? (size_t)(nl - s) : len, from = pos, line = pos;
-            while (h->strip_tabs && from < eol && s[from] == '\t')
-                from++;
-            pos = nl ? eol + 1 : len;
+            size_t ln, eol = heredoc_line(s, len, pos, !h->quoted, line, &ln), tabs = 0;
+            while (h->strip_tabs && tabs < ln && line[tabs] == '\t')
+                tabs++;
+            pos = eol < len ? eol + 1 : len;
             /* <<- ends at the word with its tabs too, as Bash compares the line before it
              * strips them: <<-"<tab>E" ends at <tab>E */
-            if ((eol - from == strlen(h->delim) && !memcmp(s + from, h->delim, eol - from)) ||
-                (eol - line == strlen(h->delim) && !memcmp(s + line, h->delim, eol - line))) {
-                end = line;
+            if ((ln - tabs == dn && !memcmp(line + tabs, h->delim, dn)) ||
+                (ln == dn && !memcmp(line, h->delim, dn)))
                 break;
-            }
+            memcpy(body + bn, line, ln);
+            bn += ln;
+            body[bn++] = '\n';
         }
         if (!h->quoted)
-            bash_scan(x, s, end, start, '\0', SCAN_EXPANSIONS, depth + 1);
+            bash_scan(x, body, bn, 0, '\0', SCAN_EXPANSIONS, depth + 1);
     }
+    free(body);
+    free(line);
     return pos - 1;
 }
 
