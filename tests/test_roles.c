@@ -398,6 +398,43 @@ int main(void)
                     got ? "allowed" : reason);
         CHECK(got == allow_cases[i].allowed);
     }
+    /* builtins that take a variable's name evaluate an index in it, running what it holds
+     * (each ran rm under bash 5.2); allowed only with plain names and no expansion there */
+    char *builtins[] = {"Bash(git *)",   "Bash(printf *)",  "Bash(read *)", "Bash(echo *)",
+                        "Bash(test *)",  "Bash([ *)",       "Bash([[ *)",   "Bash(declare *)",
+                        "Bash(unset *)", "Bash(mapfile *)", "Bash(let *)"};
+    static const struct {
+        const char *line;
+        int allowed;
+    } builtin_cases[] = {
+        {"Bash(printf -v 'a[$(rm -rf x)]' x)", 0},
+        {"Bash(printf -v'a[$(rm -rf x)]' x)", 0},
+        {"Bash(printf -v a[\\$\\(rm\\ -rf\\ x\\)] x)", 0},
+        {"Bash(git log -v; printf \"$_\" 'a[$(rm -rf x)]' x)", 0},
+        {"Bash(echo ok | read 'a[$(rm -rf x)]')", 0},
+        {"Bash(test -v 'a[$(rm -rf x)]')", 0},
+        {"Bash([ -v 'a[$(rm -rf x)]' ])", 0},
+        {"Bash(git log -v; test \"$_\" 'a[$(rm -rf x)]')", 0},
+        {"Bash([[ -v 'a[$(rm -rf x)]' ]])", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; [[ _ -eq 1 ]])", 0},
+        {"Bash(declare 'a[$(rm -rf x)]=1')", 0},
+        {"Bash(unset 'GROUPS[$(rm -rf x)]')", 0},
+        {"Bash(mapfile -C 'rm -rf x' -c 1 a <<< x)", 0},
+        {"Bash(git log 'a[$(rm -rf x)]'; let _)", 0},
+        {"Bash(printf -v x '%s' y)", 1},
+        {"Bash(printf '[%s]\\n' \"$HOME\")", 1},
+        {"Bash(read -r line)", 1},
+        {"Bash(test -f x && [ -d y ] && [[ -n z ]])", 1},
+        {"Bash(declare -p; unset x; mapfile -t a < f; let 1+2)", 1},
+    };
+    for (size_t i = 0; i < sizeof builtin_cases / sizeof builtin_cases[0]; i++) {
+        int got = allowed(builtins, sizeof builtins / sizeof builtins[0], NULL, 0,
+                          builtin_cases[i].line, reason, sizeof reason);
+        if (got != builtin_cases[i].allowed)
+            fprintf(stderr, "allow builtins: %s: %s\n", builtin_cases[i].line,
+                    got ? "allowed" : reason);
+        CHECK(got == builtin_cases[i].allowed);
+    }
     /* the whole line matching an allow pattern is not enough: each command must */
     CHECK(!allowed(git_cd, 2, NULL, 0, "Bash(cd x && rm -rf y)", reason, sizeof reason));
     CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm -rf y)'");

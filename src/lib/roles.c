@@ -1511,6 +1511,75 @@ static const char *bash_opaque_allow(const char *s, size_t len)
     return NULL;
 }
 
+/* 1 if u (unquoted) is a plain variable name, which holds no index. */
+static int plain_name(const char *u)
+{
+    size_t n = strspn(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+    return n && !u[n] && !(u[0] >= '0' && u[0] <= '9');
+}
+
+/* Bash's builtins that take a variable's name and evaluate an index in it, which runs the
+ * substitutions it holds: printf -v 'a[$(rm -rf x)]' x, read, declare, unset, test -v and
+ * [[ -v run rm, as does test "$_" 'a[…]' after git log -v ($_ is -v). For a command cmd (as
+ * written) that an allow list let through, what it names that no pattern can follow, or NULL:
+ * an argument with [, $ or ` (in test and [, one with $ or ` or a -v; in printf, an option
+ * that may be -v, or -v with more than a plain name), mapfile -C (a callback), and [[ -v or
+ * an arithmetic test, and let, on names. */
+static const char *builtin_names(char *cmd, size_t n)
+{
+    cmd[n] = '\0';
+    static const char *const takes[] = {"read",  "mapfile", "readarray", "declare", "typeset",
+                                        "local", "export",  "readonly",  "unset",   "getopts",
+                                        "wait",  "test",    "[",         "[[",      "printf"};
+    size_t k = 0;
+    char *u = malloc(n + 1);
+    if (!u)
+        return "a command that could not be read,";
+    const char *e = word_end(cmd), *w, *what = NULL;
+    word_unquoted(cmd, e, u);
+    while (k < sizeof takes / sizeof takes[0] && strcmp(u, takes[k]))
+        k++;
+    const char *name = k < sizeof takes / sizeof takes[0] ? takes[k] : NULL;
+    int test = name && (!strcmp(name, "test") || !strcmp(name, "[")), options = 1, v_next = 0;
+    if (!strcmp(u, "let") && names_in(cmd, (size_t)(e - cmd), n))
+        what = "arithmetic on a variable, let,";
+    for (w = *e ? e + 1 : e; name && !what && *w; w = *e ? e + 1 : e) {
+        e = word_end(w);
+        word_unquoted(w, e, u);
+        int expands = memchr(w, '$', (size_t)(e - w)) || memchr(w, '`', (size_t)(e - w));
+        if (!strcmp(name, "[[")) {
+            static const char *const ops[] = {"-v", "-R", "-eq", "-ne", "-lt", "-le", "-gt", "-ge"};
+            for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
+                if (!strcmp(u, ops[o]))
+                    what = "a name or arithmetic in [[ … ]],";
+        } else if (!strcmp(name, "printf")) {
+            if (!options)
+                break;
+            if (v_next || expands) {
+                if (expands || !plain_name(u))
+                    what = "printf -v with a name that may hold an index,";
+                v_next = 0;
+            } else if (!strcmp(u, "--") || u[0] != '-' || !u[1]) {
+                options = 0;
+            } else if (u[1] == 'v') {
+                v_next = !u[2];
+                if (u[2] && !plain_name(u + 2))
+                    what = "printf -v with a name that may hold an index,";
+            }
+        } else if (test ? expands || !strcmp(u, "-v") || !strcmp(u, "-R")
+                        : expands || memchr(w, '[', (size_t)(e - w))) {
+            what = "a name that may hold an index, given to a builtin,";
+        } else if ((!strcmp(name, "mapfile") || !strcmp(name, "readarray")) && u[0] == '-' &&
+                   strchr(u, 'C')) {
+            what = "a callback of mapfile, -C,";
+        }
+    }
+    if (name && !strcmp(name, "printf") && v_next)
+        what = "printf -v with no name,";
+    free(u);
+    return what;
+}
+
 static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t reason_size);
 
 int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *reason,
@@ -1610,6 +1679,20 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
                     reason_size) &&
              allows("tool", r->allow_tools, r->allow_tools_count, r->deny_tools,
                     r->deny_tools_count, written, r->name, reason, reason_size);
+        if (ok && r->allow_tools_count) { /* printf -v 'a[$(rm -rf x)]' x: builtin_names */
+            size_t wn = strlen(written) - 6;
+            char *cmd = malloc(wn + 1);
+            const char *what = cmd ? builtin_names(memcpy(cmd, written + 5, wn), wn) : "";
+            if (what) {
+                ok = 0;
+                snprintf(reason, reason_size,
+                         "role '%s': '%s' holds %s which no pattern can follow", r->name, written,
+                         cmd ? what : "out of memory,");
+                if (reason_size)
+                    ab__utf8_trim(reason);
+            }
+            free(cmd);
+        }
     }
     free(segs);
     return ok;
