@@ -162,6 +162,14 @@ int main(void)
         {"echo \"$(case x\nin x) git push;; esac)\"", 0},
         {"echo \"$(case x in x) echo;; esac)\"; git push", 0},
         {"echo \"$(echo case x in x) ; git push\"", 1},
+        /* after time, coproc, coproc NAME or function NAME Bash 5.2 reads a case as one in
+         * some places and not in others ("$(time case x in x) …" ends at x): denied */
+        {"echo \"$(coproc case x in x) git push;; esac)\"", 0},
+        {"echo \"$(coproc git case x in x) git push;; esac)\"", 0},
+        {"echo \"$(coproc { case x in x) git push;; esac; })\"", 0},
+        {"echo \"$(function f { case x in x) git push;; esac; }; f)\"", 0},
+        {"echo \"$(if time case x in x) git push;; esac; then :; fi)\"", 0},
+        {"echo \"$(time -p git log)\"; coproc git log; function f { git log; }", 1},
         {"echo \"$(case x in x) echo;; esac) git push\"", 1},
         {"echo $(( `))` )) \\\\\\'; git push #'", 0},
         /* an extended glob pattern is part of a word: no comment, separator or here-document

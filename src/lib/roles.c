@@ -1164,6 +1164,10 @@ typedef struct {
     int n;
     int fresh;       /* a pattern list begins: esac ends the case, a ( opens the pattern */
     int reserved_ok; /* a reserved word may come next (after ; & | ( ) newline, if, do, …) */
+    /* the next word may or may not be a reserved word (after time, time -p, coproc, coproc
+     * NAME, function NAME: Bash 5.2 takes "case" there for one in some places, not in others,
+     * "$(time case x in x) …" ends at x): 1, or 2 if the word after it may be one too */
+    int unsure;
 } case_state;
 
 /* 1 if s[i] begins the word w, unquoted and whole (a metacharacter or the end after it). */
@@ -1182,8 +1186,8 @@ static void case_word(case_state *c, const char *s, size_t len, size_t i, int pa
 {
     static const char *const keep[] = {"!",     "{",     "}",  "if",   "then", "else", "elif",
                                        "while", "until", "do", "done", "fi",   "esac"};
-    int top = c->n - 1, ok = c->reserved_ok;
-    c->reserved_ok = 0;
+    int top = c->n - 1, ok = c->reserved_ok, unsure = c->unsure;
+    c->reserved_ok = c->unsure = 0;
     if (top >= 0 && c->state[top] == CASE_SUBJECT) {
         c->state[top] = CASE_IN;
         return;
@@ -1215,9 +1219,21 @@ static void case_word(case_state *c, const char *s, size_t len, size_t i, int pa
         c->reserved_ok = 1;
         return;
     }
-    for (size_t k = 0; ok && k < sizeof keep / sizeof keep[0]; k++)
-        if (word_is(s, len, i, keep[k]))
-            c->reserved_ok = 1;
+    if (unsure && word_is(s, len, i, "case")) {
+        *denied = 1; /* a case that Bash may or may not read as one: not followed */
+        return;
+    }
+    if ((ok || unsure) && (word_is(s, len, i, "coproc") || word_is(s, len, i, "function")))
+        c->unsure = 2;
+    else if ((ok || unsure) && (word_is(s, len, i, "time") || (unsure && s[i] == '-')))
+        c->unsure = 1; /* time, and its -p and -- */
+    else if (unsure == 2)
+        c->unsure = 1; /* coproc NAME, function NAME */
+    for (size_t k = 0; (ok || unsure) && k < sizeof keep / sizeof keep[0]; k++)
+        if (word_is(s, len, i, keep[k])) {
+            c->reserved_ok = ok;
+            c->unsure = c->unsure || unsure;
+        }
 }
 
 /* The separator s[i] (; & | newline ( )) for the case statements in c, at parens: 1 if it is
@@ -1229,6 +1245,7 @@ static int case_separator(case_state *c, const char *s, size_t len, size_t *i, i
     int top = c->n - 1;
     char ch = s[*i];
     c->reserved_ok = 1;
+    c->unsure = 0;
     if (top < 0)
         return 0;
     if (c->state[top] == CASE_SUBJECT || (c->state[top] == CASE_IN && ch != '\n')) {
@@ -1302,7 +1319,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         if (ch == '(' && i + 1 < len && s[i + 1] == '(' && arithmetic_at(s, len, i, &end)) {
             if (in_case && cases.state[cases.n - 1] == CASE_PATTERN)
                 x->denied = 1; /* (( in a pattern list: not followed */
-            cases.reserved_ok = 0;
+            cases.reserved_ok = cases.unsure = 0;
             bash_scan(x, s, end, i + 2, '\0', SCAN_EXPANSIONS, depth + 1); /* (( … )) */
             seg_add(seg, &n, s, i, end);
             i = end;
@@ -1312,6 +1329,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         if (strchr(";&|\n()", ch) && !(ch == '&' && i + 1 < len && s[i + 1] == '>')) {
             parens += ch == '(' ? 1 : ch == ')' && parens ? -1 : 0;
             cases.reserved_ok = 1;
+            cases.unsure = 0;
             if (mode == SCAN_COMMANDS)
                 bash_emit(seg, n, x->out, x->count, &x->denied);
             n = 0;

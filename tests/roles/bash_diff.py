@@ -49,7 +49,8 @@ FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git
               "${x[`#]\n", "`_]}", "${PWD:${@+\\}}_}", "${x[${@+]}_]}", "$(( $(#)))\n", ")git +_ ))",
               "\"${x:-$'$(rm -rf x)'}\"", "${x:-$'\\x24(rm -rf x)'}",
               "@(#x) ", "@(", "!(", "*(", "+(x|", "?(", "$*(", "[[ x == @(", "@(x<<E) ",
-              "<<-\"\tE\" ", "\n\tE\n", "\n \\\nE\n", "<<'F' ", "\nF\n", "\n \\\nF\n"]
+              "<<-\"\tE\" ", "\n\tE\n", "\n \\\nE\n", "<<'F' ", "\nF\n", "\n \\\nF\n",
+              "$(coproc case x in x) ", "$(if time case x in x) ", "function f { "]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
