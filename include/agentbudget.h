@@ -102,8 +102,9 @@ typedef struct {
 
 /* Parses "usd/day=10", "tokens/session=100000", "requests/month=500". */
 int ab_limit_parse(const char *spec, ab_limit *out);
-/* Why ab_limit_parse refuses spec, as a sentence that quotes it and names the rule broken (the
- * amount's range and form, or the metrics and windows there are), in buf; NULL if spec parses. */
+/* Why ab_limit_parse refuses spec, as a sentence that quotes it (its first 120 bytes, then "…")
+ * and names the rule broken (the amount's range and form, or the metrics and windows there are),
+ * in buf, which 320 bytes always hold whole; NULL if spec parses. */
 char *ab_limit_explain(const char *spec, char *buf, size_t size);
 /* Formats a limit back into the spec form; buf must hold 64 bytes. */
 char *ab_limit_format(const ab_limit *l, char *buf, size_t size);

@@ -50,18 +50,29 @@ int ab_limit_parse(const char *spec, ab_limit *out)
     return AB_OK;
 }
 
+/* At most EXPLAIN_QUOTE_BYTES of the spec are quoted, cut at a character's edge and marked "…":
+ * a long one would otherwise fill the caller's buffer and cut off the rule, the part that
+ * helps. */
+#define EXPLAIN_QUOTE_BYTES 120
+
 char *ab_limit_explain(const char *spec, char *buf, size_t size)
 {
     ab_limit l;
     if (!spec || ab_limit_parse(spec, &l) == AB_OK)
         return NULL;
+    char quoted[EXPLAIN_QUOTE_BYTES + sizeof "…"];
+    snprintf(quoted, EXPLAIN_QUOTE_BYTES + 1, "%s", spec);
+    if (strlen(spec) > EXPLAIN_QUOTE_BYTES) {
+        ab__utf8_trim(quoted);
+        strcat(quoted, "…");
+    }
     const char *eq = strchr(spec, '=');
     char head[64];
     if (eq && (size_t)(eq - spec) < sizeof head - 2) {
         /* the metric and window are right: then the amount is what is wrong; say its rule */
         snprintf(head, sizeof head, "%.*s=0", (int)(eq - spec), spec);
         if (ab_limit_parse(head, &l) == AB_OK) {
-            snprintf(buf, size, "'%s': the amount must be %s", spec,
+            snprintf(buf, size, "'%s': the amount must be %s", quoted,
                      l.metric == AB_METRIC_USD
                          ? "USD as a decimal with at most 9 decimals, no sign, at most "
                            "9223372036.854775807 (e.g. 10 or 0.50)"
@@ -72,7 +83,7 @@ char *ab_limit_explain(const char *spec, char *buf, size_t size)
     snprintf(buf, size,
              "'%s' is not a limit (METRIC/WINDOW=AMOUNT with METRIC tokens, usd or requests and "
              "WINDOW session, day, month or total; e.g. usd/day=10)",
-             spec);
+             quoted);
     return buf;
 }
 

@@ -50,6 +50,9 @@ const cases = [
   [() => store.setBudget('a', { limits: ['usd/week=1'] }), RangeError, /^spec\.limits\[0\]: 'usd\/week=1' is not a limit \(METRIC\/WINDOW=AMOUNT with METRIC tokens, usd or requests and WINDOW session, day, month or total/],
   [() => store.setBudget('a', { limits: ['usd/day=1', 'usd/day=-1'] }), RangeError, /^spec\.limits\[1\]: 'usd\/day=-1': the amount must be USD as a decimal with at most 9 decimals, no sign/],
   [() => store.setRole('r', { limits: ['tokens/day=1.5'] }), RangeError, /^spec\.limits\[0\]: 'tokens\/day=1\.5': the amount must be a whole number/],
+  // a long spec is quoted in part, and the rule comes whole (it was cut off)
+  [() => store.setBudget('a', { limits: ['usd/day=' + '1'.repeat(400) + 'x'] }), RangeError, /^spec\.limits\[0\]: 'usd\/day=1{112}…': the amount must be USD .* \(e\.g\. 10 or 0\.50\)$/],
+  [() => store.setRole('r', { limits: ['tokens/' + '\u00e9'.repeat(100) + '=1'] }), RangeError, /^spec\.limits\[0\]: 'tokens\/(\u00e9){56}…' is not a limit .* e\.g\. usd\/day=10\)$/],
   [() => store.setBudget('a', { limits: ['usd/day=1', 'usd/day=2'] }), RangeError, /^spec\.limits: usd\/day given twice/],
   [() => store.setBudget('a', { limits: ['usd/day=1'], unset: ['usd/day'] }), RangeError, /^spec\.unset: usd\/day given twice/],
   [() => store.setRole('r', { limits: ['usd/day=1', 'tokens/day=5', 'usd/day=2'] }), Error, /usd\/day given twice/],
