@@ -111,6 +111,9 @@ for bad in 'http://127.0.0.1:1?x=1|query' 'http://127.0.0.1:1/#|fragment' 'http:
     check "--url '${bad%|*}': exit 2 naming its fault ($rc: $out)" [ "$rc" = 2 ]
     check "--url '${bad%|*}': says '${bad#*|}'" grep -q "^error: --url: .*${bad#*|}" <<<"$out"
 done
+# a socket's path may have a space in it (dcd1a83 refused it as white space in the address)
+out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "unix:$TMP/no such dir/d.sock" status a 2>&1); rc=$?
+check "--url 'unix:…/no such dir/d.sock': not refused, the socket is not there: exit 3 ($rc: $out)" [ "$rc" = 3 ]
 check "the password is not shown" [ -z "$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url http://u:secret@127.0.0.1:1 status a 2>&1 | grep secret)" ]
 # the hook tells it as a wrong configuration: exit 2 where that blocks a tool, 1 (non-blocking)
 # after Stop, where 2 would wake Claude again (it was 2 for every event)

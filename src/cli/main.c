@@ -132,10 +132,11 @@ static const char *url_fault(const char *url)
 {
     if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8) && strncmp(url, "unix:", 5))
         return "the address must be http://HOST:PORT, https://… or unix:PATH";
+    int unix_path = !strncmp(url, "unix:", 5); /* a socket's path may hold a space */
     for (const char *p = url; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+        if ((unsigned char)*p < ' ' || *p == 0x7f || (*p == ' ' && !unix_path))
             return "the address has white space or a control character in it";
-    if (!strncmp(url, "unix:", 5))
+    if (unix_path)
         return url[5] ? NULL : "unix: needs the socket's path (unix:PATH)";
     const char *host = strstr(url, "://") + 3;
     size_t authority = strcspn(host, "/");
