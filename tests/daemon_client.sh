@@ -111,6 +111,9 @@ for bad in 'http://127.0.0.1:1?x=1|query' 'http://127.0.0.1:1/#|fragment' 'http:
     check "--url '${bad%|*}': exit 2 naming its fault ($rc: $out)" [ "$rc" = 2 ]
     check "--url '${bad%|*}': says '${bad#*|}'" grep -q "^error: --url: .*${bad#*|}" <<<"$out"
 done
+# a base address with a trailing '/', as the Node Client takes it (it asked for //v1/…: no route)
+out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "http://127.0.0.1:$PORT/" list 2>&1); rc=$?
+check "--url 'http://127.0.0.1:PORT/': answered as without the '/' ($rc: $out)" [ "$rc" = 0 ]
 # a socket's path may have a space in it (dcd1a83 refused it as white space in the address)
 out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "unix:$TMP/no such dir/d.sock" status a 2>&1); rc=$?
 check "--url 'unix:…/no such dir/d.sock': not refused, the socket is not there: exit 3 ($rc: $out)" [ "$rc" = 3 ]

@@ -145,7 +145,12 @@ static int http(cli *c, const char *method, const char *path, const char *body, 
     if (!h)
         return AB_ENOMEM;
     char url[4096], auth[256], idem[AB_KEY_BYTES_MAX + 32];
-    snprintf(url, sizeof url, "%s%s", c->url, path);
+    /* "http://HOST:PORT/" as written in many a config: the paths start with their own '/' (it
+     * asked for //v1/…, which no route is) */
+    size_t base = strlen(c->url);
+    while (base > 0 && c->url[base - 1] == '/' && strncmp(c->url, "unix:", 5))
+        base--;
+    snprintf(url, sizeof url, "%.*s%s", (int)base, c->url, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
     struct curl_slist *hdr = curl.slist_append(NULL, auth);
     hdr = curl.slist_append(hdr, "Content-Type: application/json");
