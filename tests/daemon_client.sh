@@ -129,6 +129,12 @@ for ev in PreToolUse:2 Stop:1; do
         HOME=$TMP AGENTBUDGET_URL="http://127.0.0.1:$PORT" AGENTBUDGET_TIMEOUT=0 AGENTBUDGET_TOKEN=$TOKEN "$AB" hook claude-code --no-config 2>&1); rc=$?
     check "the hook on ${ev%:*} with AGENTBUDGET_TIMEOUT=0: exit ${ev#*:} ($rc: $out)" [ "$rc" = "${ev#*:}" ]
 done
+# hook install and uninstall reach no daemon: a wrong AGENTBUDGET_URL or AGENTBUDGET_TIMEOUT does
+# not keep a hook from being installed or taken out (it was exit 2)
+for sub in "install --parent team" uninstall; do
+    out=$(AGENTBUDGET_URL='http://127.0.0.1:1?x' AGENTBUDGET_TIMEOUT=0 "$AB" hook $sub --settings "$TMP/hooks.json" 2>&1); rc=$?
+    check "hook ${sub%% *} with a wrong AGENTBUDGET_URL and AGENTBUDGET_TIMEOUT: exit 0 ($rc: $out)" [ "$rc" = 0 ]
+done
 out=$(AGENTBUDGET_URL='http://127.0.0.1:1?x' AGENTBUDGET_TOKEN=$TOKEN "$AB" status a 2>&1); rc=$?
 check "AGENTBUDGET_URL with a query: exit 2 naming the variable ($out)" grep -q "^error: AGENTBUDGET_URL: .*query" <<<"$out"
 out=$("$AB" --url "http://127.0.0.1:$PORT" --store memory: status a 2>&1); rc=$?

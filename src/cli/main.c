@@ -229,12 +229,17 @@ int main(int argc, char **argv)
     if (!cmd)
         return usage_error(&c, "unknown command '%s' (see 'agentbudget --help')", argv[1]);
     c.cmd = cmd->name;
-    /* migrate and copy work on stores: AGENTBUDGET_URL, set for the other commands, is no
-     * concern of theirs (--url is, and they refuse it) */
+    /* migrate and copy work on stores (--url is their concern, and they refuse it), hook install
+     * and uninstall on settings.json, report on transcripts: AGENTBUDGET_URL and
+     * AGENTBUDGET_TIMEOUT, set for the other commands, are none of theirs (a wrong one kept a
+     * hook from being uninstalled) */
     int asks_help = 0; /* "CMD --help" (or "help CMD", made so above) answers without the URL */
     for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
         asks_help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
-    if (!url_flag && (asks_help || cmd->fn == cmd_migrate || cmd->fn == cmd_copy))
+    int settings = cmd->fn == cmd_hook && argc > 2 &&
+                   (!strcmp(argv[2], "install") || !strcmp(argv[2], "uninstall"));
+    if (!url_flag && (asks_help || settings || cmd->fn == cmd_migrate || cmd->fn == cmd_copy ||
+                      cmd->fn == cmd_report))
         c.url = NULL;
     /* the Claude Code hook tells a fault of these after reading its event, as it tells a wrong
      * configuration: exit 2 there blocks a tool, but after Stop it would wake Claude again */
