@@ -791,7 +791,7 @@ static napi_value js_set_budget(napi_env env, napi_callback_info info)
         return NULL;
     ab_store *st = arg_store(&c, 0);
     if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "path") ||
-        arg_str(&c, 2, role, sizeof role, 1, &r, "role") ||
+        arg_str(&c, 2, role, sizeof role, 1, &r, "spec.role") ||
         arg_str(&c, 3, model, sizeof model, 1, &m, "spec.model") || arg_i64(&c, 5, &replace) ||
         arg_i64(&c, 6, &no_defaults) || arg_str(&c, 7, key, sizeof key, 1, &k, "spec.key") ||
         arg_strs(&c, 4, specs, &n, "spec.limits"))

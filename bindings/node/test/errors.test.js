@@ -78,6 +78,7 @@ const cases = [
   [() => store.deductBudget('a', 1, 1, { model: 'x\0' }), RangeError, /^options\.model: must not contain a NUL character$/],
   [() => store.charge('a', 1, { key: 'k\0' }), RangeError, /^options\.key: must not contain a NUL character$/],
   [() => store.setBudget('a', { model: 'm\0' }), RangeError, /^spec\.model: must not contain a NUL character$/],
+  [() => store.setBudget('a', { role: 'r'.repeat(200) }), RangeError, /^spec\.role: at most 127 bytes$/],
   // an empty list of windows is an array, and the rule says it must not be empty
   [() => store.reset('a', []), TypeError, /^windows: must be 'all' or a non-empty array of 'session', 'day', 'month'/],
   [() => ab.open(42), TypeError, /^storeUrl: /],
