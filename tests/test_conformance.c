@@ -1475,6 +1475,37 @@ static void test_saturated_remaining(void)
     ab_store_close(st);
 }
 
+/* A decision that no limit made says limit -1, as agentbudget.h has it, from every call: it was
+ * 0 (a limit of 0) but for a role's denial; a hook reading it took a denial for a spent budget. */
+static void test_decision_without_limit(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "n", NULL, NULL);
+    make(st, "z", "tokens/day=0", NULL);
+    ab_decision d;
+    ab_usage one = {.input = 1};
+    CHECK_OK(st, ab_budget_check(st, "n", NULL, &one, &d));
+    CHECK_I64(d.allowed * 10 + d.limit, 10 - 1);
+    CHECK_OK(st, ab_budget_check_tokens(st, "n", 1, &d));
+    CHECK_I64(d.limit, -1);
+    CHECK_OK(st, ab_budget_reserve(st, "n", NULL, &one, 600, NULL, &d));
+    CHECK_I64(d.limit, -1);
+    char hold[AB_HOLD_ID_BYTES + 2];
+    snprintf(hold, sizeof hold, "%s", d.hold_id);
+    CHECK_OK(st, ab_hold_commit(st, hold, &one, NULL, &d));
+    CHECK_I64(d.limit, -1);
+    CHECK_OK(st, ab_budget_charge(st, "n", NULL, &one, "k1", &d));
+    CHECK_I64(d.limit, -1);
+    CHECK_OK(st, ab_budget_charge(st, "n", NULL, &one, "k1", &d)); /* replayed */
+    CHECK_I64(d.replayed * 10 + d.limit, 10 - 1);
+    CHECK_OK(st, ab_check_permission(st, "n", "Read", NULL, &d));
+    CHECK_I64(d.allowed * 10 + d.limit, 10 - 1);
+    CHECK_OK(st, ab_budget_check(st, "z", NULL, &one, &d)); /* a limit of 0 decides: 0 */
+    CHECK_I64(d.allowed * 10 + d.limit, 0);
+    CHECK_STR(d.budget, "z");
+    ab_store_close(st);
+}
+
 /* The clock's readings are clamped to 1970-01-01T00:00:00.001Z .. 9999-12-31T23:59:59.999Z.
  * Before 1970 the memory store took every hold for expired (a negative time was its "all holds"
  * sentinel): it closed one twice, counted held -10, and let a request past its limit; at 0 a
@@ -2088,6 +2119,7 @@ int main(int argc, char **argv)
     test_held_overflow();
     test_charge_growth();
     test_saturated_remaining();
+    test_decision_without_limit();
     test_clock_clamped();
     test_list_one_instant();
     test_list_sweep_updated_at();

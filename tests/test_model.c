@@ -419,6 +419,7 @@ static void decision_clear(mdecision *d)
 {
     memset(d, 0, sizeof *d);
     d->budget = d->hold = -1;
+    d->limit = -1; /* no limit decided (agentbudget.h) */
 }
 
 /* Idempotency: 1 if answered from the key's record (or refused), *rc set. */

@@ -410,7 +410,7 @@ static void decision_encode(const ab_decision *d, char *out, size_t size)
 
 static int decision_decode(const char *s, ab_decision *d)
 {
-    memset(d, 0, sizeof *d);
+    ab__decision_clear(d);
     int metric, window, pos = 0;
     if (sscanf(s,
                "%d|%d|%d|%d|%" SCNd64 "|%" SCNd64 "|%" SCNd64 "|%" SCNd64 "|%" SCNd64 "|%" SCNd64

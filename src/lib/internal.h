@@ -289,6 +289,8 @@ size_t ab__utf8_seq(const unsigned char *s);
 void ab__utf8_trim(char *s);
 /* Copies src into dst (size bytes); returns AB_ELIMIT if it does not fit. */
 int ab__strlcpy(char *dst, const char *src, size_t size);
+/* Clears a decision as every call that makes one starts: nothing allowed, no limit (-1). */
+void ab__decision_clear(ab_decision *d);
 /* Checked arithmetic: AB_EOVERFLOW instead of wrapping (inline: every limit check adds). */
 static inline int ab__add(int64_t a, int64_t b, int64_t *out)
 {

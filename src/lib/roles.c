@@ -1793,7 +1793,7 @@ static int op_permission(ab__ctx *c, void *v)
 int ab_check_permission(ab_store *st, const char *path, const char *operation,
                         const ab_permission_context *ctx, ab_decision *out)
 {
-    memset(out, 0, sizeof *out); /* allowed 0: a call that fails never reads as allowed */
+    ab__decision_clear(out); /* allowed 0: a call that fails never reads as allowed */
     if (!operation || !*operation || strlen(operation) > AB_OPERATION_BYTES_MAX)
         return ab__fail(st, AB_EINVAL, "operation: must be 1-%d bytes", AB_OPERATION_BYTES_MAX);
     ab_permission_context none = {0};

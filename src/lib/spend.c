@@ -86,6 +86,12 @@ static const char *unit_format(ab_metric m, int64_t v, char *buf, size_t size)
     return buf;
 }
 
+void ab__decision_clear(ab_decision *d)
+{
+    memset(d, 0, sizeof *d);
+    d->limit = -1; /* as include/agentbudget.h says: 0 would read as a limit of 0 */
+}
+
 /* Fills d with the first limit (leaf first) that used + held + amount would exceed. */
 static int limits_decide(const ab__ctx *c, const int64_t amount[AB_METRIC_COUNT], ab_decision *d)
 {
@@ -213,7 +219,7 @@ static int decided(int rc, ab_decision *out)
 int ab_budget_check(ab_store *st, const char *path, const char *model, const ab_usage *usage,
                     ab_decision *out)
 {
-    memset(out, 0, sizeof *out);
+    ab__decision_clear(out);
     int rc = usage_valid(st, usage);
     if (rc)
         return rc;
@@ -224,7 +230,7 @@ int ab_budget_check(ab_store *st, const char *path, const char *model, const ab_
 int ab_budget_check_tokens(ab_store *st, const char *path, int64_t tokens, ab_decision *out)
 {
     if (out) /* allowed = 0 on every failure, as ab_budget_check's */
-        memset(out, 0, sizeof *out);
+        ab__decision_clear(out);
     if (tokens < 0)
         return ab__fail(st, AB_EINVAL, "tokens: must be >= 0");
     /* the original's conservative estimate: 1/4 input, 3/4 output (the remainder to output) */
@@ -313,7 +319,7 @@ static int op_reserve(ab__ctx *c, void *v)
 int ab_budget_reserve(ab_store *st, const char *path, const char *model, const ab_usage *usage,
                       int64_t ttl_s, const char *key, ab_decision *out)
 {
-    memset(out, 0, sizeof *out);
+    ab__decision_clear(out);
     int rc = usage_valid(st, usage);
     if (rc || (rc = ab__key_validate(st, key)))
         return rc;
@@ -398,7 +404,7 @@ int ab_hold_commit(ab_store *st, const char *hold_id, const ab_usage *usage, con
         return ab__fail(st, AB_EINVAL, "hold: not a hold id");
     char id[AB_HOLD_ID_BYTES + 2]; /* hold_id may point into *out (the reserve's answer) */
     ab__strlcpy(id, hold_id, sizeof id);
-    memset(out, 0, sizeof *out);
+    ab__decision_clear(out);
     int rc = usage_valid(st, usage);
     if (rc || (rc = ab__key_validate(st, key)))
         return rc;
@@ -499,7 +505,7 @@ static int op_charge(ab__ctx *c, void *v)
 int ab_budget_charge(ab_store *st, const char *path, const char *model, const ab_usage *usage,
                      const char *key, ab_decision *out)
 {
-    memset(out, 0, sizeof *out);
+    ab__decision_clear(out);
     int rc = usage_valid(st, usage);
     if (rc || (rc = ab__key_validate(st, key)))
         return rc;
@@ -511,7 +517,7 @@ int ab_budget_charge_growth(ab_store *st, const char *path, const char *model,
                             const ab_usage *before, const ab_usage *usage, const char *key,
                             ab_decision *out)
 {
-    memset(out, 0, sizeof *out);
+    ab__decision_clear(out);
     if (!before)
         return ab_budget_charge(st, path, model, usage, key, out);
     int rc = usage_valid(st, before);
