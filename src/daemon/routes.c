@@ -1007,8 +1007,9 @@ static void h_price_put(abd_call *c)
             return;
         if (p->tier_threshold_tokens < 1) {
             abd_error(c, 400, "invalid", "tier.above_tokens",
-                      "tier.above_tokens: must be at least 1 (a request's input, cache-write and "
-                      "cache-read tokens over it are all priced at the tier's rates)");
+                      "tier.above_tokens: must be at least 1 (when a request's input, cache-write "
+                      "and cache-read tokens together exceed it, all of its tokens, output too, "
+                      "are priced at the tier's rates)");
             return;
         }
         if (p->tier_input < 0) {
