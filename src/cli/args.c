@@ -324,7 +324,7 @@ void print_decision(const ab_decision *d, const char *what)
     if (!d->allowed)
         printf("denied: %s\n", term_safe(d->reason, reason, sizeof reason));
     else
-        printf("%s: %lld tokens, $%s%s\n", what, (long long)d->tokens, cost,
+        printf("%s: %lld token%s, $%s%s\n", what, (long long)d->tokens, plural_s(d->tokens), cost,
                d->replayed ? " (repeated key: first answer)" : "");
     if (d->allowed && d->over)
         printf("warning: %s\n", term_safe(d->reason, reason, sizeof reason));

@@ -87,9 +87,9 @@ int read_all(FILE *f, size_t max, char **out, size_t *n);
 const char *term_safe(const char *s, char *buf, size_t size);
 /* Why a transcript could not be read (ab_transcript_stats.sys_errno), in words. */
 const char *transcript_errstr(int sys_errno);
-/* Prints "error: ..." (and the JSON error object with --json); returns EXIT_USAGE. */
 /* "s" unless n is 1: "%zu event%s". */
 const char *plural_s(long long n);
+/* Prints "error: ..." (and the JSON error object with --json); returns EXIT_USAGE. */
 int usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints s to stdout as a JSON string, quotes and escapes included (names from the user may
  * hold quotes, backslashes or control characters). */

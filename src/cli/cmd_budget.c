@@ -192,8 +192,9 @@ static int list_one(const ab_budget_status *b, void *v)
         free(j);
     } else {
         char usd[32];
-        printf("%-40s %-14s %10" PRId64 " tokens today  $%s today\n", b->path, b->role,
-               b->used[AB_WINDOW_DAY][AB_METRIC_TOKENS],
+        int64_t tokens = b->used[AB_WINDOW_DAY][AB_METRIC_TOKENS];
+        printf("%-40s %-14s %10" PRId64 " token%s today  $%s today\n", b->path, b->role, tokens,
+               plural_s(tokens),
                ab_usd_format(b->used[AB_WINDOW_DAY][AB_METRIC_USD], usd, sizeof usd));
     }
     lc->n++;

@@ -129,7 +129,7 @@ static int price_import(cli *c, const char *path)
     if (c->json)
         printf("{\"imported\":%zu}\n", imported);
     else
-        printf("imported %zu prices from '%s'\n", imported, path);
+        printf("imported %zu price%s from '%s'\n", imported, plural_s((long long)imported), path);
     if (imported == 0) /* a file of some other shape, most likely: say what was looked for */
         fprintf(stderr,
                 "warning: no model in '%s' has both input_cost_per_token and "

@@ -187,8 +187,8 @@ int cmd_hold(cli *c, int argc, char **argv)
     if (c->json) {
         return print_json(c, ab_hold_json(&h));
     } else
-        printf("%s %s on '%s': %" PRId64 " tokens, $%s at %s\n", h.id, states[h.state & 3],
-               h.budget, h.tokens, usd, h.model);
+        printf("%s %s on '%s': %" PRId64 " token%s, $%s at %s\n", h.id, states[h.state & 3],
+               h.budget, h.tokens, plural_s(h.tokens), usd, h.model);
     return 0;
 }
 

@@ -180,7 +180,8 @@ int ab_price_import_litellm(ab_store *st, const char *json, size_t len, size_t *
         if (rc == AB_OK) {
             ab_event e;
             ab__event_init(st, &e, "", "price", ab__now(st));
-            snprintf(e.reason, sizeof e.reason, "imported %zu prices (LiteLLM format)", n);
+            snprintf(e.reason, sizeof e.reason, "imported %zu price%s (LiteLLM format)", n,
+                     n == 1 ? "" : "s");
             rc = st->ops->event_append(st, &e);
         }
         rc = ab__txn_finish(st, rc);

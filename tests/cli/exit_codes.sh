@@ -480,7 +480,12 @@ expect_has "$OUT" "expires $(date -u -d "@$((at / 1000))" '+%Y-%m-%d %H:%M:%S')Z
 
 # one of a thing is said in the singular: "1 request", not "1 requests" (status, a denial)
 run set one-req --limit requests/day=1
+run check one-req --tokens 1
+expect_eq "$OUT" 'allowed: 1 token, $0.000015' "check says 1 token"
 run charge one-req --input 1 --output 0
+expect_eq "$OUT" 'charged: 1 token, $0.000003' "charge says 1 token"
+run list one-req
+expect_has "$OUT" " 1 token today " "list says 1 token today"
 run check one-req --tokens 0
 expect_rc 1 "a second request past requests/day=1: denied"
 expect_eq "$OUT$ERR" "denied: day limit of 'one-req' exceeded: requested 1 request, 0 requests left of 1 request" "the denial says 1 request"
