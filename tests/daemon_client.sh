@@ -99,6 +99,50 @@ check "the hook and a mute daemon: answered after its 10 s, not 60 ($((t1 - t0))
     [ "$rc" = 0 -a $((t1 - t0)) -ge 9 -a $((t1 - t0)) -le 20 ]
 check "and denied by on_error=deny (${out:0:200})" grep -q '"permissionDecision":"deny".*Timeout.*on_error=deny' <<<"$out"
 kill "$MUTE_PID" 2>/dev/null
+# a daemon that answers each request, but 1.5 s late (a proxy in front of this one): the hook's
+# 3 s (AGENTBUDGET_TIMEOUT=3) are for all of its requests together, not each (with 4 replies to
+# charge and a check to make it waited 1.5 s for each, past Claude Code's limit for a hook)
+slow_port_file=$TMP/slow.port
+python3 -c '
+import socket, sys, threading, time
+up = int(sys.argv[2])
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+def pipe(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for x in (a, b):
+        try: x.shutdown(socket.SHUT_RDWR)
+        except OSError: pass
+def serve(c):
+    time.sleep(1.5)
+    u = socket.create_connection(("127.0.0.1", up))
+    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
+    pipe(u, c)
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()' "$slow_port_file" "$PORT" &
+SLOW_PID=$!
+WATCH_PIDS+=("$SLOW_PID")
+for _ in $(seq 50); do [ -s "$slow_port_file" ] && break; sleep 0.1; done
+SLOW="http://127.0.0.1:$(cat "$slow_port_file")"
+AGENTBUDGET_URL="http://127.0.0.1:$PORT" AGENTBUDGET_TOKEN=$TOKEN "$AB" set slow --limit usd/day=5 >/dev/null
+for i in 1 2 3 4; do
+    printf '{"type":"assistant","timestamp":"2026-11-29T06:00:0%d.000Z","sessionId":"s-slow","requestId":"r%d","message":{"id":"m%d","model":"claude-sonnet-4-5","usage":{"input_tokens":10,"output_tokens":10}}}\n' "$i" "$i" "$i"
+done >"$TMP/slow.jsonl"
+t0=$(date +%s%N)
+out=$(echo '{"hook_event_name":"PreToolUse","session_id":"s-slow","transcript_path":"'"$TMP/slow.jsonl"'","tool_name":"Read"}' |
+    HOME=$TMP XDG_STATE_HOME=$TMP/state AGENTBUDGET_URL=$SLOW AGENTBUDGET_TIMEOUT=3 AGENTBUDGET_TOKEN=$TOKEN \
+    "$AB" hook claude-code --parent slow --no-config 2>&1); rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "a slow daemon: the hook answers within its 3 s for all requests, not 1.5 s for each ($ms ms)" [ "$rc" = 0 -a "$ms" -lt 5000 ]
+check "and denies, saying why (${out:0:240})" grep -q '"permissionDecision":"deny".*on_error=deny' <<<"$out"
+kill "$SLOW_PID" 2>/dev/null
 
 out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "http://127.0.0.1:$PORT" migrate 2>&1); rc=$?
 check "migrate needs a store: exit 2" [ "$rc" = 2 ]

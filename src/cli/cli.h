@@ -39,10 +39,12 @@ typedef struct cli {
     const char *url;        /* agentbudgetd's address: then every operation goes through it */
     int url_flag;           /* url came from --url, not from AGENTBUDGET_URL */
     char remote_err[1024];
-    long timeout_s;      /* a request to the daemon, whole: AGENTBUDGET_TIMEOUT, else 0 (the
-                          * command's default: 60 s, the hook's 10 s) */
-    char env_fault[512]; /* a wrong AGENTBUDGET_URL or AGENTBUDGET_TIMEOUT, for the hook to
-                          * tell once it has read its event ("" if none) */
+    long timeout_s;        /* a request to the daemon, whole: AGENTBUDGET_TIMEOUT, else 0 (the
+                            * command's default: 60 s, the hook's 10 s) */
+    long long deadline_ms; /* CLOCK_MONOTONIC ms by which every request to the daemon must be
+                            * done (the hook's, all of its requests together); 0: none */
+    char env_fault[512];   /* a wrong AGENTBUDGET_URL or AGENTBUDGET_TIMEOUT, for the hook to
+                            * tell once it has read its event ("" if none) */
     int json;
     const char *cmd; /* the command's name, for messages */
     ab_store *st;
@@ -87,6 +89,8 @@ int read_all(FILE *f, size_t max, char **out, size_t *n);
 const char *term_safe(const char *s, char *buf, size_t size);
 /* Why a transcript could not be read (ab_transcript_stats.sys_errno), in words. */
 const char *transcript_errstr(int sys_errno);
+/* CLOCK_MONOTONIC, in ms. */
+long long mono_ms(void);
 /* "s" unless n is 1: "%zu event%s". */
 const char *plural_s(long long n);
 /* Prints "error: ..." (and the JSON error object with --json); returns EXIT_USAGE. */

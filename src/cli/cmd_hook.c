@@ -907,6 +907,7 @@ static int hook_claude_code(cli *c, int argc, char **argv)
      * hook that decides, and each tool call waits no longer than a locked local store makes it */
     if (!c->timeout_s)
         c->timeout_s = 10;
+    c->deadline_ms = mono_ms() + c->timeout_s * 1000LL; /* for all of its requests together */
     /* stdin: one event */
     char *in;
     size_t n;

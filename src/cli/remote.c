@@ -127,6 +127,13 @@ static int http_error(cli *c, long status, const char *body)
     }
 }
 
+long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* One request. *out (malloc'd, NUL-terminated) holds the reply body on AB_OK. */
 static int http(cli *c, const char *method, const char *path, const char *body, const char *key,
                 char **out, long *status_out)
@@ -140,6 +147,22 @@ static int http(cli *c, const char *method, const char *path, const char *body, 
         snprintf(c->remote_err, sizeof c->remote_err,
                  "AGENTBUDGET_TOKEN: required with --url (the agent's or admin's token)");
         return AB_EINVAL;
+    }
+    /* the request's own time, and no more than what is left of the hook's for all of them: a
+     * daemon that answers each of its requests slowly would keep Claude Code waiting for their
+     * sum */
+    long timeout_ms = (c->timeout_s ? c->timeout_s : 60) * 1000;
+    if (c->deadline_ms) {
+        long long left = c->deadline_ms - mono_ms();
+        if (left <= 0) {
+            snprintf(c->remote_err, sizeof c->remote_err,
+                     "agentbudgetd at %s: the hook's %ld s for the daemon's answers "
+                     "(AGENTBUDGET_TIMEOUT) are up",
+                     c->url, c->timeout_s);
+            return AB_ESTORE;
+        }
+        if (left < timeout_ms)
+            timeout_ms = (long)left;
     }
     CURL *h = curl.init();
     if (!h)
@@ -164,9 +187,8 @@ static int http(cli *c, const char *method, const char *path, const char *body, 
     curl.setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl.setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl.setopt(h, CURLOPT_WRITEDATA, &s);
-    long timeout_s = c->timeout_s ? c->timeout_s : 60;
-    curl.setopt(h, CURLOPT_TIMEOUT, timeout_s);
-    curl.setopt(h, CURLOPT_CONNECTTIMEOUT, timeout_s < 10 ? timeout_s : 10L);
+    curl.setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl.setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 10000 ? timeout_ms : 10000L);
     curl.setopt(h, CURLOPT_NOSIGNAL, 1L);
     if (strncmp(c->url, "unix:", 5) == 0) { /* unix:PATH: the daemon's --listen unix:PATH */
         curl.setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->url + 5);
