@@ -429,6 +429,15 @@ int main(void)
         {"Bash(unset 'GROUPS[$(rm -rf x)]')", 0},
         {"Bash(mapfile -C 'rm -rf x' -c 1 a <<< x)", 0},
         {"Bash(git log 'a[$(rm -rf x)]'; let _)", 0},
+        /* a special parameter that holds letters names a variable in arithmetic, an index or
+         * an offset: $- is hBc under bash -c (each ran rm) */
+        {"Bash(printf -v hBc 'a[\\x24(rm -rf x)]'; git log $(($-)))", 0},
+        {"Bash(printf -v hBc 'a[\\x24(rm -rf x)]'; git log $[$-])", 0},
+        {"Bash(printf -v hBc 'a[\\x24(rm -rf x)]'; git log ${PWD[$-]})", 0},
+        {"Bash(printf -v hBc 'a[\\x24(rm -rf x)]'; git log ${PWD:1:$-})", 0},
+        {"Bash(printf -v bash 'a[\\x24(rm -rf x)]'; git log $(($0)))", 0},
+        {"Bash(printf -v hBc 'a[\\x24(rm -rf x)]'; let $-)", 0},
+        {"Bash(git log -n $(($# + $? + 1)))", 1},
         {"Bash(printf -v x '%s' y)", 1},
         {"Bash(printf '[%s]\\n' \"$HOME\")", 1},
         {"Bash(read -r line)", 1},

@@ -1431,14 +1431,15 @@ static const char *bash_opaque(const char *s, size_t len)
  * end) holds a letter or _: a variable's name; or a substitution (`…`, $( ), $[ ], ${…} but
  * ${#} ${?} ${$}) or $'…': what they give is arithmetic too, and may be a name, and they hide
  * where Bash ends it (${x[${@+]}_]} and ${x[$(#]<newline>…)_]} index with _, $'\0\']' is
- * empty). */
+ * empty); or a special parameter that may hold letters, $- $0 … $9 $@ $*: what it gives is a
+ * name too (printf -v hBc 'a[\x24(rm -rf x)]'; git log $(($-)) runs rm: $- is hBc). */
 static int names_in(const char *s, size_t from, size_t to)
 {
     for (size_t k = from; k < to; k++) {
         if (s[k] == '_' || (s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
             s[k] == '`')
             return 1;
-        if (s[k] == '$' && k + 1 < to && strchr("([\'", s[k + 1]))
+        if (s[k] == '$' && k + 1 < to && s[k + 1] && strchr("([\'-@*0123456789", s[k + 1]))
             return 1;
         if (s[k] == '$' && k + 1 < to && s[k + 1] == '{' &&
             !(k + 3 < to && strchr("#?$", s[k + 2]) && s[k + 3] == '}'))
