@@ -410,7 +410,8 @@ int main(void)
      * (each ran rm under bash 5.2); allowed only with plain names and no expansion there */
     char *builtins[] = {"Bash(git *)",   "Bash(printf *)",  "Bash(read *)", "Bash(echo *)",
                         "Bash(test *)",  "Bash([ *)",       "Bash([[ *)",   "Bash(declare *)",
-                        "Bash(unset *)", "Bash(mapfile *)", "Bash(let *)"};
+                        "Bash(unset *)", "Bash(mapfile *)", "Bash(let *)",  "Bash(export *)",
+                        "Bash(ls *)"};
     static const struct {
         const char *line;
         int allowed;
@@ -438,6 +439,20 @@ int main(void)
         {"Bash(printf -v bash 'a[\\x24(rm -rf x)]'; git log $(($0)))", 0},
         {"Bash(printf -v hBc 'a[\\x24(rm -rf x)]'; let $-)", 0},
         {"Bash(git log -n $(($# + $? + 1)))", 1},
+        /* a name in capitals: Bash's integers evaluate what they are given (OPTIND, RANDOM,
+         * …), and PATH and the environment's names change what runs (each ran rm, or another
+         * git or ls); declare -i and -n make a name an integer or a reference to PATH */
+        {"Bash(printf -v OPTIND 'a[\\x24(rm -rf x)]')", 0},
+        {"Bash(printf -vRANDOM 'a[\\x24(rm -rf x)]')", 0},
+        {"Bash(read OPTIND < f)", 0},
+        {"Bash(read -a HISTCMD < f)", 0},
+        {"Bash(printf -v PATH %s /tmp/evil; ls -l)", 0},
+        {"Bash(export PATH=/tmp/evil; git log)", 0},
+        {"Bash(read 'PATH' <<< /tmp/evil; git log)", 0},
+        {"Bash(unset PATH; ls -l)", 0},
+        {"Bash(declare -i x; printf -v x 'a[\\x24(rm -rf x)]')", 0},
+        {"Bash(declare -n x; printf -v x %s PATH; printf -v x %s /tmp/evil; ls -l)", 0},
+        {"Bash(export x=1; declare -r y=2; read -r z < f)", 1},
         {"Bash(printf -v x '%s' y)", 1},
         {"Bash(printf '[%s]\\n' \"$HOME\")", 1},
         {"Bash(read -r line)", 1},

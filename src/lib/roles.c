@@ -1530,11 +1530,21 @@ static const char *bash_opaque_allow(const char *s, size_t len)
     return NULL;
 }
 
-/* 1 if u (unquoted) is a plain variable name, which holds no index. */
+/* 1 if u (unquoted) is a plain variable name, which holds no index, and in lower case: Bash's
+ * own variables are in capitals, some of them integers that evaluate what they are given as
+ * arithmetic (printf -v OPTIND 'a[\x24(rm -rf x)]' runs rm), and so are the names of the
+ * environment the programs run read (PATH: printf -v PATH %s /tmp/evil; git log runs another
+ * git). */
 static int plain_name(const char *u)
 {
-    size_t n = strspn(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+    size_t n = strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789_");
     return n && !u[n] && !(u[0] >= '0' && u[0] <= '9');
+}
+
+/* 1 if u holds a capital letter (u: an argument of a builtin that assigns, see plain_name). */
+static int capital_in(const char *u)
+{
+    return strpbrk(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL;
 }
 
 /* Bash's builtins that take a variable's name and evaluate an index in it, which runs the
@@ -1543,7 +1553,9 @@ static int plain_name(const char *u)
  * written) that an allow list let through, what it names that no pattern can follow, or NULL:
  * an argument with [, $ or ` (in test and [, one with $ or ` or a -v; in printf, an option
  * that may be -v, or -v with more than a plain name), mapfile -C (a callback), and [[ -v or
- * an arithmetic test, and let, on names. */
+ * an arithmetic test, and let, on names. And a name in capitals given to one that assigns
+ * (read OPTIND, printf -v PATH; and any argument of theirs with a capital in it, to be sure),
+ * or declare -i and -n (and typeset, local, export, readonly): see plain_name. */
 static const char *builtin_names(char *cmd, size_t n)
 {
     cmd[n] = '\0';
@@ -1560,6 +1572,8 @@ static const char *builtin_names(char *cmd, size_t n)
         k++;
     const char *name = k < sizeof takes / sizeof takes[0] ? takes[k] : NULL;
     int test = name && (!strcmp(name, "test") || !strcmp(name, "[")), options = 1, v_next = 0;
+    /* declare -i x and declare -n x=PATH make x evaluate, or name, what it is given */
+    int declares = name && k >= 3 && k <= 7;
     if (!strcmp(u, "let") && names_in(cmd, (size_t)(e - cmd), n))
         what = "arithmetic on a variable, let,";
     for (w = *e ? e + 1 : e; name && !what && *w; w = *e ? e + 1 : e) {
@@ -1576,14 +1590,14 @@ static const char *builtin_names(char *cmd, size_t n)
                 break;
             if (v_next || expands) {
                 if (expands || !plain_name(u))
-                    what = "printf -v with a name that may hold an index,";
+                    what = "printf -v with a name that may hold an index, or in capitals,";
                 v_next = 0;
             } else if (!strcmp(u, "--") || u[0] != '-' || !u[1]) {
                 options = 0;
             } else if (u[1] == 'v') {
                 v_next = !u[2];
                 if (u[2] && !plain_name(u + 2))
-                    what = "printf -v with a name that may hold an index,";
+                    what = "printf -v with a name that may hold an index, or in capitals,";
             }
         } else if (test ? expands || !strcmp(u, "-v") || !strcmp(u, "-R")
                         : expands || memchr(w, '[', (size_t)(e - w))) {
@@ -1591,6 +1605,10 @@ static const char *builtin_names(char *cmd, size_t n)
         } else if ((!strcmp(name, "mapfile") || !strcmp(name, "readarray")) && u[0] == '-' &&
                    strchr(u, 'C')) {
             what = "a callback of mapfile, -C,";
+        } else if (!test && (capital_in(u) ||
+                             (declares && (u[0] == '-' || u[0] == '+') && strpbrk(u, "in")))) {
+            what = "a name in capitals (Bash's, the environment's), or an integer or a "
+                   "reference made, given to a builtin that assigns,";
         }
     }
     if (name && !strcmp(name, "printf") && v_next)
