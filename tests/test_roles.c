@@ -103,6 +103,17 @@ int main(void)
         /* a second review found these */
         {"for ((;#;)); do :; done; git push", 0},
         {"env -S 'git push'", 0},
+        /* env -S splits its text as env does: \_ is a blank, quotes and VAR=value and env's
+         * options come first, # comments out the rest, and the line's words follow (each ran
+         * git push under coreutils 9.1) */
+        {"env -S 'git\\_push'", 0},
+        {"env -S 'A=1 git push'", 0},
+        {"env -S \"'git' push\"", 0},
+        {"env -S'  git push'", 0},
+        {"env -S '#x' git push", 0},
+        {"env -S '' git push", 0},
+        {"env -S '-C / git push'", 0},
+        {"env -S \"git log\" push", 1},
         {"env --unset HOME git push", 0},
         {"function f { git push; }; f", 0},
         {"coproc NAME { git push; }", 0},

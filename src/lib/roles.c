@@ -636,6 +636,71 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
  * "Bash(git *)" would let in /tmp/evil/git and GIT_PAGER='rm -rf ~' git log. */
 #define BASH_EXPANDED_MAX (1 << 20) /* a command's words as braces expand them; longer: denied */
 
+#define ENV_SPLIT_DEPTH_MAX 4 /* env -S in env -S …, followed so deep; deeper: denied */
+
+/* The text of env -S (split-string) s as words for the scanner, into out (at least 2 * strlen(s)
+ * + 1 bytes): split at blanks and \_ as env splits it, its quotes and escapes taken out (\c
+ * ends it, a # that begins a word comments out the rest), each character but a plain one escaped
+ * with a backslash, ${NAME} kept (the scanner reads it as what may be empty). env -S 'A=1 rm',
+ * -S "'rm' -rf x", -S 'rm\_-rf\_x' and -S '-C / rm' run rm. Returns its length. */
+static size_t env_split(const char *s, char *out)
+{
+    size_t n = 0;
+    int open = 0;
+    char q = 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!q && strchr(" \t\n\v\f\r", c)) {
+            if (open)
+                out[n++] = ' ';
+            open = 0;
+            continue;
+        }
+        if (!q && c == '#' && !open)
+            break;
+        open = 1;
+        if (!q && (c == '\'' || c == '"')) {
+            q = c;
+            continue;
+        }
+        if (q && c == q) {
+            q = 0;
+            continue;
+        }
+        if (c == '$' && s[1] == '{' && q != '\'' && strchr(s, '}')) {
+            size_t k = (size_t)(strchr(s, '}') - s) + 1;
+            memcpy(out + n, s, k);
+            n += k;
+            s += k - 1;
+            continue;
+        }
+        if (c == '\\' && s[1] && (q != '\'' || s[1] == '\\' || s[1] == '\'')) {
+            c = *++s;
+            if (c == 'c' && !q)
+                break;
+            if (c == '_' && !q) {
+                out[n++] = ' ';
+                open = 0;
+                continue;
+            }
+            c = c == '_'   ? ' '
+                : c == 'n' ? '\n'
+                : c == 't' ? '\t'
+                : c == 'r' ? '\r'
+                : c == 'f' ? '\f'
+                : c == 'v' ? '\v'
+                           : c;
+        }
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789=/-._,:@%+", c))
+            out[n++] = '\\';
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+static void emit_clean(const char *seg, ab__sb *out, int *denied, int depth);
+
 static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count, int *denied)
 {
     /* blanks, and a group's { and } where they stand as words ({git,push} is no group) */
@@ -647,6 +712,14 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count, int *deni
     if (!n)
         return;
     add_command(out, seg);
+    emit_clean(seg, out, denied, 0);
+    (*count)++;
+}
+
+/* The cleaned-up form of the command seg (bash_emit), appended to out. depth: how many env -S
+ * texts deep seg is (it then begins after env's name: its options are env's). */
+static void emit_clean(const char *seg, ab__sb *out, int *denied, int depth)
+{
     size_t need = 1;
     for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
@@ -666,12 +739,14 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count, int *deni
     }
     size_t c = 0;
     int leading = 1, skip_next = 0;
-    const bash_leader *leader = NULL;
+    const bash_leader *leader = depth ? leader_find("env") : NULL;
     for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
         size_t un = braces_expanded(w, e, u);
         const char *word = w;
         w = e;
+        if (e == word) /* a blank more (env -S text): no word */
+            continue;
         const char *text = NULL;
         if (leading && skip_next == 1) {
             skip_next = 0;
@@ -682,11 +757,28 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count, int *deni
         else if (leading && word_skipped(word, e, u, *e ? e + 1 : e, &leader, &skip_next, &text) &&
                  !text)
             continue;
-        if (text) { /* as it is: memmove, it may be in u itself */
-            size_t tn = strlen(text);
-            memmove(clean + c, text, tn);
-            c += tn;
-            leading = skip_next = 0;
+        if (text) { /* env's words in it, then the rest of the line's: read again, as env's */
+            const char *rest = *e ? e + 1 : e;
+            size_t tn = strlen(text), rn = strlen(rest);
+            char *sub = depth < ENV_SPLIT_DEPTH_MAX ? malloc(2 * tn + rn + 2) : NULL;
+            if (sub) {
+                size_t sn = env_split(text, sub);
+                while (sn && sub[sn - 1] == ' ' && (sn < 2 || sub[sn - 2] != '\\'))
+                    sn--;
+                sub[sn] = ' ';
+                sn += sn && rn ? 1 : 0;
+                memcpy(sub + sn, rest, rn + 1);
+            }
+            free(clean);
+            free(u);
+            if (sub)
+                emit_clean(sub, out, denied, depth + 1);
+            else if (depth < ENV_SPLIT_DEPTH_MAX)
+                out->oom = 1;
+            else
+                *denied = 1;
+            free(sub);
+            return;
         } else if (leading) { /* the program: by its last path component, after $x or ${…}
                                * in front of it, which may be empty ("${x}rm" runs rm) */
             char *prog = u;
@@ -721,7 +813,6 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count, int *deni
     add_command(out, clean);
     free(clean);
     free(u);
-    (*count)++;
 }
 
 /* ---- the scanner: simple commands, substitutions, here-documents ---- */
