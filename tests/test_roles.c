@@ -114,6 +114,10 @@ int main(void)
         {"env -S '' git push", 0},
         {"env -S '-C / git push'", 0},
         {"env -S \"git log\" push", 1},
+        /* coreutils 9.7's env -a NAME, --argv0 NAME: NAME is no command */
+        {"env -a x git push", 0},
+        {"env --argv0 x git push", 0},
+        {"env -ia x git push", 0},
         {"env --unset HOME git push", 0},
         {"function f { git push; }; f", 0},
         {"coproc NAME { git push; }", 0},

@@ -501,16 +501,16 @@ typedef struct {
     const char *const *long_args; /* its long options that take an argument (NULL-terminated) */
 } bash_leader;
 
-static const char *const env_long[] = {"unset", "chdir", "split-string", NULL};
+static const char *const env_long[] = {"unset", "chdir", "split-string", "argv0", NULL};
 static const char *const nice_long[] = {"adjustment", NULL};
 
 static const bash_leader bash_leaders[] = {
-    {"!", "", NULL},          {"{", "", NULL},          {"if", "", NULL},
-    {"then", "", NULL},       {"else", "", NULL},       {"elif", "", NULL},
-    {"do", "", NULL},         {"while", "", NULL},      {"until", "", NULL},
-    {"time", "", NULL},       {"env", "uCS", env_long}, {"exec", "a", NULL},
-    {"command", "", NULL},    {"builtin", "", NULL},    {"nohup", "", NULL},
-    {"nice", "n", nice_long}, {"coproc", "", NULL},     {"function", "", NULL}};
+    {"!", "", NULL},          {"{", "", NULL},           {"if", "", NULL},
+    {"then", "", NULL},       {"else", "", NULL},        {"elif", "", NULL},
+    {"do", "", NULL},         {"while", "", NULL},       {"until", "", NULL},
+    {"time", "", NULL},       {"env", "uCSa", env_long}, {"exec", "a", NULL},
+    {"command", "", NULL},    {"builtin", "", NULL},     {"nohup", "", NULL},
+    {"nice", "n", nice_long}, {"coproc", "", NULL},      {"function", "", NULL}};
 
 /* The leader word w is (unquoted, by its last path component: /usr/bin/env, \command), or
  * NULL. */
