@@ -468,6 +468,19 @@ int main(void)
         {"Bash(declare -i x; printf -v x 'a[\\x24(rm -rf x)]')", 0},
         {"Bash(declare -n x; printf -v x %s PATH; printf -v x %s /tmp/evil; ls -l)", 0},
         {"Bash(export x=1; declare -r y=2; read -r z < f)", 1},
+        /* a glob or a brace expansion may give -v and a name with an index: with files named
+         * -v and x[$(rm -rf x)] (touch -- -v 'x[$(rm -rf x)]' passes), test * and [ * ] ran rm,
+         * printf * too with a file y, read * < /dev/null with the second alone; and
+         * printf {-v,} … ran it with no file */
+        {"Bash(test *)", 0},
+        {"Bash([ * ])", 0},
+        {"Bash(printf *)", 0},
+        {"Bash(read * < /dev/null)", 0},
+        {"Bash(read x? < /dev/null)", 0},
+        {"Bash(printf {-v,} 'a[$(rm -rf x)]' x)", 0},
+        {"Bash(printf -{v,} 'a[$(rm -rf x)]' x)", 0},
+        {"Bash(printf '%s\\n' *.txt {1..3})", 1},
+        {"Bash(test -f '*.c' && [ -d \"{a,b}\" ])", 1},
         {"Bash(printf -v x '%s' y)", 1},
         {"Bash(printf '[%s]\\n' \"$HOME\")", 1},
         {"Bash(read -r line)", 1},

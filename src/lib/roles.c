@@ -1638,6 +1638,28 @@ static int capital_in(const char *u)
     return strpbrk(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL;
 }
 
+/* 1 if the word [w, e) holds, outside quotes, a glob character or a brace (* ? [ {): Bash may
+ * make it other words than it reads as, file names or a brace expansion's words, -v or a name
+ * with an index among them (a file named -v and one named x[$(rm -rf x)]: test * ran rm; and
+ * printf {-v,} 'a[$(rm -rf x)]' x did, with no file). */
+static int word_globs(const char *w, const char *e)
+{
+    char q = 0;
+    for (; w < e; w++) {
+        if ((q == 0 || q == '"' || q == 'a') && *w == '\\' && w + 1 < e)
+            w++;
+        else if (!q && *w == '$' && w + 1 < e && w[1] == '\'')
+            q = 'a', w++;
+        else if (!q && (*w == '\'' || *w == '"'))
+            q = *w;
+        else if (q && (*w == q || (q == 'a' && *w == '\'')))
+            q = 0;
+        else if (!q && strchr("*?[{", *w))
+            return 1;
+    }
+    return 0;
+}
+
 /* Bash's builtins that take a variable's name and evaluate an index in it, which runs the
  * substitutions it holds: printf -v 'a[$(rm -rf x)]' x, read, declare, unset, test -v and
  * [[ -v run rm, as does test "$_" 'a[…]' after git log -v ($_ is -v). For a command cmd (as
@@ -1670,7 +1692,8 @@ static const char *builtin_names(char *cmd, size_t n)
     for (w = *e ? e + 1 : e; name && !what && *w; w = *e ? e + 1 : e) {
         e = word_end(w);
         word_unquoted(w, e, u);
-        int expands = memchr(w, '$', (size_t)(e - w)) || memchr(w, '`', (size_t)(e - w));
+        int expands =
+            memchr(w, '$', (size_t)(e - w)) || memchr(w, '`', (size_t)(e - w)) || word_globs(w, e);
         if (!strcmp(name, "[[")) {
             static const char *const ops[] = {"-v", "-R", "-eq", "-ne", "-lt", "-le", "-gt", "-ge"};
             for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
