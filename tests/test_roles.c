@@ -495,6 +495,40 @@ int main(void)
                     got ? "allowed" : reason);
         CHECK(got == builtin_cases[i].allowed);
     }
+    /* an allow list sees a command without the reserved words before it (then git log: git
+     * log), and no command in done, fi or esac (with redirections) or for NAME in WORDS */
+    char *loops[] = {"Bash(git *)", "Bash(echo *)", "Bash(printf *)"};
+    static const struct {
+        const char *line;
+        int allowed;
+    } loop_cases[] = {
+        {"Bash(for f in *.c; do git log -1 -- \"$f\"; done)", 1},
+        {"Bash(if git diff --quiet; then echo clean; else echo dirty; fi)", 1},
+        {"Bash(if ! git diff --quiet; then\n  git stash\nfi)", 1},
+        {"Bash(while ! git diff --quiet; do git stash; done > out.txt 2>&1)", 1},
+        {"Bash(for b in main dev; do git log -1 $b; done | git hash-object --stdin)", 1},
+        {"Bash(until git fetch; do echo again; done < /dev/null)", 1},
+        {"Bash(if git diff; then rm -rf x; fi)", 0},
+        {"Bash(for x in a; do rm -rf x; done)", 0},
+        {"Bash(! rm -rf x)", 0},
+        {"Bash(while rm -rf x; do :; done)", 0},
+        {"Bash(for x in $(rm -rf y); do git log; done)", 0},
+        {"Bash(for x in a; do git log; done > $(rm -rf y))", 0},
+        {"Bash(if git diff; then printf -v 'a[$(rm -rf x)]' x; fi)", 0},
+        {"Bash(if git diff; then 'do' rm -rf x; fi)", 0},
+        {"Bash(if git diff; then \\do rm -rf x; fi)", 0},
+        {"Bash(for x in a; do git log; done rm -rf x)", 0},
+        {"Bash(for a[x] in y; do git log; done)", 0},
+        {"Bash(for x y; do git log; done)", 0},
+        {"Bash(then)", 1},
+    };
+    for (size_t i = 0; i < sizeof loop_cases / sizeof loop_cases[0]; i++) {
+        int got = allowed(loops, sizeof loops / sizeof loops[0], NULL, 0, loop_cases[i].line,
+                          reason, sizeof reason);
+        if (got != loop_cases[i].allowed)
+            fprintf(stderr, "allow loops: %s: %s\n", loop_cases[i].line, got ? "allowed" : reason);
+        CHECK(got == loop_cases[i].allowed);
+    }
     /* the whole line matching an allow pattern is not enough: each command must */
     CHECK(!allowed(git_cd, 2, NULL, 0, "Bash(cd x && rm -rf y)", reason, sizeof reason));
     CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm -rf y)'");

@@ -1731,6 +1731,65 @@ static const char *builtin_names(char *cmd, size_t n)
     return what;
 }
 
+/* A simple command as written, "Bash(SEG)", as an allow list sees it, into buf (at least as
+ * long as it): without the reserved words before its command (if, then, else, elif, do, while,
+ * until, !: unquoted and first, Bash takes them for reserved words, which run nothing of their
+ * own; "do git log" runs git log). NULL if it runs no command at all: one of them alone, done,
+ * fi or esac with no more than redirections after it, "for NAME" and "for NAME in WORDS" (what
+ * WORDS hold that runs is a command of its own). */
+static const char *allow_form(const char *written, char *buf)
+{
+    static const char *const lead[] = {"!", "if", "then", "else", "elif", "do", "while", "until"};
+    const char *seg = written + 5, *end = written + strlen(written) - 1;
+    for (size_t k = 0; k < sizeof lead / sizeof lead[0]; k++) {
+        size_t n = strlen(lead[k]);
+        if ((size_t)(end - seg) >= n && !memcmp(seg, lead[k], n) &&
+            (seg + n == end || seg[n] == ' ')) {
+            seg += n + (seg + n < end);
+            k = (size_t)-1; /* if ! git diff: both */
+        }
+    }
+    size_t wn = strcspn(seg, " )");
+    int closer = (wn == 4 && !memcmp(seg, "done", 4)) || (wn == 2 && !memcmp(seg, "fi", 2)) ||
+                 (wn == 4 && !memcmp(seg, "esac", 4));
+    if (seg == end)
+        return NULL;
+    if (wn == 3 && !memcmp(seg, "for", 3) && seg[3] == ' ') {
+        const char *name = seg + 4, *after = name;
+        while (after < end && *after != ' ')
+            after++;
+        char word[sizeof "in"];
+        size_t nn = (size_t)(after - name);
+        int plain = nn && !(name[0] >= '0' && name[0] <= '9') &&
+                    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                 "0123456789_") == nn;
+        size_t in = after < end ? strcspn(after + 1, " )") : 0;
+        if (in < sizeof word)
+            memcpy(word, after + 1, in), word[in] = '\0';
+        if (plain && (after == end || (in == 2 && !strcmp(word, "in"))))
+            return NULL;
+    }
+    if (closer) { /* done, done > out, done < <(git ls-files): redirections only after it */
+        int bare = 0, other = 0;
+        for (const char *w = seg + wn; w < end && !other;) {
+            w += *w == ' ';
+            const char *e = word_end(w);
+            if (e > end)
+                e = end;
+            if (bare)
+                bare = 0;
+            else
+                other = !word_redirect(w, e, &bare);
+            w = e;
+        }
+        if (!other && !bare)
+            return NULL;
+    }
+    memcpy(buf, "Bash(", 5);
+    memcpy(buf + 5, seg, (size_t)(end - seg) + 2); /* with its ) and NUL */
+    return buf;
+}
+
 static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t reason_size);
 
 int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *reason,
@@ -1828,22 +1887,35 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
         p = (char *)cleaned + strlen(cleaned) + 1;
         ok = allows("tool", NULL, 0, r->deny_tools, r->deny_tools_count, cleaned, r->name, reason,
                     reason_size) &&
-             allows("tool", r->allow_tools, r->allow_tools_count, r->deny_tools,
-                    r->deny_tools_count, written, r->name, reason, reason_size);
-        if (ok && r->allow_tools_count) { /* printf -v 'a[$(rm -rf x)]' x: builtin_names */
-            size_t wn = strlen(written) - 6;
+             allows("tool", NULL, 0, r->deny_tools, r->deny_tools_count, written, r->name, reason,
+                    reason_size);
+        char *form = ok && r->allow_tools_count ? malloc(strlen(written) + 1) : NULL;
+        if (ok && r->allow_tools_count && !form) {
+            ok = 0;
+            snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name,
+                     written);
+            if (reason_size)
+                ab__utf8_trim(reason);
+        }
+        const char *seen = form ? allow_form(written, form) : NULL;
+        if (seen) /* "then git log": git log; "done", "fi": no command to allow */
+            ok = allows("tool", r->allow_tools, r->allow_tools_count, NULL, 0, seen, r->name,
+                        reason, reason_size);
+        if (ok && seen) { /* printf -v 'a[$(rm -rf x)]' x: builtin_names */
+            size_t wn = strlen(seen) - 6;
             char *cmd = malloc(wn + 1);
-            const char *what = cmd ? builtin_names(memcpy(cmd, written + 5, wn), wn) : "";
+            const char *what = cmd ? builtin_names(memcpy(cmd, seen + 5, wn), wn) : "";
             if (what) {
                 ok = 0;
                 snprintf(reason, reason_size,
-                         "role '%s': '%s' holds %s which no pattern can follow", r->name, written,
+                         "role '%s': '%s' holds %s which no pattern can follow", r->name, seen,
                          cmd ? what : "out of memory,");
                 if (reason_size)
                     ab__utf8_trim(reason);
             }
             free(cmd);
         }
+        free(form);
     }
     free(segs);
     return ok;
