@@ -148,6 +148,9 @@ out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "http://127.0.0.1:$PORT" migrate 2>&1
 check "migrate needs a store: exit 2" [ "$rc" = 2 ]
 out=$("$AB" --url ftp://x status a 2>&1); rc=$?
 check "a bad --url: exit 2" [ "$rc" = 2 ]
+# a scheme is any case (RFC 3986), as the Node Client takes it
+out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "HTTP://127.0.0.1:$PORT" status backend-dev-001 2>&1); rc=$?
+check "--url HTTP://… (capitals): served ($rc: ${out:0:100})" [ "$rc" = 0 ]
 # an address that is not one: exit 2 naming the fault, not 3 as if the daemon were down
 for bad in 'http://127.0.0.1:1?x=1|query' 'http://127.0.0.1:1/#|fragment' 'http://u:secret@127.0.0.1:1|user or password' \
     'http://|needs a host' 'http://:8700|needs a host' 'http:///v1|needs a host' 'http://a b|white space' 'unix:|socket'; do

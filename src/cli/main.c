@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -130,7 +131,8 @@ static const char *next_value(int argc, char **argv, int *i)
  * drop it; a user and password would be shown in every error that names the address. */
 static const char *url_fault(const char *url)
 {
-    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8) && strncmp(url, "unix:", 5))
+    if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8) &&
+        strncmp(url, "unix:", 5))
         return "the address must be http://HOST:PORT, https://… or unix:PATH";
     int unix_path = !strncmp(url, "unix:", 5); /* a socket's path may hold a space */
     for (const char *p = url; *p; p++)
