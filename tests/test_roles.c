@@ -228,6 +228,9 @@ int main(void)
     CHECK(!allowed(git, 2, NULL, 0, "Bash(git status && rm -rf /)", reason, sizeof reason));
     CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm -rf /)'");
     CHECK(allowed(git, 2, NULL, 0, "Read", reason, sizeof reason));
+    /* a line the scanner cannot follow says so, not "nested too deep" for a !( pattern */
+    CHECK(!allowed(git, 2, NULL, 0, "Bash(git log !(x))", reason, sizeof reason));
+    CHECK(strstr(reason, "cannot follow as Bash would read it") && strstr(reason, "a !( pattern"));
     /* an allow list sees each command as written, alone or in a line (it saw a single command
      * whole but one in a line cleaned up: "FOO=1 git log" denied alone, allowed after "cd x &&");
      * not cleaned up as deny patterns see it: "Bash(git *)" must not let in another program

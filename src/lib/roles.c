@@ -1870,8 +1870,10 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
     }
     if (bash && (!segs || denied)) {
         snprintf(reason, reason_size, "role '%s': %s checking '%s'", r->name,
-                 segs ? "substitutions nested too deep, too many here-documents, or braces "
-                        "expanding too far,"
+                 segs ? "syntax it cannot follow as Bash would read it (substitutions nested "
+                        "too deep, too many here-documents, braces expanding too far, "
+                        "arithmetic holding quotes or backquotes, a !( pattern, a case where "
+                        "Bash's reading is unsure),"
                       : "out of memory",
                  tool);
         if (reason_size)
