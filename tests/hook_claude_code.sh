@@ -7,6 +7,8 @@
 set -u
 AB=$1
 GEN=$2
+# a missing generator is said, not 26 failures further down (a clone without ../shared beside it)
+[[ -f "$GEN" ]] || { echo "error: the generator '$GEN' is missing (cmake -DAB_TRANSCRIPT_GEN=...)" >&2; exit 2; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export HOME=$TMP/home XDG_STATE_HOME=$TMP/state AGENTBUDGET_STORE=sqlite:$TMP/b.db
