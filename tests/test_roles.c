@@ -523,6 +523,10 @@ int main(void)
         {"Bash(for x in a; do git log; done rm -rf x)", 0},
         {"Bash(for a[x] in y; do git log; done)", 0},
         {"Bash(for x y; do git log; done)", 0},
+        {"Bash(for PATH in /tmp/evil; do git log; done)", 0},
+        {"Bash(for HOME in /tmp/evil; do git log; done)", 0},
+        {"Bash(for Path in x; do git log; done)", 0},
+        {"Bash(for x_1 in a b; do git log; done)", 1},
         {"Bash(then)", 1},
     };
     for (size_t i = 0; i < sizeof loop_cases / sizeof loop_cases[0]; i++) {

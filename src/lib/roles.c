@@ -1735,8 +1735,8 @@ static const char *builtin_names(char *cmd, size_t n)
  * long as it): without the reserved words before its command (if, then, else, elif, do, while,
  * until, !: unquoted and first, Bash takes them for reserved words, which run nothing of their
  * own; "do git log" runs git log). NULL if it runs no command at all: one of them alone, done,
- * fi or esac with no more than redirections after it, "for NAME" and "for NAME in WORDS" (what
- * WORDS hold that runs is a command of its own). */
+ * fi or esac with no more than redirections after it, "for NAME" and "for NAME in WORDS", NAME
+ * in lower case (what WORDS hold that runs is a command of its own). */
 static const char *allow_form(const char *written, char *buf)
 {
     static const char *const lead[] = {"!", "if", "then", "else", "elif", "do", "while", "until"};
@@ -1760,9 +1760,10 @@ static const char *allow_form(const char *written, char *buf)
             after++;
         char word[sizeof "in"];
         size_t nn = (size_t)(after - name);
+        /* in lower case, as plain_name: for PATH in /tmp/evil; do git log; done runs another
+         * git, for HOME in … reads another ~/.gitconfig */
         int plain = nn && !(name[0] >= '0' && name[0] <= '9') &&
-                    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                 "0123456789_") == nn;
+                    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == nn;
         size_t in = after < end ? strcspn(after + 1, " )") : 0;
         if (in < sizeof word)
             memcpy(word, after + 1, in), word[in] = '\0';
