@@ -406,6 +406,11 @@ int main(void)
         {"Bash(git log <<-\"\tE\"\n\tE\nrm -rf x\n\t\tE)", 0},
         {"Bash(git log <<-E\n\tgit log\n\t\tE\nrm -rf x)", 0},
         {"Bash(git log <<-E\n\trm -rf x\n\tE)", 1},
+        /* in a substitution, Bash 5.2 ends the body at a line that begins with the word and
+         * closes the $( ) there: the lines after it ran (rm ran) */
+        {"Bash(git log \"$(git log <<E\nx\nE)\"\nrm -rf x\nE\n)\")", 0},
+        {"Bash(git log <(git log <<-E\nx\n\tE)\nrm -rf x\nE\n))", 0},
+        {"Bash(git commit -m \"$(git log <<'EOF'\nFix EOFs\nEOF\n)\")", 1},
         /* a here-document's body: Bash joins a line that ends in a backslash to the next one
          * where its word is not quoted, and not where it is (rm ran) */
         {"Bash(git log <<'B'\n \\\nB\ngit log <<A\n \\\nA\ngit log '\nA\nrm -rf x\nB\ngit "

@@ -1126,6 +1126,12 @@ static size_t heredoc_bodies(bash_ctx *x, const char *s, size_t len, size_t i, i
             if ((ln - tabs == dn && !memcmp(line + tabs, h->delim, dn)) ||
                 (ln == dn && !memcmp(line, h->delim, dn)))
                 break;
+            /* in a substitution, Bash 5.2 may end the body at a line that begins with the word:
+             * "$(cat <<E<newline>x<newline>E)" ends the $( ) there, and the lines after it run
+             * (echo "$(cat <<E … E)" then rm -rf x, E and ")": rm ran). Denied */
+            if (h->depth > 0 && ((ln - tabs >= dn && !memcmp(line + tabs, h->delim, dn)) ||
+                                 (ln >= dn && !memcmp(line, h->delim, dn))))
+                x->denied = 1;
             memcpy(body + bn, line, ln);
             bn += ln;
             body[bn++] = '\n';
