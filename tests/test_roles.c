@@ -487,6 +487,12 @@ int main(void)
         {"Bash(read x? < /dev/null)", 0},
         {"Bash(printf {-v,} 'a[$(rm -rf x)]' x)", 0},
         {"Bash(printf -{v,} 'a[$(rm -rf x)]' x)", 0},
+        /* a compound assignment given to export or declare: Bash evaluates each [index]= of
+         * the array (rm ran); the scanner read what is in its ( ) as a command */
+        {"Bash(export a=(git ['x[$(rm -rf x)]']=1))", 0},
+        {"Bash(git log 'x[$(rm -rf x)]'; declare a+=(git log [$_]=1))", 0},
+        {"Bash(export b=1 a=(\ngit [x\\[\\$\\(rm\\ -rf\\ x\\)\\]]=1\n))", 0},
+        {"Bash(export a=1 b=x; export c)", 1},
         {"Bash(printf '%s\\n' *.txt {1..3})", 1},
         {"Bash(test -f '*.c' && [ -d \"{a,b}\" ])", 1},
         {"Bash(printf -v x '%s' y)", 1},

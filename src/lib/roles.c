@@ -1674,7 +1674,8 @@ static int word_globs(const char *w, const char *e)
  * that may be -v, or -v with more than a plain name), mapfile -C (a callback), and [[ -v or
  * an arithmetic test, and let, on names. And a name in capitals given to one that assigns
  * (read OPTIND, printf -v PATH; and any argument of theirs with a capital in it, to be sure),
- * or declare -i and -n (and typeset, local, export, readonly): see plain_name. */
+ * or declare -i and -n (and typeset, local, export, readonly): see plain_name. And a word of
+ * theirs that ends the command in = (NAME=, all that is left of NAME=(…), an array). */
 static const char *builtin_names(char *cmd, size_t n)
 {
     cmd[n] = '\0';
@@ -1705,6 +1706,10 @@ static const char *builtin_names(char *cmd, size_t n)
             for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
                 if (!strcmp(u, ops[o]))
                     what = "a name or arithmetic in [[ … ]],";
+        } else if (declares && !*e && e > w && e[-1] == '=') {
+            /* the scanner split export a=(git ['x[$(rm -rf x)]']=1) at its ( and read git …
+             * as a command; Bash assigns an array, evaluating each [index]=: rm ran */
+            what = "a compound assignment, NAME=(…), given to a builtin,";
         } else if (!strcmp(name, "printf")) {
             if (!options)
                 break;
