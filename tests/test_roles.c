@@ -493,6 +493,11 @@ int main(void)
         {"Bash(git log 'x[$(rm -rf x)]'; declare a+=(git log [$_]=1))", 0},
         {"Bash(export b=1 a=(\ngit [x\\[\\$\\(rm\\ -rf\\ x\\)\\]]=1\n))", 0},
         {"Bash(export a=1 b=x; export c)", 1},
+        /* [[ … ]] split at && or || by the scanner: git … ]] passed as a command, and Bash
+         * evaluated -eq's arithmetic (rm ran) */
+        {"Bash([[ x && git -eq 'a[$(rm -rf x)]' ]])", 0},
+        {"Bash([[ -z x || git -lt 'a[$(rm -rf x)]' ]])", 0},
+        {"Bash([[ -n x ]] && git log)", 1},
         {"Bash(printf '%s\\n' *.txt {1..3})", 1},
         {"Bash(test -f '*.c' && [ -d \"{a,b}\" ])", 1},
         {"Bash(printf -v x '%s' y)", 1},

@@ -1696,8 +1696,10 @@ static const char *builtin_names(char *cmd, size_t n)
     int declares = name && k >= 3 && k <= 7;
     if (!strcmp(u, "let") && names_in(cmd, (size_t)(e - cmd), n))
         what = "arithmetic on a variable, let,";
+    int closed = 0; /* [[ … ]]: its last word is ]] */
     for (w = *e ? e + 1 : e; name && !what && *w; w = *e ? e + 1 : e) {
         e = word_end(w);
+        closed = e - w == 2 && !memcmp(w, "]]", 2);
         word_unquoted(w, e, u);
         int expands =
             memchr(w, '$', (size_t)(e - w)) || memchr(w, '`', (size_t)(e - w)) || word_globs(w, e);
@@ -1738,6 +1740,10 @@ static const char *builtin_names(char *cmd, size_t n)
     }
     if (name && !strcmp(name, "printf") && v_next)
         what = "printf -v with no name,";
+    /* [[ x && git -eq 'a[$(rm -rf x)]' ]]: the scanner split it at && (and || ( )), and git …
+     * ]] passed as a command; Bash evaluated -eq's arithmetic: rm ran */
+    if (name && !strcmp(name, "[[") && !what && !closed)
+        what = "a [[ … ]] with &&, ||, ( or ) inside,";
     free(u);
     return what;
 }
