@@ -475,6 +475,13 @@ int main(void)
         {"Bash(unset PATH; ls -l)", 0},
         {"Bash(declare -i x; printf -v x 'a[\\x24(rm -rf x)]')", 0},
         {"Bash(declare -n x; printf -v x %s PATH; printf -v x %s /tmp/evil; ls -l)", 0},
+        /* npm reads npm_config_* in any case: export npm_config_script_shell=/tmp/evil/sh;
+         * npm test ran /tmp/evil/sh (npm 11.19) */
+        {"Bash(export npm_config_script_shell=/tmp/evil/sh)", 0},
+        {"Bash(read npm_config_script_shell < f; export npm_config_script_shell)", 0},
+        {"Bash(printf -v npm_config_script_shell %s /tmp/evil/sh)", 0},
+        {"Bash(printf -vnpm_config_node_options %s --require=/tmp/evil.js)", 0},
+        {"Bash(declare -x npm_config_userconfig=/tmp/evil/rc)", 0},
         {"Bash(export x=1; declare -r y=2; read -r z < f)", 1},
         /* a glob or a brace expansion may give -v and a name with an index: with files named
          * -v and x[$(rm -rf x)] (touch -- -v 'x[$(rm -rf x)]' passes), test * and [ * ] ran rm,
@@ -542,6 +549,7 @@ int main(void)
         {"Bash(for PATH in /tmp/evil; do git log; done)", 0},
         {"Bash(for HOME in /tmp/evil; do git log; done)", 0},
         {"Bash(for Path in x; do git log; done)", 0},
+        {"Bash(for npm_config_script_shell in /tmp/evil/sh; do echo x; done)", 0},
         {"Bash(for x_1 in a b; do git log; done)", 1},
         {"Bash(then)", 1},
     };

@@ -1631,17 +1631,20 @@ static const char *bash_opaque_allow(const char *s, size_t len)
  * own variables are in capitals, some of them integers that evaluate what they are given as
  * arithmetic (printf -v OPTIND 'a[\x24(rm -rf x)]' runs rm), and so are the names of the
  * environment the programs run read (PATH: printf -v PATH %s /tmp/evil; git log runs another
- * git). */
+ * git; and npm's, in lower case too: npm_config_script_shell names the shell npm test runs its
+ * script with). */
 static int plain_name(const char *u)
 {
     size_t n = strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789_");
-    return n && !u[n] && !(u[0] >= '0' && u[0] <= '9');
+    return n && !u[n] && !(u[0] >= '0' && u[0] <= '9') && strncmp(u, "npm_", 4);
 }
 
-/* 1 if u holds a capital letter (u: an argument of a builtin that assigns, see plain_name). */
+/* 1 if u holds a capital letter, or begins with npm_ (u: an argument of a builtin that
+ * assigns, see plain_name): npm reads its settings from npm_config_* in any case, and
+ * export npm_config_script_shell=/tmp/evil/sh; npm test ran /tmp/evil/sh. */
 static int capital_in(const char *u)
 {
-    return strpbrk(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL;
+    return strpbrk(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL || !strncmp(u, "npm_", 4);
 }
 
 /* 1 if the word [w, e) holds, outside quotes, a glob character or a brace (* ? [ {): Bash may
@@ -1717,14 +1720,14 @@ static const char *builtin_names(char *cmd, size_t n)
                 break;
             if (v_next || expands) {
                 if (expands || !plain_name(u))
-                    what = "printf -v with a name that may hold an index, or in capitals,";
+                    what = "printf -v with a name that may hold an index, in capitals or npm_…,";
                 v_next = 0;
             } else if (!strcmp(u, "--") || u[0] != '-' || !u[1]) {
                 options = 0;
             } else if (u[1] == 'v') {
                 v_next = !u[2];
                 if (u[2] && !plain_name(u + 2))
-                    what = "printf -v with a name that may hold an index, or in capitals,";
+                    what = "printf -v with a name that may hold an index, in capitals or npm_…,";
             }
         } else if (test ? expands || !strcmp(u, "-v") || !strcmp(u, "-R")
                         : expands || memchr(w, '[', (size_t)(e - w))) {
@@ -1734,7 +1737,7 @@ static const char *builtin_names(char *cmd, size_t n)
             what = "a callback of mapfile, -C,";
         } else if (!test && (capital_in(u) ||
                              (declares && (u[0] == '-' || u[0] == '+') && strpbrk(u, "in")))) {
-            what = "a name in capitals (Bash's, the environment's), or an integer or a "
+            what = "a name in capitals or npm_… (Bash's, the environment's), or an integer or a "
                    "reference made, given to a builtin that assigns,";
         }
     }
@@ -1780,7 +1783,8 @@ static const char *allow_form(const char *written, char *buf)
         /* in lower case, as plain_name: for PATH in /tmp/evil; do git log; done runs another
          * git, for HOME in … reads another ~/.gitconfig */
         int plain = nn && !(name[0] >= '0' && name[0] <= '9') &&
-                    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == nn;
+                    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == nn &&
+                    !(nn >= 4 && !memcmp(name, "npm_", 4));
         size_t in = after < end ? strcspn(after + 1, " )") : 0;
         if (in < sizeof word)
             memcpy(word, after + 1, in), word[in] = '\0';
