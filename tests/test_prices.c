@@ -297,6 +297,14 @@ static void test_import(void)
     CHECK_I64(p.tier_output, 2000000);
     CHECK_I64(p.tier_cache_read, 1000000);
     CHECK_I64(p.tier_cache_write_5m, 1000000);
+    /* zeros are free prices, and a tiny number in a string is no number */
+    const char *zeros = "{\"free\": {\"input_cost_per_token\": 0.0, \"output_cost_per_token\": "
+                        "0e-400, \"max_tokens\": 1e5, \"note\": \"\\\" 1e-400\"}}";
+    CHECK_OK(st, ab_price_import_litellm(st, zeros, strlen(zeros), &n));
+    CHECK_I64(n, 1);
+    CHECK_OK(st, ab_price_get(st, "free", &p));
+    CHECK_I64(p.input, 0);
+    CHECK_I64(p.output, 0);
     /* bad documents import nothing and name the problem */
     const char *bad[] = {
         "[1,2]",
@@ -319,11 +327,20 @@ static void test_import(void)
         "\"output_cost_per_token_above_200k_tokens\": \"bad\"}}",
         "{\"m\": {\"input_cost_per_token\": 3e-06, \"output_cost_per_token\": 1.5e-05, "
         "\"cache_read_input_token_cost_above_128k_tokens\": -1e-06}}",
+        /* under a double's range: jansson reads it as 0, a free price (and an unread field
+         * too: a number that small is no price file's) */
+        "{\"m\": {\"input_cost_per_token\": 1e-400, \"output_cost_per_token\": 1e-06}}",
+        "{\"m\": {\"input_cost_per_token\": 0.00000000000000000000001e-380, "
+        "\"output_cost_per_token\": 1e-06}}",
+        "{\"m\": {\"input_cost_per_token\": 1e-06, \"output_cost_per_token\": 1e-06, "
+        "\"x\": [\"1e-400\", -1E-99999999999999999999]}}",
         "{\"broken\": "};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = 99;
         CHECK_RC(st, ab_price_import_litellm(st, bad[i], strlen(bad[i]), &n), AB_EINVAL);
         CHECK_I64(n, 0);
+        if (strstr(bad[i], ": 1e-400"))
+            CHECK(strstr(ab_store_errmsg(st), "line 1 column 32: 1e-400: a number under") != NULL);
         if (strstr(bad[i], "\"bad\""))
             CHECK(strstr(ab_store_errmsg(st), "'m'.output_cost_per_token_above_200k_tokens") !=
                   NULL);

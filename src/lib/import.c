@@ -1,8 +1,10 @@
 /* import.c — reads LiteLLM's model_prices_and_context_window.json into store prices.
  * LiteLLM gives USD per token as JSON numbers; each is turned back into its shortest decimal
  * text (exact for up to 15 significant digits) and parsed exactly into micro-USD per million
- * tokens. A price finer than that unit is refused rather than rounded. */
+ * tokens. A price finer than that unit is refused rather than rounded, and so is a number too
+ * small for a double (jansson reads 1e-400 as 0: a price that would be free). */
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +139,68 @@ static int entry_to_price(ab_store *st, const char *model, json_t *entry, ab_pri
     return ab__price_valid(st, p) ? ab__fail(st, AB_EINVAL, "price file: %s", st->errmsg) : AB_OK;
 }
 
+/* The decimal order of magnitude of the JSON number at p (10^order <= |value| < 10^(order+1)),
+ * or LONG_MAX for 0; *len receives the number's length. By hand: strtod follows the locale. */
+static long number_order(const char *p, size_t *len)
+{
+    const char *s = p + (*p == '-'), *digits = s;
+    long order = LONG_MAX, exp = 0, sign = 1;
+    size_t int_digits = strspn(s, "0123456789");
+    for (size_t k = 0; k < int_digits && order == LONG_MAX; k++)
+        if (s[k] != '0')
+            order = (long)(int_digits - 1 - k);
+    s += int_digits;
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++)
+            if (*s != '0' && order == LONG_MAX)
+                order = -(long)(s - digits - (long)int_digits);
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '-' || *s == '+')
+            sign = *s++ == '-' ? -1 : 1;
+        for (; *s >= '0' && *s <= '9'; s++)
+            if (exp < 1000000)
+                exp = exp * 10 + (*s - '0');
+    }
+    *len = (size_t)(s - p);
+    return order == LONG_MAX ? order : order + sign * exp;
+}
+
+/* The first number in the document, outside its strings, that is not 0 and under 1e-300, where
+ * a double reads 1e-400 as 0 and a price 1e-400 would import as free (no price in whole
+ * micro-USD per million tokens is under 1e-18 USD per token): AB_EINVAL, naming its line and
+ * column. json has been read by jansson: it is valid JSON, a number is never its last byte. */
+static int tiny_number_check(ab_store *st, const char *json, size_t len)
+{
+    int line = 1, col = 0, in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = json[i];
+        col++;
+        if (c == '\n') {
+            line++;
+            col = 0;
+        } else if (in_str) {
+            if (c == '\\')
+                i++, col++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t n;
+            if (number_order(json + i, &n) < -300)
+                return ab__fail(st, AB_EINVAL,
+                                "price file: line %d column %d: %.*s: a number under 1e-300 and "
+                                "not 0 is too small for a price (a double reads it as 0 or "
+                                "loses its digits)",
+                                line, col, (int)(n < 40 ? n : 40), json + i);
+            col += (int)n - 1;
+            i += n - 1;
+        }
+    }
+    return AB_OK;
+}
+
 int ab_price_import_litellm(ab_store *st, const char *json, size_t len, size_t *imported)
 {
     *imported = 0;
@@ -153,6 +217,10 @@ int ab_price_import_litellm(ab_store *st, const char *json, size_t len, size_t *
     if (!json_is_object(root)) {
         json_decref(root);
         return ab__fail(st, AB_EINVAL, "price file: the top level must be an object of models");
+    }
+    if (tiny_number_check(st, json, len)) {
+        json_decref(root);
+        return AB_EINVAL;
     }
     if (json_object_size(root) > IMPORT_MODELS_MAX) {
         json_decref(root);
