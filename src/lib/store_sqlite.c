@@ -1295,6 +1295,13 @@ int ab__store_sqlite_open(ab_store *st, const char *rest)
     struct stat dir;
     if (stat(path, &dir) == 0 && S_ISDIR(dir.st_mode))
         return ab__fail(st, AB_ESTORE, "sqlite: '%s' is a directory, not a store file", path);
+    /* a device or a pipe is no store either; SQLite would make PATH-journal beside it first
+     * (/dev/null-journal, as root) */
+    if (stat(path, &dir) == 0 && !S_ISREG(dir.st_mode))
+        return ab__fail(st, AB_ESTORE,
+                        "sqlite: '%s' is not a regular file (a device, pipe or socket), not a "
+                        "store file",
+                        path);
     /* a relative path is opened as ./PATH: else SQLite, built to take URIs, reads "file:…" as
      * one (and its query as options), not as the file of that name */
     char open_as[sizeof path + 2];

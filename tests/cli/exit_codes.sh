@@ -413,6 +413,16 @@ mkdir "$TMP/cwd"
     not_ok "sqlite:file:u.db is the file ./file:u.db" "$(ls "$TMP/cwd")"
 run --store "sqlite:$TMP/dir.db" status agent-1
 expect_has "$ERR" "'$TMP/dir.db' is a directory, not a store file" "a directory as the store is named so"
+# a device is no store file, and nothing is made beside it (sqlite:/dev/null made
+# /dev/null-journal, as root; a link to it stands in for it here)
+ln -s /dev/null "$TMP/null.db"
+run --store "sqlite:$TMP/null.db" status agent-1
+expect_rc 3 "a device as the store"
+expect_has "$ERR" "'$TMP/null.db' is not a regular file" "a device as the store is named so"
+# (SQLite follows the link: the journal it made was /dev/null-journal; a test run as root
+# without the check left one there)
+[[ ! -e "$TMP/null.db-journal" && ! -e /dev/null-journal ]] && ok "nothing is made beside a device" ||
+    not_ok "nothing is made beside a device" "$(ls -l /dev/null-journal "$TMP" 2>&1)"
 
 # migrate and copy pay no heed to AGENTBUDGET_URL, even a malformed one
 AGENTBUDGET_URL=garbage AGENTBUDGET_STORE="sqlite:$TMP/copy2.db" run migrate
