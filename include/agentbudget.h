@@ -54,7 +54,8 @@ const char *ab_err_name(int rc);
 #define AB_TTL_S_DEFAULT 600
 #define AB_EVENTS_PAGE_MAX 10000
 #define AB_HOLDS_OPEN_MAX 10000 /* open holds on one budget (its own, not its descendants') */
-/* A permission check's operation: a tool name, or Bash(<command>) with the whole command. */
+/* A permission check's operation (a tool name, or Bash(<command>) with the whole command) read
+ * against a role's tool patterns; a longer one is AB_EINVAL where the role has any. */
 #define AB_OPERATION_BYTES_MAX 65536
 /* The largest price, in micro-USD per million tokens: USD 1,000,000,000 per million tokens.
  * Bounded so that every derived price (2x input for 1-hour cache writes) stays exact. */

@@ -249,6 +249,25 @@ static void test_roles(void)
     op[AB_OPERATION_BYTES_MAX] = 'x';
     op[AB_OPERATION_BYTES_MAX + 1] = '\0';
     CHECK_ERR_NAMES(st, ab_check_permission(st, "a", op, NULL, &d), AB_EINVAL, "operation");
+    CHECK(strstr(ab_store_errmsg(st), "role 'dev''s tool patterns") != NULL);
+    /* where no tool pattern reads it, a long operation is no policy's business: a budget whose
+     * role was never defined, or whose role has model rules only, is checked on its limits
+     * (a 64 KiB Bash command was denied "cannot be checked" with no pattern to check) */
+    ab_budget_spec free_spec = {.role = "undefined-role"};
+    CHECK_OK(st, ab_budget_set(st, "b", &free_spec, NULL, NULL));
+    CHECK_OK(st, ab_check_permission(st, "b", op, NULL, &d));
+    CHECK_I64(d.allowed, 1);
+    ab_role models_only = {
+        .name = "models-only", .deny_models = {"claude-opus-*"}, .deny_models_count = 1};
+    CHECK_OK(st, ab_role_set(st, &models_only));
+    free_spec.role = "models-only";
+    CHECK_OK(st, ab_budget_set(st, "c", &free_spec, NULL, NULL));
+    CHECK_OK(st, ab_check_permission(st, "c", op, NULL, &d));
+    CHECK_I64(d.allowed, 1);
+    ab_permission_context opus_ctx = {.model = "claude-opus-4-5"};
+    CHECK_OK(st, ab_check_permission(st, "c", op, &opus_ctx, &d));
+    CHECK_I64(d.allowed, 0); /* its model rule still applies */
+    CHECK_ERR_NAMES(st, ab_check_permission(st, "c", "", NULL, &d), AB_EINVAL, "operation");
     free(op);
     for (int i = 0; i <= AB_GLOBS_MAX; i++)
         free(pats[i]);

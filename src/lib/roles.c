@@ -1947,6 +1947,7 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
 
 typedef struct {
     const char *path, *operation, *model;
+    size_t operation_len;
     ab_decision *out;
 } perm_args;
 
@@ -1967,6 +1968,16 @@ static int op_permission(ab__ctx *c, void *v)
         return AB_OK;
     if (rc)
         return rc;
+    /* an operation too long to be read against tool patterns is refused only where there are
+     * some: a long Bash command under a role without them is no policy's business */
+    if (a->operation_len > AB_OPERATION_BYTES_MAX &&
+        (role.allow_tools_count || role.deny_tools_count)) {
+        ab_role_free(&role);
+        return ab__fail(st, AB_EINVAL,
+                        "operation: %zu bytes, over the %d that role '%s''s tool patterns are "
+                        "checked against",
+                        a->operation_len, AB_OPERATION_BYTES_MAX, s->role);
+    }
     /* the model as it is priced too: "anthropic/claude-opus-4-5" and "claude-haiku-4-5/claude-
      * opus-4-5" are Opus, whatever a pattern makes of the name as given. A deny pattern matching
      * either name denies; the allow list is matched against the priced name (a provider prefix
@@ -2023,14 +2034,14 @@ int ab_check_permission(ab_store *st, const char *path, const char *operation,
                         const ab_permission_context *ctx, ab_decision *out)
 {
     ab__decision_clear(out); /* allowed 0: a call that fails never reads as allowed */
-    if (!operation || !*operation || strlen(operation) > AB_OPERATION_BYTES_MAX)
-        return ab__fail(st, AB_EINVAL, "operation: must be 1-%d bytes", AB_OPERATION_BYTES_MAX);
+    if (!operation || !*operation)
+        return ab__fail(st, AB_EINVAL, "operation: must not be empty");
     ab_permission_context none = {0};
     if (!ctx)
         ctx = &none;
     if (ctx->estimated_tokens < 0)
         return ab__fail(st, AB_EINVAL, "estimated_tokens: must be >= 0 (0: 1000)");
-    perm_args a = {path, operation, ctx->model, out};
+    perm_args a = {path, operation, ctx->model, strlen(operation), out};
     out->allowed = 1; /* until the role says otherwise (op_permission) */
     int rc = ab__run(st, 0, op_permission, &a);
     if (rc)
