@@ -34,7 +34,6 @@ function parseJson(text) {
 }
 
 const TIMEOUT_MS_MAX = 2 ** 31 - 1;
-const OPERATION_BYTES_MAX = 4096; // ab_check_permission's bound, which the Store keeps too
 
 // A header's value: printable ASCII without spaces (what the daemon takes for a token or an
 // idempotency key), refused here, not by fetch as if the daemon could not be reached.
@@ -300,9 +299,6 @@ class Client {
   async checkPermission(agentId, operation, context) {
     v.nonEmptyString(agentId, 'agentId');
     v.nonEmptyString(operation, 'operation');
-    if (Buffer.byteLength(operation) > OPERATION_BYTES_MAX) { // as the Store (and the library) refuse it
-      throw v.rangeError('operation', `at most ${OPERATION_BYTES_MAX} bytes of UTF-8`, operation);
-    }
     const c = v.contextObject(context, 'context');
     const body = { budget: agentId, operation };
     if (c.model !== undefined && c.model !== null) body.model = v.nonEmptyString(c.model, 'context.model');

@@ -36,7 +36,7 @@ enum {
     S_SLOTS
 };
 
-#define STRING_BYTES_MAX 4096 /* operation names (ab_check_permission's own bound) */
+#define STRING_BYTES_MAX 4096 /* an entry of a list (a limit spec, a pattern) */
 #define LIST_MAX AB_GLOBS_MAX
 
 /* Per module instance (one per Node.js environment: the main thread and each worker). */
@@ -754,22 +754,35 @@ static napi_value js_release(napi_env env, napi_callback_info info)
 static napi_value js_permission(napi_env env, napi_callback_info info)
 {
     call c;
-    char path[AB_PATH_BYTES_MAX + 1], op[STRING_BYTES_MAX + 1], model[AB_NAME_BYTES_MAX];
+    char path[AB_PATH_BYTES_MAX + 1], model[AB_NAME_BYTES_MAX];
     const char *p, *o, *m;
     int64_t tokens, has_usage;
     ab_usage u;
     if (call_init(env, info, &c))
         return NULL;
     ab_store *st = arg_store(&c, 0);
-    if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "agentId") ||
-        arg_str(&c, 2, op, sizeof op, 0, &o, "operation") ||
-        arg_str(&c, 3, model, sizeof model, 1, &m, "context.model") || arg_i64(&c, 4, &tokens) ||
-        arg_i64(&c, 5, &has_usage) || arg_usage(&c, 6, &u))
+    /* the operation as long as it is: the library refuses one too long for the role's tool
+     * patterns, and a budget with none takes any (a Bash command writing a file) */
+    size_t op_len = 0;
+    if (st && napi_get_value_string_utf8(env, c.argv[2], NULL, 0, &op_len) != napi_ok)
+        op_len = 0; /* not a string: arg_str says so */
+    char *op = st ? malloc(op_len + 1) : NULL;
+    if (st && !op) {
+        napi_throw_error(env, "AB_ENOMEM", "agentbudget: out of memory");
         return NULL;
+    }
+    if (!st || arg_str(&c, 1, path, sizeof path, 0, &p, "agentId") ||
+        arg_str(&c, 2, op, op_len + 1, 0, &o, "operation") ||
+        arg_str(&c, 3, model, sizeof model, 1, &m, "context.model") || arg_i64(&c, 4, &tokens) ||
+        arg_i64(&c, 5, &has_usage) || arg_usage(&c, 6, &u)) {
+        free(op);
+        return NULL;
+    }
     ab_permission_context ctx = {
         .model = m, .estimated_tokens = tokens, .usage = has_usage ? &u : NULL};
     ab_decision d;
     int rc = ab_check_permission(st, p, o, &ctx, &d);
+    free(op);
     if (rc) {
         throw_ab(env, st, rc);
         return NULL;

@@ -71,7 +71,6 @@ const cases = [
   [() => store.reserve('a', 10, { ttl: 5 }), TypeError, /^options\.ttl: must be one of model, key, ttl_s/],
   [() => store.check('a', 10, { key: 'k' }), TypeError, /^options\.key: must be one of model \(unknown field\)/],
   // over-long in bytes but cut short of full by N-API at a character's edge: refused, not cut
-  [() => store.checkPermissionSync('a', 'Bash(echo ' + '\u{1F600}'.repeat(1022) + ' && rm -rf /)'), RangeError, /^operation: at most 4096 bytes$/],
   [() => store.initializeBudget('a', 'a' + '\u{1F600}'.repeat(32), 1000, 1), RangeError, /^role: at most 127 bytes$/],
   [() => store.charge('a', 1, { model: '\u00e9'.repeat(200) }), RangeError, /^options\.model: at most 127 bytes$/],
   // a native check names the option as the caller wrote it (it said model:, key:)

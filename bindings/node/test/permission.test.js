@@ -58,6 +58,17 @@ test('checkPermission: role AND budget, as the integration pattern', async (t) =
   // synchronous twin
   assert.deepEqual(store.checkPermissionSync('reviewer-1', 'Grep', { estimatedTokens: 100 }), { allowed: true, reason: null });
 
+  // a long Bash command (a file written with a here-document): checked whole up to 64 KiB;
+  // past it, refused where the role has tool patterns to read it with, and decided on the
+  // budget alone where there are none (the binding refused any over 4 KiB)
+  const long = (n) => 'Bash(cat > f <<EOF\n' + '\u00e9'.repeat(n) + '\nEOF\n)';
+  assert.equal((await store.checkPermission('reviewer-1', long(20000))).allowed, false);
+  assert.match((await store.checkPermission('reviewer-1', long(20000))).reason, /role 'reviewer'/);
+  await assert.rejects(store.checkPermission('reviewer-1', long(40000)), { name: 'RangeError', message: /^agentbudget: operation: 80\d+ bytes, over the 65536 that role 'reviewer''s tool patterns are checked against/ });
+  store.initializeBudget('writer-1', 'no-such-role', 10000, 1.00);
+  assert.deepEqual(await store.checkPermission('writer-1', long(40000)), { allowed: true, reason: null });
+  assert.deepEqual(store.checkPermissionSync('writer-1', 'Bash(echo \u{1F600}' + '\u{1F600}'.repeat(1100) + ')'), { allowed: true, reason: null });
+
   // bad arguments reject
   await assert.rejects(store.checkPermission('reviewer-1', '', {}), RangeError);
   await assert.rejects(store.checkPermission('reviewer-1', 'Read', { estimatedTokens: -5 }), RangeError);
