@@ -171,14 +171,22 @@ mkdir -p "$TMP/a-dir"
 out=$(LIVE=$TMP/a-dir HOOK_FLAGS="--on-error allow" event PreToolUse '{tool_name: "Read", tool_input: {file_path: "/x"}}' 2>"$TMP/err")
 check "with on_error=allow a transcript that cannot be read is no way past a spent limit" \
     same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out"):$(grep -c 'decided without it' "$TMP/err")" "deny:1"
-check "the reason names the limit and what is left" grep -q 'session limit.*0 tokens left' <<<"$out"
+check "the reason names the limit and what is left" grep -q "session limit of 'team/alice/$SID' is reached: 0 tokens left of $want_tokens tokens" <<<"$out"
+check "and not the one token the check asked for" same "$(grep -c 'requested' <<<"$out")" "0"
 check "and the spent budget stops Claude (continue: false), with the reason" same "$(jq -c '[.continue, (.stopReason | test("session limit"))]' <<<"$out")" "[false,true]"
 out=$(event UserPromptSubmit '{prompt: "more"}')
 check "UserPromptSubmit: a new prompt is blocked" same "$(jq -r .decision <<<"$out")" "block"
+check "saying what is left, not a price nobody asked for (requested \$0.000015)" \
+    same "$(jq -r .reason <<<"$out")" "agentbudget: session limit of 'team/alice/$SID' is reached: 0 tokens left of $want_tokens tokens"
 "$AB" set "team/alice/$SID" --unset tokens/session >/dev/null
 "$AB" set team --limit "tokens/month=$want_tokens" >/dev/null
 out=$(event UserPromptSubmit '{prompt: "more"}')
 check "an ancestor that is spent blocks too" same "$(jq -r .decision <<<"$out")" "block"
+"$AB" set team --unset tokens/month --limit usd/day=0.000001 >/dev/null
+out=$(event UserPromptSubmit '{prompt: "more"}')
+check "a spent dollar limit says what is left of it" \
+    same "$(jq -r .reason <<<"$out")" "agentbudget: day limit of 'team' is reached: \$0.00 left of \$0.000001"
+"$AB" set team --unset usd/day >/dev/null
 
 # a role's model rules are checked against the model the session uses (its newest reply's), not
 # claude-sonnet-4-5 (the budget's model when the hook asked with none)
