@@ -73,25 +73,25 @@ def head(port, size, token=None, body=None, padding="a"):
     print(json.dumps({"status": status_line(s)}))
 
 def conns(port, n):
-    """n idle connections, one more, a request on each of the n, then one of them closed."""
+    """n keep-alive connections, each served once (so the daemon has taken each: a fixed wait for
+    that failed under load), one more, then one of the n closed."""
     REQ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
     idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
-    time.sleep(0.3)  # all accepted (or not) before the extra one comes
-    extra = socket.create_connection(("127.0.0.1", port))
-    extra.sendall(REQ)
-    r = {"extra_while_full": status_line(extra, 1.0)}
     served = 0
     for s in idle:
         s.sendall(REQ)
         served += status_line(s).endswith(" 200 OK")
-    r["idle_served"] = served
+    r = {"idle_served": served}
+    extra = socket.create_connection(("127.0.0.1", port))
+    extra.sendall(REQ)
+    r["extra_while_full"] = status_line(extra, 1.0)
     idle[0].close()
     r["extra_after_one_closed"] = status_line(extra, 3.0)
     print(json.dumps(r))
 
 def timeouts(port, t):
     """Seconds until the daemon closes an idle keep-alive connection, a half-sent request and a
-    request trickled one byte a second; and a request after 1 s idle, under the timeout."""
+    request trickled one byte each half second; and a request after 1 s idle, under the timeout."""
     a = socket.create_connection(("127.0.0.1", port))
     time.sleep(1.0)
     a.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -103,11 +103,12 @@ def timeouts(port, t):
     trickle_left = b"GET /healthz HTTP/1.1\r\nX-Trickle: abcdefghijklmnopqrstuvwxyz"
     names = {a: "idle_closed_s", slow: "slow_closed_s", trickle: "trickle_closed_s"}
     next_byte = t0
-    while names and time.monotonic() - t0 < t + 1.5:
+    while names and time.monotonic() - t0 < t + 3:
         if trickle in names and time.monotonic() >= next_byte:
             trickle.send(trickle_left[:1])
             trickle_left = trickle_left[1:]
-            next_byte += 1.0
+            next_byte += 0.5  # a quarter of the timeout: a stall of this process under load
+                              # is no idle gap of the connection's
         ready, _, _ = select.select(list(names), [], [], 0.05)
         for s in ready:
             try:
@@ -398,17 +399,17 @@ stop_daemon "$PID"
 # ==== 4. idle or slow connection: --timeout 2 ====
 # A keep-alive connection idle 1 s still works; one idle, or with a request half sent, is closed
 # about 2 s after its last byte (libmicrohttpd counts in milliseconds). The timeout is per idle
-# gap, not per request: a request trickled a byte a second stays open past it.
+# gap, not per request: a request trickled a byte each half second stays open past it.
 start_daemon_at timeout memory: --timeout 2 || exit 1
 r=$(raw timeouts "$PORT" 2)
 want "$(jq -r .after_1s_idle <<<"$r")" "HTTP/1.1 200 OK" "a request after 1 s idle"
 verdict "idle connection (--timeout 2) under it, 1 s"
 for k in idle_closed_s slow_closed_s; do
     s=$(jq -r .$k <<<"$r")
-    awk -v s="$s" 'BEGIN { exit !(s != "null" && s >= 1.9 && s <= 3.5) }' ||
-        WHY+=("$k: expected closed 1.9-3.5 s after its last byte, got $s")
+    awk -v s="$s" 'BEGIN { exit !(s != "null" && s >= 1.9 && s <= 5) }' ||
+        WHY+=("$k: expected closed 1.9-5 s (late under load) after its last byte, got $s")
 done
-want "$(jq -r .trickle_closed_s <<<"$r")" null "a request trickled a byte a second (still open)"
+want "$(jq -r .trickle_closed_s <<<"$r")" null "a request trickled a byte each half second (still open)"
 verdict "idle connection (--timeout 2) past it: closed after $(jq -r .idle_closed_s <<<"$r") s"
 stop_daemon "$PID"
 
