@@ -40,9 +40,14 @@ static int token_out(const ab_token *t, void *v)
         time_t at = (time_t)(t->expires_at_ms / 1000);
         struct tm tm;
         gmtime_r(&at, &tm);
+        /* to the millisecond, as the library refuses it (time(NULL) * 1000 called a token that
+         * expired at :38.302 unexpired until :39) */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
         strftime(state, sizeof state,
-                 t->expires_at_ms <= (int64_t)time(NULL) * 1000 ? "expired %Y-%m-%d %H:%M:%SZ "
-                                                                : "expires %Y-%m-%d %H:%M:%SZ ",
+                 now_ms >= t->expires_at_ms ? "expired %Y-%m-%d %H:%M:%SZ "
+                                            : "expires %Y-%m-%d %H:%M:%SZ ",
                  &tm);
     }
     printf("%s  %-6s %-40s %s%s\n", t->id, t->role == AB_TOKEN_ADMIN ? "admin" : "agent",

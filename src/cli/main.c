@@ -19,8 +19,8 @@ static const command commands[] = {
     {"list", cmd_list, "list [PREFIX]", "list budgets (at or under PREFIX)"},
     {"delete", cmd_delete, "delete PATH [--key K]", "delete a budget (its holds are released)"},
     {"check", cmd_check,
-     "check PATH (--tokens N | --input N --max-output N [--model M] [--cache-write N] "
-     "[--cache-write-1h N] [--cache-read N])",
+     "check PATH (--tokens N | --input N --max-output N [--cache-write N] [--cache-write-1h N] "
+     "[--cache-read N]) [--model M]",
      "would this request fit? (read-only; a denial is counted and logged)"},
     {"reserve", cmd_reserve,
      "reserve PATH --input N --max-output N [--model M] [--cache-write N] [--cache-write-1h N] "

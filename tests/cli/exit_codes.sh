@@ -487,6 +487,17 @@ run --json token list
 at=$(jq -r 'select(.scope == "one-sec") | .expires_at' <<<"$OUT")
 run token list
 expect_has "$OUT" "expires $(date -u -d "@$((at / 1000))" '+%Y-%m-%d %H:%M:%S')Z" "token list shows its expiry to the second"
+# and says "expired" from its expiry on, to the millisecond (it compared with the whole second:
+# a token that expired at :38.302 read "expires" until :39): one that expires early in a second,
+# looked at 50 ms after
+for i in 1 2 3 4 5 6 7 8; do
+    run --json token create --scope "exp-ms-$i" --role agent --expires 1
+    at=$(jq -r .expires_at <<<"$OUT")
+    ((at % 1000 < 600)) && break
+done
+python3 -c "import time; time.sleep(max(0, ($at + 50) / 1000 - time.time()))"
+run token list
+expect_has "$(grep "exp-ms-$i " <<<"$OUT")" "expired $(date -u -d "@$((at / 1000))" '+%Y-%m-%d %H:%M:%S')Z" "token list says expired from the millisecond it expired"
 
 # one of a thing is said in the singular: "1 request", not "1 requests" (status, a denial)
 run set one-req --limit requests/day=1
