@@ -1061,6 +1061,13 @@ static void test_tokens(void)
     revoke_time rt = {revoked_id, 0};
     CHECK_OK(st, ab_token_list(st, revoked_at_of, &rt));
     CHECK_I64(rt.at, T0 + 3600000);
+    /* a scoped token's revocation is logged under its scope, as its creation is (it was under
+     * no budget: the scope's events showed the token made and never revoked) */
+    CHECK_OK(st, ab_token_revoke(st, t.id));
+    int64_t scope_token_events = 0;
+    ab_event_query sq = {.budget = "acme/research", .op = "token"};
+    CHECK_OK(st, ab_events_query(st, &sq, count_event, &scope_token_events));
+    CHECK_I64(scope_token_events, 2);
     CHECK_RC(st, ab_token_revoke(st, "t_0000000000000000"), AB_ENOTFOUND);
     CHECK_RC(st, ab_token_revoke(st, "nope"), AB_EINVAL);
     int n = 0;

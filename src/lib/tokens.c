@@ -197,7 +197,7 @@ int ab_token_revoke(ab_store *st, const char *id)
         ab__fail(st, rc, "no token '%s'", id);
     if (rc == AB_OK) {
         ab_event e;
-        ab__event_init(st, &e, "", "token", ab__now(st));
+        ab__event_init(st, &e, t.scope, "token", ab__now(st)); /* as its creation's */
         snprintf(e.reason, sizeof e.reason, "revoked %s", id);
         rc = st->ops->event_append(st, &e);
     }
