@@ -423,10 +423,50 @@ static int model_field(abd_call *c, const char **out)
     return str_field(c, c->json, "model", 0, out);
 }
 
+/* May an agent token give the new budget at path the role role? Its nearest budget above (the
+ * parent, else the nearest ancestor that exists) decides: its own role may always be given, any
+ * role when that role sets no tool or model list (it allows everything: a role's lists only
+ * narrow), else none. Otherwise an agent could make a child whose role allows the tools its own
+ * denies, and run its subagents under it. AB_OK, or the reply is made. */
+static int role_within_parent(abd_call *c, ab_store *st, const char *path, const char *role)
+{
+    char up[AB_PATH_BYTES_MAX + 1];
+    snprintf(up, sizeof up, "%s", path);
+    ab_budget_status b;
+    int rc = AB_ENOTFOUND;
+    for (char *slash; rc == AB_ENOTFOUND && (slash = strrchr(up, '/'));) {
+        *slash = '\0';
+        rc = ab_budget_get(st, up, &b);
+    }
+    if (rc == AB_ENOTFOUND || (rc == AB_OK && strcmp(b.role, role) == 0))
+        return AB_OK; /* no budget above: no policy to widen */
+    ab_role r;
+    if (rc == AB_OK && (rc = ab_role_get(st, b.role, &r)) == AB_ENOTFOUND)
+        return AB_OK; /* a role never defined: no policy */
+    if (rc) {
+        abd_fail(c, st, rc);
+        return rc;
+    }
+    int policy =
+        r.allow_tools_count || r.deny_tools_count || r.allow_models_count || r.deny_models_count;
+    ab_role_free(&r);
+    if (!policy)
+        return AB_OK;
+    /* the role's name only to a token that may read that budget (names outside it do not leak) */
+    int seen = ab_scope_covers(c->token.scope, up);
+    abd_error(c, 403, "forbidden", "role",
+              "role: an agent token may give a budget it creates only the role of the nearest "
+              "budget above it%s%s%s, whose tool and model lists the new budget may not widen "
+              "(another role needs an admin token)",
+              seen ? " ('" : "", seen ? b.role : "", seen ? "')" : "");
+    return AB_EPERM;
+}
+
 /* An agent token's PUT: it may create a budget strictly under its scope, with a role and
  * nothing else (the role's default limits apply; its scope's limits bind it), but change none:
  * what the Claude Code hook needs to give each session a budget, without an admin token that
- * would let the session raise its own limits. */
+ * would let the session raise its own limits. The role may not widen the policy of the budget
+ * above (role_within_parent). */
 static void job_budget_create(ab_store *st, abd_call *c)
 {
     set_args *a = c->args;
@@ -449,6 +489,8 @@ static void job_budget_create(ab_store *st, abd_call *c)
         abd_fail(c, st, rc);
         return;
     }
+    if (role_within_parent(c, st, a->path, a->spec.role ? a->spec.role : "default"))
+        return;
     job_budget_set(st, c);
 }
 

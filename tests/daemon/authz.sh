@@ -191,6 +191,39 @@ TOKEN=$A1 jreq PUT /v1/budgets/acme/a2/s1 '{"role":"coder"}'
 expect_reply 403 .error.code forbidden "agent: create under another's scope: an admin route (leaks nothing)"
 TOKEN=$A1 jreq POST /v1/charge '{"budget":"acme/a1/s1","usage":{"input":100,"output":10}}'
 expect_reply 200 .allowed true "agent: charge its new budget"
+# ... and a role that does not widen the tool and model lists of the budget above: that budget's
+# own role, or any role when that role has no lists (acme/a1's "default", never defined, above).
+# Else an agent whose role denies a tool could make a child whose role allows it, and run its
+# subagents there.
+TOKEN=$ADMIN jreq PUT /v1/roles/narrow '{"allow_tools":["Read"]}'
+expect_status 200 "setup: the role narrow allows Read only"
+TOKEN=$ADMIN jreq PUT /v1/roles/wide '{"limits":["usd/day=1"]}'
+expect_status 200 "setup: the role wide has no lists (every tool)"
+TOKEN=$ADMIN jreq PUT /v1/budgets/acme/n '{"role":"narrow","limits":["usd/day=10"]}'
+expect_status 201 "setup: acme/n has the role narrow"
+AN=$(token acme/n agent) || exit 1
+TOKEN=$AN
+BEFORE=$(dump)
+jreq PUT /v1/budgets/acme/n/s1 '{"role":"wide"}'
+expect_reply 403 '[.error.code, .error.field] | join(" ")' "forbidden role" "agent: create with a role wider than its parent's"
+expect_has "$(jq -r .error.message <<<"$BODY")" "only the role of the nearest budget above it ('narrow')" "the 403 names the rule and the role it may give"
+jreq PUT /v1/budgets/acme/n/s1 '{"role":"ghost"}'
+expect_reply 403 .error.field role "agent: create with a role never defined (no lists: every tool)"
+jreq PUT /v1/budgets/acme/n/s1 '{}'
+expect_reply 403 .error.field role "agent: create with no role (the role default, no lists here)"
+expect_eq "$(dump)" "$BEFORE" "the refused creates changed nothing"
+jreq PUT /v1/budgets/acme/n/s1 '{"role":"narrow"}'
+expect_reply 201 .role narrow "agent: create with its parent's own role"
+jreq PUT /v1/budgets/acme/n/s1/sub '{"role":"wide"}'
+expect_reply 403 .error.field role "agent: nor wider under the budget it made"
+jreq PUT /v1/budgets/acme/n/x/y '{"role":"wide"}'
+expect_reply 403 .error.field role "agent: the nearest budget that exists decides (acme/n for acme/n/x/y)"
+TOKEN=$ADMIN jreq PUT /v1/budgets/acme/n/s2 '{"role":"wide"}'
+expect_reply 201 .role wide "an admin token may give any role"
+TOKEN=$A1 jreq PUT /v1/budgets/acme/a1/s3 '{"role":"narrow"}'
+expect_reply 201 .role narrow "agent: under a parent whose role has no lists, any role (narrower)"
+TOKEN=$A1 jreq PUT /v1/budgets/acme/a1/s3/t '{"role":"wide"}'
+expect_reply 403 .error.field role "agent: but not wider than that new budget's role"
 # ---- metrics name every budget: not for agent tokens, nor for admins of a subtree ----
 TOKEN=$A1
 req GET /metrics
@@ -256,7 +289,7 @@ expect_reply 200 .name cheap "admin: PUT a role"
 jreq POST /v1/tokens '{"scope":"acme/a1","role":"agent"}'
 expect_reply 201 .scope acme/a1 "admin: POST a token"
 req GET /v1/tokens
-expect_reply 200 '.tokens | length' 7 "admin: GET the tokens"
+expect_reply 200 '.tokens | length' 8 "admin: GET the tokens"
 jreq POST /v1/reset '{"budget":"acme/a1","windows":["day","month"]}'
 expect_reply 200 .daily_cost_used_nusd 0 "admin: reset the day and month windows"
 req GET /v1/budgets/acme/a2
