@@ -177,6 +177,26 @@ expect_reply 200 '[.session_tokens_used, .daily_cost_used_nusd, .usage.month.cos
     "43500 508500000 508500000 2" "the charge is in every window"
 expect_has "$BODY" '"daily_cost_used":0.5085,' "daily cost used is the exact decimal 0.5085"
 
+# ---- a usage object's counts are each 0 when absent, on every route that takes one (documented:
+# a growth sends only its output; the Node.js client leaves out counts that are 0) ----
+U=other/usage-defaults
+jreq PUT "/v1/budgets/$U" '{"limits":["usd/day=10"]}'
+expect_status 201 "a budget for usages with counts left out"
+jreq POST /v1/charge "{\"budget\":\"$U\",\"usage\":{\"input\":1000}}"
+expect_reply 200 '[.cost_nusd, .tokens] | map(tostring) | join(" ")' "3000000 1000" \
+    "charge without output: output 0 (1000 input tokens at \$3 a million)"
+jreq POST /v1/reserve "{\"budget\":\"$U\",\"usage\":{\"output\":100}}"
+expect_reply 200 '[.cost_nusd, .tokens] | map(tostring) | join(" ")' "1500000 100" \
+    "reserve without input: input 0"
+UH=$(jq -r .hold_id <<<"$BODY")
+jreq POST "/v1/holds/$UH/commit" '{"usage":{}}'
+expect_reply 200 '[.cost_nusd, .tokens] | map(tostring) | join(" ")' "0 0" "commit of an empty usage: nothing used"
+jreq POST /v1/check "{\"budget\":\"$U\",\"usage\":{\"output\":1000}}"
+expect_reply 200 '[.cost_nusd, .tokens] | map(tostring) | join(" ")' "15000000 1000" "check with output only"
+req GET "/v1/budgets/$U"
+expect_reply 200 '[.usage.total.tokens, .usage.total.cost_nusd, .usage.total.requests] | map(tostring) | join(" ")' \
+    "1000 3000000 2" "only what was sent was counted"
+
 # ---- Idempotency-Key on charge ----
 jreq POST /v1/charge "{\"budget\":\"$B\",\"usage\":{\"input\":10000,\"output\":30000}}" -H 'Idempotency-Key: charge-1'
 expect_reply 200 '[.cost_nusd, .replayed] | map(tostring) | join(" ")' "480000000 false" \
@@ -360,8 +380,8 @@ expect_eq "$PAGES" "$((N / 7 + 1))" "the walk took $((N / 7 + 1)) pages for $N e
 # ---- metrics ----
 req GET /metrics
 expect_eq "$STATUS $(header Content-Type)" "200 text/plain; version=0.0.4" "GET /metrics with a token"
-expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="200"} 8' \
-    "agentbudget_requests_total counts the charges (two of them with \"status\", a growth and the same tokens alone)"
+expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="200"} 9' \
+    "agentbudget_requests_total counts the charges (two of them with \"status\", a growth and the same tokens alone, one without output)"
 expect_has "$BODY" 'agentbudget_requests_total{route="charge",status="409"} 1' "and the conflict"
 expect_has "$BODY" "agentbudget_spend_usd_total{budget=\"$B\",model=\"my-model\"} 1.234568" \
     "agentbudget_spend_usd_total by budget and model"
