@@ -218,6 +218,10 @@ jreq PUT /v1/budgets/acme/n/s1/sub '{"role":"wide"}'
 expect_reply 403 .error.field role "agent: nor wider under the budget it made"
 jreq PUT /v1/budgets/acme/n/x/y '{"role":"wide"}'
 expect_reply 403 .error.field role "agent: the nearest budget that exists decides (acme/n for acme/n/x/y)"
+AD=$(token acme/n/deep agent) || exit 1
+TOKEN=$AD jreq PUT /v1/budgets/acme/n/deep/s '{"role":"wide"}'
+expect_reply 403 .error.field role "agent: the nearest budget above decides even outside its scope (acme/n for a token scoped to acme/n/deep)"
+expect_eq "$(jq -r .error.message <<<"$BODY" | grep -c narrow)" 0 "and the 403 does not name that budget's role (outside the token's scope)"
 TOKEN=$ADMIN jreq PUT /v1/budgets/acme/n/s2 '{"role":"wide"}'
 expect_reply 201 .role wide "an admin token may give any role"
 TOKEN=$A1 jreq PUT /v1/budgets/acme/a1/s3 '{"role":"narrow"}'
@@ -289,7 +293,7 @@ expect_reply 200 .name cheap "admin: PUT a role"
 jreq POST /v1/tokens '{"scope":"acme/a1","role":"agent"}'
 expect_reply 201 .scope acme/a1 "admin: POST a token"
 req GET /v1/tokens
-expect_reply 200 '.tokens | length' 8 "admin: GET the tokens"
+expect_reply 200 '.tokens | length' 9 "admin: GET the tokens"
 jreq POST /v1/reset '{"budget":"acme/a1","windows":["day","month"]}'
 expect_reply 200 .daily_cost_used_nusd 0 "admin: reset the day and month windows"
 req GET /v1/budgets/acme/a2
