@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -1273,6 +1274,29 @@ static int parse_query(ab_store *st, const char *q, int *sync_full, int *busy_ms
     return AB_OK;
 }
 
+/* SQLite's "unable to open database file", with why: its errno is not reliable here (after a
+ * refused create it tries to open the file read-only, and says ENOENT), so the directory is
+ * looked at. */
+static int cant_open(ab_store *st, const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1,
+             slash ? path : ".");
+    struct stat sb;
+    const char *why = stat(dir, &sb) != 0        ? "its directory '%s' does not exist"
+                      : !S_ISDIR(sb.st_mode)     ? "'%s' is not a directory"
+                      : access(dir, W_OK | X_OK) ? "its directory '%s' is not writable by this user"
+                                                 : NULL;
+    lite_fail(st, path);
+    if (!why)
+        return AB_ESTORE;
+    char msg[sizeof st->errmsg], because[4200];
+    ab__strlcpy(msg, st->errmsg, sizeof msg);
+    snprintf(because, sizeof because, why, dir);
+    return ab__fail(st, AB_ESTORE, "%s (%s)", msg, because);
+}
+
 int ab__store_sqlite_open(ab_store *st, const char *rest)
 {
     char path[4096];
@@ -1314,7 +1338,8 @@ int ab__store_sqlite_open(ab_store *st, const char *rest)
     if (sqlite3_open_v2(open_as, &l->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK)
-        return lite_fail(st, path);
+        return (sqlite3_errcode(l->db) & 0xff) == SQLITE_CANTOPEN ? cant_open(st, path)
+                                                                  : lite_fail(st, path);
     sqlite3_busy_timeout(l->db, busy_ms);
     if ((rc = exec(st, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")) ||
         (rc = migrate(st))) {

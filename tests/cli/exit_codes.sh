@@ -413,6 +413,13 @@ mkdir "$TMP/cwd"
     not_ok "sqlite:file:u.db is the file ./file:u.db" "$(ls "$TMP/cwd")"
 run --store "sqlite:$TMP/dir.db" status agent-1
 expect_has "$ERR" "'$TMP/dir.db' is a directory, not a store file" "a directory as the store is named so"
+# a store that cannot be opened says why (SQLite's "unable to open database file" alone did not)
+run --store "sqlite:$TMP/no-such-dir/x.db" list
+expect_rc 3 "a store in a directory that does not exist"
+expect_has "$ERR" "unable to open database file (its directory '$TMP/no-such-dir' does not exist)" "the missing directory is named"
+touch "$TMP/plain-file"
+run --store "sqlite:$TMP/plain-file/x.db" list
+expect_has "$ERR" "('$TMP/plain-file' is not a directory)" "a file where the directory should be is named"
 # a device is no store file, and nothing is made beside it (sqlite:/dev/null made
 # /dev/null-journal, as root; a link to it stands in for it here)
 ln -s /dev/null "$TMP/null.db"
