@@ -560,6 +560,28 @@ int main(void)
             fprintf(stderr, "allow loops: %s: %s\n", loop_cases[i].line, got ? "allowed" : reason);
         CHECK(got == loop_cases[i].allowed);
     }
+    /* under deny patterns alone (no allow list refuses arithmetic and indexes): an index
+     * that assigns, whose ] Bash finds past the $( ), ` ` or ${…} in it, is what no pattern
+     * can follow (git ${x[$(: ])0]=a[\$(rm -rf x)]}$[x] ran rm: a count of brackets ended the
+     * index at the ] inside, and saw no =) */
+    static const struct {
+        const char *line;
+        int allowed;
+    } deny_only_cases[] = {
+        {"Bash(echo ${x[$(: ])0]=a[\\$(git push)]}$[x])", 0},
+        {"Bash(echo ${x[`: ]`0]=a[\\$(git push)]}$[x])", 0},
+        {"Bash(echo ${x[${y:-]}0]=a[\\$(git push)]}$[x])", 0},
+        {"Bash(echo ${x[$(: ])0]:=a[\\$(git push)]}$[x])", 0},
+        {"Bash(echo ${x[$(git log)]} ${x[`git log`0]})", 1},
+        {"Bash(echo ${x[$(: ])0]:-$x})", 1},
+    };
+    for (size_t i = 0; i < sizeof deny_only_cases / sizeof deny_only_cases[0]; i++) {
+        int got = allowed(NULL, 0, no_push, 1, deny_only_cases[i].line, reason, sizeof reason);
+        if (got != deny_only_cases[i].allowed)
+            fprintf(stderr, "deny only Bash(git push*): %s: %s\n", deny_only_cases[i].line,
+                    got ? "allowed" : reason);
+        CHECK(got == deny_only_cases[i].allowed);
+    }
     /* the whole line matching an allow pattern is not enough: each command must */
     CHECK(!allowed(git_cd, 2, NULL, 0, "Bash(cd x && rm -rf y)", reason, sizeof reason));
     CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm -rf y)'");

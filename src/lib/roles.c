@@ -1481,6 +1481,36 @@ static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, in
     return out.buf;
 }
 
+/* Where the [ or { at s[i] closes, as Bash skips an index (or a ${…} in it): past quotes,
+ * backquotes, $( ) and ${…} inside, whose ] or } ends nothing (${x[$(: ])0]=…} assigns: a
+ * count of brackets alone had the index end inside $( )). len if it does not close, or is
+ * nested deeper than BASH_DEPTH_MAX. */
+static size_t subscript_end(const char *s, size_t len, size_t i, int depth)
+{
+    char open = s[i], close = open == '[' ? ']' : '}';
+    int n = 0;
+    for (; i < len && depth < BASH_DEPTH_MAX; i++)
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '\'')
+            i = end_single(s, len, i, 0);
+        else if (s[i] == '"')
+            for (i++; i < len && s[i] != '"'; i++)
+                i += s[i] == '\\';
+        else if (s[i] == '`')
+            for (i++; i < len && s[i] != '`'; i++)
+                i += s[i] == '\\';
+        else if (s[i] == '$' && i + 1 < len && s[i + 1] == '(')
+            i = bracket_end(s, len, i + 1);
+        else if (s[i] == '$' && i + 1 < len && s[i + 1] == '{')
+            i = subscript_end(s, len, i + 1, depth + 1);
+        else if (s[i] == open)
+            n++;
+        else if (s[i] == close && --n == 0)
+            return i;
+    return len;
+}
+
 /* What in a command line no pattern can follow, or NULL: bash's own tables of commands and
  * aliases (git ${BASH_CMDS[git]=/usr/bin/env} rm -rf x runs rm, not git), a parameter
  * expansion that assigns (${x=…}, ${x:=…}: the value is run later in the line by arithmetic, an
@@ -1515,7 +1545,7 @@ static const char *bash_opaque(const char *s, size_t len)
         if (j < len && s[j] == '[') {           /* an element: to its ] (${b[x[1]]=…}) */
             if (++brackets > BASH_BRACKETS_MAX) /* each looks to its end: not quadratic */
                 return "more than 64 indexes,";
-            j = bracket_end(s, len, j) + 1;
+            j = subscript_end(s, len, j, 0) + 1;
         }
         j += j < len && s[j] == ':';
         if (j < len && s[j] == '=')

@@ -50,7 +50,8 @@ FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git
               "\"${x:-$'$(rm -rf x)'}\"", "${x:-$'\\x24(rm -rf x)'}",
               "@(#x) ", "@(", "!(", "*(", "+(x|", "?(", "$*(", "[[ x == @(", "@(x<<E) ",
               "<<-\"\tE\" ", "\n\tE\n", "\n \\\nE\n", "<<'F' ", "\nF\n", "\n \\\nF\n",
-              "$(coproc case x in x) ", "$(if time case x in x) ", "function f { "]
+              "$(coproc case x in x) ", "$(if time case x in x) ", "function f { ",
+              "${x[$(: ])0]=", "${x[`: ]`0]:=", "a[\\$(rm -rf x)]}$[x] "]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
