@@ -198,6 +198,26 @@ int main(void)
          * not quoted (no end at x \<newline>E), and not where it is: a line checked as written
          * and with them all taken out saw neither as Bash does */
         {"cat <<'B'\n \\\nB\ncat <<A\n \\\nA\necho '\nA\ngit push\nB\necho \\'", 0},
+        /* what Bash reads again: eval's words, trap's action (run at EXIT), compgen's -C and
+         * -F and what -W's $( ) hold (each ran git push, or rm, under bash 5.2: the deny list
+         * saw eval, trap or compgen only, by any leader) */
+        {"eval 'git push'", 0},
+        {"builtin eval 'git push'", 0},
+        {"command eval -- git \"push\"", 0},
+        {"eval eval \"'git push'\"", 0},
+        {"eval $'git\\x20push'", 0},
+        {"trap 'git push' EXIT", 0},
+        {"builtin trap -- 'git push' EXIT", 0},
+        {"trap \"$x\" 'git push' EXIT", 0},
+        {"compgen -W '$(git push)'", 0},
+        {"compgen -aW'`git push`' x", 0},
+        {"compgen -C 'git push' x", 0},
+        {"complete -F 'git push' x", 0},
+        {"eval 'git status'", 1},
+        {"trap - EXIT", 1},
+        {"trap -p EXIT", 1},
+        {"trap 2 INT", 1},
+        {"compgen -o default -W 'push pull' -- pu", 1},
         {"echo pu{sh,}", 1},
         {"cp file.{txt,bak}", 1},
         {"echo $'git push'", 1},
@@ -521,6 +541,37 @@ int main(void)
                     got ? "allowed" : reason);
         CHECK(got == builtin_cases[i].allowed);
     }
+    /* what eval, trap and compgen read again are commands of the line too, which an allow
+     * list must cover (each ran rm under bash 5.2 with those allowed) */
+    char *rereads[] = {"Bash(git *)", "Bash(eval *)", "Bash(trap *)", "Bash(compgen *)",
+                       "Bash(echo *)"};
+    static const struct {
+        const char *line;
+        int allowed;
+    } reread_cases[] = {
+        {"Bash(eval 'rm -rf x')", 0},
+        {"Bash(eval git log '$(rm -rf x)')", 0},
+        {"Bash(trap 'rm -rf x' EXIT)", 0},
+        {"Bash(trap \"$x\" EXIT)", 0},
+        {"Bash(compgen -W '$(rm -rf x)')", 0},
+        {"Bash(compgen -C 'rm -rf x' x)", 0},
+        {"Bash(compgen -F rm x)", 0},
+        /* what no allow list can follow, in a text read again: arithmetic on a variable
+         * (rm ran: $_ was the index), an extended glob */
+        {"Bash(git log 'a[$(rm -rf x)]'; eval git log \\$\\(\\(_\\)\\))", 0},
+        {"Bash(eval git log '@(x)')", 0},
+        {"Bash(eval 'git log'; eval \"echo $'x'\")", 1},
+        {"Bash(trap 'git log' EXIT; trap - INT)", 1},
+        {"Bash(compgen -W 'log status' -- l)", 1},
+    };
+    for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
+        int got = allowed(rereads, sizeof rereads / sizeof rereads[0], NULL, 0,
+                          reread_cases[i].line, reason, sizeof reason);
+        if (got != reread_cases[i].allowed)
+            fprintf(stderr, "allow rereads: %s: %s\n", reread_cases[i].line,
+                    got ? "allowed" : reason);
+        CHECK(got == reread_cases[i].allowed);
+    }
     /* an allow list sees a command without the reserved words before it (then git log: git
      * log), and no command in done, fi or esac (with redirections) or for NAME in WORDS */
     char *loops[] = {"Bash(git *)", "Bash(echo *)", "Bash(printf *)"};
@@ -563,7 +614,7 @@ int main(void)
     /* under deny patterns alone (no allow list refuses arithmetic and indexes): an index
      * that assigns, whose ] Bash finds past the $( ), ` ` or ${…} in it, is what no pattern
      * can follow (git ${x[$(: ])0]=a[\$(rm -rf x)]}$[x] ran rm: a count of brackets ended the
-     * index at the ] inside, and saw no =) */
+     * index at the ] inside, and saw no =); what eval and trap read again */
     static const struct {
         const char *line;
         int allowed;
@@ -572,6 +623,8 @@ int main(void)
         {"Bash(echo ${x[`: ]`0]=a[\\$(git push)]}$[x])", 0},
         {"Bash(echo ${x[${y:-]}0]=a[\\$(git push)]}$[x])", 0},
         {"Bash(echo ${x[$(: ])0]:=a[\\$(git push)]}$[x])", 0},
+        {"Bash(eval 'git push')", 0},
+        {"Bash(trap 'git push' EXIT)", 0},
         {"Bash(echo ${x[$(git log)]} ${x[`git log`0]})", 1},
         {"Bash(echo ${x[$(: ])0]:-$x})", 1},
     };

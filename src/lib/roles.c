@@ -699,9 +699,168 @@ static size_t env_split(const char *s, char *out)
     return n;
 }
 
-static void emit_clean(const char *seg, ab__sb *out, int *denied, int depth);
+/* Programs whose words Bash reads again: as a command line (eval's words, trap's action,
+ * compgen's and complete's -C and -F), or as words it expands (compgen -W, whose $( ) run).
+ * emit_clean notes where such a text lies in the cleaned-up command, and the scanner reads it
+ * as a line of its own (reread_text): a deny pattern sees eval 'rm -rf x' and trap 'rm -rf x'
+ * EXIT run rm, and an allow list must cover what they run too. */
+enum { REREAD_NONE, REREAD_EVAL, REREAD_TRAP, REREAD_COMPGEN };
 
-static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count, int *denied)
+#define REREAD_SPANS_MAX 4         /* texts read again in one command, at most; more: denied */
+#define REREAD_DEPTH_MAX 4         /* eval in eval …, followed so deep; deeper: denied */
+#define REREAD_BYTES_MAX (1 << 20) /* read again in all, at most (eval nested in $( ) in …) */
+
+typedef struct {
+    int kind;
+    int options; /* options may come next */
+    int next;    /* the next word: 1 an option's argument, 2 + a scan mode the text to read */
+    int loose;   /* a word that may expand to an option was seen: every word is text now */
+    int too_many;
+    size_t n;
+    struct {
+        size_t from, to;
+        int mode;
+    } span[REREAD_SPANS_MAX];
+} reread;
+
+#define BASH_DEPTH_MAX 16 /* substitutions nested deeper: the line is denied */
+#define HEREDOCS_MAX 8    /* here-documents waiting for their bodies, at most; more: denied */
+
+typedef struct {
+    char delim[256];
+    int quoted, strip_tabs;
+    int depth; /* the depth of $( ) it was begun at */
+} heredoc;
+
+typedef struct bash_ctx {
+    ab__sb *out;
+    size_t *count;
+    int denied; /* too deep, too many here-documents, an odd word: no answer but no */
+    /* here-documents begun and waiting for the next newline, at whatever depth of $( ) or ` `
+     * they were begun (Bash reads their bodies after the line's newline) */
+    heredoc hd[HEREDOCS_MAX];
+    int nh;
+    int extglob; /* an extended glob pattern, @(…): no allow list follows one */
+    /* what no pattern, or no allow list, can follow in a text Bash reads again (bash_opaque,
+     * bash_opaque_allow; the line's own are found on the line) */
+    const char *opaque, *opaque_allow;
+    int reread;                /* how many texts read again deep this one is (reread_text) */
+    size_t *reread_bytes_left; /* shared by the line's texts */
+} bash_ctx;
+
+/* What bash_scan looks for: simple commands (split, emitted), or only the expansions that run
+ * commands, with quotes as plain characters (a here-document's body; arithmetic). */
+enum { SCAN_COMMANDS, SCAN_EXPANSIONS };
+
+/* 1 if the word [w, e) holds, outside quotes, a glob character or a brace (* ? [ {): Bash may
+ * make it other words than it reads as, file names or a brace expansion's words, -v or a name
+ * with an index among them (a file named -v and one named x[$(rm -rf x)]: test * ran rm; and
+ * printf {-v,} 'a[$(rm -rf x)]' x did, with no file). */
+static int word_globs(const char *w, const char *e)
+{
+    char q = 0;
+    for (; w < e; w++) {
+        if ((q == 0 || q == '"' || q == 'a') && *w == '\\' && w + 1 < e)
+            w++;
+        else if (!q && *w == '$' && w + 1 < e && w[1] == '\'')
+            q = 'a', w++;
+        else if (!q && (*w == '\'' || *w == '"'))
+            q = *w;
+        else if (q && (*w == q || (q == 'a' && *w == '\'')))
+            q = 0;
+        else if (!q && strchr("*?[{", *w))
+            return 1;
+    }
+    return 0;
+}
+
+static int reread_kind(const char *base)
+{
+    return !strcmp(base, "eval")                                   ? REREAD_EVAL
+           : !strcmp(base, "trap")                                 ? REREAD_TRAP
+           : !strcmp(base, "compgen") || !strcmp(base, "complete") ? REREAD_COMPGEN
+                                                                   : REREAD_NONE;
+}
+
+static void reread_span(reread *r, size_t from, size_t to, int mode)
+{
+    if (r->n == REREAD_SPANS_MAX) {
+        r->too_many = 1;
+        return;
+    }
+    r->span[r->n].from = from, r->span[r->n].to = to, r->span[r->n].mode = mode;
+    r->n++;
+}
+
+/* One word after the program of r->kind: w to e as written, u unquoted, at [from, to) of the
+ * cleaned-up command. Notes in r the texts Bash reads again: eval's words (one text, as eval
+ * joins them), trap's action (its first word after options, but a number or -: they reset),
+ * the argument of compgen's or complete's -W, -C or -F (-W's is expanded, not run; bundled,
+ * -aW LIST, or attached, -WLIST; -o takes the next word). A word that may expand to an
+ * option ($x, a glob) makes every word after it a text. */
+static void reread_word(reread *r, const char *w, const char *e, const char *u, size_t from,
+                        size_t to)
+{
+    int expands =
+        memchr(w, '$', (size_t)(e - w)) || memchr(w, '`', (size_t)(e - w)) || word_globs(w, e);
+    int option = r->options && u[0] == '-' && u[1];
+    if (r->kind == REREAD_EVAL || r->loose) {
+        if (r->kind == REREAD_EVAL && r->options && !strcmp(u, "--")) {
+            r->options = 0;
+            return;
+        }
+        r->options = 0;
+        if (r->kind == REREAD_EVAL && r->n)
+            r->span[0].to = to; /* eval joins its words with blanks: one line */
+        else
+            reread_span(r, from, to, SCAN_COMMANDS);
+        return;
+    }
+    if (r->next) {
+        if (r->next >= 2)
+            reread_span(r, from, to, r->next - 2);
+        r->next = 0;
+        return;
+    }
+    if (expands && r->options) {
+        r->loose = 1;
+        reread_span(r, from, to, SCAN_COMMANDS);
+        return;
+    }
+    if (option && !strcmp(u, "--")) {
+        r->options = 0;
+        return;
+    }
+    if (option && r->kind == REREAD_TRAP) {
+        if (strpbrk(u + 1, "lp")) /* trap -p, -l: print, set nothing */
+            r->kind = REREAD_NONE;
+        return;
+    }
+    if (option) { /* compgen, complete */
+        for (size_t k = 1; u[k]; k++) {
+            if (!strchr("oAGWPSXFC", u[k]))
+                continue;
+            int mode = u[k] == 'W' ? SCAN_EXPANSIONS : SCAN_COMMANDS, text = !!strchr("WCF", u[k]);
+            if (u[k + 1] && text)
+                reread_span(r, from + k + 1, to, mode);
+            else if (!u[k + 1])
+                r->next = text ? 2 + mode : 1;
+            return;
+        }
+        return;
+    }
+    r->options = 0;
+    if (r->kind == REREAD_TRAP) {
+        if (u[strspn(u, "0123456789")] && strcmp(u, "-"))
+            reread_span(r, from, to, SCAN_COMMANDS);
+        r->kind = REREAD_NONE;
+    }
+}
+
+static void reread_text(bash_ctx *x, const char *text, size_t n, int mode);
+static void emit_clean(bash_ctx *x, const char *seg, int depth);
+
+static void bash_emit(bash_ctx *x, char *seg, size_t n)
 {
     /* blanks, and a group's { and } where they stand as words ({git,push} is no group) */
     while (n && (seg[0] == ' ' || (seg[0] == '{' && (n == 1 || seg[1] == ' '))))
@@ -711,15 +870,19 @@ static void bash_emit(char *seg, size_t n, ab__sb *out, size_t *count, int *deni
     seg[n] = '\0';
     if (!n)
         return;
-    add_command(out, seg);
-    emit_clean(seg, out, denied, 0);
-    (*count)++;
+    add_command(x->out, seg);
+    (*x->count)++;
+    emit_clean(x, seg, 0);
 }
 
-/* The cleaned-up form of the command seg (bash_emit), appended to out. depth: how many env -S
- * texts deep seg is (it then begins after env's name: its options are env's). */
-static void emit_clean(const char *seg, ab__sb *out, int *denied, int depth)
+/* The cleaned-up form of the command seg (bash_emit), appended to x->out, and then the commands
+ * of what its program reads again (reread). depth: how many env -S texts deep seg is (it then
+ * begins after env's name: its options are env's). */
+static void emit_clean(bash_ctx *x, const char *seg, int depth)
 {
+    ab__sb *out = x->out;
+    int *denied = &x->denied;
+    reread r = {0};
     size_t need = 1;
     for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
@@ -772,7 +935,7 @@ static void emit_clean(const char *seg, ab__sb *out, int *denied, int depth)
             free(clean);
             free(u);
             if (sub)
-                emit_clean(sub, out, denied, depth + 1);
+                emit_clean(x, sub, depth + 1);
             else if (depth < ENV_SPLIT_DEPTH_MAX)
                 out->oom = 1;
             else
@@ -803,43 +966,29 @@ static void emit_clean(const char *seg, ab__sb *out, int *denied, int depth)
             memmove(clean + c, base, bn);
             c += bn;
             leading = 0;
+            r.kind = reread_kind(base);
+            r.options = 1;
         } else {
             clean[c++] = ' ';
+            if (r.kind)
+                reread_word(&r, word, e, u, c, c + un);
             memcpy(clean + c, u, un);
             c += un;
         }
     }
     clean[c] = '\0';
     add_command(out, clean);
+    for (size_t k = 0; k < r.n && !*denied; k++) { /* spans in order: each ends before the next */
+        clean[r.span[k].to] = '\0';
+        reread_text(x, clean + r.span[k].from, r.span[k].to - r.span[k].from, r.span[k].mode);
+    }
+    if (r.too_many)
+        *denied = 1;
     free(clean);
     free(u);
 }
 
 /* ---- the scanner: simple commands, substitutions, here-documents ---- */
-
-#define BASH_DEPTH_MAX 16 /* substitutions nested deeper: the line is denied */
-#define HEREDOCS_MAX 8    /* here-documents waiting for their bodies, at most; more: denied */
-
-typedef struct {
-    char delim[256];
-    int quoted, strip_tabs;
-    int depth; /* the depth of $( ) it was begun at */
-} heredoc;
-
-typedef struct {
-    ab__sb *out;
-    size_t *count;
-    int denied; /* too deep, too many here-documents, an odd word: no answer but no */
-    /* here-documents begun and waiting for the next newline, at whatever depth of $( ) or ` `
-     * they were begun (Bash reads their bodies after the line's newline) */
-    heredoc hd[HEREDOCS_MAX];
-    int nh;
-    int extglob; /* an extended glob pattern, @(…): no allow list follows one */
-} bash_ctx;
-
-/* What bash_scan looks for: simple commands (split, emitted), or only the expansions that run
- * commands, with quotes as plain characters (a here-document's body; arithmetic). */
-enum { SCAN_COMMANDS, SCAN_EXPANSIONS };
 
 static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char term, int mode,
                         int depth);
@@ -1395,7 +1544,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         int in_case = mode == SCAN_COMMANDS && cases.n;
         if (in_case && strchr(";&|\n()", ch) &&
             case_separator(&cases, s, len, &i, parens, &x->denied)) {
-            bash_emit(seg, n, x->out, x->count, &x->denied); /* a pattern's ), ;; … */
+            bash_emit(x, seg, n); /* a pattern's ), ;; … */
             n = 0;
             word_start = 1;
             continue;
@@ -1428,7 +1577,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             cases.reserved_ok = 1;
             cases.unsure = 0;
             if (mode == SCAN_COMMANDS)
-                bash_emit(seg, n, x->out, x->count, &x->denied);
+                bash_emit(x, seg, n);
             n = 0;
             word_start = 1;
             if (ch == '\n' && x->nh && mode == SCAN_COMMANDS)
@@ -1449,30 +1598,40 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         word_start = 0;
     }
     if (mode == SCAN_COMMANDS && !x->denied)
-        bash_emit(seg, n, x->out, x->count, &x->denied);
+        bash_emit(x, seg, n);
     free(seg);
     return i;
 }
 
+/* What the scanner could not follow in a line: denied (too deep, too many here-documents, …),
+ * an extended glob pattern (extglob_end), and what no pattern (opaque) or no allow list
+ * (opaque_allow) can follow in a text Bash reads again (reread_text). */
+typedef struct {
+    int denied, extglob;
+    const char *opaque, *opaque_allow;
+} bash_unsure;
+
 /* The simple commands of a Bash tool call's command line (bash_scan), each as a pair of
  * "Bash(COMMAND)" (bash_emit: as written, cleaned up), NUL-separated in a malloc'd buffer:
  * *count pairs. A role's Bash(…) patterns see each one as well as the whole line: a deny pattern
- * for "git push*" must stop "cd repo && git push" too. NULL if out of memory; *denied set if the
- * line is too deep (substitutions), has too many here-documents, or one whose word is an
- * expansion, to follow; *extglob set if it holds an extended glob pattern (extglob_end). */
-static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, int *denied,
-                                  int *extglob)
+ * for "git push*" must stop "cd repo && git push" too. NULL if out of memory; *u says what in
+ * the line the scanner could not follow (bash_unsure). */
+static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, bash_unsure *u)
 {
     ab__sb out = {0};
     bash_ctx *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
+    size_t reread_bytes_left = REREAD_BYTES_MAX;
     x->out = &out;
     x->count = count;
+    x->reread_bytes_left = &reread_bytes_left;
     *count = 0;
     bash_scan(x, cmd, len, 0, '\0', SCAN_COMMANDS, 0);
-    *denied = x->denied;
-    *extglob = x->extglob;
+    u->denied = x->denied;
+    u->extglob = x->extglob;
+    u->opaque = x->opaque;
+    u->opaque_allow = x->opaque_allow;
     free(x);
     if (out.oom || !out.buf) {
         free(out.buf);
@@ -1657,6 +1816,37 @@ static const char *bash_opaque_allow(const char *s, size_t len)
     return NULL;
 }
 
+/* A text of a command that Bash reads again (reread: eval's words, trap's action, …), n bytes
+ * NUL-terminated: scanned as a line of its own in mode (SCAN_COMMANDS, or SCAN_EXPANSIONS for
+ * words Bash only expands), its commands emitted after the command's; what in it no pattern, or
+ * no allow list, can follow is noted in x as the line's own would be (eval git $'\x24{x=…}' is
+ * ${x=…} to Bash). Nested too deep, or more text than REREAD_BYTES_MAX in all: denied. */
+static void reread_text(bash_ctx *x, const char *text, size_t n, int mode)
+{
+    if (x->reread >= REREAD_DEPTH_MAX || n > *x->reread_bytes_left) {
+        x->denied = 1;
+        return;
+    }
+    *x->reread_bytes_left -= n;
+    bash_ctx *y = calloc(1, sizeof *y);
+    if (!y) {
+        x->out->oom = 1;
+        return;
+    }
+    y->out = x->out;
+    y->count = x->count;
+    y->reread = x->reread + 1;
+    y->reread_bytes_left = x->reread_bytes_left;
+    bash_scan(y, text, n, 0, '\0', mode, 0);
+    x->denied |= y->denied;
+    x->extglob |= y->extglob;
+    const char *opaque = y->opaque ? y->opaque : bash_opaque(text, n);
+    const char *opaque_allow = y->opaque_allow ? y->opaque_allow : bash_opaque_allow(text, n);
+    x->opaque = x->opaque ? x->opaque : opaque;
+    x->opaque_allow = x->opaque_allow ? x->opaque_allow : opaque_allow;
+    free(y);
+}
+
 /* 1 if u (unquoted) is a plain variable name, which holds no index, and in lower case: Bash's
  * own variables are in capitals, some of them integers that evaluate what they are given as
  * arithmetic (printf -v OPTIND 'a[\x24(rm -rf x)]' runs rm), and so are the names of the
@@ -1675,28 +1865,6 @@ static int plain_name(const char *u)
 static int capital_in(const char *u)
 {
     return strpbrk(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL || !strncmp(u, "npm_", 4);
-}
-
-/* 1 if the word [w, e) holds, outside quotes, a glob character or a brace (* ? [ {): Bash may
- * make it other words than it reads as, file names or a brace expansion's words, -v or a name
- * with an index among them (a file named -v and one named x[$(rm -rf x)]: test * ran rm; and
- * printf {-v,} 'a[$(rm -rf x)]' x did, with no file). */
-static int word_globs(const char *w, const char *e)
-{
-    char q = 0;
-    for (; w < e; w++) {
-        if ((q == 0 || q == '"' || q == 'a') && *w == '\\' && w + 1 < e)
-            w++;
-        else if (!q && *w == '$' && w + 1 < e && w[1] == '\'')
-            q = 'a', w++;
-        else if (!q && (*w == '\'' || *w == '"'))
-            q = *w;
-        else if (q && (*w == q || (q == 'a' && *w == '\'')))
-            q = 0;
-        else if (!q && strchr("*?[{", *w))
-            return 1;
-    }
-    return 0;
 }
 
 /* Bash's builtins that take a variable's name and evaluate an index in it, which runs the
@@ -1906,26 +2074,29 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
     /* a command line: deny patterns see it whole and each simple command in it; the allow list
      * must cover each simple command as normalised (FOO=1 /usr/bin/git log: git log), not the
      * whole line — "Bash(cd *)" would allow "cd x && rm -rf y" */
-    int denied = 0, extglob = 0;
-    char *segs = bash ? bash_simple_commands(tool + 5, len - 6, &count, &denied, &extglob) : NULL,
-         *p = segs;
-    if (bash && segs && !denied && extglob && r->allow_tools_count) {
-        /* what Bash makes of it depends on shopt extglob, which the line does not show */
-        snprintf(reason, reason_size,
-                 "role '%s': '%s' holds an extended glob pattern, @(…), which no allow pattern "
-                 "can follow",
-                 r->name, tool);
+    bash_unsure u = {0};
+    char *segs = bash ? bash_simple_commands(tool + 5, len - 6, &count, &u) : NULL, *p = segs;
+    /* what Bash makes of an extended glob depends on shopt extglob, which the line does not
+     * show; and what a text Bash reads again holds (eval git $'\x24{x=…}'), as the line's own */
+    const char *unseen = NULL;
+    if (bash && segs && !u.denied && r->allow_tools_count)
+        unseen = u.extglob ? "an extended glob pattern, @(…)," : u.opaque_allow;
+    if (bash && segs && !u.denied && (r->allow_tools_count || r->deny_tools_count) && u.opaque)
+        unseen = u.opaque;
+    if (unseen) {
+        snprintf(reason, reason_size, "role '%s': '%s' holds %s which no %spattern can follow",
+                 r->name, tool, unseen, unseen == u.opaque ? "" : "allow ");
         if (reason_size)
             ab__utf8_trim(reason);
         free(segs);
         return 0;
     }
-    if (bash && (!segs || denied)) {
+    if (bash && (!segs || u.denied)) {
         snprintf(reason, reason_size, "role '%s': %s checking '%s'", r->name,
                  segs ? "syntax it cannot follow as Bash would read it (substitutions nested "
                         "too deep, too many here-documents, braces expanding too far, "
                         "arithmetic holding quotes or backquotes, a !( pattern, a case where "
-                        "Bash's reading is unsure),"
+                        "Bash's reading is unsure, eval or trap nested too deep),"
                       : "out of memory",
                  tool);
         if (reason_size)

@@ -51,7 +51,9 @@ FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git
               "@(#x) ", "@(", "!(", "*(", "+(x|", "?(", "$*(", "[[ x == @(", "@(x<<E) ",
               "<<-\"\tE\" ", "\n\tE\n", "\n \\\nE\n", "<<'F' ", "\nF\n", "\n \\\nF\n",
               "$(coproc case x in x) ", "$(if time case x in x) ", "function f { ",
-              "${x[$(: ])0]=", "${x[`: ]`0]:=", "a[\\$(rm -rf x)]}$[x] "]
+              "${x[$(: ])0]=", "${x[`: ]`0]:=", "a[\\$(rm -rf x)]}$[x] ",
+              "trap ", "builtin eval ", "command trap -- ", " EXIT", "compgen -W ", "compgen -C ",
+              "eval '", "trap \"", "'rm -rf x' EXIT "]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
