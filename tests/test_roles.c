@@ -213,11 +213,16 @@ int main(void)
         {"compgen -aW'`git push`' x", 0},
         {"compgen -C 'git push' x", 0},
         {"complete -F 'git push' x", 0},
+        /* hash -p makes a name run another program: bash's table of commands, as BASH_CMDS
+         * (hash -p /bin/rm git; git status ran rm) */
+        {"hash -p /usr/bin/git x; x push", 0},
+        {"command hash -rp /usr/bin/git x; x push", 0},
         {"eval 'git status'", 1},
         {"trap - EXIT", 1},
         {"trap -p EXIT", 1},
         {"trap 2 INT", 1},
         {"compgen -o default -W 'push pull' -- pu", 1},
+        {"hash -r", 1},
         {"echo pu{sh,}", 1},
         {"cp file.{txt,bak}", 1},
         {"echo $'git push'", 1},
@@ -542,9 +547,10 @@ int main(void)
         CHECK(got == builtin_cases[i].allowed);
     }
     /* what eval, trap and compgen read again are commands of the line too, which an allow
-     * list must cover (each ran rm under bash 5.2 with those allowed) */
-    char *rereads[] = {"Bash(git *)", "Bash(eval *)", "Bash(trap *)", "Bash(compgen *)",
-                       "Bash(echo *)"};
+     * list must cover (each ran rm under bash 5.2 with those allowed); hash -p makes git run
+     * another program, and so does a word of hash's that may expand to -p */
+    char *rereads[] = {"Bash(git *)",     "Bash(eval *)", "Bash(trap *)",
+                       "Bash(compgen *)", "Bash(hash *)", "Bash(echo *)"};
     static const struct {
         const char *line;
         int allowed;
@@ -556,6 +562,9 @@ int main(void)
         {"Bash(compgen -W '$(rm -rf x)')", 0},
         {"Bash(compgen -C 'rm -rf x' x)", 0},
         {"Bash(compgen -F rm x)", 0},
+        {"Bash(hash -p /bin/rm git; git status)", 0},
+        {"Bash(hash -tp /bin/rm git; git status)", 0},
+        {"Bash(hash $o /bin/rm git; git status)", 0},
         /* what no allow list can follow, in a text read again: arithmetic on a variable
          * (rm ran: $_ was the index), an extended glob */
         {"Bash(git log 'a[$(rm -rf x)]'; eval git log \\$\\(\\(_\\)\\))", 0},
@@ -563,6 +572,7 @@ int main(void)
         {"Bash(eval 'git log'; eval \"echo $'x'\")", 1},
         {"Bash(trap 'git log' EXIT; trap - INT)", 1},
         {"Bash(compgen -W 'log status' -- l)", 1},
+        {"Bash(hash -r; hash git)", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
         int got = allowed(rereads, sizeof rereads / sizeof rereads[0], NULL, 0,
@@ -625,6 +635,7 @@ int main(void)
         {"Bash(echo ${x[$(: ])0]:=a[\\$(git push)]}$[x])", 0},
         {"Bash(eval 'git push')", 0},
         {"Bash(trap 'git push' EXIT)", 0},
+        {"Bash(hash -p /usr/bin/git x; x push)", 0},
         {"Bash(echo ${x[$(git log)]} ${x[`git log`0]})", 1},
         {"Bash(echo ${x[$(: ])0]:-$x})", 1},
     };
