@@ -217,6 +217,13 @@ int main(void)
          * (hash -p /bin/rm git; git status ran rm) */
         {"hash -p /usr/bin/git x; x push", 0},
         {"command hash -rp /usr/bin/git x; x push", 0},
+        /* alias NAME=VALUE: bash's table of aliases, as BASH_ALIASES (with expand_aliases on,
+         * as Claude Code's shell may have it, the lines after it run what it names: alias
+         * git='echo $(' then git rm -rf x) ran rm) */
+        {"alias git='git push'\ngit status", 0},
+        {"alias 'x=git push'\nx", 0},
+        {"alias $a\ngit status", 0},
+        {"alias -p; alias git", 1},
         {"eval 'git status'", 1},
         {"trap - EXIT", 1},
         {"trap -p EXIT", 1},
@@ -549,8 +556,8 @@ int main(void)
     /* what eval, trap and compgen read again are commands of the line too, which an allow
      * list must cover (each ran rm under bash 5.2 with those allowed); hash -p makes git run
      * another program, and so does a word of hash's that may expand to -p */
-    char *rereads[] = {"Bash(git *)",     "Bash(eval *)", "Bash(trap *)",
-                       "Bash(compgen *)", "Bash(hash *)", "Bash(echo *)"};
+    char *rereads[] = {"Bash(git *)",  "Bash(eval *)",  "Bash(trap *)", "Bash(compgen *)",
+                       "Bash(hash *)", "Bash(alias *)", "Bash(echo *)", "Bash(shopt *)"};
     static const struct {
         const char *line;
         int allowed;
@@ -565,6 +572,9 @@ int main(void)
         {"Bash(hash -p /bin/rm git; git status)", 0},
         {"Bash(hash -tp /bin/rm git; git status)", 0},
         {"Bash(hash $o /bin/rm git; git status)", 0},
+        {"Bash(shopt -s expand_aliases\nalias git='echo $('\ngit rm -rf x))", 0},
+        {"Bash(alias \"git=rm -rf x\"\ngit status)", 0},
+        {"Bash(alias -p; alias git)", 1},
         /* what no allow list can follow, in a text read again: arithmetic on a variable
          * (rm ran: $_ was the index), an extended glob */
         {"Bash(git log 'a[$(rm -rf x)]'; eval git log \\$\\(\\(_\\)\\))", 0},

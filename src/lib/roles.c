@@ -701,11 +701,13 @@ static size_t env_split(const char *s, char *out)
 
 /* Programs whose words Bash reads again: as a command line (eval's words, trap's action,
  * compgen's and complete's -C and -F), or as words it expands (compgen -W, whose $( ) run);
- * and hash, whose -p makes a name run another program (hash -p /bin/rm git; git status ran rm).
+ * and builtins that change what a name runs, which no pattern can follow: hash -p makes a name
+ * run another program (hash -p /bin/rm git; git status ran rm), alias NAME=VALUE makes it text
+ * of the lines after it (where expand_aliases is on).
  * emit_clean notes where such a text lies in the cleaned-up command, and the scanner reads it
  * as a line of its own (reread_text): a deny pattern sees eval 'rm -rf x' and trap 'rm -rf x'
  * EXIT run rm, and an allow list must cover what they run too. */
-enum { REREAD_NONE, REREAD_EVAL, REREAD_TRAP, REREAD_COMPGEN, REREAD_HASH };
+enum { REREAD_NONE, REREAD_EVAL, REREAD_TRAP, REREAD_COMPGEN, REREAD_HASH, REREAD_ALIAS };
 
 #define REREAD_SPANS_MAX 4         /* texts read again in one command, at most; more: denied */
 #define REREAD_DEPTH_MAX 4         /* eval in eval …, followed so deep; deeper: denied */
@@ -716,7 +718,7 @@ typedef struct {
     int options; /* options may come next */
     int next;    /* the next word: 1 an option's argument, 2 + a scan mode the text to read */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
-    int hash_p;  /* hash -p, or a word of hash's that may expand to it */
+    const char *opaque; /* what no pattern can follow: hash -p, alias NAME=VALUE */
     int too_many;
     size_t n;
     struct {
@@ -782,6 +784,7 @@ static int reread_kind(const char *base)
            : !strcmp(base, "trap")                                 ? REREAD_TRAP
            : !strcmp(base, "compgen") || !strcmp(base, "complete") ? REREAD_COMPGEN
            : !strcmp(base, "hash")                                 ? REREAD_HASH
+           : !strcmp(base, "alias")                                ? REREAD_ALIAS
                                                                    : REREAD_NONE;
 }
 
@@ -800,17 +803,19 @@ static void reread_span(reread *r, size_t from, size_t to, int mode)
  * joins them), trap's action (its first word after options, but a number or -: they reset),
  * the argument of compgen's or complete's -W, -C or -F (-W's is expanded, not run; bundled,
  * -aW LIST, or attached, -WLIST; -o takes the next word). A word that may expand to an
- * option ($x, a glob) makes every word after it a text, and hash's to -p. */
+ * option ($x, a glob) makes every word after it a text; hash's may be -p, alias's NAME=VALUE. */
 static void reread_word(reread *r, const char *w, const char *e, const char *u, size_t from,
                         size_t to)
 {
     int expands =
         memchr(w, '$', (size_t)(e - w)) || memchr(w, '`', (size_t)(e - w)) || word_globs(w, e);
     int option = r->options && u[0] == '-' && u[1];
-    if (r->kind == REREAD_HASH) {
-        r->hash_p |= expands || (option && strchr(u, 'p'));
+    if (r->kind == REREAD_HASH && (expands || (option && strchr(u, 'p'))))
+        r->opaque = "bash's table of commands, hash -p,";
+    if (r->kind == REREAD_ALIAS && (expands || strchr(u, '=')))
+        r->opaque = "bash's table of aliases, alias NAME=…,";
+    if (r->kind == REREAD_HASH || r->kind == REREAD_ALIAS)
         return;
-    }
     if (r->kind == REREAD_EVAL || r->loose) {
         if (r->kind == REREAD_EVAL && r->options && !strcmp(u, "--")) {
             r->options = 0;
@@ -991,8 +996,8 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
     }
     if (r.too_many)
         *denied = 1;
-    if (r.hash_p && !x->opaque)
-        x->opaque = "bash's table of commands, hash -p,";
+    if (r.opaque && !x->opaque)
+        x->opaque = r.opaque;
     free(clean);
     free(u);
 }

@@ -53,7 +53,8 @@ FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git
               "$(coproc case x in x) ", "$(if time case x in x) ", "function f { ",
               "${x[$(: ])0]=", "${x[`: ]`0]:=", "a[\\$(rm -rf x)]}$[x] ",
               "trap ", "builtin eval ", "command trap -- ", " EXIT", "compgen -W ", "compgen -C ",
-              "eval '", "trap \"", "'rm -rf x' EXIT ", "hash -p rm git; ", "hash -r; "]
+              "eval '", "trap \"", "'rm -rf x' EXIT ", "hash -p rm git; ", "hash -r; ",
+              "shopt -s expand_aliases\n", "alias git='echo $('\n", "alias x=y; "]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
