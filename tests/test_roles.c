@@ -224,6 +224,15 @@ int main(void)
         {"alias 'x=git push'\nx", 0},
         {"alias $a\ngit status", 0},
         {"alias -p; alias git", 1},
+        /* fc runs a command from history again (edited: fc -s OLD=NEW, or by an editor it
+         * names, fc -e CMD), and enable -f loads a builtin from a file, running its code
+         * (history -s 'git status'; fc -s status=push ran git push) */
+        {"history -s 'git status'; fc -s status=push", 0},
+        {"fc -e 'git push;'", 0},
+        {"fc", 0},
+        {"enable -f ./push.so git", 0},
+        {"fc -l; fc -ln -5", 1},
+        {"enable -n echo; enable -p", 1},
         {"eval 'git status'", 1},
         {"trap - EXIT", 1},
         {"trap -p EXIT", 1},
@@ -556,8 +565,9 @@ int main(void)
     /* what eval, trap and compgen read again are commands of the line too, which an allow
      * list must cover (each ran rm under bash 5.2 with those allowed); hash -p makes git run
      * another program, and so does a word of hash's that may expand to -p */
-    char *rereads[] = {"Bash(git *)",  "Bash(eval *)",  "Bash(trap *)", "Bash(compgen *)",
-                       "Bash(hash *)", "Bash(alias *)", "Bash(echo *)", "Bash(shopt *)"};
+    char *rereads[] = {"Bash(git *)",  "Bash(eval *)",    "Bash(trap *)",  "Bash(compgen *)",
+                       "Bash(hash *)", "Bash(alias *)",   "Bash(echo *)",  "Bash(shopt *)",
+                       "Bash(fc *)",   "Bash(history *)", "Bash(enable *)"};
     static const struct {
         const char *line;
         int allowed;
@@ -575,6 +585,13 @@ int main(void)
         {"Bash(shopt -s expand_aliases\nalias git='echo $('\ngit rm -rf x))", 0},
         {"Bash(alias \"git=rm -rf x\"\ngit status)", 0},
         {"Bash(alias -p; alias git)", 1},
+        {"Bash(history -s 'git status'; fc -s git=rm)", 0},
+        {"Bash(history -s 'git log'; fc -e 'rm -rf x;')", 0},
+        {"Bash(history -s 'git status'; fc -l -s git=rm)", 0},
+        {"Bash(fc $o git=rm)", 0},
+        {"Bash(enable -f ./evil.so git; git status)", 0},
+        {"Bash(enable $o ./evil.so git)", 0},
+        {"Bash(history -s 'git log'; fc -l; enable -n echo)", 1},
         /* what no allow list can follow, in a text read again: arithmetic on a variable
          * (rm ran: $_ was the index), an extended glob */
         {"Bash(git log 'a[$(rm -rf x)]'; eval git log \\$\\(\\(_\\)\\))", 0},

@@ -703,11 +703,22 @@ static size_t env_split(const char *s, char *out)
  * compgen's and complete's -C and -F), or as words it expands (compgen -W, whose $( ) run);
  * and builtins that change what a name runs, which no pattern can follow: hash -p makes a name
  * run another program (hash -p /bin/rm git; git status ran rm), alias NAME=VALUE makes it text
- * of the lines after it (where expand_aliases is on).
+ * of the lines after it (where expand_aliases is on); and fc, which runs a command from history
+ * again, edited (history -s 'git status'; fc -s git=rm ran rm), unless it only lists them, and
+ * enable -f, which loads a builtin from a file, running its code.
  * emit_clean notes where such a text lies in the cleaned-up command, and the scanner reads it
  * as a line of its own (reread_text): a deny pattern sees eval 'rm -rf x' and trap 'rm -rf x'
  * EXIT run rm, and an allow list must cover what they run too. */
-enum { REREAD_NONE, REREAD_EVAL, REREAD_TRAP, REREAD_COMPGEN, REREAD_HASH, REREAD_ALIAS };
+enum {
+    REREAD_NONE,
+    REREAD_EVAL,
+    REREAD_TRAP,
+    REREAD_COMPGEN,
+    REREAD_HASH,
+    REREAD_ALIAS,
+    REREAD_FC,
+    REREAD_ENABLE
+};
 
 #define REREAD_SPANS_MAX 4         /* texts read again in one command, at most; more: denied */
 #define REREAD_DEPTH_MAX 4         /* eval in eval …, followed so deep; deeper: denied */
@@ -718,7 +729,8 @@ typedef struct {
     int options; /* options may come next */
     int next;    /* the next word: 1 an option's argument, 2 + a scan mode the text to read */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
-    const char *opaque; /* what no pattern can follow: hash -p, alias NAME=VALUE */
+    const char *opaque;    /* what no pattern can follow: hash -p, alias NAME=VALUE, enable -f */
+    int fc_lists, fc_runs; /* fc -l, fc -s or -e (or a word that may expand to them) */
     int too_many;
     size_t n;
     struct {
@@ -785,6 +797,8 @@ static int reread_kind(const char *base)
            : !strcmp(base, "compgen") || !strcmp(base, "complete") ? REREAD_COMPGEN
            : !strcmp(base, "hash")                                 ? REREAD_HASH
            : !strcmp(base, "alias")                                ? REREAD_ALIAS
+           : !strcmp(base, "fc")                                   ? REREAD_FC
+           : !strcmp(base, "enable")                               ? REREAD_ENABLE
                                                                    : REREAD_NONE;
 }
 
@@ -803,7 +817,8 @@ static void reread_span(reread *r, size_t from, size_t to, int mode)
  * joins them), trap's action (its first word after options, but a number or -: they reset),
  * the argument of compgen's or complete's -W, -C or -F (-W's is expanded, not run; bundled,
  * -aW LIST, or attached, -WLIST; -o takes the next word). A word that may expand to an
- * option ($x, a glob) makes every word after it a text; hash's may be -p, alias's NAME=VALUE. */
+ * option ($x, a glob) makes every word after it a text; hash's may be -p, alias's NAME=VALUE,
+ * fc's -s or -e, enable's -f. */
 static void reread_word(reread *r, const char *w, const char *e, const char *u, size_t from,
                         size_t to)
 {
@@ -814,7 +829,13 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         r->opaque = "bash's table of commands, hash -p,";
     if (r->kind == REREAD_ALIAS && (expands || strchr(u, '=')))
         r->opaque = "bash's table of aliases, alias NAME=…,";
-    if (r->kind == REREAD_HASH || r->kind == REREAD_ALIAS)
+    if (r->kind == REREAD_ENABLE && (expands || (option && strchr(u, 'f'))))
+        r->opaque = "a builtin loaded from a file, enable -f,";
+    if (r->kind == REREAD_FC && (expands || (option && strpbrk(u + 1, "es"))))
+        r->fc_runs = 1;
+    if (r->kind == REREAD_FC && option && strchr(u + 1, 'l'))
+        r->fc_lists = 1;
+    if (r->kind >= REREAD_HASH)
         return;
     if (r->kind == REREAD_EVAL || r->loose) {
         if (r->kind == REREAD_EVAL && r->options && !strcmp(u, "--")) {
@@ -996,6 +1017,8 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
     }
     if (r.too_many)
         *denied = 1;
+    if (r.kind == REREAD_FC && (r.fc_runs || !r.fc_lists)) /* fc -s runs, even with -l */
+        r.opaque = "a command from history run again, fc,";
     if (r.opaque && !x->opaque)
         x->opaque = r.opaque;
     free(clean);

@@ -54,7 +54,8 @@ FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git
               "${x[$(: ])0]=", "${x[`: ]`0]:=", "a[\\$(rm -rf x)]}$[x] ",
               "trap ", "builtin eval ", "command trap -- ", " EXIT", "compgen -W ", "compgen -C ",
               "eval '", "trap \"", "'rm -rf x' EXIT ", "hash -p rm git; ", "hash -r; ",
-              "shopt -s expand_aliases\n", "alias git='echo $('\n", "alias x=y; "]
+              "shopt -s expand_aliases\n", "alias git='echo $('\n", "alias x=y; ",
+              "history -s 'rm -rf x'; ", "fc -s ", "fc -l ", "git=rm "]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
