@@ -233,6 +233,15 @@ int main(void)
         {"enable -f ./push.so git", 0},
         {"fc -l; fc -ln -5", 1},
         {"enable -n echo; enable -p", 1},
+        /* set -k takes a NAME=VALUE word anywhere in a command for its environment: git x=1
+         * push ran git push (and git log PATH=/tmp/evil another git) */
+        {"set -k; git x=1 push", 0},
+        {"set -ek; git x=1 push", 0},
+        {"set -e -o keyword; git x=1 push", 0},
+        {"set -o errexit -k; git x=1 push", 0},
+        {"shopt -so keyword; git x=1 push", 0},
+        {"set $o; git x=1 push", 0},
+        {"set -euo pipefail; set -- keyword $x; shopt -s nullglob", 1},
         {"eval 'git status'", 1},
         {"trap - EXIT", 1},
         {"trap -p EXIT", 1},
@@ -565,9 +574,9 @@ int main(void)
     /* what eval, trap and compgen read again are commands of the line too, which an allow
      * list must cover (each ran rm under bash 5.2 with those allowed); hash -p makes git run
      * another program, and so does a word of hash's that may expand to -p */
-    char *rereads[] = {"Bash(git *)",  "Bash(eval *)",    "Bash(trap *)",  "Bash(compgen *)",
-                       "Bash(hash *)", "Bash(alias *)",   "Bash(echo *)",  "Bash(shopt *)",
-                       "Bash(fc *)",   "Bash(history *)", "Bash(enable *)"};
+    char *rereads[] = {"Bash(git *)",  "Bash(eval *)",    "Bash(trap *)",   "Bash(compgen *)",
+                       "Bash(hash *)", "Bash(alias *)",   "Bash(echo *)",   "Bash(shopt *)",
+                       "Bash(fc *)",   "Bash(history *)", "Bash(enable *)", "Bash(set *)"};
     static const struct {
         const char *line;
         int allowed;
@@ -592,6 +601,9 @@ int main(void)
         {"Bash(enable -f ./evil.so git; git status)", 0},
         {"Bash(enable $o ./evil.so git)", 0},
         {"Bash(history -s 'git log'; fc -l; enable -n echo)", 1},
+        {"Bash(set -k; git log PATH=/tmp/evil)", 0},
+        {"Bash(shopt -s -o keyword\ngit log PATH=/tmp/evil)", 0},
+        {"Bash(set -e; shopt -s nullglob; git log)", 1},
         /* what no allow list can follow, in a text read again: arithmetic on a variable
          * (rm ran: $_ was the index), an extended glob */
         {"Bash(git log 'a[$(rm -rf x)]'; eval git log \\$\\(\\(_\\)\\))", 0},

@@ -705,7 +705,10 @@ static size_t env_split(const char *s, char *out)
  * run another program (hash -p /bin/rm git; git status ran rm), alias NAME=VALUE makes it text
  * of the lines after it (where expand_aliases is on); and fc, which runs a command from history
  * again, edited (history -s 'git status'; fc -s git=rm ran rm), unless it only lists them, and
- * enable -f, which loads a builtin from a file, running its code.
+ * enable -f, which loads a builtin from a file, running its code; and set -k (set -o keyword,
+ * shopt -so keyword), after which a NAME=VALUE word anywhere in a command is for its
+ * environment, not an argument (set -k; git x=1 push ran git push, git log PATH=… another
+ * git).
  * emit_clean notes where such a text lies in the cleaned-up command, and the scanner reads it
  * as a line of its own (reread_text): a deny pattern sees eval 'rm -rf x' and trap 'rm -rf x'
  * EXIT run rm, and an allow list must cover what they run too. */
@@ -717,7 +720,9 @@ enum {
     REREAD_HASH,
     REREAD_ALIAS,
     REREAD_FC,
-    REREAD_ENABLE
+    REREAD_ENABLE,
+    REREAD_SET,
+    REREAD_SHOPT
 };
 
 #define REREAD_SPANS_MAX 4         /* texts read again in one command, at most; more: denied */
@@ -729,7 +734,7 @@ typedef struct {
     int options; /* options may come next */
     int next;    /* the next word: 1 an option's argument, 2 + a scan mode the text to read */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
-    const char *opaque;    /* what no pattern can follow: hash -p, alias NAME=VALUE, enable -f */
+    const char *opaque;    /* what no pattern can follow: hash -p, alias NAME=VALUE, set -k, … */
     int fc_lists, fc_runs; /* fc -l, fc -s or -e (or a word that may expand to them) */
     int too_many;
     size_t n;
@@ -799,6 +804,8 @@ static int reread_kind(const char *base)
            : !strcmp(base, "alias")                                ? REREAD_ALIAS
            : !strcmp(base, "fc")                                   ? REREAD_FC
            : !strcmp(base, "enable")                               ? REREAD_ENABLE
+           : !strcmp(base, "set")                                  ? REREAD_SET
+           : !strcmp(base, "shopt")                                ? REREAD_SHOPT
                                                                    : REREAD_NONE;
 }
 
@@ -812,13 +819,29 @@ static void reread_span(reread *r, size_t from, size_t to, int mode)
     r->n++;
 }
 
+/* A word u of set's (reread_word): -k, -o keyword, or one that may expand to them, while
+ * options may come (not after --, -, or a word that is none). */
+static void set_word(reread *r, const char *u, int expands)
+{
+    int name = r->next; /* the NAME of -o NAME */
+    r->next = 0;
+    if (!r->options)
+        return;
+    if (expands || !strcmp(u, "keyword") || (u[0] == '-' && u[1] != '-' && strchr(u, 'k')))
+        r->opaque = "set -k, which takes NAME=VALUE words anywhere for the environment,";
+    else if (!name && ((u[0] != '-' && u[0] != '+') || !strcmp(u, "--") || !strcmp(u, "-")))
+        r->options = 0;
+    else if (!name)
+        r->next = u[strlen(u) - 1] == 'o';
+}
+
 /* One word after the program of r->kind: w to e as written, u unquoted, at [from, to) of the
  * cleaned-up command. Notes in r the texts Bash reads again: eval's words (one text, as eval
  * joins them), trap's action (its first word after options, but a number or -: they reset),
  * the argument of compgen's or complete's -W, -C or -F (-W's is expanded, not run; bundled,
  * -aW LIST, or attached, -WLIST; -o takes the next word). A word that may expand to an
  * option ($x, a glob) makes every word after it a text; hash's may be -p, alias's NAME=VALUE,
- * fc's -s or -e, enable's -f. */
+ * fc's -s or -e, enable's -f, set's or shopt's -k or keyword (but set's after its options). */
 static void reread_word(reread *r, const char *w, const char *e, const char *u, size_t from,
                         size_t to)
 {
@@ -835,6 +858,10 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         r->fc_runs = 1;
     if (r->kind == REREAD_FC && option && strchr(u + 1, 'l'))
         r->fc_lists = 1;
+    if (r->kind == REREAD_SET)
+        set_word(r, u, expands);
+    if (r->kind == REREAD_SHOPT && (expands || !strcmp(u, "keyword")))
+        r->opaque = "set -k, which takes NAME=VALUE words anywhere for the environment,";
     if (r->kind >= REREAD_HASH)
         return;
     if (r->kind == REREAD_EVAL || r->loose) {

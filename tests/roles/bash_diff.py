@@ -55,7 +55,8 @@ FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git
               "trap ", "builtin eval ", "command trap -- ", " EXIT", "compgen -W ", "compgen -C ",
               "eval '", "trap \"", "'rm -rf x' EXIT ", "hash -p rm git; ", "hash -r; ",
               "shopt -s expand_aliases\n", "alias git='echo $('\n", "alias x=y; ",
-              "history -s 'rm -rf x'; ", "fc -s ", "fc -l ", "git=rm "]
+              "history -s 'rm -rf x'; ", "fc -s ", "fc -l ", "git=rm ",
+              "set -k; ", "PATH=/ "]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
