@@ -604,11 +604,19 @@ int main(void)
         {"Bash(set -k; git log PATH=/tmp/evil)", 0},
         {"Bash(shopt -s -o keyword\ngit log PATH=/tmp/evil)", 0},
         {"Bash(set -e; shopt -s nullglob; git log)", 1},
+        /* a text read again that an expansion makes, which no allow list can read: what x
+         * holds is code to eval (rm ran) */
+        {"Bash(for x in ';rm -rf y'; do eval git log $x; done)", 0},
+        {"Bash(eval \"git log $(echo x)\")", 0},
+        {"Bash(eval git log *)", 0},
+        {"Bash(for x in ';rm -rf y'; do trap \"git log$x\" EXIT; done)", 0},
+        {"Bash(for x in '$(rm -rf y)'; do compgen -W \"$x\"; done)", 0},
+        {"Bash(eval 'git log $x' \\$x\\ \"\\$x\"; trap 'git log $x' EXIT)", 1},
         /* what no allow list can follow, in a text read again: arithmetic on a variable
          * (rm ran: $_ was the index), an extended glob */
         {"Bash(git log 'a[$(rm -rf x)]'; eval git log \\$\\(\\(_\\)\\))", 0},
         {"Bash(eval git log '@(x)')", 0},
-        {"Bash(eval 'git log'; eval \"echo $'x'\")", 1},
+        {"Bash(eval 'git log'; eval \"echo \\$'x'\")", 1},
         {"Bash(trap 'git log' EXIT; trap - INT)", 1},
         {"Bash(compgen -W 'log status' -- l)", 1},
         {"Bash(hash -r; hash git)", 1},

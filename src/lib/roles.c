@@ -734,6 +734,7 @@ typedef struct {
     int options; /* options may come next */
     int next;    /* the next word: 1 an option's argument, 2 + a scan mode the text to read */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
+    int made;    /* a text is made by an expansion (word_expands): no allow list reads it */
     const char *opaque;    /* what no pattern can follow: hash -p, alias NAME=VALUE, set -k, … */
     int fc_lists, fc_runs; /* fc -l, fc -s or -e (or a word that may expand to them) */
     int too_many;
@@ -795,6 +796,28 @@ static int word_globs(const char *w, const char *e)
     return 0;
 }
 
+/* 1 if Bash expands the word [w, e) into what it does not read as: a $ or ` outside single
+ * quotes (and $'…'), or a glob or brace (word_globs). What eval, trap or compgen then read
+ * again is what the expansion gives, which no pattern can read (x=';rm -rf y'; eval git log $x
+ * runs rm); $x in single quotes is for them to expand, after they read the text. */
+static int word_expands(const char *w, const char *e)
+{
+    char q = 0;
+    for (const char *p = w; p < e; p++) {
+        if ((q == 0 || q == '"' || q == 'a') && *p == '\\' && p + 1 < e)
+            p++;
+        else if (!q && *p == '$' && p + 1 < e && p[1] == '\'')
+            q = 'a', p++;
+        else if (!q && (*p == '\'' || *p == '"'))
+            q = *p;
+        else if (q && (*p == q || (q == 'a' && *p == '\'')))
+            q = 0;
+        else if ((q == 0 || q == '"') && (*p == '$' || *p == '`'))
+            return 1;
+    }
+    return word_globs(w, e);
+}
+
 static int reread_kind(const char *base)
 {
     return !strcmp(base, "eval")                                   ? REREAD_EVAL
@@ -809,8 +832,10 @@ static int reread_kind(const char *base)
                                                                    : REREAD_NONE;
 }
 
-static void reread_span(reread *r, size_t from, size_t to, int mode)
+/* Notes the text [from, to) in r; made: an expansion makes it (word_expands). */
+static void reread_span(reread *r, size_t from, size_t to, int mode, int made)
 {
+    r->made |= made;
     if (r->n == REREAD_SPANS_MAX) {
         r->too_many = 1;
         return;
@@ -845,8 +870,7 @@ static void set_word(reread *r, const char *u, int expands)
 static void reread_word(reread *r, const char *w, const char *e, const char *u, size_t from,
                         size_t to)
 {
-    int expands =
-        memchr(w, '$', (size_t)(e - w)) || memchr(w, '`', (size_t)(e - w)) || word_globs(w, e);
+    int expands = word_expands(w, e);
     int option = r->options && u[0] == '-' && u[1];
     if (r->kind == REREAD_HASH && (expands || (option && strchr(u, 'p'))))
         r->opaque = "bash's table of commands, hash -p,";
@@ -871,20 +895,20 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         }
         r->options = 0;
         if (r->kind == REREAD_EVAL && r->n)
-            r->span[0].to = to; /* eval joins its words with blanks: one line */
+            r->span[0].to = to, r->made |= expands; /* eval joins its words: one line */
         else
-            reread_span(r, from, to, SCAN_COMMANDS);
+            reread_span(r, from, to, SCAN_COMMANDS, expands);
         return;
     }
     if (r->next) {
         if (r->next >= 2)
-            reread_span(r, from, to, r->next - 2);
+            reread_span(r, from, to, r->next - 2, expands);
         r->next = 0;
         return;
     }
     if (expands && r->options) {
         r->loose = 1;
-        reread_span(r, from, to, SCAN_COMMANDS);
+        reread_span(r, from, to, SCAN_COMMANDS, expands);
         return;
     }
     if (option && !strcmp(u, "--")) {
@@ -902,7 +926,7 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
                 continue;
             int mode = u[k] == 'W' ? SCAN_EXPANSIONS : SCAN_COMMANDS, text = !!strchr("WCF", u[k]);
             if (u[k + 1] && text)
-                reread_span(r, from + k + 1, to, mode);
+                reread_span(r, from + k + 1, to, mode, expands);
             else if (!u[k + 1])
                 r->next = text ? 2 + mode : 1;
             return;
@@ -912,7 +936,7 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
     r->options = 0;
     if (r->kind == REREAD_TRAP) {
         if (u[strspn(u, "0123456789")] && strcmp(u, "-"))
-            reread_span(r, from, to, SCAN_COMMANDS);
+            reread_span(r, from, to, SCAN_COMMANDS, expands);
         r->kind = REREAD_NONE;
     }
 }
@@ -1048,6 +1072,8 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         r.opaque = "a command from history run again, fc,";
     if (r.opaque && !x->opaque)
         x->opaque = r.opaque;
+    if (r.made && !x->opaque_allow)
+        x->opaque_allow = "a text that eval, trap or compgen reads again, made by an expansion,";
     free(clean);
     free(u);
 }
