@@ -213,6 +213,15 @@ int main(void)
         {"compgen -aW'`git push`' x", 0},
         {"compgen -C 'git push' x", 0},
         {"complete -F 'git push' x", 0},
+        /* a shell's -c command string, read as eval's words are (git push ran) */
+        {"bash -c 'git push'", 0},
+        {"sh -ec 'git push'", 0},
+        {"bash -o errexit -c 'git push'", 0},
+        {"bash --rcfile /dev/null -c 'git push'", 0},
+        {"bash -co errexit 'git push'", 0},
+        {"env /bin/sh -c 'git push' sh x", 0},
+        {"bash $opts 'git push'", 0},
+        {"bash -n script.sh; sh -c 'git status' git push", 1},
         /* hash -p makes a name run another program: bash's table of commands, as BASH_CMDS
          * (hash -p /bin/rm git; git status ran rm) */
         {"hash -p /usr/bin/git x; x push", 0},
@@ -576,7 +585,8 @@ int main(void)
      * another program, and so does a word of hash's that may expand to -p */
     char *rereads[] = {"Bash(git *)",  "Bash(eval *)",    "Bash(trap *)",   "Bash(compgen *)",
                        "Bash(hash *)", "Bash(alias *)",   "Bash(echo *)",   "Bash(shopt *)",
-                       "Bash(fc *)",   "Bash(history *)", "Bash(enable *)", "Bash(set *)"};
+                       "Bash(fc *)",   "Bash(history *)", "Bash(enable *)", "Bash(set *)",
+                       "Bash(bash *)", "Bash(sh *)"};
     static const struct {
         const char *line;
         int allowed;
@@ -604,6 +614,10 @@ int main(void)
         {"Bash(set -k; git log PATH=/tmp/evil)", 0},
         {"Bash(shopt -s -o keyword\ngit log PATH=/tmp/evil)", 0},
         {"Bash(set -e; shopt -s nullglob; git log)", 1},
+        {"Bash(bash -c 'rm -rf x')", 0},
+        {"Bash(sh -xc 'git log; rm -rf x')", 0},
+        {"Bash(bash -c \"$x\")", 0},
+        {"Bash(bash -c 'git log' && sh -ec 'git status')", 1},
         /* a text read again that an expansion makes, which no allow list can read: what x
          * holds is code to eval (rm ran) */
         {"Bash(for x in ';rm -rf y'; do eval git log $x; done)", 0},

@@ -700,7 +700,8 @@ static size_t env_split(const char *s, char *out)
 }
 
 /* Programs whose words Bash reads again: as a command line (eval's words, trap's action,
- * compgen's and complete's -C and -F), or as words it expands (compgen -W, whose $( ) run);
+ * compgen's and complete's -C and -F, and a shell's -c command string: sh -c 'rm -rf x'), or as
+ * words it expands (compgen -W, whose $( ) run);
  * and builtins that change what a name runs, which no pattern can follow: hash -p makes a name
  * run another program (hash -p /bin/rm git; git status ran rm), alias NAME=VALUE makes it text
  * of the lines after it (where expand_aliases is on); and fc, which runs a command from history
@@ -717,6 +718,7 @@ enum {
     REREAD_EVAL,
     REREAD_TRAP,
     REREAD_COMPGEN,
+    REREAD_SHELL,
     REREAD_HASH,
     REREAD_ALIAS,
     REREAD_FC,
@@ -732,7 +734,9 @@ enum {
 typedef struct {
     int kind;
     int options; /* options may come next */
-    int next;    /* the next word: 1 an option's argument, 2 + a scan mode the text to read */
+    int next;    /* the next word: 1 an option's argument, 2 + a scan mode the text to read (a
+                  * shell's: how many words are options' arguments) */
+    int shell_c; /* a shell's -c: its first word that is no option is the command string */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
     int made;    /* a text is made by an expansion (word_expands): no allow list reads it */
     const char *opaque;    /* what no pattern can follow: hash -p, alias NAME=VALUE, set -k, … */
@@ -820,16 +824,18 @@ static int word_expands(const char *w, const char *e)
 
 static int reread_kind(const char *base)
 {
-    return !strcmp(base, "eval")                                   ? REREAD_EVAL
-           : !strcmp(base, "trap")                                 ? REREAD_TRAP
-           : !strcmp(base, "compgen") || !strcmp(base, "complete") ? REREAD_COMPGEN
-           : !strcmp(base, "hash")                                 ? REREAD_HASH
-           : !strcmp(base, "alias")                                ? REREAD_ALIAS
-           : !strcmp(base, "fc")                                   ? REREAD_FC
-           : !strcmp(base, "enable")                               ? REREAD_ENABLE
-           : !strcmp(base, "set")                                  ? REREAD_SET
-           : !strcmp(base, "shopt")                                ? REREAD_SHOPT
-                                                                   : REREAD_NONE;
+    static const struct {
+        const char *name;
+        int kind;
+    } kinds[] = {{"eval", REREAD_EVAL},        {"trap", REREAD_TRAP},   {"compgen", REREAD_COMPGEN},
+                 {"complete", REREAD_COMPGEN}, {"sh", REREAD_SHELL},    {"bash", REREAD_SHELL},
+                 {"dash", REREAD_SHELL},       {"zsh", REREAD_SHELL},   {"ksh", REREAD_SHELL},
+                 {"hash", REREAD_HASH},        {"alias", REREAD_ALIAS}, {"fc", REREAD_FC},
+                 {"enable", REREAD_ENABLE},    {"set", REREAD_SET},     {"shopt", REREAD_SHOPT}};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (!strcmp(base, kinds[k].name))
+            return kinds[k].kind;
+    return REREAD_NONE;
 }
 
 /* Notes the text [from, to) in r; made: an expansion makes it (word_expands). */
@@ -858,6 +864,31 @@ static void set_word(reread *r, const char *u, int expands)
         r->options = 0;
     else if (!name)
         r->next = u[strlen(u) - 1] == 'o';
+}
+
+/* A word u of a shell's (sh, bash, …), at [from, to) (reread_word): its options, bundled
+ * (-ec, -co errexit), -o and -O taking a word each and --rcfile and --init-file one; after
+ * them, with -c, the command string (bash -c 'rm -rf x' runs rm); without, a script's name. */
+static void shell_word(reread *r, const char *u, size_t from, size_t to, int expands)
+{
+    if (r->next) { /* an option's argument */
+        r->next--;
+        return;
+    }
+    if (r->options && (u[0] == '-' || u[0] == '+') && u[1]) {
+        if (!strcmp(u, "--"))
+            r->options = 0;
+        else if (u[1] == '-')
+            r->next = !strcmp(u, "--rcfile") || !strcmp(u, "--init-file");
+        for (size_t k = 1; u[1] != '-' && u[k]; k++) {
+            r->next += u[k] == 'o' || u[k] == 'O';
+            r->shell_c |= u[k] == 'c' && u[0] == '-';
+        }
+        return;
+    }
+    if (r->shell_c)
+        reread_span(r, from, to, SCAN_COMMANDS, expands);
+    r->kind = REREAD_NONE;
 }
 
 /* One word after the program of r->kind: w to e as written, u unquoted, at [from, to) of the
@@ -898,6 +929,10 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
             r->span[0].to = to, r->made |= expands; /* eval joins its words: one line */
         else
             reread_span(r, from, to, SCAN_COMMANDS, expands);
+        return;
+    }
+    if (r->kind == REREAD_SHELL && !(expands && r->options && !r->next)) {
+        shell_word(r, u, from, to, expands);
         return;
     }
     if (r->next) {
@@ -1073,7 +1108,8 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
     if (r.opaque && !x->opaque)
         x->opaque = r.opaque;
     if (r.made && !x->opaque_allow)
-        x->opaque_allow = "a text that eval, trap or compgen reads again, made by an expansion,";
+        x->opaque_allow =
+            "a text that eval, trap, compgen or sh -c reads again, made by an expansion,";
     free(clean);
     free(u);
 }

@@ -56,7 +56,8 @@ FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git
               "eval '", "trap \"", "'rm -rf x' EXIT ", "hash -p rm git; ", "hash -r; ",
               "shopt -s expand_aliases\n", "alias git='echo $('\n", "alias x=y; ",
               "history -s 'rm -rf x'; ", "fc -s ", "fc -l ", "git=rm ",
-              "set -k; ", "PATH=/ ", "for x in ';rm -rf y'; do eval git log $x; done "]
+              "set -k; ", "PATH=/ ", "for x in ';rm -rf y'; do eval git log $x; done ",
+              "bash -c ", "sh -ec '", "bash -o errexit -c \""]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
