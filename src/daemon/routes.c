@@ -144,9 +144,9 @@ static int path_ok(abd_call *c, const char *field, const char *path)
 {
     if (ab_path_validate(path))
         return abd_error(c, 400, "invalid", field,
-                         "%s: '%s' is not a budget path (segments of [A-Za-z0-9._:@-], 1-64 "
-                         "bytes each, at most 8 segments)",
-                         field, path);
+                         "%s: '%s' is not a budget path (segments of [A-Za-z0-9._:@-], 1-%d "
+                         "bytes each, at most %d segments, no '.' or '..')",
+                         field, path, AB_PATH_SEGMENT_BYTES_MAX, AB_PATH_SEGMENTS_MAX);
     return 0;
 }
 
@@ -1368,10 +1368,10 @@ static int query_ok(abd_call *c, const char *name)
     MHD_get_connection_values(c->conn, MHD_GET_ARGUMENT_KIND, query_arg, &q);
     if (!q.bad[0])
         return 0;
-    const char *allowed = route_query(name);
-    return abd_error(c, 400, "invalid", "query", "query: %s (%s%s)", q.bad,
+    const char *allowed = route_query(name); /* " a b ": its last blank left out */
+    return abd_error(c, 400, "invalid", "query", "query: %s (%s%.*s)", q.bad,
                      *allowed ? "this route reads:" : "this route reads none",
-                     *allowed ? allowed : "");
+                     *allowed ? (int)strlen(allowed) - 1 : 0, allowed);
 }
 
 /* Does route r take url? *rest gets what a prefix route leaves over. */
