@@ -318,6 +318,7 @@ cp "$S" "$TMP/before.json"
 "$AB" hook install --settings "$S" >/dev/null
 check "install adds our six events" same "$(jq '[.hooks[][] | .hooks[] | select(.command | test("hook claude-code"))] | length' "$S")" "6"
 check "and keeps the other tool's hook" same "$(jq -r '.hooks.PreToolUse[0].hooks[0].command' "$S")" "other-tool check"
+check "and ends the file in a newline, as a text file does (it ended in })" same "$(tail -c 2 "$S" | od -An -c | tr -d ' ')" '}\n'
 "$AB" hook install --settings "$S" >/dev/null
 check "installing twice adds nothing" same "$(jq '[.hooks[][] | .hooks[] | select(.command | test("hook claude-code"))] | length' "$S")" "6"
 "$AB" hook uninstall --settings "$S" >/dev/null

@@ -1135,8 +1135,14 @@ static int settings_save(cli *c, const char *path_given, json_t *j)
         mkdir(dir, 0755);
     }
     snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-    if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) ||
-        (existed && chmod(tmp, sb.st_mode & 07777)) || rename(tmp, path)) {
+    /* a text file: its last line ends in a newline (an editor or git diff shows one missing);
+     * on the disk before it takes the old one's place */
+    FILE *f = fopen(tmp, "w");
+    int bad = !f || json_dumpf(j, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) ||
+              fputc('\n', f) == EOF || fflush(f) || fsync(fileno(f));
+    if (f && fclose(f))
+        bad = 1;
+    if (bad || (existed && chmod(tmp, sb.st_mode & 07777)) || rename(tmp, path)) {
         unlink(tmp);
         snprintf(c->remote_err, sizeof c->remote_err, "cannot write '%.600s': %s", path,
                  strerror(errno));
