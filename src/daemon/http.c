@@ -376,12 +376,13 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return (size_t)(w - s);
 }
 
+/* Served without a token: GET /healthz and / (any method there: the router answers another
+ * with 405 and its Allow, as it does with a token, not 401 as if a token would change that);
+ * on the metrics address GET /metrics. */
 static int is_open_route(const char *method, const char *url, int metrics_only)
 {
-    if (strcmp(method, "GET") != 0)
-        return 0;
     if (metrics_only)
-        return strcmp(url, "/metrics") == 0;
+        return strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0;
     return strcmp(url, "/healthz") == 0 || strcmp(url, "/") == 0;
 }
 

@@ -33,7 +33,7 @@ hold()
 }
 H2=$(hold acme/a2)
 
-# ---- 401: no usable token (7 failures: the throttle's limit is 10 per minute) ----
+# ---- 401: no usable token (8 failures: the throttle's limit is 10 per minute) ----
 TOKEN=
 req GET /v1/budgets/acme/a1
 expect_reply 401 '[.error.code, .error.field] | join(" ")' "unauthorized Authorization" "no token"
@@ -42,6 +42,15 @@ jreq POST /v1/check '{"budget":"acme/a1","tokens":1}'
 expect_reply 401 .error.code unauthorized "no token on POST /v1/check"
 req GET /v1/budgets/acme/a1 -H "Authorization: Basic YWRtaW46YWRtaW4="
 expect_reply 401 .error.code unauthorized "a Basic credential instead of a bearer token"
+# an open route with another method: 405 and its Allow, as with a token (it was 401, as if a
+# token would make POST /healthz work); no failure counted, and nothing else is opened
+req POST /healthz
+expect_reply 405 .error.code method_not_allowed "POST /healthz without a token: 405"
+expect_eq "$(header Allow)" "GET, HEAD" "with Allow: GET, HEAD"
+req DELETE /
+expect_reply 405 .error.code method_not_allowed "DELETE / without a token: 405"
+req POST /healthzx
+expect_reply 401 .error.code unauthorized "a path that only begins like an open one still needs a token"
 TOKEN=not-a-token
 req GET /v1/budgets/acme/a1
 expect_reply 401 .error.message "unknown or invalid token" "a malformed token"
