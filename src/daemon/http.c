@@ -172,12 +172,16 @@ int abd_fail_as(abd_call *c, ab_store *st, int rc, int status)
     default:
         status = 400;
     }
-    /* the library's messages start with the field they are about ("model: …") */
+    /* the library's messages start with the field they are about ("model: …"), a price's after
+     * the model it is of ("price of 'm': cache_write_5m: …", a price derived from the input's) */
     char field[64] = "";
-    const char *colon = strchr(msg, ':');
-    if (status == 400 && colon && colon - msg < (long)sizeof field &&
-        !memchr(msg, ' ', (size_t)(colon - msg)))
-        snprintf(field, sizeof field, "%.*s", (int)(colon - msg), msg);
+    const char *about = msg, *model_end;
+    if (!strncmp(msg, "price of '", 10) && (model_end = strstr(msg + 10, "': ")))
+        about = model_end + 3;
+    const char *colon = strchr(about, ':');
+    if (status == 400 && colon && colon - about < (long)sizeof field &&
+        !memchr(about, ' ', (size_t)(colon - about)))
+        snprintf(field, sizeof field, "%.*s", (int)(colon - about), about);
     else if (status == 400 && rc == AB_EUNKNOWNMODEL)
         snprintf(field, sizeof field, "model");
     /* one vocabulary of codes, whether the daemon or the library decided */

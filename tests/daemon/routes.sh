@@ -287,6 +287,11 @@ expect_reply 200 '[.model, .source, .input, .output, .tier.above_tokens] | map(t
 req GET /v1/prices/no-such-model
 expect_reply 404 '[.error.code, .error.ab_code] | join(" ")' "not_found EUNKNOWNMODEL" \
     "GET /v1/prices/{unknown}: 404 with the CLI's code (EUNKNOWNMODEL, as without --url)"
+# a price derived from the input that is out of range names its field, as a given one does
+# (the library's "price of 'big': cache_write_5m: …" had no field in the reply)
+jreq PUT /v1/prices/big '{"input":"800000001","output":"1"}'
+expect_reply 400 '[.error.code, .error.field] | join(" ")' "invalid cache_write_5m" \
+    "a derived cache price out of range: 400 naming cache_write_5m"
 jreq PUT /v1/prices/my-model '{"input":"1.234567","output":"0.000001","cache_read":"0.5"}'
 expect_reply 200 '[.model, .source] | join(" ")' "my-model store" "PUT /v1/prices/{model}"
 # the 5-minute cache write derived from the input, 1.25 x 1.234567 = 1.54320875, rounds up
