@@ -634,6 +634,38 @@ int main(void)
         {"Bash(trap 'git log' EXIT; trap - INT)", 1},
         {"Bash(compgen -W 'log status' -- l)", 1},
         {"Bash(hash -r; hash git)", 1},
+        /* a redirection is no word of the command's, wherever it stands (each ran rm: the
+         * scanner took </dev/null for a script's name, -C's or -W's argument; 2>/dev/null
+         * for a word that ends set's options) */
+        {"Bash(bash </dev/null -c 'rm -rf x')", 0},
+        {"Bash(compgen </dev/null -C 'rm -rf x' x)", 0},
+        {"Bash(compgen -W >/dev/null '$(rm -rf x)' x)", 0},
+        {"Bash(set 2>/dev/null -k; git log PATH=/tmp/evil)", 0},
+        {"Bash(trap < <(git 'git log') 'rm -rf x' EXIT)", 0},
+        {"Bash(trap 'git log' >/dev/null EXIT; bash -c 'git log' </dev/null 2>&1)", 1},
+        /* a shell's -k and -H are set's (git log PATH=… ran /tmp/evil/git; history expansion,
+         * !!:2:gs/\"//, made the word before x;rm -rf y unquoted: rm ran) */
+        {"Bash(bash -kc 'git log PATH=/tmp/evil')", 0},
+        {"Bash(bash -o keyword -c 'git log PATH=/tmp/evil')", 0},
+        {"Bash(set -o history -H\ngit log \"x;rm -rf y\"\ngit log !!:2:gs/\"//)", 0},
+        {"Bash(bash -H -c 'set -o history\ngit log \"x;rm -rf y\"\ngit log !!:2:gs/\"//')", 0},
+        {"Bash(set -o histexpand)", 0},
+        {"Bash(shopt -so histexpand)", 0},
+        {"Bash(set -euo pipefail; set -x; set +H; set -o history; git log)", 1},
+        /* a shell that reads its commands from its standard input (rm ran) */
+        {"Bash(bash <<<'rm -rf x')", 0},
+        {"Bash(echo 'rm -rf x' | bash -s)", 0},
+        {"Bash(bash < <(echo rm -rf x))", 0},
+        {"Bash(sh -cs 'git log' <<<'rm -rf x')", 0},
+        {"Bash(bash --version; bash x.sh; bash -n x.sh; bash -c 'git log' < x)", 1},
+        /* a number that is no signal is trap's action (99 ran) */
+        {"Bash(trap 99 EXIT)", 0},
+        /* a tilde expands too: ~+ is $PWD, after cd into a directory named ';rm -rf x;' or
+         * 'a$(rm -rf x)' (rm ran) */
+        {"Bash(eval git log ~+)", 0},
+        {"Bash(eval git log a=~+)", 0},
+        {"Bash(compgen -W ~+ x)", 0},
+        {"Bash(eval git log HEAD~1 '~+')", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
         int got = allowed(rereads, sizeof rereads / sizeof rereads[0], NULL, 0,
@@ -697,6 +729,11 @@ int main(void)
         {"Bash(eval 'git push')", 0},
         {"Bash(trap 'git push' EXIT)", 0},
         {"Bash(hash -p /usr/bin/git x; x push)", 0},
+        /* a redirection is no word of the command's: the action is git push (it ran) */
+        {"Bash(trap >/dev/null 'git push' EXIT)", 0},
+        {"Bash(trap < <(git log) 'git push' EXIT)", 0},
+        /* - ends a shell's options, as -- does (bash -c - 'git push' ran it) */
+        {"Bash(bash -c - 'git push')", 0},
         {"Bash(echo ${x[$(git log)]} ${x[`git log`0]})", 1},
         {"Bash(echo ${x[$(: ])0]:-$x})", 1},
     };

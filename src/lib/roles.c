@@ -709,7 +709,9 @@ static size_t env_split(const char *s, char *out)
  * enable -f, which loads a builtin from a file, running its code; and set -k (set -o keyword,
  * shopt -so keyword), after which a NAME=VALUE word anywhere in a command is for its
  * environment, not an argument (set -k; git x=1 push ran git push, git log PATH=… another
- * git).
+ * git), and set -H, after which a line's !… is a line of history, edited (history expansion).
+ * A shell that reads its commands from its standard input (bash <<<'rm -rf x') no allow list
+ * can follow.
  * emit_clean notes where such a text lies in the cleaned-up command, and the scanner reads it
  * as a line of its own (reread_text): a deny pattern sees eval 'rm -rf x' and trap 'rm -rf x'
  * EXIT run rm, and an allow list must cover what they run too. */
@@ -737,6 +739,8 @@ typedef struct {
     int next;    /* the next word: 1 an option's argument, 2 + a scan mode the text to read (a
                   * shell's: how many words are options' arguments) */
     int shell_c; /* a shell's -c: its first word that is no option is the command string */
+    int shell_s; /* a shell's -s: it reads its commands from its standard input */
+    int input;   /* a shell reads its commands from its standard input */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
     int made;    /* a text is made by an expansion (word_expands): no allow list reads it */
     const char *opaque;    /* what no pattern can follow: hash -p, alias NAME=VALUE, set -k, … */
@@ -801,9 +805,11 @@ static int word_globs(const char *w, const char *e)
 }
 
 /* 1 if Bash expands the word [w, e) into what it does not read as: a $ or ` outside single
- * quotes (and $'…'), or a glob or brace (word_globs). What eval, trap or compgen then read
- * again is what the expansion gives, which no pattern can read (x=';rm -rf y'; eval git log $x
- * runs rm); $x in single quotes is for them to expand, after they read the text. */
+ * quotes (and $'…'), a ~ that begins it or follows = or : unquoted (~+ is $PWD, ~- $OLDPWD, ~
+ * $HOME: cd into a directory named ';rm -rf x;' and eval git log ~+ ran rm), or a glob or
+ * brace (word_globs). What eval, trap or compgen then read again is what the expansion gives,
+ * which no pattern can read (x=';rm -rf y'; eval git log $x runs rm); $x in single quotes is for
+ * them to expand, after they read the text. */
 static int word_expands(const char *w, const char *e)
 {
     char q = 0;
@@ -817,6 +823,8 @@ static int word_expands(const char *w, const char *e)
         else if (q && (*p == q || (q == 'a' && *p == '\'')))
             q = 0;
         else if ((q == 0 || q == '"') && (*p == '$' || *p == '`'))
+            return 1;
+        else if (!q && *p == '~' && (p == w || p[-1] == '=' || p[-1] == ':'))
             return 1;
     }
     return word_globs(w, e);
@@ -850,16 +858,33 @@ static void reread_span(reread *r, size_t from, size_t to, int mode, int made)
     r->n++;
 }
 
-/* A word u of set's (reread_word): -k, -o keyword, or one that may expand to them, while
- * options may come (not after --, -, or a word that is none). */
+#define SET_K_OPAQUE "set -k, which takes NAME=VALUE words anywhere for the environment,"
+#define SET_H_OPAQUE "history expansion, set -H, which runs what a line of history holds,"
+
+/* What a word u of set's, shopt -o's or a shell's options turns on that no pattern can follow,
+ * or NULL: -k (-o keyword), and -H (-o histexpand: with set -o history, a line's !!:2:gs/"//
+ * is the word 2 of the line before, unquoted, and set -o history -H, git log "x;rm -rf y",
+ * git log !!:2:gs/"// ran rm under bash 5.2.15 with Bash(set *) and Bash(git *)). */
+static const char *set_opaque(const char *u)
+{
+    if (!strcmp(u, "keyword") || (u[0] == '-' && u[1] != '-' && strchr(u, 'k')))
+        return SET_K_OPAQUE;
+    if (!strcmp(u, "histexpand") || (u[0] == '-' && u[1] != '-' && strchr(u, 'H')))
+        return SET_H_OPAQUE;
+    return NULL;
+}
+
+/* A word u of set's (reread_word): -k, -o keyword, -H, -o histexpand (set_opaque), or one that
+ * may expand to them, while options may come (not after --, -, or a word that is none). */
 static void set_word(reread *r, const char *u, int expands)
 {
     int name = r->next; /* the NAME of -o NAME */
     r->next = 0;
     if (!r->options)
         return;
-    if (expands || !strcmp(u, "keyword") || (u[0] == '-' && u[1] != '-' && strchr(u, 'k')))
-        r->opaque = "set -k, which takes NAME=VALUE words anywhere for the environment,";
+    const char *opaque = expands ? SET_K_OPAQUE : set_opaque(u);
+    if (opaque)
+        r->opaque = opaque;
     else if (!name && ((u[0] != '-' && u[0] != '+') || !strcmp(u, "--") || !strcmp(u, "-")))
         r->options = 0;
     else if (!name)
@@ -867,22 +892,36 @@ static void set_word(reread *r, const char *u, int expands)
 }
 
 /* A word u of a shell's (sh, bash, …), at [from, to) (reread_word): its options, bundled
- * (-ec, -co errexit), -o and -O taking a word each and --rcfile and --init-file one; after
- * them, with -c, the command string (bash -c 'rm -rf x' runs rm); without, a script's name. */
+ * (-ec, -co errexit), -o and -O taking a word each and --rcfile and --init-file one, - or --
+ * ending them (bash -c - 'rm -rf x' runs rm); after them, with -c, the command string (bash -c
+ * 'rm -rf x' runs rm); without, a script's name; with -s or none at all (emit_clean) the
+ * shell reads its commands from its standard input (bash <<<'rm -rf x' and echo 'rm -rf x' |
+ * bash -s run rm; dash -c -s, after its command string). -k, -H and their names (set_opaque) are no
+ * pattern's to follow either (bash -kc 'git log PATH=/tmp/evil' ran /tmp/evil/git). --version and
+ * --help run nothing. */
 static void shell_word(reread *r, const char *u, size_t from, size_t to, int expands)
 {
     if (r->next) { /* an option's argument */
         r->next--;
+        r->opaque = set_opaque(u) ? set_opaque(u) : r->opaque;
+        return;
+    }
+    if (r->options && !strcmp(u, "-")) {
+        r->options = 0;
         return;
     }
     if (r->options && (u[0] == '-' || u[0] == '+') && u[1]) {
         if (!strcmp(u, "--"))
             r->options = 0;
+        else if (!strcmp(u, "--version") || !strcmp(u, "--help"))
+            r->kind = REREAD_NONE;
         else if (u[1] == '-')
             r->next = !strcmp(u, "--rcfile") || !strcmp(u, "--init-file");
+        r->opaque = set_opaque(u) ? set_opaque(u) : r->opaque;
         for (size_t k = 1; u[1] != '-' && u[k]; k++) {
             r->next += u[k] == 'o' || u[k] == 'O';
             r->shell_c |= u[k] == 'c' && u[0] == '-';
+            r->shell_s |= u[k] == 's' && u[0] == '-';
         }
         return;
     }
@@ -915,8 +954,8 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         r->fc_lists = 1;
     if (r->kind == REREAD_SET)
         set_word(r, u, expands);
-    if (r->kind == REREAD_SHOPT && (expands || !strcmp(u, "keyword")))
-        r->opaque = "set -k, which takes NAME=VALUE words anywhere for the environment,";
+    if (r->kind == REREAD_SHOPT && (expands || set_opaque(u)))
+        r->opaque = expands ? SET_K_OPAQUE : set_opaque(u);
     if (r->kind >= REREAD_HASH)
         return;
     if (r->kind == REREAD_EVAL || r->loose) {
@@ -970,10 +1009,56 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
     }
     r->options = 0;
     if (r->kind == REREAD_TRAP) {
-        if (u[strspn(u, "0123456789")] && strcmp(u, "-"))
+        /* a number that is no signal's is the action: trap 99 EXIT ran 99 (0 to 31 are
+         * signals everywhere, up to 64 on Linux: read as an action there, it is denied more) */
+        size_t digits = strspn(u, "0123456789");
+        if (*u && strcmp(u, "-") && (u[digits] || strtoul(u, NULL, 10) >= 32))
             reread_span(r, from, to, SCAN_COMMANDS, expands);
         r->kind = REREAD_NONE;
     }
+}
+
+/* 1 if the word [w, e) after a command's program is a redirection (word_redirect), {NAME} and
+ * one too: Bash takes it out of the command's words wherever it stands, trap >/dev/null
+ * 'rm -rf x' EXIT sets rm as the trap's action, bash </dev/null -c 'rm -rf x' runs rm (the
+ * scanner took >/dev/null for the action, </dev/null for a script's name). *bare: its target is
+ * the next word. <(…) and >(…) are words, the names of files. */
+static int redirect_after(const char *w, const char *e, int *bare)
+{
+    const char *p = w + (w < e && *w == '{');
+    while (p > w && p < e &&
+           (*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9')))
+        p++;
+    if (p > w + 1 && p < e && *p == '}')
+        w = p + 1;
+    if (e - w >= 2 && (w[0] == '<' || w[0] == '>') && w[1] == '(')
+        return 0;
+    return word_redirect(w, e, bare);
+}
+
+/* The unquoted ( less the unquoted ) in the word [w, e): in a command's words, as the scanner
+ * has them (split at blanks, word_end), only those of a $( ), <( ), >( ), $(( )) or @( ) are
+ * left (the others split it). One that is open makes the words after it part of it, to its ):
+ * in trap < <(git 'git log') 'rm -rf x' EXIT, < reads from <(git 'git log'), whose git log is
+ * no trap's action (rm was). */
+static int word_parens(const char *w, const char *e)
+{
+    int n = 0;
+    char q = 0;
+    for (; w < e; w++) {
+        if ((q == 0 || q == '"' || q == 'a') && *w == '\\' && w + 1 < e)
+            w++;
+        else if (!q && *w == '$' && w + 1 < e && w[1] == '\'')
+            q = 'a', w++;
+        else if (!q && (*w == '\'' || *w == '"'))
+            q = *w;
+        else if (q && (*w == q || (q == 'a' && *w == '\'')))
+            q = 0;
+        else if (!q && (*w == '(' || *w == ')'))
+            n += *w == '(' ? 1 : -1;
+    }
+    return n;
 }
 
 static void reread_text(bash_ctx *x, const char *text, size_t n, int mode);
@@ -1020,7 +1105,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         return;
     }
     size_t c = 0;
-    int leading = 1, skip_next = 0;
+    int leading = 1, skip_next = 0, target = 0, open = 0;
     const bash_leader *leader = depth ? leader_find("env") : NULL;
     for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
@@ -1089,7 +1174,16 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             r.options = 1;
         } else {
             clean[c++] = ' ';
-            if (r.kind)
+            int bare = 0, inside = open > 0; /* a word of a <( ) or $( ) begun before it */
+            open += word_parens(word, e);
+            open = open < 0 ? 0 : open;
+            if (inside)
+                ;
+            else if (r.kind && target) /* a redirection's target */
+                target = 0;
+            else if (r.kind && redirect_after(word, e, &bare))
+                target = bare;
+            else if (r.kind)
                 reread_word(&r, word, e, u, c, c + un);
             memcpy(clean + c, u, un);
             c += un;
@@ -1105,6 +1199,12 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         *denied = 1;
     if (r.kind == REREAD_FC && (r.fc_runs || !r.fc_lists)) /* fc -s runs, even with -l */
         r.opaque = "a command from history run again, fc,";
+    /* no command string, no script (bash <<<'rm -rf x'), or -s (dash -c -s runs its command
+     * string, then what it reads: sh -cs 'git log' <<<'rm -rf x' ran rm) */
+    if ((r.kind == REREAD_SHELL && !r.shell_c) || r.shell_s)
+        r.input = 1;
+    if (r.input && !x->opaque_allow)
+        x->opaque_allow = "commands a shell reads from its standard input,";
     if (r.opaque && !x->opaque)
         x->opaque = r.opaque;
     if (r.made && !x->opaque_allow)

@@ -57,7 +57,9 @@ FRAGMENTS += ["$\\\n(", "<\\\n<", "$\\\n'", "${x-<(", "${x->(", "${BASH_CMDS[git
               "shopt -s expand_aliases\n", "alias git='echo $('\n", "alias x=y; ",
               "history -s 'rm -rf x'; ", "fc -s ", "fc -l ", "git=rm ",
               "set -k; ", "PATH=/ ", "for x in ';rm -rf y'; do eval git log $x; done ",
-              "bash -c ", "sh -ec '", "bash -o errexit -c \""]
+              "bash -c ", "sh -ec '", "bash -o errexit -c \"",
+              "trap >/dev/null ", "bash </dev/null -c ", "bash -c - ", "bash <<<'", "| bash -s ",
+              "set -o history -H\n", "git log !!:2:gs/\"// ", "bash -kc '", "~+ ", "a=~+ "]
 CULPRITS = ["\nrm -rf x ", "; rm -rf x ", "\ngit push ", "; git push "]
 
 
