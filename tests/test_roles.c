@@ -666,6 +666,13 @@ int main(void)
         {"Bash(eval git log a=~+)", 0},
         {"Bash(compgen -W ~+ x)", 0},
         {"Bash(eval git log HEAD~1 '~+')", 1},
+        /* a newline in quotes ends a command of the text read again, and a tab there ends a
+         * here-document's body under <<- (rm ran: the scanner read git log rm -rf x) */
+        {"Bash(eval 'git log\nrm -rf x')", 0},
+        {"Bash(bash -c \"git log\nrm -rf x\")", 0},
+        {"Bash(trap \"git log\nrm -rf x\" EXIT)", 0},
+        {"Bash(eval 'git log <<-E\n\tE\nrm -rf x\n\tE')", 0},
+        {"Bash(git commit -m 'a\n\n  b'; eval 'git log\ngit status')", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
         int got = allowed(rereads, sizeof rereads / sizeof rereads[0], NULL, 0,
@@ -734,6 +741,7 @@ int main(void)
         {"Bash(trap < <(git log) 'git push' EXIT)", 0},
         /* - ends a shell's options, as -- does (bash -c - 'git push' ran it) */
         {"Bash(bash -c - 'git push')", 0},
+        {"Bash(eval 'git log\ngit push')", 0},
         {"Bash(echo ${x[$(git log)]} ${x[`git log`0]})", 1},
         {"Bash(echo ${x[$(: ])0]:-$x})", 1},
     };

@@ -628,7 +628,7 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
 }
 
 /* Appends two forms of one simple command, "Bash(SEG)" each: as written (a group's { and } around
- * it dropped; seg has single blanks), for allow lists; and cleaned up further,
+ * it dropped; seg has single blanks outside quotes), for allow lists; and cleaned up further,
  * for deny lists, which then match more: no leading VAR=value assignments, redirections,
  * reserved words (then, do, !, {, …) or env/command/exec/time/nohup/nice/builtin/coproc with
  * their options, quotes and escapes removed ('git' push: git push), the program by its last
@@ -1549,16 +1549,20 @@ static size_t extglob_end(bash_ctx *x, const char *s, size_t len, size_t i, int 
 
 /* Appends s[from..to] to seg as written, runs of blanks and newlines made one space, and a
  * backslash-newline taken out but in a single quote (it joins lines, in double quotes too:
- * git "pu\<newline>sh" runs git push). */
+ * git "pu\<newline>sh" runs git push). A quoted part ('…', $'…', "…") keeps its blanks and
+ * newlines: what eval, trap or bash -c read again of it is a line of its own, where a newline
+ * ends a command (eval 'git log<newline>rm -rf x' ran rm, the scanner read git log rm -rf x)
+ * and a tab ends a here-document's body under <<- . */
 static void seg_add(char *seg, size_t *n, const char *s, size_t from, size_t to)
 {
     int single = s[from] == '\'' || (s[from] == '$' && from < to && s[from + 1] == '\'');
+    int quoted = single || s[from] == '"' || (s[from] == '$' && from < to && s[from + 1] == '"');
     for (size_t j = from; j <= to; j++)
         if (!single && s[j] == '\\' && j < to && s[j + 1] == '\n')
             j++;
         else if (!single && s[j] == '\\' && j < to && s[j + 1] == '\\') /* \\: one, escaped */
             seg[(*n)++] = s[j], seg[(*n)++] = s[++j];
-        else if (s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
+        else if (quoted || (s[j] != ' ' && s[j] != '\t' && s[j] != '\n'))
             seg[(*n)++] = s[j];
         else if (*n && seg[*n - 1] != ' ')
             seg[(*n)++] = ' ';
