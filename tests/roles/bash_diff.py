@@ -3,7 +3,8 @@
 
 Builds random command lines from fragments of shell syntax (quotes, substitutions, here-documents,
 arithmetic, leaders, comments), each with an `rm -rf x` or a `git push` put somewhere in it, and
-asks VERDICTS (tests/roles/verdicts.c) what a role with the allow list Bash(git *) says of each.
+asks VERDICTS (tests/roles/verdicts.c) what a role with the allow list Bash(git *) says of each,
+and one that allows eval, trap, compgen, bash, sh, set and shopt besides (their texts read again).
 Every line that list allows is then run by bash, with extglob off and on (as a user's shell may
 have it), in a scratch directory, with a PATH that holds only stand-in `git` and `rm` scripts,
 which print what they were run with: a line the allow list allows must run nothing but git. A
@@ -71,6 +72,31 @@ def line(rng):
     return pre + "".join(parts)
 
 
+# lines of what reads a text again (eval, trap, compgen, a shell's -c and standard input, set's
+# and shopt's options), for the allow list that names them too: quoting, redirections, options
+REREAD_LEADERS = ["eval ", "eval -- ", "command eval ", "builtin eval ", "trap ", "trap -- ",
+                  "bash -c ", "sh -c ", "bash -ec ", "bash -c -- ", "bash -c - ", "sh -cs ",
+                  "bash -s ", "bash ", "compgen -W ", "compgen -C ", "set ", "shopt -so ",
+                  "bash -o ", "eval eval ", "trap -p ", "bash -H -c "]
+REREAD_WORDS = ["'git log'", "'rm -rf x'", '"git log"', "$'git log'", "'git log; rm -rf x'",
+                "'git log\nrm -rf x'", '"git log\nrm -rf x"', "'git log <<-E\n\tE\nrm -rf x'",
+                "\\;", "git", "log", "'$(rm -rf x)'", "EXIT", "0", "99", "-", "--", "-l", "-p",
+                "~+", ">/dev/null", "2>&1", "</dev/null", "<<<'rm -rf x'", "< <(echo rm -rf x)",
+                "-k", "-H", "-o", "keyword", "histexpand", "history", "-s", "-c", "-e", "x",
+                "'PATH=/'", "PATH=/", "'git log \"'", "\"'\"", "$'\\''", "'#'", "'\n'"]
+
+
+def reread_line(rng):
+    cmds = [rng.choice(REREAD_LEADERS) + " ".join(rng.choice(REREAD_WORDS)
+                                                  for _ in range(rng.randint(1, 4)))
+            for _ in range(rng.randint(1, 3))]
+    if rng.random() < 0.3:
+        cmds.append('git log "x;rm -rf y"\ngit log !!:2:gs/"//')
+    if rng.random() < 0.3:
+        cmds.append("git log PATH=/")
+    return rng.choice(["; ", "\n", " && "]).join(cmds)
+
+
 def main():
     verdicts = sys.argv[1]
     runs = [(int(sys.argv[i]), int(sys.argv[i + 1])) for i in range(2, len(sys.argv), 2)]
@@ -79,6 +105,9 @@ def main():
     try:
         bin_dir = os.path.join(scratch, "bin")
         os.mkdir(bin_dir)
+        # the shells that bash -c and sh -c name, for the lines the rereads' list allows
+        for name in ("bash", "sh"):
+            os.symlink("/bin/" + name, os.path.join(bin_dir, name))
         for name in ("git", "rm"):
             path = os.path.join(bin_dir, name)
             with open(path, "w") as f:
@@ -88,11 +117,13 @@ def main():
         for seed, count in runs:
             rng = random.Random(seed)
             lines = [line(rng) for _ in range(count)]
+            rng = random.Random(seed + 1000)  # and a quarter as many of what reads again
+            lines += [reread_line(rng) for _ in range(count // 4)]
             out = subprocess.run([verdicts], input=b"".join(l.encode() + b"\0" for l in lines),
                                  capture_output=True, check=True).stdout.decode().split("\n")
             for text, verdict in zip(lines, out):
-                allowed, not_denied = (v == "1" for v in verdict.split())
-                if not allowed and not not_denied:
+                allowed, not_denied, rereads = (v == "1" for v in verdict.split())
+                if not allowed and not not_denied and not rereads:
                     continue
                 # with extglob off, and on, as a user's shell may have it (Claude Code's
                 # snapshot of it): @(…) is then a word, and !( no subshell
@@ -110,12 +141,13 @@ def main():
                     ran_bash += 1
                     ran += [l for l in err.decode(errors="replace").split("\n")
                             if l.startswith("RAN ")]
-                if allowed and any(not l.startswith("RAN git ") for l in ran):
+                if (allowed or rereads) and any(not l.startswith("RAN git ") for l in ran):
                     bypasses += 1
-                    print("BYPASS of Bash(git *): %r ran %r" % (text, ran))
+                    print("BYPASS of Bash(git *)%s: %r ran %r"
+                          % ("" if allowed else " and the rereads", text, ran))
                 if not_denied and any(l.startswith(("RAN rm", "RAN git push")) for l in ran):
                     deny_misses += 1
-        total = sum(c for _, c in runs)
+        total = sum(c + c // 4 for _, c in runs)
         print("bash_diff: %d lines, %d runs of bash, %d allow-list bypasses, %d deny-list misses "
               "(a best effort)" % (total, ran_bash, bypasses, deny_misses))
         return 1 if bypasses else 0

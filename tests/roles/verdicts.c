@@ -1,6 +1,8 @@
 /* verdicts.c — for tests/roles/bash_diff.py: reads Bash command lines, NUL-terminated, on stdin,
- * and prints for each "ALLOW DENY" (1 allowed, 0 denied): ALLOW under a role whose allow list is
- * Bash(git *), DENY under one that denies Bash(git push*) and Bash(rm *). */
+ * and prints for each "ALLOW DENY REREAD" (1 allowed, 0 denied): ALLOW under a role whose allow
+ * list is Bash(git *), DENY under one that denies Bash(git push*) and Bash(rm *), REREAD under
+ * one that allows Bash(git *) and what reads a text again: eval, trap, compgen, bash, sh, set,
+ * shopt. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +11,17 @@
 
 static int verdict(int allow_list, const char *cmd)
 {
-    static char *allow[] = {"Bash(git *)"}, *deny[] = {"Bash(git push*)", "Bash(rm *)"};
+    static char *allow[] = {"Bash(git *)",  "Bash(eval *)", "Bash(trap *)", "Bash(compgen *)",
+                            "Bash(bash *)", "Bash(sh *)",   "Bash(set *)",  "Bash(shopt *)"},
+                *deny[] = {"Bash(git push*)", "Bash(rm *)"};
     ab_role r;
     memset(&r, 0, sizeof r);
     strcpy(r.name, "t");
-    if (allow_list) {
-        r.allow_tools[0] = allow[0];
-        r.allow_tools_count = 1;
+    if (allow_list) { /* 1: Bash(git *); 2: and the rereads */
+        size_t n = allow_list == 1 ? 1 : sizeof allow / sizeof allow[0];
+        for (size_t i = 0; i < n; i++)
+            r.allow_tools[i] = allow[i];
+        r.allow_tools_count = n;
     } else {
         r.deny_tools[0] = deny[0];
         r.deny_tools[1] = deny[1];
@@ -43,7 +49,7 @@ int main(void)
         }
         line[n] = '\0';
         n = 0;
-        printf("%d %d\n", verdict(1, line), verdict(0, line));
+        printf("%d %d %d\n", verdict(1, line), verdict(0, line), verdict(2, line));
     }
     return fflush(stdout) ? 3 : 0;
 }
