@@ -673,6 +673,10 @@ int main(void)
         {"Bash(trap \"git log\nrm -rf x\" EXIT)", 0},
         {"Bash(eval 'git log <<-E\n\tE\nrm -rf x\n\tE')", 0},
         {"Bash(git commit -m 'a\n\n  b'; eval 'git log\ngit status')", 1},
+        /* dash reads &> as & and >, $'…' as $ and '…' (rm ran under sh -c, not bash -c) */
+        {"Bash(sh -c 'git log &>/dev/null rm -rf x')", 0},
+        {"Bash(sh -c 'git log $'\"'\"'\\'\"'\"' ; rm -rf x ; # '\"'\"'')", 0},
+        {"Bash(bash -c 'git log &>/dev/null'; sh -c 'git log >/dev/null 2>/dev/null')", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
         int got = allowed(rereads, sizeof rereads / sizeof rereads[0], NULL, 0,

@@ -741,6 +741,7 @@ typedef struct {
     int shell_c; /* a shell's -c: its first word that is no option is the command string */
     int shell_s; /* a shell's -s: it reads its commands from its standard input */
     int input;   /* a shell reads its commands from its standard input */
+    int posix;   /* the shell is no bash (sh, dash, zsh, ksh): it reads some of bash's otherwise */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
     int made;    /* a text is made by an expansion (word_expands): no allow list reads it */
     const char *opaque;    /* what no pattern can follow: hash -p, alias NAME=VALUE, set -k, … */
@@ -1172,6 +1173,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             leading = 0;
             r.kind = reread_kind(base);
             r.options = 1;
+            r.posix = r.kind == REREAD_SHELL && strcmp(base, "bash");
         } else {
             clean[c++] = ' ';
             int bare = 0, inside = open > 0; /* a word of a <( ) or $( ) begun before it */
@@ -1193,6 +1195,14 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
     add_command(out, clean);
     for (size_t k = 0; k < r.n && !*denied; k++) { /* spans in order: each ends before the next */
         clean[r.span[k].to] = '\0';
+        /* the scanner reads a text as bash does; dash reads &> as & and >, and $'…' as $ and
+         * '…': sh -c 'git log &>/dev/null rm -rf x' and sh -c 'git log $'"'"'\'"'"' ; rm -rf x
+         * ; # '"'"'' ran rm under dash 0.5.12, bash ran git log alone (and <<< and |& too) */
+        const char *t = clean + r.span[k].from;
+        if (r.posix &&
+            (strstr(t, "&>") || strstr(t, "$'") || strstr(t, "<<<") || strstr(t, "|&")) &&
+            !x->opaque_allow)
+            x->opaque_allow = "a text that sh reads otherwise than bash (&>, $'…', <<<, |&),";
         reread_text(x, clean + r.span[k].from, r.span[k].to - r.span[k].from, r.span[k].mode);
     }
     if (r.too_many)
