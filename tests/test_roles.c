@@ -378,6 +378,11 @@ int main(void)
         {"Bash(git push >&'x)", 0}, /* quotes there: refused, as $ \\ ` are */
         {"Bash(git log >&'out.txt')", 0},
         {"Bash(git log >& out.txt)", 1},
+        /* a number and the ' that closes a text in quotes pass; where it is a redirection,
+         * what the quote holds is scanned */
+        {"Bash(git log >&1' $(rm -rf x)')", 0},
+        {"Bash(git log >&1' \\$(rm -rf x)')", 1},
+        {"Bash(git commit -m 'a >&2'; git log '2>&1' '>&-')", 1},
         /* a second hunt's (each ran rm): arithmetic on $_ (the last word of the command before)
          * or any variable, an index or offset naming one, ${!…}; a backslash-newline inside a
          * word; a nested index; \" in a here-document's word; bash's POSIX mode */
@@ -677,6 +682,7 @@ int main(void)
         {"Bash(sh -c 'git log &>/dev/null rm -rf x')", 0},
         {"Bash(sh -c 'git log $'\"'\"'\\'\"'\"' ; rm -rf x ; # '\"'\"'')", 0},
         {"Bash(bash -c 'git log &>/dev/null'; sh -c 'git log >/dev/null 2>/dev/null')", 1},
+        {"Bash(bash -c 'git log 2>&1'; eval 'git log 2>&1'; trap 'git log >&2' EXIT)", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
         int got = allowed(rereads, sizeof rereads / sizeof rereads[0], NULL, 0,

@@ -1933,6 +1933,12 @@ static const char *bash_opaque(const char *s, size_t len)
             size_t e = w + strcspn(s + w, " \t\n;&|()<>");
             if (e > len)
                 e = len;
+            /* but a number or - and a ' that ends the word: the close of a text in quotes
+             * (bash -c 'npm test 2>&1', trap 'echo x >&2' EXIT), or, where it is a redirection,
+             * a quote whose text the first pass keeps as it is, and which word_part scans */
+            size_t d = strspn(s + w, "0123456789");
+            if (e > w + 1 && s[e - 1] == '\'' && (d == e - w - 1 || (s[w] == '-' && e == w + 2)))
+                e = w;
             for (size_t k = w; k < e; k++)
                 if (strchr("$`\\\"'", s[k]))
                     return "a word after >& that bash expands twice,";
