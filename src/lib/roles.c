@@ -783,6 +783,26 @@ typedef struct bash_ctx {
  * commands, with quotes as plain characters (a here-document's body; arithmetic). */
 enum { SCAN_COMMANDS, SCAN_EXPANSIONS };
 
+/* One step of a walk through the quotes of a word that ends before e: 1 if *p is a character
+ * to look at, *q saying where it stands (0 unquoted, '"' in double quotes, '\'' in single ones,
+ * 'a' in $'…'); 0 if it was an escape (*p is moved onto the character it escapes) or a quote
+ * opened or closed. */
+static int quote_step(const char **p, const char *e, char *q)
+{
+    const char *c = *p;
+    if ((*q == 0 || *q == '"' || *q == 'a') && *c == '\\' && c + 1 < e)
+        *p = c + 1;
+    else if (!*q && *c == '$' && c + 1 < e && c[1] == '\'')
+        *q = 'a', *p = c + 1;
+    else if (!*q && (*c == '\'' || *c == '"'))
+        *q = *c;
+    else if (*q && (*c == *q || (*q == 'a' && *c == '\'')))
+        *q = 0;
+    else
+        return 1;
+    return 0;
+}
+
 /* 1 if the word [w, e) holds, outside quotes, a glob character or a brace (* ? [ {): Bash may
  * make it other words than it reads as, file names or a brace expansion's words, -v or a name
  * with an index among them (a file named -v and one named x[$(rm -rf x)]: test * ran rm; and
@@ -790,18 +810,9 @@ enum { SCAN_COMMANDS, SCAN_EXPANSIONS };
 static int word_globs(const char *w, const char *e)
 {
     char q = 0;
-    for (; w < e; w++) {
-        if ((q == 0 || q == '"' || q == 'a') && *w == '\\' && w + 1 < e)
-            w++;
-        else if (!q && *w == '$' && w + 1 < e && w[1] == '\'')
-            q = 'a', w++;
-        else if (!q && (*w == '\'' || *w == '"'))
-            q = *w;
-        else if (q && (*w == q || (q == 'a' && *w == '\'')))
-            q = 0;
-        else if (!q && strchr("*?[{", *w))
+    for (; w < e; w++)
+        if (quote_step(&w, e, &q) && !q && strchr("*?[{", *w))
             return 1;
-    }
     return 0;
 }
 
@@ -815,17 +826,11 @@ static int word_expands(const char *w, const char *e)
 {
     char q = 0;
     for (const char *p = w; p < e; p++) {
-        if ((q == 0 || q == '"' || q == 'a') && *p == '\\' && p + 1 < e)
-            p++;
-        else if (!q && *p == '$' && p + 1 < e && p[1] == '\'')
-            q = 'a', p++;
-        else if (!q && (*p == '\'' || *p == '"'))
-            q = *p;
-        else if (q && (*p == q || (q == 'a' && *p == '\'')))
-            q = 0;
-        else if ((q == 0 || q == '"') && (*p == '$' || *p == '`'))
+        if (!quote_step(&p, e, &q))
+            continue;
+        if ((q == 0 || q == '"') && (*p == '$' || *p == '`'))
             return 1;
-        else if (!q && *p == '~' && (p == w || p[-1] == '=' || p[-1] == ':'))
+        if (!q && *p == '~' && (p == w || p[-1] == '=' || p[-1] == ':'))
             return 1;
     }
     return word_globs(w, e);
@@ -1047,18 +1052,9 @@ static int word_parens(const char *w, const char *e)
 {
     int n = 0;
     char q = 0;
-    for (; w < e; w++) {
-        if ((q == 0 || q == '"' || q == 'a') && *w == '\\' && w + 1 < e)
-            w++;
-        else if (!q && *w == '$' && w + 1 < e && w[1] == '\'')
-            q = 'a', w++;
-        else if (!q && (*w == '\'' || *w == '"'))
-            q = *w;
-        else if (q && (*w == q || (q == 'a' && *w == '\'')))
-            q = 0;
-        else if (!q && (*w == '(' || *w == ')'))
+    for (; w < e; w++)
+        if (quote_step(&w, e, &q) && !q && (*w == '(' || *w == ')'))
             n += *w == '(' ? 1 : -1;
-    }
     return n;
 }
 
