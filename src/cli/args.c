@@ -57,6 +57,19 @@ const char *plural_s(long long n)
     return n == 1 ? "" : "s";
 }
 
+const char *amount_text(ab_metric m, int64_t v, int unit, char *buf, size_t size)
+{
+    char usd[32];
+    if (m == AB_METRIC_USD)
+        snprintf(buf, size, "$%s", ab_usd_format(v, usd, sizeof usd));
+    else if (unit)
+        snprintf(buf, size, "%lld %s%s", (long long)v, m == AB_METRIC_TOKENS ? "token" : "request",
+                 plural_s(v));
+    else
+        snprintf(buf, size, "%lld", (long long)v);
+    return buf;
+}
+
 int usage_error(cli *c, const char *fmt, ...)
 {
     char msg[1024];

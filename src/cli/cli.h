@@ -93,6 +93,8 @@ const char *transcript_errstr(int sys_errno);
 long long mono_ms(void);
 /* "s" unless n is 1: "%zu event%s". */
 const char *plural_s(long long n);
+/* An amount of metric m: "$0.01" for dollars; "1000", or with unit "1000 tokens", "1 request". */
+const char *amount_text(ab_metric m, int64_t v, int unit, char *buf, size_t size);
 /* Prints "error: ..." (and the JSON error object with --json); returns EXIT_USAGE. */
 int usage_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints s to stdout as a JSON string, quotes and escapes included (names from the user may

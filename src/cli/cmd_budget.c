@@ -18,17 +18,6 @@ static void print_time(const char *label, int64_t ms)
     printf("%-10s %s UTC\n", label, buf);
 }
 
-static const char *amount(ab_metric m, int64_t v, char *buf, size_t size)
-{
-    if (m == AB_METRIC_USD) {
-        char usd[32];
-        snprintf(buf, size, "$%s", ab_usd_format(v, usd, sizeof usd));
-    } else {
-        snprintf(buf, size, "%" PRId64, v);
-    }
-    return buf;
-}
-
 static void print_status(const ab_budget_status *b)
 {
     printf("%-10s %s\n%-10s %s\n", "budget", b->path, "role", b->role);
@@ -49,8 +38,9 @@ static void print_status(const ab_budget_status *b)
             ab_limit limit = {(ab_metric)m, (ab_window)w, lim};
             printf("  %-24s used %-14s held %-12s left %s\n",
                    ab_limit_format(&limit, spec, sizeof spec),
-                   amount((ab_metric)m, used, u, sizeof u), amount((ab_metric)m, held, h, sizeof h),
-                   amount((ab_metric)m, left, l, sizeof l));
+                   amount_text((ab_metric)m, used, 0, u, sizeof u),
+                   amount_text((ab_metric)m, held, 0, h, sizeof h),
+                   amount_text((ab_metric)m, left, 0, l, sizeof l));
         }
     if (!any)
         printf("limits:    none\n");

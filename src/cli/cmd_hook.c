@@ -645,18 +645,6 @@ static int session_budget(cli *c, const hook_config *cfg, const char *session, c
     return be_budget_set(c, out, &spec, NULL, NULL, NULL);
 }
 
-/* An amount in its metric's unit: "$0.01", "1 token", "1000 tokens". */
-static const char *amount_text(ab_metric m, int64_t v, char *buf, size_t size)
-{
-    char usd[32];
-    if (m == AB_METRIC_USD)
-        snprintf(buf, size, "$%s", ab_usd_format(v, usd, sizeof usd));
-    else
-        snprintf(buf, size, "%lld %s%s", (long long)v, m == AB_METRIC_TOKENS ? "token" : "request",
-                 plural_s(v));
-    return buf;
-}
-
 /* The reason a limit denied the hook's check: what is left of it, not the one token (priced,
  * "requested $0.000015") the check asked for to see whether anything is. */
 static void limit_reached(const ab_decision *d, char *buf, size_t size)
@@ -664,8 +652,8 @@ static void limit_reached(const ab_decision *d, char *buf, size_t size)
     char left[48], of[48];
     snprintf(buf, size, "agentbudget: %s limit of '%s' is reached: %s left of %s",
              ab_window_name(d->window), d->budget,
-             amount_text(d->metric, d->remaining, left, sizeof left),
-             amount_text(d->metric, d->limit, of, sizeof of));
+             amount_text(d->metric, d->remaining, 1, left, sizeof left),
+             amount_text(d->metric, d->limit, 1, of, sizeof of));
 }
 
 /* stop: the budget is spent, not only this tool forbidden: Claude Code stops the session's turn
