@@ -186,17 +186,18 @@ expect_has "$got" "unknown field 'a'" "a chunked body alone is read as before"
 # request (docs/limits.md says what a client gets: its own HTML page, not JSON), and nothing is
 # done; a number past 64 bits the same as 413; the daemon's own 413 from 2^64-1 down ----
 BEFORE=$(dump)
+chead="POST /v1/charge HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $ADMIN\r\nContent-Type: application/json\r\n" # a charge's head but its Content-Length
 for cl in abc -1 1e3 +77 0x4d 77abc "77," "77, 77" "" "77 "; do
-    got=$(raw "POST /v1/charge HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $ADMIN\r\nContent-Type: application/json\r\nContent-Length: $cl\r\n\r\n$charge")
+    got=$(raw "${chead}Content-Length: $cl\r\n\r\n$charge")
     expect_eq "$(head -c 16 <<<"$got")" "400 Bad Request " "Content-Length: '$cl': 400 (libmicrohttpd's page)"
     expect_has "$got" "wrong value for <b>Content-Length</b>" "and the connection closed after it, no JSON ('$cl')"
 done
-got=$(raw "POST /v1/charge HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $ADMIN\r\nContent-Type: application/json\r\nContent-Length: 18446744073709551616\r\n\r\n$charge")
+got=$(raw "${chead}Content-Length: 18446744073709551616\r\n\r\n$charge")
 expect_has "$got" "413 Content Too Large <html>" "Content-Length: 2^64: libmicrohttpd's 413 page"
-got=$(raw "POST /v1/charge HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $ADMIN\r\nContent-Type: application/json\r\nContent-Length: 18446744073709551615\r\n\r\n$charge")
+got=$(raw "${chead}Content-Length: 18446744073709551615\r\n\r\n$charge")
 expect_has "$got" '"code":"payload_too_large"' "Content-Length: 2^64-1: the daemon's JSON 413"
 expect_eq "$(dump)" "$BEFORE" "no malformed Content-Length charged anything"
-got=$(raw "POST /v1/charge HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer $ADMIN\r\nContent-Type: application/json\r\nContent-Length: 00${#charge}\r\nConnection: close\r\n\r\n$charge")
+got=$(raw "${chead}Content-Length: 00${#charge}\r\nConnection: close\r\n\r\n$charge")
 expect_has "$got" '"allowed":true' "Content-Length with leading zeros is a number: the charge is made"
 
 # ---- Expect: 100-continue: the token is checked before the body is asked for ----
