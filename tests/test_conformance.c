@@ -2009,6 +2009,93 @@ static void test_price_seen_by_others(void)
     ab_store_close(a);
 }
 
+/* A budget written through one handle is what another handle counts next (the SQLite store
+ * keeps the budget rows of its write transactions for the next ones while no other connection
+ * writes): a handle that counted its own older copy would let the two past the limit, and one
+ * that remembered a parent as missing would not see it created. */
+static void test_budget_seen_by_others(void)
+{
+    ab_store *a = fresh(T0), *b = second_handle();
+    if (b) {
+        make(a, "t/x", "tokens/total=1000", NULL);
+        ab_decision d;
+        CHECK_OK(a, ab_budget_charge(a, "t/x", FLAT, &(ab_usage){.input = 600}, NULL, &d));
+        CHECK_OK(b, ab_budget_charge(b, "t/x", FLAT, &(ab_usage){.input = 300}, NULL, &d));
+        CHECK_OK(a, ab_budget_reserve(a, "t/x", FLAT, &(ab_usage){.input = 200}, 60, NULL, &d));
+        CHECK(!d.allowed); /* 600 + 300 + 200 > 1000 */
+        make(b, "t", "tokens/total=50", NULL);
+        CHECK_OK(a, ab_budget_reserve(a, "t/x", FLAT, &(ab_usage){.input = 60}, 60, NULL, &d));
+        CHECK(!d.allowed); /* the new parent's 50 */
+        CHECK_STR(d.budget, "t");
+        CHECK_OK(b, ab_budget_delete(b, "t/x", NULL));
+        CHECK_RC(a, ab_budget_charge(a, "t/x", FLAT, &(ab_usage){.input = 1}, NULL, &d),
+                 AB_ENOTFOUND);
+        ab_store_close(b);
+    }
+    ab_store_close(a);
+}
+
+/* What a transaction wrote before it aborted is gone, also from what the handle keeps for its
+ * next transactions: the retry of an aborted charge, a charge after an aborted batch, and one
+ * after its budget was deleted count what the store holds, not the handle's copy. */
+static void test_aborted_writes_forgotten(void)
+{
+    ab_store *st = fresh(T0);
+    make(st, "x", "tokens/total=1000", NULL);
+    ab_decision d;
+    const ab_usage u = {.input = 100};
+    CHECK_OK(st, ab_budget_charge(st, "x", FLAT, &u, NULL, &d));
+    ab__inject_aborts(st, 1); /* written, then rolled back, then run again */
+    CHECK_OK(st, ab_budget_charge(st, "x", FLAT, &u, NULL, &d));
+    CHECK_I64(get(st, "x").used[TT][TOK], 200);
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_OK(st, ab_budget_charge(st, "x", FLAT, &u, NULL, &d));
+    ab_store_batch_abort(st);
+    CHECK_OK(st, ab_budget_charge(st, "x", FLAT, &u, NULL, &d));
+    CHECK_I64(get(st, "x").used[TT][TOK], 300);
+    CHECK_OK(st, ab_budget_delete(st, "x", NULL));
+    CHECK_RC(st, ab_budget_charge(st, "x", FLAT, &u, NULL, &d), AB_ENOTFOUND);
+    make(st, "x", "tokens/total=1000", NULL);
+    CHECK_OK(st, ab_budget_charge(st, "x", FLAT, &u, NULL, &d));
+    CHECK_I64(get(st, "x").used[TT][TOK], 100);
+    ab_store_close(st);
+}
+
+/* More budgets than a SQLite handle keeps rows of (4,096), written by one handle in turn, in
+ * batches and alone: each charge counts on its own budget once, whichever rows are kept. */
+static void test_many_budgets_one_handle(void)
+{
+    enum { N = 4500 };
+    if (strcmp(kind, "postgres") == 0)
+        return; /* 20 s more there, and nothing of it is kept between transactions */
+    ab_store *st = fresh(T0);
+    ab_limit lim;
+    CHECK(ab_limit_parse("tokens/total=100", &lim) == AB_OK);
+    ab_budget_spec spec = {.limits = &lim, .limits_count = 1};
+    ab_decision d;
+    char path[32];
+    for (int round = 0; round < 2; round++) {
+        CHECK_OK(st, ab_store_batch_begin(st));
+        for (int i = 0; i < N; i++) {
+            snprintf(path, sizeof path, "team/a%04d", i);
+            if (round == 0)
+                CHECK_OK(st, ab_budget_set(st, path, &spec, NULL, NULL));
+            CHECK_OK(st,
+                     ab_budget_charge(st, path, FLAT, &(ab_usage){.input = 1 + round}, NULL, &d));
+        }
+        CHECK_OK(st, ab_store_batch_commit(st));
+    }
+    for (int i = 0; i < N; i += 7) { /* and alone, a transaction each */
+        snprintf(path, sizeof path, "team/a%04d", i);
+        CHECK_OK(st, ab_budget_charge(st, path, FLAT, &(ab_usage){.input = 4}, NULL, &d));
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(path, sizeof path, "team/a%04d", i);
+        CHECK_I64(get(st, path).used[TT][TOK], i % 7 ? 3 : 7);
+    }
+    ab_store_close(st);
+}
+
 /* PostgreSQL: a write of a flat batch that the server refuses when it is sent (with the next
  * operation's read, in one round trip) voids the batch. Another handle takes idempotency key
  * "race" after the batch's charge with it read the key as free; the batch's insert of the key,
@@ -2121,6 +2208,9 @@ int main(int argc, char **argv)
     test_batch_flat();
     test_price_override_after_builtin();
     test_price_seen_by_others();
+    test_budget_seen_by_others();
+    test_aborted_writes_forgotten();
+    test_many_budgets_one_handle();
     test_price_unset_in_use();
     test_copy_same_store();
     test_held_overflow();

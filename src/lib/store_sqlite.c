@@ -1,6 +1,7 @@
 /* store_sqlite.c — the embedded store (sqlite:PATH): one file shared safely by many processes.
- * WAL, BEGIN IMMEDIATE for writers, a busy timeout, synchronous=FULL unless ?sync=normal, and a
- * versioned schema migrated on open. */
+ * WAL, BEGIN IMMEDIATE for writers, a busy timeout, synchronous=FULL unless ?sync=normal, a
+ * versioned schema migrated on open, and the rows a handle's writes read kept for its next
+ * writes while no other connection writes (the row cache). */
 #include <inttypes.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -71,7 +72,53 @@ typedef struct {
      * and other locks) */
     file_id file, side[2];
     struct timespec side_checked; /* CLOCK_MONOTONIC_COARSE: checked at most every 50 ms */
+    struct cache *cache;          /* NULL until the first write transaction */
 } lite;
+
+/* ---- the row cache ----
+ * Budget rows and price overrides as this connection last read or wrote them in a write
+ * transaction, kept for its next ones while no other connection writes to the file: then a
+ * charge reads its chain and its model's price without a statement. SQLite's data version of the
+ * file (SQLITE_FCNTL_DATA_VERSION: the pager's, moved whenever it finds the file changed by
+ * another connection, the change that also empties its page cache) is noted after each commit
+ * of this connection and compared once the next write transaction holds the write lock; any
+ * difference, a rollback, a delete or a wipe starts a new generation, and entries of an older
+ * one are never read. Read transactions neither read nor fill it: a deferred BEGIN has not yet
+ * looked at the file, so the data version could still be stale there. */
+
+#define CACHE_BUDGETS 4096 /* entries; their tags are twice as many, found by path's hash */
+#define CACHE_PRICES 64    /* direct-mapped by model */
+
+typedef struct {
+    int found;    /* 0: no such row (a chain's missing ancestor, a model without override) */
+    ab__budget b; /* b.s.path is the key, also when !found */
+} cached_budget;
+
+/* A slot of the open-addressing table (at most half full): its generation (0: never filled), its
+ * key's hash and its entry. A probe reads 24 bytes per slot, not a budget row of a kilobyte, and
+ * entries are taken in order, so that the memory used grows with the budgets kept. */
+typedef struct {
+    uint64_t gen;
+    uint64_t hash;
+    size_t entry;
+} cache_tag;
+
+typedef struct {
+    uint64_t gen;
+    int found;
+    ab_price p; /* p.model is the key */
+} cached_price;
+
+struct cache {
+    uint64_t gen;     /* the current generation, >= 1 */
+    size_t budgets_n; /* entries of this generation: budgets[0 .. budgets_n) */
+    int on;           /* inside a write transaction */
+    int version_kept; /* version is the data version after this connection's last commit */
+    unsigned version;
+    cached_price prices[CACHE_PRICES];
+    cache_tag tags[2 * CACHE_BUDGETS];
+    cached_budget budgets[CACHE_BUDGETS];
+};
 
 #define L(st) ((lite *)(st)->impl)
 
@@ -389,6 +436,100 @@ static int lite_file_check(ab_store *st, int write)
                     file);
 }
 
+static int data_version(lite *l, unsigned *out)
+{
+    return sqlite3_file_control(l->db, "main", SQLITE_FCNTL_DATA_VERSION, out) == SQLITE_OK;
+}
+
+static void cache_new_gen(struct cache *c)
+{
+    c->gen++;
+    c->budgets_n = 0;
+}
+
+/* A write transaction holds the lock: the cache is good if nobody else wrote since our commit. */
+static void cache_begin(lite *l)
+{
+    if (!l->cache) {
+        if (!(l->cache = calloc(1, sizeof *l->cache)))
+            return;        /* no memory: every read runs its statement */
+        l->cache->gen = 1; /* slots of generation 0 are free */
+    }
+    unsigned v;
+    if (!l->cache->version_kept || !data_version(l, &v) || v != l->cache->version)
+        cache_new_gen(l->cache);
+    l->cache->on = 1;
+}
+
+/* The transaction ended, committed (ok) or not: then what it wrote through is not in the file,
+ * and the next write transaction starts a new generation. */
+static void cache_end(lite *l, int ok)
+{
+    struct cache *c = l->cache;
+    if (!c || !c->on)
+        return;
+    c->on = 0;
+    c->version_kept = ok && data_version(l, &c->version);
+}
+
+/* Forgets every entry (a rollback to a savepoint, a delete, a wipe). */
+static void cache_drop(lite *l)
+{
+    if (l->cache)
+        cache_new_gen(l->cache);
+}
+
+static uint64_t key_hash(const char *k)
+{
+    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * UINT64_C(1099511628211);
+    return h ^ (h >> 32);
+}
+
+/* While the cache is in use: the slot of path's entry, or the free one where it goes (tag gen
+ * not the current one); else -1. */
+static long budget_slot(lite *l, const char *path)
+{
+    struct cache *c = l->cache;
+    if (!c || !c->on)
+        return -1;
+    uint64_t h = key_hash(path);
+    for (uint64_t i = h;; i++) { /* never full: at most half the slots are used */
+        size_t k = (size_t)(i % (2 * CACHE_BUDGETS));
+        if (c->tags[k].gen != c->gen ||
+            (c->tags[k].hash == h && strcmp(c->budgets[c->tags[k].entry].b.s.path, path) == 0))
+            return (long)k;
+    }
+}
+
+/* Notes path's row (NULL: there is none). */
+static void budget_keep(lite *l, const char *path, const ab__budget *b)
+{
+    long k = budget_slot(l, path);
+    if (k < 0)
+        return;
+    struct cache *c = l->cache;
+    if (c->tags[k].gen != c->gen) { /* a new entry */
+        if (c->budgets_n == CACHE_BUDGETS) {
+            cache_new_gen(c);
+            k = budget_slot(l, path);
+        }
+        c->tags[k] = (cache_tag){c->gen, key_hash(path), c->budgets_n++};
+    }
+    cached_budget *e = &c->budgets[c->tags[k].entry];
+    e->found = b != NULL;
+    if (b)
+        e->b = *b;
+    else
+        ab__strlcpy(e->b.s.path, path, sizeof e->b.s.path);
+}
+
+static cached_price *price_slot(lite *l, const char *model)
+{
+    return l->cache && l->cache->on ? &l->cache->prices[key_hash(model) % CACHE_PRICES] : NULL;
+}
+
 static int lite_begin(ab_store *st, int write)
 {
     if (lite_file_check(st, write))
@@ -397,6 +538,8 @@ static int lite_begin(ab_store *st, int write)
     if (rc)
         return rc;
     L(st)->in_txn = 1;
+    if (write)
+        cache_begin(L(st));
     return AB_OK;
 }
 
@@ -406,6 +549,7 @@ static int lite_commit(ab_store *st)
     int rc = control(st, Q_COMMIT, "commit");
     if (rc && sqlite3_get_autocommit(L(st)->db) == 0)
         control(st, Q_ROLLBACK, "rollback");
+    cache_end(L(st), rc == AB_OK);
     return rc;
 }
 
@@ -414,6 +558,7 @@ static void lite_rollback(ab_store *st)
     L(st)->in_txn = 0;
     if (sqlite3_get_autocommit(L(st)->db) == 0)
         control(st, Q_ROLLBACK, "rollback");
+    cache_end(L(st), 0);
 }
 
 static void lite_close(ab_store *st)
@@ -424,6 +569,7 @@ static void lite_close(ab_store *st)
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(l->q[i]);
     sqlite3_close(l->db);
+    free(l->cache);
     free(l);
 }
 
@@ -472,6 +618,15 @@ static void budget_bind(sqlite3_stmt *s, const ab__budget *b)
 
 static int lite_budget_get(ab_store *st, const char *path, ab__budget *out)
 {
+    lite *l = L(st);
+    long k = budget_slot(l, path);
+    if (k >= 0 && l->cache->tags[k].gen == l->cache->gen) {
+        const cached_budget *e = &l->cache->budgets[l->cache->tags[k].entry];
+        if (!e->found)
+            return AB_ENOTFOUND;
+        *out = e->b;
+        return AB_OK;
+    }
     sqlite3_stmt *s = stmt(st, Q_BUDGET_GET);
     if (!s)
         return AB_ESTORE;
@@ -481,6 +636,8 @@ static int lite_budget_get(ab_store *st, const char *path, ab__budget *out)
         budget_read(s, out);
         sqlite3_reset(s);
     }
+    if (rc == AB_OK || rc == AB_ENOTFOUND)
+        budget_keep(l, path, rc == AB_OK ? out : NULL);
     return rc;
 }
 
@@ -506,8 +663,10 @@ static int lite_budget_insert(ab_store *st, ab__budget *b)
     budget_bind(s, b);
     sqlite3_bind_null(s, 1);
     int rc = step_done(st, s, "insert budget");
-    if (rc == AB_OK)
+    if (rc == AB_OK) {
         b->id = sqlite3_last_insert_rowid(L(st)->db);
+        budget_keep(L(st), b->s.path, b);
+    }
     return rc;
 }
 
@@ -517,7 +676,10 @@ static int lite_budget_update(ab_store *st, const ab__budget *b)
     if (!s)
         return AB_ESTORE;
     budget_bind(s, b);
-    return step_done(st, s, "update budget");
+    int rc = step_done(st, s, "update budget");
+    if (rc == AB_OK)
+        budget_keep(L(st), b->s.path, b);
+    return rc;
 }
 
 static int lite_budget_delete(ab_store *st, int64_t id)
@@ -526,6 +688,7 @@ static int lite_budget_delete(ab_store *st, int64_t id)
     if (!s)
         return AB_ESTORE;
     sqlite3_bind_int64(s, 1, id);
+    cache_drop(L(st)); /* by id: which path's entry it was is not known here */
     return step_done(st, s, "delete budget");
 }
 
@@ -856,16 +1019,32 @@ static void price_read(sqlite3_stmt *s, ab_price *p)
 
 static int lite_price_get(ab_store *st, const char *model, ab_price *out)
 {
+    lite *l = L(st);
+    cached_price *c = price_slot(l, model);
+    if (c && c->gen == l->cache->gen && strcmp(c->p.model, model) == 0) {
+        if (!c->found)
+            return AB_ENOTFOUND;
+        *out = c->p;
+        return AB_OK;
+    }
     sqlite3_stmt *s = stmt(st, Q_PRICE_GET);
     if (!s)
         return AB_ESTORE;
     bind_text(s, 1, model);
     int rc = step_row(st, s, "read price");
-    if (rc)
-        return rc;
-    price_read(s, out);
-    sqlite3_reset(s);
-    return AB_OK;
+    if (rc == AB_OK) {
+        price_read(s, out);
+        sqlite3_reset(s);
+    }
+    if (c && (rc == AB_OK || rc == AB_ENOTFOUND)) {
+        c->gen = l->cache->gen;
+        c->found = rc == AB_OK;
+        if (c->found)
+            c->p = *out;
+        else
+            ab__strlcpy(c->p.model, model, sizeof c->p.model);
+    }
+    return rc;
 }
 
 static int lite_price_put(ab_store *st, const ab_price *p)
@@ -878,6 +1057,7 @@ static int lite_price_put(ab_store *st, const ab_price *p)
     ab__price_ints((ab_price *)p, v); /* only read here */
     for (int i = 0; i < AB__PRICE_INTS; i++)
         sqlite3_bind_int64(s, 2 + i, *v[i]);
+    cache_drop(L(st));
     return step_done(st, s, "save price");
 }
 
@@ -896,6 +1076,7 @@ static int delete_by(ab_store *st, int q, const char *key)
 
 static int lite_price_delete(ab_store *st, const char *model)
 {
+    cache_drop(L(st));
     return delete_by(st, Q_PRICE_DELETE, model);
 }
 
@@ -963,6 +1144,7 @@ static int lite_role_list(ab_store *st, int (*fn)(const char *, const char *, vo
 
 static int lite_wipe(ab_store *st)
 {
+    cache_drop(L(st));
     static const char *const tables[] = {"budgets",     "holds",  "hold_members", "events",
                                          "idempotency", "prices", "roles",        "tokens"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
@@ -1000,7 +1182,8 @@ static int lite_savepoint_release(ab_store *st)
 
 static int lite_savepoint_rollback(ab_store *st)
 {
-    if (txn_lost(st)) /* not this operation alone: the whole batch was undone */
+    cache_drop(L(st)); /* what the operation wrote through is undone */
+    if (txn_lost(st))  /* not this operation alone: the whole batch was undone */
         return AB_EREPLAY;
     control(st, Q_ROLLBACK_TO, "rollback to savepoint");
     control(st, Q_RELEASE, "release savepoint");
