@@ -501,13 +501,28 @@ static enum MHD_Result queue(struct MHD_Connection *conn, abd_call *c)
     return ok;
 }
 
+/* 413 for a body past q->max. A price import without a whole-store admin token is read only up
+ * to the usual body limit: the reply says what lifts it, or a caller would raise
+ * --max-body-bytes and still be refused. */
+static void body_too_large(req *q)
+{
+    if (q->max < abd_cfg.import_bytes_max && strcmp(q->call.url, "/v1/prices/import") == 0)
+        abd_error(&q->call, 413, "payload_too_large", NULL,
+                  "the body is larger than %zu bytes (a price import may be up to %zu bytes with "
+                  "a whole-store admin token)",
+                  q->max, abd_cfg.import_bytes_max);
+    else
+        abd_error(&q->call, 413, "payload_too_large", NULL, "the body is larger than %zu bytes",
+                  q->max);
+}
+
 static void answer(req *q, struct MHD_Connection *conn, int metrics_only)
 {
     abd_call *c = &q->call;
     char addr[48];
     client_addr(conn, addr, sizeof addr);
     if (q->too_big) {
-        abd_error(c, 413, "payload_too_large", NULL, "the body is larger than %zu bytes", q->max);
+        body_too_large(q);
         return;
     }
     c->body = q->body ? q->body : "";
@@ -805,8 +820,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         if (cl && strtoull(cl, NULL, 10) > q->max) { /* refuse before reading it */
             q->too_big = 1;
             q->answered = 1;
-            abd_error(&q->call, 413, "payload_too_large", NULL, "the body is larger than %zu bytes",
-                      q->max);
+            body_too_large(q);
             q->call.route = "none";
             return queue(conn, &q->call);
         }

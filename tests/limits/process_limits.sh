@@ -565,6 +565,7 @@ before=$(dump "$TMP/main.db")
 ADMIN=none http POST /v1/prices/import -H 'Content-Type: application/json' --data-binary @"$TMP/prices.json"
 want "$STATUS" 413 "no token: status"
 want_has "$BODY" "larger than $((64 * 1024)) bytes" "message names the usual limit"
+want_has "$BODY" "up to $((32 * MIB)) bytes with a whole-store admin token" "and what lifts it"
 [[ $before == "$(dump "$TMP/main.db")" ]] || WHY+=("the store changed")
 rm -f "$TMP/prices.json"
 verdict "price import of 1 MiB without an admin token: refused before it is read"
