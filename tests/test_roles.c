@@ -574,6 +574,20 @@ int main(void)
         {"Bash(printf -v x '%s' y)", 1},
         {"Bash(printf '[%s]\\n' \"$HOME\")", 1},
         {"Bash(read -r line)", 1},
+        /* what read's -p, -d, -t, -n, -N, -u and -i take is never a name: a prompt with
+         * capitals or [ ] is text (written as it is); -a's is a name, and so is every word
+         * after the first name, and a text that expands may split into names */
+        {"Bash(read -r -p 'Continue? [y/N] ' ans)", 1},
+        {"Bash(read -rp 'Name: ' -t 5 -N 1 -d X -u 3 -i Y a b)", 1},
+        {"Bash(read -p'Quit? ' -sn1 key)", 1},
+        {"Bash(read -p \"$PROMPT\" ans)", 0},
+        {"Bash(read -p $P ans)", 0},
+        {"Bash(read -p 'x' OPTIND)", 0},
+        {"Bash(read -r -a HISTCMD)", 0},
+        {"Bash(read -raPATH)", 0},
+        {"Bash(read -a arr -p 'Go? ' PATH)", 0},
+        {"Bash(read x -p Y)", 0},
+        {"Bash(read -- -p OPTIND)", 0},
         {"Bash(test -f x && [ -d y ] && [[ -n z ]])", 1},
         {"Bash(declare -p; unset x; mapfile -t a < f; let 1+2)", 1},
     };

@@ -2140,12 +2140,38 @@ static const char *builtin_names(char *cmd, size_t n)
     if (!strcmp(u, "let") && names_in(cmd, (size_t)(e - cmd), n))
         what = "arithmetic on a variable, let,";
     int closed = 0; /* [[ … ]]: its last word is ]] */
+    /* read's options: the argument of -p, -d, -i, -t, -n, -N or -u is text or a number that
+     * Bash never takes for a name (read -r -p 'Continue? [y/N] ' ans): one written as it is,
+     * with nothing to expand, is not checked; -a's is a name */
+    int read_opts = name && !strcmp(name, "read"), read_text = 0, read_name = 0;
     for (w = *e ? e + 1 : e; name && !what && *w; w = *e ? e + 1 : e) {
         e = word_end(w);
         closed = e - w == 2 && !memcmp(w, "]]", 2);
         word_unquoted(w, e, u);
         int expands =
             memchr(w, '$', (size_t)(e - w)) || memchr(w, '`', (size_t)(e - w)) || word_globs(w, e);
+        if (read_text && !expands) {
+            read_text = 0;
+            continue;
+        }
+        read_text = 0;
+        if (read_name) {
+            read_name = 0; /* -a's: checked below, and options may follow it */
+        } else if (read_opts && !expands && u[0] == '-' && u[1] && strcmp(u, "--")) {
+            size_t flags = strspn(u + 1, "rse"); /* -r, -s, -e take nothing */
+            char o = u[1 + flags];
+            if (o && strchr("pditnNu", o)) {
+                read_text = !u[2 + flags]; /* else it is the rest of this word */
+                continue;
+            }
+            if (!o)
+                continue;
+            /* -a, with its name here (checked below with the word) or next; or an unknown
+             * option, checked as any word */
+            read_name = o == 'a' && !u[2 + flags];
+        } else if (read_opts) {
+            read_opts = 0; /* "--", or the first name: no option after it */
+        }
         if (!strcmp(name, "[[")) {
             static const char *const ops[] = {"-v", "-R", "-eq", "-ne", "-lt", "-le", "-gt", "-ge"};
             for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
