@@ -696,6 +696,9 @@ int main(void)
         {"Bash(sh -c 'git log &>/dev/null rm -rf x')", 0},
         {"Bash(sh -c 'git log $'\"'\"'\\'\"'\"' ; rm -rf x ; # '\"'\"'')", 0},
         {"Bash(bash -c 'git log &>/dev/null'; sh -c 'git log >/dev/null 2>/dev/null')", 1},
+        /* and $[ as $ and [, no arithmetic (./rm ran under sh -c: git log $[1 then ./?? ]) */
+        {"Bash(sh -c 'git log $[1;./?? ]')", 0},
+        {"Bash(bash -c 'git log $[1+1]'; sh -c 'git log $((1+1))')", 1},
         {"Bash(bash -c 'git log 2>&1'; eval 'git log 2>&1'; trap 'git log >&2' EXIT)", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {

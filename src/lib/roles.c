@@ -1193,12 +1193,14 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         clean[r.span[k].to] = '\0';
         /* the scanner reads a text as bash does; dash reads &> as & and >, and $'…' as $ and
          * '…': sh -c 'git log &>/dev/null rm -rf x' and sh -c 'git log $'"'"'\'"'"' ; rm -rf x
-         * ; # '"'"'' ran rm under dash 0.5.12, bash ran git log alone (and <<< and |& too) */
+         * ; # '"'"'' ran rm under dash 0.5.12, bash ran git log alone (and <<< and |& too);
+         * and $[ as $ and [ (bash's arithmetic): sh -c 'git log $[1;./?? ]' ran ./rm */
         const char *t = clean + r.span[k].from;
         if (r.posix &&
-            (strstr(t, "&>") || strstr(t, "$'") || strstr(t, "<<<") || strstr(t, "|&")) &&
+            (strstr(t, "&>") || strstr(t, "$'") || strstr(t, "<<<") || strstr(t, "|&") ||
+             strstr(t, "$[")) &&
             !x->opaque_allow)
-            x->opaque_allow = "a text that sh reads otherwise than bash (&>, $'…', <<<, |&),";
+            x->opaque_allow = "a text that sh reads otherwise than bash (&>, $'…', <<<, |&, $[),";
         reread_text(x, clean + r.span[k].from, r.span[k].to - r.span[k].from, r.span[k].mode);
     }
     if (r.too_many)
