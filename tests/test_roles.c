@@ -699,6 +699,11 @@ int main(void)
         /* and $[ as $ and [, no arithmetic (./rm ran under sh -c: git log $[1 then ./?? ]) */
         {"Bash(sh -c 'git log $[1;./?? ]')", 0},
         {"Bash(bash -c 'git log $[1+1]'; sh -c 'git log $((1+1))')", 1},
+        /* and so does a text eval or trap reads again in it (rm ran under sh -c: dash's eval
+         * read git log &>&2 rm -rf x as git log & and >&2 rm -rf x) */
+        {"Bash(sh -c \"eval 'git log &''>&2 rm -rf x'\")", 0},
+        {"Bash(sh -c \"trap 'git log &''>&2 rm -rf x' EXIT\")", 0},
+        {"Bash(sh -c \"eval 'git log >/dev/null 2>&1'; trap 'git log' EXIT\")", 1},
         {"Bash(bash -c 'git log 2>&1'; eval 'git log 2>&1'; trap 'git log >&2' EXIT)", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {

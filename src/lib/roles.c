@@ -775,7 +775,8 @@ typedef struct bash_ctx {
     /* what no pattern, or no allow list, can follow in a text Bash reads again (bash_opaque,
      * bash_opaque_allow; the line's own are found on the line) */
     const char *opaque, *opaque_allow;
-    int reread;                /* how many texts read again deep this one is (reread_text) */
+    int reread; /* how many texts read again deep this one is (reread_text) */
+    int posix;  /* a text a shell other than bash reads: sh -c's, and eval's or trap's in it */
     size_t *reread_bytes_left; /* shared by the line's texts */
 } bash_ctx;
 
@@ -1058,7 +1059,7 @@ static int word_parens(const char *w, const char *e)
     return n;
 }
 
-static void reread_text(bash_ctx *x, const char *text, size_t n, int mode);
+static void reread_text(bash_ctx *x, const char *text, size_t n, int mode, int posix);
 static void emit_clean(bash_ctx *x, const char *seg, int depth);
 
 static void bash_emit(bash_ctx *x, char *seg, size_t n)
@@ -1196,12 +1197,13 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
          * ; # '"'"'' ran rm under dash 0.5.12, bash ran git log alone (and <<< and |& too);
          * and $[ as $ and [ (bash's arithmetic): sh -c 'git log $[1;./?? ]' ran ./rm */
         const char *t = clean + r.span[k].from;
-        if (r.posix &&
+        if ((r.posix || x->posix) &&
             (strstr(t, "&>") || strstr(t, "$'") || strstr(t, "<<<") || strstr(t, "|&") ||
              strstr(t, "$[")) &&
             !x->opaque_allow)
             x->opaque_allow = "a text that sh reads otherwise than bash (&>, $'…', <<<, |&, $[),";
-        reread_text(x, clean + r.span[k].from, r.span[k].to - r.span[k].from, r.span[k].mode);
+        reread_text(x, clean + r.span[k].from, r.span[k].to - r.span[k].from, r.span[k].mode,
+                    r.posix);
     }
     if (r.too_many)
         *denied = 1;
@@ -2064,8 +2066,10 @@ static const char *bash_opaque_allow(const char *s, size_t len)
  * NUL-terminated: scanned as a line of its own in mode (SCAN_COMMANDS, or SCAN_EXPANSIONS for
  * words Bash only expands), its commands emitted after the command's; what in it no pattern, or
  * no allow list, can follow is noted in x as the line's own would be (eval git $'\x24{x=…}' is
- * ${x=…} to Bash). Nested too deep, or more text than REREAD_BYTES_MAX in all: denied. */
-static void reread_text(bash_ctx *x, const char *text, size_t n, int mode)
+ * ${x=…} to Bash). Nested too deep, or more text than REREAD_BYTES_MAX in all: denied. posix: a
+ * shell other than bash reads it (sh -c's); so does it a text read again in it (eval's, trap's:
+ * sh -c "eval 'git log &''>&2 rm -rf x'" ran rm under dash, which read eval's &> as & and >). */
+static void reread_text(bash_ctx *x, const char *text, size_t n, int mode, int posix)
 {
     if (x->reread >= REREAD_DEPTH_MAX || n > *x->reread_bytes_left) {
         x->denied = 1;
@@ -2081,6 +2085,7 @@ static void reread_text(bash_ctx *x, const char *text, size_t n, int mode)
     y->count = x->count;
     y->reread = x->reread + 1;
     y->reread_bytes_left = x->reread_bytes_left;
+    y->posix = x->posix || posix;
     bash_scan(y, text, n, 0, '\0', mode, 0);
     x->denied |= y->denied;
     x->extglob |= y->extglob;
