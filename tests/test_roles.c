@@ -704,6 +704,12 @@ int main(void)
         {"Bash(sh -c \"eval 'git log &''>&2 rm -rf x'\")", 0},
         {"Bash(sh -c \"trap 'git log &''>&2 rm -rf x' EXIT\")", 0},
         {"Bash(sh -c \"eval 'git log >/dev/null 2>&1'; trap 'git log' EXIT\")", 1},
+        /* bash reads "${x-'}'}" to its last }, dash to its first (rm ran under sh -c) */
+        {"Bash(sh -c 'git log \"${x-'\"'\"'}\"; rm -rf x; \"'\"'\"'}\"')", 0},
+        {"Bash(sh -c \"eval 'git log \\\"\\${x-'\\''}\\\"; rm -rf x; \\\"'\\''}\\\"'\")", 0},
+        {"Bash(sh -c 'git log \"${1-HEAD}\" ${x-'\"'\"'}'\"'\"'}'; bash -c 'git log "
+         "\"${x-'\"'\"'}'\"'\"'}\"')",
+         1},
         {"Bash(bash -c 'git log 2>&1'; eval 'git log 2>&1'; trap 'git log >&2' EXIT)", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
