@@ -671,6 +671,14 @@ int main(void)
         {"Bash(set -o histexpand)", 0},
         {"Bash(shopt -so histexpand)", 0},
         {"Bash(set -euo pipefail; set -x; set +H; set -o history; git log)", 1},
+        /* bash's POSIX mode reads a ' in "${…}" in double quotes as sh does, and ends the ${ at
+         * the next }: ; rm -rf x ; was a command (rm ran) */
+        {"Bash(set -o posix\ngit log \"${x-'}\"; rm -rf x; \"'}\")", 0},
+        {"Bash(set -o posix; eval 'git log \"${x-'\\''}\"; rm -rf x; \"'\\''}\"')", 0},
+        {"Bash(shopt -so posix; eval 'git log \"${x-'\\''}\"; rm -rf x; \"'\\''}\"')", 0},
+        {"Bash(bash --posix -c 'git log \"${x-'\\''}\"; rm -rf x; \"'\\''}\"')", 0},
+        {"Bash(bash -o posix -c 'git log \"${x-'\\''}\"; rm -rf x; \"'\\''}\"')", 0},
+        {"Bash(set -o pipefail -o errexit; bash -o errexit -c 'git log \"${1-HEAD}\"')", 1},
         /* a shell that reads its commands from its standard input (rm ran) */
         {"Bash(bash <<<'rm -rf x')", 0},
         {"Bash(echo 'rm -rf x' | bash -s)", 0},

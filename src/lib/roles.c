@@ -744,8 +744,9 @@ typedef struct {
     int posix;   /* the shell is no bash (sh, dash, zsh, ksh): it reads some of bash's otherwise */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
     int made;    /* a text is made by an expansion (word_expands): no allow list reads it */
-    const char *opaque;    /* what no pattern can follow: hash -p, alias NAME=VALUE, set -k, … */
-    int fc_lists, fc_runs; /* fc -l, fc -s or -e (or a word that may expand to them) */
+    const char *opaque; /* what no pattern can follow: hash -p, alias NAME=VALUE, set -k, … */
+    const char *opaque_allow; /* what no allow list can follow: set -o posix */
+    int fc_lists, fc_runs;    /* fc -l, fc -s or -e (or a word that may expand to them) */
     int too_many;
     size_t n;
     struct {
@@ -867,6 +868,8 @@ static void reread_span(reread *r, size_t from, size_t to, int mode, int made)
 
 #define SET_K_OPAQUE "set -k, which takes NAME=VALUE words anywhere for the environment,"
 #define SET_H_OPAQUE "history expansion, set -H, which runs what a line of history holds,"
+static const char set_posix_opaque[] =
+    "bash's POSIX mode, set -o posix, which reads a line as sh does,";
 
 /* What a word u of set's, shopt -o's or a shell's options turns on that no pattern can follow,
  * or NULL: -k (-o keyword), and -H (-o histexpand: with set -o history, a line's !!:2:gs/"//
@@ -874,11 +877,26 @@ static void reread_span(reread *r, size_t from, size_t to, int mode, int made)
  * git log !!:2:gs/"// ran rm under bash 5.2.15 with Bash(set *) and Bash(git *)). */
 static const char *set_opaque(const char *u)
 {
+    /* bash's POSIX mode (set -o posix, shopt -so posix, bash --posix, bash -o posix) reads a ' in
+     * "${…}" as a character, as dash does, and ends the ${ at the next }: set -o posix, then
+     * git log "${x-'}"; rm -rf x; "'}" ran rm, the scanner (bash's reading) saw one git log;
+     * an allow list refuses it (note_opaque) */
+    if (!strcmp(u, "posix") || !strcmp(u, "--posix"))
+        return set_posix_opaque;
     if (!strcmp(u, "keyword") || (u[0] == '-' && u[1] != '-' && strchr(u, 'k')))
         return SET_K_OPAQUE;
     if (!strcmp(u, "histexpand") || (u[0] == '-' && u[1] != '-' && strchr(u, 'H')))
         return SET_H_OPAQUE;
     return NULL;
+}
+
+/* Notes in r what set_opaque found: what no pattern can follow, or no allow list (POSIX mode). */
+static void note_opaque(reread *r, const char *opaque)
+{
+    if (opaque == set_posix_opaque)
+        r->opaque_allow = opaque;
+    else if (opaque)
+        r->opaque = opaque;
 }
 
 /* A word u of set's (reread_word): -k, -o keyword, -H, -o histexpand (set_opaque), or one that
@@ -890,11 +908,12 @@ static void set_word(reread *r, const char *u, int expands)
     if (!r->options)
         return;
     const char *opaque = expands ? SET_K_OPAQUE : set_opaque(u);
-    if (opaque)
-        r->opaque = opaque;
-    else if (!name && ((u[0] != '-' && u[0] != '+') || !strcmp(u, "--") || !strcmp(u, "-")))
+    note_opaque(r, opaque);
+    if (opaque || name)
+        return;
+    if ((u[0] != '-' && u[0] != '+') || !strcmp(u, "--") || !strcmp(u, "-"))
         r->options = 0;
-    else if (!name)
+    else
         r->next = u[strlen(u) - 1] == 'o';
 }
 
@@ -910,7 +929,7 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
 {
     if (r->next) { /* an option's argument */
         r->next--;
-        r->opaque = set_opaque(u) ? set_opaque(u) : r->opaque;
+        note_opaque(r, set_opaque(u));
         return;
     }
     if (r->options && !strcmp(u, "-")) {
@@ -924,7 +943,7 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
             r->kind = REREAD_NONE;
         else if (u[1] == '-')
             r->next = !strcmp(u, "--rcfile") || !strcmp(u, "--init-file");
-        r->opaque = set_opaque(u) ? set_opaque(u) : r->opaque;
+        note_opaque(r, set_opaque(u));
         for (size_t k = 1; u[1] != '-' && u[k]; k++) {
             r->next += u[k] == 'o' || u[k] == 'O';
             r->shell_c |= u[k] == 'c' && u[0] == '-';
@@ -961,8 +980,8 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         r->fc_lists = 1;
     if (r->kind == REREAD_SET)
         set_word(r, u, expands);
-    if (r->kind == REREAD_SHOPT && (expands || set_opaque(u)))
-        r->opaque = expands ? SET_K_OPAQUE : set_opaque(u);
+    if (r->kind == REREAD_SHOPT)
+        note_opaque(r, expands ? SET_K_OPAQUE : set_opaque(u));
     if (r->kind >= REREAD_HASH)
         return;
     if (r->kind == REREAD_EVAL || r->loose) {
@@ -1217,6 +1236,8 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         x->opaque_allow = "commands a shell reads from its standard input,";
     if (r.opaque && !x->opaque)
         x->opaque = r.opaque;
+    if (r.opaque_allow && !x->opaque_allow)
+        x->opaque_allow = r.opaque_allow;
     if (r.made && !x->opaque_allow)
         x->opaque_allow =
             "a text that eval, trap, compgen or sh -c reads again, made by an expansion,";
