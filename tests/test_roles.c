@@ -715,9 +715,13 @@ int main(void)
         /* bash reads "${x-'}'}" to its last }, dash to its first (rm ran under sh -c) */
         {"Bash(sh -c 'git log \"${x-'\"'\"'}\"; rm -rf x; \"'\"'\"'}\"')", 0},
         {"Bash(sh -c \"eval 'git log \\\"\\${x-'\\''}\\\"; rm -rf x; \\\"'\\''}\\\"'\")", 0},
-        {"Bash(sh -c 'git log \"${1-HEAD}\" ${x-'\"'\"'}'\"'\"'}'; bash -c 'git log "
-         "\"${x-'\"'\"'}'\"'\"'}\"')",
+        /* and in a here-document's body (rm ran in ${x-'$(git log \'; rm -rf x; )'}) */
+        {"Bash(sh -c 'git hash-object --stdin <<E\n${x-'\"'\"'$(git log \\'\"'\"'; rm -rf x; "
+         ")'\"'\"'}\nE')",
+         0},
+        {"Bash(sh -c 'git log \"${1-HEAD}\" ${x:-a}'; bash -c 'git log \"${x-'\"'\"'}'\"'\"'}\"')",
          1},
+        {"Bash(sh -c 'git hash-object --stdin <<E\n${HOME-x} $(git log)\nE')", 1},
         {"Bash(bash -c 'git log 2>&1'; eval 'git log 2>&1'; trap 'git log >&2' EXIT)", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {

@@ -1372,8 +1372,10 @@ static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int de
              * context (where it does quote, that denies more, never less) */
             size_t j = end_single(s, len, i, 0);
             /* where it ends: bash reads "${x-'}'}" to its last }, dash to its first, and sh -c
-             * 'git log "${x-'"'"'}"; rm -rf x; "'"'"'}"' ran rm under dash */
-            if (dq && x->posix && !x->opaque_allow)
+             * 'git log "${x-'"'"'}"; rm -rf x; "'"'"'}"' ran rm under dash; in a here-document
+             * too (dash ran rm in the $( ) of ${x-'$(git log \'; rm -rf x; )'}, a ' a character,
+             * \' an escaped one): where it is quoted or not, a ' in ${…} is refused */
+            if (x->posix && !x->opaque_allow)
                 x->opaque_allow = "a ' in \"${…}\", in a text sh reads otherwise than bash,";
             bash_scan(x, s, j, i + 1, '\0', SCAN_EXPANSIONS, depth + 1);
             i = j;
