@@ -205,6 +205,9 @@ int main(void)
         {"builtin eval 'git push'", 0},
         {"command eval -- git \"push\"", 0},
         {"eval eval \"'git push'\"", 0},
+        /* a redirection between eval's words is none of them (git push ran; the scanner read
+         * git log 2>' ; git push 2>', a quote) */
+        {"eval 'git log' 2>\"'\" '; git push' 2>\"'\"", 0},
         {"eval $'git\\x20push'", 0},
         {"trap 'git push' EXIT", 0},
         {"builtin trap -- 'git push' EXIT", 0},
@@ -645,6 +648,13 @@ int main(void)
         {"Bash(for x in ';rm -rf y'; do trap \"git log$x\" EXIT; done)", 0},
         {"Bash(for x in '$(rm -rf y)'; do compgen -W \"$x\"; done)", 0},
         {"Bash(eval 'git log $x' \\$x\\ \"\\$x\"; trap 'git log $x' EXIT)", 1},
+        /* a redirection between eval's words is none of them: rm ran, the scanner read
+         * git log 2>' ; rm -rf x 2>', a quote */
+        {"Bash(eval 'git log' 2>\"'\" '; rm -rf x' 2>\"'\")", 0},
+        {"Bash(eval 'git log' 2>'#' '; rm -rf x')", 0},
+        {"Bash(eval 2>/dev/null git log --oneline >out.txt; eval git log 2>&1 | git hash-object "
+         "--stdin)",
+         1},
         /* what no allow list can follow, in a text read again: arithmetic on a variable
          * (rm ran: $_ was the index), an extended glob */
         {"Bash(git log 'a[$(rm -rf x)]'; eval git log \\$\\(\\(_\\)\\))", 0},

@@ -748,6 +748,7 @@ typedef struct {
     const char *opaque_allow; /* what no allow list can follow: set -o posix */
     int fc_lists, fc_runs;    /* fc -l, fc -s or -e (or a word that may expand to them) */
     int too_many;
+    int redirected; /* a redirection after eval's first word: in its text if a word follows */
     size_t n;
     struct {
         size_t from, to;
@@ -990,8 +991,11 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
             return;
         }
         r->options = 0;
+        /* eval joins its words: one line; a redirection between them is none of them, but
+         * would be read in it, unquoted: eval 'git log' 2>"'" '; rm -rf x' 2>"'" ran rm, the
+         * scanner read git log 2>' ; rm -rf x 2>' (denied) */
         if (r->kind == REREAD_EVAL && r->n)
-            r->span[0].to = to, r->made |= expands; /* eval joins its words: one line */
+            r->span[0].to = to, r->made |= expands, r->too_many |= r->redirected;
         else
             reread_span(r, from, to, SCAN_COMMANDS, expands);
         return;
@@ -1198,9 +1202,9 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             if (inside)
                 ;
             else if (r.kind && target) /* a redirection's target */
-                target = 0;
+                target = 0, r.redirected |= r.n > 0;
             else if (r.kind && redirect_after(word, e, &bare))
-                target = bare;
+                target = bare, r.redirected |= r.n > 0;
             else if (r.kind)
                 reread_word(&r, word, e, u, c, c + un);
             memcpy(clean + c, u, un);
