@@ -208,6 +208,7 @@ int main(void)
         /* a redirection between eval's words is none of them (git push ran; the scanner read
          * git log 2>' ; git push 2>', a quote) */
         {"eval 'git log' 2>\"'\" '; git push' 2>\"'\"", 0},
+        {"eval 'git log' <(git log \"'\") '; git push' <(git log \"'\")", 0},
         {"eval $'git\\x20push'", 0},
         {"trap 'git push' EXIT", 0},
         {"builtin trap -- 'git push' EXIT", 0},
@@ -652,6 +653,10 @@ int main(void)
          * git log 2>' ; rm -rf x 2>', a quote */
         {"Bash(eval 'git log' 2>\"'\" '; rm -rf x' 2>\"'\")", 0},
         {"Bash(eval 'git log' 2>'#' '; rm -rf x')", 0},
+        /* and a <( ) is a path to eval: rm ran, the scanner read <(git log ') ; rm -rf x … */
+        {"Bash(eval 'git log' <(git log \"'\") '; rm -rf x' <(git log \"'\"))", 0},
+        {"Bash(eval git log >(git log \"'\") '; rm -rf x' >(git log \"'\"))", 0},
+        {"Bash(eval 'git log -- x' | git diff --no-index <(git show HEAD:x) -)", 1},
         {"Bash(eval 2>/dev/null git log --oneline >out.txt; eval git log 2>&1 | git hash-object "
          "--stdin)",
          1},

@@ -748,7 +748,10 @@ typedef struct {
     const char *opaque_allow; /* what no allow list can follow: set -o posix */
     int fc_lists, fc_runs;    /* fc -l, fc -s or -e (or a word that may expand to them) */
     int too_many;
-    int redirected; /* a redirection after eval's first word: in its text if a word follows */
+    /* after eval's first word, one that Bash does not pass to it as written: a redirection, a
+     * word of a <( ) or $( ) a blank splits, or a word with <( or >( (Bash passes a path);
+     * eval's text, as the scanner joins it, holds it if another word of eval's follows */
+    int gap;
     size_t n;
     struct {
         size_t from, to;
@@ -993,11 +996,15 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         r->options = 0;
         /* eval joins its words: one line; a redirection between them is none of them, but
          * would be read in it, unquoted: eval 'git log' 2>"'" '; rm -rf x' 2>"'" ran rm, the
-         * scanner read git log 2>' ; rm -rf x 2>' (denied) */
+         * scanner read git log 2>' ; rm -rf x 2>' (denied); and so did eval 'git log'
+         * <(git log "'") '; rm -rf x' <(git log "'"), Bash passing /dev/fd/63 where the
+         * scanner read <(git log ') ; rm -rf x <(git log ') (r->gap) */
         if (r->kind == REREAD_EVAL && r->n)
-            r->span[0].to = to, r->made |= expands, r->too_many |= r->redirected;
+            r->span[0].to = to, r->made |= expands, r->too_many |= r->gap;
         else
             reread_span(r, from, to, SCAN_COMMANDS, expands);
+        for (const char *p = w; r->kind == REREAD_EVAL && p + 1 < e; p++)
+            r->gap |= (p[0] == '<' || p[0] == '>') && p[1] == '(';
         return;
     }
     if (r->kind == REREAD_SHELL && !(expands && r->options && !r->next)) {
@@ -1200,11 +1207,11 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             open += word_parens(word, e);
             open = open < 0 ? 0 : open;
             if (inside)
-                ;
+                r.gap |= r.n > 0;
             else if (r.kind && target) /* a redirection's target */
-                target = 0, r.redirected |= r.n > 0;
+                target = 0, r.gap |= r.n > 0;
             else if (r.kind && redirect_after(word, e, &bare))
-                target = bare, r.redirected |= r.n > 0;
+                target = bare, r.gap |= r.n > 0;
             else if (r.kind)
                 reread_word(&r, word, e, u, c, c + un);
             memcpy(clean + c, u, un);
