@@ -684,6 +684,10 @@ int main(void)
         {"Bash(set -o history -H\ngit log \"x;rm -rf y\"\ngit log !!:2:gs/\"//)", 0},
         {"Bash(bash -H -c 'set -o history\ngit log \"x;rm -rf y\"\ngit log !!:2:gs/\"//')", 0},
         {"Bash(set -o histexpand)", 0},
+        /* an interactive shell expands history too (rm ran under bash -i) */
+        {"Bash(bash -i -c 'set -o history\ngit log \"x;rm -rf y\"\ngit log !!:2:gs/\"//')", 0},
+        {"Bash(bash -eic 'set -o history\ngit log \"x;rm -rf y\"\ngit log !!:2:gs/\"//')", 0},
+        {"Bash(bash -lc 'git log'; bash -ec 'git log'; bash --noprofile --norc -c 'git log')", 1},
         {"Bash(shopt -so histexpand)", 0},
         {"Bash(set -euo pipefail; set -x; set +H; set -o history; git log)", 1},
         /* bash's POSIX mode reads a ' in "${…}" in double quotes as sh does, and ends the ${ at

@@ -948,6 +948,10 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
         else if (u[1] == '-')
             r->next = !strcmp(u, "--rcfile") || !strcmp(u, "--init-file");
         note_opaque(r, set_opaque(u));
+        /* -i: an interactive shell has history expansion on (-H), and bash -i -c 'set -o
+         * history<newline>git log "x;rm -rf y"<newline>git log !!:2:gs/"//' ran rm */
+        if (u[0] == '-' && u[1] != '-' && strchr(u, 'i'))
+            r->opaque = SET_H_OPAQUE;
         for (size_t k = 1; u[1] != '-' && u[k]; k++) {
             r->next += u[k] == 'o' || u[k] == 'O';
             r->shell_c |= u[k] == 'c' && u[0] == '-';
