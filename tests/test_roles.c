@@ -209,6 +209,9 @@ int main(void)
          * git log 2>' ; git push 2>', a quote) */
         {"eval 'git log' 2>\"'\" '; git push' 2>\"'\"", 0},
         {"eval 'git log' <(git log \"'\") '; git push' <(git log \"'\")", 0},
+        /* >| is a redirection, not > and a pipe (git push ran; the scanner saw eval > and a
+         * command x 'git push') */
+        {"eval >|x 'git push'", 0},
         {"eval $'git\\x20push'", 0},
         {"trap 'git push' EXIT", 0},
         {"builtin trap -- 'git push' EXIT", 0},
@@ -657,6 +660,12 @@ int main(void)
         {"Bash(eval 'git log' <(git log \"'\") '; rm -rf x' <(git log \"'\"))", 0},
         {"Bash(eval git log >(git log \"'\") '; rm -rf x' >(git log \"'\"))", 0},
         {"Bash(eval 'git log -- x' | git diff --no-index <(git show HEAD:x) -)", 1},
+        /* >| (clobber) is one redirection, not > and a pipe: rm ran, the scanner read eval >
+         * and git 'rm -rf x' (and trap >, bash -c >) */
+        {"Bash(eval >|git 'rm -rf x')", 0},
+        {"Bash(trap >|git 'rm -rf x' EXIT)", 0},
+        {"Bash(bash -c >|git 'rm -rf x')", 0},
+        {"Bash(git log >|out.txt; git log 2>|err.txt >| out2.txt)", 1},
         {"Bash(eval 2>/dev/null git log --oneline >out.txt; eval git log 2>&1 | git hash-object "
          "--stdin)",
          1},

@@ -1650,6 +1650,14 @@ static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mo
         return i + 2;
     if (ch == '<' && next == '<')
         return heredoc_word(x, s, len, i, depth);
+    if (ch == '>' && next == '|') {
+        /* >| (clobber) is one operator, a redirection: its | is no pipe. The scanner split
+         * eval >|git 'rm -rf x' at it, and git 'rm -rf x' passed Bash(git *): rm ran. After
+         * >, < or & (>>|, &>|, <>|: Bash reads a pipe there, and errs) it is not followed */
+        if (i > 0 && strchr("<>&", s[i - 1]))
+            x->denied = 1;
+        return i + 1;
+    }
     if ((ch == '>' || ch == '<') && next == '&') { /* >&2: not a separator */
         /* Bash expands the word after >& twice (it takes >& WORD for &> WORD): quotes do not
          * keep its substitutions from running, >&'$(rm -rf x)' runs rm. What single quotes hold
