@@ -488,17 +488,17 @@ static uint64_t key_hash(const char *k)
 }
 
 /* While the cache is in use: the slot of path's entry, or the free one where it goes (tag gen
- * not the current one); else -1. */
-static long budget_slot(lite *l, const char *path)
+ * not the current one), and path's hash in *h; else -1. */
+static long budget_slot(lite *l, const char *path, uint64_t *h)
 {
     struct cache *c = l->cache;
     if (!c || !c->on)
         return -1;
-    uint64_t h = key_hash(path);
-    for (uint64_t i = h;; i++) { /* never full: at most half the slots are used */
+    *h = key_hash(path);
+    for (uint64_t i = *h;; i++) { /* never full: at most half the slots are used */
         size_t k = (size_t)(i % (2 * CACHE_BUDGETS));
         if (c->tags[k].gen != c->gen ||
-            (c->tags[k].hash == h && strcmp(c->budgets[c->tags[k].entry].b.s.path, path) == 0))
+            (c->tags[k].hash == *h && strcmp(c->budgets[c->tags[k].entry].b.s.path, path) == 0))
             return (long)k;
     }
 }
@@ -506,16 +506,17 @@ static long budget_slot(lite *l, const char *path)
 /* Notes path's row (NULL: there is none). */
 static void budget_keep(lite *l, const char *path, const ab__budget *b)
 {
-    long k = budget_slot(l, path);
+    uint64_t h;
+    long k = budget_slot(l, path, &h);
     if (k < 0)
         return;
     struct cache *c = l->cache;
     if (c->tags[k].gen != c->gen) { /* a new entry */
         if (c->budgets_n == CACHE_BUDGETS) {
             cache_new_gen(c);
-            k = budget_slot(l, path);
+            k = budget_slot(l, path, &h);
         }
-        c->tags[k] = (cache_tag){c->gen, key_hash(path), c->budgets_n++};
+        c->tags[k] = (cache_tag){c->gen, h, c->budgets_n++};
     }
     cached_budget *e = &c->budgets[c->tags[k].entry];
     e->found = b != NULL;
@@ -528,6 +529,19 @@ static void budget_keep(lite *l, const char *path, const ab__budget *b)
 static cached_price *price_slot(lite *l, const char *model)
 {
     return l->cache && l->cache->on ? &l->cache->prices[key_hash(model) % CACHE_PRICES] : NULL;
+}
+
+/* Notes model's override (NULL: there is none) in its slot c (price_slot's). */
+static void price_keep(lite *l, cached_price *c, const char *model, const ab_price *p)
+{
+    if (!c)
+        return;
+    c->gen = l->cache->gen;
+    c->found = p != NULL;
+    if (p)
+        c->p = *p;
+    else
+        ab__strlcpy(c->p.model, model, sizeof c->p.model);
 }
 
 static int lite_begin(ab_store *st, int write)
@@ -619,7 +633,8 @@ static void budget_bind(sqlite3_stmt *s, const ab__budget *b)
 static int lite_budget_get(ab_store *st, const char *path, ab__budget *out)
 {
     lite *l = L(st);
-    long k = budget_slot(l, path);
+    uint64_t h;
+    long k = budget_slot(l, path, &h);
     if (k >= 0 && l->cache->tags[k].gen == l->cache->gen) {
         const cached_budget *e = &l->cache->budgets[l->cache->tags[k].entry];
         if (!e->found)
@@ -1036,14 +1051,8 @@ static int lite_price_get(ab_store *st, const char *model, ab_price *out)
         price_read(s, out);
         sqlite3_reset(s);
     }
-    if (c && (rc == AB_OK || rc == AB_ENOTFOUND)) {
-        c->gen = l->cache->gen;
-        c->found = rc == AB_OK;
-        if (c->found)
-            c->p = *out;
-        else
-            ab__strlcpy(c->p.model, model, sizeof c->p.model);
-    }
+    if (rc == AB_OK || rc == AB_ENOTFOUND)
+        price_keep(l, c, model, rc == AB_OK ? out : NULL);
     return rc;
 }
 
