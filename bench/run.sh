@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh — runs every benchmark and prints their JSON lines (one per result) on stdout.
 # usage: bench/run.sh [BUILD_DIR]   (default: build; builds nothing, the dir must be built)
-# Takes about a minute: memory ~8 s, sqlite ~20 s plus fsync time, cli ~2 x 210 process runs.
+# Takes about a minute: memory ~14 s, sqlite ~20 s plus fsync time, cli ~2 x 210 process runs.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
