@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -2061,6 +2062,43 @@ static void test_aborted_writes_forgotten(void)
     ab_store_close(st);
 }
 
+/* SQLite: an operation of a batch that fails after writing a budget (the leaf is written, then
+ * the write of its parent is refused, here by a trigger) goes back to its savepoint, and the
+ * handle forgets the leaf's row as written: the batch's next operation on the leaf counts from
+ * what the store holds, not from a hold that never was. */
+static void test_savepoint_rollback_forgotten(void)
+{
+    if (strcmp(kind, "sqlite") != 0)
+        return;
+    ab_store *st = fresh(T0);
+    make(st, "team", NULL, NULL);
+    make(st, "team/x", NULL, NULL);
+    char file[512];
+    snprintf(file, sizeof file, "%s/store%d.db", tmpdir, case_no);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "CREATE TRIGGER refuse BEFORE UPDATE ON budgets WHEN NEW.path = 'team' "
+                       "AND NEW.held_tokens - OLD.held_tokens = 999 BEGIN SELECT RAISE(ABORT, "
+                       "'refused by the test'); END",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    ab_decision d;
+    CHECK_OK(st, ab_store_batch_begin(st));
+    CHECK_RC(st, ab_budget_reserve(st, "team/x", FLAT, &(ab_usage){.input = 999}, 0, NULL, &d),
+             AB_ESTORE);
+    CHECK(strstr(ab_store_errmsg(st), "refused by the test") != NULL);
+    CHECK_OK(st, ab_budget_charge(st, "team/x", FLAT, &(ab_usage){.input = 5}, NULL, &d));
+    CHECK_OK(st, ab_store_batch_commit(st));
+    for (int i = 0; i < 2; i++) {
+        ab_budget_status s = get(st, i ? "team" : "team/x");
+        CHECK_I64(s.held[TOK], 0);
+        CHECK_I64(s.holds_open, 0);
+        CHECK_I64(s.used[TT][TOK], 5);
+    }
+    ab_store_close(st);
+}
+
 /* More budgets than a SQLite handle keeps rows of (4,096), written by one handle in turn, in
  * batches and alone: each charge counts on its own budget once, whichever rows are kept. */
 static void test_many_budgets_one_handle(void)
@@ -2210,6 +2248,7 @@ int main(int argc, char **argv)
     test_price_seen_by_others();
     test_budget_seen_by_others();
     test_aborted_writes_forgotten();
+    test_savepoint_rollback_forgotten();
     test_many_budgets_one_handle();
     test_price_unset_in_use();
     test_copy_same_store();
