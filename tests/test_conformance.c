@@ -1032,6 +1032,15 @@ static void test_tokens(void)
     CHECK_RC(st, ab_token_verify(st, wrong, &got), AB_EPERM);
     CHECK_RC(st, ab_token_verify(st, "abt_nope", &got), AB_EPERM);
     CHECK_RC(st, ab_token_verify(st, "", &got), AB_EPERM);
+    /* the hash kept of a secret is its SHA-256 in lowercase hex (FIPS 180-2's "abc"), and random
+     * ids are lowercase hex: a store made by another build verifies the same secrets */
+    char hash[65], rnd[2 * 32 + 1];
+    CHECK_OK(st, ab__sha256_hex(st, "abc", 3, hash));
+    CHECK_STR(hash, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    memset(rnd, 'x', sizeof rnd);
+    CHECK_OK(st, ab__random_hex(st, 32, rnd));
+    CHECK_I64(strlen(rnd), 64);
+    CHECK_I64(strspn(rnd, "0123456789abcdef"), 64);
     /* scopes */
     CHECK(ab_scope_covers("acme/research", "acme/research"));
     CHECK(ab_scope_covers("acme/research", "acme/research/agent-7"));

@@ -10,7 +10,7 @@
 
 static struct {
     int (*digest)(const void *, size_t, unsigned char *, unsigned int *, const EVP_MD *, ENGINE *);
-    const EVP_MD *(*sha256)(void);
+    const EVP_MD *sha256; /* fetched once: EVP_sha256()'s is fetched again on every digest */
 } crypto;
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
 static char crypto_error[256];
@@ -22,12 +22,27 @@ static void crypto_load(void)
         snprintf(crypto_error, sizeof crypto_error, "%s", dlerror());
         return;
     }
+    EVP_MD *(*fetch)(OSSL_LIB_CTX *, const char *, const char *);
     *(void **)&crypto.digest = dlsym(h, "EVP_Digest");
-    *(void **)&crypto.sha256 = dlsym(h, "EVP_sha256");
+    *(void **)&fetch = dlsym(h, "EVP_MD_fetch");
+    /* kept until the process ends, as the library stays loaded */
+    crypto.sha256 = fetch ? fetch(NULL, "SHA256", NULL) : NULL;
     if (!crypto.digest || !crypto.sha256) {
-        snprintf(crypto_error, sizeof crypto_error, "libcrypto.so.3 lacks EVP_Digest/EVP_sha256");
+        snprintf(crypto_error, sizeof crypto_error,
+                 "libcrypto.so.3 lacks EVP_Digest, EVP_MD_fetch or SHA256");
         crypto.digest = NULL;
     }
+}
+
+/* bytes as 2 lowercase hex digits each, then a NUL */
+static void hex_encode(const unsigned char *bytes, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[bytes[i] >> 4];
+        out[2 * i + 1] = hex[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
 }
 
 int ab__sha256_hex(ab_store *st, const char *data, size_t len, char out[65])
@@ -37,10 +52,9 @@ int ab__sha256_hex(ab_store *st, const char *data, size_t len, char out[65])
         return ab__fail(st, AB_ESTORE, "cannot load libcrypto (install libssl3): %s", crypto_error);
     unsigned char md[32];
     unsigned int n = 0;
-    if (!crypto.digest(data, len, md, &n, crypto.sha256(), NULL) || n != 32)
+    if (!crypto.digest(data, len, md, &n, crypto.sha256, NULL) || n != 32)
         return ab__fail(st, AB_ESTORE, "SHA-256 failed");
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    hex_encode(md, 32, out);
     return AB_OK;
 }
 
@@ -64,7 +78,6 @@ int ab__random_hex(ab_store *st, size_t bytes, char *out)
             return ab__fail(st, AB_ESTORE, "getrandom failed");
         got += (size_t)r;
     }
-    for (size_t i = 0; i < bytes; i++)
-        snprintf(out + 2 * i, 3, "%02x", buf[i]);
+    hex_encode(buf, bytes, out);
     return AB_OK;
 }
