@@ -612,7 +612,7 @@ int main(void)
     char *rereads[] = {"Bash(git *)",  "Bash(eval *)",    "Bash(trap *)",   "Bash(compgen *)",
                        "Bash(hash *)", "Bash(alias *)",   "Bash(echo *)",   "Bash(shopt *)",
                        "Bash(fc *)",   "Bash(history *)", "Bash(enable *)", "Bash(set *)",
-                       "Bash(bash *)", "Bash(sh *)"};
+                       "Bash(bash *)", "Bash(sh *)",      "Bash(zsh *)",    "Bash(ksh *)"};
     static const struct {
         const char *line;
         int allowed;
@@ -751,6 +751,13 @@ int main(void)
          1},
         {"Bash(sh -c 'git hash-object --stdin <<E\n${HOME-x} $(git log)\nE')", 1},
         {"Bash(bash -c 'git log 2>&1'; eval 'git log 2>&1'; trap 'git log >&2' EXIT)", 1},
+        /* a ${ that begins no parameter: other shells run what it holds (rm ran under ksh93,
+         * mksh and zsh 5.9; bash 5.3 runs ${ cmd; } and ${|cmd;} too) */
+        {"Bash(ksh -c 'echo ${ rm -rf x; }')", 0},
+        {"Bash(echo ${|rm -rf x;})", 0},
+        {"Bash(zsh -c 'for x in \"\\$(rm -rf x)\"; do echo ${(e)x}; done')", 0},
+        {"Bash(zsh -c 'for x in \"*(e:rm -rf x:)\"; do echo ${~x}; done')", 0},
+        {"Bash(ksh -c 'echo ${x} ${#x} ${10} ${x:-a} \"${?}\" ${_}')", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
         int got = allowed(rereads, sizeof rereads / sizeof rereads[0], NULL, 0,
@@ -820,6 +827,7 @@ int main(void)
         /* - ends a shell's options, as -- does (bash -c - 'git push' ran it) */
         {"Bash(bash -c - 'git push')", 0},
         {"Bash(eval 'git log\ngit push')", 0},
+        {"Bash(echo ${ git push; })", 0},
         {"Bash(echo ${x[$(git log)]} ${x[`git log`0]})", 1},
         {"Bash(echo ${x[$(: ])0]:-$x})", 1},
     };

@@ -1371,9 +1371,17 @@ static size_t ansi_in_param(bash_ctx *x, const char *s, size_t len, size_t i, in
 
 /* Where the ${ at s[i] closes (its first } outside the quotes and expansions in it: a { alone
  * opens nothing, as Bash reads ${x:-{a}; rm -rf x — the line went on as the parameter, and rm
- * was no command of it). */
+ * was no command of it). A ${ that no parameter begins is no pattern's to follow: bash 5.2
+ * refuses it, and other shells run what it holds: echo ${ rm -rf x; } ran rm under ksh93 and
+ * mksh (and does under bash 5.3), and so did mksh's ${|rm -rf x;} and zsh's ${(e)x} (for x in
+ * '$(rm -rf x)'; do echo ${(e)x}; done) and ${~x} (x a glob *(e:'rm -rf x':)). */
 static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int depth, int dq)
 {
+    if (i + 2 < len && !x->opaque &&
+        !strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_" SPECIAL_PARAMS,
+                s[i + 2]))
+        x->opaque = "a ${ that begins no parameter (${ cmd; } in ksh, mksh and bash 5.3, "
+                    "${(e)x} in zsh),";
     for (i += 2; i < len; i++)
         if (s[i] == '\\')
             i++;
