@@ -758,6 +758,10 @@ int main(void)
         {"Bash(zsh -c 'for x in \"\\$(rm -rf x)\"; do echo ${(e)x}; done')", 0},
         {"Bash(zsh -c 'for x in \"*(e:rm -rf x:)\"; do echo ${~x}; done')", 0},
         {"Bash(ksh -c 'echo ${x} ${#x} ${10} ${x:-a} \"${?}\" ${_}')", 1},
+        /* zsh globs what $~x holds, and *(e:…:) runs code (rm ran under zsh 5.9) */
+        {"Bash(zsh -c 'for x in \"*(e:rm -rf x:)\"; do echo $~x; done')", 0},
+        {"Bash(zsh -c 'for x in \"*(e:rm -rf x:)\"; do echo $^~x; done')", 0},
+        {"Bash(zsh -c 'for x in a b; do echo $x ~ \"$x\"~; done')", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
         int got = allowed(rereads, sizeof rereads / sizeof rereads[0], NULL, 0,

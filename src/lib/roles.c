@@ -1111,6 +1111,15 @@ static void bash_emit(bash_ctx *x, char *seg, size_t n)
     emit_clean(x, seg, 0);
 }
 
+/* 1 if t holds zsh's $~x, x globbed (and $^~x, $=~x: zsh takes ^ and = before it too). */
+static int zsh_glob_subst(const char *t)
+{
+    for (const char *d = strchr(t, '$'); d; d = strchr(d + 1, '$'))
+        if (d[1 + strspn(d + 1, "^=")] == '~')
+            return 1;
+    return 0;
+}
+
 /* The cleaned-up form of the command seg (bash_emit), appended to x->out, and then the commands
  * of what its program reads again (reread). depth: how many env -S texts deep seg is (it then
  * begins after env's name: its options are env's). */
@@ -1229,13 +1238,16 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         /* the scanner reads a text as bash does; dash reads &> as & and >, and $'…' as $ and
          * '…': sh -c 'git log &>/dev/null rm -rf x' and sh -c 'git log $'"'"'\'"'"' ; rm -rf x
          * ; # '"'"'' ran rm under dash 0.5.12, bash ran git log alone (and <<< and |& too);
-         * and $[ as $ and [ (bash's arithmetic): sh -c 'git log $[1;./?? ]' ran ./rm */
+         * and $[ as $ and [ (bash's arithmetic): sh -c 'git log $[1;./?? ]' ran ./rm; zsh
+         * reads $~x (and $^~x) as x globbed, and a glob's qualifier (e:…:) runs code: zsh -c
+         * 'for x in "*(e:rm -rf x:)"; do echo $~x; done' ran rm, bash echoes $~x */
         const char *t = clean + r.span[k].from;
         if ((r.posix || x->posix) &&
             (strstr(t, "&>") || strstr(t, "$'") || strstr(t, "<<<") || strstr(t, "|&") ||
-             strstr(t, "$[")) &&
+             strstr(t, "$[") || zsh_glob_subst(t)) &&
             !x->opaque_allow)
-            x->opaque_allow = "a text that sh reads otherwise than bash (&>, $'…', <<<, |&, $[),";
+            x->opaque_allow =
+                "a text that sh reads otherwise than bash (&>, $'…', <<<, |&, $[, $~),";
         reread_text(x, clean + r.span[k].from, r.span[k].to - r.span[k].from, r.span[k].mode,
                     r.posix);
     }
