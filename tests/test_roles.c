@@ -762,6 +762,8 @@ int main(void)
         {"Bash(zsh -c 'for x in \"*(e:rm -rf x:)\"; do echo $~x; done')", 0},
         {"Bash(zsh -c 'for x in \"*(e:rm -rf x:)\"; do echo $^~x; done')", 0},
         {"Bash(zsh -c 'for x in a b; do echo $x ~ \"$x\"~; done')", 1},
+        /* zsh reads x(…) as a glob and its qualifiers, whose e runs code (rm ran under zsh) */
+        {"Bash(zsh -c 'echo /(echo \"x;rm -rf x;\"c)')", 0},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
         int got = allowed(rereads, sizeof rereads / sizeof rereads[0], NULL, 0,
@@ -832,6 +834,11 @@ int main(void)
         {"Bash(bash -c - 'git push')", 0},
         {"Bash(eval 'git log\ngit push')", 0},
         {"Bash(echo ${ git push; })", 0},
+        {"Bash(zsh -c 'echo /(echo \"x;git push;\"c)')", 0},
+        {"Bash(zsh -c 'echo (echo)(echo \"x;git push;\"c)')", 0},
+        {"Bash(f() { git log; }; h()(git log); a=(1 2); [[ $x =~ ^a(b)$ ]]; case x in (a) echo;; "
+         "a)(echo) ;; esac; if ! (true); then coproc N (echo); fi; function g () { :; })",
+         1},
         {"Bash(echo ${x[$(git log)]} ${x[`git log`0]})", 1},
         {"Bash(echo ${x[$(: ])0]:-$x})", 1},
     };

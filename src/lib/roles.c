@@ -1838,6 +1838,45 @@ static int case_separator(case_state *c, const char *s, size_t len, size_t *i, i
  * joins two lines; only spaces and tabs are blanks; (( … )) is arithmetic. Stops at term (a ')'
  * of the same depth of parentheses: the end of a $( ) that called it) and returns its index, or
  * len. */
+/* 1 if the ( at s[i], outside quotes, after the command so far, seg (n bytes, blanks made one),
+ * is in a word or after one, which bash refuses (x(…), $(a)(…), echo (…)) and zsh reads as a
+ * glob, whose qualifiers (e:…:) run code: zsh -c 'echo /(echo "x;rm -rf x;"c)' ran rm (e, then c
+ * ends the code), the scanner split it into echo / and echo "x;rm -rf x;"c. Not the ( of a
+ * subshell after reserved words (if (…), time (…), coproc NAME (…)), of NAME=( (an array), of a
+ * function's NAME() or function NAME(), of NAME()(, or one in [[ ]]. */
+static int paren_in_word(const char *s, size_t len, size_t i, const char *seg, size_t n)
+{
+    static const char *const lead[] = {"!",  "{",     "if",    "then", "else", "elif",
+                                       "do", "while", "until", "time", "-p",   "coproc"};
+    if (i > 0 && (s[i - 1] == '=' || s[i - 1] == '('))
+        return 0;
+    if (i > 0 && s[i - 1] == ')') /* after a subshell or a pattern, (a)(b): split; $(a)(b) */
+        return n > 0;
+    for (size_t k = 0; k + 3 <= n; k++)
+        if (!memcmp(seg + k, "[[ ", 3) && (k == 0 || seg[k - 1] == ' '))
+            return 0;
+    int coproc = 0;
+    for (size_t k = 0; k < sizeof lead / sizeof lead[0] && n; k++) {
+        size_t w = strlen(lead[k]);
+        if (n >= w && !memcmp(seg, lead[k], w) && (n == w || seg[w] == ' ')) {
+            coproc = !strcmp(lead[k], "coproc");
+            seg += w + (n > w), n -= w + (n > w);
+            k = (size_t)-1; /* then ! (…): both */
+        }
+    }
+    if (!n || (coproc && !memchr(seg, ' ', n - (seg[n - 1] == ' ')))) /* coproc NAME (…) */
+        return 0;
+    const char *blank = memchr(seg, ' ', n);
+    size_t words = blank && (size_t)(blank - seg) + 1 < n ? 2 : 1;
+    if (words == 2 && (blank != seg + 8 || memcmp(seg, "function", 8) ||
+                       memchr(blank + 1, ' ', n - 9 - (seg[n - 1] == ' '))))
+        return 1;
+    size_t j = i + 1; /* NAME(): a function, whose ( ) holds nothing */
+    while (j < len && (s[j] == ' ' || s[j] == '\t'))
+        j++;
+    return j == len || s[j] != ')';
+}
+
 static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char term, int mode,
                         int depth)
 {
@@ -1882,6 +1921,8 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             word_start = 0;
             continue;
         }
+        if (ch == '(' && mode == SCAN_COMMANDS && paren_in_word(s, len, i, seg, n) && !x->opaque)
+            x->opaque = "a ( in a word or after one (zsh runs a glob qualifier's code, x(e:…:)),";
         if (strchr(";&|\n()", ch) && !(ch == '&' && i + 1 < len && s[i + 1] == '>')) {
             parens += ch == '(' ? 1 : ch == ')' && parens ? -1 : 0;
             cases.reserved_ok = 1;
