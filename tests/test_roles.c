@@ -764,6 +764,9 @@ int main(void)
         {"Bash(zsh -c 'for x in a b; do echo $x ~ \"$x\"~; done')", 1},
         /* zsh reads x(…) as a glob and its qualifiers, whose e runs code (rm ran under zsh) */
         {"Bash(zsh -c 'echo /(echo \"x;rm -rf x;\"c)')", 0},
+        /* zsh ends a group at a } alone anywhere (rm ran under zsh: an always block) */
+        {"Bash(zsh -c '{ git log } always { rm -rf x }')", 0},
+        {"Bash(zsh -c '{ git log; }; { if git log; then git log; fi }; git log \\} \"}\"')", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {
         int got = allowed(rereads, sizeof rereads / sizeof rereads[0], NULL, 0,
@@ -836,6 +839,7 @@ int main(void)
         {"Bash(echo ${ git push; })", 0},
         {"Bash(zsh -c 'echo /(echo \"x;git push;\"c)')", 0},
         {"Bash(zsh -c 'echo (echo)(echo \"x;git push;\"c)')", 0},
+        {"Bash(zsh -c '{ git log } always { git push }')", 0},
         {"Bash(f() { git log; }; h()(git log); a=(1 2); [[ $x =~ ^a(b)$ ]]; case x in (a) echo;; "
          "a)(echo) ;; esac; if ! (true); then coproc N (echo); fi; function g () { :; })",
          1},

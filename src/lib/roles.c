@@ -1838,6 +1838,25 @@ static int case_separator(case_state *c, const char *s, size_t len, size_t *i, i
  * joins two lines; only spaces and tabs are blanks; (( … )) is arithmetic. Stops at term (a ')'
  * of the same depth of parentheses: the end of a $( ) that called it) and returns its index, or
  * len. */
+/* 1 if the } at s[i], a word's first character, is a word alone after a command's word (seg, the
+ * command so far, n bytes), which zsh reads as the end of a { group, and bash, dash and ksh as
+ * a word: zsh -c '{ git log } always { rm -rf x }' ran rm, the scanner read one command, git log
+ * } always { rm -rf x }. After fi, done, esac, ]], )) or }, it ends a group in all of them. */
+static int brace_ends_group(const char *s, size_t len, size_t i, const char *seg, size_t n)
+{
+    static const char *const closers[] = {"fi", "done", "esac", "]]", "))", "}"};
+    if (i + 1 < len && !strchr(" \t\n;&|()<>", s[i + 1]))
+        return 0;
+    n -= n && seg[n - 1] == ' ';
+    size_t w = n;
+    while (w && seg[w - 1] != ' ')
+        w--;
+    for (size_t k = 0; k < sizeof closers / sizeof closers[0]; k++)
+        if (n - w == strlen(closers[k]) && !memcmp(seg + w, closers[k], n - w))
+            return 0;
+    return n > 0;
+}
+
 /* 1 if the ( at s[i], outside quotes, after the command so far, seg (n bytes, blanks made one),
  * is in a word or after one, which bash refuses (x(…), $(a)(…), echo (…)) and zsh reads as a
  * glob, whose qualifiers (e:…:) run code: zsh -c 'echo /(echo "x;rm -rf x;"c)' ran rm (e, then c
@@ -1941,6 +1960,10 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             word_start = 1;
             continue;
         }
+        if (mode == SCAN_COMMANDS && word_start && ch == '}' && x->posix && !x->opaque &&
+            brace_ends_group(s, len, i, seg, n))
+            x->opaque = "a } after a command's word, in a text zsh may read (it ends a group "
+                        "there: { git log } always { rm -rf x }),";
         if (mode == SCAN_COMMANDS && word_start)
             case_word(&cases, s, len, i, parens, &x->denied);
         size_t last = word_part(x, s, len, i, mode, depth);
