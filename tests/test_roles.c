@@ -766,6 +766,11 @@ int main(void)
         {"Bash(zsh -c 'echo /(echo \"x;rm -rf x;\"c)')", 0},
         /* zsh ends a group at a } alone anywhere (rm ran under zsh: an always block) */
         {"Bash(zsh -c '{ git log } always { rm -rf x }')", 0},
+        /* zsh's glob_subst globs what $x gives, and *(e:…:) runs code (rm ran under zsh) */
+        {"Bash(zsh -o globsubst -c 'for x in \"*(e:rm -rf x:)\"; do echo $x; done')", 0},
+        {"Bash(zsh -c 'set -o GLOB_SUBST; for x in \"*(e:rm -rf x:)\"; do echo $x; done')", 0},
+        {"Bash(zsh --glob-subst -c 'echo $x'; zsh +o noglob_subst -c 'echo $x')", 0},
+        {"Bash(zsh -o errexit -c 'set -o noglob; echo $x')", 1},
         {"Bash(zsh -c '{ git log; }; { if git log; then git log; fi }; git log \\} \"}\"')", 1},
     };
     for (size_t i = 0; i < sizeof reread_cases / sizeof reread_cases[0]; i++) {

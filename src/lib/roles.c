@@ -872,6 +872,7 @@ static void reread_span(reread *r, size_t from, size_t to, int mode, int made)
 
 #define SET_K_OPAQUE "set -k, which takes NAME=VALUE words anywhere for the environment,"
 #define SET_H_OPAQUE "history expansion, set -H, which runs what a line of history holds,"
+#define SET_GLOB_SUBST_OPAQUE "zsh's glob_subst, which globs what an expansion gives,"
 static const char set_posix_opaque[] =
     "bash's POSIX mode, set -o posix, which reads a line as sh does,";
 
@@ -891,6 +892,17 @@ static const char *set_opaque(const char *u)
         return SET_K_OPAQUE;
     if (!strcmp(u, "histexpand") || (u[0] == '-' && u[1] != '-' && strchr(u, 'H')))
         return SET_H_OPAQUE;
+    /* zsh's glob_subst globs what an expansion gives, and a glob's qualifier (e:…:) runs code:
+     * zsh -o globsubst -c 'for x in "*(e:rm -rf x:)"; do echo $x; done' ran rm; zsh reads the
+     * name in any case, without _ (and -, after --), and no… as +o (+o noglobsubst sets it) */
+    char name[sizeof "noglobsubst"];
+    size_t n = 0;
+    for (const char *c = u + 2 * (u[0] == '-' && u[1] == '-'); *c && n < sizeof name - 1; c++)
+        if (*c != '_' && *c != '-')
+            name[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    name[n] = '\0';
+    if (!strcmp(name, "globsubst") || !strcmp(name, "noglobsubst"))
+        return SET_GLOB_SUBST_OPAQUE;
     return NULL;
 }
 
