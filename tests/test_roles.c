@@ -226,6 +226,12 @@ int main(void)
         {"bash -o errexit -c 'git push'", 0},
         {"bash --rcfile /dev/null -c 'git push'", 0},
         {"bash -co errexit 'git push'", 0},
+        /* zsh's precommand modifiers and repeat N run the command (git push ran under zsh) */
+        {"zsh -c 'noglob git push'", 0},
+        {"zsh -c 'nocorrect git push'", 0},
+        {"zsh -c 'git log; - git push'", 0},
+        {"zsh -c 'repeat 2 git push'", 0},
+        {"zsh -c 'repeat 2 do git push; done'", 0},
         {"env /bin/sh -c 'git push' sh x", 0},
         {"bash $opts 'git push'", 0},
         {"bash -n script.sh; sh -c 'git status' git push", 1},

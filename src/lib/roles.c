@@ -495,7 +495,9 @@ static int word_redirect(const char *s, const char *e, int *bare)
 
 /* Words that come before a command without being it: reserved words, and programs that run the
  * rest of their line as a command, with the options of theirs that take an argument (env -u
- * NAME, exec -a NAME, nice -n N); their other options and env's VAR=value words are skipped. */
+ * NAME, exec -a NAME, nice -n N); their other options and env's VAR=value words are skipped.
+ * And zsh's (zsh -c 'noglob rm -rf x' ran rm): the precommand modifiers noglob, nocorrect and
+ * -, and repeat N, which runs the command N times. */
 typedef struct {
     const char *word, *arg_options;
     const char *const *long_args; /* its long options that take an argument (NULL-terminated) */
@@ -510,7 +512,9 @@ static const bash_leader bash_leaders[] = {
     {"do", "", NULL},         {"while", "", NULL},       {"until", "", NULL},
     {"time", "", NULL},       {"env", "uCSa", env_long}, {"exec", "a", NULL},
     {"command", "", NULL},    {"builtin", "", NULL},     {"nohup", "", NULL},
-    {"nice", "n", nice_long}, {"coproc", "", NULL},      {"function", "", NULL}};
+    {"nice", "n", nice_long}, {"coproc", "", NULL},      {"function", "", NULL},
+    {"noglob", "", NULL},     {"nocorrect", "", NULL},   {"-", "", NULL},
+    {"repeat", "", NULL}};
 
 /* The leader word w is (unquoted, by its last path component: /usr/bin/env, \command), or
  * NULL. */
@@ -618,8 +622,8 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
     if (!found)
         return 0;
     *leader = found;
-    if (!strcmp(found->word, "function")) { /* function NAME { …; } */
-        *skip_next = 1;
+    if (!strcmp(found->word, "function") || !strcmp(found->word, "repeat")) {
+        *skip_next = 1; /* function NAME { …; }, repeat N rm -rf x */
     } else if (!strcmp(found->word, "coproc") && *rest) { /* coproc NAME { …; }: a name before { */
         const char *after = word_end(rest);
         *skip_next = *after && after[1] == '{' && (!after[2] || after[2] == ' ');
