@@ -232,6 +232,7 @@ int main(void)
         {"zsh -c 'git log; - git push'", 0},
         {"zsh -c 'repeat 2 git push'", 0},
         {"zsh -c 'repeat 2 do git push; done'", 0},
+        {"zsh -c '=git push'", 0},
         {"env /bin/sh -c 'git push' sh x", 0},
         {"bash $opts 'git push'", 0},
         {"bash -n script.sh; sh -c 'git status' git push", 1},

@@ -1204,8 +1204,11 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             free(sub);
             return;
         } else if (leading) { /* the program: by its last path component, after $x or ${…}
-                               * in front of it, which may be empty ("${x}rm" runs rm) */
+                               * in front of it, which may be empty ("${x}rm" runs rm), and
+                               * after an =, zsh's path of a command (zsh -c '=rm -rf x' ran rm) */
             char *prog = u;
+            while (prog[0] == '=' && prog[1])
+                prog++;
             while (
                 prog[0] == '$' && prog[1] &&
                 (prog[1] == '{'
