@@ -233,6 +233,14 @@ int main(void)
         {"zsh -c 'repeat 2 git push'", 0},
         {"zsh -c 'repeat 2 do git push; done'", 0},
         {"zsh -c '=git push'", 0},
+        /* after [[ … ]], (( … )) or a } that ends a command, a reserved word begins the next
+         * part (git push ran under bash 5.2.15: the scanner read it as a word of [[ or }) */
+        {"if [[ -n x ]] then git push; fi", 0},
+        {"if (( 1 )) then git push; fi", 0},
+        {"if { true; } then git push; fi", 0},
+        {"if false; then :; elif { true; } then git push; fi", 0},
+        {"while [[ x ]] do git push; break; done", 0},
+        {"if true; then { true; } fi; { [[ x ]] } > out", 1},
         {"env /bin/sh -c 'git push' sh x", 0},
         {"bash $opts 'git push'", 0},
         {"bash -n script.sh; sh -c 'git status' git push", 1},

@@ -1876,6 +1876,25 @@ static int brace_ends_group(const char *s, size_t len, size_t i, const char *seg
     return n > 0;
 }
 
+/* How many bytes of the command so far, seg (n bytes, blanks made one), are reserved words that
+ * may come before a compound command (if, then, !, time -p, coproc, …); *coproc: coproc is the
+ * last of them (a NAME may follow). */
+static size_t reserved_before(const char *seg, size_t n, int *coproc)
+{
+    static const char *const lead[] = {"!",  "{",     "if",    "then", "else", "elif",
+                                       "do", "while", "until", "time", "-p",   "coproc"};
+    size_t r = 0;
+    for (size_t k = 0; k < sizeof lead / sizeof lead[0] && r < n; k++) {
+        size_t w = strlen(lead[k]);
+        if (n - r >= w && !memcmp(seg + r, lead[k], w) && (n - r == w || seg[r + w] == ' ')) {
+            *coproc = !strcmp(lead[k], "coproc");
+            r += w + (n - r > w);
+            k = (size_t)-1; /* then ! (…): both */
+        }
+    }
+    return r;
+}
+
 /* 1 if the ( at s[i], outside quotes, after the command so far, seg (n bytes, blanks made one),
  * is in a word or after one, which bash refuses (x(…), $(a)(…), echo (…)) and zsh reads as a
  * glob, whose qualifiers (e:…:) run code: zsh -c 'echo /(echo "x;rm -rf x;"c)' ran rm (e, then c
@@ -1884,8 +1903,6 @@ static int brace_ends_group(const char *s, size_t len, size_t i, const char *seg
  * function's NAME() or function NAME(), of NAME()(, or one in [[ ]]. */
 static int paren_in_word(const char *s, size_t len, size_t i, const char *seg, size_t n)
 {
-    static const char *const lead[] = {"!",  "{",     "if",    "then", "else", "elif",
-                                       "do", "while", "until", "time", "-p",   "coproc"};
     if (i > 0 && (s[i - 1] == '=' || s[i - 1] == '('))
         return 0;
     if (i > 0 && s[i - 1] == ')') /* after a subshell or a pattern, (a)(b): split; $(a)(b) */
@@ -1894,14 +1911,8 @@ static int paren_in_word(const char *s, size_t len, size_t i, const char *seg, s
         if (!memcmp(seg + k, "[[ ", 3) && (k == 0 || seg[k - 1] == ' '))
             return 0;
     int coproc = 0;
-    for (size_t k = 0; k < sizeof lead / sizeof lead[0] && n; k++) {
-        size_t w = strlen(lead[k]);
-        if (n >= w && !memcmp(seg, lead[k], w) && (n == w || seg[w] == ' ')) {
-            coproc = !strcmp(lead[k], "coproc");
-            seg += w + (n > w), n -= w + (n > w);
-            k = (size_t)-1; /* then ! (…): both */
-        }
-    }
+    size_t r = reserved_before(seg, n, &coproc);
+    seg += r, n -= r;
     if (!n || (coproc && !memchr(seg, ' ', n - (seg[n - 1] == ' ')))) /* coproc NAME (…) */
         return 0;
     const char *blank = memchr(seg, ' ', n);
@@ -1915,6 +1926,41 @@ static int paren_in_word(const char *s, size_t len, size_t i, const char *seg, s
     return j == len || s[j] != ')';
 }
 
+/* 1 if the word at s[i] is a reserved word that may follow a compound command's end without a
+ * separator (if [[ x ]] then …, if { x; } then …, { …; fi }). */
+static int reserved_after(const char *s, size_t len, size_t i)
+{
+    static const char *const words[] = {"then", "do", "else", "elif", "fi", "done", "esac", "}"};
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (word_is(s, len, i, words[k]))
+            return 1;
+    return 0;
+}
+
+/* A word begins at s[i] after the command so far, seg (n bytes): what closed (bash_scan) is
+ * after it. After a command's [[ … ]] or (( … )), or a }, fi, done or esac that ends a compound
+ * command, Bash takes redirections and reserved words: if [[ x ]] then rm -rf x, if { x; } then
+ * rm -rf x and while [[ x ]] do rm -rf x ran rm, which the scanner read as words of [[ or } (and
+ * bash_scan now splits the line there). */
+static int after_closed(const char *s, size_t len, size_t i, const char *seg, size_t n, int closed)
+{
+    int bare = 0, coproc = 0;
+    size_t e = i + strcspn(s + i, " \t\n;|()");
+    if (closed == 2) /* the target of > file */
+        return 1;
+    if (closed == 1 && word_redirect(s + i, s + (e < len ? e : len), &bare))
+        return bare ? 2 : 1;
+    if (closed == 1)
+        return 0;
+    size_t r = reserved_before(seg, n, &coproc);
+    if (r == n && (word_is(s, len, i, "}") || word_is(s, len, i, "fi") ||
+                   word_is(s, len, i, "done") || word_is(s, len, i, "esac")))
+        return 1;
+    return i + 1 < len && s[i] == ']' && s[i + 1] == ']' &&
+           (i + 2 == len || strchr(" \t\n;&|()<>", s[i + 2])) && n - r >= 3 &&
+           !memcmp(seg + r, "[[ ", 3);
+}
+
 static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char term, int mode,
                         int depth)
 {
@@ -1925,6 +1971,8 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
     }
     size_t n = 0, end;
     int word_start = 1, parens = 0;
+    int closed = 0; /* after a command's [[ … ]] or (( … )): 1, and 2 before a redirection's
+                     * target (zsh runs a word there as a command: if [[ x ]] rm -rf x) */
     case_state cases = {.reserved_ok = 1};
     for (; i < len && !x->denied; i++) {
         char ch = s[i];
@@ -1953,6 +2001,8 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             if (in_case && cases.state[cases.n - 1] == CASE_PATTERN)
                 x->denied = 1; /* (( in a pattern list: not followed */
             cases.reserved_ok = cases.unsure = 0;
+            int coproc = 0;
+            closed = reserved_before(seg, n, &coproc) == n;
             bash_scan(x, s, end, i + 2, '\0', SCAN_EXPANSIONS, depth + 1); /* (( … )) */
             seg_add(seg, &n, s, i, end);
             i = end;
@@ -1963,6 +2013,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             x->opaque = "a ( in a word or after one (zsh runs a glob qualifier's code, x(e:…:)),";
         if (strchr(";&|\n()", ch) && !(ch == '&' && i + 1 < len && s[i + 1] == '>')) {
             parens += ch == '(' ? 1 : ch == ')' && parens ? -1 : 0;
+            closed = 0;
             cases.reserved_ok = 1;
             cases.unsure = 0;
             if (mode == SCAN_COMMANDS)
@@ -1983,6 +2034,14 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             brace_ends_group(s, len, i, seg, n))
             x->opaque = "a } after a command's word, in a text zsh may read (it ends a group "
                         "there: { git log } always { rm -rf x }),";
+        if (mode == SCAN_COMMANDS && word_start && closed == 1 && reserved_after(s, len, i)) {
+            bash_emit(x, seg, n); /* if [[ x ]] then rm -rf x: bash runs rm */
+            n = 0;
+            closed = 0;
+            cases.reserved_ok = 1;
+        }
+        if (mode == SCAN_COMMANDS && word_start)
+            closed = after_closed(s, len, i, seg, n, closed);
         if (mode == SCAN_COMMANDS && word_start)
             case_word(&cases, s, len, i, parens, &x->denied);
         size_t last = word_part(x, s, len, i, mode, depth);
