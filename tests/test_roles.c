@@ -241,6 +241,10 @@ int main(void)
         {"if false; then :; elif { true; } then git push; fi", 0},
         {"while [[ x ]] do git push; break; done", 0},
         {"if true; then { true; } fi; { [[ x ]] } > out", 1},
+        /* any other word there bash refuses, and zsh runs (git push ran under zsh 5.9) */
+        {"zsh -c 'if [[ -n x ]] git push'", 0},
+        {"zsh -c 'if (( 1 )) git push'", 0},
+        {"zsh -c 'while [[ -n x ]] git push'", 0},
         {"env /bin/sh -c 'git push' sh x", 0},
         {"bash $opts 'git push'", 0},
         {"bash -n script.sh; sh -c 'git status' git push", 1},

@@ -1941,8 +1941,11 @@ static int reserved_after(const char *s, size_t len, size_t i)
  * after it. After a command's [[ … ]] or (( … )), or a }, fi, done or esac that ends a compound
  * command, Bash takes redirections and reserved words: if [[ x ]] then rm -rf x, if { x; } then
  * rm -rf x and while [[ x ]] do rm -rf x ran rm, which the scanner read as words of [[ or } (and
- * bash_scan now splits the line there). */
-static int after_closed(const char *s, size_t len, size_t i, const char *seg, size_t n, int closed)
+ * bash_scan now splits the line there). Any other word Bash refuses, and zsh runs, as if [[ … ]]
+ * then it: zsh -c 'if [[ x ]] rm -rf x' and if (( 1 )) rm -rf x ran rm; it is noted in x as no
+ * pattern's. */
+static int after_closed(bash_ctx *x, const char *s, size_t len, size_t i, const char *seg, size_t n,
+                        int closed)
 {
     int bare = 0, coproc = 0;
     size_t e = i + strcspn(s + i, " \t\n;|()");
@@ -1950,8 +1953,9 @@ static int after_closed(const char *s, size_t len, size_t i, const char *seg, si
         return 1;
     if (closed == 1 && word_redirect(s + i, s + (e < len ? e : len), &bare))
         return bare ? 2 : 1;
-    if (closed == 1)
-        return 0;
+    if (closed == 1 && !x->opaque)
+        x->opaque = "a word after a command's [[ … ]], (( … )), } or fi, which bash refuses and "
+                    "zsh runs (if [[ x ]] rm -rf x),";
     size_t r = reserved_before(seg, n, &coproc);
     if (r == n && (word_is(s, len, i, "}") || word_is(s, len, i, "fi") ||
                    word_is(s, len, i, "done") || word_is(s, len, i, "esac")))
@@ -2041,7 +2045,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             cases.reserved_ok = 1;
         }
         if (mode == SCAN_COMMANDS && word_start)
-            closed = after_closed(s, len, i, seg, n, closed);
+            closed = after_closed(x, s, len, i, seg, n, closed);
         if (mode == SCAN_COMMANDS && word_start)
             case_word(&cases, s, len, i, parens, &x->denied);
         size_t last = word_part(x, s, len, i, mode, depth);
