@@ -227,6 +227,9 @@ int main(void)
         {"bash --rcfile /dev/null -c 'git push'", 0},
         {"bash -co errexit 'git push'", 0},
         /* zsh's precommand modifiers and repeat N run the command (git push ran under zsh) */
+        {"rbash -c 'git push'; mksh -c 'git push'", 0},
+        {"ksh93 -c 'git push'", 0},
+        {"lksh -c 'git push'", 0},
         {"zsh -c 'noglob git push'", 0},
         {"zsh -c 'nocorrect git push'", 0},
         {"zsh -c 'git log; - git push'", 0},

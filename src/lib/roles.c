@@ -851,11 +851,17 @@ static int reread_kind(const char *base)
     static const struct {
         const char *name;
         int kind;
-    } kinds[] = {{"eval", REREAD_EVAL},        {"trap", REREAD_TRAP},   {"compgen", REREAD_COMPGEN},
-                 {"complete", REREAD_COMPGEN}, {"sh", REREAD_SHELL},    {"bash", REREAD_SHELL},
-                 {"dash", REREAD_SHELL},       {"zsh", REREAD_SHELL},   {"ksh", REREAD_SHELL},
-                 {"hash", REREAD_HASH},        {"alias", REREAD_ALIAS}, {"fc", REREAD_FC},
-                 {"enable", REREAD_ENABLE},    {"set", REREAD_SET},     {"shopt", REREAD_SHOPT}};
+    } kinds[] = {{"eval", REREAD_EVAL},       {"trap", REREAD_TRAP},
+                 {"compgen", REREAD_COMPGEN}, {"complete", REREAD_COMPGEN},
+                 {"sh", REREAD_SHELL},        {"bash", REREAD_SHELL},
+                 {"dash", REREAD_SHELL},      {"zsh", REREAD_SHELL},
+                 {"ksh", REREAD_SHELL},       {"rbash", REREAD_SHELL},
+                 {"ksh93", REREAD_SHELL},     {"mksh", REREAD_SHELL},
+                 {"lksh", REREAD_SHELL},      {"ash", REREAD_SHELL},
+                 {"yash", REREAD_SHELL},      {"posh", REREAD_SHELL},
+                 {"hash", REREAD_HASH},       {"alias", REREAD_ALIAS},
+                 {"fc", REREAD_FC},           {"enable", REREAD_ENABLE},
+                 {"set", REREAD_SET},         {"shopt", REREAD_SHOPT}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (!strcmp(base, kinds[k].name))
             return kinds[k].kind;
@@ -1232,7 +1238,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             leading = 0;
             r.kind = reread_kind(base);
             r.options = 1;
-            r.posix = r.kind == REREAD_SHELL && strcmp(base, "bash");
+            r.posix = r.kind == REREAD_SHELL && strcmp(base, "bash") && strcmp(base, "rbash");
         } else {
             clean[c++] = ' ';
             int bare = 0, inside = open > 0; /* a word of a <( ) or $( ) begun before it */
