@@ -787,6 +787,9 @@ int main(void)
         /* zsh reads x(…) as a glob and its qualifiers, whose e runs code (rm ran under zsh) */
         {"Bash(zsh -c 'echo /(echo \"x;rm -rf x;\"c)')", 0},
         /* zsh ends a group at a } alone anywhere (rm ran under zsh: an always block) */
+        /* ksh93's <<#E ends at E, bash's at #E (rm ran under ksh93) */
+        {"Bash(ksh -c 'git log <<#E\nE\nrm -rf x\n#E')", 0},
+        {"Bash(ksh -c 'git log <<E\n#E\nE'; bash -c 'git log <<#E\nx\n#E')", 1},
         {"Bash(zsh -c '{ git log } always { rm -rf x }')", 0},
         /* zsh's glob_subst globs what $x gives, and *(e:…:) runs code (rm ran under zsh) */
         {"Bash(zsh -o globsubst -c 'for x in \"*(e:rm -rf x:)\"; do echo $x; done')", 0},

@@ -1509,6 +1509,11 @@ static size_t end_expansion(bash_ctx *x, const char *s, size_t len, size_t i, in
  * the word's last character. A word with an expansion in it is not followed (denied). */
 static size_t heredoc_word(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
 {
+    /* ksh93 reads <<#E as <<# (its lines' leading blanks stripped) and the word E, bash and the
+     * scanner as << and #E: ksh -c 'git log <<#E', E, rm -rf x, #E, on four lines, ran rm, which
+     * the scanner read as the body's */
+    if (x->posix && i + 2 < len && s[i + 2] == '#' && !x->opaque)
+        x->opaque = "a here-document <<#, whose word ksh reads otherwise than bash,";
     size_t j = i + 2;
     int strip_tabs = j < len && s[j] == '-';
     j += strip_tabs ? 1 : 0;
