@@ -133,6 +133,13 @@ int main(void)
         {"$HOME/bin/git push", 0},
         {"${x}git push", 0},
         {"${x:-command git push}", 0},
+        /* what may expand to nothing in the program's name, or after it (git push ran) */
+        {"git${x} push", 0},
+        {"gi${x}t push", 0},
+        {"git\"$@\" push", 0},
+        {"git$(:) push; git`` push", 0},
+        {"${x:-g}it push", 0},
+        {"git${x}x push; git$(:)x push", 1},
         {"env -u A <<E $(true\ngit push)\nE", 0},
         /* a third audit's: $'…' in ${…}; env's and nice's options bundled or abbreviated (as
          * getopt takes them); $'…' escapes and $"…"; special parameters that may be empty;

@@ -587,8 +587,10 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
     const char *eq = memchr(w, '=', (size_t)(e - w));
     size_t name = strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
     if (eq && name && w + name == eq && !(w[0] >= '0' && w[0] <= '9'))
-        return 1;                     /* VAR=value */
-    if (u[0] == '$' && u[1] == '{') { /* ${x:-WORD} and the like may be WORD: the command */
+        return 1; /* VAR=value */
+    const char *close = strchr(u, '}');
+    if (u[0] == '$' && u[1] == '{' && (!close || !close[1])) {
+        /* ${x:-WORD} and the like may be WORD: the command (${x:-r}m: program_unexpanded) */
         const char *p = u + 2 +
                         strspn(u + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                       "0123456789_");
@@ -1133,6 +1135,44 @@ static void bash_emit(bash_ctx *x, char *seg, size_t n)
     emit_clean(x, seg, 0);
 }
 
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+
+/* The program's word u (unquoted) without what may expand to nothing, in place: $NAME, $@ and
+ * the other special parameters, ${…} (but ${NAME:-WORD}, -, = or +: WORD), $( ) and ` `. In
+ * front of the name, and in it or after it: rm${x} -rf y, r${x}m, rm"$@" and rm$(:) ran rm
+ * under bash 5.2.15 past Bash(rm *), which saw a program named so. */
+static void program_unexpanded(char *u)
+{
+    char *o = u;
+    for (char *p = u; *p;) {
+        char *close = p[0] == '$' && p[1] == '{' ? strchr(p, '}') : NULL;
+        if (*p == '`' && strchr(p + 1, '`')) {
+            p = strchr(p + 1, '`') + 1;
+        } else if (*p == '$' && p[1] == '(') {
+            int depth = 0;
+            for (p++; *p; p++)
+                if ((depth += *p == '(' ? 1 : *p == ')' ? -1 : 0) == 0) {
+                    p++;
+                    break;
+                }
+        } else if (close) {
+            char *q = p + 2 + strspn(p + 2, NAME_CHARS);
+            q += *q == ':';
+            if (q < close && strchr("-=+", *q))
+                for (q++; q < close; q++)
+                    *o++ = *q;
+            p = close + 1;
+        } else if (*p == '$' && p[1] && strchr(SPECIAL_PARAMS, p[1])) {
+            p += 2;
+        } else if (*p == '$' && strspn(p + 1, NAME_CHARS)) {
+            p += 1 + strspn(p + 1, NAME_CHARS);
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+}
+
 /* 1 if t holds zsh's $~x, x globbed (and $^~x, $=~x: zsh takes ^ and = before it too). */
 static int zsh_glob_subst(const char *t)
 {
@@ -1209,27 +1249,14 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
                 *denied = 1;
             free(sub);
             return;
-        } else if (leading) { /* the program: by its last path component, after $x or ${…}
-                               * in front of it, which may be empty ("${x}rm" runs rm), and
-                               * after an =, zsh's path of a command (zsh -c '=rm -rf x' ran rm) */
+        } else if (leading) { /* the program: by its last path component, without what may
+                               * expand to nothing ("${x}rm" and rm${x} run rm), and after an
+                               * =, zsh's path of a command (zsh -c '=rm -rf x' ran rm) */
             char *prog = u;
             while (prog[0] == '=' && prog[1])
                 prog++;
-            while (
-                prog[0] == '$' && prog[1] &&
-                (prog[1] == '{'
-                     ? strchr(prog, '}') != NULL
-                     : strchr(
-                           "_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" SPECIAL_PARAMS,
-                           prog[1]) != NULL))
-                prog = prog[1] == '{' ? strchr(prog, '}') + 1
-                       : strchr(SPECIAL_PARAMS, prog[1])
-                           ? prog + 2
-                           : prog + 1 +
-                                 strspn(prog + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                  "abcdefghijklmnopqrstuvwxyz"
-                                                  "0123456789_");
             memmove(u, prog, strlen(prog) + 1);
+            program_unexpanded(u);
             const char *slash = strrchr(u, '/');
             const char *base = slash && slash[1] ? slash + 1 : u;
             size_t bn = strlen(base);
