@@ -794,6 +794,10 @@ int main(void)
         /* zsh reads x(…) as a glob and its qualifiers, whose e runs code (rm ran under zsh) */
         {"Bash(zsh -c 'echo /(echo \"x;rm -rf x;\"c)')", 0},
         /* zsh ends a group at a } alone anywhere (rm ran under zsh: an always block) */
+        /* a here-document not ended in its $( ): dash and zsh read no body (rm ran), bash the
+         * lines after it */
+        {"Bash(sh -c 'git log $(git hash-object --stdin <<E)\nrm -rf x\nE')", 0},
+        {"Bash(zsh -c 'git log \"$(git hash-object --stdin <<E\nx\nE\n)\"')", 1},
         /* ksh93's <<#E ends at E, bash's at #E (rm ran under ksh93) */
         {"Bash(ksh -c 'git log <<#E\nE\nrm -rf x\n#E')", 0},
         {"Bash(ksh -c 'git log <<E\n#E\nE'; bash -c 'git log <<#E\nx\n#E')", 1},

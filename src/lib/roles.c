@@ -1528,7 +1528,13 @@ static size_t end_expansion(bash_ctx *x, const char *s, size_t len, size_t i, in
         bash_scan(x, s, end < len ? end : len, i + 2, '\0', SCAN_EXPANSIONS, depth + 1);
         return end < len ? end : len - 1;
     }
+    /* a here-document begun in it and not ended by its ): bash reads its body after the line,
+     * dash and zsh read none (as a backquote's, end_backquote), and run the lines after it: sh
+     * -c 'git log $(cat <<E)', rm -rf x, E, on three lines, ran rm under dash and zsh */
+    int nh = x->nh;
     size_t k = bash_scan(x, s, len, i + 2, ')', SCAN_COMMANDS, depth + 1);
+    if (x->posix && x->nh > nh)
+        x->nh = nh;
     return k < len ? k : len - 1;
 }
 
