@@ -243,6 +243,7 @@ int main(void)
         {"zsh -c 'repeat 2 git push'", 0},
         {"zsh -c 'repeat 2 do git push; done'", 0},
         {"zsh -c '=git push'", 0},
+
         /* after [[ … ]], (( … )) or a } that ends a command, a reserved word begins the next
          * part (git push ran under bash 5.2.15: the scanner read it as a word of [[ or }) */
         {"if [[ -n x ]] then git push; fi", 0},
@@ -878,6 +879,10 @@ int main(void)
         {"Bash(bash -c - 'git push')", 0},
         {"Bash(eval 'git log\ngit push')", 0},
         {"Bash(echo ${ git push; })", 0},
+        /* dash reads &> as & and >, $'…' as $ and '…', $[ as $ and [: git push ran after them */
+        {"Bash(sh -c 'git log &>/dev/null git push')", 0},
+        {"Bash(sh -c 'git log $'\"'\"'\\'\"'\"' ; git push ; # '\"'\"'')", 0},
+        {"Bash(sh -c 'git log $[1;git push]')", 0},
         {"Bash(zsh -c 'echo /(echo \"x;git push;\"c)')", 0},
         {"Bash(zsh -c 'echo (echo)(echo \"x;git push;\"c)')", 0},
         {"Bash(zsh -c '{ git log } always { git push }')", 0},

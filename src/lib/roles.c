@@ -1294,12 +1294,13 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
          * reads $~x (and $^~x) as x globbed, and a glob's qualifier (e:…:) runs code: zsh -c
          * 'for x in "*(e:rm -rf x:)"; do echo $~x; done' ran rm, bash echoes $~x */
         const char *t = clean + r.span[k].from;
-        if ((r.posix || x->posix) &&
-            (strstr(t, "&>") || strstr(t, "$'") || strstr(t, "<<<") || strstr(t, "|&") ||
-             strstr(t, "$[") || zsh_glob_subst(t)) &&
-            !x->opaque_allow)
-            x->opaque_allow =
-                "a text that sh reads otherwise than bash (&>, $'…', <<<, |&, $[, $~),";
+        int posix = r.posix || x->posix;
+        if (posix && (strstr(t, "<<<") || strstr(t, "|&") || zsh_glob_subst(t)) && !x->opaque_allow)
+            x->opaque_allow = "a text that sh reads otherwise than bash (<<<, |&, $~),";
+        /* and &>, $'…' and $[ hide from a deny list too the command dash runs after them (sh -c
+         * 'git log &>/dev/null rm -rf x', 'git log $[1;rm -rf x]' ran rm past Bash(rm *)) */
+        if (posix && (strstr(t, "&>") || strstr(t, "$'") || strstr(t, "$[")) && !x->opaque)
+            x->opaque = "a text that sh reads otherwise than bash (&>, $'…', $[),";
         reread_text(x, clean + r.span[k].from, r.span[k].to - r.span[k].from, r.span[k].mode,
                     r.posix);
     }
