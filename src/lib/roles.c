@@ -885,8 +885,7 @@ static void reread_span(reread *r, size_t from, size_t to, int mode, int made)
 #define SET_K_OPAQUE "set -k, which takes NAME=VALUE words anywhere for the environment,"
 #define SET_H_OPAQUE "history expansion, set -H, which runs what a line of history holds,"
 #define SET_GLOB_SUBST_OPAQUE "zsh's glob_subst, which globs what an expansion gives,"
-static const char set_posix_opaque[] =
-    "bash's POSIX mode, set -o posix, which reads a line as sh does,";
+#define SET_POSIX_OPAQUE "bash's POSIX mode, set -o posix, which reads a line as sh does,"
 
 /* What a word u of set's, shopt -o's or a shell's options turns on that no pattern can follow,
  * or NULL: -k (-o keyword), and -H (-o histexpand: with set -o history, a line's !!:2:gs/"//
@@ -896,10 +895,10 @@ static const char *set_opaque(const char *u)
 {
     /* bash's POSIX mode (set -o posix, shopt -so posix, bash --posix, bash -o posix) reads a ' in
      * "${…}" as a character, as dash does, and ends the ${ at the next }: set -o posix, then
-     * git log "${x-'}"; rm -rf x; "'}" ran rm, the scanner (bash's reading) saw one git log;
-     * an allow list refuses it (note_opaque) */
+     * git log "${x-'}"; rm -rf x; "'}" ran rm, the scanner (bash's reading) saw one git log,
+     * and a deny list of Bash(rm *) let it through */
     if (!strcmp(u, "posix") || !strcmp(u, "--posix"))
-        return set_posix_opaque;
+        return SET_POSIX_OPAQUE;
     if (!strcmp(u, "keyword") || (u[0] == '-' && u[1] != '-' && strchr(u, 'k')))
         return SET_K_OPAQUE;
     if (!strcmp(u, "histexpand") || (u[0] == '-' && u[1] != '-' && strchr(u, 'H')))
@@ -918,12 +917,10 @@ static const char *set_opaque(const char *u)
     return NULL;
 }
 
-/* Notes in r what set_opaque found: what no pattern can follow, or no allow list (POSIX mode). */
+/* Notes in r what set_opaque found: what no pattern can follow. */
 static void note_opaque(reread *r, const char *opaque)
 {
-    if (opaque == set_posix_opaque)
-        r->opaque_allow = opaque;
-    else if (opaque)
+    if (opaque)
         r->opaque = opaque;
 }
 
@@ -1462,9 +1459,10 @@ static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int de
             /* where it ends: bash reads "${x-'}'}" to its last }, dash to its first, and sh -c
              * 'git log "${x-'"'"'}"; rm -rf x; "'"'"'}"' ran rm under dash; in a here-document
              * too (dash ran rm in the $( ) of ${x-'$(git log \'; rm -rf x; )'}, a ' a character,
-             * \' an escaped one): where it is quoted or not, a ' in ${…} is refused */
-            if (x->posix && !x->opaque_allow)
-                x->opaque_allow = "a ' in \"${…}\", in a text sh reads otherwise than bash,";
+             * \' an escaped one): where it is quoted or not, a ' in ${…} is refused, under a
+             * deny list too (it missed the rm dash ran) */
+            if (x->posix && !x->opaque)
+                x->opaque = "a ' in \"${…}\", in a text sh reads otherwise than bash,";
             bash_scan(x, s, j, i + 1, '\0', SCAN_EXPANSIONS, depth + 1);
             i = j;
         } else if (s[i] == '"')
