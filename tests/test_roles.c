@@ -886,6 +886,7 @@ int main(void)
         /* dash ends "${x-'}…" at its first }, and so does bash's POSIX mode (git push ran) */
         {"Bash(sh -c 'git log \"${x-'\"'\"'}\"; git push; \"'\"'\"'}\"')", 0},
         {"Bash(set -o posix\ngit log \"${x-'}\"; git push; \"'}\")", 0},
+        {"Bash(zsh -c 'git log *(;git push')", 0},
         {"Bash(zsh -c 'echo /(echo \"x;git push;\"c)')", 0},
         {"Bash(zsh -c 'echo (echo)(echo \"x;git push;\"c)')", 0},
         {"Bash(zsh -c '{ git log } always { git push }')", 0},

@@ -1678,6 +1678,10 @@ static size_t extglob_end(bash_ctx *x, const char *s, size_t len, size_t i, int 
         else if (c == ')' && --open == 0)
             return k;
     }
+    /* one that does not close bash refuses, and zsh reads as a glob to its ; and runs what
+     * follows: zsh -c 'git log *(;rm -rf x' ran rm, which the scanner read as the pattern's */
+    if (!x->opaque)
+        x->opaque = "an extended glob pattern that does not close, *(…,";
     return len - 1;
 }
 
