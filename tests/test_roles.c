@@ -243,6 +243,7 @@ int main(void)
         {"zsh -c 'repeat 2 git push'", 0},
         {"zsh -c 'repeat 2 do git push; done'", 0},
         {"zsh -c '=git push'", 0},
+        {"zsh -c 'git log &!git push'", 0},
 
         /* after [[ … ]], (( … )) or a } that ends a command, a reserved word begins the next
          * part (git push ran under bash 5.2.15: the scanner read it as a word of [[ or }) */

@@ -2073,6 +2073,10 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             word_start = 1;
             if (ch == '\n' && x->nh && mode == SCAN_COMMANDS)
                 i = heredoc_bodies(x, s, len, i, depth);
+            /* zsh's &! runs in the background, disowned: zsh -c 'git log &!rm -rf x' ran rm,
+             * which the scanner read as a command named !rm (as bash does) */
+            if (ch == '&' && x->posix && i + 1 < len && s[i + 1] == '!')
+                i++;
             continue;
         }
         if (ch == ' ' || ch == '\t') {
