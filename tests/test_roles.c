@@ -253,6 +253,11 @@ int main(void)
         {"if false; then :; elif { true; } then git push; fi", 0},
         {"while [[ x ]] do git push; break; done", 0},
         {"if true; then { true; } fi; { [[ x ]] } > out", 1},
+        /* for ((…)) and for NAME without in take a do or a { right after (git push ran) */
+        {"for ((i=0;i<1;i++)) do git push; done", 0},
+        {"for ((;;)) { git push; break; }", 0},
+        {"set -- a; for x do git push; done", 0},
+        {"select x do git push; break; done", 0},
         /* any other word there bash refuses, and zsh runs (git push ran under zsh 5.9) */
         {"zsh -c 'if [[ -n x ]] git push'", 0},
         {"zsh -c 'if (( 1 )) git push'", 0},
@@ -849,6 +854,7 @@ int main(void)
         {"Bash(for Path in x; do git log; done)", 0},
         {"Bash(for npm_config_script_shell in /tmp/evil/sh; do echo x; done)", 0},
         {"Bash(for x_1 in a b; do git log; done)", 1},
+        {"Bash(for b do git log \"$b\"; done)", 1},
         {"Bash(then)", 1},
     };
     for (size_t i = 0; i < sizeof loop_cases / sizeof loop_cases[0]; i++) {

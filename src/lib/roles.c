@@ -1973,11 +1973,28 @@ static int paren_in_word(const char *s, size_t len, size_t i, const char *seg, s
     return j == len || s[j] != ')';
 }
 
+/* 1 if the command so far, seg (n bytes), is for NAME or select NAME, after which a do begins
+ * the body (for x do rm -rf x; done ran rm under bash 5.2.15, with an argument, past Bash(rm *),
+ * which saw one command, for x do rm -rf x). */
+static int loop_head(const char *seg, size_t n)
+{
+    int coproc = 0;
+    size_t r = reserved_before(seg, n, &coproc), w = 0;
+    seg += r, n -= r;
+    if (n >= 4 && !memcmp(seg, "for ", 4))
+        w = 4;
+    else if (n >= 7 && !memcmp(seg, "select ", 7))
+        w = 7;
+    size_t name = w ? strspn(seg + w, NAME_CHARS) : 0;
+    return name && w + name + (seg[n - 1] == ' ') == n;
+}
+
 /* 1 if the word at s[i] is a reserved word that may follow a compound command's end without a
- * separator (if [[ x ]] then …, if { x; } then …, { …; fi }). */
+ * separator (if [[ x ]] then …, if { x; } then …, { …; fi }, for ((…)) { …; }). */
 static int reserved_after(const char *s, size_t len, size_t i)
 {
-    static const char *const words[] = {"then", "do", "else", "elif", "fi", "done", "esac", "}"};
+    static const char *const words[] = {"then", "do",   "else", "elif", "fi",
+                                        "done", "esac", "}",    "{"};
     for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
         if (word_is(s, len, i, words[k]))
             return 1;
@@ -2052,8 +2069,9 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             if (in_case && cases.state[cases.n - 1] == CASE_PATTERN)
                 x->denied = 1; /* (( in a pattern list: not followed */
             cases.reserved_ok = cases.unsure = 0;
-            int coproc = 0;
-            closed = reserved_before(seg, n, &coproc) == n;
+            int coproc = 0; /* (( … )) a command's, or for's: for ((…)) do rm -rf x ran rm */
+            size_t r = reserved_before(seg, n, &coproc);
+            closed = r == n || (n - r == 4 && !memcmp(seg + r, "for ", 4));
             bash_scan(x, s, end, i + 2, '\0', SCAN_EXPANSIONS, depth + 1); /* (( … )) */
             seg_add(seg, &n, s, i, end);
             i = end;
@@ -2089,8 +2107,10 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             brace_ends_group(s, len, i, seg, n))
             x->opaque = "a } after a command's word, in a text zsh may read (it ends a group "
                         "there: { git log } always { rm -rf x }),";
-        if (mode == SCAN_COMMANDS && word_start && closed == 1 && reserved_after(s, len, i)) {
-            bash_emit(x, seg, n); /* if [[ x ]] then rm -rf x: bash runs rm */
+        if (mode == SCAN_COMMANDS && word_start &&
+            ((closed == 1 && reserved_after(s, len, i)) ||
+             (word_is(s, len, i, "do") && loop_head(seg, n)))) {
+            bash_emit(x, seg, n); /* if [[ x ]] then rm -rf x, for x do rm -rf x: bash runs rm */
             n = 0;
             closed = 0;
             cases.reserved_ok = 1;
