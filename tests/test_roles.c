@@ -809,6 +809,10 @@ int main(void)
         {"Bash(ksh -c 'git log <<#E\nE\nrm -rf x\n#E')", 0},
         {"Bash(ksh -c 'git log <<E\n#E\nE'; bash -c 'git log <<#E\nx\n#E')", 1},
         {"Bash(zsh -c '{ git log } always { rm -rf x }')", 0},
+        /* zsh --emulate sh: sh is the option's argument, no script's name, and -c's command
+         * string runs (rm ran under zsh) */
+        {"Bash(zsh --emulate sh -c 'rm -rf x')", 0},
+        {"Bash(bash x.sh -i inventory; zsh --emulate sh x.sh)", 1},
         /* zsh's glob_subst globs what $x gives, and *(e:…:) runs code (rm ran under zsh) */
         {"Bash(zsh -o globsubst -c 'for x in \"*(e:rm -rf x:)\"; do echo $x; done')", 0},
         {"Bash(zsh -c 'set -o GLOB_SUBST; for x in \"*(e:rm -rf x:)\"; do echo $x; done')", 0},
@@ -894,6 +898,7 @@ int main(void)
         {"Bash(sh -c 'git log \"${x-'\"'\"'}\"; git push; \"'\"'\"'}\"')", 0},
         {"Bash(set -o posix\ngit log \"${x-'}\"; git push; \"'}\")", 0},
         {"Bash(zsh -c 'git log *(;git push')", 0},
+        {"Bash(zsh --emulate sh -c 'git push')", 0},
         {"Bash(zsh -c 'echo /(echo \"x;git push;\"c)')", 0},
         {"Bash(zsh -c 'echo (echo)(echo \"x;git push;\"c)')", 0},
         {"Bash(zsh -c '{ git log } always { git push }')", 0},

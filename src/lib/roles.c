@@ -747,6 +747,7 @@ typedef struct {
     int shell_c; /* a shell's -c: its first word that is no option is the command string */
     int shell_s; /* a shell's -s: it reads its commands from its standard input */
     int input;   /* a shell reads its commands from its standard input */
+    int script;  /* a shell's word that may be a script's name was seen (shell_word) */
     int posix;   /* the shell is no bash (sh, dash, zsh, ksh): it reads some of bash's otherwise */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
     int made;    /* a text is made by an expansion (word_expands): no allow list reads it */
@@ -952,6 +953,14 @@ static void set_word(reread *r, const char *u, int expands)
  * --help run nothing. */
 static void shell_word(reread *r, const char *u, size_t from, size_t to, int expands)
 {
+    if (r->script) { /* after a script's name, or an option's argument unknown here: a -c */
+        if (r->shell_c) {
+            reread_span(r, from, to, SCAN_COMMANDS, expands);
+            r->kind = REREAD_NONE;
+        }
+        r->shell_c = u[0] == '-' && u[1] != '-' && strchr(u, 'c');
+        return;
+    }
     if (r->next) { /* an option's argument */
         r->next--;
         note_opaque(r, set_opaque(u));
@@ -982,7 +991,12 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
     }
     if (r->shell_c)
         reread_span(r, from, to, SCAN_COMMANDS, expands);
-    r->kind = REREAD_NONE;
+    /* a script's name, or the argument of an option the scanner does not know: zsh --emulate
+     * sh -c 'rm -rf x' ran rm, the scanner took sh for the script and read no command string */
+    if (!r->shell_c && r->options)
+        r->script = 1;
+    else
+        r->kind = REREAD_NONE;
 }
 
 /* One word after the program of r->kind: w to e as written, u unquoted, at [from, to) of the
@@ -1307,7 +1321,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         r.opaque = "a command from history run again, fc,";
     /* no command string, no script (bash <<<'rm -rf x'), or -s (dash -c -s runs its command
      * string, then what it reads: sh -cs 'git log' <<<'rm -rf x' ran rm) */
-    if ((r.kind == REREAD_SHELL && !r.shell_c) || r.shell_s)
+    if ((r.kind == REREAD_SHELL && !r.shell_c && !r.script) || r.shell_s)
         r.input = 1;
     if (r.input && !x->opaque_allow)
         x->opaque_allow = "commands a shell reads from its standard input,";
