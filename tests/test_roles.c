@@ -812,6 +812,9 @@ int main(void)
         /* zsh --emulate sh: sh is the option's argument, no script's name, and -c's command
          * string runs (rm ran under zsh) */
         {"Bash(zsh --emulate sh -c 'rm -rf x')", 0},
+        {"Bash(zsh -O -c 'rm -rf x')", 0},
+        {"Bash(zsh -Oc 'rm -rf x')", 0},
+        {"Bash(bash -O extglob -c 'git log'; bash -Oc extglob 'git log')", 1},
         {"Bash(bash x.sh -i inventory; zsh --emulate sh x.sh)", 1},
         /* zsh's glob_subst globs what $x gives, and *(e:…:) runs code (rm ran under zsh) */
         {"Bash(zsh -o globsubst -c 'for x in \"*(e:rm -rf x:)\"; do echo $x; done')", 0},

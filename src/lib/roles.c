@@ -944,8 +944,8 @@ static void set_word(reread *r, const char *u, int expands)
 }
 
 /* A word u of a shell's (sh, bash, …), at [from, to) (reread_word): its options, bundled
- * (-ec, -co errexit), -o and -O taking a word each and --rcfile and --init-file one, - or --
- * ending them (bash -c - 'rm -rf x' runs rm); after them, with -c, the command string (bash -c
+ * (-ec, -co errexit), -o and (bash's) -O taking a word each and --rcfile and --init-file one, - or
+ * -- ending them (bash -c - 'rm -rf x' runs rm); after them, with -c, the command string (bash -c
  * 'rm -rf x' runs rm); without, a script's name; with -s or none at all (emit_clean) the
  * shell reads its commands from its standard input (bash <<<'rm -rf x' and echo 'rm -rf x' |
  * bash -s run rm; dash -c -s, after its command string). -k, -H and their names (set_opaque) are no
@@ -983,7 +983,8 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
         if (u[0] == '-' && u[1] != '-' && strchr(u, 'i'))
             r->opaque = SET_H_OPAQUE;
         for (size_t k = 1; u[1] != '-' && u[k]; k++) {
-            r->next += u[k] == 'o' || u[k] == 'O';
+            /* bash's -O takes a shopt name; zsh's is a flag: zsh -O -c 'rm -rf x' ran rm */
+            r->next += u[k] == 'o' || (u[k] == 'O' && !r->posix);
             r->shell_c |= u[k] == 'c' && u[0] == '-';
             r->shell_s |= u[k] == 's' && u[0] == '-';
         }
