@@ -813,6 +813,10 @@ int main(void)
          * string runs (rm ran under zsh) */
         {"Bash(zsh --emulate sh -c 'rm -rf x')", 0},
         {"Bash(zsh -O -c 'rm -rf x')", 0},
+        /* +c is -c to bash, sh, ksh and zsh (rm ran) */
+        {"Bash(bash +c 'rm -rf x')", 0},
+        {"Bash(sh +ec 'rm -rf x')", 0},
+        {"Bash(bash +x -c 'git log'; bash +c 'git log')", 1},
         {"Bash(zsh -Oc 'rm -rf x')", 0},
         {"Bash(bash -O extglob -c 'git log'; bash -Oc extglob 'git log')", 1},
         {"Bash(bash x.sh -i inventory; zsh --emulate sh x.sh)", 1},

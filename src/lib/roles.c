@@ -958,7 +958,7 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
             reread_span(r, from, to, SCAN_COMMANDS, expands);
             r->kind = REREAD_NONE;
         }
-        r->shell_c = u[0] == '-' && u[1] != '-' && strchr(u, 'c');
+        r->shell_c = (u[0] == '-' || u[0] == '+') && u[1] != '-' && strchr(u, 'c');
         return;
     }
     if (r->next) { /* an option's argument */
@@ -985,8 +985,8 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
         for (size_t k = 1; u[1] != '-' && u[k]; k++) {
             /* bash's -O takes a shopt name; zsh's is a flag: zsh -O -c 'rm -rf x' ran rm */
             r->next += u[k] == 'o' || (u[k] == 'O' && !r->posix);
-            r->shell_c |= u[k] == 'c' && u[0] == '-';
-            r->shell_s |= u[k] == 's' && u[0] == '-';
+            r->shell_c |= u[k] == 'c'; /* +c too: bash +c 'rm -rf x' ran rm, and sh, ksh, zsh */
+            r->shell_s |= u[k] == 's';
         }
         return;
     }
