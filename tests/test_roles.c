@@ -817,6 +817,7 @@ int main(void)
         {"Bash(bash +c 'rm -rf x')", 0},
         {"Bash(sh +ec 'rm -rf x')", 0},
         {"Bash(bash +x -c 'git log'; bash +c 'git log')", 1},
+        {"Bash(ksh -o -c 'rm -rf x')", 0},
         {"Bash(zsh -Oc 'rm -rf x')", 0},
         {"Bash(bash -O extglob -c 'git log'; bash -Oc extglob 'git log')", 1},
         {"Bash(bash x.sh -i inventory; zsh --emulate sh x.sh)", 1},

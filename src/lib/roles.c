@@ -961,7 +961,11 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
         r->shell_c = (u[0] == '-' || u[0] == '+') && u[1] != '-' && strchr(u, 'c');
         return;
     }
-    if (r->next) { /* an option's argument */
+    /* an option's argument; but a word that looks like options is read as them: ksh and mksh
+     * take -o without a name there, and mksh -o -c 'rm -rf x' ran rm */
+    if (r->next && (u[0] == '-' || u[0] == '+') && u[1] && u[1] != '-')
+        r->next = 0;
+    if (r->next) {
         r->next--;
         note_opaque(r, set_opaque(u));
         return;
