@@ -818,6 +818,10 @@ int main(void)
         {"Bash(sh +ec 'rm -rf x')", 0},
         {"Bash(bash +x -c 'git log'; bash +c 'git log')", 1},
         {"Bash(ksh -o -c 'rm -rf x')", 0},
+        /* ksh93 runs a script's name it cannot open as a command string (rm ran) */
+        {"Bash(ksh 'rm -rf x')", 0},
+        {"Bash(ksh -e 'git log; rm -rf x')", 0},
+        {"Bash(ksh x.sh a 'b c'; ksh ./bin/run-1.ksh; ksh 'git log')", 1},
         {"Bash(zsh -Oc 'rm -rf x')", 0},
         {"Bash(bash -O extglob -c 'git log'; bash -Oc extglob 'git log')", 1},
         {"Bash(bash x.sh -i inventory; zsh --emulate sh x.sh)", 1},

@@ -542,6 +542,9 @@ static void add_command(ab__sb *out, const char *command)
  * job; the others are not empty, but a command named by them is no known one either) */
 #define SPECIAL_PARAMS "@*#?-$!0123456789"
 
+/* the characters of a variable's name */
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+
 /* A leader's option word u ("-…"): *skip_next 1 if the next word is its argument, 2 if the next
  * word is the command (env -S); *text the command if the word holds it (env -SCMD,
  * --split-string=CMD). Short options come bundled too (env -iu NAME: NAME is -u's; exec -ca
@@ -748,6 +751,7 @@ typedef struct {
     int shell_s; /* a shell's -s: it reads its commands from its standard input */
     int input;   /* a shell reads its commands from its standard input */
     int script;  /* a shell's word that may be a script's name was seen (shell_word) */
+    int ksh;     /* the shell is ksh93 (ksh, ksh93), which may run a script's name as commands */
     int posix;   /* the shell is no bash (sh, dash, zsh, ksh): it reads some of bash's otherwise */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
     int made;    /* a text is made by an expansion (word_expands): no allow list reads it */
@@ -994,7 +998,9 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
         }
         return;
     }
-    if (r->shell_c)
+    /* ksh93 runs a script's name it cannot open as a command string: ksh 'rm -rf x' ran rm;
+     * one that is a plain path (ksh x.sh) runs at most a program so named */
+    if (r->shell_c || (r->ksh && u[strspn(u, NAME_CHARS "./+,:@%-=")]))
         reread_span(r, from, to, SCAN_COMMANDS, expands);
     /* a script's name, or the argument of an option the scanner does not know: zsh --emulate
      * sh -c 'rm -rf x' ran rm, the scanner took sh for the script and read no command string */
@@ -1151,8 +1157,6 @@ static void bash_emit(bash_ctx *x, char *seg, size_t n)
     emit_clean(x, seg, 0);
 }
 
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
-
 /* The program's word u (unquoted) without what may expand to nothing, in place: $NAME, $@ and
  * the other special parameters, ${…} (but ${NAME:-WORD}, -, = or +: WORD), $( ) and ` `. In
  * front of the name, and in it or after it: rm${x} -rf y, r${x}m, rm"$@" and rm$(:) ran rm
@@ -1282,6 +1286,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             r.kind = reread_kind(base);
             r.options = 1;
             r.posix = r.kind == REREAD_SHELL && strcmp(base, "bash") && strcmp(base, "rbash");
+            r.ksh = !strcmp(base, "ksh") || !strcmp(base, "ksh93");
         } else {
             clean[c++] = ' ';
             int bare = 0, inside = open > 0; /* a word of a <( ) or $( ) begun before it */
