@@ -991,8 +991,10 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
         if (u[0] == '-' && u[1] != '-' && strchr(u, 'i'))
             r->opaque = SET_H_OPAQUE;
         for (size_t k = 1; u[1] != '-' && u[k]; k++) {
-            /* bash's -O takes a shopt name; zsh's is a flag: zsh -O -c 'rm -rf x' ran rm */
-            r->next += u[k] == 'o' || (u[k] == 'O' && !r->posix);
+            /* bash's -O takes a shopt name; zsh's is a flag: zsh -O -c 'rm -rf x' ran rm; and
+             * ksh93's -o takes the next word only where it ends the bundle (ksh -oc 'rm -rf x'
+             * ran rm, which the scanner took for -o's name; bash -oc errexit 'git log') */
+            r->next += (u[k] == 'o' || (u[k] == 'O' && !r->posix)) && !(r->ksh && u[k + 1]);
             r->shell_c |= u[k] == 'c'; /* +c too: bash +c 'rm -rf x' ran rm, and sh, ksh, zsh */
             r->shell_s |= u[k] == 's';
         }
