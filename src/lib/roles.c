@@ -974,7 +974,7 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
         note_opaque(r, set_opaque(u));
         return;
     }
-    if (r->options && !strcmp(u, "-")) {
+    if (r->options && (!strcmp(u, "-") || !strcmp(u, "+"))) { /* ksh + 'rm -rf x' ran rm */
         r->options = 0;
         return;
     }
