@@ -822,6 +822,7 @@ int main(void)
         {"Bash(ksh 'rm -rf x')", 0},
         {"Bash(ksh -oc 'rm -rf x')", 0},
         {"Bash(ksh + 'rm -rf x')", 0},
+        {"Bash(bash + -c 'rm -rf x')", 0},
         {"Bash(bash -oc errexit 'git log'; ksh -co errexit 'git log')", 1},
         {"Bash(ksh -e 'git log; rm -rf x')", 0},
         {"Bash(ksh x.sh a 'b c'; ksh ./bin/run-1.ksh; ksh 'git log')", 1},

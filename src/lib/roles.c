@@ -974,10 +974,14 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
         note_opaque(r, set_opaque(u));
         return;
     }
-    if (r->options && (!strcmp(u, "-") || !strcmp(u, "+"))) { /* ksh + 'rm -rf x' ran rm */
+    if (r->options && !strcmp(u, "-")) {
         r->options = 0;
         return;
     }
+    /* + ends them for ksh and zsh, and for bash and dash is an empty group of options: ksh +
+     * 'rm -rf x' and bash + -c 'rm -rf x' ran rm; either way the word after it is read */
+    if (r->options && !strcmp(u, "+"))
+        return;
     if (r->options && (u[0] == '-' || u[0] == '+') && u[1]) {
         if (!strcmp(u, "--"))
             r->options = 0;
