@@ -140,6 +140,11 @@ int main(void)
         {"git$(:) push; git`` push", 0},
         {"${x:-g}it push", 0},
         {"git${x}x push; git$(:)x push", 1},
+        /* and in the words after it (git push ran) */
+        {"git pu${x}sh origin", 0},
+        {"git pu$(:)sh; git p``ush", 0},
+        {"git \"p\"u\"$@\"sh", 0},
+        {"git pull ${x} origin", 1},
         {"env -u A <<E $(true\ngit push)\nE", 0},
         /* a third audit's: $'…' in ${…}; env's and nice's options bundled or abbreviated (as
          * getopt takes them); $'…' escapes and $"…"; special parameters that may be empty;

@@ -2706,6 +2706,23 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
                     reason_size) &&
              allows("tool", NULL, 0, r->deny_tools, r->deny_tools_count, written, r->name, reason,
                     reason_size);
+        /* and without what may expand to nothing in any of its words, not only the program's:
+         * git pu${x}sh and git "p"u"$@"sh ran git push past Bash(git push*) */
+        int expands = ok && r->deny_tools_count && strpbrk(cleaned, "$`");
+        char *bare = expands ? strdup(cleaned) : NULL;
+        if (expands && !bare) {
+            ok = 0;
+            snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name,
+                     written);
+            if (reason_size)
+                ab__utf8_trim(reason);
+        }
+        if (bare) {
+            program_unexpanded(bare);
+            ok = allows("tool", NULL, 0, r->deny_tools, r->deny_tools_count, bare, r->name, reason,
+                        reason_size);
+            free(bare);
+        }
         char *form = ok && r->allow_tools_count ? malloc(strlen(written) + 1) : NULL;
         if (ok && r->allow_tools_count && !form) {
             ok = 0;
