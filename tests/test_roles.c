@@ -249,6 +249,11 @@ int main(void)
         {"zsh -c 'repeat 2 do git push; done'", 0},
         {"zsh -c '=git push'", 0},
         {"zsh -c 'git log &!git push'", 0},
+        /* the line itself is zsh's on macOS, where Claude Code runs it with zsh (git push ran
+         * under zsh 5.9); a command string of bash's is bash's alone (it runs !git) */
+        {"git log &!git push", 0},
+        {"eval 'git log &!git push'", 0},
+        {"bash -c 'git log &!git push'", 1},
 
         /* after [[ … ]], (( … )) or a } that ends a command, a reserved word begins the next
          * part (git push ran under bash 5.2.15: the scanner read it as a word of [[ or }) */

@@ -753,6 +753,7 @@ typedef struct {
     int script;  /* a shell's word that may be a script's name was seen (shell_word) */
     int ksh;     /* the shell is ksh93 (ksh, ksh93), which may run a script's name as commands */
     int posix;   /* the shell is no bash (sh, dash, zsh, ksh): it reads some of bash's otherwise */
+    int zsh;     /* zsh may read the text (bash_ctx's zsh): no bash's -c, or zsh's eval's */
     int loose;   /* a word that may expand to an option was seen: every word is text now */
     int made;    /* a text is made by an expansion (word_expands): no allow list reads it */
     const char *opaque; /* what no pattern can follow: hash -p, alias NAME=VALUE, set -k, … */
@@ -793,6 +794,11 @@ typedef struct bash_ctx {
     const char *opaque, *opaque_allow;
     int reread; /* how many texts read again deep this one is (reread_text) */
     int posix;  /* a text a shell other than bash reads: sh -c's, and eval's or trap's in it */
+    /* a text zsh may read: the line itself (Claude Code runs the Bash tool's command with the
+     * user's shell, zsh on macOS), sh -c's and zsh -c's (sh may be zsh too, or dash: both
+     * readings are refused where they differ from bash's), and eval's or trap's in them; not
+     * bash -c's */
+    int zsh;
     size_t *reread_bytes_left; /* shared by the line's texts */
 } bash_ctx;
 
@@ -1145,7 +1151,7 @@ static int word_parens(const char *w, const char *e)
     return n;
 }
 
-static void reread_text(bash_ctx *x, const char *text, size_t n, int mode, int posix);
+static void reread_text(bash_ctx *x, const char *text, size_t n, int mode, int posix, int zsh);
 static void emit_clean(bash_ctx *x, const char *seg, int depth);
 
 static void bash_emit(bash_ctx *x, char *seg, size_t n)
@@ -1293,6 +1299,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             r.options = 1;
             r.posix = r.kind == REREAD_SHELL && strcmp(base, "bash") && strcmp(base, "rbash");
             r.ksh = !strcmp(base, "ksh") || !strcmp(base, "ksh93");
+            r.zsh = r.kind == REREAD_SHELL ? r.posix : x->zsh;
         } else {
             clean[c++] = ' ';
             int bare = 0, inside = open > 0; /* a word of a <( ) or $( ) begun before it */
@@ -1329,7 +1336,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         if (posix && (strstr(t, "&>") || strstr(t, "$'") || strstr(t, "$[")) && !x->opaque)
             x->opaque = "a text that sh reads otherwise than bash (&>, $'…', $[),";
         reread_text(x, clean + r.span[k].from, r.span[k].to - r.span[k].from, r.span[k].mode,
-                    r.posix);
+                    r.posix, r.zsh);
     }
     if (r.too_many)
         *denied = 1;
@@ -2122,8 +2129,9 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             if (ch == '\n' && x->nh && mode == SCAN_COMMANDS)
                 i = heredoc_bodies(x, s, len, i, depth);
             /* zsh's &! runs in the background, disowned: zsh -c 'git log &!rm -rf x' ran rm,
-             * which the scanner read as a command named !rm (as bash does) */
-            if (ch == '&' && x->posix && i + 1 < len && s[i + 1] == '!')
+             * and so did git log &!rm -rf x, the line zsh runs on macOS, which the scanner
+             * read as a command named !rm (as bash does, which runs no rm) */
+            if (ch == '&' && x->zsh && i + 1 < len && s[i + 1] == '!')
                 i++;
             continue;
         }
@@ -2183,6 +2191,7 @@ static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, ba
     x->out = &out;
     x->count = count;
     x->reread_bytes_left = &reread_bytes_left;
+    x->zsh = 1; /* Claude Code runs the line with the user's shell: zsh on macOS, bash or zsh */
     *count = 0;
     bash_scan(x, cmd, len, 0, '\0', SCAN_COMMANDS, 0);
     u->denied = x->denied;
@@ -2385,8 +2394,9 @@ static const char *bash_opaque_allow(const char *s, size_t len)
  * no allow list, can follow is noted in x as the line's own would be (eval git $'\x24{x=…}' is
  * ${x=…} to Bash). Nested too deep, or more text than REREAD_BYTES_MAX in all: denied. posix: a
  * shell other than bash reads it (sh -c's); so does it a text read again in it (eval's, trap's:
- * sh -c "eval 'git log &''>&2 rm -rf x'" ran rm under dash, which read eval's &> as & and >). */
-static void reread_text(bash_ctx *x, const char *text, size_t n, int mode, int posix)
+ * sh -c "eval 'git log &''>&2 rm -rf x'" ran rm under dash, which read eval's &> as & and >).
+ * zsh: zsh may read it (bash_ctx's zsh). */
+static void reread_text(bash_ctx *x, const char *text, size_t n, int mode, int posix, int zsh)
 {
     if (x->reread >= REREAD_DEPTH_MAX || n > *x->reread_bytes_left) {
         x->denied = 1;
@@ -2403,6 +2413,7 @@ static void reread_text(bash_ctx *x, const char *text, size_t n, int mode, int p
     y->reread = x->reread + 1;
     y->reread_bytes_left = x->reread_bytes_left;
     y->posix = x->posix || posix;
+    y->zsh = zsh;
     bash_scan(y, text, n, 0, '\0', mode, 0);
     x->denied |= y->denied;
     x->extglob |= y->extglob;
