@@ -254,6 +254,9 @@ int main(void)
         {"git log &!git push", 0},
         {"eval 'git log &!git push'", 0},
         {"bash -c 'git log &!git push'", 1},
+        /* zsh ends a group at a } alone anywhere (git push ran under zsh 5.9: an always block) */
+        {"{ git log } always { git push }", 0},
+        {"{ git log; } && { git log; }; git log \\} '}' x}", 1},
 
         /* after [[ … ]], (( … )) or a } that ends a command, a reserved word begins the next
          * part (git push ran under bash 5.2.15: the scanner read it as a word of [[ or }) */
@@ -819,6 +822,7 @@ int main(void)
         {"Bash(ksh -c 'git log <<#E\nE\nrm -rf x\n#E')", 0},
         {"Bash(ksh -c 'git log <<E\n#E\nE'; bash -c 'git log <<#E\nx\n#E')", 1},
         {"Bash(zsh -c '{ git log } always { rm -rf x }')", 0},
+        {"Bash({ git log } always { rm -rf x })", 0},
         /* zsh --emulate sh: sh is the option's argument, no script's name, and -c's command
          * string runs (rm ran under zsh) */
         {"Bash(zsh --emulate sh -c 'rm -rf x')", 0},

@@ -1944,7 +1944,8 @@ static int case_separator(case_state *c, const char *s, size_t len, size_t *i, i
 /* 1 if the } at s[i], a word's first character, is a word alone after a command's word (seg, the
  * command so far, n bytes), which zsh reads as the end of a { group, and bash, dash and ksh as
  * a word: zsh -c '{ git log } always { rm -rf x }' ran rm, the scanner read one command, git log
- * } always { rm -rf x }. After fi, done, esac, ]], )) or }, it ends a group in all of them. */
+ * } always { rm -rf x }, and so did that line alone, which zsh runs on macOS (bash_ctx's zsh).
+ * After fi, done, esac, ]], )) or }, it ends a group in all of them. */
 static int brace_ends_group(const char *s, size_t len, size_t i, const char *seg, size_t n)
 {
     static const char *const closers[] = {"fi", "done", "esac", "]]", "))", "}"};
@@ -2141,7 +2142,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             word_start = 1;
             continue;
         }
-        if (mode == SCAN_COMMANDS && word_start && ch == '}' && x->posix && !x->opaque &&
+        if (mode == SCAN_COMMANDS && word_start && ch == '}' && x->zsh && !x->opaque &&
             brace_ends_group(s, len, i, seg, n))
             x->opaque = "a } after a command's word, in a text zsh may read (it ends a group "
                         "there: { git log } always { rm -rf x }),";
