@@ -810,6 +810,11 @@ int main(void)
         /* zsh globs what $~x holds, and *(e:…:) runs code (rm ran under zsh 5.9) */
         {"Bash(zsh -c 'for x in \"*(e:rm -rf x:)\"; do echo $~x; done')", 0},
         {"Bash(zsh -c 'for x in \"*(e:rm -rf x:)\"; do echo $^~x; done')", 0},
+        /* and so does the line, which zsh runs on macOS (rm ran under zsh 5.9) */
+        {"Bash(for x in \"*(e:rm -rf x:)\"; do echo $~x; done)", 0},
+        {"Bash(eval 'for x in \"*(e:rm -rf x:)\"; do echo $~x; done')", 0},
+        {"Bash(eval $'for x in \"*(e:rm -rf x:)\"; do echo \\x24~x; done')", 0},
+        {"Bash(for x in a b; do echo $x ~ \"$x\"~; done)", 1},
         {"Bash(zsh -c 'for x in a b; do echo $x ~ \"$x\"~; done')", 1},
         /* zsh reads x(…) as a glob and its qualifiers, whose e runs code (rm ran under zsh) */
         {"Bash(zsh -c 'echo /(echo \"x;rm -rf x;\"c)')", 0},

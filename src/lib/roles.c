@@ -1205,14 +1205,21 @@ static void program_unexpanded(char *u)
     *o = '\0';
 }
 
-/* 1 if t holds zsh's $~x, x globbed (and $^~x, $=~x: zsh takes ^ and = before it too). */
-static int zsh_glob_subst(const char *t)
+/* 1 if t (n bytes) holds zsh's $~x, x globbed (and $^~x, $=~x: zsh takes ^ and = before it
+ * too), in quotes or not. */
+static int zsh_glob_subst(const char *t, size_t n)
 {
-    for (const char *d = strchr(t, '$'); d; d = strchr(d + 1, '$'))
-        if (d[1 + strspn(d + 1, "^=")] == '~')
+    for (const char *d = memchr(t, '$', n); d; d = memchr(d + 1, '$', n - (size_t)(d + 1 - t))) {
+        const char *e = d + 1;
+        while (e < t + n && (*e == '^' || *e == '='))
+            e++;
+        if (e < t + n && *e == '~')
             return 1;
+    }
     return 0;
 }
+
+#define ZSH_GLOB_SUBST_OPAQUE "zsh's $~x, which globs what x holds,"
 
 /* The cleaned-up form of the command seg (bash_emit), appended to x->out, and then the commands
  * of what its program reads again (reread). depth: how many env -S texts deep seg is (it then
@@ -1326,11 +1333,14 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
          * ; # '"'"'' ran rm under dash 0.5.12, bash ran git log alone (and <<< and |& too);
          * and $[ as $ and [ (bash's arithmetic): sh -c 'git log $[1;./?? ]' ran ./rm; zsh
          * reads $~x (and $^~x) as x globbed, and a glob's qualifier (e:…:) runs code: zsh -c
-         * 'for x in "*(e:rm -rf x:)"; do echo $~x; done' ran rm, bash echoes $~x */
+         * 'for x in "*(e:rm -rf x:)"; do echo $~x; done' ran rm, bash echoes $~x (the line's
+         * own $~x, bash_simple_commands) */
         const char *t = clean + r.span[k].from;
         int posix = r.posix || x->posix;
-        if (posix && (strstr(t, "<<<") || strstr(t, "|&") || zsh_glob_subst(t)) && !x->opaque_allow)
-            x->opaque_allow = "a text that sh reads otherwise than bash (<<<, |&, $~),";
+        if (posix && (strstr(t, "<<<") || strstr(t, "|&")) && !x->opaque_allow)
+            x->opaque_allow = "a text that sh reads otherwise than bash (<<<, |&),";
+        if (r.zsh && zsh_glob_subst(t, strlen(t)) && !x->opaque_allow)
+            x->opaque_allow = ZSH_GLOB_SUBST_OPAQUE;
         /* and &>, $'…' and $[ hide from a deny list too the command dash runs after them (sh -c
          * 'git log &>/dev/null rm -rf x', 'git log $[1;rm -rf x]' ran rm past Bash(rm *)) */
         if (posix && (strstr(t, "&>") || strstr(t, "$'") || strstr(t, "$[")) && !x->opaque)
@@ -2199,6 +2209,10 @@ static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, ba
     u->extglob = x->extglob;
     u->opaque = x->opaque;
     u->opaque_allow = x->opaque_allow;
+    /* zsh's $~x on the line, which zsh runs on macOS: for x in "*(e:rm -rf x:)"; do echo $~x;
+     * done ran rm under zsh 5.9 past Bash(echo *) */
+    if (!u->opaque_allow && zsh_glob_subst(cmd, len))
+        u->opaque_allow = ZSH_GLOB_SUBST_OPAQUE;
     free(x);
     if (out.oom || !out.buf) {
         free(out.buf);
