@@ -254,6 +254,7 @@ int main(void)
         {"git log &!git push", 0},
         {"eval 'git log &!git push'", 0},
         {"bash -c 'git log &!git push'", 1},
+        {"git log $(cat <<E)\ngit push\nE", 0},
         /* zsh ends a group at a } alone anywhere (git push ran under zsh 5.9: an always block) */
         {"{ git log } always { git push }", 0},
         {"{ git log; } && { git log; }; git log \\} '}' x}", 1},
@@ -823,6 +824,9 @@ int main(void)
          * lines after it */
         {"Bash(sh -c 'git log $(git hash-object --stdin <<E)\nrm -rf x\nE')", 0},
         {"Bash(zsh -c 'git log \"$(git hash-object --stdin <<E\nx\nE\n)\"')", 1},
+        /* and the line, which zsh runs on macOS (rm ran under zsh 5.9; bash reads a body) */
+        {"Bash(git log $(git hash-object --stdin <<E)\nrm -rf x\nE)", 0},
+        {"Bash(git log \"$(git hash-object --stdin <<E\nx\nE\n)\" $(git hash-object <<E\nE\n))", 1},
         /* ksh93's <<#E ends at E, bash's at #E (rm ran under ksh93) */
         {"Bash(ksh -c 'git log <<#E\nE\nrm -rf x\n#E')", 0},
         {"Bash(ksh -c 'git log <<E\n#E\nE'; bash -c 'git log <<#E\nx\n#E')", 1},

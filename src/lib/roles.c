@@ -1576,11 +1576,16 @@ static size_t end_expansion(bash_ctx *x, const char *s, size_t len, size_t i, in
     }
     /* a here-document begun in it and not ended by its ): bash reads its body after the line,
      * dash and zsh read none (as a backquote's, end_backquote), and run the lines after it: sh
-     * -c 'git log $(cat <<E)', rm -rf x, E, on three lines, ran rm under dash and zsh */
+     * -c 'git log $(cat <<E)', rm -rf x, E, on three lines, ran rm under dash and zsh, and so
+     * did the line itself under zsh, which Claude Code runs it with on macOS; where bash or zsh
+     * may read it, no one reading is the line's */
     int nh = x->nh;
     size_t k = bash_scan(x, s, len, i + 2, ')', SCAN_COMMANDS, depth + 1);
     if (x->posix && x->nh > nh)
         x->nh = nh;
+    else if (x->zsh && x->nh > nh && !x->opaque)
+        x->opaque = "a here-document begun in a $( ) and not ended there (bash reads its body "
+                    "after the line, zsh none),";
     return k < len ? k : len - 1;
 }
 
