@@ -255,6 +255,9 @@ int main(void)
         {"eval 'git log &!git push'", 0},
         {"bash -c 'git log &!git push'", 1},
         {"git log $(cat <<E)\ngit push\nE", 0},
+        /* zsh reads a ' in "${…}" as a character, as dash does (git push ran under zsh 5.9) */
+        {"git log \"${x-'}\"; git push; \"'}\"", 0},
+        {"bash -c 'git log \"${x-'\\''}'\\''}\"'", 1},
         /* zsh ends a group at a } alone anywhere (git push ran under zsh 5.9: an always block) */
         {"{ git log } always { git push }", 0},
         {"{ git log; } && { git log; }; git log \\} '}' x}", 1},

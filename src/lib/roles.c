@@ -1507,9 +1507,10 @@ static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int de
              * 'git log "${x-'"'"'}"; rm -rf x; "'"'"'}"' ran rm under dash; in a here-document
              * too (dash ran rm in the $( ) of ${x-'$(git log \'; rm -rf x; )'}, a ' a character,
              * \' an escaped one): where it is quoted or not, a ' in ${…} is refused, under a
-             * deny list too (it missed the rm dash ran) */
-            if (x->posix && !x->opaque)
-                x->opaque = "a ' in \"${…}\", in a text sh reads otherwise than bash,";
+             * deny list too (it missed the rm dash ran); zsh reads it as dash does, and ran rm
+             * in git log "${x-'}"; rm -rf x; "'}", the line, which it runs on macOS */
+            if ((x->posix || x->zsh) && !x->opaque)
+                x->opaque = "a ' in \"${…}\", in a text sh or zsh reads otherwise than bash,";
             bash_scan(x, s, j, i + 1, '\0', SCAN_EXPANSIONS, depth + 1);
             i = j;
         } else if (s[i] == '"')
