@@ -944,6 +944,11 @@ int main(void)
         {"Bash(zsh -c 'echo /(echo \"x;git push;\"c)')", 0},
         {"Bash(zsh -c 'echo (echo)(echo \"x;git push;\"c)')", 0},
         {"Bash(zsh -c '{ git log } always { git push }')", 0},
+        /* zsh reads *(…) as a glob's qualifiers, whose e runs code (git push ran under zsh 5.9,
+         * which runs the line on macOS); bash -c's text is bash's */
+        {"Bash(git log *(e:'git push':))", 0},
+        {"Bash(git log ?(e:'git push':))", 0},
+        {"Bash(bash -c 'git log *(x)')", 1},
         {"Bash(f() { git log; }; h()(git log); a=(1 2); [[ $x =~ ^a(b)$ ]]; case x in (a) echo;; "
          "a)(echo) ;; esac; if ! (true); then coproc N (echo); fi; function g () { :; })",
          1},

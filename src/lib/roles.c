@@ -1714,6 +1714,10 @@ static size_t extglob_end(bash_ctx *x, const char *s, size_t len, size_t i, int 
 {
     int open = 0;
     x->extglob = 1;
+    /* zsh reads it as a glob and its qualifiers, and e runs code: echo *(e:'rm -rf x':) ran rm
+     * under zsh 5.9, which Claude Code runs the line with on macOS, past Bash(rm *) */
+    if (x->zsh && !x->opaque)
+        x->opaque = "an extended glob pattern, *(…), whose qualifiers zsh runs (*(e:…:)),";
     for (size_t k = i + 1; k < len; k++) {
         char c = s[k], next = k + 1 < len ? s[k + 1] : '\0';
         if (c == '\\')
