@@ -949,6 +949,11 @@ int main(void)
         {"Bash(git log *(e:'git push':))", 0},
         {"Bash(git log ?(e:'git push':))", 0},
         {"Bash(bash -c 'git log *(x)')", 1},
+        /* zsh's >! takes the next word for its target, bash's the ! (git push ran under zsh) */
+        {"Bash(>! echo git push)", 0},
+        {"Bash(git log >>! echo; >&! git git push; &>! echo git push)", 0},
+        {"Bash(eval >! git 'git push')", 0},
+        {"Bash(git log >|x >!x 2>&1 >&2; bash -c 'git log >! x')", 1},
         {"Bash(f() { git log; }; h()(git log); a=(1 2); [[ $x =~ ^a(b)$ ]]; case x in (a) echo;; "
          "a)(echo) ;; esac; if ! (true); then coproc N (echo); fi; function g () { :; })",
          1},

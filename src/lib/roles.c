@@ -1793,6 +1793,16 @@ static size_t word_part(bash_ctx *x, const char *s, size_t len, size_t i, int mo
         return i + 2;
     if (ch == '<' && next == '<')
         return heredoc_word(x, s, len, i, depth);
+    if (ch == '>' && x->zsh && !x->opaque) {
+        /* zsh's >! (>>!, >&!, &>!) is one operator, and its target the next word; bash's
+         * target is the !: >! echo rm -rf x ran rm under zsh 5.9, which Claude Code runs the
+         * line with on macOS, past Bash(rm *), where the scanner saw echo rm -rf x */
+        size_t j = i + 1;
+        while (j < len && (s[j] == '>' || s[j] == '&'))
+            j++;
+        if (j < len && s[j] == '!' && (j + 1 == len || strchr(" \t\n;&|()<>", s[j + 1])))
+            x->opaque = "zsh's >!, whose target is the next word (bash's is the !),";
+    }
     if (ch == '>' && next == '|') {
         /* >| (clobber) is one operator, a redirection: its | is no pipe. The scanner split
          * eval >|git 'rm -rf x' at it, and git 'rm -rf x' passed Bash(git *): rm ran. After
