@@ -954,6 +954,9 @@ int main(void)
         {"Bash(git log >>! echo; >&! git git push; &>! echo git push)", 0},
         {"Bash(eval >! git 'git push')", 0},
         {"Bash(git log >|x >!x 2>&1 >&2; bash -c 'git log >! x')", 1},
+        /* zsh's hash NAME=PATH makes NAME run PATH (rm ran under zsh 5.9 for git status) */
+        {"Bash(hash git=/usr/bin/rm; git status)", 0},
+        {"Bash(hash -r; hash git; bash -c 'hash git=x')", 1},
         {"Bash(f() { git log; }; h()(git log); a=(1 2); [[ $x =~ ^a(b)$ ]]; case x in (a) echo;; "
          "a)(echo) ;; esac; if ! (true); then coproc N (echo); fi; function g () { :; })",
          1},

@@ -1034,8 +1034,11 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
 {
     int expands = word_expands(w, e);
     int option = r->options && u[0] == '-' && u[1];
-    if (r->kind == REREAD_HASH && (expands || (option && strchr(u, 'p'))))
-        r->opaque = "bash's table of commands, hash -p,";
+    /* and zsh's hash NAME=PATH: hash git=/bin/rm; git status ran rm under zsh 5.9, which Claude
+     * Code runs the line with on macOS */
+    if (r->kind == REREAD_HASH &&
+        (expands || (option && strchr(u, 'p')) || (r->zsh && strchr(u, '='))))
+        r->opaque = "the shell's table of commands, hash -p or zsh's hash NAME=PATH,";
     if (r->kind == REREAD_ALIAS && (expands || strchr(u, '=')))
         r->opaque = "bash's table of aliases, alias NAME=…,";
     if (r->kind == REREAD_ENABLE && (expands || (option && strchr(u, 'f'))))
