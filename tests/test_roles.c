@@ -957,6 +957,18 @@ int main(void)
         /* zsh's hash NAME=PATH makes NAME run PATH (rm ran under zsh 5.9 for git status) */
         {"Bash(hash git=/usr/bin/rm; git status)", 0},
         {"Bash(hash -r; hash git; bash -c 'hash git=x')", 1},
+        /* zsh's emulate -c runs its text (git push ran under zsh 5.9); setopt, unsetopt and
+         * emulate's modes but zsh set glob_subst (rm ran for echo $x, x a glob *(e:…:)) */
+        {"Bash(emulate zsh -c 'git push')", 0},
+        {"Bash(emulate -R zsh -c 'git push')", 0},
+        {"Bash(setopt globsubst; echo $x)", 0},
+        {"Bash(unsetopt no_glob_subst; echo $x)", 0},
+        {"Bash(setopt -m 'glob*'; echo $x)", 0},
+        {"Bash(emulate -o GLOB_SUBST zsh; echo $x)", 0},
+        {"Bash(emulate sh; echo $x)", 0},
+        {"Bash(emulate -L zsh; setopt errexit pipefail; unsetopt nomatch; emulate zsh -c 'git "
+         "log')",
+         1},
         {"Bash(f() { git log; }; h()(git log); a=(1 2); [[ $x =~ ^a(b)$ ]]; case x in (a) echo;; "
          "a)(echo) ;; esac; if ! (true); then coproc N (echo); fi; function g () { :; })",
          1},

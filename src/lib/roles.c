@@ -730,12 +730,14 @@ enum {
     REREAD_TRAP,
     REREAD_COMPGEN,
     REREAD_SHELL,
+    REREAD_EMULATE,
     REREAD_HASH,
     REREAD_ALIAS,
     REREAD_FC,
     REREAD_ENABLE,
     REREAD_SET,
-    REREAD_SHOPT
+    REREAD_SHOPT,
+    REREAD_SETOPT
 };
 
 #define REREAD_SPANS_MAX 4         /* texts read again in one command, at most; more: denied */
@@ -874,7 +876,9 @@ static int reread_kind(const char *base)
                  {"yash", REREAD_SHELL},      {"posh", REREAD_SHELL},
                  {"hash", REREAD_HASH},       {"alias", REREAD_ALIAS},
                  {"fc", REREAD_FC},           {"enable", REREAD_ENABLE},
-                 {"set", REREAD_SET},         {"shopt", REREAD_SHOPT}};
+                 {"set", REREAD_SET},         {"shopt", REREAD_SHOPT},
+                 {"emulate", REREAD_EMULATE}, {"setopt", REREAD_SETOPT},
+                 {"unsetopt", REREAD_SETOPT}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (!strcmp(base, kinds[k].name))
             return kinds[k].kind;
@@ -951,6 +955,33 @@ static void set_word(reread *r, const char *u, int expands)
         r->options = 0;
     else
         r->next = u[strlen(u) - 1] == 'o';
+}
+
+/* A word u of zsh's emulate, at [from, to) (reread_word): -c TEXT runs TEXT (emulate zsh -c
+ * 'rm -rf x' ran rm under zsh 5.9, which Claude Code runs the line with on macOS, past
+ * Bash(rm *)), -o NAME and +o NAME set an option (set_opaque: glob_subst), and a mode other
+ * than zsh (sh, ksh, csh) sets glob_subst. A word that may expand may be any of them. */
+static void emulate_word(reread *r, const char *u, size_t from, size_t to, int expands)
+{
+    int next = r->next;
+    r->next = 0;
+    if (next == 2) {
+        reread_span(r, from, to, SCAN_COMMANDS, expands);
+        return;
+    }
+    if (expands) {
+        note_opaque(r, SET_GLOB_SUBST_OPAQUE);
+        return;
+    }
+    if (next == 1) {
+        note_opaque(r, set_opaque(u));
+        return;
+    }
+    size_t n = strlen(u);
+    if ((u[0] == '-' || u[0] == '+') && n > 1)
+        r->next = u[n - 1] == 'c' ? 2 : u[n - 1] == 'o';
+    else if (strcmp(u, "zsh"))
+        note_opaque(r, SET_GLOB_SUBST_OPAQUE);
 }
 
 /* A word u of a shell's (sh, bash, …), at [from, to) (reread_word): its options, bundled
@@ -1051,6 +1082,15 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         set_word(r, u, expands);
     if (r->kind == REREAD_SHOPT)
         note_opaque(r, expands ? SET_K_OPAQUE : set_opaque(u));
+    /* zsh's setopt and unsetopt take option names (unsetopt noglobsubst sets glob_subst:
+     * setopt globsubst; for x in "*(e:rm -rf x:)"; do echo $x; done ran rm under zsh 5.9), and
+     * -m a pattern of them */
+    if (r->kind == REREAD_SETOPT)
+        note_opaque(r, expands || strpbrk(u, "*?[") ? SET_GLOB_SUBST_OPAQUE : set_opaque(u));
+    if (r->kind == REREAD_EMULATE) {
+        emulate_word(r, u, from, to, expands);
+        return;
+    }
     if (r->kind >= REREAD_HASH)
         return;
     if (r->kind == REREAD_EVAL || r->loose) {
@@ -1309,7 +1349,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             r.options = 1;
             r.posix = r.kind == REREAD_SHELL && strcmp(base, "bash") && strcmp(base, "rbash");
             r.ksh = !strcmp(base, "ksh") || !strcmp(base, "ksh93");
-            r.zsh = r.kind == REREAD_SHELL ? r.posix : x->zsh;
+            r.zsh = r.kind == REREAD_SHELL ? r.posix : r.kind == REREAD_EMULATE || x->zsh;
         } else {
             clean[c++] = ' ';
             int bare = 0, inside = open > 0; /* a word of a <( ) or $( ) begun before it */
