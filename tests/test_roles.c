@@ -632,6 +632,10 @@ int main(void)
         {"Bash(printf '%s\\n' *.txt {1..3})", 1},
         {"Bash(test -f '*.c' && [ -d \"{a,b}\" ])", 1},
         {"Bash(printf -v x '%s' y)", 1},
+        /* zsh's path is PATH (/tmp/evil/git ran under zsh 5.9 for git log after them) */
+        {"Bash(printf -v path %s /tmp/evil)", 0},
+        {"Bash(read path < x)", 0},
+        {"Bash(declare module_path=/tmp/evil)", 0},
         {"Bash(printf '[%s]\\n' \"$HOME\")", 1},
         {"Bash(read -r line)", 1},
         /* what read's -p, -d, -t, -n, -N, -u and -i take is never a name: a prompt with
@@ -899,6 +903,10 @@ int main(void)
         {"Bash(for HOME in /tmp/evil; do git log; done)", 0},
         {"Bash(for Path in x; do git log; done)", 0},
         {"Bash(for npm_config_script_shell in /tmp/evil/sh; do echo x; done)", 0},
+        /* zsh's path is PATH (/tmp/evil/git ran under zsh 5.9), fpath, module_path … */
+        {"Bash(for path in /tmp/evil; do git log; done)", 0},
+        {"Bash(for fpath in /tmp/evil; do git log; done)", 0},
+        {"Bash(for paths in a; do git log; done; for x in path; do git log; done)", 1},
         {"Bash(for x_1 in a b; do git log; done)", 1},
         {"Bash(for b do git log \"$b\"; done)", 1},
         {"Bash(then)", 1},

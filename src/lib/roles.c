@@ -2502,6 +2502,20 @@ static void reread_text(bash_ctx *x, const char *text, size_t n, int mode, int p
     free(y);
 }
 
+/* 1 if the name u (n bytes) is one of zsh's own in lower case, tied to one of the environment's
+ * or to what a name runs: path is PATH (for path in /tmp/evil; do git log; done ran
+ * /tmp/evil/git under zsh 5.9, which Claude Code runs the line with on macOS, past Bash(git *)),
+ * fpath where functions load from, module_path where modules do, cdpath, manpath, mailpath. */
+static int zsh_tied(const char *u, size_t n)
+{
+    static const char *const names[] = {"path",   "fpath",   "module_path",
+                                        "cdpath", "manpath", "mailpath"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (n == strlen(names[k]) && !memcmp(u, names[k], n))
+            return 1;
+    return 0;
+}
+
 /* 1 if u (unquoted) is a plain variable name, which holds no index, and in lower case: Bash's
  * own variables are in capitals, some of them integers that evaluate what they are given as
  * arithmetic (printf -v OPTIND 'a[\x24(rm -rf x)]' runs rm), and so are the names of the
@@ -2511,7 +2525,7 @@ static void reread_text(bash_ctx *x, const char *text, size_t n, int mode, int p
 static int plain_name(const char *u)
 {
     size_t n = strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789_");
-    return n && !u[n] && !(u[0] >= '0' && u[0] <= '9') && strncmp(u, "npm_", 4);
+    return n && !u[n] && !(u[0] >= '0' && u[0] <= '9') && strncmp(u, "npm_", 4) && !zsh_tied(u, n);
 }
 
 /* 1 if u holds a capital letter, or begins with npm_ (u: an argument of a builtin that
@@ -2519,7 +2533,8 @@ static int plain_name(const char *u)
  * export npm_config_script_shell=/tmp/evil/sh; npm test ran /tmp/evil/sh. */
 static int capital_in(const char *u)
 {
-    return strpbrk(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL || !strncmp(u, "npm_", 4);
+    return strpbrk(u, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL || !strncmp(u, "npm_", 4) ||
+           zsh_tied(u, strcspn(u, "="));
 }
 
 /* Bash's builtins that take a variable's name and evaluate an index in it, which runs the
@@ -2663,7 +2678,7 @@ static const char *allow_form(const char *written, char *buf)
          * git, for HOME in … reads another ~/.gitconfig */
         int plain = nn && !(name[0] >= '0' && name[0] <= '9') &&
                     strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == nn &&
-                    !(nn >= 4 && !memcmp(name, "npm_", 4));
+                    !(nn >= 4 && !memcmp(name, "npm_", 4)) && !zsh_tied(name, nn);
         size_t in = after < end ? strcspn(after + 1, " )") : 0;
         if (in < sizeof word)
             memcpy(word, after + 1, in), word[in] = '\0';
