@@ -260,7 +260,14 @@ int main(void)
         {"bash -c 'git log \"${x-'\\''}'\\''}\"'", 1},
         /* zsh ends a group at a } alone anywhere (git push ran under zsh 5.9: an always block) */
         {"{ git log } always { git push }", 0},
-        {"{ git log; } && { git log; }; git log \\} '}' x}", 1},
+        {"{ git log; } && { git log; }; git log \\} '}' x}y @{u} a{b} {} ${x} \"}\"", 1},
+        /* and at the end of a word, and a { begins one at a command's first word (git push ran
+         * under zsh 5.9) */
+        {"{ git log x} always {git push}", 0},
+        {"{git push}", 0},
+        {"{ git log '{'x} always { git push; }", 0},
+        {"{ git log ${x}} always { git push; }", 0},
+        {"find . -name '*.c' -exec grep -l x {} \\; ; git log stash@{0}", 1},
 
         /* after [[ … ]], (( … )) or a } that ends a command, a reserved word begins the next
          * part (git push ran under bash 5.2.15: the scanner read it as a word of [[ or }) */

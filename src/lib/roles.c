@@ -2053,6 +2053,34 @@ static size_t reserved_before(const char *seg, size_t n, int *coproc)
     return r;
 }
 
+/* 1 if the } at s[i], not a word's first character but its last, ends a { group where zsh reads
+ * it: the word so far (the last of seg, n bytes, as written) holds no { outside quotes but a
+ * ${'s (zsh reads x} as x and }, and a{b} as a word: { git log x} always {rm -rf x} ran rm under
+ * zsh 5.9, which Claude Code runs the line with on macOS). And 1 if the { at s[i] begins a
+ * command's first word and is no word of its own ({rm -rf x} ran rm under zsh: it opens a
+ * group); not a {NAME}> redirection. */
+static int zsh_brace(const char *s, size_t len, size_t i, const char *seg, size_t n)
+{
+    int alone = i + 1 == len || strchr(" \t\n;&|()<>", s[i + 1]);
+    if (s[i] == '{') {
+        int coproc = 0;
+        size_t name = i + 1 + strspn(s + i + 1, NAME_CHARS);
+        if (name > i + 1 && name + 1 < len && s[name] == '}' && strchr("<>", s[name + 1]))
+            return 0;
+        return !alone && reserved_before(seg, n, &coproc) == n;
+    }
+    if (!alone)
+        return 0;
+    size_t w = n;
+    while (w && seg[w - 1] != ' ')
+        w--;
+    char q = 0;
+    for (const char *p = seg + w; p < seg + n; p++)
+        if (quote_step(&p, seg + n, &q) && !q && *p == '{' && (p == seg + w || p[-1] != '$'))
+            return 0;
+    return 1;
+}
+
 /* 1 if the ( at s[i], outside quotes, after the command so far, seg (n bytes, blanks made one),
  * is in a word or after one, which bash refuses (x(…), $(a)(…), echo (…)) and zsh reads as a
  * glob, whose qualifiers (e:…:) run code: zsh -c 'echo /(echo "x;rm -rf x;"c)' ran rm (e, then c
@@ -2219,6 +2247,11 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             brace_ends_group(s, len, i, seg, n))
             x->opaque = "a } after a command's word, in a text zsh may read (it ends a group "
                         "there: { git log } always { rm -rf x }),";
+        if (mode == SCAN_COMMANDS && x->zsh && !x->opaque &&
+            ((ch == '}' && !word_start) || (ch == '{' && word_start)) &&
+            zsh_brace(s, len, i, seg, n))
+            x->opaque = "a } that ends a word, or a { that begins a command's, in a text zsh may "
+                        "read (zsh reads a group there: { git log x} always {rm -rf x}),";
         if (mode == SCAN_COMMANDS && word_start &&
             ((closed == 1 && reserved_after(s, len, i)) ||
              (word_is(s, len, i, "do") && loop_head(seg, n)))) {
