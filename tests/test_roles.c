@@ -972,6 +972,18 @@ int main(void)
         /* zsh's hash NAME=PATH makes NAME run PATH (rm ran under zsh 5.9 for git status) */
         {"Bash(hash git=/usr/bin/rm; git status)", 0},
         {"Bash(hash -r; hash git; bash -c 'hash git=x')", 1},
+        /* zsh's tables of functions, commands, aliases and options (rm ran under zsh 5.9) */
+        {"Bash(functions[git]='git push'; git status)", 0},
+        {"Bash(commands[git]=/usr/bin/rm; git status)", 0},
+        {"Bash(typeset functions[git]='git push'; git status)", 0},
+        {"Bash(read 'functions[git]' < x; git status)", 0},
+        {"Bash(functions=(git 'git push'); git status)", 0},
+        {"Bash(options[globsubst]=on; echo $x)", 0},
+        {"Bash(set -A functions git 'git push'; git status)", 0},
+        {"Bash(print -v 'functions[git]' 'git push'; git status)", 0},
+        {"Bash(git log --options=x commands functions; bash -c 'commands[git]=x'; printf "
+         "'%s' options; x=functions)",
+         1},
         /* zsh's emulate -c runs its text (git push ran under zsh 5.9); setopt, unsetopt and
          * emulate's modes but zsh set glob_subst (rm ran for echo $x, x a glob *(e:…:)) */
         {"Bash(emulate zsh -c 'git push')", 0},

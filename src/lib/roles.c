@@ -1264,6 +1264,41 @@ static int zsh_glob_subst(const char *t, size_t n)
 
 #define ZSH_GLOB_SUBST_OPAQUE "zsh's $~x, which globs what x holds,"
 
+/* 1 if the word u (unquoted) names one of zsh's tables of what a name runs, or of its options,
+ * with [ or = after it (an element, or the whole of it, assigned), or alone (bare: a word of a
+ * builtin that assigns the names it is given): functions[git]='rm -rf x'; git status ran rm
+ * under zsh 5.9, which Claude Code runs the line with on macOS, and so did
+ * commands[git]=/bin/rm, typeset and local with them, read 'functions[git]', set -A functions
+ * git 'rm -rf x', and options[globsubst]=on (zsh_glob_subst). */
+static int zsh_table(const char *u, int bare)
+{
+    static const char *const names[] = {
+        "functions",   "dis_functions", "aliases",      "galiases", "saliases",
+        "dis_aliases", "dis_galiases",  "dis_saliases", "commands", "options"};
+    size_t n = strcspn(u, "[=+");
+    if (u[n] != '[' && u[n] != '=' && strncmp(u + n, "+=", 2) && !(bare && !u[n]))
+        return 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (n == strlen(names[k]) && !memcmp(u, names[k], n))
+            return 1;
+    return 0;
+}
+
+/* 1 if base names a builtin of zsh's (or bash's) that assigns the names it is given; 2 if only
+ * a name with an element or a value (print -v and printf -v: their other words are text). */
+static int zsh_assigns(const char *base)
+{
+    static const char *const names[] = {"typeset",  "declare", "local", "export",
+                                        "readonly", "integer", "float", "private",
+                                        "read",     "set",     "vared", "getopts"};
+    if (!strcmp(base, "print") || !strcmp(base, "printf"))
+        return 2;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (!strcmp(base, names[k]))
+            return 1;
+    return 0;
+}
+
 /* The cleaned-up form of the command seg (bash_emit), appended to x->out, and then the commands
  * of what its program reads again (reread). depth: how many env -S texts deep seg is (it then
  * begins after env's name: its options are env's). */
@@ -1290,7 +1325,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         return;
     }
     size_t c = 0;
-    int leading = 1, skip_next = 0, target = 0, open = 0;
+    int leading = 1, skip_next = 0, target = 0, open = 0, assigns = 0;
     const bash_leader *leader = depth ? leader_find("env") : NULL;
     for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
@@ -1299,6 +1334,8 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         w = e;
         if (e == word) /* a blank more (env -S text): no word */
             continue;
+        if (x->zsh && !x->opaque && (leading || assigns) && zsh_table(u, assigns == 1))
+            x->opaque = "zsh's table of functions, aliases, commands or options, functions[…]=…,";
         const char *text = NULL;
         if (leading && skip_next == 1) {
             skip_next = 0;
@@ -1346,6 +1383,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             c += bn;
             leading = 0;
             r.kind = reread_kind(base);
+            assigns = zsh_assigns(base);
             r.options = 1;
             r.posix = r.kind == REREAD_SHELL && strcmp(base, "bash") && strcmp(base, "rbash");
             r.ksh = !strcmp(base, "ksh") || !strcmp(base, "ksh93");
