@@ -980,6 +980,12 @@ int main(void)
         {"Bash(functions=(git 'git push'); git status)", 0},
         {"Bash(options[globsubst]=on; echo $x)", 0},
         {"Bash(set -A functions git 'git push'; git status)", 0},
+        /* zpty runs its command as eval does, zstyle -e its code at a lookup (git push ran under
+         * zsh 5.9) */
+        {"Bash(zpty w 'git push')", 0},
+        {"Bash(zpty -b w git push)", 0},
+        {"Bash(zstyle -e ':x' y 'git push'; zstyle -s ':x' y v)", 0},
+        {"Bash(zstyle ':x' y 'git push'; zpty -w w 'git push'; zpty -d w)", 1},
         {"Bash(print -v 'functions[git]' 'git push'; git status)", 0},
         {"Bash(git log --options=x commands functions; bash -c 'commands[git]=x'; printf "
          "'%s' options; x=functions)",

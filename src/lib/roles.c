@@ -731,6 +731,8 @@ enum {
     REREAD_COMPGEN,
     REREAD_SHELL,
     REREAD_EMULATE,
+    REREAD_ZPTY,
+    REREAD_ZSTYLE,
     REREAD_HASH,
     REREAD_ALIAS,
     REREAD_FC,
@@ -878,7 +880,8 @@ static int reread_kind(const char *base)
                  {"fc", REREAD_FC},           {"enable", REREAD_ENABLE},
                  {"set", REREAD_SET},         {"shopt", REREAD_SHOPT},
                  {"emulate", REREAD_EMULATE}, {"setopt", REREAD_SETOPT},
-                 {"unsetopt", REREAD_SETOPT}};
+                 {"unsetopt", REREAD_SETOPT}, {"zpty", REREAD_ZPTY},
+                 {"zstyle", REREAD_ZSTYLE}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (!strcmp(base, kinds[k].name))
             return kinds[k].kind;
@@ -982,6 +985,27 @@ static void emulate_word(reread *r, const char *u, size_t from, size_t to, int e
         r->next = u[n - 1] == 'c' ? 2 : u[n - 1] == 'o';
     else if (strcmp(u, "zsh"))
         note_opaque(r, SET_GLOB_SUBST_OPAQUE);
+}
+
+/* A word u of zsh's zpty or zstyle (reread_word), before the words it joins and runs as eval
+ * does: zpty [-e] [-b] NAME CMD…, and zstyle -e PATTERN STYLE CODE…, whose CODE a lookup of
+ * the style runs (zpty w 'rm -rf x' and zstyle -e ':x' y 'rm -rf x'; zstyle -s ':x' y v ran rm
+ * under zsh 5.9, which Claude Code runs the line with on macOS, past Bash(rm *)). Their other
+ * forms (zpty -w, -r, -d, -t, -L; zstyle without -e) run nothing they are given. */
+static void zsh_eval_word(reread *r, const char *u)
+{
+    if (r->kind == REREAD_ZPTY && r->options && u[0] == '-' && u[1]) {
+        if (strpbrk(u + 1, "dwrtLn"))
+            r->kind = REREAD_NONE;
+    } else if (r->kind == REREAD_ZPTY) {
+        r->kind = REREAD_EVAL, r->options = 0; /* NAME: its command follows */
+    } else if (r->options) {
+        r->options = 0;
+        r->next = !strcmp(u, "-e") ? 2 : 0;
+        r->kind = r->next ? r->kind : REREAD_NONE;
+    } else if (--r->next == 0) {
+        r->kind = REREAD_EVAL; /* STYLE: its code follows */
+    }
 }
 
 /* A word u of a shell's (sh, bash, …), at [from, to) (reread_word): its options, bundled
@@ -1089,6 +1113,10 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         note_opaque(r, expands || strpbrk(u, "*?[") ? SET_GLOB_SUBST_OPAQUE : set_opaque(u));
     if (r->kind == REREAD_EMULATE) {
         emulate_word(r, u, from, to, expands);
+        return;
+    }
+    if (r->kind == REREAD_ZPTY || r->kind == REREAD_ZSTYLE) {
+        zsh_eval_word(r, u);
         return;
     }
     if (r->kind >= REREAD_HASH)
