@@ -980,6 +980,14 @@ int main(void)
         {"Bash(functions=(git 'git push'); git status)", 0},
         {"Bash(options[globsubst]=on; echo $x)", 0},
         {"Bash(set -A functions git 'git push'; git status)", 0},
+        /* zsh reads $x[1], $~x and $x:t as x's value, which may be empty (git push ran under
+         * zsh 5.9) */
+        {"Bash($x[1] git push)", 0},
+        {"Bash($~x git push; $=x git push)", 0},
+        {"Bash($x:t git push)", 0},
+        {"Bash(g$x[1]it push)", 0},
+        {"Bash($x:gs/a/b/ git push)", 0},
+        {"Bash(git log $x[1] $x:t $~x; $HOME/bin/x push)", 1},
         /* zpty runs its command as eval does, zstyle -e its code at a lookup (git push ran under
          * zsh 5.9) */
         {"Bash(zpty w 'git push')", 0},

@@ -578,6 +578,35 @@ static void leader_option(const bash_leader *l, const char *u, int *skip_next, c
         }
 }
 
+/* Where the unbraced parameter expansion at p ($NAME, $1, $@ …) ends as zsh reads it, with its
+ * flags ($~x, $=x, $^x), an index ($x[1], $x[(r)a]) and modifiers ($x:t, $x:s/a/b/) after it,
+ * all of which an empty x makes empty: $x[1] rm -rf y, $~x rm -rf y, $x:t rm -rf y and
+ * r$x[1]m -rf y ran rm under zsh 5.9, which Claude Code runs the line with on macOS, past
+ * Bash(rm *), where bash reads [1], :t or ~ as characters. p itself if none begins there. */
+static const char *zsh_param_end(const char *p)
+{
+    const char *q = p + 1 + strspn(p + 1, "~=^");
+    size_t name = strspn(q, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+    if (p[0] != '$' || (!name && !(*q && strchr(SPECIAL_PARAMS, *q))))
+        return p;
+    q += name ? name : 1;
+    if (*q == '[' && strchr(q, ']'))
+        q = strchr(q, ']') + 1;
+    while (q[0] == ':' && q[1] &&
+           (strchr("aAcefhlPqQrtuxw&", q[1]) || q[1] == 's' || (q[1] == 'g' && q[2] == 's'))) {
+        q += 1 + (q[1] == 'g');
+        if (*q != 's' || !q[1]) {
+            q++;
+            continue;
+        }
+        char d = q[1]; /* s/a/b/: to the third delimiter, or the end */
+        q += 2;
+        for (int k = 0; *q && k < 2; q++)
+            k += *q == d;
+    }
+    return q;
+}
+
 /* 1 if the word w (unquoted into u) comes before the command and is skipped. *skip_next: the
  * next word is skipped too (an option's argument, a function's or a coprocess's name). *text:
  * the command itself is this text (env -S 'rm -rf x' runs rm). *leader: the last leader, NULL
@@ -615,6 +644,8 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
              : strspn(w + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
                              "opqrstuvwxyz0123456789_") == (size_t)(e - w - 1)))
         return 1; /* $x, $@ or ${…} alone, which may be empty: "${x/a/b} rm -rf x" runs rm */
+    if (w < e && zsh_param_end(w) == e)
+        return 1; /* and zsh's $x[1], $~x, $x:t alone */
     if (word_redirect(w, e, &bare)) {
         *skip_next = bare; /* the target of "> file" */
         return 1;
@@ -1265,10 +1296,8 @@ static void program_unexpanded(char *u)
                 for (q++; q < close; q++)
                     *o++ = *q;
             p = close + 1;
-        } else if (*p == '$' && p[1] && strchr(SPECIAL_PARAMS, p[1])) {
-            p += 2;
-        } else if (*p == '$' && strspn(p + 1, NAME_CHARS)) {
-            p += 1 + strspn(p + 1, NAME_CHARS);
+        } else if (zsh_param_end(p) > p) { /* $x, $@, and zsh's $x[1], $~x, $x:t */
+            p = (char *)zsh_param_end(p);
         } else {
             *o++ = *p++;
         }
