@@ -831,6 +831,10 @@ int main(void)
         {"Bash(eval $'for x in \"*(e:rm -rf x:)\"; do echo \\x24~x; done')", 0},
         {"Bash(for x in a b; do echo $x ~ \"$x\"~; done)", 1},
         {"Bash(zsh -c 'for x in a b; do echo $x ~ \"$x\"~; done')", 1},
+        /* zsh reads &>, $'…', <<<, |& and $[ as bash does: on the line they pass */
+        {"Bash(git log &>/dev/null; echo $'a\\tb'; git log <<<x; git log |& git log; echo "
+         "$[1+1]; eval 'git log &>/dev/null')",
+         1},
         /* zsh reads x(…) as a glob and its qualifiers, whose e runs code (rm ran under zsh) */
         {"Bash(zsh -c 'echo /(echo \"x;rm -rf x;\"c)')", 0},
         /* zsh ends a group at a } alone anywhere (rm ran under zsh: an always block) */
@@ -988,6 +992,9 @@ int main(void)
         {"Bash(g$x[1]it push)", 0},
         {"Bash($x:gs/a/b/ git push)", 0},
         {"Bash(git log $x[1] $x:t $~x; $HOME/bin/x push)", 1},
+        {"Bash(git log &>/dev/null; echo $'a\\tb'; git log <<<x; git log |& git log; echo "
+         "$[1+1]; eval 'git log &>/dev/null')",
+         1},
         /* zpty runs its command as eval does, zstyle -e its code at a lookup (git push ran under
          * zsh 5.9) */
         {"Bash(zpty w 'git push')", 0},
