@@ -565,7 +565,7 @@ int main(void)
     char *builtins[] = {"Bash(git *)",   "Bash(printf *)",  "Bash(read *)", "Bash(echo *)",
                         "Bash(test *)",  "Bash([ *)",       "Bash([[ *)",   "Bash(declare *)",
                         "Bash(unset *)", "Bash(mapfile *)", "Bash(let *)",  "Bash(export *)",
-                        "Bash(ls *)"};
+                        "Bash(ls *)",    "Bash(print *)"};
     static const struct {
         const char *line;
         int allowed;
@@ -643,6 +643,12 @@ int main(void)
         {"Bash(printf -v path %s /tmp/evil)", 0},
         {"Bash(read path < x)", 0},
         {"Bash(declare module_path=/tmp/evil)", 0},
+        /* zsh's print -v assigns as printf -v does (/tmp/evil/git ran under zsh 5.9) */
+        {"Bash(print -v path /tmp/evil)", 0},
+        {"Bash(print -rnv path /tmp/evil)", 0},
+        {"Bash(print -f %s -v PATH /tmp/evil)", 0},
+        {"Bash(print -v 'a[$(rm -rf x)]' x)", 0},
+        {"Bash(print -rn -- -v path; print -v x y; print -l a b)", 1},
         {"Bash(printf '[%s]\\n' \"$HOME\")", 1},
         {"Bash(read -r line)", 1},
         /* what read's -p, -d, -t, -n, -N, -u and -i take is never a name: a prompt with

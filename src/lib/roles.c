@@ -2678,9 +2678,9 @@ static int capital_in(const char *u)
 static const char *builtin_names(char *cmd, size_t n)
 {
     cmd[n] = '\0';
-    static const char *const takes[] = {"read",  "mapfile", "readarray", "declare", "typeset",
-                                        "local", "export",  "readonly",  "unset",   "getopts",
-                                        "wait",  "test",    "[",         "[[",      "printf"};
+    static const char *const takes[] = {
+        "read",  "mapfile", "readarray", "declare", "typeset", "local", "export", "readonly",
+        "unset", "getopts", "wait",      "test",    "[",       "[[",    "printf", "print"};
     size_t k = 0;
     char *u = malloc(n + 1);
     if (!u)
@@ -2691,6 +2691,10 @@ static const char *builtin_names(char *cmd, size_t n)
         k++;
     const char *name = k < sizeof takes / sizeof takes[0] ? takes[k] : NULL;
     int test = name && (!strcmp(name, "test") || !strcmp(name, "[")), options = 1, v_next = 0;
+    /* zsh's print -v NAME assigns as printf -v does (print -v path /tmp/evil; git log ran
+     * /tmp/evil/git under zsh 5.9, which Claude Code runs the line with on macOS), its v
+     * bundled anywhere (-nv), after options that take a word (-f, -u, -C, -x, -X) */
+    int print = name && !strcmp(name, "print"), print_arg = 0;
     /* declare -i x and declare -n x=PATH make x evaluate, or name, what it is given */
     int declares = name && k >= 3 && k <= 7;
     if (!strcmp(u, "let") && names_in(cmd, (size_t)(e - cmd), n))
@@ -2737,19 +2741,24 @@ static const char *builtin_names(char *cmd, size_t n)
             /* the scanner split export a=(git ['x[$(rm -rf x)]']=1) at its ( and read git …
              * as a command; Bash assigns an array, evaluating each [index]=: rm ran */
             what = "a compound assignment, NAME=(…), given to a builtin,";
-        } else if (!strcmp(name, "printf")) {
+        } else if (!strcmp(name, "printf") || print) {
+            const char *v = print ? strchr(u + 1, 'v') : u[1] == 'v' ? u + 1 : NULL;
             if (!options)
                 break;
-            if (v_next || expands) {
+            if (print_arg) {
+                print_arg = 0;
+            } else if (v_next || expands) {
                 if (expands || !plain_name(u))
                     what = "printf -v with a name that may hold an index, in capitals or npm_…,";
                 v_next = 0;
             } else if (!strcmp(u, "--") || u[0] != '-' || !u[1]) {
                 options = 0;
-            } else if (u[1] == 'v') {
-                v_next = !u[2];
-                if (u[2] && !plain_name(u + 2))
+            } else if (v) {
+                v_next = !v[1];
+                if (v[1] && !plain_name(v + 1))
                     what = "printf -v with a name that may hold an index, in capitals or npm_…,";
+            } else if (print) {
+                print_arg = !!strchr("fuCxX", u[strlen(u) - 1]);
             }
         } else if (test ? expands || !strcmp(u, "-v") || !strcmp(u, "-R")
                         : expands || memchr(w, '[', (size_t)(e - w))) {
@@ -2763,7 +2772,7 @@ static const char *builtin_names(char *cmd, size_t n)
                    "reference made, given to a builtin that assigns,";
         }
     }
-    if (name && !strcmp(name, "printf") && v_next)
+    if (name && (!strcmp(name, "printf") || print) && v_next)
         what = "printf -v with no name,";
     /* [[ x && git -eq 'a[$(rm -rf x)]' ]]: the scanner split it at && (and || ( )), and git …
      * ]] passed as a command; Bash evaluated -eq's arithmetic: rm ran */
