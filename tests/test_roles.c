@@ -565,7 +565,7 @@ int main(void)
     char *builtins[] = {"Bash(git *)",   "Bash(printf *)",  "Bash(read *)", "Bash(echo *)",
                         "Bash(test *)",  "Bash([ *)",       "Bash([[ *)",   "Bash(declare *)",
                         "Bash(unset *)", "Bash(mapfile *)", "Bash(let *)",  "Bash(export *)",
-                        "Bash(ls *)",    "Bash(print *)"};
+                        "Bash(ls *)",    "Bash(print *)",   "Bash(set *)"};
     static const struct {
         const char *line;
         int allowed;
@@ -649,6 +649,11 @@ int main(void)
         {"Bash(print -f %s -v PATH /tmp/evil)", 0},
         {"Bash(print -v 'a[$(rm -rf x)]' x)", 0},
         {"Bash(print -rn -- -v path; print -v x y; print -l a b)", 1},
+        /* zsh's set -A NAME assigns an array (/tmp/evil/git ran under zsh 5.9) */
+        {"Bash(set -A path /tmp/evil)", 0},
+        {"Bash(set +A PATH /tmp/evil)", 0},
+        {"Bash(set -eA $x /tmp/evil)", 0},
+        {"Bash(set -Eeuo pipefail; set -A x a b; set -- -A path; set -x)", 1},
         {"Bash(printf '[%s]\\n' \"$HOME\")", 1},
         {"Bash(read -r line)", 1},
         /* what read's -p, -d, -t, -n, -N, -u and -i take is never a name: a prompt with

@@ -2687,6 +2687,20 @@ static const char *builtin_names(char *cmd, size_t n)
         return "a command that could not be read,";
     const char *e = word_end(cmd), *w, *what = NULL;
     word_unquoted(cmd, e, u);
+    /* zsh's set -A NAME (and +A) assigns an array: set -A path /tmp/evil; git log ran
+     * /tmp/evil/git under zsh 5.9, which Claude Code runs the line with on macOS */
+    for (int a_next = 0, set = !strcmp(u, "set"); set && !what && *e; a_next = set) {
+        w = e + 1;
+        e = word_end(w);
+        word_unquoted(w, e, u);
+        int expands =
+            memchr(w, '$', (size_t)(e - w)) || memchr(w, '`', (size_t)(e - w)) || word_globs(w, e);
+        if (a_next == 2 && (expands || !plain_name(u)))
+            what = "set -A with a name that is not plain, in capitals or one of zsh's (path),";
+        int a_option = (u[0] == '-' || u[0] == '+') && u[1] && u[strlen(u) - 1] == 'A';
+        set = !strcmp(u, "--") ? 0 : expands || a_option ? 2 : 1; /* 2: a name may follow */
+    }
+    word_unquoted(cmd, e = word_end(cmd), u);
     while (k < sizeof takes / sizeof takes[0] && strcmp(u, takes[k]))
         k++;
     const char *name = k < sizeof takes / sizeof takes[0] ? takes[k] : NULL;
