@@ -257,6 +257,7 @@ int main(void)
         {"git log $(cat <<E)\ngit push\nE", 0},
         /* zsh reads a ' in "${…}" as a character, as dash does (git push ran under zsh 5.9) */
         {"git log \"${x-'}\"; git push; \"'}\"", 0},
+        {"git log \"${x:-'a b'}\" ${x-'c'}", 1},
         {"bash -c 'git log \"${x-'\\''}'\\''}\"'", 1},
         /* zsh ends a group at a } alone anywhere (git push ran under zsh 5.9: an always block) */
         {"{ git log } always { git push }", 0},

@@ -1646,8 +1646,11 @@ static size_t end_param(bash_ctx *x, const char *s, size_t len, size_t i, int de
              * too (dash ran rm in the $( ) of ${x-'$(git log \'; rm -rf x; )'}, a ' a character,
              * \' an escaped one): where it is quoted or not, a ' in ${…} is refused, under a
              * deny list too (it missed the rm dash ran); zsh reads it as dash does, and ran rm
-             * in git log "${x-'}"; rm -rf x; "'}", the line, which it runs on macOS */
-            if ((x->posix || x->zsh) && !x->opaque)
+             * in git log "${x-'}"; rm -rf x; "'}", the line, which it runs on macOS: where zsh
+             * but not dash may read it, one whose quote holds a } or a " (where the two
+             * readings may end the ${ or the "…" apart) is refused, "${x:-'a b'}" passes */
+            int apart = memchr(s + i, '}', j - i) || memchr(s + i, '"', j - i);
+            if ((x->posix || (x->zsh && apart)) && !x->opaque)
                 x->opaque = "a ' in \"${…}\", in a text sh or zsh reads otherwise than bash,";
             bash_scan(x, s, j, i + 1, '\0', SCAN_EXPANSIONS, depth + 1);
             i = j;
