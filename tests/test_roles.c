@@ -1007,6 +1007,9 @@ int main(void)
         {"Bash(git log &>/dev/null; echo $'a\\tb'; git log <<<x; git log |& git log; echo "
          "$[1+1]; eval 'git log &>/dev/null')",
          1},
+        /* zsh's function takes names up to its { (git push ran under zsh 5.9) */
+        {"Bash(function a b { git push; }; a)", 0},
+        {"Bash(function f { git log; }; f; function g\n{ git log; })", 1},
         /* zpty runs its command as eval does, zstyle -e its code at a lookup (git push ran under
          * zsh 5.9) */
         {"Bash(zpty w 'git push')", 0},

@@ -608,7 +608,8 @@ static const char *zsh_param_end(const char *p)
 }
 
 /* 1 if the word w (unquoted into u) comes before the command and is skipped. *skip_next: the
- * next word is skipped too (an option's argument, a function's or a coprocess's name). *text:
+ * next word is skipped too (an option's argument, a coprocess's name); 3: the words up to a {
+ * (a function's names). *text:
  * the command itself is this text (env -S 'rm -rf x' runs rm). *leader: the last leader, NULL
  * before one. rest: the words after w. */
 static int word_skipped(const char *w, const char *e, char *u, const char *rest,
@@ -658,8 +659,10 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
     if (!found)
         return 0;
     *leader = found;
-    if (!strcmp(found->word, "function") || !strcmp(found->word, "repeat")) {
-        *skip_next = 1; /* function NAME { …; }, repeat N rm -rf x */
+    if (!strcmp(found->word, "function")) {
+        *skip_next = 3; /* function NAME { …; }, and zsh's function NAME NAME … { …; } */
+    } else if (!strcmp(found->word, "repeat")) {
+        *skip_next = 1;                                   /* repeat N rm -rf x */
     } else if (!strcmp(found->word, "coproc") && *rest) { /* coproc NAME { …; }: a name before { */
         const char *after = word_end(rest);
         *skip_next = *after && after[1] == '{' && (!after[2] || after[2] == ' ');
@@ -1398,6 +1401,11 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             skip_next = 0;
             continue;
         }
+        /* zsh's function NAME NAME… { …; }: each word to the { is a name (function a b { rm
+         * -rf x; }; a ran rm under zsh 5.9, which Claude Code runs the line with on macOS,
+         * past Bash(rm *), which saw a program named b) */
+        if (leading && skip_next == 3 && strcmp(u, "{"))
+            continue;
         if (leading && skip_next == 2) /* env -S 'rm -rf x': the word is the command */
             text = u;
         else if (leading && word_skipped(word, e, u, *e ? e + 1 : e, &leader, &skip_next, &text) &&
