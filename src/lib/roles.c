@@ -582,26 +582,35 @@ static void leader_option(const bash_leader *l, const char *u, int *skip_next, c
  * flags ($~x, $=x, $^x), an index ($x[1], $x[(r)a]) and modifiers ($x:t, $x:s/a/b/) after it,
  * all of which an empty x makes empty: $x[1] rm -rf y, $~x rm -rf y, $x:t rm -rf y and
  * r$x[1]m -rf y ran rm under zsh 5.9, which Claude Code runs the line with on macOS, past
- * Bash(rm *), where bash reads [1], :t or ~ as characters. p itself if none begins there. */
-static const char *zsh_param_end(const char *p)
+ * Bash(rm *), where bash reads [1], :t or ~ as characters. p itself if none begins there. It
+ * ends by end, and an index or s/a/b/ at a [ or $ in it (each looks no further: linear). */
+static const char *zsh_param_end(const char *p, const char *end)
 {
-    const char *q = p + 1 + strspn(p + 1, "~=^");
-    size_t name = strspn(q, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
-    if (p[0] != '$' || (!name && !(*q && strchr(SPECIAL_PARAMS, *q))))
+    const char *q = p + 1;
+    while (q < end && (*q == '~' || *q == '=' || *q == '^'))
+        q++;
+    size_t name = 0;
+    while (q + name < end && q[name] && strchr(NAME_CHARS, q[name]))
+        name++;
+    if (p >= end || p[0] != '$' || (!name && !(q < end && *q && strchr(SPECIAL_PARAMS, *q))))
         return p;
     q += name ? name : 1;
-    if (*q == '[' && strchr(q, ']'))
-        q = strchr(q, ']') + 1;
-    while (q[0] == ':' && q[1] &&
-           (strchr("aAcefhlPqQrtuxw&", q[1]) || q[1] == 's' || (q[1] == 'g' && q[2] == 's'))) {
+    if (q < end && *q == '[') {
+        const char *c = q + 1;
+        while (c < end && *c != ']' && *c != '[')
+            c++;
+        q = c < end && *c == ']' ? c + 1 : q;
+    }
+    while (q + 1 < end && q[0] == ':' &&
+           (strchr("aAcefhlPqQrtuxw&s", q[1]) || (q[1] == 'g' && q + 2 < end && q[2] == 's'))) {
         q += 1 + (q[1] == 'g');
-        if (*q != 's' || !q[1]) {
+        if (*q != 's' || q + 1 >= end) {
             q++;
             continue;
         }
-        char d = q[1]; /* s/a/b/: to the third delimiter, or the end */
+        char d = q[1]; /* s/a/b/: to the third delimiter, or a $ */
         q += 2;
-        for (int k = 0; *q && k < 2; q++)
+        for (int k = 0; q < end && *q != '$' && k < 2; q++)
             k += *q == d;
     }
     return q;
@@ -645,7 +654,7 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
              : strspn(w + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
                              "opqrstuvwxyz0123456789_") == (size_t)(e - w - 1)))
         return 1; /* $x, $@ or ${…} alone, which may be empty: "${x/a/b} rm -rf x" runs rm */
-    if (w < e && zsh_param_end(w) == e)
+    if (w < e && zsh_param_end(w, e) == e)
         return 1; /* and zsh's $x[1], $~x, $x:t alone */
     if (word_redirect(w, e, &bare)) {
         *skip_next = bare; /* the target of "> file" */
@@ -1280,7 +1289,7 @@ static void bash_emit(bash_ctx *x, char *seg, size_t n)
  * under bash 5.2.15 past Bash(rm *), which saw a program named so. */
 static void program_unexpanded(char *u)
 {
-    char *o = u;
+    char *o = u, *end = u + strlen(u); /* the tail from p on is never written */
     for (char *p = u; *p;) {
         char *close = p[0] == '$' && p[1] == '{' ? strchr(p, '}') : NULL;
         if (*p == '`' && strchr(p + 1, '`')) {
@@ -1299,8 +1308,8 @@ static void program_unexpanded(char *u)
                 for (q++; q < close; q++)
                     *o++ = *q;
             p = close + 1;
-        } else if (zsh_param_end(p) > p) { /* $x, $@, and zsh's $x[1], $~x, $x:t */
-            p = (char *)zsh_param_end(p);
+        } else if (zsh_param_end(p, end) > p) { /* $x, $@, and zsh's $x[1], $~x, $x:t */
+            p = (char *)zsh_param_end(p, end);
         } else {
             *o++ = *p++;
         }
