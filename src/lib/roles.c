@@ -2182,7 +2182,11 @@ static int zsh_brace(const char *s, size_t len, size_t i, const char *seg, size_
         size_t name = i + 1 + strspn(s + i + 1, NAME_CHARS);
         if (name > i + 1 && name + 1 < len && s[name] == '}' && strchr("<>", s[name + 1]))
             return 0;
-        return !alone && reserved_before(seg, n, &coproc) == n;
+        size_t last = n - (n && seg[n - 1] == ' '); /* its last word first: no rescan of a */
+        while (last && seg[last - 1] != ' ')        /* long line of them for each { */
+            last--;
+        return !alone && reserved_before(seg + last, n - last, &coproc) == n - last &&
+               reserved_before(seg, n, &coproc) == n;
     }
     if (!alone)
         return 0;
