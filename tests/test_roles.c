@@ -358,6 +358,18 @@ int main(void)
     /* a line the scanner cannot follow says so, not "nested too deep" for a !( pattern */
     CHECK(!allowed(git, 2, NULL, 0, "Bash(git log !(x))", reason, sizeof reason));
     CHECK(strstr(reason, "cannot follow as Bash would read it") && strstr(reason, "a !( pattern"));
+    /* nor more than 64 reserved words in a row (each read again at every word: 32,000 of them
+     * took seconds), under any role; 64 are read as before */
+    char many[sizeof "Bash()" + 65 * 2 + sizeof "git push"];
+    for (int n = 64; n <= 65; n++) {
+        strcpy(many, "Bash(");
+        for (int i = 0; i < n; i++)
+            strcat(many, i % 2 ? "! " : "if ");
+        strcat(many, "git push)");
+        CHECK(!allowed(any, 1, no_push, 1, many, reason, sizeof reason));
+        CHECK(strstr(reason, n == 64 ? "denies tool" : "more than 64 reserved words in a row"));
+        CHECK(allowed(any, 1, NULL, 0, many, reason, sizeof reason) == (n == 64));
+    }
     /* an allow list sees each command as written, alone or in a line (it saw a single command
      * whole but one in a line cleaned up: "FOO=1 git log" denied alone, allowed after "cd x &&");
      * not cleaned up as deny patterns see it: "Bash(git *)" must not let in another program

@@ -2149,18 +2149,21 @@ static int brace_ends_group(const char *s, size_t len, size_t i, const char *seg
     return n > 0;
 }
 
+/* The reserved words that may come before a compound command, and time's -p. */
+static const char *const reserved_lead[] = {"!",  "{",     "if",    "then", "else", "elif",
+                                            "do", "while", "until", "time", "-p",   "coproc"};
+
 /* How many bytes of the command so far, seg (n bytes, blanks made one), are reserved words that
  * may come before a compound command (if, then, !, time -p, coproc, …); *coproc: coproc is the
  * last of them (a NAME may follow). */
 static size_t reserved_before(const char *seg, size_t n, int *coproc)
 {
-    static const char *const lead[] = {"!",  "{",     "if",    "then", "else", "elif",
-                                       "do", "while", "until", "time", "-p",   "coproc"};
     size_t r = 0;
-    for (size_t k = 0; k < sizeof lead / sizeof lead[0] && r < n; k++) {
-        size_t w = strlen(lead[k]);
-        if (n - r >= w && !memcmp(seg + r, lead[k], w) && (n - r == w || seg[r + w] == ' ')) {
-            *coproc = !strcmp(lead[k], "coproc");
+    for (size_t k = 0; k < sizeof reserved_lead / sizeof reserved_lead[0] && r < n; k++) {
+        size_t w = strlen(reserved_lead[k]);
+        if (n - r >= w && !memcmp(seg + r, reserved_lead[k], w) &&
+            (n - r == w || seg[r + w] == ' ')) {
+            *coproc = !strcmp(reserved_lead[k], "coproc");
             r += w + (n - r > w);
             k = (size_t)-1; /* then ! (…): both */
         }
@@ -2287,9 +2290,42 @@ static int after_closed(bash_ctx *x, const char *s, size_t len, size_t i, const 
            !memcmp(seg + r, "[[ ", 3);
 }
 
+/* 1 if s holds more than RESERVED_RUN_MAX (64, as the reason says) reserved words that may come
+ * before a command in a row (reserved_before's: !, if, time, …), with only blanks between them:
+ * reserved_before reads them again at each word, and 32,000 of them (! ! … git log, 64 KB) took 3 s
+ * to check. No command line needs so many. */
+#define RESERVED_RUN_MAX 64
+
+static int reserved_run_long(const char *s, size_t len)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len;) {
+        if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
+            (s[i] == '\\' && i + 1 < len && s[i + 1] == '\n')) {
+            i += s[i] == '\\' ? 2 : 1;
+            continue;
+        }
+        size_t e = i;
+        while (e < len && s[e] != ' ' && s[e] != '\t' && s[e] != '\n' && s[e] != '\\')
+            e++;
+        int reserved = 0;
+        for (size_t k = 0; k < sizeof reserved_lead / sizeof reserved_lead[0] && !reserved; k++)
+            reserved = e - i == strlen(reserved_lead[k]) && !memcmp(s + i, reserved_lead[k], e - i);
+        run = reserved ? run + 1 : 0;
+        if (run > RESERVED_RUN_MAX)
+            return 1;
+        i = e > i ? e : i + 1;
+    }
+    return 0;
+}
+
 static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char term, int mode,
                         int depth)
 {
+    if (depth == 0 && mode == SCAN_COMMANDS && reserved_run_long(s + i, len - i)) {
+        x->denied = 1;
+        return len;
+    }
     char *seg = malloc(len - i + 1);
     if (!seg) {
         x->out->oom = 1;
@@ -2967,7 +3003,8 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
                  segs ? "syntax it cannot follow as Bash would read it (substitutions nested "
                         "too deep, too many here-documents, braces expanding too far, "
                         "arithmetic holding quotes or backquotes, a !( pattern, a case where "
-                        "Bash's reading is unsure, eval or trap nested too deep),"
+                        "Bash's reading is unsure, eval or trap nested too deep, more than 64 "
+                        "reserved words in a row),"
                       : "out of memory",
                  tool);
         if (reason_size)
