@@ -967,6 +967,13 @@ int main(void)
         {"Bash(echo ${x[$(: ])0]:=a[\\$(git push)]}$[x])", 0},
         {"Bash(eval 'git push')", 0},
         {"Bash(trap 'git push' EXIT)", 0},
+        /* a name whose index Bash evaluates, given to a builtin: its $( ) runs (bash 5.2 ran
+         * rm for printf -v, read, declare, local and let given 'a[$(rm -rf x)]') */
+        {"Bash(printf -v 'a[$(git push)]' x)", 0},
+        {"Bash(read 'a[`git push`]' <<< x)", 0},
+        {"Bash(declare 'a[$(git push)]=1')", 0},
+        {"Bash(let 'b[$(git push)]=1')", 0},
+        {"Bash(read -r line <<< x; printf -v out '%s' \"$line\"; read 'a[1]' PATH)", 1},
         {"Bash(hash -p /usr/bin/git x; x push)", 0},
         /* a redirection is no word of the command's: the action is git push (it ran) */
         {"Bash(trap >/dev/null 'git push' EXIT)", 0},

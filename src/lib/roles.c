@@ -3039,8 +3039,9 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
                         reason_size);
             free(bare);
         }
-        char *form = ok && r->allow_tools_count ? malloc(strlen(written) + 1) : NULL;
-        if (ok && r->allow_tools_count && !form) {
+        int lists = r->allow_tools_count || r->deny_tools_count;
+        char *form = ok && lists ? malloc(strlen(written) + 1) : NULL;
+        if (ok && lists && !form) {
             ok = 0;
             snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name,
                      written);
@@ -3048,13 +3049,18 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
                 ab__utf8_trim(reason);
         }
         const char *seen = form ? allow_form(written, form) : NULL;
-        if (seen) /* "then git log": git log; "done", "fi": no command to allow */
+        if (seen && r->allow_tools_count) /* "then git log": git log; "done", "fi": none */
             ok = allows("tool", r->allow_tools, r->allow_tools_count, NULL, 0, seen, r->name,
                         reason, reason_size);
         if (ok && seen) { /* printf -v 'a[$(rm -rf x)]' x: builtin_names */
             size_t wn = strlen(seen) - 6;
             char *cmd = malloc(wn + 1);
             const char *what = cmd ? builtin_names(memcpy(cmd, seen + 5, wn), wn) : "";
+            /* a deny list: a name whose index may run a substitution only (printf -v, read,
+             * declare, local and let given 'a[$(rm -rf x)]' ran rm past Bash(rm *)) */
+            if (what && cmd && !r->allow_tools_count &&
+                !((strstr(what, "index") || strstr(what, "let,")) && strpbrk(seen, "$`")))
+                what = NULL;
             if (what) {
                 ok = 0;
                 snprintf(reason, reason_size,
