@@ -360,7 +360,7 @@ int main(void)
     CHECK(strstr(reason, "cannot follow as Bash would read it") && strstr(reason, "a !( pattern"));
     /* nor more than 64 reserved words in a row (each read again at every word: 32,000 of them
      * took seconds), under any role; 64 are read as before */
-    char many[sizeof "Bash()" + 65 * 2 + sizeof "git push"];
+    char many[sizeof "Bash()" + 65 * sizeof "if" + sizeof "git push"];
     for (int n = 64; n <= 65; n++) {
         strcpy(many, "Bash(");
         for (int i = 0; i < n; i++)
