@@ -875,6 +875,37 @@ static void test_budgets_and_roles(void)
     bad.allow_tools_count = 1;
     CHECK_RC(st, ab_role_set(st, &bad), AB_EINVAL);
     CHECK_RC(st, ab_role_get(st, "long", &got), AB_ENOTFOUND);
+    /* a tool pattern with its input in parentheses for a tool other than Bash, as Claude Code's
+     * rules write it (Read(.env)), would never match: only Bash is checked with its input, any
+     * other tool by name. Refused, naming the list and the name to write instead; a name part
+     * that may match Bash is kept (it was stored, and denied nothing) */
+    static const char *const no_bash[] = {"Read(.env)", "Edit(/etc/**)", "WebFetch(domain:x.y)",
+                                          "(rm *)", "Bas(rm *)"};
+    for (size_t i = 0; i < sizeof no_bash / sizeof no_bash[0]; i++) {
+        for (int as_deny = 0; as_deny < 2; as_deny++) {
+            memset(&bad, 0, sizeof bad);
+            strcpy(bad.name, "paren");
+            (as_deny ? bad.deny_tools : bad.allow_tools)[0] = (char *)no_bash[i];
+            *(as_deny ? &bad.deny_tools_count : &bad.allow_tools_count) = 1;
+            CHECK_RC(st, ab_role_set(st, &bad), AB_EINVAL);
+            CHECK(strstr(ab_store_errmsg(st), as_deny ? "deny-tool: '" : "allow-tool: '") != NULL);
+            CHECK(strstr(ab_store_errmsg(st), no_bash[i]) != NULL);
+            if (!strcmp(no_bash[i], "Bas(rm *)"))
+                CHECK(strstr(ab_store_errmsg(st), "by their name alone ('Bas')") != NULL);
+            CHECK_RC(st, ab_role_get(st, "paren", &got), AB_ENOTFOUND);
+        }
+    }
+    static const char *const bash_like[] = {"Bash(rm *)", "*(rm *)", "Ba?h(git push*)", "Read"};
+    memset(&bad, 0, sizeof bad);
+    strcpy(bad.name, "paren");
+    for (size_t i = 0; i < sizeof bash_like / sizeof bash_like[0]; i++)
+        bad.deny_tools[bad.deny_tools_count++] = (char *)bash_like[i];
+    bad.allow_models[bad.allow_models_count++] = "claude(x)"; /* models: names, no input */
+    CHECK_OK(st, ab_role_set(st, &bad));
+    CHECK_OK(st, ab_role_get(st, "paren", &got));
+    CHECK_I64((int64_t)got.deny_tools_count, 4);
+    ab_role_free(&got);
+    CHECK_OK(st, ab_role_delete(st, "paren"));
     /* two limits of one metric and window in a role contradict each other: refused, not kept */
     ab_role twice;
     memset(&twice, 0, sizeof twice);

@@ -184,6 +184,14 @@ int abd_fail_as(abd_call *c, ab_store *st, int rc, int status)
         snprintf(field, sizeof field, "%.*s", (int)(colon - about), about);
     else if (status == 400 && rc == AB_EUNKNOWNMODEL)
         snprintf(field, sizeof field, "model");
+    /* a role's lists are words of its spec to the library (deny-tool=GLOB), arrays here */
+    static const char *const lists[][2] = {{"allow-tool", "allow_tools"},
+                                           {"deny-tool", "deny_tools"},
+                                           {"allow-model", "allow_models"},
+                                           {"deny-model", "deny_models"}};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        if (!strcmp(field, lists[i][0]))
+            snprintf(field, sizeof field, "%s", lists[i][1]);
     /* one vocabulary of codes, whether the daemon or the library decided */
     const char *code = status == 404     ? "not_found"
                        : status == 403   ? "forbidden"

@@ -154,14 +154,35 @@ static int role_valid(ab_store *st, const ab_role *r)
     char *const *lists[] = {r->allow_tools, r->deny_tools, r->allow_models, r->deny_models};
     const size_t counts[] = {r->allow_tools_count, r->deny_tools_count, r->allow_models_count,
                              r->deny_models_count};
+    static const char *const keys[] = {"allow-tool", "deny-tool", "allow-model", "deny-model"};
     for (int k = 0; k < 4; k++) {
         if (counts[k] > AB_GLOBS_MAX)
-            return ab__fail(st, AB_EINVAL, "patterns: at most %d per list", AB_GLOBS_MAX);
-        for (size_t i = 0; i < counts[k]; i++)
-            if (!lists[k][i] || !lists[k][i][0] || strlen(lists[k][i]) >= AB_NAME_BYTES_MAX * 2 ||
-                strchr(lists[k][i], '\n') || !ab__utf8_valid((const unsigned char *)lists[k][i]))
-                return ab__fail(st, AB_EINVAL, "pattern: must be 1-%d bytes, one line, UTF-8",
-                                AB_NAME_BYTES_MAX * 2 - 1);
+            return ab__fail(st, AB_EINVAL, "%s: at most %d patterns", keys[k], AB_GLOBS_MAX);
+        for (size_t i = 0; i < counts[k]; i++) {
+            const char *g = lists[k][i];
+            if (!g || !g[0] || strlen(g) >= AB_NAME_BYTES_MAX * 2 || strchr(g, '\n') ||
+                !ab__utf8_valid((const unsigned char *)g))
+                return ab__fail(st, AB_EINVAL, "%s: a pattern must be 1-%d bytes, one line, UTF-8",
+                                keys[k], AB_NAME_BYTES_MAX * 2 - 1);
+            /* Only Bash is checked with its input, Bash(COMMAND); any other tool by its name
+             * alone (the hook's tool_name), so Read(.env), as Claude Code's own rules write it,
+             * would never match anything: a deny that denies nothing */
+            const char *paren = k < 2 ? strchr(g, '(') : NULL;
+            char name[AB_NAME_BYTES_MAX * 2];
+            if (paren) {
+                memcpy(name, g, (size_t)(paren - g));
+                name[paren - g] = '\0';
+                if (paren == g)
+                    return ab__fail(st, AB_EINVAL, "%s: '%s': a tool's name must come before '('",
+                                    keys[k], g);
+                if (!ab__glob_match(name, "Bash"))
+                    return ab__fail(st, AB_EINVAL,
+                                    "%s: '%s' would match nothing: only Bash is matched "
+                                    "with what it runs, Bash(COMMAND); other tools by their "
+                                    "name alone ('%s'), never by a path or URL",
+                                    keys[k], g, name);
+            }
+        }
     }
     return AB_OK;
 }
