@@ -1092,5 +1092,47 @@ int main(void)
     ab_role bare;
     memset(&bare, 0, sizeof bare);
     CHECK(!ab_role_allows(&bare, deep, NULL, NULL, 0));
+    /* patterns as Claude Code writes them: a " *" that ends one may match nothing, and the
+     * older ":*" means the same (Bash(git push *) let a bare "git push" past a deny list, and
+     * Bash(git push:*) denied nothing); both sides of a word's end, never past it */
+    static const struct {
+        const char *pattern, *line;
+        int matches;
+    } forms[] = {
+        {"Bash(git push *)", "git push", 1},
+        {"Bash(git push *)", "git push origin main", 1},
+        {"Bash(git push *)", "cd repo && git push", 1},
+        {"Bash(git push *)", "if true; then git push; fi", 1},
+        {"Bash(git push *)", "git pushx", 0},
+        {"Bash(git push *)", "git status", 0},
+        {"Bash(git push:*)", "git push", 1},
+        {"Bash(git push:*)", "git push --force", 1},
+        {"Bash(git push:*)", "FOO=1 /usr/bin/git push", 1},
+        {"Bash(git push:*)", "git pushx", 0},
+        {"Bash(git push:*)", "git pull", 0},
+        {"Bash(reboot *)", "sleep 1; reboot", 1},
+        {"Bash(reboot *)", "reboots", 0},
+        {"Bash(*:*)", "git log", 1},         /* '*' matches anything; ':*' adds nothing */
+        {"Bash(git push?*)", "git push", 0}, /* only a final " *" or ":*" is optional */
+        {"Bash(git push)", "git push origin", 0},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        char op[128], *pat[] = {(char *)forms[i].pattern};
+        snprintf(op, sizeof op, "Bash(%s)", forms[i].line);
+        int denied = !allowed(NULL, 0, pat, 1, op, reason, sizeof reason);
+        int in_list = allowed(pat, 1, NULL, 0, op, reason, sizeof reason);
+        if (denied != forms[i].matches)
+            fprintf(stderr, "deny %s: %s: %s\n", forms[i].pattern, forms[i].line,
+                    denied ? reason : "allowed");
+        CHECK(denied == forms[i].matches);
+        /* an allow list: the same, for a line of one command */
+        if (!strpbrk(forms[i].line, ";&=/"))
+            CHECK(in_list == forms[i].matches);
+    }
+    char *allow_git[] = {"Bash(git *)"}, *allow_old[] = {"Bash(npm run:*)"};
+    CHECK(allowed(allow_git, 1, NULL, 0, "Bash(git)", reason, sizeof reason));
+    CHECK(allowed(allow_old, 1, NULL, 0, "Bash(npm run build && npm run)", reason, sizeof reason));
+    CHECK(!allowed(allow_old, 1, NULL, 0, "Bash(npm runx)", reason, sizeof reason));
+    CHECK(!allowed(allow_old, 1, NULL, 0, "Bash(npm install)", reason, sizeof reason));
     return test_summary("roles");
 }

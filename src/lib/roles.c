@@ -290,10 +290,31 @@ int ab_role_delete(ab_store *st, const char *name)
     return ab__txn_finish(st, rc);
 }
 
-static const char *globs_match(char *const *globs, size_t n, const char *s)
+/* A tool pattern as Claude Code reads one of a command: a " *" that ends it may match nothing,
+ * as may its older ":*" (Bash(git push *) and Bash(git push:*) match "git push" and "git push
+ * origin", not "git pushx"). Read as fnmatch alone, Bash(git push *) let a bare git push past
+ * a deny list, and Bash(git push:*) denied nothing at all. */
+static int tool_glob_match(const char *g, const char *s)
+{
+    if (ab__glob_match(g, s))
+        return 1;
+    size_t n = strlen(g);
+    char alt[AB_NAME_BYTES_MAX * 2];
+    if (n < 4 || n >= sizeof alt || strncmp(s, "Bash(", 5) ||
+        (strcmp(g + n - 3, " *)") && strcmp(g + n - 3, ":*)")))
+        return 0;
+    memcpy(alt, g, n - 3);
+    memcpy(alt + n - 3, ")", 2); /* Bash(git push) */
+    if (ab__glob_match(alt, s))
+        return 1;
+    memcpy(alt + n - 3, " *)", 4); /* Bash(git push *) */
+    return g[n - 3] == ':' && ab__glob_match(alt, s);
+}
+
+static const char *globs_match(char *const *globs, size_t n, const char *s, int tool)
 {
     for (size_t i = 0; i < n; i++)
-        if (ab__glob_match(globs[i], s))
+        if (tool ? tool_glob_match(globs[i], s) : ab__glob_match(globs[i], s))
             return globs[i];
     return NULL;
 }
@@ -302,14 +323,15 @@ static const char *globs_match(char *const *globs, size_t n, const char *s)
 static int allows(const char *what, char *const *allow, size_t n_allow, char *const *deny,
                   size_t n_deny, const char *s, const char *role, char *reason, size_t size)
 {
-    const char *g = globs_match(deny, n_deny, s);
+    int tool = !strcmp(what, "tool");
+    const char *g = globs_match(deny, n_deny, s, tool);
     if (g) {
         snprintf(reason, size, "role '%s' denies %s '%s' (pattern '%s')", role, what, s, g);
         if (size)
             ab__utf8_trim(reason);
         return 0;
     }
-    if (n_allow && !globs_match(allow, n_allow, s)) {
+    if (n_allow && !globs_match(allow, n_allow, s, tool)) {
         snprintf(reason, size, "role '%s' does not allow %s '%s'", role, what, s);
         if (size)
             ab__utf8_trim(reason);
