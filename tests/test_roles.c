@@ -1134,5 +1134,18 @@ int main(void)
     CHECK(allowed(allow_old, 1, NULL, 0, "Bash(npm run build && npm run)", reason, sizeof reason));
     CHECK(!allowed(allow_old, 1, NULL, 0, "Bash(npm runx)", reason, sizeof reason));
     CHECK(!allowed(allow_old, 1, NULL, 0, "Bash(npm install)", reason, sizeof reason));
+    /* an MCP server's name is each of its tools, as in Claude Code (mcp__github denied none) */
+    char *mcp[] = {"mcp__github"};
+    CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github__create_issue", reason, sizeof reason));
+    CHECK_STR(reason, "role 'coder' denies tool 'mcp__github__create_issue' (pattern "
+                      "'mcp__github')");
+    CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github", reason, sizeof reason));
+    CHECK(allowed(NULL, 0, mcp, 1, "mcp__githubx__create_issue", reason, sizeof reason));
+    CHECK(allowed(NULL, 0, mcp, 1, "mcp__gitlab__create_issue", reason, sizeof reason));
+    CHECK(allowed(mcp, 1, NULL, 0, "mcp__github__list_issues", reason, sizeof reason));
+    CHECK(!allowed(mcp, 1, NULL, 0, "mcp__slack__post", reason, sizeof reason));
+    char *one[] = {"mcp__github__get_issue"}; /* a tool's own name: that tool only */
+    CHECK(!allowed(NULL, 0, one, 1, "mcp__github__get_issue", reason, sizeof reason));
+    CHECK(allowed(NULL, 0, one, 1, "mcp__github__get_issue__x", reason, sizeof reason));
     return test_summary("roles");
 }

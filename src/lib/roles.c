@@ -290,16 +290,23 @@ int ab_role_delete(ab_store *st, const char *name)
     return ab__txn_finish(st, rc);
 }
 
-/* A tool pattern as Claude Code reads one of a command: a " *" that ends it may match nothing,
- * as may its older ":*" (Bash(git push *) and Bash(git push:*) match "git push" and "git push
- * origin", not "git pushx"). Read as fnmatch alone, Bash(git push *) let a bare git push past
- * a deny list, and Bash(git push:*) denied nothing at all. */
+/* A tool pattern as Claude Code reads one: a " *" that ends a command's may match nothing, as
+ * may its older ":*" (Bash(git push *) and Bash(git push:*) match "git push" and "git push
+ * origin", not "git pushx"), and an MCP server's name is each of its tools (mcp__github:
+ * mcp__github__create_issue). Read as fnmatch alone, Bash(git push *) let a bare git push past
+ * a deny list, and Bash(git push:*) and mcp__github denied nothing at all. */
 static int tool_glob_match(const char *g, const char *s)
 {
     if (ab__glob_match(g, s))
         return 1;
     size_t n = strlen(g);
-    char alt[AB_NAME_BYTES_MAX * 2];
+    char alt[AB_NAME_BYTES_MAX * 2 + 3];
+    if (!strncmp(g, "mcp__", 5) && !strstr(g + 5, "__") && !strncmp(s, "mcp__", 5) &&
+        n + 3 < sizeof alt) {
+        memcpy(alt, g, n);
+        memcpy(alt + n, "__*", 4); /* mcp__github__* */
+        return ab__glob_match(alt, s);
+    }
     if (n < 4 || n >= sizeof alt || strncmp(s, "Bash(", 5) ||
         (strcmp(g + n - 3, " *)") && strcmp(g + n - 3, ":*)")))
         return 0;
