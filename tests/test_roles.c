@@ -1134,6 +1134,41 @@ int main(void)
     CHECK(allowed(allow_old, 1, NULL, 0, "Bash(npm run build && npm run)", reason, sizeof reason));
     CHECK(!allowed(allow_old, 1, NULL, 0, "Bash(npm runx)", reason, sizeof reason));
     CHECK(!allowed(allow_old, 1, NULL, 0, "Bash(npm install)", reason, sizeof reason));
+    /* a tool's name alone is each call of it, as in Claude Code: --deny-tool Bash denied no
+     * Bash(…) line the hook checks, and --allow-tool Bash allowed none */
+    char *bash_name[] = {"Bash"}, *bash_glob[] = {"Ba?h"}, *bash_all[] = {"Bash(*)"};
+    CHECK(!allowed(NULL, 0, bash_name, 1, "Bash(ls)", reason, sizeof reason));
+    CHECK_STR(reason, "role 'coder' denies tool 'Bash(ls)' (pattern 'Bash')");
+    CHECK(!allowed(NULL, 0, bash_glob, 1, "Bash(echo $((x + 1)))", reason, sizeof reason));
+    CHECK(!allowed(NULL, 0, bash_all, 1, "Bash(ls)", reason, sizeof reason));
+    CHECK(!allowed(NULL, 0, bash_name, 1, "Bash", reason, sizeof reason));
+    CHECK(allowed(NULL, 0, bash_name, 1, "Read", reason, sizeof reason));
+    /* an allow list that takes every Bash call has nothing to follow in a line (it refused
+     * what the scanner cannot follow for an allow list: $((x + 1)), ${!x}); its deny list
+     * still sees each command */
+    static const char *const every_bash[] = {"Bash", "Bash(*)", "*", "Ba*"};
+    for (size_t i = 0; i < sizeof every_bash / sizeof every_bash[0]; i++) {
+        char *allow[] = {(char *)every_bash[i], "Read"};
+        CHECK(allowed(allow, 2, NULL, 0, "Bash(echo $((x + 1)) ${!x} && rm -rf y)", reason,
+                      sizeof reason));
+        CHECK(allowed(allow, 2, no_push, 1, "Bash(echo $((x + 1)))", reason, sizeof reason));
+        CHECK(!allowed(allow, 2, no_push, 1, "Bash(echo $((x + 1)); git push)", reason,
+                       sizeof reason));
+        CHECK(!allowed(allow, 2, no_push, 1, "Bash(git pu${x}sh)", reason, sizeof reason));
+    }
+    char *read_only[] = {"Read"};
+    CHECK(!allowed(read_only, 1, NULL, 0, "Bash(ls)", reason, sizeof reason));
+    /* a deny list that cannot match a command line (Read, WebFetch, mcp__…, Web*) leaves the
+     * line alone: it refused lines the scanner cannot follow, as one of Bash(…) patterns must */
+    char *not_bash[] = {"WebFetch", "Web*", "mcp__github", "Bashful"};
+    CHECK(allowed(NULL, 0, not_bash, 4, "Bash(echo ${x=1} ${y@P})", reason, sizeof reason));
+    CHECK(!allowed(NULL, 0, not_bash, 4, "WebFetch", reason, sizeof reason));
+    char *mixed[] = {"WebFetch", "Bash(git push*)"};
+    CHECK(!allowed(NULL, 0, mixed, 2, "Bash(echo ${x=1} ${y@P})", reason, sizeof reason));
+    CHECK(strstr(reason, "no pattern can follow") != NULL);
+    char *unanchored[] = {"*rm -rf*"}; /* no name, but it matches Bash(rm -rf x) */
+    CHECK(!allowed(NULL, 0, unanchored, 1, "Bash(cd x && rm -rf y)", reason, sizeof reason));
+    CHECK(!allowed(NULL, 0, unanchored, 1, "Bash(echo ${x=1})", reason, sizeof reason));
     /* an MCP server's name is each of its tools, as in Claude Code (mcp__github denied none) */
     char *mcp[] = {"mcp__github"};
     CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github__create_issue", reason, sizeof reason));

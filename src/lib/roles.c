@@ -299,6 +299,8 @@ static int tool_glob_match(const char *g, const char *s)
 {
     if (ab__glob_match(g, s))
         return 1;
+    if (!strchr(g, '(') && !strncmp(s, "Bash(", 5)) /* a name alone: Bash is each Bash call */
+        return ab__glob_match(g, "Bash");
     size_t n = strlen(g);
     char alt[AB_NAME_BYTES_MAX * 2 + 3];
     if (!strncmp(g, "mcp__", 5) && !strstr(g + 5, "__") && !strncmp(s, "mcp__", 5) &&
@@ -316,6 +318,30 @@ static int tool_glob_match(const char *g, const char *s)
         return 1;
     memcpy(alt + n - 3, " *)", 4); /* Bash(git push *) */
     return g[n - 3] == ':' && ab__glob_match(alt, s);
+}
+
+/* Whether a tool pattern takes every Bash command line: a name alone that matches Bash (Bash,
+ * Ba?h, *), or such a name with (*) */
+static int glob_all_bash(const char *g)
+{
+    const char *paren = strchr(g, '(');
+    if (!paren)
+        return ab__glob_match(g, "Bash");
+    char name[AB_NAME_BYTES_MAX * 2];
+    size_t n = (size_t)(paren - g);
+    if (n >= sizeof name || strcmp(paren, "(*)"))
+        return 0;
+    memcpy(name, g, n);
+    name[n] = '\0';
+    return ab__glob_match(name, "Bash");
+}
+
+/* Whether a tool pattern may match some Bash command line at all: what it begins with up to
+ * its first *, ?, [ or \ begins "Bash(", or begins with it (Read, Web*, mcp__github: no) */
+static int glob_bash(const char *g)
+{
+    size_t literal = strcspn(g, "*?[\\");
+    return !strncmp(g, "Bash(", literal < 5 ? literal : 5);
 }
 
 static const char *globs_match(char *const *globs, size_t n, const char *s, int tool)
@@ -2976,6 +3002,30 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
         reason[0] = '\0';
     size_t len = tool ? strlen(tool) : 0;
     int bash = len > 6 && !strncmp(tool, "Bash(", 5) && tool[len - 1] == ')';
+    /* A command line is checked against the patterns that may match one: a deny list of Read
+     * or WebFetch has nothing to say about it (it refused lines the scanner cannot follow), an
+     * allow list that takes every Bash call (Bash, Bash(*), *) is none to it (it refused
+     * $((x))), and a deny pattern that takes every one denies it at once */
+    ab_role lines;
+    if (bash) {
+        lines = *r;
+        lines.deny_tools_count = 0;
+        for (size_t i = 0; i < r->deny_tools_count; i++) {
+            if (glob_all_bash(r->deny_tools[i])) {
+                snprintf(reason, reason_size, "role '%s' denies tool '%s' (pattern '%s')", r->name,
+                         tool, r->deny_tools[i]);
+                if (reason_size)
+                    ab__utf8_trim(reason);
+                return 0;
+            }
+            if (glob_bash(r->deny_tools[i]))
+                lines.deny_tools[lines.deny_tools_count++] = r->deny_tools[i];
+        }
+        for (size_t i = 0; i < r->allow_tools_count; i++)
+            if (glob_all_bash(r->allow_tools[i]))
+                lines.allow_tools_count = 0;
+        r = &lines;
+    }
     /* Bash takes a backslash-newline out before it reads a line, but in single quotes (and a
      * here-document's body under a quoted word): the line is checked both with them and
      * without, git "$\<newline>(rm)" runs rm */
