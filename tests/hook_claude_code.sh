@@ -153,6 +153,19 @@ check "a role's denial lets Claude go on with another tool (no continue: false)"
 check "and says which pattern" grep -q 'Bash(git push\*)' <<<"$out"
 out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "ls"}}')
 check "PreToolUse: an allowed tool is allowed silently" same "$out" ""
+# patterns as Claude Code writes them: a name alone is every call (Bash denied no command), a
+# final " *" may match nothing, an MCP server's name is each of its tools
+"$AB" role set coder --deny-tool Bash --deny-tool 'mcp__github' >/dev/null
+out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "ls"}}')
+check "PreToolUse: --deny-tool Bash denies a command" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
+out=$(event PreToolUse '{tool_name: "mcp__github__create_issue", tool_input: {title: "x"}}')
+check "PreToolUse: --deny-tool mcp__github denies its tools" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
+"$AB" role set coder --allow-tool '*' --deny-tool 'Bash(git push *)' >/dev/null
+out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "cd repo && git push"}}')
+check "PreToolUse: Bash(git push *) denies a bare git push" same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out")" "deny"
+out=$(event PreToolUse '{tool_name: "Bash", tool_input: {command: "echo $((1 + x))"}}')
+check "PreToolUse: with --allow-tool '*' a line the scanner cannot follow for an allow list passes" same "$out" ""
+"$AB" role set coder --allow-tool '*' --deny-tool 'Bash(git push*)' >/dev/null
 # long commands: the role sees the whole command (up to 64 KiB), and a longer one, which it
 # cannot check, is denied even with --on-error allow (it used to be allowed past 4 KiB)
 pad=$(printf '%*s' 5000 '' | tr ' ' '#')
