@@ -1143,6 +1143,10 @@ int main(void)
     CHECK(!allowed(NULL, 0, bash_all, 1, "Bash(ls)", reason, sizeof reason));
     CHECK(!allowed(NULL, 0, bash_name, 1, "Bash", reason, sizeof reason));
     CHECK(allowed(NULL, 0, bash_name, 1, "Read", reason, sizeof reason));
+    char *read_name[] = {"Read"}; /* and any tool's, as a caller of the API may write it */
+    CHECK(!allowed(NULL, 0, read_name, 1, "Read(/etc/passwd)", reason, sizeof reason));
+    CHECK(allowed(NULL, 0, read_name, 1, "ReadX(/etc/passwd)", reason, sizeof reason));
+    CHECK(allowed(read_name, 1, NULL, 0, "Read(x)", reason, sizeof reason));
     /* an allow list that takes every Bash call has nothing to follow in a line (it refused
      * what the scanner cannot follow for an allow list: $((x + 1)), ${!x}); its deny list
      * still sees each command */
