@@ -334,6 +334,12 @@ check "and keeps the other tool's hook" same "$(jq -r '.hooks.PreToolUse[0].hook
 check "and ends the file in a newline, as a text file does (it ended in })" same "$(tail -c 2 "$S" | od -An -c | tr -d ' ')" '}\n'
 "$AB" hook install --settings "$S" >/dev/null
 check "installing twice adds nothing" same "$(jq '[.hooks[][] | .hooks[] | select(.command | test("hook claude-code"))] | length' "$S")" "6"
+# a role the store does not define: said on stderr (a misspelt --role gave sessions no rules)
+"$AB" hook install --settings "$TMP/note.json" --role no-such-role >/dev/null 2>"$TMP/err"
+check "install says when the role is not defined in the store" \
+    grep -q "note: role 'no-such-role' is not defined in sqlite:$TMP/b.db" "$TMP/err"
+"$AB" hook install --settings "$TMP/note.json" --role coder >/dev/null 2>"$TMP/err"
+check "and nothing when it is" same "$(cat "$TMP/err")" ""
 "$AB" hook uninstall --settings "$S" >/dev/null
 check "uninstall leaves the file equal, as JSON, to what it was" same "$(jq -S . "$S")" "$(jq -S . "$TMP/before.json")"
 echo '[1,2]' >"$TMP/bad.json"

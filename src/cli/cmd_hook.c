@@ -1159,6 +1159,35 @@ static const opt_spec install_opts[] = {
     {"role", 1, 0},      {"on-error", 1, 0},      {"config", 1, 0},
     {"no-config", 0, 0}, {"default-store", 1, 0}, {NULL, 0, 0}};
 
+/* A role that the hook's store does not define gives the sessions limits only, no tool or model
+ * rules: said when the hook is installed, where a misspelt --role would pass unnoticed. Only an
+ * SQLite store is looked at (a file that is not there defines nothing; opening a server's could
+ * wait on the network), and only read. */
+static void role_note(cli *c, const char *store, const char *role)
+{
+    const char *url = store ? store : c->store_url;
+    if (c->url || !url || strncmp(url, "sqlite:", 7))
+        return;
+    char file[PATH_MAX];
+    size_t n = strcspn(url + 7, "?");
+    if (n >= sizeof file)
+        return;
+    memcpy(file, url + 7, n);
+    file[n] = '\0';
+    struct stat sb;
+    ab_store *st = NULL;
+    ab_role r;
+    int rc = stat(file, &sb) ? AB_ENOTFOUND : ab_store_open(url, &st);
+    if (rc == AB_OK && (rc = ab_role_get(st, role, &r)) == AB_OK)
+        ab_role_free(&r);
+    ab_store_close(st);
+    if (rc == AB_ENOTFOUND)
+        fprintf(stderr,
+                "note: role '%s' is not defined in %s: its sessions get limits only, no tool or "
+                "model rules, until 'agentbudget role set %s ...'\n",
+                role, url, role);
+}
+
 static int hook_install(cli *c, int argc, char **argv, int install)
 {
     parsed p;
@@ -1269,6 +1298,8 @@ static int hook_install(cli *c, int argc, char **argv, int install)
         printf("%s %s (parent %s, role %s, on_error %s%s)\n",
                changed ? "installed in" : "nothing to change in", path, cfg.parent, cfg.role,
                cfg.deny_on_error ? "deny" : "allow", store ? ", and its store" : "");
+    if (!rc && install)
+        role_note(c, store, cfg.role);
     else if (!rc)
         printf("%s %s\n", changed ? "removed from" : "nothing to change in", path);
     return rc;
