@@ -993,6 +993,12 @@ int main(void)
         {"Bash(zsh --emulate sh -c 'git push')", 0},
         {"Bash(zsh -c 'echo /(echo \"x;git push;\"c)')", 0},
         {"Bash(zsh -c 'echo (echo)(echo \"x;git push;\"c)')", 0},
+        /* NAME=( is an array among a command's assignments or after declare and the like;
+         * elsewhere zsh reads a glob, and its # no comment (git push ran under zsh 5.9) */
+        {"Bash(git log x=(#); git push)", 0},
+        {"Bash(command typeset x=(#); git push)", 0},
+        {"Bash(git log a[1]=(#); git push)", 0},
+        {"Bash(x=1 y+=(a); typeset -a z=(2) w=(3); if a=(1); then git log; fi)", 1},
         {"Bash(zsh -c '{ git log } always { git push }')", 0},
         /* zsh reads *(…) as a glob's qualifiers, whose e runs code (git push ran under zsh 5.9,
          * which runs the line on macOS); bash -c's text is bash's */

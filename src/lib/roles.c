@@ -2289,21 +2289,60 @@ static int zsh_brace(const char *s, size_t len, size_t i, const char *seg, size_
     return 1;
 }
 
+/* 1 if the command so far, seg (n bytes, blanks made one), ends in an array's NAME=, NAME+= or
+ * NAME[…]= where Bash and zsh read one, NAME=(…): among the assignments before a command's word,
+ * or after declare, typeset, local, export, readonly (or zsh's integer, float) and their
+ * options. Elsewhere zsh reads x=(…) as a glob (git log x=(#); rm -rf x ran rm under zsh 5.9:
+ * the scanner took the # for a comment in an array), and bash refuses it. */
+static int array_assigned(const char *seg, size_t n)
+{
+    static const char *const declares[] = {"declare",  "typeset", "local", "export",
+                                           "readonly", "integer", "float"};
+    int coproc = 0, first = 1, declare = 0;
+    size_t r = reserved_before(seg, n, &coproc);
+    const char *w = seg + r, *e = seg + n;
+    while (w < e) {
+        const char *p = w;
+        char q = 0;
+        while (p < e && (q || *p != ' ')) {
+            quote_step(&p, e, &q);
+            p++;
+        }
+        size_t name = 0, wn = (size_t)(p - w);
+        while (name < wn && w[name] && strchr(NAME_CHARS, w[name]))
+            name++;
+        for (size_t k = 0; first && k < sizeof declares / sizeof declares[0]; k++)
+            declare |= wn == strlen(declares[k]) && !memcmp(w, declares[k], wn);
+        int assigns = name && name < wn && !(w[0] >= '0' && w[0] <= '9') &&
+                      (w[name] == '=' || w[name] == '[' ||
+                       (w[name] == '+' && name + 1 < wn && w[name + 1] == '='));
+        if (p == e) /* the last word: the one before the ( */
+            return assigns;
+        if (!assigns && !declare)
+            return 0;
+        first = 0;
+        w = p + 1;
+    }
+    return 0;
+}
+
 /* 1 if the ( at s[i], outside quotes, after the command so far, seg (n bytes, blanks made one),
  * is in a word or after one, which bash refuses (x(…), $(a)(…), echo (…)) and zsh reads as a
  * glob, whose qualifiers (e:…:) run code: zsh -c 'echo /(echo "x;rm -rf x;"c)' ran rm (e, then c
  * ends the code), the scanner split it into echo / and echo "x;rm -rf x;"c. Not the ( of a
- * subshell after reserved words (if (…), time (…), coproc NAME (…)), of NAME=( (an array), of a
- * function's NAME() or function NAME(), of NAME()(, or one in [[ ]]. */
+ * subshell after reserved words (if (…), time (…), coproc NAME (…)), of an array's NAME=(
+ * (array_assigned), of a function's NAME() or function NAME(), of NAME()(, or one in [[ ]]. */
 static int paren_in_word(const char *s, size_t len, size_t i, const char *seg, size_t n)
 {
-    if (i > 0 && (s[i - 1] == '=' || s[i - 1] == '('))
+    if (i > 0 && s[i - 1] == '(')
         return 0;
     if (i > 0 && s[i - 1] == ')') /* after a subshell or a pattern, (a)(b): split; $(a)(b) */
         return n > 0;
     for (size_t k = 0; k + 3 <= n; k++)
         if (!memcmp(seg + k, "[[ ", 3) && (k == 0 || seg[k - 1] == ' '))
             return 0;
+    if (i > 0 && s[i - 1] == '=')
+        return !array_assigned(seg, n);
     int coproc = 0;
     size_t r = reserved_before(seg, n, &coproc);
     seg += r, n -= r;
