@@ -999,6 +999,11 @@ int main(void)
         {"Bash(command typeset x=(#); git push)", 0},
         {"Bash(git log a[1]=(#); git push)", 0},
         {"Bash(x=1 y+=(a); typeset -a z=(2) w=(3); if a=(1); then git log; fi)", 1},
+        /* bash reads a # right after an array's ) in its word, zsh as a comment (git push ran
+         * under bash 5.2) */
+        {"Bash(x=(a)#; git push)", 0},
+        {"Bash(declare -a x=(a $(git log))#; git push)", 0},
+        {"Bash(x=(a) #; git push\n(git log)# git push)", 1},
         {"Bash(zsh -c '{ git log } always { git push }')", 0},
         /* zsh reads *(…) as a glob's qualifiers, whose e runs code (git push ran under zsh 5.9,
          * which runs the line on macOS); bash -c's text is bash's */

@@ -2458,6 +2458,9 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
     }
     size_t n = 0, end;
     int word_start = 1, parens = 0;
+    /* an array's NAME=( opened at parens level array; array_end is just past its ) */
+    int array = 0;
+    size_t array_end = 0;
     int closed = 0; /* after a command's [[ … ]] or (( … )): 1, and 2 before a redirection's
                      * target (zsh runs a word there as a command: if [[ x ]] rm -rf x) */
     case_state cases = {.reserved_ok = 1};
@@ -2477,6 +2480,10 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             i++;
             continue;
         }
+        if (mode == SCAN_COMMANDS && ch == '#' && word_start && i && i == array_end &&
+            !x->opaque) /* x=(a)#; rm -rf x ran rm under bash 5.2 */
+            x->opaque = "a # right after an array's ), which bash reads in a word and zsh as a "
+                        "comment (x=(a)#; rm -rf x),";
         if (mode == SCAN_COMMANDS && ch == '#' && word_start) { /* to the end of the line */
             while (i + 1 < len && s[i + 1] != '\n')
                 i++;
@@ -2500,6 +2507,10 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         if (ch == '(' && mode == SCAN_COMMANDS && paren_in_word(s, len, i, seg, n) && !x->opaque)
             x->opaque = "a ( in a word or after one (zsh runs a glob qualifier's code, x(e:…:)),";
         if (strchr(";&|\n()", ch) && !(ch == '&' && i + 1 < len && s[i + 1] == '>')) {
+            if (ch == '(' && i && s[i - 1] == '=')
+                array = parens + 1;
+            else if (ch == ')' && parens && parens == array)
+                array = 0, array_end = i + 1;
             parens += ch == '(' ? 1 : ch == ')' && parens ? -1 : 0;
             closed = 0;
             cases.reserved_ok = 1;
