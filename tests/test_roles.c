@@ -1004,6 +1004,13 @@ int main(void)
         {"Bash(x=(a)#; git push)", 0},
         {"Bash(declare -a x=(a $(git log))#; git push)", 0},
         {"Bash(x=(a) #; git push\n(git log)# git push)", 1},
+        /* bash refuses an operator in an array, discards the rest of its line, here-documents
+         * begun on it too, and runs the next (git push ran under bash 5.2) */
+        {"Bash(x=(a <<E); git log\ngit push\nE)", 0},
+        {"Bash(declare -a x=(a;) <<E\ngit push\nE)", 0},
+        {"Bash(echo \"$(x=(a|b))\" <<E\ngit push\nE)", 0},
+        {"Bash(x=(a <(git log) $(git log) \"a;b\" 'c|d' \\; [k]=v #c <<E\nb); cat <<E\nx\nE)", 1},
+        {"Bash([[ $x =~ a=(b|c) ]] && git log)", 1},
         {"Bash(zsh -c '{ git log } always { git push }')", 0},
         /* zsh reads *(…) as a glob's qualifiers, whose e runs code (git push ran under zsh 5.9,
          * which runs the line on macOS); bash -c's text is bash's */

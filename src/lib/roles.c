@@ -2466,6 +2466,14 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
     case_state cases = {.reserved_ok = 1};
     for (; i < len && !x->denied; i++) {
         char ch = s[i];
+        /* an operator in an array's ( ), which bash refuses there: it discards the rest of the
+         * line, here-documents begun on it too, and runs the next lines (x=(a <<E), then rm -rf
+         * x and E, ran rm under bash 5.2: the scanner had read them as the body) */
+        if (mode == SCAN_COMMANDS && array && parens == array && !x->opaque && ch &&
+            (strchr(";&|<>(", ch) || (strchr("@*+?!", ch) && i + 1 < len && s[i + 1] == '(')) &&
+            !(strchr("<>", ch) && i + 1 < len && s[i + 1] == '('))
+            x->opaque = "an operator in an array's ( ), which bash refuses, discarding the rest "
+                        "of its line, here-documents begun on it too (x=(a <<E)),";
         int in_case = mode == SCAN_COMMANDS && cases.n;
         if (in_case && strchr(";&|\n()", ch) &&
             case_separator(&cases, s, len, &i, parens, &x->denied)) {
@@ -2507,7 +2515,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         if (ch == '(' && mode == SCAN_COMMANDS && paren_in_word(s, len, i, seg, n) && !x->opaque)
             x->opaque = "a ( in a word or after one (zsh runs a glob qualifier's code, x(e:…:)),";
         if (strchr(";&|\n()", ch) && !(ch == '&' && i + 1 < len && s[i + 1] == '>')) {
-            if (ch == '(' && i && s[i - 1] == '=')
+            if (ch == '(' && i && s[i - 1] == '=' && array_assigned(seg, n))
                 array = parens + 1;
             else if (ch == ')' && parens && parens == array)
                 array = 0, array_end = i + 1;
