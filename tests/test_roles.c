@@ -1011,6 +1011,12 @@ int main(void)
         {"Bash(echo \"$(x=(a|b))\" <<E\ngit push\nE)", 0},
         {"Bash(x=(a <(git log) $(git log) \"a;b\" 'c|d' \\; [k]=v #c <<E\nb); cat <<E\nx\nE)", 1},
         {"Bash([[ $x =~ a=(b|c) ]] && git log)", 1},
+        /* bash reads a command's first word NAME[…] to its ], blanks, # and << in it too (and a
+         * [ that begins a word in an array): git push ran under bash 5.2 */
+        {"Bash(a[ #]; git push)", 0},
+        {"Bash(a[1<<E]=1\ngit push\nE)", 0},
+        {"Bash(declare -A x=([ #]=1); git push)", 0},
+        {"Bash(a[i]=x; b[$((i + 1))]=\"a b\"; x=([k]=v [j]=\"a b\"); ls a[bc].c)", 1},
         {"Bash(zsh -c '{ git log } always { git push }')", 0},
         /* zsh reads *(…) as a glob's qualifiers, whose e runs code (git push ran under zsh 5.9,
          * which runs the line on macOS); bash -c's text is bash's */

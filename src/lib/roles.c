@@ -2326,6 +2326,28 @@ static int array_assigned(const char *seg, size_t n)
     return 0;
 }
 
+static size_t subscript_end(const char *s, size_t len, size_t i, int depth, int *split);
+
+/* 1 if the [ at s[i], outside quotes, after the command so far, seg (n bytes), begins an index
+ * that Bash reads to its ] as part of the word, blanks, # and operators in it too: after a name
+ * that begins a word (Bash does so for a command's first word, which may be an assignment,
+ * a[ #]=1), or at the start of a word in an array's ( ) (in_array), and it holds a blank, a # or
+ * an operator, or does not close. The scanner would read a comment or a here-document there:
+ * a[ #]; rm -rf x, and a[1<<E]=1 then rm -rf x and E, ran rm under bash 5.2. */
+static int index_splits(const char *s, size_t len, size_t i, const char *seg, size_t n,
+                        int word_start, int in_array)
+{
+    size_t name = 0;
+    while (!word_start && name < n && seg[n - 1 - name] && strchr(NAME_CHARS, seg[n - 1 - name]))
+        name++;
+    int named = name && (name == n || seg[n - 1 - name] == ' ') &&
+                !(seg[n - name] >= '0' && seg[n - name] <= '9');
+    if (word_start ? !in_array : !named)
+        return 0;
+    int split = 0;
+    return subscript_end(s, len, i, 0, &split) == len || split;
+}
+
 /* 1 if the ( at s[i], outside quotes, after the command so far, seg (n bytes, blanks made one),
  * is in a word or after one, which bash refuses (x(…), $(a)(…), echo (…)) and zsh reads as a
  * glob, whose qualifiers (e:…:) run code: zsh -c 'echo /(echo "x;rm -rf x;"c)' ran rm (e, then c
@@ -2474,6 +2496,10 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             !(strchr("<>", ch) && i + 1 < len && s[i + 1] == '('))
             x->opaque = "an operator in an array's ( ), which bash refuses, discarding the rest "
                         "of its line, here-documents begun on it too (x=(a <<E)),";
+        if (mode == SCAN_COMMANDS && ch == '[' && !x->opaque &&
+            index_splits(s, len, i, seg, n, word_start, array && parens == array))
+            x->opaque = "an index that Bash reads to its ] as one word, with a blank, a # or an "
+                        "operator in it (a[ #]; rm -rf x),";
         int in_case = mode == SCAN_COMMANDS && cases.n;
         if (in_case && strchr(";&|\n()", ch) &&
             case_separator(&cases, s, len, &i, parens, &x->denied)) {
@@ -2619,8 +2645,9 @@ static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, ba
 /* Where the [ or { at s[i] closes, as Bash skips an index (or a ${…} in it): past quotes,
  * backquotes, $( ) and ${…} inside, whose ] or } ends nothing (${x[$(: ])0]=…} assigns: a
  * count of brackets alone had the index end inside $( )). len if it does not close, or is
- * nested deeper than BASH_DEPTH_MAX. */
-static size_t subscript_end(const char *s, size_t len, size_t i, int depth)
+ * nested deeper than BASH_DEPTH_MAX. *split (if split is not NULL): 1 if it holds, outside
+ * those, a blank, a # or an operator, where the scanner would end a word or a command. */
+static size_t subscript_end(const char *s, size_t len, size_t i, int depth, int *split)
 {
     char open = s[i], close = open == '[' ? ']' : '}';
     int n = 0;
@@ -2638,11 +2665,13 @@ static size_t subscript_end(const char *s, size_t len, size_t i, int depth)
         else if (s[i] == '$' && i + 1 < len && s[i + 1] == '(')
             i = bracket_end(s, len, i + 1);
         else if (s[i] == '$' && i + 1 < len && s[i + 1] == '{')
-            i = subscript_end(s, len, i + 1, depth + 1);
+            i = subscript_end(s, len, i + 1, depth + 1, NULL);
         else if (s[i] == open)
             n++;
         else if (s[i] == close && --n == 0)
             return i;
+        else if (split && strchr(" \t\n#;&|()<>", s[i]))
+            *split = 1;
     return len;
 }
 
@@ -2686,7 +2715,7 @@ static const char *bash_opaque(const char *s, size_t len)
         if (j < len && s[j] == '[') {           /* an element: to its ] (${b[x[1]]=…}) */
             if (++brackets > BASH_BRACKETS_MAX) /* each looks to its end: not quadratic */
                 return "more than 64 indexes,";
-            j = subscript_end(s, len, j, 0) + 1;
+            j = subscript_end(s, len, j, 0, NULL) + 1;
         }
         j += j < len && s[j] == ':';
         if (j < len && s[j] == '=')
