@@ -672,13 +672,15 @@ static void leader_option(const bash_leader *l, const char *u, int *skip_next, c
  * ends by end, and an index or s/a/b/ at a [ or $ in it (each looks no further: linear). */
 static const char *zsh_param_end(const char *p, const char *end)
 {
+    if (p >= end || p[0] != '$') /* before the name: program_unexpanded asks at each byte */
+        return p;
     const char *q = p + 1;
     while (q < end && (*q == '~' || *q == '=' || *q == '^'))
         q++;
     size_t name = 0;
     while (q + name < end && q[name] && strchr(NAME_CHARS, q[name]))
         name++;
-    if (p >= end || p[0] != '$' || (!name && !(q < end && *q && strchr(SPECIAL_PARAMS, *q))))
+    if (!name && !(q < end && *q && strchr(SPECIAL_PARAMS, *q)))
         return p;
     q += name ? name : 1;
     if (q < end && *q == '[') {
