@@ -1017,6 +1017,15 @@ int main(void)
         {"Bash(a[1<<E]=1\ngit push\nE)", 0},
         {"Bash(declare -A x=([ #]=1); git push)", 0},
         {"Bash(a[i]=x; b[$((i + 1))]=\"a b\"; x=([k]=v [j]=\"a b\"); ls a[bc].c)", 1},
+        /* bash reads a regular expression after =~ as one word, | and ( … ) in it, and zsh a
+         * pattern's ( … ) in [[ ]]: no comment or here-document there (git push ran under bash
+         * 5.2 and zsh 5.9) */
+        {"Bash([[ x =~ ( #) ]]; git push)", 0},
+        {"Bash([[ x =~ (<<E) ]]\ngit push\nE)", 0},
+        {"Bash([[ x =~ a|#b ]]; git push)", 0},
+        {"Bash([[ x == ( #) ]]; git push)", 0},
+        {"Bash([[ x( #) == a ]]; git push)", 0},
+        {"Bash([[ $x =~ ^v([0-9]+)\\.([0-9]+)$ ]] && echo \"${BASH_REMATCH[1]}\")", 1},
         {"Bash(zsh -c '{ git log } always { git push }')", 0},
         /* zsh reads *(…) as a glob's qualifiers, whose e runs code (git push ran under zsh 5.9,
          * which runs the line on macOS); bash -c's text is bash's */

@@ -2350,6 +2350,57 @@ static int index_splits(const char *s, size_t len, size_t i, const char *seg, si
     return subscript_end(s, len, i, 0, &split) == len || split;
 }
 
+/* 1 if the command so far, seg (n bytes, blanks made one), is a [[ … ]] not closed yet; and
+ * (operand) its last word is =~, ==, = or !=: a word that begins after it is a regular
+ * expression or a pattern. */
+static int cond_open(const char *seg, size_t n, int operand)
+{
+    static const char *const ops[] = {"=~", "==", "=", "!="};
+    int coproc = 0;
+    size_t r = reserved_before(seg, n, &coproc), w = n - (n && seg[n - 1] == ' ');
+    size_t end = w;
+    while (operand && w > r && seg[w - 1] != ' ')
+        w--;
+    if (n - r < 3 || memcmp(seg + r, "[[ ", 3))
+        return 0;
+    for (size_t k = 0; operand && w > r && k < sizeof ops / sizeof ops[0]; k++)
+        if (end - w == strlen(ops[k]) && !memcmp(seg + w, ops[k], end - w))
+            return 1;
+    return !operand;
+}
+
+/* Where the operand of [[ … ]]'s =~, ==, = or != that begins at s[i], or the rest of a word in
+ * [[ … ]] from a ( at s[i], ends (its last byte): Bash reads a regular expression as one word, a
+ * | in it and a ( to its ), blanks, # and operators inside too, and zsh a pattern's ( … ) so, in
+ * a word anywhere in [[ ]]: [[ x =~ ( #) ]]; rm -rf x ran rm under bash 5.2 and zsh 5.9, where
+ * the scanner read a comment, and so did [[ x( #) == a ]]; rm -rf x under zsh, and [[ x =~
+ * (<<E) ]], then rm -rf x and E, under bash, where it read a here-document (bash refuses a ( in
+ * a word elsewhere in [[ ]]). The substitutions in it are scanned. One whose ( does not close is
+ * noted in x as no pattern's. */
+static size_t cond_word_end(bash_ctx *x, const char *s, size_t len, size_t i, int depth)
+{
+    int open = 0;
+    size_t k = i;
+    for (; k < len && (open || !strchr(" \t\n;&<>)", s[k])); k++) {
+        char c = s[k], next = k + 1 < len ? s[k + 1] : '\0';
+        if (c == '\\')
+            k++;
+        else if (c == '\'' || (c == '$' && next == '\''))
+            k = end_single(s, len, k, c == '$');
+        else if (c == '$' && next == '$')
+            k++;
+        else if (c == '"')
+            k = end_double(x, s, len, k, depth);
+        else if (expansion_at(s, len, k) || ((c == '<' || c == '>') && next == '('))
+            k = end_expansion(x, s, len, k, depth, 0);
+        else
+            open += c == '(' ? 1 : c == ')' ? -1 : 0;
+    }
+    if (open && !x->opaque)
+        x->opaque = "a regular expression or pattern in [[ ]] whose ( does not close,";
+    return k > i ? (k < len ? k : len) - 1 : i;
+}
+
 /* 1 if the ( at s[i], outside quotes, after the command so far, seg (n bytes, blanks made one),
  * is in a word or after one, which bash refuses (x(…), $(a)(…), echo (…)) and zsh reads as a
  * glob, whose qualifiers (e:…:) run code: zsh -c 'echo /(echo "x;rm -rf x;"c)' ran rm (e, then c
@@ -2502,6 +2553,16 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             index_splits(s, len, i, seg, n, word_start, array && parens == array))
             x->opaque = "an index that Bash reads to its ] as one word, with a blank, a # or an "
                         "operator in it (a[ #]; rm -rf x),";
+        if (mode == SCAN_COMMANDS && !strchr(" \t\n;&<>)", ch) &&
+            !(strchr("@*+?!", ch) && i + 1 < len && s[i + 1] == '(') && /* extglob_end's */
+            (word_start ? cond_open(seg, n, 1) : ch == '(' && cond_open(seg, n, 0))) {
+            /* [[ x =~ ( #) ]], [[ x( #) == a ]]: one word, as Bash and zsh read it */
+            size_t last = cond_word_end(x, s, len, i, depth);
+            seg_add(seg, &n, s, i, last);
+            i = last;
+            word_start = 0;
+            continue;
+        }
         int in_case = mode == SCAN_COMMANDS && cases.n;
         if (in_case && strchr(";&|\n()", ch) &&
             case_separator(&cases, s, len, &i, parens, &x->denied)) {
