@@ -133,6 +133,14 @@ int main(void)
         {"$HOME/bin/git push", 0},
         {"${x}git push", 0},
         {"${x:-command git push}", 0},
+        /* an element's or a special parameter's default, and a default with a blank before it
+         * (git push ran under bash 5.2; ${x:- git} is git, and git push) */
+        {"${x[0]:-git} push", 0},
+        {"\"${@:-git}\" push", 0},
+        {"${x:- git} push", 0},
+        {"${x:- g}it push", 0},
+        {"${x:-${y}git} push", 0},
+        {"${x#${y}}git push", 0},
         /* what may expand to nothing in the program's name, or after it (git push ran) */
         {"git${x} push", 0},
         {"gi${x}t push", 0},

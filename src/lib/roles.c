@@ -704,6 +704,16 @@ static const char *zsh_param_end(const char *p, const char *end)
     return q;
 }
 
+/* Past what the ${ before p expands: a name or a special parameter ($@, $1, …), and an index
+ * after it: ${x[0]:-rm} and ${@:-rm} are rm where x and @ are empty, as ${x:-rm} is. */
+static const char *param_name_end(const char *p)
+{
+    size_t name = strspn(p, NAME_CHARS);
+    p += name ? name : *p && strchr(SPECIAL_PARAMS, *p) ? 1 : 0;
+    size_t index = *p == '[' ? strcspn(p, "]}") : 0; /* to its ], before the } of ${ */
+    return index && p[index] == ']' ? p + index + 1 : p;
+}
+
 /* 1 if the word w (unquoted into u) comes before the command and is skipped. *skip_next: the
  * next word is skipped too (an option's argument, a coprocess's name); 3: the words up to a {
  * (a function's names). *text:
@@ -717,13 +727,13 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
     const char *eq = memchr(w, '=', (size_t)(e - w));
     size_t name = strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
     if (eq && name && w + name == eq && !(w[0] >= '0' && w[0] <= '9'))
-        return 1; /* VAR=value */
-    const char *close = strchr(u, '}');
-    if (u[0] == '$' && u[1] == '{' && (!close || !close[1])) {
+        return 1;          /* VAR=value */
+    const char *close = u; /* the } that closes ${, past those nested in it */
+    for (int braces = 0; u[0] == '$' && *++close && (*close != '}' || --braces);)
+        braces += *close == '{';
+    if (u[0] == '$' && u[1] == '{' && (!*close || !close[1])) {
         /* ${x:-WORD} and the like may be WORD: the command (${x:-r}m: program_unexpanded) */
-        const char *p = u + 2 +
-                        strspn(u + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                      "0123456789_");
+        const char *p = param_name_end(u + 2);
         p += *p == ':';
         if (*p == '-' || *p == '=' || *p == '+') { /* the word is WORD (without the } of ${) */
             size_t tn = strlen(p + 1);
@@ -1372,12 +1382,16 @@ static void bash_emit(bash_ctx *x, char *seg, size_t n)
 }
 
 /* The program's word u (unquoted) without what may expand to nothing, in place: $NAME, $@ and
- * the other special parameters, ${…} (but ${NAME:-WORD}, -, = or +: WORD), $( ) and ` `. In
- * front of the name, and in it or after it: rm${x} -rf y, r${x}m, rm"$@" and rm$(:) ran rm
- * under bash 5.2.15 past Bash(rm *), which saw a program named so. */
+ * the other special parameters, ${…} (but ${NAME:-WORD}, -, = or +: WORD, read as the rest
+ * is, ${x:-${y}rm} is rm; an element's and a special parameter's too, ${x[0]:-WORD},
+ * ${@:-WORD}), $( ) and ` `, and a } with no { before it, WORD's, or that of a ${x:- WORD}
+ * begun a word before (${x:- rm} x ran rm under bash 5.2: the scanner saw a program named
+ * rm}). In front of the name, and in it or after it: rm${x} -rf y, r${x}m, rm"$@" and rm$(:)
+ * ran rm under bash 5.2.15 past Bash(rm *), which saw a program named so. */
 static void program_unexpanded(char *u)
 {
     char *o = u, *end = u + strlen(u); /* the tail from p on is never written */
+    int braces = 0;                    /* { in it so far, outside ${…} */
     for (char *p = u; *p;) {
         char *close = p[0] == '$' && p[1] == '{' ? strchr(p, '}') : NULL;
         if (*p == '`' && strchr(p + 1, '`')) {
@@ -1390,15 +1404,17 @@ static void program_unexpanded(char *u)
                     break;
                 }
         } else if (close) {
-            char *q = p + 2 + strspn(p + 2, NAME_CHARS);
+            char *q = (char *)param_name_end(p + 2);
             q += *q == ':';
-            if (q < close && strchr("-=+", *q))
-                for (q++; q < close; q++)
-                    *o++ = *q;
-            p = close + 1;
+            /* WORD, read on as the rest is (${x:-${y}rm}: rm); its } has no { before it */
+            p = q < close && strchr("-=+", *q) ? q + 1 : close + 1;
         } else if (zsh_param_end(p, end) > p) { /* $x, $@, and zsh's $x[1], $~x, $x:t */
             p = (char *)zsh_param_end(p, end);
+        } else if (*p == '}' && !braces) { /* the close of ${x:- WORD} begun a word before */
+            p++;
         } else {
+            braces += *p == '{';
+            braces -= *p == '}';
             *o++ = *p++;
         }
     }
