@@ -168,6 +168,11 @@ int main(void)
         {"exec -ca foo git push", 0},
         {"nice --adjustment 5 git push", 0},
         {"nice --adj 5 git push", 0},
+        /* time(1)'s -o FILE and -f FORMAT (git push ran under bash 5.2 and zsh 5.9) */
+        {"/usr/bin/time -o /dev/null git push", 0},
+        {"\\time -f %e git push", 0},
+        {"command time --out t.txt git push", 0},
+        {"/usr/bin/time -ao t.txt git log", 1},
         {"$'\\x67it' push", 0},
         {"$'\\147it' push", 0},
         {"git $'pu\\x73h'", 0},

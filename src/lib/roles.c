@@ -581,9 +581,9 @@ static int word_redirect(const char *s, const char *e, int *bare)
 
 /* Words that come before a command without being it: reserved words, and programs that run the
  * rest of their line as a command, with the options of theirs that take an argument (env -u
- * NAME, exec -a NAME, nice -n N); their other options and env's VAR=value words are skipped.
- * And zsh's (zsh -c 'noglob rm -rf x' ran rm): the precommand modifiers noglob, nocorrect and
- * -, and repeat N, which runs the command N times. */
+ * NAME, exec -a NAME, nice -n N, time -o FILE); their other options and env's VAR=value words
+ * are skipped. And zsh's (zsh -c 'noglob rm -rf x' ran rm): the precommand modifiers noglob,
+ * nocorrect and -, and repeat N, which runs the command N times. */
 typedef struct {
     const char *word, *arg_options;
     const char *const *long_args; /* its long options that take an argument (NULL-terminated) */
@@ -591,15 +591,18 @@ typedef struct {
 
 static const char *const env_long[] = {"unset", "chdir", "split-string", "argv0", NULL};
 static const char *const nice_long[] = {"adjustment", NULL};
+/* GNU and BSD time(1), /usr/bin/time -o FILE rm -rf x (bash's keyword takes -p alone, and runs a
+ * command named -o: that one runs nothing) */
+static const char *const time_long[] = {"output", "format", NULL};
 
 static const bash_leader bash_leaders[] = {
-    {"!", "", NULL},          {"{", "", NULL},           {"if", "", NULL},
-    {"then", "", NULL},       {"else", "", NULL},        {"elif", "", NULL},
-    {"do", "", NULL},         {"while", "", NULL},       {"until", "", NULL},
-    {"time", "", NULL},       {"env", "uCSa", env_long}, {"exec", "a", NULL},
-    {"command", "", NULL},    {"builtin", "", NULL},     {"nohup", "", NULL},
-    {"nice", "n", nice_long}, {"coproc", "", NULL},      {"function", "", NULL},
-    {"noglob", "", NULL},     {"nocorrect", "", NULL},   {"-", "", NULL},
+    {"!", "", NULL},           {"{", "", NULL},           {"if", "", NULL},
+    {"then", "", NULL},        {"else", "", NULL},        {"elif", "", NULL},
+    {"do", "", NULL},          {"while", "", NULL},       {"until", "", NULL},
+    {"time", "of", time_long}, {"env", "uCSa", env_long}, {"exec", "a", NULL},
+    {"command", "", NULL},     {"builtin", "", NULL},     {"nohup", "", NULL},
+    {"nice", "n", nice_long},  {"coproc", "", NULL},      {"function", "", NULL},
+    {"noglob", "", NULL},      {"nocorrect", "", NULL},   {"-", "", NULL},
     {"repeat", "", NULL}};
 
 /* The leader word w is (unquoted, by its last path component: /usr/bin/env, \command), or
