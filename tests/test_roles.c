@@ -99,6 +99,13 @@ int main(void)
         {"time { git push; }", 0},
         {"coproc git push", 0},
         {"{git,push}", 0},
+        /* a brace group with quotes or $x outside it expands too (git push ran under bash 5.2
+         * and zsh 5.9); one in quotes does not */
+        {"\"\"{git,push}", 0},
+        {"'git' {pu,}\"sh\"", 0},
+        {"git \\p{u,}sh", 0},
+        {"git {pu,}sh$x", 0},
+        {"git \"{push,x}\" '{push,x}' \"a\\\"{push,x}\"", 1},
         {"echo {a,b}", 1},
         /* a second review found these */
         {"for ((;#;)); do :; done; git push", 0},

@@ -516,23 +516,34 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
     return n;
 }
 
-/* The word [s, e) unquoted into out (word_unquoted); a plain word (no quotes, escapes or $) with
- * a brace group PRE{a,b,…}POST in it (its first {, with a comma before its } and no other brace
- * between) becomes the words Bash expands it to, "PREaPOST PREbPOST …" without the empty ones:
- * {git,push} and git {,push} run git push, git pu{sh,} runs git push pu. Returns the length;
- * with out NULL it only measures it (it may be longer than the word). */
+/* The word [s, e) unquoted into out (word_unquoted); a word with a brace group PRE{a,b,…}POST in
+ * it (its first { outside quotes and escapes, with a comma before its } and no other brace,
+ * quote or escape between; no $( ${ $' $" or ` in the word) becomes the words Bash expands it
+ * to, "PREaPOST PREbPOST …" unquoted, without the empty ones: {git,push} and git {,push} run git
+ * push, git pu{sh,} runs git push pu, and so do ""{git,push} and {git,push}$x (""{rm,x} y ran rm
+ * under bash 5.2 and zsh 5.9). Returns the length; with out NULL it only measures it (it may
+ * be longer than the word). */
 static size_t braces_expanded(const char *s, const char *e, char *out)
 {
     size_t n = (size_t)(e - s), len = 0;
-    const char *open = memchr(s, '{', n), *close = NULL;
-    if (open)
-        close = memchr(open, '}', (size_t)(e - open));
-    int plain = 1;
-    /* the word only (strcspn went on to the end of the line: quadratic in words) */
-    for (size_t i = 0; plain && close && i < n; i++)
-        plain = !strchr("'\"\\$`", s[i]) || !s[i];
-    if (!close || !plain || memchr(open + 1, '{', (size_t)(close - open - 1)) ||
-        !memchr(open, ',', (size_t)(close - open))) {
+    const char *open = NULL, *close = NULL;
+    int plain = 1, comma = 0;
+    char q = 0;
+    for (const char *p = s; p < e && plain && !close; p++) {
+        if (*p == '`' || (*p == '$' && q != '\'' && p + 1 < e && strchr("{('\"", p[1])))
+            plain = 0;
+        else if (open && strchr("'\"\\{", *p))
+            plain = 0; /* a quote, an escape or a brace inside: not followed */
+        else if (q ? *p == q : *p == '\'' || *p == '"')
+            q = q ? 0 : *p;
+        else if (q != '\'' && *p == '\\')
+            p++;
+        else if (!q && *p == '{')
+            open = p;
+        else if (open)
+            comma |= *p == ',', close = *p == '}' ? p : NULL;
+    }
+    if (!close || !plain || !comma) {
         if (!out)
             return n;
         return word_unquoted(s, e, out);
@@ -546,12 +557,14 @@ static size_t braces_expanded(const char *s, const char *e, char *out)
             if (len && out)
                 out[len] = ' ';
             len += len ? 1 : 0;
-            if (out) {
-                memcpy(out + len, s, pre);
-                memcpy(out + len + pre, a, alt);
-                memcpy(out + len + pre + alt, close + 1, post);
+            if (!out) {
+                len += pre + alt + post;
+            } else { /* quotes and escapes are in PRE and POST alone, outside the group */
+                len += word_unquoted(s, open, out + len);
+                memcpy(out + len, a, alt);
+                len += alt;
+                len += word_unquoted(close + 1, e, out + len);
             }
-            len += pre + alt + post;
         }
         if (z == close)
             break;
