@@ -995,6 +995,12 @@ int main(void)
         {"Bash(let 'b[$(git push)]=1')", 0},
         {"Bash(read -r line <<< x; printf -v out '%s' \"$line\"; read 'a[1]' PATH)", 1},
         {"Bash(hash -p /usr/bin/git x; x push)", 0},
+        /* bash's table of commands, a name quoted in part; PS4, which set -x expands as a
+         * prompt (git push ran under bash 5.2) */
+        {"Bash(printf -v BASH_\"CMDS[x]\" %s /usr/bin/git; x push)", 0},
+        {"Bash(PS4='$(git push)'; set -x; git log)", 0},
+        {"Bash(read P\\S4 <<< x; set -x; git log)", 0},
+        {"Bash(echo GPS4 PS41; set -x; git log)", 1},
         /* a redirection is no word of the command's: the action is git push (it ran) */
         {"Bash(trap >/dev/null 'git push' EXIT)", 0},
         {"Bash(trap < <(git log) 'git push' EXIT)", 0},

@@ -2770,18 +2770,40 @@ static size_t subscript_end(const char *s, size_t len, size_t i, int depth, int 
     return len;
 }
 
+/* 1 if s[i…] (len bytes in all) spells name, a whole one, with only quotes and backslashes
+ * between its letters, which Bash takes out: printf -v BASH_"CMDS[git]" %s /bin/rm; git x ran
+ * rm under bash 5.2, and read P\S4 set PS4. Each match begins at the name's first letter and
+ * looks no further than the quotes after each letter: linear. */
+static int name_spelled(const char *s, size_t len, size_t i, const char *name)
+{
+    if (s[i] != name[0] || (i && strchr(NAME_CHARS, s[i - 1])))
+        return 0;
+    for (const char *c = name; *c; c++, i++) {
+        while (c > name && i < len && strchr("'\"\\", s[i]))
+            i++;
+        if (i >= len || s[i] != *c)
+            return 0;
+    }
+    return i >= len || !s[i] || !strchr(NAME_CHARS, s[i]);
+}
+
 /* What in a command line no pattern can follow, or NULL: bash's own tables of commands and
  * aliases (git ${BASH_CMDS[git]=/usr/bin/env} rm -rf x runs rm, not git), a parameter
  * expansion that assigns (${x=…}, ${x:=…}: the value is run later in the line by arithmetic, an
- * index or ${x@P}: git ${x=a[\$(rm)]}$[x] runs rm), and prompt expansion (${x@P}). */
+ * index or ${x@P}: git ${x=a[\$(rm)]}$[x] runs rm), and prompt expansion (${x@P}, and PS4, the
+ * prompt of set -x). */
 #define BASH_BRACKETS_MAX 64 /* indexes or arithmetic looked into, at most; more: refused */
 
 static const char *bash_opaque(const char *s, size_t len)
 {
     int brackets = 0;
     for (size_t i = 0; i < len; i++) {
-        if (!strncmp(s + i, "BASH_CMDS", 9) || !strncmp(s + i, "BASH_ALIASES", 12))
+        if (name_spelled(s, len, i, "BASH_CMDS") || name_spelled(s, len, i, "BASH_ALIASES"))
             return "bash's table of commands or aliases";
+        /* bash's PS4, which set -x expands as a prompt before each command it traces, running
+         * what it holds: PS4='$(rm -rf x)'; set -x; git log ran rm under bash 5.2 */
+        if (name_spelled(s, len, i, "PS4"))
+            return "bash's PS4, which set -x expands as a prompt (PS4='$(…)'),";
         if (s[i] == '@' && i + 2 < len && s[i + 1] == 'P' && s[i + 2] == '}')
             return "a prompt expansion, ${…@P},";
         if (s[i] == '>' && i + 1 < len && s[i + 1] == '&') {
