@@ -1238,6 +1238,7 @@ int main(void)
     CHECK_STR(reason, "role 'coder' denies tool 'mcp__github__create_issue' (pattern "
                       "'mcp__github')");
     CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github", reason, sizeof reason));
+    CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github__create_issue(x)", reason, sizeof reason));
     CHECK(allowed(NULL, 0, mcp, 1, "mcp__githubx__create_issue", reason, sizeof reason));
     CHECK(allowed(NULL, 0, mcp, 1, "mcp__gitlab__create_issue", reason, sizeof reason));
     CHECK(allowed(mcp, 1, NULL, 0, "mcp__github__list_issues", reason, sizeof reason));

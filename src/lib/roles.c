@@ -299,22 +299,26 @@ static int tool_glob_match(const char *g, const char *s)
 {
     if (ab__glob_match(g, s))
         return 1;
-    /* a name alone is each call of the tool, with what it is given: Bash of Bash(ls), and Read
-     * of Read(.env), which a caller of the API may name so */
-    const char *open = strchr(s, '(');
-    char name[AB_NAME_BYTES_MAX * 2];
-    if (!strchr(g, '(') && open) {
-        size_t k = (size_t)(open - s);
-        if (k >= sizeof name)
-            return 0;
-        memcpy(name, s, k);
-        name[k] = '\0';
-        return ab__glob_match(g, name);
-    }
     size_t n = strlen(g);
     char alt[AB_NAME_BYTES_MAX * 2 + 3];
-    if (!strncmp(g, "mcp__", 5) && !strstr(g + 5, "__") && !strncmp(s, "mcp__", 5) &&
-        n + 3 < sizeof alt) {
+    if (!strchr(g, '(')) {
+        /* a name alone is each call of the tool, with what it is given: Bash of Bash(ls), and
+         * Read of Read(.env), which a caller of the API may name so */
+        const char *open = strchr(s, '(');
+        char name[AB_NAME_BYTES_MAX * 2];
+        size_t k = open ? (size_t)(open - s) : 0;
+        if (open && k >= sizeof name)
+            return 0;
+        if (open) {
+            memcpy(name, s, k);
+            name[k] = '\0';
+            s = name;
+            if (ab__glob_match(g, s))
+                return 1;
+        }
+        if (strncmp(g, "mcp__", 5) || strstr(g + 5, "__") || strncmp(s, "mcp__", 5) ||
+            n + 3 >= sizeof alt)
+            return 0;
         memcpy(alt, g, n);
         memcpy(alt + n, "__*", 4); /* mcp__github__* */
         return ab__glob_match(alt, s);
