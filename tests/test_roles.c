@@ -1232,6 +1232,53 @@ int main(void)
     char *unanchored[] = {"*rm -rf*"}; /* no name, but it matches Bash(rm -rf x) */
     CHECK(!allowed(NULL, 0, unanchored, 1, "Bash(cd x && rm -rf y)", reason, sizeof reason));
     CHECK(!allowed(NULL, 0, unanchored, 1, "Bash(echo ${x=1})", reason, sizeof reason));
+    /* test and [ with 1 to 4 arguments whose meaning is fixed as written (the operator written
+     * out, each expansion one word): no value can make it test -v and evaluate a name's index,
+     * so a deny list (it refused [ -f "$f" ], and so every if [ … "$x" … ]) and an allow list
+     * pass them; bash 5.2 and zsh 5.9 ran none of these with x=-v and y='a[$(rm -rf x)]' */
+    static const struct {
+        const char *line;
+        int allowed;
+    } test_cases[] = {
+        {"Bash(test -n \"$CI\" && echo ci)", 1},
+        {"Bash(if [ -f \"$f\" ]; then echo \"$f\"; fi)", 1},
+        {"Bash([ \"$(git log)\" = Darwin ] && echo mac)", 1},
+        {"Bash([ $? -eq 0 ] && [ \"$#\" -gt 1 ])", 1},
+        {"Bash([ -d \"$HOME/.config\" ] 2>/dev/null || echo no)", 1},
+        {"Bash(test \"$x\"; [ ! -e \"$y\" ]; [ ! \"$x\" = \"$y\" ])", 1},
+        {"Bash([ -n \"${CI:-}\" ]; test \"$x\" -a \"$y\")", 1},
+        /* what may be -v, or a count that may change */
+        {"Bash(test -v \"$x\")", 0},
+        {"Bash(test \"-v\" \"$x\")", 0},
+        {"Bash(test -\"v\" \"$x\")", 0},
+        {"Bash(test $'-v' \"$x\")", 0},
+        {"Bash(test ! -v \"$x\")", 0},
+        {"Bash(test -R \"$x\")", 0},
+        {"Bash([ $x = y ])", 0},
+        {"Bash(test $x)", 0},
+        {"Bash(test \"$@\" -v y)", 0},
+        {"Bash([ \"$x\" \"$y\" ])", 0},
+        {"Bash(test ! \"$x\" \"$y\")", 0},
+        {"Bash([ ! \"$x\" \"$y\" \"$z\" ])", 0},
+        {"Bash(test \"$x\" -a \"$y\" -a \"$z\")", 0},
+        {"Bash([ -n \"$=x\" ])", 0},
+        {"Bash([ -n \"${(f)x}\" ])", 0},
+        {"Bash([ -n \"${x[@]}\" ])", 0},
+        {"Bash(test -n \"$x\"*)", 0},
+        {"Bash([ \"$(echo \"-v\")\" \"$x\" ])", 0},
+        {"Bash(test \"`echo -v`\" \"$x\")", 0},
+        {"Bash([ -n \"$x\" ]])", 0},
+    };
+    for (size_t i = 0; i < sizeof test_cases / sizeof test_cases[0]; i++) {
+        int denied = !allowed(NULL, 0, no_push, 1, test_cases[i].line, reason, sizeof reason);
+        int in_list = allowed(builtins, sizeof builtins / sizeof builtins[0], NULL, 0,
+                              test_cases[i].line, reason, sizeof reason);
+        if (denied == test_cases[i].allowed || in_list != test_cases[i].allowed)
+            fprintf(stderr, "test: %s: deny list %s, allow list %s\n", test_cases[i].line,
+                    denied ? "denied" : "allowed", in_list ? "allowed" : reason);
+        CHECK(denied != test_cases[i].allowed);
+        CHECK(in_list == test_cases[i].allowed);
+    }
     /* an MCP server's name is each of its tools, as in Claude Code (mcp__github denied none) */
     char *mcp[] = {"mcp__github"};
     CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github__create_issue", reason, sizeof reason));

@@ -3029,6 +3029,93 @@ static int capital_in(const char *u)
  * (read OPTIND, printf -v PATH; and any argument of theirs with a capital in it, to be sure),
  * or declare -i and -n (and typeset, local, export, readonly): see plain_name. And a word of
  * theirs that ends the command in = (NAME=, all that is left of NAME=(…), an array). */
+/* 1 if the word [w, e) is one word after expansion, whatever the values: no glob or brace, no
+ * backquote, and each $ in double quotes, but $?, $# and $$ (digits), none that splits or may
+ * vanish there ("$@", "${x[@]}", zsh's "$=x", "$^x", "${(f)x}"), and a $(…) or ${…} in them
+ * with nothing in it that quotes, nests or ends anything early (where it ends is then plain:
+ * "$(uname)", "${CI:-}") */
+static int word_one(const char *w, const char *e)
+{
+    char q = 0;
+    for (const char *p = w; p < e; p++) {
+        if (!quote_step(&p, e, &q) || q == '\'' || q == 'a')
+            continue;
+        if (*p == '`' || (!q && strchr("*?[{", *p)))
+            return 0; /* a glob or a brace: other words */
+        if (*p != '$' || p + 1 >= e)
+            continue;
+        if (!q && strchr("?#$", p[1])) {
+            p++;
+            continue;
+        }
+        if (!q || strchr("=^@", p[1]))
+            return 0;
+        if (p[1] != '(' && p[1] != '{')
+            continue; /* "$x", "$1", "$*": one word */
+        const char *end = p + 2 +
+                          strspn(p + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx"
+                                        "yz0123456789_ -./:=+,%");
+        if (end >= e || *end != (p[1] == '(' ? ')' : '}') || (p[1] == '{' && strchr("=^(@!", p[2])))
+            return 0;
+        p = end;
+    }
+    return 1;
+}
+
+/* test's word [w, w + n) as written (no $ in it), its quotes out ("-v" is -v): *binary, 1 if it
+ * is a binary operator; *unary, 1 if it is anything but -v and -R, the operators that make test
+ * evaluate a name's index (test -v 'a[$(rm -rf x)]' runs rm) */
+static void test_word(const char *w, size_t n, int *binary, int *unary)
+{
+    static const char *const binaries[] = {"=",   "==",  "!=",  "<",   ">",   "-eq", "-ne", "-lt",
+                                           "-le", "-gt", "-ge", "-nt", "-ot", "-ef", "-a",  "-o"};
+    *binary = *unary = 0;
+    char *u = memchr(w, '$', n) ? NULL : malloc(n + 1);
+    if (!u)
+        return;
+    word_unquoted(w, w + n, u);
+    *unary = strcmp(u, "-v") && strcmp(u, "-R");
+    for (size_t k = 0; k < sizeof binaries / sizeof binaries[0]; k++)
+        *binary |= !strcmp(u, binaries[k]);
+    free(u);
+}
+
+/* 1 if test's or ['s arguments (from w on; ['s last ]) are so few that what they mean is fixed
+ * by how they are written, as POSIX, Bash and zsh read up to 4 of them: one; two whose first is
+ * written out and is not -v or -R (test -n "$CI", [ -f "$f" ]); three whose second is a binary
+ * operator written out ([ "$a" = "$b" ], [ $? -eq 0 ]: test's -eq compares digits, it evaluates
+ * nothing), or ! and two so ([ ! -e "$f" ]); four, ! and three so. With each expansion one word
+ * (word_one), no value of it can be the -v or -R that makes test evaluate a name's index.
+ * Redirections are no arguments. */
+static int test_fixed(const char *w, int bracket)
+{
+    const char *words[5], *e;
+    size_t lens[5];
+    int count = 0, target = 0, bare = 0, binary, unary;
+    for (; *w; w = *e ? e + 1 : e) {
+        e = word_end(w);
+        if (target || word_redirect(w, e, &bare)) { /* 2> file: the next word is its target */
+            target = !target && bare;
+            continue;
+        }
+        if (count == 5 || !word_one(w, e))
+            return 0;
+        words[count] = w, lens[count++] = (size_t)(e - w);
+    }
+    if (bracket && (!count || lens[--count] != 1 || words[count][0] != ']'))
+        return 0;
+    int negated = count && lens[0] == 1 && words[0][0] == '!';
+    if (count == 1)
+        return 1;
+    if (count == 2 || count == 3) {
+        test_word(words[count - 2], lens[count - 2], &binary, &unary);
+        return count == 2 ? unary : binary || (negated && unary);
+    }
+    if (count == 4 && negated)
+        test_word(words[2], lens[2], &binary, &unary);
+    return count == 4 && negated && binary;
+}
+
 static const char *builtin_names(char *cmd, size_t n)
 {
     cmd[n] = '\0';
@@ -3059,6 +3146,8 @@ static const char *builtin_names(char *cmd, size_t n)
         k++;
     const char *name = k < sizeof takes / sizeof takes[0] ? takes[k] : NULL;
     int test = name && (!strcmp(name, "test") || !strcmp(name, "[")), options = 1, v_next = 0;
+    if (test && test_fixed(*e ? e + 1 : e, name[0] == '['))
+        name = NULL; /* nothing in it names a variable */
     /* zsh's print -v NAME assigns as printf -v does (print -v path /tmp/evil; git log ran
      * /tmp/evil/git under zsh 5.9, which Claude Code runs the line with on macOS), its v
      * bundled anywhere (-nv), after options that take a word (-f, -u, -C, -x, -X) */
