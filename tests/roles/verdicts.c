@@ -2,12 +2,44 @@
  * and prints for each "ALLOW DENY REREAD" (1 allowed, 0 denied): ALLOW under a role whose allow
  * list is Bash(git *), DENY under one that denies Bash(git push*) and Bash(rm *), REREAD under
  * one that allows Bash(git *) and what reads a text again: eval, trap, compgen, bash, sh, set,
- * shopt. */
+ * shopt.
+ *
+ * With --programs (for tests/roles/ordinary.py) each record is "PROGRAM PROGRAM …<TAB>LINE",
+ * and it prints "ALLOW DENY": ALLOW under a role that allows Bash(PROGRAM *) for each program
+ * named, DENY as above. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agentbudget.h"
+
+static int allowed(ab_role *r, const char *cmd)
+{
+    size_t n = strlen(cmd);
+    char *tool = malloc(n + sizeof "Bash()"), reason[256];
+    if (!tool)
+        exit(3);
+    snprintf(tool, n + sizeof "Bash()", "Bash(%s)", cmd);
+    int ok = ab_role_allows(r, tool, NULL, reason, sizeof reason);
+    free(tool);
+    return ok;
+}
+
+/* Under a role that allows Bash(PROGRAM *) for each of the programs, blank-separated. */
+static int programs_verdict(char *programs, const char *cmd)
+{
+    static char patterns[AB_GLOBS_MAX][64];
+    ab_role r;
+    memset(&r, 0, sizeof r);
+    strcpy(r.name, "t");
+    for (char *p = strtok(programs, " "); p && r.allow_tools_count < AB_GLOBS_MAX;
+         p = strtok(NULL, " ")) {
+        snprintf(patterns[r.allow_tools_count], sizeof patterns[0], "Bash(%s *)", p);
+        r.allow_tools[r.allow_tools_count] = patterns[r.allow_tools_count];
+        r.allow_tools_count++;
+    }
+    return allowed(&r, cmd);
+}
 
 static int verdict(int allow_list, const char *cmd)
 {
@@ -27,18 +59,12 @@ static int verdict(int allow_list, const char *cmd)
         r.deny_tools[1] = deny[1];
         r.deny_tools_count = 2;
     }
-    size_t n = strlen(cmd);
-    char *tool = malloc(n + sizeof "Bash()"), reason[256];
-    if (!tool)
-        exit(3);
-    snprintf(tool, n + sizeof "Bash()", "Bash(%s)", cmd);
-    int ok = ab_role_allows(&r, tool, NULL, reason, sizeof reason);
-    free(tool);
-    return ok;
+    return allowed(&r, cmd);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int programs = argc > 1 && !strcmp(argv[1], "--programs");
     static char line[1 << 16];
     size_t n = 0;
     for (int ch; (ch = getchar()) != EOF;) {
@@ -49,7 +75,16 @@ int main(void)
         }
         line[n] = '\0';
         n = 0;
-        printf("%d %d %d\n", verdict(1, line), verdict(0, line), verdict(2, line));
+        char *tab = programs ? strchr(line, '\t') : NULL;
+        if (programs && !tab)
+            exit(2);
+        if (tab) {
+            *tab = '\0';
+            int allow = programs_verdict(line, tab + 1);
+            printf("%d %d\n", allow, verdict(0, tab + 1));
+        } else {
+            printf("%d %d %d\n", verdict(1, line), verdict(0, line), verdict(2, line));
+        }
     }
     return fflush(stdout) ? 3 : 0;
 }
