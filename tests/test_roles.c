@@ -1279,6 +1279,33 @@ int main(void)
         CHECK(denied != test_cases[i].allowed);
         CHECK(in_list == test_cases[i].allowed);
     }
+    /* declare and the like given NAME="VALUE": what expands is a value, no name with an index
+     * (a deny list refused local x="$1" and export PATH="$HOME/bin:$PATH"); a name that
+     * expands, or a value that another shell may split into names, is still refused */
+    static const struct {
+        const char *line;
+        int deny_list, allow_list;
+    } values[] = {
+        {"Bash(declare x=\"$y\"; declare y+=\"$(git log)\")", 1, 1},
+        {"Bash(export PATH=\"$HOME/.local/bin:$PATH\")", 1, 0}, /* capitals: allow lists */
+        {"Bash(export \"$n\"=1)", 0, 0},
+        {"Bash(export x$n=1)", 0, 0},
+        {"Bash(declare x=$y)", 0, 0},
+        {"Bash(declare x[$i]=\"$y\")", 0, 0},
+        {"Bash(declare \"x=$y\")", 0, 0},
+        {"Bash(export x=\"$@\")", 0, 0},
+        {"Bash(export x=\"$(git log \"$y\")\")", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        int deny = allowed(NULL, 0, no_push, 1, values[i].line, reason, sizeof reason);
+        int allow = allowed(builtins, sizeof builtins / sizeof builtins[0], NULL, 0, values[i].line,
+                            reason, sizeof reason);
+        if (deny != values[i].deny_list || allow != values[i].allow_list)
+            fprintf(stderr, "values: %s: deny list %d, allow list %d (%s)\n", values[i].line, deny,
+                    allow, reason);
+        CHECK(deny == values[i].deny_list);
+        CHECK(allow == values[i].allow_list);
+    }
     /* an MCP server's name is each of its tools, as in Claude Code (mcp__github denied none) */
     char *mcp[] = {"mcp__github"};
     CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github__create_issue", reason, sizeof reason));

@@ -3116,6 +3116,24 @@ static int test_fixed(const char *w, int bracket)
     return count == 4 && negated && binary;
 }
 
+/* 1 if the word [w, e) of declare, typeset, local, export or readonly (declares) is NAME=VALUE
+ * (or NAME+=VALUE) whose NAME is written out and whose VALUE, if it expands, stays one word
+ * (word_one): what expands is then a value, never a name with an index (local x="$1",
+ * export PATH="$HOME/bin:$PATH"; export "$n"=1 and export x=$y, which another shell may
+ * split into names, are not). */
+static int value_only(const char *w, const char *e, int declares)
+{
+    const char *p = w;
+    char q = 0;
+    for (; declares && p < e; p++)
+        if (quote_step(&p, e, &q) && !q && (*p == '=' || (*p == '+' && p + 1 < e && p[1] == '=')))
+            break;
+    if (!declares || p == w || p == e || memchr(w, '$', (size_t)(p - w)) ||
+        memchr(w, '`', (size_t)(p - w)) || word_globs(w, p))
+        return 0;
+    return word_one(p + 1 + (*p == '+'), e);
+}
+
 static const char *builtin_names(char *cmd, size_t n)
 {
     cmd[n] = '\0';
@@ -3218,7 +3236,8 @@ static const char *builtin_names(char *cmd, size_t n)
                 print_arg = !!strchr("fuCxX", u[strlen(u) - 1]);
             }
         } else if (test ? expands || !strcmp(u, "-v") || !strcmp(u, "-R")
-                        : expands || memchr(w, '[', (size_t)(e - w))) {
+                        : (expands && !value_only(w, e, declares)) ||
+                              memchr(w, '[', (size_t)(e - w))) {
             what = "a name that may hold an index, given to a builtin,";
         } else if ((!strcmp(name, "mapfile") || !strcmp(name, "readarray")) && u[0] == '-' &&
                    strchr(u, 'C')) {
