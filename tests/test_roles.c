@@ -105,6 +105,24 @@ int main(void)
         {"'git' {pu,}\"sh\"", 0},
         {"git \\p{u,}sh", 0},
         {"git {pu,}sh$x", 0},
+        /* as Bash expands them: a group with quotes, an escape, $x, $( ) or ${ } in it or in
+         * its word, groups in turn and nested, and sequences (each ran git push under bash
+         * 5.2) */
+        {"git {\"push\",x}", 0},
+        {"git {'pu'sh,x}", 0},
+        {"git {pu\\sh,x}", 0},
+        {"git {pu${y}sh,x}", 0},
+        {"git {pu$(:)sh,x}", 0},
+        {"git ${y}{push,x}", 0},
+        {"git $(:){push,x}", 0},
+        {"git `:`{push,x}", 0},
+        {"${y}{git,push}", 0},
+        {"git {,x}{push,}", 0},
+        {"git {{push,x},y}", 0},
+        {"git {p..p}ush", 0},
+        {"git pu{s..s}h", 0},
+        {"git {o..p}ush {1..3..2}", 1},
+        {"echo {a}{b,c} {01..3} {a,b{c,d} \"${x:-{push,y}}\" $(echo {push,y})", 1},
         {"git \"{push,x}\" '{push,x}' \"a\\\"{push,x}\"", 1},
         {"echo {a,b}", 1},
         /* a second review found these */

@@ -520,63 +520,220 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
     return n;
 }
 
-/* The word [s, e) unquoted into out (word_unquoted); a word with a brace group PRE{a,b,…}POST in
- * it (its first { outside quotes and escapes, with a comma before its } and no other brace,
- * quote or escape between; no $( ${ $' $" or ` in the word) becomes the words Bash expands it
- * to, "PREaPOST PREbPOST …" unquoted, without the empty ones: {git,push} and git {,push} run git
- * push, git pu{sh,} runs git push pu, and so do ""{git,push} and {git,push}$x (""{rm,x} y ran rm
- * under bash 5.2 and zsh 5.9). Returns the length; with out NULL it only measures it (it may
- * be longer than the word). */
-static size_t braces_expanded(const char *s, const char *e, char *out)
+#define BASH_EXPANDED_MAX (1 << 20) /* a command's words as braces expand them; longer: denied */
+#define BRACE_NEST_MAX 32           /* braces, $( ) and ${ } in a word, followed so deep */
+#define BRACE_GROUPS_MAX 64         /* groups expanded one in another in a word; more: denied */
+#define BRACE_WORK_MAX (8 << 20)    /* bytes looked at expanding a line's words; more: denied */
+
+static const char *brace_unit_end(const char *p, const char *e, int depth);
+
+/* One step of a brace expansion's look at the word at p (before e), in the quote state *q (0,
+ * ', ", or a for $'…'): past an escape, a quote's start or end, a $( ), ${ } or ` ` whole (its
+ * braces and commas are none of a group's), or one byte. */
+static const char *brace_step(const char *p, const char *e, char *q, int depth)
 {
-    size_t n = (size_t)(e - s), len = 0;
-    const char *open = NULL, *close = NULL;
-    int plain = 1, comma = 0;
+    if (*q == '\'' || (*q == 'a' && *p == '\'')) {
+        *q = *p == '\'' ? 0 : *q;
+        return p + 1;
+    }
+    if (*p == '\\')
+        return p + 2 < e ? p + 2 : e;
+    if (*q == 'a')
+        return p + 1;
+    if (*p == '`' || (*p == '$' && p + 1 < e && (p[1] == '(' || p[1] == '{')))
+        return brace_unit_end(p, e, depth);
+    if (*q == '"') {
+        *q = *p == '"' ? 0 : *q;
+        return p + 1;
+    }
+    if (*p == '$' && p + 1 < e && (p[1] == '\'' || p[1] == '"')) {
+        *q = p[1] == '\'' ? 'a' : '"';
+        return p + 2;
+    }
+    if (*p == '\'' || *p == '"')
+        *q = *p;
+    return p + 1;
+}
+
+/* Past the $( ), ${ } or ` ` at p (its nested parentheses or braces counted), or e if it does
+ * not close there. */
+static const char *brace_unit_end(const char *p, const char *e, int depth)
+{
+    if (depth >= BRACE_NEST_MAX)
+        return e;
+    if (*p == '`') {
+        for (p++; p < e && *p != '`'; p++)
+            p += *p == '\\' && p + 1 < e;
+        return p < e ? p + 1 : e;
+    }
+    char open = p[1], shut = open == '(' ? ')' : '}', q = 0;
+    int n = 1;
+    for (p += 2; p < e;) {
+        if (!q && *p == shut && --n == 0)
+            return p + 1;
+        n += !q && *p == open;
+        p = brace_step(p, e, &q, depth + 1);
+    }
+    return e;
+}
+
+/* A sequence's end at [a, b), "X..Y" or "X..Y..N": *v its value (a single character's, or a
+ * number's), *num 1 for a number; *end past it. 0 if none. */
+static int brace_seq_end(const char *a, const char *b, long long *v, int *num, const char **end)
+{
+    const char *d = a + (a < b && (*a == '-' || *a == '+'));
+    size_t digits = 0;
+    while (d + digits < b && d[digits] >= '0' && d[digits] <= '9' && digits < 18)
+        digits++;
+    if (digits && (d + digits == b || d[digits] == '.')) {
+        *v = strtoll(a, NULL, 10), *num = 1, *end = d + digits;
+        return 1;
+    }
+    if (a < b && (a + 1 == b || a[1] == '.') && !strchr(".\\'\"$`", *a)) {
+        *v = (unsigned char)*a, *num = 0, *end = a + 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* 1 if [a, b) is a sequence Bash (or zsh) expands, {X..Y} or {X..Y..N}: numbers or single
+ * characters; *from, *to, *step, *width (a number's digits with a 0 in front, or 0), *num. */
+static int brace_seq(const char *a, const char *b, long long *from, long long *to, long long *step,
+                     int *width, int *num)
+{
+    const char *m, *t, *z;
+    int num2 = 0;
+    long long n = 1;
+    if (!brace_seq_end(a, b, from, num, &m) || b - m < 3 || m[0] != '.' || m[1] != '.' ||
+        !brace_seq_end(m + 2, b, to, &num2, &t) || num2 != *num)
+        return 0;
+    z = t;
+    if (z < b && (b - z < 3 || z[0] != '.' || z[1] != '.' ||
+                  !brace_seq_end(z + 2, b, &n, &num2, &z) || !num2 || z != b))
+        return 0;
+    *step = n < 0 ? -n : n ? n : 1;
+    *width = 0;
+    if (*num && ((a[0] == '0' && m - a > 1) || (a[0] == '-' && a[1] == '0') ||
+                 (m[2] == '0' && t - m > 3) || (m[2] == '-' && m[3] == '0')))
+        *width = (int)((m - a) > (t - m - 2) ? (m - a) : (t - m - 2));
+    return 1;
+}
+
+/* The brace group Bash expands first in [s, e): the first { (outside quotes, escapes, $( ),
+ * ${ } and ` `) whose } closes it with a comma at its own level between, or a sequence {X..Y}
+ * ({a}{b,c} is {a}b {a}c, {a,b{c,d} is {a,bc {a,bd). Returns its {, *close its }; NULL if none,
+ * and *deep 1 if braces nest deeper than the scanner follows. */
+static const char *brace_group(const char *s, const char *e, const char **close, int *deep,
+                               int depth)
+{
+    struct {
+        const char *open;
+        int comma;
+    } st[BRACE_NEST_MAX];
+    size_t n = 0;
+    const char *best = NULL;
     char q = 0;
-    for (const char *p = s; p < e && plain && !close; p++) {
-        if (*p == '`' || (*p == '$' && q != '\'' && p + 1 < e && strchr("{('\"", p[1])))
-            plain = 0;
-        else if (open && strchr("'\"\\{", *p))
-            plain = 0; /* a quote, an escape or a brace inside: not followed */
-        else if (q ? *p == q : *p == '\'' || *p == '"')
-            q = q ? 0 : *p;
-        else if (q != '\'' && *p == '\\')
-            p++;
-        else if (!q && *p == '{')
-            open = p;
-        else if (open)
-            comma |= *p == ',', close = *p == '}' ? p : NULL;
-    }
-    if (!close || !plain || !comma) {
-        if (!out)
-            return n;
-        return word_unquoted(s, e, out);
-    }
-    size_t pre = (size_t)(open - s), post = (size_t)(e - close - 1);
-    for (const char *a = open + 1;;) {
-        const char *z = memchr(a, ',', (size_t)(close - a));
-        z = z ? z : close;
-        size_t alt = (size_t)(z - a);
-        if (pre + alt + post) {
-            if (len && out)
-                out[len] = ' ';
-            len += len ? 1 : 0;
-            if (!out) {
-                len += pre + alt + post;
-            } else { /* quotes and escapes are in PRE and POST alone, outside the group */
-                len += word_unquoted(s, open, out + len);
-                memcpy(out + len, a, alt);
-                len += alt;
-                len += word_unquoted(close + 1, e, out + len);
+    for (const char *p = s; p < e;) {
+        if (q) {
+            p = brace_step(p, e, &q, depth);
+        } else if (*p == '{') {
+            if (n == BRACE_NEST_MAX) {
+                *deep = 1;
+                return NULL;
             }
+            st[n].open = p++, st[n++].comma = 0;
+        } else if (*p == ',' && n) {
+            st[n - 1].comma = 1, p++;
+        } else if (*p == '}' && n) {
+            long long a, b, c;
+            int w, num, seq = !st[--n].comma && brace_seq(st[n].open + 1, p, &a, &b, &c, &w, &num);
+            if ((st[n].comma || seq) && (!best || st[n].open < best))
+                best = st[n].open, *close = p;
+            p++;
+        } else {
+            p = brace_step(p, e, &q, depth);
         }
-        if (z == close)
+    }
+    return best;
+}
+
+/* Appends to out at len (with a blank before it but at 0) the words Bash makes of [s, e) by
+ * brace expansion, each unquoted, the empty ones dropped (at depth 0, a word without a group is
+ * kept as it is); with out NULL it only measures them (no shorter than they are). Returns the
+ * new length, more than BASH_EXPANDED_MAX where they nest too deep or take too long. */
+static size_t brace_words(const char *s, const char *e, char *out, size_t len, int depth,
+                          size_t *work)
+{
+    const char *close = NULL;
+    int deep = 0;
+    const char *open = brace_group(s, e, &close, &deep, 0);
+    *work += (size_t)(e - s) + 1;
+    if (deep || depth > BRACE_GROUPS_MAX || *work > BRACE_WORK_MAX)
+        return BASH_EXPANDED_MAX + 1;
+    if (!open) {
+        if (depth && s == e)
+            return len;
+        size_t sep = len ? 1 : 0, n = (size_t)(e - s);
+        if (out) {
+            n = word_unquoted(s, e, out + len + sep);
+            if (!n && depth)
+                return len;
+            out[len] = sep ? ' ' : out[len];
+        }
+        return len + sep + n;
+    }
+    size_t pre = (size_t)(open - s), post = (size_t)(e - close - 1), most = (size_t)(close - open);
+    char *buf = malloc(pre + most + post + 24);
+    if (!buf)
+        return BASH_EXPANDED_MAX + 1;
+    memcpy(buf, s, pre);
+    long long from, to, step, v;
+    int width, num;
+    if (brace_seq(open + 1, close, &from, &to, &step, &width, &num)) {
+        for (v = from; len <= BASH_EXPANDED_MAX && (from <= to ? v <= to : v >= to);
+             v += from <= to ? step : -step) {
+            int k = num ? snprintf(buf + pre, 24, "%0*lld", width, v) : 1;
+            buf[pre] = num ? buf[pre] : (char)v;
+            memcpy(buf + pre + k, close + 1, post);
+            len = brace_words(buf, buf + pre + (size_t)k + post, out, len, depth + 1, work);
+        }
+        free(buf);
+        return len;
+    }
+    for (const char *a = open + 1; len <= BASH_EXPANDED_MAX;) {
+        const char *z = a;
+        char q = 0;
+        for (int level = 0; z < close && (q || *z != ',' || level);) {
+            level += !q && *z == '{' ? 1 : !q && *z == '}' ? -1 : 0;
+            z = brace_step(z, close, &q, 0);
+        }
+        memcpy(buf + pre, a, (size_t)(z - a));
+        memcpy(buf + pre + (z - a), close + 1, post);
+        len = brace_words(buf, buf + pre + (size_t)(z - a) + post, out, len, depth + 1, work);
+        if (z >= close)
             break;
         a = z + 1;
     }
-    if (out)
-        out[len] = '\0';
+    free(buf);
     return len;
+}
+
+/* The word [s, e) unquoted into out (word_unquoted); a word with a brace group in it becomes
+ * the words Bash expands it to, "PREaPOST PREbPOST …" unquoted, without the empty ones, each
+ * group in turn, nested ones too, and sequences {X..Y}: {git,push} and git {,push} run git
+ * push, git pu{sh,} runs git push pu, and so do ""{git,push} and {git,push}$x (""{rm,x} y ran rm
+ * under bash 5.2 and zsh 5.9); and so do git {"push",x}, git ${y}{push,x}, git {,x}{push,} and
+ * git {p..p}ush (each ran git push under bash 5.2 past Bash(git push*), the scanner expanding no
+ * group with a quote or a brace in it, none in a word with ${ or $(, one group a word, and no
+ * sequence). Returns the length; with
+ * out NULL it only measures it (it may be longer than the word), more than BASH_EXPANDED_MAX
+ * where the braces nest too deep or expand too far. */
+static size_t braces_expanded(const char *s, const char *e, char *out, size_t *work)
+{
+    size_t n = brace_words(s, e, out, 0, 0, work);
+    if (out)
+        out[n] = '\0';
+    return n;
 }
 
 /* A redirection word: [n]> [n]>> [n]< <<< &> &>> >& <& >|, maybe with its target in the same
@@ -804,8 +961,6 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
  * their options, quotes and escapes removed ('git' push: git push), the program by its last
  * path component (/usr/bin/git: git). An allow list must not see the cleaned-up form:
  * "Bash(git *)" would let in /tmp/evil/git and GIT_PAGER='rm -rf ~' git log. */
-#define BASH_EXPANDED_MAX (1 << 20) /* a command's words as braces expand them; longer: denied */
-
 #define ENV_SPLIT_DEPTH_MAX 4 /* env -S in env -S …, followed so deep; deeper: denied */
 
 /* The text of env -S (split-string) s as words for the scanner, into out (at least 2 * strlen(s)
@@ -965,6 +1120,7 @@ typedef struct bash_ctx {
      * bash -c's */
     int zsh;
     size_t *reread_bytes_left; /* shared by the line's texts */
+    size_t *brace_work;        /* what brace expansion looked at, shared too (BRACE_WORK_MAX) */
 } bash_ctx;
 
 /* What bash_scan looks for: simple commands (split, emitted), or only the expansions that run
@@ -1500,10 +1656,10 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
     ab__sb *out = x->out;
     int *denied = &x->denied;
     reread r = {0};
-    size_t need = 1;
+    size_t need = 1, work = 0;
     for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
-        need += braces_expanded(w, e, NULL) + 1;
+        need += braces_expanded(w, e, NULL, x->brace_work) + 1;
         w = e;
         if (need > BASH_EXPANDED_MAX) {
             *denied = 1;
@@ -1522,7 +1678,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
     const bash_leader *leader = depth ? leader_find("env") : NULL;
     for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
-        size_t un = braces_expanded(w, e, u);
+        size_t un = braces_expanded(w, e, u, &work);
         const char *word = w;
         w = e;
         if (e == word) /* a blank more (env -S text): no word */
@@ -2718,8 +2874,9 @@ static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, ba
     bash_ctx *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
-    size_t reread_bytes_left = REREAD_BYTES_MAX;
+    size_t reread_bytes_left = REREAD_BYTES_MAX, brace_work = 0;
     x->out = &out;
+    x->brace_work = &brace_work;
     x->count = count;
     x->reread_bytes_left = &reread_bytes_left;
     x->zsh = 1; /* Claude Code runs the line with the user's shell: zsh on macOS, bash or zsh */
@@ -2972,6 +3129,7 @@ static void reread_text(bash_ctx *x, const char *text, size_t n, int mode, int p
     y->count = x->count;
     y->reread = x->reread + 1;
     y->reread_bytes_left = x->reread_bytes_left;
+    y->brace_work = x->brace_work;
     y->posix = x->posix || posix;
     y->zsh = zsh;
     bash_scan(y, text, n, 0, '\0', mode, 0);
