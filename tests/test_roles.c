@@ -123,6 +123,16 @@ int main(void)
         {"git pu{s..s}h", 0},
         {"git {o..p}ush {1..3..2}", 1},
         {"echo {a}{b,c} {01..3} {a,b{c,d} \"${x:-{push,y}}\" $(echo {push,y})", 1},
+        /* zsh expands a group right after $NAME, and one in ${x:-WORD} (git push ran under
+         * zsh 5.9; bash reads $ypush and {push,y}): refused, but in bash -c's text */
+        {"git $y{push,x}", 0},
+        {"$y{git,push}", 0},
+        {"git $y[1]{push,x}", 0},
+        {"git ${x:-{push,y}}", 0},
+        {"${x:-{git,push}}", 0},
+        {"git ${x:+${y:-{push,y}}}", 0},
+        {"bash -c 'git $y{push,x}'", 1},
+        {"echo $y/{a,b} \"$y{push,x}\" ${x:-{a}}", 1},
         {"git \"{push,x}\" '{push,x}' \"a\\\"{push,x}\"", 1},
         {"echo {a,b}", 1},
         /* a second review found these */

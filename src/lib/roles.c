@@ -526,6 +526,7 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
 #define BRACE_WORK_MAX (8 << 20)    /* bytes looked at expanding a line's words; more: denied */
 
 static const char *brace_unit_end(const char *p, const char *e, int depth);
+static const char *zsh_param_end(const char *p, const char *end);
 
 /* One step of a brace expansion's look at the word at p (before e), in the quote state *q (0,
  * ', ", or a for $'…'): past an escape, a quote's start or end, a $( ), ${ } or ` ` whole (its
@@ -622,16 +623,18 @@ static int brace_seq(const char *a, const char *b, long long *from, long long *t
 /* The brace group Bash expands first in [s, e): the first { (outside quotes, escapes, $( ),
  * ${ } and ` `) whose } closes it with a comma at its own level between, or a sequence {X..Y}
  * ({a}{b,c} is {a}b {a}c, {a,b{c,d} is {a,bc {a,bd). Returns its {, *close its }; NULL if none,
- * and *deep 1 if braces nest deeper than the scanner follows. */
+ * and *deep 1 if braces nest deeper than the scanner follows. *zsh: 1 if zsh reads it
+ * otherwise: a group right after $NAME ($y{rm,x} z: zsh runs rm x z, bash $yrm $yx z), or one
+ * in an unquoted ${ } (${x:-{rm,x}}, which zsh expands and bash does not). */
 static const char *brace_group(const char *s, const char *e, const char **close, int *deep,
-                               int depth)
+                               int *zsh, int depth)
 {
     struct {
         const char *open;
         int comma;
     } st[BRACE_NEST_MAX];
     size_t n = 0;
-    const char *best = NULL;
+    const char *best = NULL, *named = NULL;
     char q = 0;
     for (const char *p = s; p < e;) {
         if (q) {
@@ -649,7 +652,16 @@ static const char *brace_group(const char *s, const char *e, const char **close,
             int w, num, seq = !st[--n].comma && brace_seq(st[n].open + 1, p, &a, &b, &c, &w, &num);
             if ((st[n].comma || seq) && (!best || st[n].open < best))
                 best = st[n].open, *close = p;
+            *zsh |= (st[n].comma || seq) && st[n].open == named;
             p++;
+        } else if (*p == '$' && p + 1 < e && p[1] == '{') {
+            const char *end = brace_unit_end(p, e, depth), *inner;
+            if (end[-1] == '}' && brace_group(p + 2, end - 1, &inner, deep, zsh, depth + 1))
+                *zsh = 1;
+            p = end;
+        } else if (*p == '$' && zsh_param_end(p, e) > p + 1) {
+            p = zsh_param_end(p, e);
+            named = p;
         } else {
             p = brace_step(p, e, &q, depth);
         }
@@ -662,11 +674,11 @@ static const char *brace_group(const char *s, const char *e, const char **close,
  * kept as it is); with out NULL it only measures them (no shorter than they are). Returns the
  * new length, more than BASH_EXPANDED_MAX where they nest too deep or take too long. */
 static size_t brace_words(const char *s, const char *e, char *out, size_t len, int depth,
-                          size_t *work)
+                          size_t *work, int *zsh)
 {
     const char *close = NULL;
     int deep = 0;
-    const char *open = brace_group(s, e, &close, &deep, 0);
+    const char *open = brace_group(s, e, &close, &deep, zsh, 0);
     *work += (size_t)(e - s) + 1;
     if (deep || depth > BRACE_GROUPS_MAX || *work > BRACE_WORK_MAX)
         return BASH_EXPANDED_MAX + 1;
@@ -695,7 +707,7 @@ static size_t brace_words(const char *s, const char *e, char *out, size_t len, i
             int k = num ? snprintf(buf + pre, 24, "%0*lld", width, v) : 1;
             buf[pre] = num ? buf[pre] : (char)v;
             memcpy(buf + pre + k, close + 1, post);
-            len = brace_words(buf, buf + pre + (size_t)k + post, out, len, depth + 1, work);
+            len = brace_words(buf, buf + pre + (size_t)k + post, out, len, depth + 1, work, zsh);
         }
         free(buf);
         return len;
@@ -709,7 +721,7 @@ static size_t brace_words(const char *s, const char *e, char *out, size_t len, i
         }
         memcpy(buf + pre, a, (size_t)(z - a));
         memcpy(buf + pre + (z - a), close + 1, post);
-        len = brace_words(buf, buf + pre + (size_t)(z - a) + post, out, len, depth + 1, work);
+        len = brace_words(buf, buf + pre + (size_t)(z - a) + post, out, len, depth + 1, work, zsh);
         if (z >= close)
             break;
         a = z + 1;
@@ -725,12 +737,12 @@ static size_t brace_words(const char *s, const char *e, char *out, size_t len, i
  * under bash 5.2 and zsh 5.9); and so do git {"push",x}, git ${y}{push,x}, git {,x}{push,} and
  * git {p..p}ush (each ran git push under bash 5.2 past Bash(git push*), the scanner expanding no
  * group with a quote or a brace in it, none in a word with ${ or $(, one group a word, and no
- * sequence). Returns the length; with
+ * sequence). *zsh: 1 if zsh expands the word otherwise (brace_group). Returns the length; with
  * out NULL it only measures it (it may be longer than the word), more than BASH_EXPANDED_MAX
- * where the braces nest too deep or expand too far. */
-static size_t braces_expanded(const char *s, const char *e, char *out, size_t *work)
+ * where the braces nest too deep or expand too far (*work: bytes looked at so far). */
+static size_t braces_expanded(const char *s, const char *e, char *out, int *zsh, size_t *work)
 {
-    size_t n = brace_words(s, e, out, 0, 0, work);
+    size_t n = brace_words(s, e, out, 0, 0, work, zsh);
     if (out)
         out[n] = '\0';
     return n;
@@ -1657,15 +1669,20 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
     int *denied = &x->denied;
     reread r = {0};
     size_t need = 1, work = 0;
+    int zsh_braces = 0;
     for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
-        need += braces_expanded(w, e, NULL, x->brace_work) + 1;
+        need += braces_expanded(w, e, NULL, &zsh_braces, x->brace_work) + 1;
         w = e;
         if (need > BASH_EXPANDED_MAX) {
             *denied = 1;
             return;
         }
     }
+    /* $y{rm,x} z and ${x:-{rm,x}} y ran rm under zsh 5.9 (which Claude Code runs the line with
+     * on macOS) past Bash(rm *): bash reads $yrm $yx z and {rm,x} y */
+    if (x->zsh && zsh_braces && !x->opaque)
+        x->opaque = "a brace group zsh expands and bash does not, $y{a,b} or ${x:-{a,b}},";
     char *clean = malloc(need), *u = malloc(need);
     if (!clean || !u) {
         free(clean);
@@ -1678,7 +1695,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
     const bash_leader *leader = depth ? leader_find("env") : NULL;
     for (const char *w = seg; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
-        size_t un = braces_expanded(w, e, u, &work);
+        size_t un = braces_expanded(w, e, u, &zsh_braces, &work);
         const char *word = w;
         w = e;
         if (e == word) /* a blank more (env -S text): no word */
