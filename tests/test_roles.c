@@ -90,6 +90,9 @@ int main(void)
         {"cat <<-EOF\n\tx\n\tEOF\ngit push", 0},
         {"exec -a foo git push", 0},
         {"env -u HOME git push", 0},
+        /* BSD's and macOS's env -P ALTPATH (the scanner took /bin for the program) */
+        {"env -P /bin git push", 0},
+        {"env -iP /bin git push", 0},
         {"nice -n 5 git push", 0},
         {"/usr/bin/env git push", 0},
         {"\\command git push", 0},

@@ -767,7 +767,9 @@ static int word_redirect(const char *s, const char *e, int *bare)
 
 /* Words that come before a command without being it: reserved words, and programs that run the
  * rest of their line as a command, with the options of theirs that take an argument (env -u
- * NAME, exec -a NAME, nice -n N, time -o FILE); their other options and env's VAR=value words
+ * NAME, BSD's and macOS's env -P ALTPATH, exec -a NAME, nice -n N, time -o FILE; env -P /bin rm
+ * -rf x ran rm on macOS past Bash(rm *), the scanner taking /bin for the program; GNU env
+ * refuses -P, and runs nothing); their other options and env's VAR=value words
  * are skipped. And zsh's (zsh -c 'noglob rm -rf x' ran rm): the precommand modifiers noglob,
  * nocorrect and -, and repeat N, which runs the command N times. */
 typedef struct {
@@ -781,15 +783,28 @@ static const char *const nice_long[] = {"adjustment", NULL};
  * command named -o: that one runs nothing) */
 static const char *const time_long[] = {"output", "format", NULL};
 
-static const bash_leader bash_leaders[] = {
-    {"!", "", NULL},           {"{", "", NULL},           {"if", "", NULL},
-    {"then", "", NULL},        {"else", "", NULL},        {"elif", "", NULL},
-    {"do", "", NULL},          {"while", "", NULL},       {"until", "", NULL},
-    {"time", "of", time_long}, {"env", "uCSa", env_long}, {"exec", "a", NULL},
-    {"command", "", NULL},     {"builtin", "", NULL},     {"nohup", "", NULL},
-    {"nice", "n", nice_long},  {"coproc", "", NULL},      {"function", "", NULL},
-    {"noglob", "", NULL},      {"nocorrect", "", NULL},   {"-", "", NULL},
-    {"repeat", "", NULL}};
+static const bash_leader bash_leaders[] = {{"!", "", NULL},
+                                           {"{", "", NULL},
+                                           {"if", "", NULL},
+                                           {"then", "", NULL},
+                                           {"else", "", NULL},
+                                           {"elif", "", NULL},
+                                           {"do", "", NULL},
+                                           {"while", "", NULL},
+                                           {"until", "", NULL},
+                                           {"time", "of", time_long},
+                                           {"env", "uCSaP", env_long},
+                                           {"exec", "a", NULL},
+                                           {"command", "", NULL},
+                                           {"builtin", "", NULL},
+                                           {"nohup", "", NULL},
+                                           {"nice", "n", nice_long},
+                                           {"coproc", "", NULL},
+                                           {"function", "", NULL},
+                                           {"noglob", "", NULL},
+                                           {"nocorrect", "", NULL},
+                                           {"-", "", NULL},
+                                           {"repeat", "", NULL}};
 
 /* The leader word w is (unquoted, by its last path component: /usr/bin/env, \command), or
  * NULL. */
