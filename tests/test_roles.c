@@ -93,6 +93,15 @@ int main(void)
         /* BSD's and macOS's env -P ALTPATH (the scanner took /bin for the program) */
         {"env -P /bin git push", 0},
         {"env -iP /bin git push", 0},
+        /* . and source of a file descriptor read what it gives (each ran git push under bash
+         * 5.2 and zsh 5.9), as bash -s does */
+        {"source /dev/stdin <<<'git push'", 0},
+        {". /dev/fd/3 3<<<'git push'", 0},
+        {"echo 'git push' | . /dev/fd/0", 0},
+        {"cd /dev && . ./stdin <<<'git push'", 0},
+        {". -- /proc/self/fd/0 <<<'git push'", 0},
+        {"builtin . /dev/stdout 1<<<'git push'", 0},
+        {"source venv/bin/activate && . ./env.sh && source ~/.nvm/nvm.sh -- x", 1},
         {"nice -n 5 git push", 0},
         {"/usr/bin/env git push", 0},
         {"\\command git push", 0},
@@ -1154,6 +1163,11 @@ int main(void)
                     got ? "allowed" : reason);
         CHECK(got == deny_only_cases[i].allowed);
     }
+    /* nor an allow list (echo 'rm -rf x' | source /dev/stdin ran rm under bash 5.2) */
+    char *sourced[] = {"Bash(source *)", "Bash(echo *)"};
+    CHECK(!allowed(sourced, 2, NULL, 0, "Bash(echo 'rm -rf x' | source /dev/stdin)", reason,
+                   sizeof reason));
+    CHECK(allowed(sourced, 2, NULL, 0, "Bash(source venv/bin/activate)", reason, sizeof reason));
     /* the whole line matching an allow pattern is not enough: each command must */
     CHECK(!allowed(git_cd, 2, NULL, 0, "Bash(cd x && rm -rf y)", reason, sizeof reason));
     CHECK_STR(reason, "role 'coder' does not allow tool 'Bash(rm -rf y)'");

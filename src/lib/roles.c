@@ -1063,7 +1063,7 @@ static size_t env_split(const char *s, char *out)
  * environment, not an argument (set -k; git x=1 push ran git push, git log PATH=… another
  * git), and set -H, after which a line's !… is a line of history, edited (history expansion).
  * A shell that reads its commands from its standard input (bash <<<'rm -rf x') no allow list
- * can follow.
+ * can follow, and . or source of a file that is a file descriptor (. /dev/stdin) no pattern.
  * emit_clean notes where such a text lies in the cleaned-up command, and the scanner reads it
  * as a line of its own (reread_text): a deny pattern sees eval 'rm -rf x' and trap 'rm -rf x'
  * EXIT run rm, and an allow list must cover what they run too. */
@@ -1082,7 +1082,8 @@ enum {
     REREAD_ENABLE,
     REREAD_SET,
     REREAD_SHOPT,
-    REREAD_SETOPT
+    REREAD_SETOPT,
+    REREAD_SOURCE
 };
 
 #define REREAD_SPANS_MAX 4         /* texts read again in one command, at most; more: denied */
@@ -1225,7 +1226,8 @@ static int reread_kind(const char *base)
                  {"set", REREAD_SET},         {"shopt", REREAD_SHOPT},
                  {"emulate", REREAD_EMULATE}, {"setopt", REREAD_SETOPT},
                  {"unsetopt", REREAD_SETOPT}, {"zpty", REREAD_ZPTY},
-                 {"zstyle", REREAD_ZSTYLE}};
+                 {"zstyle", REREAD_ZSTYLE},   {"source", REREAD_SOURCE},
+                 {".", REREAD_SOURCE}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (!strcmp(base, kinds[k].name))
             return kinds[k].kind;
@@ -1461,6 +1463,19 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
     }
     if (r->kind == REREAD_ZPTY || r->kind == REREAD_ZSTYLE) {
         zsh_eval_word(r, u);
+        return;
+    }
+    /* . and source of a file descriptor read the commands it gives, as bash -s does its standard
+     * input: source /dev/stdin <<<'rm -rf x', . /dev/fd/3 3<<<'rm -rf x' and echo 'rm -rf x' |
+     * . /dev/fd/0 ran rm under bash 5.2 and zsh 5.9 past Bash(rm *) (its file: the first word
+     * but --; /dev/stdin, stdout or stderr, or …/fd/N, relative too: cd /dev && . ./stdin) */
+    if (r->kind == REREAD_SOURCE && strcmp(u, "--")) {
+        const char *slash = strrchr(u, '/'), *base = slash ? slash + 1 : u;
+        size_t digits = strspn(base, "0123456789");
+        if (!strcmp(base, "stdin") || !strcmp(base, "stdout") || !strcmp(base, "stderr") ||
+            (digits && !base[digits] && base - u >= 3 && !memcmp(base - 3, "fd/", 3)))
+            r->opaque = "commands . or source reads from a file descriptor, . /dev/stdin,";
+        r->kind = REREAD_NONE;
         return;
     }
     if (r->kind >= REREAD_HASH)
