@@ -101,6 +101,12 @@ int main(void)
         {"cd /dev && . ./stdin <<<'git push'", 0},
         {". -- /proc/self/fd/0 <<<'git push'", 0},
         {"builtin . /dev/stdout 1<<<'git push'", 0},
+        /* an a in $'…' ended it: $'eval' was evl (each ran git push under bash 5.2 and zsh 5.9) */
+        {"$'eval' 'git push'", 0},
+        {"e$'val' 'git push'", 0},
+        {"$'trap' 'git push' EXIT", 0},
+        {"$'bash' -c 'git push'", 0},
+        {"echo $'a b' \"$'a'\"", 1},
         {"source venv/bin/activate && . ./env.sh && source ~/.nvm/nvm.sh -- x", 1},
         {"nice -n 5 git push", 0},
         {"/usr/bin/env git push", 0},

@@ -406,7 +406,7 @@ static const char *word_end(const char *s)
             q = '"', s++;
         else if (!q && (*s == '\'' || *s == '"'))
             q = *s;
-        else if (q && (*s == q || (q == 'a' && *s == '\'')))
+        else if (q && (q == 'a' ? *s == '\'' : *s == q)) /* an a ends no $'…' */
             q = 0;
     }
     return s;
@@ -511,7 +511,7 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
             q = '"', s++;
         else if (!q && (*s == '\'' || *s == '"'))
             q = *s;
-        else if (q && (*s == q || (q == 'a' && *s == '\'')))
+        else if (q && (q == 'a' ? *s == '\'' : *s == q)) /* an a ends no $'…' */
             q = 0;
         else
             out[n++] = *s;
@@ -1168,7 +1168,7 @@ static int quote_step(const char **p, const char *e, char *q)
         *q = 'a', *p = c + 1;
     else if (!*q && (*c == '\'' || *c == '"'))
         *q = *c;
-    else if (*q && (*c == *q || (*q == 'a' && *c == '\'')))
+    else if (*q && (*q == 'a' ? *c == '\'' : *c == *q))
         *q = 0;
     else
         return 1;
