@@ -141,6 +141,15 @@ int main(void)
         {"git pu{s..s}h", 0},
         {"git {o..p}ush {1..3..2}", 1},
         {"echo {a}{b,c} {01..3} {a,b{c,d} \"${x:-{push,y}}\" $(echo {push,y})", 1},
+        /* each word a group makes is a word of its own (git push ran under bash 5.2: the
+         * scanner read -c git as one option of exec's, env git as the program) */
+        {"exec {-c,git} push", 0},
+        {"nice {-5,git} push", 0},
+        {"command {--,git} push", 0},
+        {"x=1 {env,git} push", 0},
+        {"env {A=1,git} push", 0},
+        {"nohup {env,git} push", 0},
+        {"bash -c '{env,git} push'", 0},
         /* zsh expands a group right after $NAME, and one in ${x:-WORD} (git push ran under
          * zsh 5.9; bash reads $ypush and {push,y}): refused, but in bash -c's text */
         {"git $y{push,x}", 0},

@@ -687,9 +687,7 @@ static size_t brace_words(const char *s, const char *e, char *out, size_t len, i
             return len;
         size_t sep = len ? 1 : 0, n = (size_t)(e - s);
         if (out) {
-            n = word_unquoted(s, e, out + len + sep);
-            if (!n && depth)
-                return len;
+            memcpy(out + len + sep, s, n);
             out[len] = sep ? ' ' : out[len];
         }
         return len + sep + n;
@@ -730,16 +728,17 @@ static size_t brace_words(const char *s, const char *e, char *out, size_t len, i
     return len;
 }
 
-/* The word [s, e) unquoted into out (word_unquoted); a word with a brace group in it becomes
- * the words Bash expands it to, "PREaPOST PREbPOST …" unquoted, without the empty ones, each
- * group in turn, nested ones too, and sequences {X..Y}: {git,push} and git {,push} run git
- * push, git pu{sh,} runs git push pu, and so do ""{git,push} and {git,push}$x (""{rm,x} y ran rm
- * under bash 5.2 and zsh 5.9); and so do git {"push",x}, git ${y}{push,x}, git {,x}{push,} and
- * git {p..p}ush (each ran git push under bash 5.2 past Bash(git push*), the scanner expanding no
- * group with a quote or a brace in it, none in a word with ${ or $(, one group a word, and no
- * sequence). *zsh: 1 if zsh expands the word otherwise (brace_group). Returns the length; with
- * out NULL it only measures it (it may be longer than the word), more than BASH_EXPANDED_MAX
- * where the braces nest too deep or expand too far (*work: bytes looked at so far). */
+/* The word [s, e) into out as it is; a word with a brace group in it becomes the words Bash
+ * expands it to, "PREaPOST PREbPOST …" as written (their quotes are read after), without the
+ * empty ones, each group in turn, nested ones too, and sequences {X..Y}: {git,push} and git
+ * {,push} run git push, git pu{sh,} runs git push pu, and so do ""{git,push} and {git,push}$x
+ * (""{rm,x} y ran rm under bash 5.2 and zsh 5.9); and so do git {"push",x}, git ${y}{push,x},
+ * git {,x}{push,} and git {p..p}ush (each ran git push under bash 5.2 past Bash(git push*), the
+ * scanner expanding no group with a quote or a brace in it, none in a word with ${ or $(, one
+ * group a word, and no sequence). Each is a word of its own: env {-i,rm} x is env -i rm x.
+ * *zsh: 1 if zsh expands the word otherwise (brace_group). Returns the length; with out NULL it
+ * only measures it, more than BASH_EXPANDED_MAX where the braces nest too deep or expand too far
+ * (*work: bytes looked at so far). */
 static size_t braces_expanded(const char *s, const char *e, char *out, int *zsh, size_t *work)
 {
     size_t n = brace_words(s, e, out, 0, 0, work, zsh);
@@ -1709,23 +1708,37 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             return;
         }
     }
+    /* the words as braces expand them, each a word of its own: exec {-c,rm} x, nice {-5,rm}
+     * x, x=1 {env,rm} x and bash -c '{env,rm} x' ran rm under bash 5.2 past Bash(rm *), the
+     * scanner reading -c rm as one option of exec's, env rm as the program */
+    char *words = malloc(need);
+    size_t wn = 0;
+    for (const char *w = seg; words && *w; w = *w ? w + 1 : w) {
+        const char *e = word_end(w);
+        size_t sep = wn && e > w, n = braces_expanded(w, e, words + wn + sep, &zsh_braces, &work);
+        if (n) /* not all of it empty ones */
+            words[wn] = sep ? ' ' : words[wn], wn += sep + n;
+        w = e;
+    }
     /* $y{rm,x} z and ${x:-{rm,x}} y ran rm under zsh 5.9 (which Claude Code runs the line with
      * on macOS) past Bash(rm *): bash reads $yrm $yx z and {rm,x} y */
     if (x->zsh && zsh_braces && !x->opaque)
         x->opaque = "a brace group zsh expands and bash does not, $y{a,b} or ${x:-{a,b}},";
     char *clean = malloc(need), *u = malloc(need);
-    if (!clean || !u) {
+    if (!clean || !u || !words) {
         free(clean);
         free(u);
+        free(words);
         out->oom = 1;
         return;
     }
+    words[wn] = '\0';
     size_t c = 0;
     int leading = 1, skip_next = 0, target = 0, open = 0, assigns = 0;
     const bash_leader *leader = depth ? leader_find("env") : NULL;
-    for (const char *w = seg; *w; w = *w ? w + 1 : w) {
+    for (const char *w = words; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
-        size_t un = braces_expanded(w, e, u, &zsh_braces, &work);
+        size_t un = word_unquoted(w, e, u);
         const char *word = w;
         w = e;
         if (e == word) /* a blank more (env -S text): no word */
@@ -1761,6 +1774,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             }
             free(clean);
             free(u);
+            free(words);
             if (sub)
                 emit_clean(x, sub, depth + 1);
             else if (depth < ENV_SPLIT_DEPTH_MAX)
@@ -1849,6 +1863,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             "a text that eval, trap, compgen or sh -c reads again, made by an expansion,";
     free(clean);
     free(u);
+    free(words);
 }
 
 /* ---- the scanner: simple commands, substitutions, here-documents ---- */
