@@ -523,7 +523,7 @@ static size_t word_unquoted(const char *s, const char *e, char *out)
 #define BASH_EXPANDED_MAX (1 << 20) /* a command's words as braces expand them; longer: denied */
 #define BRACE_NEST_MAX 32           /* braces, $( ) and ${ } in a word, followed so deep */
 #define BRACE_GROUPS_MAX 64         /* groups expanded one in another in a word; more: denied */
-#define BRACE_WORK_MAX (8 << 20)    /* bytes looked at expanding a line's words; more: denied */
+#define BRACE_WORK_MAX (2 << 20)    /* bytes looked at expanding a line's groups; more: denied */
 
 static const char *brace_unit_end(const char *p, const char *e, int depth);
 static const char *zsh_param_end(const char *p, const char *end);
@@ -679,7 +679,7 @@ static size_t brace_words(const char *s, const char *e, char *out, size_t len, i
     const char *close = NULL;
     int deep = 0;
     const char *open = brace_group(s, e, &close, &deep, zsh, 0);
-    *work += (size_t)(e - s) + 1;
+    *work += open || depth ? (size_t)(e - s) + 1 : 0; /* a word with no group costs nothing */
     if (deep || depth > BRACE_GROUPS_MAX || *work > BRACE_WORK_MAX)
         return BASH_EXPANDED_MAX + 1;
     if (!open) {
