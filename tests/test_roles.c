@@ -101,6 +101,9 @@ int main(void)
         {"cd /dev && . ./stdin <<<'git push'", 0},
         {". -- /proc/self/fd/0 <<<'git push'", 0},
         {"builtin . /dev/stdout 1<<<'git push'", 0},
+        {"source /dev/fd//0 <<<'git push'", 0},
+        {". /dev/fd/./0 <<<'git push'", 0},
+        {". /dev/fd/../0 x/0 fd0 && . ./fd/./x", 1},
         /* an a in $'…' ended it: $'eval' was evl (each ran git push under bash 5.2 and zsh 5.9) */
         {"$'eval' 'git push'", 0},
         {"e$'val' 'git push'", 0},

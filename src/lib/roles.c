@@ -1469,10 +1469,14 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
      * . /dev/fd/0 ran rm under bash 5.2 and zsh 5.9 past Bash(rm *) (its file: the first word
      * but --; /dev/stdin, stdout or stderr, or …/fd/N, relative too: cd /dev && . ./stdin) */
     if (r->kind == REREAD_SOURCE && strcmp(u, "--")) {
-        const char *slash = strrchr(u, '/'), *base = slash ? slash + 1 : u;
+        const char *slash = strrchr(u, '/'), *base = slash ? slash + 1 : u, *d = base;
         size_t digits = strspn(base, "0123456789");
+        /* its directory, past the / and ./ that name no other: /dev/fd//0 and fd/./0 are fd/0 */
+        while (d > u && (d[-1] == '/' || (d[-1] == '.' && (d - 1 == u || d[-2] == '/'))))
+            d--;
         if (!strcmp(base, "stdin") || !strcmp(base, "stdout") || !strcmp(base, "stderr") ||
-            (digits && !base[digits] && base - u >= 3 && !memcmp(base - 3, "fd/", 3)))
+            (digits && !base[digits] && d < base && d - u >= 2 && !memcmp(d - 2, "fd", 2) &&
+             (d - 2 == u || d[-3] == '/')))
             r->opaque = "commands . or source reads from a file descriptor, . /dev/stdin,";
         r->kind = REREAD_NONE;
         return;
