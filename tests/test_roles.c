@@ -109,6 +109,15 @@ int main(void)
         {"e$'val' 'git push'", 0},
         {"$'trap' 'git push' EXIT", 0},
         {"$'bash' -c 'git push'", 0},
+        /* a leader with what may expand to nothing in its name, or zsh's = before it (git push
+         * ran under bash 5.2 and zsh 5.9; =env under zsh): the scanner took env for the program */
+        {"${y}env git push", 0},
+        {"\"$@\"nice git push", 0},
+        {"${y}command git push", 0},
+        {"$x[1]exec git push", 0},
+        {"=env git push", 0},
+        {"=nohup git push", 0},
+        {"${y}env -u git push x", 1},
         {"echo $'a b' \"$'a'\"", 1},
         {"source venv/bin/activate && . ./env.sh && source ~/.nvm/nvm.sh -- x", 1},
         {"nice -n 5 git push", 0},

@@ -917,6 +917,27 @@ static const char *param_name_end(const char *p)
     return index && p[index] == ']' ? p + index + 1 : p;
 }
 
+static void program_unexpanded(char *u);
+
+/* The leader the word u (unquoted) names (leader_find), read as the program is read
+ * (emit_clean): without the = of zsh's path of a command, and without what may expand to
+ * nothing (program_unexpanded): =env rm -rf x ran rm under zsh 5.9, and ${y}env rm -rf x,
+ * "$@"nice rm -rf x and ${y}command rm -rf x under bash 5.2 and zsh, past Bash(rm *), the
+ * scanner taking env and the others for the program. */
+static const bash_leader *leader_named(const char *u)
+{
+    const bash_leader *l = leader_find(u);
+    char *p = l || !strpbrk(u, "$`=") ? NULL : strdup(u), *q = p;
+    while (q && q[0] == '=' && q[1])
+        q++;
+    if (q) {
+        program_unexpanded(q);
+        l = leader_find(q);
+    }
+    free(p);
+    return l;
+}
+
 /* 1 if the word w (unquoted into u) comes before the command and is skipped. *skip_next: the
  * next word is skipped too (an option's argument, a coprocess's name); 3: the words up to a {
  * (a function's names). *text:
@@ -965,7 +986,7 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
         leader_option(*leader, u, skip_next, text);
         return 1;
     }
-    const bash_leader *found = leader_find(u);
+    const bash_leader *found = leader_named(u);
     if (!found)
         return 0;
     *leader = found;
