@@ -65,6 +65,15 @@ int main(void)
         {"for i in 1; do git push; done", 0},
         {">/dev/null git push", 0},
         {"2> err.txt git push", 0},
+        /* a redirection after the program is none of its words (git push ran under bash 5.2
+         * and zsh 5.9) */
+        {"git >/dev/null push", 0},
+        {"git 2>&1 push", 0},
+        {"git <<< x push", 0},
+        {"git {fd}>x push", 0},
+        {"git <<E push\nE", 0},
+        {"git log <(git push)x", 0},
+        {"git log \">x\" push '2>&1' push", 1},
         {"git status 2>&1; git push", 0},
         {"cd x \\\n&& git push", 0},
         /* commands inside substitutions are commands of the line */

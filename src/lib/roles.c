@@ -1833,14 +1833,18 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             int bare = 0, inside = open > 0; /* a word of a <( ) or $( ) begun before it */
             open += word_parens(word, e);
             open = open < 0 ? 0 : open;
-            if (inside)
+            /* a redirection and its target are none of the command's words (git >/dev/null
+             * push and git>/dev/null push ran git push under bash 5.2 and zsh 5.9 past
+             * Bash(git push*), the scanner seeing git >/dev/null push) */
+            if (inside) {
                 r.gap |= r.n > 0;
-            else if (r.kind && target) /* a redirection's target */
-                target = 0, r.gap |= r.n > 0;
-            else if (r.kind && redirect_after(word, e, &bare))
-                target = bare, r.gap |= r.n > 0;
-            else if (r.kind)
+            } else if (target || redirect_after(word, e, &bare)) {
+                target = target ? 0 : bare, r.gap |= r.n > 0;
+                c--;
+                continue;
+            } else if (r.kind) {
                 reread_word(&r, word, e, u, c, c + un);
+            }
             memcpy(clean + c, u, un);
             c += un;
         }
