@@ -74,6 +74,13 @@ int main(void)
         {"git <<E push\nE", 0},
         {"git log <(git push)x", 0},
         {"git log \">x\" push '2>&1' push", 1},
+        /* and one glued to the program is none of its name (git push ran under bash 5.2 and zsh
+         * 5.9; the scanner saw a program named null) */
+        {"git>/dev/null push", 0},
+        {"git<<<x push", 0},
+        {"git&>/dev/null push", 0},
+        {"git>>x push", 0},
+        {"git2>x push; 2>x git{fd}>x push; x<(git log)y", 1},
         {"git status 2>&1; git push", 0},
         {"cd x \\\n&& git push", 0},
         /* commands inside substitutions are commands of the line */

@@ -2802,6 +2802,28 @@ static int reserved_run_long(const char *s, size_t len)
     return 0;
 }
 
+/* 1 if the redirection at s[i] (<, >, &>; not <( or >(, which are part of a word) is glued to
+ * the word before it in seg, a word of its own as Bash reads it: rm>/dev/null -rf x and
+ * rm<<<x -rf y ran rm under bash 5.2 and zsh 5.9 past Bash(rm *), the scanner taking
+ * rm>/dev/null for the program (null). Not where that word is a number or {NAME}, the file
+ * descriptor of the redirection (2>&1, {fd}>x), nor within an operator (>>, <>, >&, &>). */
+static int redirect_glued(const char *s, size_t len, size_t i, const char *seg, size_t n)
+{
+    char next = i + 1 < len ? s[i + 1] : '\0';
+    if (!n || strchr(" <>&", seg[n - 1]) ||
+        !((s[i] == '<' || s[i] == '>') ? next != '(' : s[i] == '&' && next == '>'))
+        return 0;
+    size_t w = n;
+    while (w && seg[w - 1] != ' ')
+        w--;
+    size_t digits = 0, name = n - w > 2 && seg[w] == '{'; /* seg ends at n, no NUL */
+    while (w + digits < n && seg[w + digits] >= '0' && seg[w + digits] <= '9')
+        digits++;
+    for (size_t k = w + 1; name && k < n - 1; k++)
+        name = !!strchr(NAME_CHARS, seg[k]);
+    return w + digits != n && !(name && seg[n - 1] == '}');
+}
+
 static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char term, int mode,
                         int depth)
 {
@@ -2809,7 +2831,7 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         x->denied = 1;
         return len;
     }
-    char *seg = malloc(len - i + 1);
+    char *seg = malloc(2 * (len - i) + 1); /* a blank more before each glued redirection */
     if (!seg) {
         x->out->oom = 1;
         return len;
@@ -2935,6 +2957,8 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
             closed = after_closed(x, s, len, i, seg, n, closed);
         if (mode == SCAN_COMMANDS && word_start)
             case_word(&cases, s, len, i, parens, &x->denied);
+        if (mode == SCAN_COMMANDS && !word_start && redirect_glued(s, len, i, seg, n))
+            seg[n++] = ' ';
         size_t last = word_part(x, s, len, i, mode, depth);
         seg_add(seg, &n, s, i, last);
         i = last;
