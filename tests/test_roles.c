@@ -81,6 +81,10 @@ int main(void)
         {"git&>/dev/null push", 0},
         {"git>>x push", 0},
         {"git2>x push; 2>x git{fd}>x push; x<(git log)y", 1},
+        /* {NAME}>file before the program is a redirection too (git push ran under bash 5.2) */
+        {"{fd}>/dev/null git push", 0},
+        {"x=1 {fd}</dev/null git push", 0},
+        {"noglob {fd}>x git push", 0},
         {"git status 2>&1; git push", 0},
         {"cd x \\\n&& git push", 0},
         /* commands inside substitutions are commands of the line */

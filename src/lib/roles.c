@@ -918,6 +918,7 @@ static const char *param_name_end(const char *p)
 }
 
 static void program_unexpanded(char *u);
+static int redirect_after(const char *w, const char *e, int *bare);
 
 /* The leader the word u (unquoted) names (leader_find), read as the program is read
  * (emit_clean): without the = of zsh's path of a command, and without what may expand to
@@ -978,7 +979,9 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
         return 1; /* $x, $@ or ${…} alone, which may be empty: "${x/a/b} rm -rf x" runs rm */
     if (w < e && zsh_param_end(w, e) == e)
         return 1; /* and zsh's $x[1], $~x, $x:t alone */
-    if (word_redirect(w, e, &bare)) {
+    /* and {NAME}>file: {fd}>/dev/null rm -rf x ran rm under bash 5.2 past Bash(rm *), the
+     * scanner taking {fd}>/dev/null for the program */
+    if (redirect_after(w, e, &bare)) {
         *skip_next = bare; /* the target of "> file" */
         return 1;
     }
