@@ -12,6 +12,7 @@ line that runs something else is an allow-list bypass, and fails the test. (Deny
 best effort, docs/concepts.md: their misses are counted and printed, not failed.) The seeds are fixed: the same lines every run."""
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -113,7 +114,7 @@ def main():
             with open(path, "w") as f:
                 f.write('#!/bin/sh\necho "RAN %s $*" >&2\n' % name)
             os.chmod(path, 0o755)
-        bypasses = deny_misses = ran_bash = 0
+        bypasses = deny_misses = ran_bash = skipped = 0
         for seed, count in runs:
             rng = random.Random(seed)
             lines = [line(rng) for _ in range(count)]
@@ -124,6 +125,13 @@ def main():
             for text, verdict in zip(lines, out):
                 allowed, not_denied, rereads = (v == "1" for v in verdict.split())
                 if not allowed and not not_denied and not rereads:
+                    continue
+                # bash runs as the test's user (root in CI): a line with a redirection whose
+                # target may be an absolute path but /dev/null (the fragments "&>", "/" and
+                # "git log " make &>/git) is not run: nothing here may write outside the
+                # scratch directory
+                if re.search(r"[<>][&|>]?[\s\"'\\]*/(?!dev/null[\s;&|)]|dev/null$)", text):
+                    skipped += 1
                     continue
                 # with extglob off, and on, as a user's shell may have it (Claude Code's
                 # snapshot of it): @(…) is then a word, and !( no subshell
@@ -149,7 +157,8 @@ def main():
                     deny_misses += 1
         total = sum(c + c // 4 for _, c in runs)
         print("bash_diff: %d lines, %d runs of bash, %d allow-list bypasses, %d deny-list misses "
-              "(a best effort)" % (total, ran_bash, bypasses, deny_misses))
+              "(a best effort), %d not run (a redirection to an absolute path)"
+              % (total, ran_bash, bypasses, deny_misses, skipped))
         return 1 if bypasses else 0
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
