@@ -1,6 +1,7 @@
 /* roles.c — roles as policy data (default limits, allowed and denied tools and models, admin)
  * and the permission check: the role allows it AND the budget can pay for it. */
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,6 +367,20 @@ static const char *globs_match(char *const *globs, size_t n, const char *s, int 
     return NULL;
 }
 
+/* A refusal: its reason formatted into reason (size bytes; none if 0), cut at a whole UTF-8
+ * character where it does not fit. Returns 0, the verdict. */
+__attribute__((format(printf, 3, 4))) static int refused(char *reason, size_t size, const char *fmt,
+                                                         ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, size, fmt, ap);
+    va_end(ap);
+    if (size)
+        ab__utf8_trim(reason);
+    return 0;
+}
+
 /* One dimension (tools or models): deny wins, then an allow list (if any) must match. */
 static int allows(const char *what, char *const *allow, size_t n_allow, char *const *deny,
                   size_t n_deny, const char *s, const char *role, char *reason, size_t size)
@@ -373,16 +388,10 @@ static int allows(const char *what, char *const *allow, size_t n_allow, char *co
     int tool = !strcmp(what, "tool");
     const char *g = globs_match(deny, n_deny, s, tool);
     if (g) {
-        snprintf(reason, size, "role '%s' denies %s '%s' (pattern '%s')", role, what, s, g);
-        if (size)
-            ab__utf8_trim(reason);
-        return 0;
+        return refused(reason, size, "role '%s' denies %s '%s' (pattern '%s')", role, what, s, g);
     }
     if (n_allow && !globs_match(allow, n_allow, s, tool)) {
-        snprintf(reason, size, "role '%s' does not allow %s '%s'", role, what, s);
-        if (size)
-            ab__utf8_trim(reason);
-        return 0;
+        return refused(reason, size, "role '%s' does not allow %s '%s'", role, what, s);
     }
     return 1;
 }
@@ -3613,13 +3622,9 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
         lines = *r;
         lines.deny_tools_count = 0;
         for (size_t i = 0; i < r->deny_tools_count; i++) {
-            if (glob_all_bash(r->deny_tools[i])) {
-                snprintf(reason, reason_size, "role '%s' denies tool '%s' (pattern '%s')", r->name,
-                         tool, r->deny_tools[i]);
-                if (reason_size)
-                    ab__utf8_trim(reason);
-                return 0;
-            }
+            if (glob_all_bash(r->deny_tools[i]))
+                return refused(reason, reason_size, "role '%s' denies tool '%s' (pattern '%s')",
+                               r->name, tool, r->deny_tools[i]);
             if (glob_bash(r->deny_tools[i]))
                 lines.deny_tools[lines.deny_tools_count++] = r->deny_tools[i];
         }
@@ -3633,10 +3638,9 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
      * without, git "$\<newline>(rm)" runs rm */
     char *joined = NULL;
     if (bash && strstr(tool, "\\\n")) {
-        if (!(joined = malloc(len + 1))) {
-            snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name, tool);
-            return 0;
-        }
+        if (!(joined = malloc(len + 1)))
+            return refused(reason, reason_size, "role '%s': out of memory checking '%s'", r->name,
+                           tool);
         size_t n = 0;
         for (size_t i = 0; i < len; i++)
             if (tool[i] == '\\' && tool[i + 1] == '\n')
@@ -3658,11 +3662,8 @@ int ab_role_allows(const ab_role *r, const char *tool, const char *model, char *
     }
     if (opaque) {
         free(joined);
-        snprintf(reason, reason_size, "role '%s': '%s' holds %s which no pattern can follow",
-                 r->name, tool, opaque);
-        if (reason_size)
-            ab__utf8_trim(reason);
-        return 0;
+        return refused(reason, reason_size, "role '%s': '%s' holds %s which no pattern can follow",
+                       r->name, tool, opaque);
     }
     int ok = tool_allows(r, tool, reason, reason_size) &&
              (!joined || tool_allows(r, joined, reason, reason_size));
@@ -3693,26 +3694,20 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
     if (bash && segs && !u.denied && (r->allow_tools_count || r->deny_tools_count) && u.opaque)
         unseen = u.opaque;
     if (unseen) {
-        snprintf(reason, reason_size, "role '%s': '%s' holds %s which no %spattern can follow",
-                 r->name, tool, unseen, unseen == u.opaque ? "" : "allow ");
-        if (reason_size)
-            ab__utf8_trim(reason);
         free(segs);
-        return 0;
+        return refused(reason, reason_size,
+                       "role '%s': '%s' holds %s which no %spattern can follow", r->name, tool,
+                       unseen, unseen == u.opaque ? "" : "allow ");
     }
     if (bash && (!segs || u.denied)) {
-        snprintf(reason, reason_size, "role '%s': %s checking '%s'", r->name,
-                 segs ? "syntax it cannot follow as Bash would read it (substitutions nested "
-                        "too deep, too many here-documents, braces expanding too far, "
-                        "arithmetic holding quotes or backquotes, a !( pattern, a case where "
-                        "Bash's reading is unsure, eval or trap nested too deep, more than 64 "
-                        "reserved words in a row),"
-                      : "out of memory",
-                 tool);
-        if (reason_size)
-            ab__utf8_trim(reason);
+        const char *why = segs ? "syntax it cannot follow as Bash would read it (substitutions "
+                                 "nested too deep, too many here-documents, braces expanding "
+                                 "too far, arithmetic holding quotes or backquotes, a !( pattern, "
+                                 "a case where Bash's reading is unsure, eval or trap nested too "
+                                 "deep, more than 64 reserved words in a row),"
+                               : "out of memory";
         free(segs);
-        return 0;
+        return refused(reason, reason_size, "role '%s': %s checking '%s'", r->name, why, tool);
     }
     int ok =
         !tool || allows("tool", r->allow_tools, count ? 0 : r->allow_tools_count, r->deny_tools,
@@ -3729,11 +3724,8 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
         int expands = ok && r->deny_tools_count && strpbrk(cleaned, "$`");
         char *bare = expands ? strdup(cleaned) : NULL;
         if (expands && !bare) {
-            ok = 0;
-            snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name,
-                     written);
-            if (reason_size)
-                ab__utf8_trim(reason);
+            ok = refused(reason, reason_size, "role '%s': out of memory checking '%s'", r->name,
+                         written);
         }
         if (bare) {
             program_unexpanded(bare);
@@ -3744,11 +3736,8 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
         int lists = r->allow_tools_count || r->deny_tools_count;
         char *form = ok && lists ? malloc(strlen(written) + 1) : NULL;
         if (ok && lists && !form) {
-            ok = 0;
-            snprintf(reason, reason_size, "role '%s': out of memory checking '%s'", r->name,
-                     written);
-            if (reason_size)
-                ab__utf8_trim(reason);
+            ok = refused(reason, reason_size, "role '%s': out of memory checking '%s'", r->name,
+                         written);
         }
         const char *seen = form ? allow_form(written, form) : NULL;
         if (seen && r->allow_tools_count) /* "then git log": git log; "done", "fi": none */
@@ -3764,12 +3753,9 @@ static int tool_allows(const ab_role *r, const char *tool, char *reason, size_t 
                 !((strstr(what, "index") || strstr(what, "let,")) && strpbrk(seen, "$`")))
                 what = NULL;
             if (what) {
-                ok = 0;
-                snprintf(reason, reason_size,
-                         "role '%s': '%s' holds %s which no pattern can follow", r->name, seen,
-                         cmd ? what : "out of memory,");
-                if (reason_size)
-                    ab__utf8_trim(reason);
+                ok = refused(reason, reason_size,
+                             "role '%s': '%s' holds %s which no pattern can follow", r->name, seen,
+                             cmd ? what : "out of memory,");
             }
             free(cmd);
         }
