@@ -1398,6 +1398,10 @@ int main(void)
         CHECK(deny == values[i].deny_list);
         CHECK(allow == values[i].allow_list);
     }
+    /* a ' right after ${# at the end of a line: the scanner was asked to read from past its
+     * end, and asked for SIZE_MAX bytes for it (ASan aborted in CI's bash_diff) */
+    CHECK(allowed(NULL, 0, no_push, 1, "Bash(git log ${#')", reason, sizeof reason));
+    CHECK(allowed(git, 2, NULL, 0, "Bash(git log ${#;')", reason, sizeof reason));
     /* an MCP server's name is each of its tools, as in Claude Code (mcp__github denied none) */
     char *mcp[] = {"mcp__github"};
     CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github__create_issue", reason, sizeof reason));

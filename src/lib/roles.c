@@ -2843,7 +2843,8 @@ static size_t bash_scan(bash_ctx *x, const char *s, size_t len, size_t i, char t
         x->denied = 1;
         return len;
     }
-    char *seg = malloc(2 * (len - i) + 1); /* a blank more before each glued redirection */
+    /* a blank more before each glued redirection; past the end (an empty ${…}): nothing */
+    char *seg = malloc(2 * (i < len ? len - i : 0) + 1);
     if (!seg) {
         x->out->oom = 1;
         return len;
