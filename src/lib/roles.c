@@ -1893,8 +1893,10 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
      * string, then what it reads: sh -cs 'git log' <<<'rm -rf x' ran rm) */
     if ((r.kind == REREAD_SHELL && !r.shell_c && !r.script) || r.shell_s)
         r.input = 1;
-    if (r.input && !x->opaque_allow)
-        x->opaque_allow = "commands a shell reads from its standard input,";
+    /* under a deny list too, as . /dev/stdin is: bash <<<'rm -rf x' and echo 'rm -rf x' |
+     * bash ran rm past Bash(rm *) */
+    if (r.input && !x->opaque)
+        x->opaque = "commands a shell reads from its standard input,";
     if (r.opaque && !x->opaque)
         x->opaque = r.opaque;
     if (r.opaque_allow && !x->opaque_allow)
