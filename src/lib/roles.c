@@ -2249,6 +2249,25 @@ static size_t heredoc_bodies(bash_ctx *x, const char *s, size_t len, size_t i, i
     return pos - 1;
 }
 
+/* If s[k] begins what a word's ( … ) does not count in: an escape, a quote ('…', $'…', "…"),
+ * $$, or an expansion (or a <( ) or >( )), whose substitutions are scanned: 1, and *last its
+ * last byte. */
+static int word_unit_end(bash_ctx *x, const char *s, size_t len, size_t k, int depth, size_t *last)
+{
+    char c = s[k], next = k + 1 < len ? s[k + 1] : '\0';
+    if (c == '\\' || (c == '$' && next == '$'))
+        *last = k + 1;
+    else if (c == '\'' || (c == '$' && next == '\''))
+        *last = end_single(s, len, k, c == '$');
+    else if (c == '"')
+        *last = end_double(x, s, len, k, depth);
+    else if (expansion_at(s, len, k) || ((c == '<' || c == '>') && next == '('))
+        *last = end_expansion(x, s, len, k, depth, 0);
+    else
+        return 0;
+    return 1;
+}
+
 /* An extended glob pattern at s[i], @( *( +( ?( or !( : where its ) is. Bash with extglob on
  * (and right of == or != in [[ ]], whatever the option) reads it as part of a word, to the )
  * that matches, with no comment, here-document or separator in it: git log @(#x) ; rm -rf y runs
@@ -2261,21 +2280,12 @@ static size_t extglob_end(bash_ctx *x, const char *s, size_t len, size_t i, int 
      * under zsh 5.9, which Claude Code runs the line with on macOS, past Bash(rm *) */
     if (x->zsh && !x->opaque)
         x->opaque = "an extended glob pattern, *(…), whose qualifiers zsh runs (*(e:…:)),";
-    for (size_t k = i + 1; k < len; k++) {
-        char c = s[k], next = k + 1 < len ? s[k + 1] : '\0';
-        if (c == '\\')
-            k++;
-        else if (c == '\'' || (c == '$' && next == '\''))
-            k = end_single(s, len, k, c == '$');
-        else if (c == '$' && next == '$')
-            k++;
-        else if (c == '"')
-            k = end_double(x, s, len, k, depth);
-        else if (expansion_at(s, len, k) || ((c == '<' || c == '>') && next == '('))
-            k = end_expansion(x, s, len, k, depth, 0);
-        else if (c == '(')
+    for (size_t k = i + 1, last; k < len; k++) {
+        if (word_unit_end(x, s, len, k, depth, &last))
+            k = last;
+        else if (s[k] == '(')
             open++;
-        else if (c == ')' && --open == 0)
+        else if (s[k] == ')' && --open == 0)
             return k;
     }
     /* one that does not close bash refuses, and zsh reads as a glob to its ; and runs what
@@ -2678,20 +2688,11 @@ static size_t cond_word_end(bash_ctx *x, const char *s, size_t len, size_t i, in
 {
     int open = 0;
     size_t k = i;
-    for (; k < len && (open || !strchr(" \t\n;&<>)", s[k])); k++) {
-        char c = s[k], next = k + 1 < len ? s[k + 1] : '\0';
-        if (c == '\\')
-            k++;
-        else if (c == '\'' || (c == '$' && next == '\''))
-            k = end_single(s, len, k, c == '$');
-        else if (c == '$' && next == '$')
-            k++;
-        else if (c == '"')
-            k = end_double(x, s, len, k, depth);
-        else if (expansion_at(s, len, k) || ((c == '<' || c == '>') && next == '('))
-            k = end_expansion(x, s, len, k, depth, 0);
+    for (size_t last; k < len && (open || !strchr(" \t\n;&<>)", s[k])); k++) {
+        if (word_unit_end(x, s, len, k, depth, &last))
+            k = last;
         else
-            open += c == '(' ? 1 : c == ')' ? -1 : 0;
+            open += s[k] == '(' ? 1 : s[k] == ')' ? -1 : 0;
     }
     if (open && !x->opaque)
         x->opaque = "a regular expression or pattern in [[ ]] whose ( does not close,";
