@@ -414,6 +414,11 @@ typedef int (*ab_role_fn)(const ab_role *r, void *ctx);
 int ab_role_list(ab_store *st, ab_role_fn fn, void *ctx);
 int ab_role_delete(ab_store *st, const char *name);
 
+/* 1 if tool pattern g can match no call, with why written: a pattern such as Read(.env) (only
+ * Bash is matched with its input, other tools by their name alone) or "(x)". ab_role_set
+ * refuses such a pattern; a role stored before it did may still hold one. 0 if g can match. */
+int ab_tool_pattern_inert(const char *g, char *why, size_t why_size);
+
 /* Would the role allow this tool and model (NULL: not checked)? Pure; *reason says why not. */
 int ab_role_allows(const ab_role *role, const char *tool, const char *model, char *reason,
                    size_t reason_size);

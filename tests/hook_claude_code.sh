@@ -340,6 +340,29 @@ check "install says when the role is not defined in the store" \
     grep -q "note: role 'no-such-role' is not defined in sqlite:$TMP/b.db" "$TMP/err"
 "$AB" hook install --settings "$TMP/note.json" --role coder >/dev/null 2>"$TMP/err"
 check "and nothing when it is" same "$(cat "$TMP/err")" ""
+# a role stored before role set refused patterns that match nothing (Read(.env) denied no
+# Read): role get, permission and install say so on stderr, naming the pattern; exit 0
+sqlite3 "$TMP/b.db" "INSERT INTO roles VALUES ('old', 'deny-tool=Read(.env)
+deny-tool=Bash(rm *)
+admin=false
+')"
+"$AB" set "old-agent" --role old --limit tokens/day=1000 >/dev/null
+"$AB" role get old >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "role get warns of a stored Read(.env) and exits 0" \
+    same "$rc:$(grep -c "warning: role 'old': deny-tool: 'Read(.env)' would match nothing" "$TMP/err")" "0:1"
+check "and not of Bash(rm *)" same "$(grep -c 'Bash(rm' "$TMP/err")" "0"
+check "and prints the role as it is stored" grep -q 'Read(.env)' "$TMP/out"
+"$AB" --json role list >"$TMP/out" 2>"$TMP/err"
+check "role list --json warns on stderr, JSON on stdout" \
+    same "$(grep -c "role 'old'" "$TMP/err"):$(jq -r '.name' "$TMP/out" | grep -c old)" "1:1"
+"$AB" permission old-agent Read >/dev/null 2>"$TMP/err"; rc=$?
+check "permission: the stored pattern still denies nothing, and says so" \
+    same "$rc:$(grep -c "role 'old', the role of budget 'old-agent': deny-tool: 'Read(.env)'" "$TMP/err")" "0:1"
+"$AB" set sound-agent --role coder --limit tokens/day=1000 >/dev/null
+"$AB" permission sound-agent Read >/dev/null 2>"$TMP/err"; rc=$?
+check "permission of a budget with a sound role warns of nothing" same "$rc:$(cat "$TMP/err")" "0:"
+"$AB" hook install --settings "$TMP/note.json" --role old >/dev/null 2>"$TMP/err"
+check "install warns of it too" grep -q "warning: role 'old': deny-tool: 'Read(.env)'" "$TMP/err"
 "$AB" hook uninstall --settings "$S" >/dev/null
 check "uninstall leaves the file equal, as JSON, to what it was" same "$(jq -S . "$S")" "$(jq -S . "$TMP/before.json")"
 echo '[1,2]' >"$TMP/bad.json"

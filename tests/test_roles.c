@@ -1280,6 +1280,32 @@ int main(void)
         if (!strpbrk(forms[i].line, ";&=/"))
             CHECK(in_list == forms[i].matches);
     }
+    /* patterns that can match no call: what role set refuses, and what role get, permission
+     * and hook install warn of in a role stored before it did */
+    static const struct {
+        const char *pattern, *why; /* why: NULL if the pattern can match */
+    } inert[] = {
+        {"Read(.env)", "'Read(.env)' would match nothing: only Bash is matched with what it runs, "
+                       "Bash(COMMAND); other tools by their name alone ('Read'), never by a path "
+                       "or URL"},
+        {"Edit(/etc/**)", "'Edit(/etc/**)' would match nothing"},
+        {"WebFetch(domain:x.y)", "'WebFetch(domain:x.y)' would match nothing"},
+        {"(x)", "'(x)': a tool's name must come before '('"},
+        {"Bash(rm *)", NULL},
+        {"B*(rm *)", NULL}, /* a glob that matches Bash */
+        {"*", NULL},
+        {"Read", NULL},
+        {"mcp__github", NULL},
+    };
+    for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++) {
+        char why[512] = "";
+        int got = ab_tool_pattern_inert(inert[i].pattern, why, sizeof why);
+        CHECK(got == (inert[i].why != NULL));
+        if (inert[i].why)
+            CHECK(strncmp(why, inert[i].why, strlen(inert[i].why)) == 0);
+    }
+    char tiny[8];
+    CHECK(ab_tool_pattern_inert("Read(.env)", tiny, sizeof tiny) && strlen(tiny) == 7);
     char *allow_git[] = {"Bash(git *)"}, *allow_old[] = {"Bash(npm run:*)"};
     CHECK(allowed(allow_git, 1, NULL, 0, "Bash(git)", reason, sizeof reason));
     CHECK(allowed(allow_old, 1, NULL, 0, "Bash(npm run build && npm run)", reason, sizeof reason));

@@ -132,6 +132,22 @@ const char *term_safe(const char *s, char *buf, size_t size)
     return buf;
 }
 
+void role_inert_warn(const ab_role *r, const char *where)
+{
+    char *const *lists[] = {r->allow_tools, r->deny_tools};
+    const size_t counts[] = {r->allow_tools_count, r->deny_tools_count};
+    static const char *const keys[] = {"allow-tool", "deny-tool"};
+    char why[1024], safe[1024], name[AB_NAME_BYTES_MAX];
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < counts[k]; i++)
+            if (ab_tool_pattern_inert(lists[k][i], why, sizeof why))
+                fprintf(stderr,
+                        "warning: role '%s'%s: %s: %s; 'role set' refuses such a pattern now: "
+                        "set the role again without it\n",
+                        term_safe(r->name, name, sizeof name), where, keys[k],
+                        term_safe(why, safe, sizeof safe));
+}
+
 int read_all(FILE *f, size_t max, char **out, size_t *n)
 {
     size_t cap = max < 64 * 1024 ? max + 1 : 64 * 1024, len = 0;

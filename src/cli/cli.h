@@ -87,6 +87,10 @@ int read_all(FILE *f, size_t max, char **out, size_t *n);
  * others wrote: a model or file name from a transcript, a denied command in an event's reason.
  * One with "\033]0;…\007\033[2J" would retitle and clear the reader's terminal. Returns buf. */
 const char *term_safe(const char *s, char *buf, size_t size);
+/* Warns on stderr of each tool pattern of role r that can match no call (ab_tool_pattern_inert:
+ * one stored before role set refused them); `where` follows the role's name ("", or ", the
+ * role of budget PATH"). */
+void role_inert_warn(const ab_role *r, const char *where);
 /* Why a transcript could not be read (ab_transcript_stats.sys_errno), in words. */
 const char *transcript_errstr(int sys_errno);
 /* CLOCK_MONOTONIC, in ms. */

@@ -1178,8 +1178,10 @@ static void role_note(cli *c, const char *store, const char *role)
     ab_store *st = NULL;
     ab_role r;
     int rc = stat(file, &sb) ? AB_ENOTFOUND : ab_store_open(url, &st);
-    if (rc == AB_OK && (rc = ab_role_get(st, role, &r)) == AB_OK)
+    if (rc == AB_OK && (rc = ab_role_get(st, role, &r)) == AB_OK) {
+        role_inert_warn(&r, "");
         ab_role_free(&r);
+    }
     ab_store_close(st);
     if (rc == AB_ENOTFOUND)
         fprintf(stderr,

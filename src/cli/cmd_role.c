@@ -21,6 +21,7 @@ static int role_out(const ab_role *r, void *v)
 {
     cli *c = v;
     char spec[64];
+    role_inert_warn(r, "");
     if (c->json) {
         if (print_json(c, ab_role_json(r)))
             return AB_ENOMEM;

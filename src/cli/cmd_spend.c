@@ -217,6 +217,14 @@ int cmd_charge(cli *c, int argc, char **argv)
 
 static const opt_spec permission_opts[] = {{"model", 1, 0}, {"tokens", 1, 0}, {NULL, 0, 0}};
 
+static int role_warn_fn(const ab_role *r, void *path)
+{
+    char where[AB_PATH_BYTES_MAX + 32], safe[AB_PATH_BYTES_MAX + 1];
+    snprintf(where, sizeof where, ", the role of budget '%s'", term_safe(path, safe, sizeof safe));
+    role_inert_warn(r, where);
+    return 0;
+}
+
 int cmd_permission(cli *c, int argc, char **argv)
 {
     parsed p;
@@ -233,5 +241,11 @@ int cmd_permission(cli *c, int argc, char **argv)
     ab_decision d;
     if ((rc = be_permission(c, p.pos[0], p.pos[1], &ctx, &d)))
         return fail(c, rc);
+    /* a tool pattern stored before role set refused it (Read(.env)) denies nothing: say so.
+     * Best effort, and on a store opened here only (not two more requests to a daemon): a
+     * budget or role that cannot be read changes nothing */
+    ab_budget_status s;
+    if (!c->url && be_budget_get(c, p.pos[0], &s) == AB_OK && s.role[0])
+        be_role_show(c, s.role, role_warn_fn, (void *)p.pos[0]);
     return decision_out(c, &d, "allowed");
 }

@@ -145,6 +145,33 @@ char *ab__role_format(const ab_role *r)
     return sb.buf;
 }
 
+/* Only Bash is checked with its input, Bash(COMMAND); any other tool by its name alone (the
+ * hook's tool_name), so Read(.env), as Claude Code's own rules write it, would never match
+ * anything: a deny that denies nothing, or an allow that allows nothing. */
+int ab_tool_pattern_inert(const char *g, char *why, size_t why_size)
+{
+    const char *paren = strchr(g, '(');
+    if (!paren)
+        return 0;
+    char name[AB_NAME_BYTES_MAX * 2];
+    size_t n = (size_t)(paren - g);
+    if (n >= sizeof name)
+        n = sizeof name - 1;
+    memcpy(name, g, n);
+    name[n] = '\0';
+    if (paren == g) {
+        snprintf(why, why_size, "'%s': a tool's name must come before '('", g);
+        return 1;
+    }
+    if (ab__glob_match(name, "Bash"))
+        return 0;
+    snprintf(why, why_size,
+             "'%s' would match nothing: only Bash is matched with what it runs, Bash(COMMAND); "
+             "other tools by their name alone ('%s'), never by a path or URL",
+             g, name);
+    return 1;
+}
+
 static int role_valid(ab_store *st, const ab_role *r)
 {
     int rc = ab__name_valid(st, "role name", r->name);
@@ -165,24 +192,9 @@ static int role_valid(ab_store *st, const ab_role *r)
                 !ab__utf8_valid((const unsigned char *)g))
                 return ab__fail(st, AB_EINVAL, "%s: a pattern must be 1-%d bytes, one line, UTF-8",
                                 keys[k], AB_NAME_BYTES_MAX * 2 - 1);
-            /* Only Bash is checked with its input, Bash(COMMAND); any other tool by its name
-             * alone (the hook's tool_name), so Read(.env), as Claude Code's own rules write it,
-             * would never match anything: a deny that denies nothing */
-            const char *paren = k < 2 ? strchr(g, '(') : NULL;
-            char name[AB_NAME_BYTES_MAX * 2];
-            if (paren) {
-                memcpy(name, g, (size_t)(paren - g));
-                name[paren - g] = '\0';
-                if (paren == g)
-                    return ab__fail(st, AB_EINVAL, "%s: '%s': a tool's name must come before '('",
-                                    keys[k], g);
-                if (!ab__glob_match(name, "Bash"))
-                    return ab__fail(st, AB_EINVAL,
-                                    "%s: '%s' would match nothing: only Bash is matched "
-                                    "with what it runs, Bash(COMMAND); other tools by their "
-                                    "name alone ('%s'), never by a path or URL",
-                                    keys[k], g, name);
-            }
+            char why[AB_NAME_BYTES_MAX * 4 + 256];
+            if (k < 2 && ab_tool_pattern_inert(g, why, sizeof why))
+                return ab__fail(st, AB_EINVAL, "%s: %s", keys[k], why);
         }
     }
     return AB_OK;
