@@ -1442,6 +1442,40 @@ int main(void)
     }
     CHECK(allowed(NULL, 0, no_push, 1, "Bash(bash x.sh; bash -c 'git log'; sh --version)", reason,
                   sizeof reason));
+    /* a shell's script or . of a file descriptor or a process substitution, whose text the line
+     * gives; bash's BASH_ENV and BASH_FUNC_ in the environment; env's assignments whatever their
+     * name: each ran rm under bash 5.2 past Bash(rm *) */
+    static const struct {
+        const char *line, *why;
+    } fd_scripts[] = {
+        {"Bash(bash /dev/stdin <<<'git push')", "file descriptor"},
+        {"Bash(exec 3<<<'git push'; bash /dev/fd/3)", "file descriptor"},
+        {"Bash(bash <(echo 'git push'))", "file descriptor"},
+        {"Bash(source <(echo 'git push'))", "file descriptor"},
+        {"Bash(. <(printf 'git %s' push))", "file descriptor"},
+        {"Bash(sh /proc/self/fd/0 <<<'git push')", "file descriptor"},
+        {"Bash(bash -- /dev/stdin <<<'git push')", "file descriptor"},
+        {"Bash(bash -e ./fd/0 <<<'git push')", "file descriptor"},
+        {"Bash(BASH_ENV=/dev/stdin bash -c true <<<'git push')", "BASH_ENV"},
+        {"Bash(env BASH_ENV=/dev/stdin bash -c true <<<'git push')", "BASH_ENV"},
+        {"Bash(export BA\\SH_ENV=/dev/stdin; bash -c true <<<'git push')", "BASH_ENV"},
+        {"Bash(env 'BASH_FUNC_git%%=() { git push; }' bash -c git)", "BASH_FUNC_"},
+        {"Bash(env 'a b=1' git push)", "pattern 'Bash(git push*)'"},
+        {"Bash(env x.y=1 git push)", "pattern 'Bash(git push*)'"},
+        {"Bash(env 1x=2 git push)", "pattern 'Bash(git push*)'"},
+        {"Bash(env -i x-y=1 /usr/bin/git push)", "pattern 'Bash(git push*)'"},
+    };
+    for (size_t i = 0; i < sizeof fd_scripts / sizeof fd_scripts[0]; i++) {
+        int ok = !allowed(NULL, 0, no_push, 1, fd_scripts[i].line, reason, sizeof reason) &&
+                 strstr(reason, fd_scripts[i].why);
+        if (!ok)
+            fprintf(stderr, "%s: %s\n", fd_scripts[i].line, reason);
+        CHECK(ok);
+    }
+    CHECK(allowed(NULL, 0, no_push, 1,
+                  "Bash(bash -- ./x.sh; bash -c 'git log' /dev/stdin; cat /dev/stdin; diff <(git "
+                  "show HEAD:a) a; env FOO=1 npm test; env -u X git log; source ~/.bashrc)",
+                  reason, sizeof reason));
     /* an MCP server's name is each of its tools, as in Claude Code (mcp__github denied none) */
     char *mcp[] = {"mcp__github"};
     CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github__create_issue", reason, sizeof reason));

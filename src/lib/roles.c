@@ -1006,6 +1006,11 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
         *skip_next = bare; /* the target of "> file" */
         return 1;
     }
+    /* env takes each word with an = before its command for an assignment, whatever comes before
+     * the =: env 'a b=1' rm -rf x, env x.y=1 rm -rf x and env 1x=2 rm -rf x ran rm past Bash(rm
+     * *), the scanner taking the assignment for the program */
+    if (*leader && !strcmp((*leader)->word, "env") && u[0] != '-' && strchr(u, '='))
+        return 1;
     if (*leader && u[0] == '-') { /* a leader's option; "-u NAME": NAME too */
         leader_option(*leader, u, skip_next, text);
         return 1;
@@ -1398,6 +1403,24 @@ static void zsh_eval_word(reread *r, const char *u)
     }
 }
 
+/* 1 if the file named u is a file descriptor, whose text the line itself may give: /dev/stdin,
+ * stdout or stderr, or …/fd/N, relative too (cd /dev && . ./stdin), past the / and ./ that
+ * name no other directory (/dev/fd//0 and fd/./0 are fd/0); or a process substitution, <(…) or
+ * zsh's =(…), which Bash passes as such a file (as the scanner has the word: to its first
+ * blank). */
+static int fd_path(const char *u)
+{
+    if ((u[0] == '<' || u[0] == '=') && u[1] == '(')
+        return 1;
+    const char *slash = strrchr(u, '/'), *base = slash ? slash + 1 : u, *d = base;
+    size_t digits = strspn(base, "0123456789");
+    while (d > u && (d[-1] == '/' || (d[-1] == '.' && (d - 1 == u || d[-2] == '/'))))
+        d--;
+    return !strcmp(base, "stdin") || !strcmp(base, "stdout") || !strcmp(base, "stderr") ||
+           (digits && !base[digits] && d < base && d - u >= 2 && !memcmp(d - 2, "fd", 2) &&
+            (d - 2 == u || d[-3] == '/'));
+}
+
 /* A word u of a shell's (sh, bash, …), at [from, to) (reread_word): its options, bundled
  * (-ec, -co errexit), -o and (bash's) -O taking a word each and --rcfile and --init-file one, - or
  * -- ending them (bash -c - 'rm -rf x' runs rm); after them, with -c, the command string (bash -c
@@ -1460,7 +1483,11 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
     if (r->shell_c || (r->ksh && u[strspn(u, NAME_CHARS "./+,:@%-=")]))
         reread_span(r, from, to, SCAN_COMMANDS, expands);
     /* a script's name, or the argument of an option the scanner does not know: zsh --emulate
-     * sh -c 'rm -rf x' ran rm, the scanner took sh for the script and read no command string */
+     * sh -c 'rm -rf x' ran rm, the scanner took sh for the script and read no command string.
+     * A script that is a file descriptor is read as . reads one (bash /dev/stdin <<<'rm -rf
+     * x', exec 3<<<'rm -rf x'; bash /dev/fd/3 and bash <(echo 'rm -rf x') ran rm) */
+    if (!r->shell_c && fd_path(u)) /* also after -- (bash -- /dev/stdin) */
+        r->opaque = "commands a shell reads from a file descriptor, bash /dev/stdin,";
     if (!r->shell_c && r->options)
         r->script = 1;
     else
@@ -1510,18 +1537,11 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         return;
     }
     /* . and source of a file descriptor read the commands it gives, as bash -s does its standard
-     * input: source /dev/stdin <<<'rm -rf x', . /dev/fd/3 3<<<'rm -rf x' and echo 'rm -rf x' |
-     * . /dev/fd/0 ran rm under bash 5.2 and zsh 5.9 past Bash(rm *) (its file: the first word
-     * but --; /dev/stdin, stdout or stderr, or …/fd/N, relative too: cd /dev && . ./stdin) */
+     * input: source /dev/stdin <<<'rm -rf x', . /dev/fd/3 3<<<'rm -rf x', echo 'rm -rf x' | .
+     * /dev/fd/0 and source <(echo 'rm -rf x') ran rm under bash 5.2 and zsh 5.9 past Bash(rm *)
+     * (its file: the first word but --) */
     if (r->kind == REREAD_SOURCE && strcmp(u, "--")) {
-        const char *slash = strrchr(u, '/'), *base = slash ? slash + 1 : u, *d = base;
-        size_t digits = strspn(base, "0123456789");
-        /* its directory, past the / and ./ that name no other: /dev/fd//0 and fd/./0 are fd/0 */
-        while (d > u && (d[-1] == '/' || (d[-1] == '.' && (d - 1 == u || d[-2] == '/'))))
-            d--;
-        if (!strcmp(base, "stdin") || !strcmp(base, "stdout") || !strcmp(base, "stderr") ||
-            (digits && !base[digits] && d < base && d - u >= 2 && !memcmp(d - 2, "fd", 2) &&
-             (d - 2 == u || d[-3] == '/')))
+        if (fd_path(u))
             r->opaque = "commands . or source reads from a file descriptor, . /dev/stdin,";
         r->kind = REREAD_NONE;
         return;
@@ -3088,7 +3108,8 @@ static int name_spelled(const char *s, size_t len, size_t i, const char *name)
         if (i >= len || s[i] != *c)
             return 0;
     }
-    return i >= len || !s[i] || !strchr(NAME_CHARS, s[i]);
+    /* a name that ends in _ is a prefix: BASH_FUNC_ is BASH_FUNC_git%% too */
+    return name[strlen(name) - 1] == '_' || i >= len || !s[i] || !strchr(NAME_CHARS, s[i]);
 }
 
 /* What in a command line no pattern can follow, or NULL: bash's own tables of commands and
@@ -3108,6 +3129,13 @@ static const char *bash_opaque(const char *s, size_t len)
          * what it holds: PS4='$(rm -rf x)'; set -x; git log ran rm under bash 5.2 */
         if (name_spelled(s, len, i, "PS4"))
             return "bash's PS4, which set -x expands as a prompt (PS4='$(…)'),";
+        /* a file bash reads before a command string or a script, and a function it is given in
+         * its environment: BASH_ENV=/dev/stdin bash -c true <<<'rm -rf x' and env
+         * 'BASH_FUNC_git%%=() { rm -rf x; }' bash -c git ran rm under bash 5.2 */
+        if (name_spelled(s, len, i, "BASH_ENV"))
+            return "bash's BASH_ENV, a file it reads before a command string,";
+        if (name_spelled(s, len, i, "BASH_FUNC_"))
+            return "a function bash is given in its environment, BASH_FUNC_NAME%%=…,";
         if (s[i] == '@' && i + 2 < len && s[i + 1] == 'P' && s[i + 2] == '}')
             return "a prompt expansion, ${…@P},";
         if (s[i] == '>' && i + 1 < len && s[i + 1] == '&') {
