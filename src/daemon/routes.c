@@ -1247,8 +1247,13 @@ static void h_token_create(abd_call *c)
     static const char *const fields[] = {"scope", "role", "label", "expires_s", NULL};
     token_args *a = abd_args(c, sizeof *a);
     const char *role;
-    if (!a || need_admin(c, NULL) || body_object(c, fields) ||
-        str_field(c, c->json, "role", 1, &role) || str_field(c, c->json, "label", 0, &a->label) ||
+    if (!a || need_admin(c, NULL) || body_object(c, fields))
+        return;
+    /* "" is no label, as absent is (and as the CLI's --label '' is): it was refused here */
+    json_t *label = json_object_get(c->json, "label");
+    int no_label = json_is_string(label) && !json_string_length(label);
+    if (str_field(c, c->json, "role", 1, &role) ||
+        (!no_label && str_field(c, c->json, "label", 0, &a->label)) ||
         count_field(c, c->json, "expires_s", 0, &a->expires_s))
         return;
     if (a->expires_s > AB_TOKEN_TTL_S_MAX) { /* the library's message names its own "expires" */

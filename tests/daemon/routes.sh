@@ -331,6 +331,8 @@ expect_reply 201 '[.scope, .role, .label, .expires_at, .revoked_at] | map(tostri
     "$B agent agent-7 null null" "POST /v1/tokens"
 SECRET=$(jq -r .secret <<<"$BODY")
 TID=$(jq -r .id <<<"$BODY")
+jreq POST /v1/tokens "{\"scope\":\"$B\",\"role\":\"agent\",\"label\":\"\"}"
+expect_reply 201 .label "" "POST /v1/tokens with label \"\" is a token without a label (it was 400)"
 expect_jq "\"$SECRET\"" 'test("^abt_[0-9a-f]{16}_[0-9a-f]{64}$")' true "the reply shows the secret (once)"
 expect_eq "${SECRET:4:16}" "${TID#t_}" "the secret names its token id"
 req GET /v1/tokens
