@@ -1464,6 +1464,19 @@ int main(void)
         {"Bash(env x.y=1 git push)", "pattern 'Bash(git push*)'"},
         {"Bash(env 1x=2 git push)", "pattern 'Bash(git push*)'"},
         {"Bash(env -i x-y=1 /usr/bin/git push)", "pattern 'Bash(git push*)'"},
+        /* and mapfile's -C callback, which bash evaluates with an index and a line after it */
+        {"Bash(mapfile -C 'git push' -c 1 a <<<x)", "pattern 'Bash(git push*)'"},
+        {"Bash(readarray -t -C'git push' a <<<x)", "pattern 'Bash(git push*)'"},
+        /* programs that run the command their words give, after a word of their own or none */
+        {"Bash(timeout 5 git push)", "pattern 'Bash(git push*)'"},
+        {"Bash(timeout -s KILL --kill-after 1 5m git push)", "pattern 'Bash(git push*)'"},
+        {"Bash(timeout $t git push)", "pattern 'Bash(git push*)'"},
+        {"Bash(git branch | xargs -I{} -n 1 git push origin {})", "pattern 'Bash(git push*)'"},
+        {"Bash(sudo -u me FOO=1 git push)", "pattern 'Bash(git push*)'"},
+        {"Bash(doas -u me git push)", "pattern 'Bash(git push*)'"},
+        {"Bash(stdbuf -o0 ionice -c 3 setsid chronic git push)", "pattern 'Bash(git push*)'"},
+        {"Bash(taskset -c 0 chrt 0 git push)", "pattern 'Bash(git push*)'"},
+        {"Bash(nice timeout 5 env A=1 /usr/bin/git push)", "pattern 'Bash(git push*)'"},
     };
     for (size_t i = 0; i < sizeof fd_scripts / sizeof fd_scripts[0]; i++) {
         int ok = !allowed(NULL, 0, no_push, 1, fd_scripts[i].line, reason, sizeof reason) &&
@@ -1472,10 +1485,13 @@ int main(void)
             fprintf(stderr, "%s: %s\n", fd_scripts[i].line, reason);
         CHECK(ok);
     }
-    CHECK(allowed(NULL, 0, no_push, 1,
-                  "Bash(bash -- ./x.sh; bash -c 'git log' /dev/stdin; cat /dev/stdin; diff <(git "
-                  "show HEAD:a) a; env FOO=1 npm test; env -u X git log; source ~/.bashrc)",
-                  reason, sizeof reason));
+    CHECK(allowed(
+        NULL, 0, no_push, 1,
+        "Bash(bash -- ./x.sh; bash -c 'git log' /dev/stdin; cat /dev/stdin; diff <(git "
+        "show HEAD:a) a; env FOO=1 npm test; env -u X git log; source ~/.bashrc; mapfile -t "
+        "f < <(git ls-files); readarray -n 5 -s 1 -u 0 a; timeout 60 npm test; git "
+        "ls-files | xargs wc -l; sudo apt-get install -y jq; timeout 5 git pull)",
+        reason, sizeof reason));
     /* an MCP server's name is each of its tools, as in Claude Code (mcp__github denied none) */
     char *mcp[] = {"mcp__github"};
     CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github__create_issue", reason, sizeof reason));

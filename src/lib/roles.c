@@ -791,10 +791,15 @@ static int word_redirect(const char *s, const char *e, int *bare)
  * -rf x ran rm on macOS past Bash(rm *), the scanner taking /bin for the program; GNU env
  * refuses -P, and runs nothing); their other options and env's VAR=value words
  * are skipped. And zsh's (zsh -c 'noglob rm -rf x' ran rm): the precommand modifiers noglob,
- * nocorrect and -, and repeat N, which runs the command N times. */
+ * nocorrect and -, and repeat N, which runs the command N times. And programs that run a
+ * command given as their words, after a word or none of their own (timeout 5 git push, sudo -u
+ * x git push, git branch | xargs git push ran git push past Bash(git push*)): timeout, xargs,
+ * sudo, doas, stdbuf, ionice, setsid, chronic, taskset and chrt. Not watch, flock -c, su -c or
+ * script -c, which give a shell a text. */
 typedef struct {
     const char *word, *arg_options;
     const char *const *long_args; /* its long options that take an argument (NULL-terminated) */
+    int positionals;              /* words of its own after its options: timeout's DURATION */
 } bash_leader;
 
 static const char *const env_long[] = {"unset", "chdir", "split-string", "argv0", NULL};
@@ -802,29 +807,48 @@ static const char *const nice_long[] = {"adjustment", NULL};
 /* GNU and BSD time(1), /usr/bin/time -o FILE rm -rf x (bash's keyword takes -p alone, and runs a
  * command named -o: that one runs nothing) */
 static const char *const time_long[] = {"output", "format", NULL};
+static const char *const timeout_long[] = {"signal", "kill-after", NULL};
+static const char *const xargs_long[] = {"arg-file",         "delimiter", "max-args", "max-procs",
+                                         "process-slot-var", "max-chars", NULL};
+static const char *const sudo_long[] = {"close-from", "chdir",           "group", "host",
+                                        "prompt",     "chroot",          "role",  "type",
+                                        "other-user", "command-timeout", "user",  NULL};
+static const char *const stdbuf_long[] = {"input", "output", "error", NULL};
+static const char *const ionice_long[] = {"class", "classdata", "pid", "pgid", "uid", NULL};
+static const char *const chrt_long[] = {"sched-runtime", "sched-period", "sched-deadline", NULL};
 
-static const bash_leader bash_leaders[] = {{"!", "", NULL},
-                                           {"{", "", NULL},
-                                           {"if", "", NULL},
-                                           {"then", "", NULL},
-                                           {"else", "", NULL},
-                                           {"elif", "", NULL},
-                                           {"do", "", NULL},
-                                           {"while", "", NULL},
-                                           {"until", "", NULL},
-                                           {"time", "of", time_long},
-                                           {"env", "uCSaP", env_long},
-                                           {"exec", "a", NULL},
-                                           {"command", "", NULL},
-                                           {"builtin", "", NULL},
-                                           {"nohup", "", NULL},
-                                           {"nice", "n", nice_long},
-                                           {"coproc", "", NULL},
-                                           {"function", "", NULL},
-                                           {"noglob", "", NULL},
-                                           {"nocorrect", "", NULL},
-                                           {"-", "", NULL},
-                                           {"repeat", "", NULL}};
+static const bash_leader bash_leaders[] = {{"!", "", NULL, 0},
+                                           {"{", "", NULL, 0},
+                                           {"if", "", NULL, 0},
+                                           {"then", "", NULL, 0},
+                                           {"else", "", NULL, 0},
+                                           {"elif", "", NULL, 0},
+                                           {"do", "", NULL, 0},
+                                           {"while", "", NULL, 0},
+                                           {"until", "", NULL, 0},
+                                           {"time", "of", time_long, 0},
+                                           {"env", "uCSaP", env_long, 0},
+                                           {"exec", "a", NULL, 0},
+                                           {"command", "", NULL, 0},
+                                           {"builtin", "", NULL, 0},
+                                           {"nohup", "", NULL, 0},
+                                           {"nice", "n", nice_long, 0},
+                                           {"coproc", "", NULL, 0},
+                                           {"function", "", NULL, 0},
+                                           {"noglob", "", NULL, 0},
+                                           {"nocorrect", "", NULL, 0},
+                                           {"-", "", NULL, 0},
+                                           {"repeat", "", NULL, 0},
+                                           {"timeout", "sk", timeout_long, 1},
+                                           {"xargs", "adEILnPs", xargs_long, 0},
+                                           {"sudo", "CDghpRrTtUu", sudo_long, 0},
+                                           {"doas", "uC", NULL, 0},
+                                           {"stdbuf", "ioe", stdbuf_long, 0},
+                                           {"ionice", "cnpPu", ionice_long, 0},
+                                           {"setsid", "", NULL, 0},
+                                           {"chronic", "", NULL, 0},
+                                           {"taskset", "", NULL, 1},
+                                           {"chrt", "TPD", chrt_long, 1}};
 
 /* The leader word w is (unquoted, by its last path component: /usr/bin/env, \command), or
  * NULL. */
@@ -964,12 +988,22 @@ static const bash_leader *leader_named(const char *u)
  * next word is skipped too (an option's argument, a coprocess's name); 3: the words up to a {
  * (a function's names). *text:
  * the command itself is this text (env -S 'rm -rf x' runs rm). *leader: the last leader, NULL
- * before one. rest: the words after w. */
+ * before one; *own: the words of its own still to come (timeout's DURATION). rest: the words
+ * after w. */
 static int word_skipped(const char *w, const char *e, char *u, const char *rest,
-                        const bash_leader **leader, int *skip_next, const char **text)
+                        const bash_leader **leader, int *own, int *skip_next, const char **text)
 {
     int bare = 0;
     *skip_next = 0;
+    if (redirect_after(w, e, &bare)) {
+        *skip_next = bare; /* the target of "> file" */
+        return 1;
+    }
+    /* a leader's own word, whatever it is: timeout $t git push, with t empty, runs nothing */
+    if (*leader && *own && u[0] != '-') {
+        (*own)--;
+        return 1;
+    }
     const char *eq = memchr(w, '=', (size_t)(e - w));
     size_t name = strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
     if (eq && name && w + name == eq && !(w[0] >= '0' && w[0] <= '9'))
@@ -1001,11 +1035,7 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
     if (w < e && zsh_param_end(w, e) == e)
         return 1; /* and zsh's $x[1], $~x, $x:t alone */
     /* and {NAME}>file: {fd}>/dev/null rm -rf x ran rm under bash 5.2 past Bash(rm *), the
-     * scanner taking {fd}>/dev/null for the program */
-    if (redirect_after(w, e, &bare)) {
-        *skip_next = bare; /* the target of "> file" */
-        return 1;
-    }
+     * scanner taking {fd}>/dev/null for the program (above: first of all) */
     /* env takes each word with an = before its command for an assignment, whatever comes before
      * the =: env 'a b=1' rm -rf x, env x.y=1 rm -rf x and env 1x=2 rm -rf x ran rm past Bash(rm
      * *), the scanner taking the assignment for the program */
@@ -1019,6 +1049,7 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
     if (!found)
         return 0;
     *leader = found;
+    *own = found->positionals;
     if (!strcmp(found->word, "function")) {
         *skip_next = 3; /* function NAME { …; }, and zsh's function NAME NAME … { …; } */
     } else if (!strcmp(found->word, "repeat")) {
@@ -1033,10 +1064,11 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
 /* Appends two forms of one simple command, "Bash(SEG)" each: as written (a group's { and } around
  * it dropped; seg has single blanks outside quotes), for allow lists; and cleaned up further,
  * for deny lists, which then match more: no leading VAR=value assignments, redirections,
- * reserved words (then, do, !, {, …) or env/command/exec/time/nohup/nice/builtin/coproc with
- * their options, quotes and escapes removed ('git' push: git push), the program by its last
- * path component (/usr/bin/git: git). An allow list must not see the cleaned-up form:
- * "Bash(git *)" would let in /tmp/evil/git and GIT_PAGER='rm -rf ~' git log. */
+ * reserved words (then, do, !, {, …) or env/command/exec/time/nohup/nice/builtin/coproc,
+ * timeout, xargs, sudo and the other leaders (bash_leaders) with their options, quotes and escapes
+ * removed ('git' push: git push), the program by its last path component (/usr/bin/git: git). An
+ * allow list must not see the cleaned-up form: "Bash(git *)" would let in /tmp/evil/git and
+ * GIT_PAGER='rm -rf ~' git log. */
 #define ENV_SPLIT_DEPTH_MAX 4 /* env -S in env -S …, followed so deep; deeper: denied */
 
 /* The text of env -S (split-string) s as words for the scanner, into out (at least 2 * strlen(s)
@@ -1121,6 +1153,7 @@ enum {
     REREAD_EVAL,
     REREAD_TRAP,
     REREAD_COMPGEN,
+    REREAD_MAPFILE,
     REREAD_SHELL,
     REREAD_EMULATE,
     REREAD_ZPTY,
@@ -1262,21 +1295,18 @@ static int reread_kind(const char *base)
     static const struct {
         const char *name;
         int kind;
-    } kinds[] = {{"eval", REREAD_EVAL},       {"trap", REREAD_TRAP},
-                 {"compgen", REREAD_COMPGEN}, {"complete", REREAD_COMPGEN},
-                 {"sh", REREAD_SHELL},        {"bash", REREAD_SHELL},
-                 {"dash", REREAD_SHELL},      {"zsh", REREAD_SHELL},
-                 {"ksh", REREAD_SHELL},       {"rbash", REREAD_SHELL},
-                 {"ksh93", REREAD_SHELL},     {"mksh", REREAD_SHELL},
-                 {"lksh", REREAD_SHELL},      {"ash", REREAD_SHELL},
-                 {"yash", REREAD_SHELL},      {"posh", REREAD_SHELL},
-                 {"hash", REREAD_HASH},       {"alias", REREAD_ALIAS},
-                 {"fc", REREAD_FC},           {"enable", REREAD_ENABLE},
-                 {"set", REREAD_SET},         {"shopt", REREAD_SHOPT},
-                 {"emulate", REREAD_EMULATE}, {"setopt", REREAD_SETOPT},
-                 {"unsetopt", REREAD_SETOPT}, {"zpty", REREAD_ZPTY},
-                 {"zstyle", REREAD_ZSTYLE},   {"source", REREAD_SOURCE},
-                 {".", REREAD_SOURCE}};
+    } kinds[] = {
+        {"eval", REREAD_EVAL},        {"trap", REREAD_TRAP},       {"compgen", REREAD_COMPGEN},
+        {"complete", REREAD_COMPGEN}, {"mapfile", REREAD_MAPFILE}, {"readarray", REREAD_MAPFILE},
+        {"sh", REREAD_SHELL},         {"bash", REREAD_SHELL},      {"dash", REREAD_SHELL},
+        {"zsh", REREAD_SHELL},        {"ksh", REREAD_SHELL},       {"rbash", REREAD_SHELL},
+        {"ksh93", REREAD_SHELL},      {"mksh", REREAD_SHELL},      {"lksh", REREAD_SHELL},
+        {"ash", REREAD_SHELL},        {"yash", REREAD_SHELL},      {"posh", REREAD_SHELL},
+        {"hash", REREAD_HASH},        {"alias", REREAD_ALIAS},     {"fc", REREAD_FC},
+        {"enable", REREAD_ENABLE},    {"set", REREAD_SET},         {"shopt", REREAD_SHOPT},
+        {"emulate", REREAD_EMULATE},  {"setopt", REREAD_SETOPT},   {"unsetopt", REREAD_SETOPT},
+        {"zpty", REREAD_ZPTY},        {"zstyle", REREAD_ZSTYLE},   {"source", REREAD_SOURCE},
+        {".", REREAD_SOURCE}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (!strcmp(base, kinds[k].name))
             return kinds[k].kind;
@@ -1591,11 +1621,14 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
             r->kind = REREAD_NONE;
         return;
     }
-    if (option) { /* compgen, complete */
+    if (option) { /* compgen, complete; mapfile and readarray, whose -C callback bash evaluates
+                   * with an index and a line after it: mapfile -C 'rm -rf' -c 1 a <<<x ran rm */
+        int mapfile = r->kind == REREAD_MAPFILE;
         for (size_t k = 1; u[k]; k++) {
-            if (!strchr("oAGWPSXFC", u[k]))
+            if (!strchr(mapfile ? "dnOsuCc" : "oAGWPSXFC", u[k]))
                 continue;
-            int mode = u[k] == 'W' ? SCAN_EXPANSIONS : SCAN_COMMANDS, text = !!strchr("WCF", u[k]);
+            int mode = u[k] == 'W' ? SCAN_EXPANSIONS : SCAN_COMMANDS;
+            int text = !!strchr(mapfile ? "C" : "WCF", u[k]);
             if (u[k + 1] && text)
                 reread_span(r, from + k + 1, to, mode, expands);
             else if (!u[k + 1])
@@ -1803,7 +1836,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
     }
     words[wn] = '\0';
     size_t c = 0;
-    int leading = 1, skip_next = 0, target = 0, open = 0, assigns = 0;
+    int leading = 1, skip_next = 0, target = 0, open = 0, assigns = 0, own = 0;
     const bash_leader *leader = depth ? leader_find("env") : NULL;
     for (const char *w = words; *w; w = *w ? w + 1 : w) {
         const char *e = word_end(w);
@@ -1826,7 +1859,8 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
             continue;
         if (leading && skip_next == 2) /* env -S 'rm -rf x': the word is the command */
             text = u;
-        else if (leading && word_skipped(word, e, u, *e ? e + 1 : e, &leader, &skip_next, &text) &&
+        else if (leading &&
+                 word_skipped(word, e, u, *e ? e + 1 : e, &leader, &own, &skip_next, &text) &&
                  !text)
             continue;
         if (text) { /* env's words in it, then the rest of the line's: read again, as env's */
