@@ -1306,6 +1306,14 @@ int main(void)
     }
     char tiny[8];
     CHECK(ab_tool_pattern_inert("Read(.env)", tiny, sizeof tiny) && strlen(tiny) == 7);
+    /* an allow list sees what find -exec runs: Bash(find *) allowed find . -exec rm -rf {} + */
+    char *allow_find[] = {"Bash(find *)", "Bash(wc *)"};
+    CHECK(allowed(allow_find, 2, NULL, 0, "Bash(find . -type f -exec wc -l {} +)", reason,
+                  sizeof reason));
+    CHECK(
+        !allowed(allow_find, 2, NULL, 0, "Bash(find . -exec rm -rf {} +)", reason, sizeof reason));
+    CHECK(!allowed(allow_find, 2, NULL, 0, "Bash(find . -exec wc {} \\; -exec rm {} \\;)", reason,
+                   sizeof reason));
     char *allow_git[] = {"Bash(git *)"}, *allow_old[] = {"Bash(npm run:*)"};
     CHECK(allowed(allow_git, 1, NULL, 0, "Bash(git)", reason, sizeof reason));
     CHECK(allowed(allow_old, 1, NULL, 0, "Bash(npm run build && npm run)", reason, sizeof reason));
@@ -1477,6 +1485,11 @@ int main(void)
         {"Bash(stdbuf -o0 ionice -c 3 setsid chronic git push)", "pattern 'Bash(git push*)'"},
         {"Bash(taskset -c 0 chrt 0 git push)", "pattern 'Bash(git push*)'"},
         {"Bash(nice timeout 5 env A=1 /usr/bin/git push)", "pattern 'Bash(git push*)'"},
+        /* and find's -exec, -execdir, -ok and -okdir, each word as written */
+        {"Bash(find . -exec git push \\;)", "pattern 'Bash(git push*)'"},
+        {"Bash(find . -name x -execdir git push {} +)", "pattern 'Bash(git push*)'"},
+        {"Bash(find . -exec true ';' -ok git push ';')", "pattern 'Bash(git push*)'"},
+        {"Bash(find . -exec sh -c 'x=1 git push' \\;)", "pattern 'Bash(git push*)'"},
     };
     for (size_t i = 0; i < sizeof fd_scripts / sizeof fd_scripts[0]; i++) {
         int ok = !allowed(NULL, 0, no_push, 1, fd_scripts[i].line, reason, sizeof reason) &&
@@ -1490,7 +1503,8 @@ int main(void)
         "Bash(bash -- ./x.sh; bash -c 'git log' /dev/stdin; cat /dev/stdin; diff <(git "
         "show HEAD:a) a; env FOO=1 npm test; env -u X git log; source ~/.bashrc; mapfile -t "
         "f < <(git ls-files); readarray -n 5 -s 1 -u 0 a; timeout 60 npm test; git "
-        "ls-files | xargs wc -l; sudo apt-get install -y jq; timeout 5 git pull)",
+        "ls-files | xargs wc -l; sudo apt-get install -y jq; timeout 5 git pull; find . -exec "
+        "echo + -exec git push {} +; find . -name x -print)",
         reason, sizeof reason));
     /* an MCP server's name is each of its tools, as in Claude Code (mcp__github denied none) */
     char *mcp[] = {"mcp__github"};

@@ -1165,7 +1165,8 @@ enum {
     REREAD_SET,
     REREAD_SHOPT,
     REREAD_SETOPT,
-    REREAD_SOURCE
+    REREAD_SOURCE,
+    REREAD_FIND
 };
 
 #define REREAD_SPANS_MAX 4         /* texts read again in one command, at most; more: denied */
@@ -1199,6 +1200,11 @@ typedef struct {
         size_t from, to;
         int mode;
     } span[REREAD_SPANS_MAX];
+    /* find's -exec, -execdir, -ok, -okdir: in one (find_exec), its words so far, whether the
+     * last was {}, and the commands, each word as written, a line each (find_word) */
+    int find_exec, find_braces;
+    size_t find_words;
+    ab__sb find_text;
 } reread;
 
 #define BASH_DEPTH_MAX 16 /* substitutions nested deeper: the line is denied */
@@ -1306,7 +1312,7 @@ static int reread_kind(const char *base)
         {"enable", REREAD_ENABLE},    {"set", REREAD_SET},         {"shopt", REREAD_SHOPT},
         {"emulate", REREAD_EMULATE},  {"setopt", REREAD_SETOPT},   {"unsetopt", REREAD_SETOPT},
         {"zpty", REREAD_ZPTY},        {"zstyle", REREAD_ZSTYLE},   {"source", REREAD_SOURCE},
-        {".", REREAD_SOURCE}};
+        {".", REREAD_SOURCE},         {"find", REREAD_FIND}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (!strcmp(base, kinds[k].name))
             return kinds[k].kind;
@@ -1524,6 +1530,27 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
         r->kind = REREAD_NONE;
 }
 
+/* A word of find's, w to e as written, u unquoted: -exec, -execdir, -ok and -okdir run the words
+ * after them to a ; (or a + after {}) as a command, each word as Bash made it, so their text as
+ * written is read again, a command a line (find . -exec rm -rf {} + and find . -exec sh -c 'rm
+ * -rf "$1"' _ {} \; ran rm past Bash(rm *)). */
+static void find_word(reread *r, const char *w, const char *e, const char *u)
+{
+    if (!r->find_exec) {
+        r->find_exec = !strcmp(u, "-exec") || !strcmp(u, "-execdir") || !strcmp(u, "-ok") ||
+                       !strcmp(u, "-okdir");
+        r->find_words = 0;
+        return;
+    }
+    if (!strcmp(u, ";") || (!strcmp(u, "+") && r->find_braces && r->find_words > 1)) {
+        ab__sb_add(&r->find_text, "\n");
+        r->find_exec = 0;
+        return;
+    }
+    ab__sb_addf(&r->find_text, "%s%.*s", r->find_words++ ? " " : "", (int)(e - w), w);
+    r->find_braces = !strcmp(u, "{}");
+}
+
 /* One word after the program of r->kind: w to e as written, u unquoted, at [from, to) of the
  * cleaned-up command. Notes in r the texts Bash reads again: eval's words (one text, as eval
  * joins them), trap's action (its first word after options, but a number or -: they reset),
@@ -1574,6 +1601,10 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         if (fd_path(u))
             r->opaque = "commands . or source reads from a file descriptor, . /dev/stdin,";
         r->kind = REREAD_NONE;
+        return;
+    }
+    if (r->kind == REREAD_FIND) {
+        find_word(r, w, e, u);
         return;
     }
     if (r->kind >= REREAD_HASH)
@@ -1951,6 +1982,11 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         reread_text(x, clean + r.span[k].from, r.span[k].to - r.span[k].from, r.span[k].mode,
                     r.posix, r.zsh);
     }
+    if (r.find_text.oom)
+        out->oom = 1;
+    else if (r.find_text.len && !*denied)
+        reread_text(x, r.find_text.buf, r.find_text.len, SCAN_COMMANDS, x->posix, x->zsh);
+    free(r.find_text.buf);
     if (r.too_many)
         *denied = 1;
     if (r.kind == REREAD_FC && (r.fc_runs || !r.fc_lists)) /* fc -s runs, even with -l */
