@@ -101,7 +101,8 @@ static void usage_all(FILE *f)
             "  --json       machine-readable output\n\n"
             "exit status: 0 ok or allowed, 1 denied, 2 bad input or usage, 3 store or system "
             "failure\n"
-            "'agentbudget COMMAND --help' shows a command's options.\n");
+            "'agentbudget COMMAND --help' shows a command's options; 'agentbudget --version'\n"
+            "the version.\n");
 }
 
 /* rc, unless what went to stdout could not all be written (a full disk, a closed stdout): 3. */
