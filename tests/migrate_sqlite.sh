@@ -15,7 +15,11 @@ sqlite3 "$TMP/b.db" "CREATE INDEX events_time ON events(time_ms); DROP TABLE tok
     CREATE INDEX events_budget ON events(budget, id); PRAGMA user_version=1;"
 fail=0
 out=$("$AB" --store "$S" migrate)
-[ "$out" = "schema version 4 (this agentbudget writes 4)" ] || { echo "FAIL: migrate said: $out"; fail=1; }
+[ "$out" = "$S: schema version 4 (this agentbudget writes 4)" ] || { echo "FAIL: migrate said: $out"; fail=1; }
+# with AGENTBUDGET_URL set and no store given, migrate works on the default store: it says which
+out=$(HOME=$TMP XDG_STATE_HOME= AGENTBUDGET_STORE= AGENTBUDGET_URL=http://127.0.0.1:9 "$AB" --json migrate)
+[ "$(jq -r .store <<<"$out")" = "sqlite:$TMP/.local/state/agentbudget/budget.db" ] ||
+    { echo "FAIL: migrate --json named no store, or another: $out"; fail=1; }
 idx=$(sqlite3 "$TMP/b.db" "SELECT count(*) FROM sqlite_master WHERE name IN ('events_time', 'events_budget')")
 [ "$idx" = 0 ] || { echo "FAIL: events_time or events_budget is still there"; fail=1; }
 n=$("$AB" --store "$S" --json events --budget a --op charge | wc -l)

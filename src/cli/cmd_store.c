@@ -24,10 +24,22 @@ int cmd_migrate(cli *c, int argc, char **argv)
     int version = 0;
     if ((rc = ab_store_schema_version(c->st, &version)))
         return fail(c, rc);
-    if (c->json)
-        printf("{\"schema_version\":%d,\"current\":%d}\n", version, AB_SCHEMA_VERSION);
+    /* which store: with AGENTBUDGET_URL set, migrate went to the default store, silently */
+    char url[PATH_MAX + 64] = "", shown[PATH_MAX + 64];
+    if (c->store_url && *c->store_url)
+        snprintf(url, sizeof url, "%s", c->store_url);
     else
-        printf("schema version %d (this agentbudget writes %d)\n", version, AB_SCHEMA_VERSION);
+        ab_store_default_url(url, sizeof url);
+    ab_store_url_redact(url, shown, sizeof shown);
+    if (c->json) {
+        printf("{\"store\":");
+        json_str(shown);
+        printf(",\"schema_version\":%d,\"current\":%d}\n", version, AB_SCHEMA_VERSION);
+    } else {
+        char safe[sizeof shown];
+        printf("%s: schema version %d (this agentbudget writes %d)\n",
+               term_safe(shown, safe, sizeof safe), version, AB_SCHEMA_VERSION);
+    }
     return 0;
 }
 

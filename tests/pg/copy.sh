@@ -55,8 +55,8 @@ out=$("$AB" copy --from "$SRC" --to "$PG" --force)
 check "--force replaces the target" same "$out" "copied 3 budgets, 1 open hold, 9 events, 1 price, 1 role, 1 token, 1 idempotency key"
 check "the event log is the source's after --force" same "$("$AB" --store "$PG" events --json | strip_ids)" "$("$AB" --store "$SRC" events --json | strip_ids)"
 check "the hold is open again after --force" same "$("$AB" --store "$PG" hold "$HOLD" --json)" "$("$AB" --store "$SRC" hold "$HOLD" --json)"
-check "migrate reports the schema" same "$("$AB" --store "$PG" migrate)" "schema version 4 (this agentbudget writes 4)"
-check "migrate on SQLite too" same "$("$AB" --store "$SRC" migrate --json)" '{"schema_version":4,"current":4}'
+check "migrate reports the store and the schema" same "$("$AB" --store "$PG" migrate)" "$PG: schema version 4 (this agentbudget writes 4)"
+check "migrate on SQLite too" same "$("$AB" --store "$SRC" migrate --json)" "{\"store\":\"$SRC\",\"schema_version\":4,\"current\":4}"
 "$AB" copy --from "$SRC" >/dev/null 2>"$TMP/err"
 check "--to is required" grep -q -- "--to: required" "$TMP/err"
 # a copy into an empty target keeps every other writer out until it ends: a write made during
