@@ -123,9 +123,10 @@ got=$(grep -m1 '"msg":"listening"' "$TMP/err" | jq .threads)
 # STORE_SHOWN from its listening line and CODE from a /healthz at AT, and stops it.
 listening()
 {
-    timeout 3 "$ABD" --listen 127.0.0.1:0 --store "$1" >/dev/null 2>"$TMP/err" </dev/null &
+    # up to 20 s: an ASan build on a loaded 2-core machine once took more than 5 to say it listens
+    timeout 20 "$ABD" --listen 127.0.0.1:0 --store "$1" >/dev/null 2>"$TMP/err" </dev/null &
     local pid=$! i
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 200; i++)); do
         grep -m1 '"msg":"listening"' "$TMP/err" | jq -e .listen >/dev/null 2>&1 && break # all of it
         sleep 0.1
     done
