@@ -184,6 +184,10 @@ for sub in "install --parent team" uninstall; do
 done
 out=$(AGENTBUDGET_URL='http://127.0.0.1:1?x' AGENTBUDGET_TOKEN=$TOKEN "$AB" status a 2>&1); rc=$?
 check "AGENTBUDGET_URL with a query: exit 2 naming the variable ($out)" grep -q "^error: AGENTBUDGET_URL: .*query" <<<"$out"
+# a port that is no port was exit 3, "cannot reach agentbudgetd", as for a daemon that is down
+out=$(AGENTBUDGET_URL=http://127.0.0.1:70000 AGENTBUDGET_TOKEN=$TOKEN "$AB" status a 2>&1); rc=$?
+check "AGENTBUDGET_URL with port 70000: exit 2 naming the variable ($rc: $out)" \
+    [ "$rc" = 2 -a "$(grep -c "^error: AGENTBUDGET_URL: .*the port must be a number from 1 to 65535" <<<"$out")" = 1 ]
 out=$("$AB" --url "http://127.0.0.1:$PORT" --store memory: status a 2>&1); rc=$?
 check "--url and --store together: exit 2" [ "$rc" = 2 ]
 # an explicit --store beats AGENTBUDGET_URL in the environment

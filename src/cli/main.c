@@ -147,6 +147,23 @@ static const char *url_fault(const char *url)
         return "the address needs a host (http://HOST:PORT)";
     if (memchr(host, '@', authority))
         return "the address has a user or password in it (the token goes in AGENTBUDGET_TOKEN)";
+    /* a port that is no port: libcurl's "bad/illegal format", told as a daemon that is down */
+    size_t hostport = strcspn(host, "/?#");
+    const char *colon = memchr(host, ':', hostport);
+    if (*host == '[') { /* [IPv6]:PORT */
+        const char *close = memchr(host, ']', hostport);
+        if (!close)
+            return "the address has a '[' without its ']' (http://[::1]:8700)";
+        colon = close + 1 < host + hostport ? close + 1 : NULL;
+        if (colon && *colon != ':')
+            return "the address has something other than :PORT after its ']'";
+    }
+    if (colon) {
+        size_t n = hostport - (size_t)(colon + 1 - host);
+        if (n == 0 || strspn(colon + 1, "0123456789") < n || strtol(colon + 1, NULL, 10) < 1 ||
+            strtol(colon + 1, NULL, 10) > 65535)
+            return "the port must be a number from 1 to 65535";
+    }
     if (strpbrk(url, "?#"))
         return "the address has a query (?) or fragment (#) in it: give the daemon's base "
                "address, the request's path is added to it";
