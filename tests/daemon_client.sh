@@ -66,6 +66,13 @@ check "no token: exit 2" [ "$rc" = 2 ]
 check "no token: says so" grep -q "AGENTBUDGET_TOKEN" <<<"$out"
 out=$(AGENTBUDGET_TOKEN=abt_bad "$AB" --url "http://127.0.0.1:$PORT" status backend-dev-001 2>&1); rc=$?
 check "a bad token: exit 2" [ "$rc" = 2 ]
+# a token with a line break went into the request as it was, the rest of it a header line of its
+# own (exit 0, the request served); one past the header's room was cut short
+for bad in "$TOKEN"$'\r\nX-Injected: 1' "$TOKEN " "$TOKEN"$'\xff' "$TOKEN$(printf '%0200d' 0)"; do
+    out=$(AGENTBUDGET_TOKEN=$bad "$AB" --url "http://127.0.0.1:$PORT" status backend-dev-001 2>&1); rc=$?
+    check "a malformed AGENTBUDGET_TOKEN (${#bad} bytes): exit 2 naming it ($rc: ${out:0:200})" \
+        [ "$rc" = 2 -a "$(grep -c '^error: AGENTBUDGET_TOKEN: must be 1-200 bytes of printable ASCII' <<<"$out")" = 1 ]
+done
 out=$(AGENTBUDGET_TOKEN=$TOKEN "$AB" --url "http://127.0.0.1:1" status x 2>&1); rc=$?
 check "no daemon: exit 3" [ "$rc" = 3 ]
 check "no daemon: names the address" grep -q "cannot reach agentbudgetd at http://127.0.0.1:1" <<<"$out"

@@ -15,6 +15,7 @@
 #include "cli.h"
 
 #define RESPONSE_BYTES_MAX (64 * 1024 * 1024)
+#define TOKEN_BYTES_MAX 200 /* a secret is 85 */
 
 static struct {
     CURL *(*init)(void);
@@ -148,6 +149,19 @@ static int http(cli *c, const char *method, const char *path, const char *body, 
                  "AGENTBUDGET_TOKEN: required with --url (the agent's or admin's token)");
         return AB_EINVAL;
     }
+    /* it goes into a header line as it is: a line break would end it and start a header of
+     * the token's choosing, and a longer one would be cut short below */
+    size_t token_len = strlen(token);
+    for (size_t i = 0; i < token_len && token_len <= TOKEN_BYTES_MAX; i++)
+        if (token[i] <= ' ' || token[i] == 0x7f)
+            token_len = TOKEN_BYTES_MAX + 1;
+    if (token_len > TOKEN_BYTES_MAX) {
+        snprintf(c->remote_err, sizeof c->remote_err,
+                 "AGENTBUDGET_TOKEN: must be 1-%d bytes of printable ASCII, no white space or "
+                 "control characters (the abt_… secret, as it was printed)",
+                 TOKEN_BYTES_MAX);
+        return AB_EINVAL;
+    }
     /* the request's own time, and no more than what is left of the hook's for all of them: a
      * daemon that answers each of its requests slowly would keep Claude Code waiting for their
      * sum */
@@ -167,7 +181,7 @@ static int http(cli *c, const char *method, const char *path, const char *body, 
     CURL *h = curl.init();
     if (!h)
         return AB_ENOMEM;
-    char url[4096], auth[256], idem[AB_KEY_BYTES_MAX + 32];
+    char url[4096], auth[TOKEN_BYTES_MAX + 32], idem[AB_KEY_BYTES_MAX + 32];
     /* "http://HOST:PORT/" as written in many a config: the paths start with their own '/' (it
      * asked for //v1/…, which no route is) */
     size_t base = strlen(c->url);
