@@ -942,9 +942,14 @@ static int collect_price(const ab_price *p, void *v)
 static void h_prices_list(abd_call *c)
 {
     const char *b = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, "builtin");
+    if (b && strcmp(b, "0") && strcmp(b, "1")) { /* builtin=false gave the table too */
+        abd_error(c, 400, "invalid", "builtin",
+                  "builtin: 1 (the built-in table too) or 0 (the store's prices only)");
+        return;
+    }
     jlist k = {0}, *list = &k;
     ab_store *st = abd_reader(c, 0);
-    int rc = ab_price_list(st, b && strcmp(b, "0") != 0, collect_price, list);
+    int rc = ab_price_list(st, b && !strcmp(b, "1"), collect_price, list);
     jl_finish(c, st, rc, &k, "prices");
 }
 
