@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -665,15 +666,22 @@ static int parse_day(cli *c, const char *field, const char *s, int64_t *out)
     return 0;
 }
 
-/* --timezone: an IANA name with a file under the zoneinfo directory, or UTC. */
+/* --timezone: an IANA name with a zone file (TZif) under the zoneinfo directory, or UTC. Not
+ * any file there: for a directory (Europe) or a table (zone.tab) the C library takes UTC in
+ * silence. */
 static int set_timezone(cli *c, const char *tz)
 {
     const char *dir = getenv("TZDIR");
-    char path[4096];
+    char path[4096], magic[4];
     int ok = strcmp(tz, "UTC") == 0 || strcmp(tz, "GMT") == 0;
     if (!ok && *tz && tz[0] != '/' && !strstr(tz, "..") && strlen(tz) < 256) {
         snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-        ok = access(path, R_OK) == 0;
+        FILE *f = fopen(path, "rb");
+        struct stat sb;
+        ok = f && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && fread(magic, 1, 4, f) == 4 &&
+             memcmp(magic, "TZif", 4) == 0;
+        if (f)
+            fclose(f);
     }
     if (!ok)
         return usage_error(c,
