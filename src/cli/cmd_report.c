@@ -676,10 +676,9 @@ static int set_timezone(cli *c, const char *tz)
     int ok = strcmp(tz, "UTC") == 0 || strcmp(tz, "GMT") == 0;
     if (!ok && *tz && tz[0] != '/' && !strstr(tz, "..") && strlen(tz) < 256) {
         snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-        FILE *f = fopen(path, "rb");
-        struct stat sb;
-        ok = f && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && fread(magic, 1, 4, f) == 4 &&
-             memcmp(magic, "TZif", 4) == 0;
+        struct stat sb; /* a regular file before it is opened: a FIFO there would block */
+        FILE *f = stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? fopen(path, "rb") : NULL;
+        ok = f && fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
         if (f)
             fclose(f);
     }

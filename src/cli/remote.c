@@ -153,7 +153,7 @@ static int http(cli *c, const char *method, const char *path, const char *body, 
      * the token's choosing, and a longer one would be cut short below */
     size_t token_len = strlen(token);
     for (size_t i = 0; i < token_len && token_len <= TOKEN_BYTES_MAX; i++)
-        if (token[i] <= ' ' || token[i] == 0x7f)
+        if ((unsigned char)token[i] <= ' ' || (unsigned char)token[i] >= 0x7f)
             token_len = TOKEN_BYTES_MAX + 1;
     if (token_len > TOKEN_BYTES_MAX) {
         snprintf(c->remote_err, sizeof c->remote_err,

@@ -204,6 +204,12 @@ for args in "report" "report yearly" "report daily --since 2026-13-01" "report d
     expect_eq "$OUT" "" "$args: nothing on stdout"
 done
 
+# a --timezone that names a FIFO under TZDIR is no zone, and is not opened (the open waited for a
+# writer, for ever)
+mkdir -p "$TMP/tzdir" && mkfifo "$TMP/tzdir/Fifo"
+TZDIR=$TMP/tzdir timeout 10 "$AB" report daily --timezone Fifo >/dev/null 2>"$TMP/err"
+expect_eq "$?:$(grep -c 'is not a time zone' "$TMP/err")" "2:1" "--timezone naming a FIFO: exit 2 at once"
+
 # ---- directories that are not read are said, not skipped in silence ----
 SK=$TMP/skip
 mkdir -p "$SK/projects/p"
