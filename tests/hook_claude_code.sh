@@ -424,6 +424,15 @@ check "AGENTBUDGET_URL beats a pinned store (no daemon: denied, nothing charged 
     same "$(jq -r .hookSpecificOutput.permissionDecision <<<"$out"):$("$AB" --store "sqlite:$TMP/pin.db" status team/pinned/pin-url >/dev/null 2>&1; echo $?)" "deny:2"
 "$AB" --store "postgres://ab:s3cret@127.0.0.1:9/ab" hook install --settings "$TMP/pw.json" >/dev/null 2>"$TMP/err"; rc=$?
 check "a store URL with a password is not written into settings.json" same "$rc:$([ -e "$TMP/pw.json" ] && echo made || echo none)" "2:none"
+# a store the hook could not open is refused, not pinned (every event would fail: every tool
+# denied); nothing written
+for bad in "bogus:" "ftp://x" "sqlite:$TMP/no/such/dir/b.db" "sqlite:$TMP/ok.db?sync=ful" "memory:x"; do
+    "$AB" hook install --settings "$TMP/badstore.json" --default-store "$bad" >/dev/null 2>"$TMP/err"; rc=$?
+    check "install --default-store $bad: exit 2, says so, writes nothing" \
+        same "$rc:$(grep -c "store: '.*' cannot be opened" "$TMP/err"):$([ -e "$TMP/badstore.json" ] && echo made || echo none)" "2:1:none"
+done
+"$AB" --store bogus: hook install --settings "$TMP/badstore.json" >/dev/null 2>&1
+check "and with --store" same "$?:$([ -e "$TMP/badstore.json" ] && echo made || echo none)" "2:none"
 (cd "$TMP" && "$AB" --store sqlite:rel.db hook install --settings "$TMP/rel.json" >/dev/null)
 check "a relative sqlite: path is pinned absolute" same "$(jq -r '.hooks.Stop[0].hooks[0].command' "$TMP/rel.json" | grep -o 'default-store=[^ ]*')" "default-store=sqlite:$TMP/rel.db"
 "$AB" hook install --settings "$TMP/dash.json" --parent=--x --role=--y >/dev/null

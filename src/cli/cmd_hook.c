@@ -1222,6 +1222,27 @@ static int hook_install(cli *c, int argc, char **argv, int install)
                 return usage_error(c, "store: the path is too long");
             store = store_abs;
         }
+        /* a store the hook cannot open fails every event: every tool denied (on_error deny) or
+         * none checked (allow), for a typo (bogus:, sqlite:x?sync=ful, a directory that is not
+         * there). Opened here, as the hook will (a sqlite: file is made), but PostgreSQL, which
+         * install does not contact (it may be down, or slow to answer) */
+        const char *eq = store ? strchr(store, '=') : NULL,
+                   *colon = store ? strchr(store, ':') : NULL;
+        int pg = store && (!strncmp(store, "postgres://", 11) ||
+                           !strncmp(store, "postgresql://", 13) || (eq && (!colon || eq < colon)));
+        if (store && !pg) {
+            ab_store *st = NULL;
+            int orc = ab_store_open(store, &st);
+            char msg[1024], shown[512];
+            snprintf(msg, sizeof msg, "%s", st ? ab_store_errmsg(st) : ab_strerror(orc));
+            ab_store_close(st);
+            ab_store_url_redact(store, shown, sizeof shown);
+            if (orc)
+                return usage_error(c,
+                                   "store: '%s' cannot be opened, so the hook would fail on "
+                                   "every event: %s",
+                                   shown, msg);
+        }
         json_t *utf8 = NULL;
         if (hook_command(&cfg, store, hook_cmd, sizeof hook_cmd))
             return usage_error(c, "the hook's command would be longer than %zu bytes",
