@@ -1197,6 +1197,14 @@ int main(void)
         {"Bash(emulate -L zsh; setopt errexit pipefail; unsetopt nomatch; emulate zsh -c 'git "
          "log')",
          1},
+        /* zsh's prompt_subst runs the $( ) of print -P's words, PS3's and PROMPT4's (rm ran
+         * under zsh 5.9) */
+        {"Bash(setopt promptsubst; print -P '\\x24(git push)')", 0},
+        {"Bash(setopt PROMPT_SUBST xtrace; PROMPT4='$(git push)'; true)", 0},
+        {"Bash(set -o prompt_subst; PS3='$(git push)'; select x in a; do break; done)", 0},
+        {"Bash(unsetopt no_prompt_subst; print -P x)", 0},
+        {"Bash(zsh -o promptsubst -c 'print -P x')", 0},
+        {"Bash(setopt promptpercent; print -P '%F{red}x%f')", 1},
         {"Bash(f() { git log; }; h()(git log); a=(1 2); [[ $x =~ ^a(b)$ ]]; case x in (a) echo;; "
          "a)(echo) ;; esac; if ! (true); then coproc N (echo); fi; function g () { :; })",
          1},

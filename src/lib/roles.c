@@ -1334,6 +1334,8 @@ static void reread_span(reread *r, size_t from, size_t to, int mode, int made)
 #define SET_K_OPAQUE "set -k, which takes NAME=VALUE words anywhere for the environment,"
 #define SET_H_OPAQUE "history expansion, set -H, which runs what a line of history holds,"
 #define SET_GLOB_SUBST_OPAQUE "zsh's glob_subst, which globs what an expansion gives,"
+#define SET_PROMPT_SUBST_OPAQUE                                                                    \
+    "zsh's prompt_subst, which runs the substitutions a prompt holds (print -P, PS3, PROMPT4),"
 #define SET_POSIX_OPAQUE "bash's POSIX mode, set -o posix, which reads a line as sh does,"
 
 /* What a word u of set's, shopt -o's or a shell's options turns on that no pattern can follow,
@@ -1355,7 +1357,7 @@ static const char *set_opaque(const char *u)
     /* zsh's glob_subst globs what an expansion gives, and a glob's qualifier (e:…:) runs code:
      * zsh -o globsubst -c 'for x in "*(e:rm -rf x:)"; do echo $x; done' ran rm; zsh reads the
      * name in any case, without _ (and -, after --), and no… as +o (+o noglobsubst sets it) */
-    char name[sizeof "noglobsubst"];
+    char name[sizeof "nopromptsubst"];
     size_t n = 0;
     for (const char *c = u + 2 * (u[0] == '-' && u[1] == '-'); *c && n < sizeof name - 1; c++)
         if (*c != '_' && *c != '-')
@@ -1363,6 +1365,12 @@ static const char *set_opaque(const char *u)
     name[n] = '\0';
     if (!strcmp(name, "globsubst") || !strcmp(name, "noglobsubst"))
         return SET_GLOB_SUBST_OPAQUE;
+    /* and zsh's prompt_subst, after which a prompt's $( ) runs as it is expanded: print -P's
+     * words (print decodes \x24 to $ first), select's PS3 and PROMPT3, set -x's PROMPT4:
+     * setopt promptsubst; print -P '\x24(rm -rf x)' and setopt promptsubst xtrace;
+     * PROMPT4='$(rm -rf x)'; true ran rm under zsh 5.9 past Bash(rm *) */
+    if (!strcmp(name, "promptsubst") || !strcmp(name, "nopromptsubst"))
+        return SET_PROMPT_SUBST_OPAQUE;
     return NULL;
 }
 
