@@ -1204,7 +1204,15 @@ int main(void)
         {"Bash(set -o prompt_subst; PS3='$(git push)'; select x in a; do break; done)", 0},
         {"Bash(unsetopt no_prompt_subst; print -P x)", 0},
         {"Bash(zsh -o promptsubst -c 'print -P x')", 0},
-        {"Bash(setopt promptpercent; print -P '%F{red}x%f')", 1},
+        {"Bash(setopt prompt_subst; true)", 0},
+        {"Bash(setopt promptpercent; print -r '%F{red}x%f')", 1},
+        /* and it is on in sh and ksh emulation, zsh run as sh: print -P, PS3 and PROMPT4 */
+        {"Bash((exec -a sh zsh -c 'print -P \"\\\\x24(git push)\"'))", 0},
+        {"Bash(zsh --emulate ksh -c 'print -rnP x')", 0},
+        {"Bash(print -u2 -P x)", 0},
+        {"Bash((exec -a sh zsh -c 'PS3=\"\\$(git push)\"; select x in a; do break; done'))", 0},
+        {"Bash((exec -a sh zsh -c 'set -x; PROMPT4=x; true'))", 0},
+        {"Bash(print -f '%s\\n' -r -- -P; print x -P; print -u -P x)", 1},
         {"Bash(f() { git log; }; h()(git log); a=(1 2); [[ $x =~ ^a(b)$ ]]; case x in (a) echo;; "
          "a)(echo) ;; esac; if ! (true); then coproc N (echo); fi; function g () { :; })",
          1},

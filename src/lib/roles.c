@@ -1166,7 +1166,8 @@ enum {
     REREAD_SHOPT,
     REREAD_SETOPT,
     REREAD_SOURCE,
-    REREAD_FIND
+    REREAD_FIND,
+    REREAD_PRINT
 };
 
 #define REREAD_SPANS_MAX 4         /* texts read again in one command, at most; more: denied */
@@ -1312,7 +1313,7 @@ static int reread_kind(const char *base)
         {"enable", REREAD_ENABLE},    {"set", REREAD_SET},         {"shopt", REREAD_SHOPT},
         {"emulate", REREAD_EMULATE},  {"setopt", REREAD_SETOPT},   {"unsetopt", REREAD_SETOPT},
         {"zpty", REREAD_ZPTY},        {"zstyle", REREAD_ZSTYLE},   {"source", REREAD_SOURCE},
-        {".", REREAD_SOURCE},         {"find", REREAD_FIND}};
+        {".", REREAD_SOURCE},         {"find", REREAD_FIND},       {"print", REREAD_PRINT}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (!strcmp(base, kinds[k].name))
             return kinds[k].kind;
@@ -1613,6 +1614,25 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
     }
     if (r->kind == REREAD_FIND) {
         find_word(r, w, e, u);
+        return;
+    }
+    /* zsh's print -P expands its words as prompts, and their $( ) run where prompt_subst is on,
+     * as it is in sh and ksh emulation, zsh run as sh: (exec -a sh zsh -c 'print -P
+     * "\\x24(rm -rf x)"') ran rm under bash 5.2 and zsh 5.9 past Bash(rm *), and so would sh -c
+     * where sh is zsh (print decodes \x24 to $ first); its options up to a word that is none,
+     * -f, -u, -C, -x, -X and -v taking the next word */
+    if (r->kind == REREAD_PRINT) {
+        if (r->next || !r->options) {
+            r->next = 0;
+            return;
+        }
+        if (expands || (option && strcmp(u, "--") && strchr(u + 1, 'P')))
+            r->opaque = "zsh's print -P, which expands its words as prompts (with prompt_subst, "
+                        "their $( ) run),";
+        else if (!option || !strcmp(u, "--"))
+            r->options = 0;
+        else
+            r->next = !!strchr("fuCxXv", u[strlen(u) - 1]);
         return;
     }
     if (r->kind >= REREAD_HASH)
@@ -3207,6 +3227,13 @@ static const char *bash_opaque(const char *s, size_t len)
          * what it holds: PS4='$(rm -rf x)'; set -x; git log ran rm under bash 5.2 */
         if (name_spelled(s, len, i, "PS4"))
             return "bash's PS4, which set -x expands as a prompt (PS4='$(…)'),";
+        /* and zsh's prompts that a shell without a terminal expands, running their $( ) where
+         * prompt_subst is on, as in sh and ksh emulation: set -x's PROMPT4 and select's PS3
+         * (PROMPT3): (exec -a sh zsh -c 'PS3="\$(rm -rf x)"; select x in a; do break; done')
+         * ran rm under bash 5.2 and zsh 5.9 past Bash(rm *) */
+        if (name_spelled(s, len, i, "PROMPT4") || name_spelled(s, len, i, "PROMPT3") ||
+            name_spelled(s, len, i, "PS3"))
+            return "zsh's PS3, PROMPT3 or PROMPT4, which select and set -x expand as prompts,";
         /* a file bash reads before a command string or a script, and a function it is given in
          * its environment: BASH_ENV=/dev/stdin bash -c true <<<'rm -rf x' and env
          * 'BASH_FUNC_git%%=() { rm -rf x; }' bash -c git ran rm under bash 5.2 */
