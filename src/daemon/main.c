@@ -194,6 +194,36 @@ static void bound_address(int fd, const char *given, char *out, size_t size)
 
 /* A new store has no way in: make the first admin token and show it once. Of several daemons
  * starting at once on one new store, one makes it; the others find it made (AB_EEXIST). */
+/* A tool pattern of a stored role that can match no call (Read(.env), stored before role set
+ * refused such patterns) denies nothing: said at start, a log line each, where the daemon's
+ * operators look (the CLI's role get says it too, but not through the daemon's callers). */
+static int role_inert_log(const ab_role *r, void *unused)
+{
+    (void)unused;
+    char *const *lists[] = {r->allow_tools, r->deny_tools};
+    const size_t counts[] = {r->allow_tools_count, r->deny_tools_count};
+    static const char *const keys[] = {"allow_tools", "deny_tools"};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < counts[k]; i++) {
+            char why[1024], name[AB_NAME_BYTES_MAX], pattern[AB_NAME_BYTES_MAX * 2];
+            if (!ab_tool_pattern_inert(lists[k][i], why, sizeof why))
+                continue;
+            snprintf(name, sizeof name, "%s", r->name);
+            snprintf(pattern, sizeof pattern, "%s", lists[k][i]);
+            abd_utf8_clean(name);
+            abd_utf8_clean(pattern);
+            abd_utf8_clean(why);
+            json_t *line = json_pack("{s:s,s:s,s:s,s:s,s:s}", "msg", "role pattern matches nothing",
+                                     "role", name, "list", keys[k], "pattern", pattern, "why", why);
+            char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+            if (text)
+                fprintf(stderr, "%s\n", text);
+            free(text);
+            json_decref(line);
+        }
+    return 0;
+}
+
 static int bootstrap_token(void)
 {
     char secret[AB_TOKEN_SECRET_BYTES + 1];
@@ -366,6 +396,9 @@ int main(int argc, char **argv)
     }
     if (bootstrap_token())
         return 3;
+    ab_store *roles_st = abd_reader_acquire(); /* best effort: a failure is no reason to stop */
+    ab_role_list(roles_st, role_inert_log, NULL);
+    abd_reader_release(roles_st);
     struct MHD_Daemon *d = abd_http_start(fd, 0);
     struct MHD_Daemon *md = mfd >= 0 ? abd_http_start(mfd, 1) : NULL;
     if (!d || (mfd >= 0 && !md)) {

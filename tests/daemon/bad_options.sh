@@ -140,6 +140,18 @@ listening "sqlite:$TMP/port0.db"
 [[ $AT == 127.0.0.1:* && $AT != 127.0.0.1:0 && $CODE == 200 && $STORE_SHOWN == "sqlite:$TMP/port0.db" ]] &&
     ok "--listen 127.0.0.1:0: the log names the port chosen ($AT) and the store" ||
     not_ok "--listen 127.0.0.1:0: the log names the port chosen and the store" "listen '$AT', /healthz $CODE, store '$STORE_SHOWN'"
+# a stored role with a tool pattern that matches nothing (stored before role set refused it):
+# a log line at start names the role, the list and the pattern
+"$AB" --store "sqlite:$TMP/inert.db" role set old --deny-tool 'Bash(rm *)' >/dev/null
+sqlite3 "$TMP/inert.db" "UPDATE roles SET spec='deny-tool=Read(.env)
+deny-tool=Bash(rm *)
+admin=false
+' WHERE name='old'"
+listening "sqlite:$TMP/inert.db"
+got=$(grep '"msg":"role pattern matches nothing"' "$TMP/err" | jq -r '[.role, .list, .pattern] | @tsv' | tr '\t' ' ')
+[[ $got == "old deny_tools Read(.env)" ]] &&
+    ok "a stored Read(.env) is named in the log at start, and Bash(rm *) is not" ||
+    not_ok "a stored Read(.env) is named in the log at start" "got '$got'"
 mkdir "$TMP/caf$(printf '\xe9')"
 listening "sqlite:$TMP/caf$(printf '\xe9')/p.db"
 [[ $AT == 127.0.0.1:* && $AT != 127.0.0.1:0 && $CODE == 200 && $STORE_SHOWN == "sqlite:$TMP/caf?/p.db" ]] &&
