@@ -123,7 +123,7 @@ int main(void)
         {"builtin . /dev/stdout 1<<<'git push'", 0},
         {"source /dev/fd//0 <<<'git push'", 0},
         {". /dev/fd/./0 <<<'git push'", 0},
-        {". /dev/fd/../0 x/0 fd0 && . ./fd/./x", 1},
+        {". /dev/fd/../x0 x/0 fd0 && . ./fd/./x", 1},
         /* an a in $'…' ended it: $'eval' was evl (each ran git push under bash 5.2 and zsh 5.9) */
         {"$'eval' 'git push'", 0},
         {"e$'val' 'git push'", 0},
@@ -1483,6 +1483,15 @@ int main(void)
         {"Bash(BASH_ENV=/dev/stdin bash -c true <<<'git push')", "BASH_ENV"},
         {"Bash(env BASH_ENV=/dev/stdin bash -c true <<<'git push')", "BASH_ENV"},
         {"Bash(export BA\\SH_ENV=/dev/stdin; bash -c true <<<'git push')", "BASH_ENV"},
+        /* a number relative to a directory that may be /dev/fd, and a glob that may make a
+         * file descriptor's name (each ran git push under bash 5.2) */
+        {"Bash(cd /dev/fd && . 0 <<<'git push')", "file descriptor"},
+        {"Bash(exec 3<<<'git push'; cd /dev/fd && bash 3)", "file descriptor"},
+        {"Bash(cd /dev/fd; source /proc/self/cwd/3 3<<<'git push')", "file descriptor"},
+        {"Bash(source /dev/stdi? <<<'git push')", "file descriptor"},
+        {"Bash(source /dev/fd/[0] <<<'git push')", "file descriptor"},
+        {"Bash(. /dev/st[a-z]*n <<<'git push')", "file descriptor"},
+        {"Bash(exec 3<<<'git push'; bash -- /dev/fd/[3])", "file descriptor"},
         {"Bash(env 'BASH_FUNC_git%%=() { git push; }' bash -c git)", "BASH_FUNC_"},
         {"Bash(env 'a b=1' git push)", "pattern 'Bash(git push*)'"},
         {"Bash(env x.y=1 git push)", "pattern 'Bash(git push*)'"},
@@ -1522,6 +1531,10 @@ int main(void)
         "ls-files | xargs wc -l; sudo apt-get install -y jq; timeout 5 git pull; find . -exec "
         "echo + -exec git push {} +; find . -name x -print)",
         reason, sizeof reason));
+    CHECK(allowed(NULL, 0, no_push, 1,
+                  "Bash(source '/dev/stdi?'; . ./x[0-9].sh; bash -- scripts/*.sh; . ./lib/"
+                  "std*.bash; source ./1x)",
+                  reason, sizeof reason));
     /* an MCP server's name is each of its tools, as in Claude Code (mcp__github denied none) */
     char *mcp[] = {"mcp__github"};
     CHECK(!allowed(NULL, 0, mcp, 1, "mcp__github__create_issue", reason, sizeof reason));

@@ -1448,22 +1448,60 @@ static void zsh_eval_word(reread *r, const char *u)
     }
 }
 
-/* 1 if the file named u is a file descriptor, whose text the line itself may give: /dev/stdin,
- * stdout or stderr, or …/fd/N, relative too (cd /dev && . ./stdin), past the / and ./ that
- * name no other directory (/dev/fd//0 and fd/./0 are fd/0); or a process substitution, <(…) or
- * zsh's =(…), which Bash passes as such a file (as the scanner has the word: to its first
- * blank). */
-static int fd_path(const char *u)
+/* 1 if the last component of the word [w, e), as written, is a glob that may make stdin,
+ * stdout, stderr or a number: a *, ? or […] outside quotes, and no character outside them but
+ * those of these names (source /dev/stdi? <<<'rm -rf x', source /dev/fd/[0] <<<'rm -rf x' and
+ * exec 3<<<'rm -rf x'; bash -- /dev/fd/[3] ran rm under bash 5.2 past Bash(rm *)). A […] that
+ * holds a quote, an escape or a $ may be anything. */
+static int fd_glob(const char *w, const char *e)
+{
+    int glob = 0, other = 0, unclosed = 0;
+    char q = 0;
+    for (const char *p = w; p < e; p++) {
+        const char *c = p;
+        if (!quote_step(&p, e, &q) && p == c)
+            continue; /* a quote opened or closed; an escape leaves p on what it escapes */
+        if (p == c && !q && (*p == '*' || *p == '?')) {
+            glob = 1;
+            continue;
+        }
+        if (p == c && !q && *p == '[' && !unclosed) {
+            const char *k = p + 1;
+            k += k < e && (*k == '!' || *k == '^');
+            k += k < e && *k == ']';
+            while (k < e && *k != ']' && !strchr("'\"\\$`", *k))
+                k++;
+            if (k < e && *k != ']')
+                return 1;
+            if (k < e) {
+                glob = 1, p = k;
+                continue;
+            }
+            unclosed = 1; /* no ] after this [, nor after those to come: linear */
+        }
+        if (*p == '/')
+            glob = other = 0;
+        else if (!strchr("0123456789stdinoure", *p))
+            other = 1;
+    }
+    return glob && !other;
+}
+
+/* 1 if the file named u (w to e as written) is a file descriptor, whose text the line itself
+ * may give: /dev/stdin, stdout or stderr, relative too (cd /dev && . ./stdin), or a name that is
+ * a number, wherever it is, …/fd/N (/dev/fd//0, fd/./0) or relative to a directory that may be
+ * /dev/fd (cd /dev/fd && . 0 <<<'rm -rf x', . ./3 3<<<'rm -rf x', . /proc/self/cwd/0 and exec
+ * 3<<<'rm -rf x'; cd /dev/fd && bash 3 ran rm under bash 5.2 past Bash(rm *)), or one a glob
+ * may make so (fd_glob); or a process substitution, <(…) or zsh's =(…), which Bash passes as
+ * such a file (as the scanner has the word: to its first blank). */
+static int fd_path(const char *w, const char *e, const char *u)
 {
     if ((u[0] == '<' || u[0] == '=') && u[1] == '(')
         return 1;
-    const char *slash = strrchr(u, '/'), *base = slash ? slash + 1 : u, *d = base;
+    const char *slash = strrchr(u, '/'), *base = slash ? slash + 1 : u;
     size_t digits = strspn(base, "0123456789");
-    while (d > u && (d[-1] == '/' || (d[-1] == '.' && (d - 1 == u || d[-2] == '/'))))
-        d--;
     return !strcmp(base, "stdin") || !strcmp(base, "stdout") || !strcmp(base, "stderr") ||
-           (digits && !base[digits] && d < base && d - u >= 2 && !memcmp(d - 2, "fd", 2) &&
-            (d - 2 == u || d[-3] == '/'));
+           (digits && !base[digits]) || fd_glob(w, e);
 }
 
 /* A word u of a shell's (sh, bash, …), at [from, to) (reread_word): its options, bundled
@@ -1474,7 +1512,8 @@ static int fd_path(const char *u)
  * bash -s run rm; dash -c -s, after its command string). -k, -H and their names (set_opaque) are no
  * pattern's to follow either (bash -kc 'git log PATH=/tmp/evil' ran /tmp/evil/git). --version and
  * --help run nothing. */
-static void shell_word(reread *r, const char *u, size_t from, size_t to, int expands)
+static void shell_word(reread *r, const char *w, const char *e, const char *u, size_t from,
+                       size_t to, int expands)
 {
     if (r->script) { /* after a script's name, or an option's argument unknown here: a -c */
         if (r->shell_c) {
@@ -1531,7 +1570,7 @@ static void shell_word(reread *r, const char *u, size_t from, size_t to, int exp
      * sh -c 'rm -rf x' ran rm, the scanner took sh for the script and read no command string.
      * A script that is a file descriptor is read as . reads one (bash /dev/stdin <<<'rm -rf
      * x', exec 3<<<'rm -rf x'; bash /dev/fd/3 and bash <(echo 'rm -rf x') ran rm) */
-    if (!r->shell_c && fd_path(u)) /* also after -- (bash -- /dev/stdin) */
+    if (!r->shell_c && fd_path(w, e, u)) /* also after -- (bash -- /dev/stdin) */
         r->opaque = "commands a shell reads from a file descriptor, bash /dev/stdin,";
     if (!r->shell_c && r->options)
         r->script = 1;
@@ -1607,7 +1646,7 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
      * /dev/fd/0 and source <(echo 'rm -rf x') ran rm under bash 5.2 and zsh 5.9 past Bash(rm *)
      * (its file: the first word but --) */
     if (r->kind == REREAD_SOURCE && strcmp(u, "--")) {
-        if (fd_path(u))
+        if (fd_path(w, e, u))
             r->opaque = "commands . or source reads from a file descriptor, . /dev/stdin,";
         r->kind = REREAD_NONE;
         return;
@@ -1657,7 +1696,7 @@ static void reread_word(reread *r, const char *w, const char *e, const char *u, 
         return;
     }
     if (r->kind == REREAD_SHELL && !(expands && r->options && !r->next)) {
-        shell_word(r, u, from, to, expands);
+        shell_word(r, w, e, u, from, to, expands);
         return;
     }
     if (r->next) {
