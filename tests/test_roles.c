@@ -1515,6 +1515,8 @@ int main(void)
         {"Bash(find . -name x -execdir git push {} +)", "pattern 'Bash(git push*)'"},
         {"Bash(find . -exec true ';' -ok git push ';')", "pattern 'Bash(git push*)'"},
         {"Bash(find . -exec sh -c 'x=1 git push' \\;)", "pattern 'Bash(git push*)'"},
+        {"Bash(find . -exec '{}' + -exec git push \\;)", "pattern 'Bash(git push*)'"},
+        {"Bash(find . -execdir \"{}\" + -ok git push ';')", "pattern 'Bash(git push*)'"},
     };
     for (size_t i = 0; i < sizeof fd_scripts / sizeof fd_scripts[0]; i++) {
         int ok = !allowed(NULL, 0, no_push, 1, fd_scripts[i].line, reason, sizeof reason) &&

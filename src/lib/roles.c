@@ -1587,10 +1587,12 @@ static void find_word(reread *r, const char *w, const char *e, const char *u)
     if (!r->find_exec) {
         r->find_exec = !strcmp(u, "-exec") || !strcmp(u, "-execdir") || !strcmp(u, "-ok") ||
                        !strcmp(u, "-okdir");
-        r->find_words = 0;
+        r->find_words = 0, r->find_braces = 0;
         return;
     }
-    if (!strcmp(u, ";") || (!strcmp(u, "+") && r->find_braces && r->find_words > 1)) {
+    /* a + ends it after a {} that is its command too: find . -exec '{}' + -exec rm -rf x \;
+     * ran rm under bash 5.2 past Bash(rm *), the scanner reading one command, '{}' */
+    if (!strcmp(u, ";") || (!strcmp(u, "+") && r->find_braces)) {
         ab__sb_add(&r->find_text, "\n");
         r->find_exec = 0;
         return;
