@@ -1516,6 +1516,11 @@ int main(void)
         {"Bash(find . -exec true ';' -ok git push ';')", "pattern 'Bash(git push*)'"},
         {"Bash(find . -exec sh -c 'x=1 git push' \\;)", "pattern 'Bash(git push*)'"},
         {"Bash(find . -exec '{}' + -exec git push \\;)", "pattern 'Bash(git push*)'"},
+        /* a shell's -c whose command string xargs gives (ran git push under bash 5.2) */
+        {"Bash(echo 'git push' | xargs -0 bash -c)", "without its command string"},
+        {"Bash(xargs -a list sh -ec)", "without its command string"},
+        {"Bash(echo 'git push' | xargs -0 timeout 5 bash -o errexit -c)", "without its command "
+                                                                          "string"},
         {"Bash(find . -execdir \"{}\" + -ok git push ';')", "pattern 'Bash(git push*)'"},
     };
     for (size_t i = 0; i < sizeof fd_scripts / sizeof fd_scripts[0]; i++) {

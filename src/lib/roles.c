@@ -2064,6 +2064,12 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
      * string, then what it reads: sh -cs 'git log' <<<'rm -rf x' ran rm) */
     if ((r.kind == REREAD_SHELL && !r.shell_c && !r.script) || r.shell_s)
         r.input = 1;
+    /* and a -c with no command string after it, which is then what runs it gives, as xargs
+     * does its standard input (echo 'rm -rf x' | xargs -0 bash -c ran rm under bash 5.2 past
+     * Bash(rm *)); bash -c alone runs nothing */
+    if (r.kind == REREAD_SHELL && r.shell_c && !x->opaque)
+        x->opaque = "a shell's -c without its command string, which what runs it gives (xargs "
+                    "bash -c),";
     /* under a deny list too, as . /dev/stdin is: bash <<<'rm -rf x' and echo 'rm -rf x' |
      * bash ran rm past Bash(rm *) */
     if (r.input && !x->opaque)
