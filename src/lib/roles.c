@@ -1184,10 +1184,13 @@ typedef struct {
     int input;   /* a shell reads its commands from its standard input */
     int script;  /* a shell's word that may be a script's name was seen (shell_word) */
     int ksh;     /* the shell is ksh93 (ksh, ksh93), which may run a script's name as commands */
-    int posix;   /* the shell is no bash (sh, dash, zsh, ksh): it reads some of bash's otherwise */
-    int zsh;     /* zsh may read the text (bash_ctx's zsh): no bash's -c, or zsh's eval's */
-    int loose;   /* a word that may expand to an option was seen: every word is text now */
-    int made;    /* a text is made by an expansion (word_expands): no allow list reads it */
+    /* sh's -O was the last option (o_arg), and the script's name the word after it (o_script):
+     * bash run as sh takes that word for -O's, zsh does not */
+    int o_arg, o_script;
+    int posix; /* the shell is no bash (sh, dash, zsh, ksh): it reads some of bash's otherwise */
+    int zsh;   /* zsh may read the text (bash_ctx's zsh): no bash's -c, or zsh's eval's */
+    int loose; /* a word that may expand to an option was seen: every word is text now */
+    int made;  /* a text is made by an expansion (word_expands): no allow list reads it */
     const char *opaque; /* what no pattern can follow: hash -p, alias NAME=VALUE, set -k, … */
     const char *opaque_allow; /* what no allow list can follow: set -o posix */
     int fc_lists, fc_runs;    /* fc -l, fc -s or -e (or a word that may expand to them) */
@@ -1521,6 +1524,7 @@ static void shell_word(reread *r, const char *w, const char *e, const char *u, s
             r->kind = REREAD_NONE;
         }
         r->shell_c = (u[0] == '-' || u[0] == '+') && u[1] != '-' && strchr(u, 'c');
+        r->o_script = 0;
         return;
     }
     /* an option's argument; but a word that looks like options is read as them: ksh and mksh
@@ -1560,6 +1564,7 @@ static void shell_word(reread *r, const char *w, const char *e, const char *u, s
             r->shell_c |= u[k] == 'c'; /* +c too: bash +c 'rm -rf x' ran rm, and sh, ksh, zsh */
             r->shell_s |= u[k] == 's';
         }
+        r->o_arg = r->posix && u[1] != '-' && strchr(u, 'O');
         return;
     }
     /* ksh93 runs a script's name it cannot open as a command string: ksh 'rm -rf x' ran rm;
@@ -1573,7 +1578,7 @@ static void shell_word(reread *r, const char *w, const char *e, const char *u, s
     if (!r->shell_c && fd_path(w, e, u)) /* also after -- (bash -- /dev/stdin) */
         r->opaque = "commands a shell reads from a file descriptor, bash /dev/stdin,";
     if (!r->shell_c && r->options)
-        r->script = 1;
+        r->script = 1, r->o_script = r->o_arg;
     else
         r->kind = REREAD_NONE;
 }
@@ -2060,9 +2065,10 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         *denied = 1;
     if (r.kind == REREAD_FC && (r.fc_runs || !r.fc_lists)) /* fc -s runs, even with -l */
         r.opaque = "a command from history run again, fc,";
-    /* no command string, no script (bash <<<'rm -rf x'), or -s (dash -c -s runs its command
-     * string, then what it reads: sh -cs 'git log' <<<'rm -rf x' ran rm) */
-    if ((r.kind == REREAD_SHELL && !r.shell_c && !r.script) || r.shell_s)
+    /* no command string, no script (bash <<<'rm -rf x'; nor sh -O extglob <<<'rm -rf x', which
+     * ran rm under bash 5.2 run as sh, as Fedora's and Arch's sh is: extglob is -O's), or -s (dash
+     * -c -s runs its command string, then what it reads: sh -cs 'git log' <<<'rm -rf x' ran rm) */
+    if ((r.kind == REREAD_SHELL && !r.shell_c && (!r.script || r.o_script)) || r.shell_s)
         r.input = 1;
     /* and a -c with no command string after it, which is then what runs it gives, as xargs
      * does its standard input (echo 'rm -rf x' | xargs -0 bash -c ran rm under bash 5.2 past
