@@ -138,6 +138,12 @@ int main(void)
         {"=env git push", 0},
         {"=nohup git push", 0},
         {"${y}env -u git push x", 1},
+        /* an assignment with += or an index before the program (each ran git push under bash
+         * 5.2: the scanner took the assignment for the program) */
+        {"x+=1 git push", 0},
+        {"a[0]=1 git push", 0},
+        {"a[0]+=1 nice git push", 0},
+        {"a[b[1]]=1 git push", 0},
         {"echo $'a b' \"$'a'\"", 1},
         {"source venv/bin/activate && . ./env.sh && source ~/.nvm/nvm.sh -- x", 1},
         {"nice -n 5 git push", 0},

@@ -1004,9 +1004,17 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
         (*own)--;
         return 1;
     }
-    const char *eq = memchr(w, '=', (size_t)(e - w));
+    const char *eq = memchr(w, '=', (size_t)(e - w)), *a = w;
     size_t name = strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
-    if (eq && name && w + name == eq && !(w[0] >= '0' && w[0] <= '9'))
+    /* and VAR+=value, VAR[i]=value and VAR[i]+=value: x+=1 rm -rf x and a[0]=1 rm -rf x ran rm
+     * under bash 5.2 past Bash(rm *), the scanner taking the assignment for the program (the
+     * index to a ] right before the = or +=) */
+    a += name;
+    for (const char *k = a; name && *a == '[' && eq && k < eq; k++)
+        if (*k == ']' && (k + 1 == eq || (k + 2 == eq && k[1] == '+')))
+            a = k + 1;
+    a += name && *a == '+' && a + 1 == eq;
+    if (eq && name && a == eq && !(w[0] >= '0' && w[0] <= '9'))
         return 1;          /* VAR=value */
     const char *close = u; /* the } that closes ${, past those nested in it */
     for (int braces = 0; u[0] == '$' && *++close && (*close != '}' || --braces);)
