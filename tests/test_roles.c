@@ -144,6 +144,22 @@ int main(void)
         {"a[0]=1 git push", 0},
         {"a[0]+=1 nice git push", 0},
         {"a[b[1]]=1 git push", 0},
+        /* a $( ), ` `, ${ }, $[ ] or <( ) with a blank in it is one word, and a program that
+         * expands to nothing is none (each ran git push under bash 5.2: the scanner took 0), 5),
+         * 1 or nothing for the program) */
+        {"x=$(echo 0) git push", 0},
+        {"x=`echo 0` git push", 0},
+        {"nice -n $(echo 5) git push", 0},
+        {"timeout `echo 5` git push", 0},
+        {"x=$[ 1 ] git push", 0},
+        {"x=$(( 1 + 1 )) git push", 0},
+        {"x=<(echo a) git push", 0},
+        {"$(echo) git push", 0},
+        {"$(true x) git push", 0},
+        {"${x:-command git push}", 0},
+        {"${x:- git} push", 0},
+        {"git log $(echo a b) \"$(git log)\" x", 1},
+        {"git log a\x1f", 0}, /* the scanner's mark of such a blank: denied */
         {"echo $'a b' \"$'a'\"", 1},
         {"source venv/bin/activate && . ./env.sh && source ~/.nvm/nvm.sh -- x", 1},
         {"nice -n 5 git push", 0},

@@ -862,6 +862,19 @@ static const bash_leader *leader_find(const char *w)
     return NULL;
 }
 
+/* A blank inside a $( ), ` `, ${ } or the like outside quotes, in a command as the scanner keeps
+ * it (seg_add): no end of a word. A blank again in what the patterns see. A line that holds this
+ * byte is denied. */
+#define SEG_BLANK '\x1f'
+
+/* The blanks SEG_BLANK stands for in [from, to) of sb made blanks again. */
+static void seg_blanks(char *buf, size_t from, size_t to)
+{
+    for (size_t k = from; buf && k < to; k++)
+        if (buf[k] == SEG_BLANK)
+            buf[k] = ' ';
+}
+
 /* Appends "Bash(COMMAND)" and a NUL to out. */
 static void add_command(ab__sb *out, const char *command)
 {
@@ -1030,6 +1043,13 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
                 u[tn - 1] = '\0';
             if (!*u)
                 return 1;
+            /* WORD's blanks split it (SEG_BLANK): ${x:-command rm -rf x} runs rm; its words are
+             * read again, as env -S's are */
+            if (strchr(u, SEG_BLANK) && !strpbrk(u, "'\"\\")) {
+                seg_blanks(u, 0, strlen(u));
+                *text = u;
+                return 1;
+            }
             w = e; /* no more a $x or ${…} that may be empty: WORD */
         }
     }
@@ -1091,7 +1111,7 @@ static size_t env_split(const char *s, char *out)
     char q = 0;
     for (; *s; s++) {
         char c = *s;
-        if (!q && strchr(" \t\n\v\f\r", c)) {
+        if (!q && strchr(" \t\n\v\f\r\x1f", c)) {
             if (open)
                 out[n++] = ' ';
             open = 0;
@@ -1610,7 +1630,10 @@ static void find_word(reread *r, const char *w, const char *e, const char *u)
         r->find_exec = 0;
         return;
     }
+    size_t at = r->find_text.len;
     ab__sb_addf(&r->find_text, "%s%.*s", r->find_words++ ? " " : "", (int)(e - w), w);
+    if (!r->find_text.oom)
+        seg_blanks(r->find_text.buf, at, r->find_text.len);
     r->find_braces = !strcmp(u, "{}");
 }
 
@@ -1808,7 +1831,10 @@ static void bash_emit(bash_ctx *x, char *seg, size_t n)
     seg[n] = '\0';
     if (!n)
         return;
+    size_t at = x->out->len;
     add_command(x->out, seg);
+    if (!x->out->oom)
+        seg_blanks(x->out->buf, at, x->out->len);
     (*x->count)++;
     emit_clean(x, seg, 0);
 }
@@ -2007,6 +2033,13 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
                 prog++;
             memmove(u, prog, strlen(prog) + 1);
             program_unexpanded(u);
+            /* a program that expands to nothing, the next word is it: $(echo) rm -rf x and
+             * $(true x) rm -rf x ran rm under bash 5.2 past Bash(rm *), which saw a program
+             * named nothing; and what bash splits off the front of it (SEG_BLANK) */
+            size_t lead = strspn(u, "\x1f");
+            memmove(u, u + lead, strlen(u + lead) + 1);
+            if (!*u)
+                continue;
             const char *slash = strrchr(u, '/');
             const char *base = slash && slash[1] ? slash + 1 : u;
             size_t bn = strlen(base);
@@ -2041,6 +2074,7 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         }
     }
     clean[c] = '\0';
+    seg_blanks(clean, 0, c);
     add_command(out, clean);
     for (size_t k = 0; k < r.n && !*denied; k++) { /* spans in order: each ends before the next */
         clean[r.span[k].to] = '\0';
@@ -2496,6 +2530,13 @@ static void seg_add(char *seg, size_t *n, const char *s, size_t from, size_t to)
 {
     int single = s[from] == '\'' || (s[from] == '$' && from < to && s[from + 1] == '\'');
     int quoted = single || s[from] == '"' || (s[from] == '$' && from < to && s[from + 1] == '"');
+    /* a $( ), ` `, ${ }, $[ ], <( ) or >( ) outside quotes is one word, whatever blanks it holds
+     * (SEG_BLANK): x=$(echo 0) rm -rf x, nice -n $(echo 5) rm -rf x and x=$[ 1 ] rm -rf x ran rm
+     * under bash 5.2 past Bash(rm *), the scanner taking 0), 5) or 1 for the program */
+    int unit = !quoted && from < to &&
+               (s[from] == '`' || (s[from] == '$' && strchr("({[", s[from + 1])) ||
+                ((s[from] == '<' || s[from] == '>') && s[from + 1] == '('));
+    char blank = unit ? SEG_BLANK : ' ';
     for (size_t j = from; j <= to; j++)
         if (!single && s[j] == '\\' && j < to && s[j + 1] == '\n')
             j++;
@@ -2503,8 +2544,8 @@ static void seg_add(char *seg, size_t *n, const char *s, size_t from, size_t to)
             seg[(*n)++] = s[j], seg[(*n)++] = s[++j];
         else if (quoted || (s[j] != ' ' && s[j] != '\t' && s[j] != '\n'))
             seg[(*n)++] = s[j];
-        else if (*n && seg[*n - 1] != ' ')
-            seg[(*n)++] = ' ';
+        else if (*n && seg[*n - 1] != ' ' && seg[*n - 1] != blank)
+            seg[(*n)++] = blank;
 }
 
 /* One step of bash_scan outside quotes, for a character that is part of a word: the index of
@@ -3203,7 +3244,10 @@ static char *bash_simple_commands(const char *cmd, size_t len, size_t *count, ba
     x->reread_bytes_left = &reread_bytes_left;
     x->zsh = 1; /* Claude Code runs the line with the user's shell: zsh on macOS, bash or zsh */
     *count = 0;
-    bash_scan(x, cmd, len, 0, '\0', SCAN_COMMANDS, 0);
+    if (memchr(cmd, SEG_BLANK, len)) /* the scanner's own mark of a blank (seg_add) */
+        x->denied = 1;
+    else
+        bash_scan(x, cmd, len, 0, '\0', SCAN_COMMANDS, 0);
     u->denied = x->denied;
     u->extglob = x->extglob;
     u->opaque = x->opaque;
