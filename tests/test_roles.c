@@ -160,6 +160,15 @@ int main(void)
         {"${x:- git} push", 0},
         {"git log $(echo a b) \"$(git log)\" x", 1},
         {"git log a\x1f", 0}, /* the scanner's mark of such a blank: denied */
+        /* ${x+WORD}, ${x:+WORD} and ${x-WORD}, which may be nothing, in the program or before it
+         * (each ran git push under bash 5.2: the scanner read a program named a or gait) */
+        {"${x:+a} git push", 0},
+        {"${x+a} git push", 0},
+        {"x=; ${x-a} git push", 0},
+        {"nice ${x:+a} git push", 0},
+        {"g${x:+a}it push", 0},
+        {"\"${x+a}\"git push", 0},
+        {"x=${y:+a} git log ${x:+--author=$x} '${x+a}'", 1},
         {"echo $'a b' \"$'a'\"", 1},
         {"source venv/bin/activate && . ./env.sh && source ~/.nvm/nvm.sh -- x", 1},
         {"nice -n 5 git push", 0},

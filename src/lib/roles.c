@@ -1933,6 +1933,25 @@ static int zsh_assigns(const char *base)
 /* The cleaned-up form of the command seg (bash_emit), appended to x->out, and then the commands
  * of what its program reads again (reread). depth: how many env -S texts deep seg is (it then
  * begins after env's name: its options are env's). */
+/* 1 if the word [w, e) holds, outside single quotes, a ${NAME+WORD}, ${NAME:+WORD} or
+ * ${NAME-WORD}, which may be WORD or nothing (${x:+a} rm -rf x, r${x:+a}m -rf x and x=;
+ * ${x-a} rm -rf x ran rm under bash 5.2 past Bash(rm *), the scanner reading WORD, a program
+ * named a or ram); ${NAME:-WORD} is WORD or NAME's value, WORD read as the program. */
+static int param_maybe_empty(const char *w, const char *e)
+{
+    char q = 0;
+    for (const char *p = w; p + 1 < e; p++) {
+        if (!quote_step(&p, e, &q) || q == '\'' || q == 'a' || p[0] != '$' || p[1] != '{')
+            continue;
+        const char *n = param_name_end(p + 2);
+        int colon = *n == ':';
+        n += colon;
+        if (*n == '+' || (*n == '-' && !colon))
+            return 1;
+    }
+    return 0;
+}
+
 static void emit_clean(bash_ctx *x, const char *seg, int depth)
 {
     ab__sb *out = x->out;
@@ -1996,6 +2015,12 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
          * past Bash(rm *), which saw a program named b) */
         if (leading && skip_next == 3 && strcmp(u, "{"))
             continue;
+        /* before the program, or in it (not a NAME=VALUE's) */
+        size_t named = strspn(word, NAME_CHARS);
+        if (leading && skip_next != 2 && !x->opaque && param_maybe_empty(word, e) &&
+            !(named && strchr("=+[", word[named])))
+            x->opaque = "a ${x+WORD}, ${x:+WORD} or ${x-WORD} in a command's program or before "
+                        "it, which may be WORD or nothing,";
         if (leading && skip_next == 2) /* env -S 'rm -rf x': the word is the command */
             text = u;
         else if (leading &&
