@@ -169,6 +169,14 @@ int main(void)
         {"g${x:+a}it push", 0},
         {"\"${x+a}\"git push", 0},
         {"x=${y:+a} git log ${x:+--author=$x} '${x+a}'", 1},
+        /* coproc NAME before if, while, until, [[ or (( (each ran git push under bash 5.2: the
+         * scanner took NAME for the program, or read no [[ there) */
+        {"coproc x if git push; then :; fi", 0},
+        {"coproc x while git push; do break; done", 0},
+        {"coproc x until git push; do :; done", 0},
+        {"coproc x if [[ -n x ]] then git push; fi", 0},
+        {"coproc x while (( 1 )) do git push; done", 0},
+        {"coproc x git push", 1},
         {"echo $'a b' \"$'a'\"", 1},
         {"source venv/bin/activate && . ./env.sh && source ~/.nvm/nvm.sh -- x", 1},
         {"nice -n 5 git push", 0},

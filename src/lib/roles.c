@@ -1083,8 +1083,16 @@ static int word_skipped(const char *w, const char *e, char *u, const char *rest,
     } else if (!strcmp(found->word, "repeat")) {
         *skip_next = 1;                                   /* repeat N rm -rf x */
     } else if (!strcmp(found->word, "coproc") && *rest) { /* coproc NAME { …; }: a name before { */
-        const char *after = word_end(rest);
-        *skip_next = *after && after[1] == '{' && (!after[2] || after[2] == ' ');
+        /* or before a compound command's reserved word: coproc x if rm -rf x; then :; fi and
+         * coproc x while rm -rf x; do break; done ran rm under bash 5.2 past Bash(rm *), the
+         * scanner taking x for the program */
+        static const char *const compound[] = {"{",    "if",     "while", "until", "for",
+                                               "case", "select", "[[",    "(("};
+        const char *after = word_end(rest), *next = *after ? after + 1 : after;
+        size_t n = (size_t)(word_end(next) - next);
+        for (size_t k = 0; k < sizeof compound / sizeof compound[0]; k++)
+            *skip_next |= (n == strlen(compound[k]) || (k == 8 && n >= 2)) &&
+                          !memcmp(next, compound[k], strlen(compound[k]));
     }
     return 1;
 }
@@ -2810,14 +2818,33 @@ static const char *const reserved_lead[] = {"!",  "{",     "if",    "then", "els
  * last of them (a NAME may follow). */
 static size_t reserved_before(const char *seg, size_t n, int *coproc)
 {
+    /* coproc NAME before a compound command's word, as bash reads it: coproc x if [[ -n x ]]
+     * then rm -rf x; fi ran rm under bash 5.2 past Bash(rm *), the scanner reading no [[ there */
+    static const char *const compound[] = {"{", "if", "while", "until", "[[", "(("};
     size_t r = 0;
-    for (size_t k = 0; k < sizeof reserved_lead / sizeof reserved_lead[0] && r < n; k++) {
-        size_t w = strlen(reserved_lead[k]);
-        if (n - r >= w && !memcmp(seg + r, reserved_lead[k], w) &&
-            (n - r == w || seg[r + w] == ' ')) {
-            *coproc = !strcmp(reserved_lead[k], "coproc");
-            r += w + (n - r > w);
-            k = (size_t)-1; /* then ! (…): both */
+    for (int again = 1; again;) {
+        again = 0;
+        for (size_t k = 0; k < sizeof reserved_lead / sizeof reserved_lead[0] && r < n; k++) {
+            size_t w = strlen(reserved_lead[k]);
+            if (n - r >= w && !memcmp(seg + r, reserved_lead[k], w) &&
+                (n - r == w || seg[r + w] == ' ')) {
+                *coproc = !strcmp(reserved_lead[k], "coproc");
+                r += w + (n - r > w);
+                k = (size_t)-1; /* then ! (…): both */
+            }
+        }
+        size_t name = 0;
+        while (*coproc && r + name < n && strchr(NAME_CHARS, seg[r + name]))
+            name++;
+        for (size_t c = 0; name && r + name < n && seg[r + name] == ' ' &&
+                           c < sizeof compound / sizeof compound[0];
+             c++) {
+            size_t w = strlen(compound[c]), at = r + name + 1;
+            if (n - at >= w && !memcmp(seg + at, compound[c], w) &&
+                (c == 5 || n - at == w || seg[at + w] == ' ')) {
+                r = at, *coproc = 0, again = 1;
+                break;
+            }
         }
     }
     return r;
@@ -3050,10 +3077,12 @@ static int after_closed(bash_ctx *x, const char *s, size_t len, size_t i, const 
  * reserved_before reads them again at each word, and 32,000 of them (! ! … git log, 64 KB) took 3 s
  * to check. No command line needs so many. */
 #define RESERVED_RUN_MAX 64
+#define COPROC_NAME_MAX 256 /* a longer word after coproc: denied */
 
 static int reserved_run_long(const char *s, size_t len)
 {
     size_t run = 0;
+    int coproc = 0; /* the word before was coproc */
     for (size_t i = 0; i < len;) {
         if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' ||
             (s[i] == '\\' && i + 1 < len && s[i + 1] == '\n')) {
@@ -3066,7 +3095,14 @@ static int reserved_run_long(const char *s, size_t len)
         int reserved = 0;
         for (size_t k = 0; k < sizeof reserved_lead / sizeof reserved_lead[0] && !reserved; k++)
             reserved = e - i == strlen(reserved_lead[k]) && !memcmp(s + i, reserved_lead[k], e - i);
-        run = reserved ? run + 1 : 0;
+        /* and coproc's NAME, which reserved_before reads past (coproc x if …), of at most
+         * COPROC_NAME_MAX bytes: it reads it at each word */
+        if (!reserved && coproc && e - i > COPROC_NAME_MAX)
+            return 1;
+        int name = !reserved && coproc; /* counted as 3: reserved_before reads more for it */
+        reserved |= coproc;
+        coproc = e - i == 6 && !memcmp(s + i, "coproc", 6);
+        run = reserved ? run + 1 + 2 * (size_t)name : 0;
         if (run > RESERVED_RUN_MAX)
             return 1;
         i = e > i ? e : i + 1;
