@@ -177,6 +177,14 @@ int main(void)
         {"coproc x if [[ -n x ]] then git push; fi", 0},
         {"coproc x while (( 1 )) do git push; done", 0},
         {"coproc x git push", 1},
+        /* function NAME before if, while or until, its body (each ran git push under bash 5.2:
+         * the scanner skipped the words to a { that never came) */
+        {"function f if git push; then :; fi; f", 0},
+        {"function f while git push; do break; done; f", 0},
+        {"function f until git push; do :; done; f", 0},
+        {"function f [[ -n $(git push) ]]; f", 0},
+        {"function f if [[ -n x ]] then git push; fi; f", 0},
+        {"function f-g while (( 1 )) do git push; done; f-g", 0},
         {"echo $'a b' \"$'a'\"", 1},
         {"source venv/bin/activate && . ./env.sh && source ~/.nvm/nvm.sh -- x", 1},
         {"nice -n 5 git push", 0},

@@ -2021,7 +2021,11 @@ static void emit_clean(bash_ctx *x, const char *seg, int depth)
         /* zsh's function NAME NAME… { …; }: each word to the { is a name (function a b { rm
          * -rf x; }; a ran rm under zsh 5.9, which Claude Code runs the line with on macOS,
          * past Bash(rm *), which saw a program named b) */
-        if (leading && skip_next == 3 && strcmp(u, "{"))
+        /* or to a compound command's word, its body: function f if rm -rf x; then :; fi; f and
+         * function f while rm -rf x; do break; done; f ran rm under bash 5.2 past Bash(rm *),
+         * the scanner skipping the words to a { that never came */
+        if (leading && skip_next == 3 && strcmp(u, "{") && strcmp(u, "if") && strcmp(u, "while") &&
+            strcmp(u, "until") && strcmp(u, "[[") && strncmp(u, "((", 2))
             continue;
         /* before the program, or in it (not a NAME=VALUE's) */
         size_t named = strspn(word, NAME_CHARS);
@@ -2833,9 +2837,12 @@ static size_t reserved_before(const char *seg, size_t n, int *coproc)
                 k = (size_t)-1; /* then ! (…): both */
             }
         }
-        size_t name = 0;
-        while (*coproc && r + name < n && strchr(NAME_CHARS, seg[r + name]))
+        /* and function NAME so: function f if [[ -n x ]] then rm -rf x; fi; f ran rm */
+        size_t fn = n - r > 9 && !memcmp(seg + r, "function ", 9) ? 9 : 0, name = 0;
+        while ((*coproc || fn) && r + fn + name < n &&
+               (fn ? seg[r + fn + name] != ' ' : !!strchr(NAME_CHARS, seg[r + fn + name])))
             name++;
+        name += name ? fn : 0;
         for (size_t c = 0; name && r + name < n && seg[r + name] == ' ' &&
                            c < sizeof compound / sizeof compound[0];
              c++) {
@@ -3095,13 +3102,14 @@ static int reserved_run_long(const char *s, size_t len)
         int reserved = 0;
         for (size_t k = 0; k < sizeof reserved_lead / sizeof reserved_lead[0] && !reserved; k++)
             reserved = e - i == strlen(reserved_lead[k]) && !memcmp(s + i, reserved_lead[k], e - i);
-        /* and coproc's NAME, which reserved_before reads past (coproc x if …), of at most
-         * COPROC_NAME_MAX bytes: it reads it at each word */
+        /* and coproc's NAME (and function's), which reserved_before reads past (coproc x if …), of
+         * at most COPROC_NAME_MAX bytes: it reads it at each word */
         if (!reserved && coproc && e - i > COPROC_NAME_MAX)
             return 1;
+        int fn = e - i == 8 && !memcmp(s + i, "function", 8);
         int name = !reserved && coproc; /* counted as 3: reserved_before reads more for it */
-        reserved |= coproc;
-        coproc = e - i == 6 && !memcmp(s + i, "coproc", 6);
+        reserved |= coproc || fn;
+        coproc = (e - i == 6 && !memcmp(s + i, "coproc", 6)) || fn;
         run = reserved ? run + 1 + 2 * (size_t)name : 0;
         if (run > RESERVED_RUN_MAX)
             return 1;
